@@ -1,0 +1,115 @@
+// Losses with their gradient, and the on-GPU accumulation of loss/accuracy metrics.
+//
+// Loss codes (kept in sync with `LossKind::code` in src/backend/kernel.rs):
+//   0 softmax + categorical cross-entropy on logits (sparse labels; one-hot targets are the
+//     same math), 1 sigmoid + binary cross-entropy on logits, 2 mean squared error.
+// Reductions follow Keras: the mean over the batch, and for BCE/MSE first the mean over
+// the last axis. Gradients are with respect to the kernel's input (logits for 0 and 1).
+
+struct Params {
+    rows: u32,
+    cols: u32,
+    code: u32,
+    pad: u32,
+    f0: f32,
+    f1: f32,
+    f2: f32,
+    f3: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> s1: array<f32>;
+@group(0) @binding(2) var<storage, read_write> s2: array<f32>;
+@group(0) @binding(3) var<storage, read_write> s3: array<f32>;
+@group(0) @binding(4) var<storage, read_write> s4: array<f32>;
+
+fn target_of(label: u32, c: u32) -> f32 {
+    if (p.cols == 1u) { return f32(label); }
+    return select(0.0, 1.0, c == label);
+}
+
+// One invocation per row. s1 = input [rows, cols], s2 = labels [rows] (class indices as
+// f32), s3 = gradient [rows, cols], s4 = per-row (loss, correct) [rows, 2].
+@compute @workgroup_size(64)
+fn loss_forward_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let r = gid.x;
+    if (r >= p.rows) { return; }
+    let base = r * p.cols;
+    let label = u32(s2[r]);
+    let inv_b = 1.0 / f32(p.rows);
+    // Prediction: argmax (first maximal index) for several columns, threshold for one.
+    var mx = s1[base];
+    var arg = 0u;
+    for (var c = 1u; c < p.cols; c++) {
+        let v = s1[base + c];
+        if (v > mx) { mx = v; arg = c; }
+    }
+    var loss = 0.0;
+    switch p.code {
+        case 0u: {
+            var sum = 0.0;
+            for (var c = 0u; c < p.cols; c++) { sum += exp(s1[base + c] - mx); }
+            let lse = mx + log(sum);
+            // Labels are validated on the host; the clamp only keeps a bad one in the row.
+            loss = lse - s1[base + min(label, p.cols - 1u)];
+            let inv_sum = 1.0 / sum;
+            for (var c = 0u; c < p.cols; c++) {
+                let prob = exp(s1[base + c] - mx) * inv_sum;
+                s3[base + c] = (prob - target_of(label, c)) * inv_b;
+            }
+        }
+        case 1u: {
+            let scale = inv_b / f32(p.cols);
+            for (var c = 0u; c < p.cols; c++) {
+                let z = s1[base + c];
+                let t = target_of(label, c);
+                // Stable form: max(z,0) − z·t + log(1 + e^{−|z|}).
+                loss += max(z, 0.0) - z * t + log(1.0 + exp(-abs(z)));
+                s3[base + c] = (1.0 / (1.0 + exp(-z)) - t) * scale;
+            }
+            loss = loss / f32(p.cols);
+            if (p.cols == 1u) { arg = select(0u, 1u, mx > 0.0); }
+        }
+        default: {
+            let scale = 2.0 * inv_b / f32(p.cols);
+            for (var c = 0u; c < p.cols; c++) {
+                let d = s1[base + c] - target_of(label, c);
+                loss += d * d;
+                s3[base + c] = d * scale;
+            }
+            loss = loss / f32(p.cols);
+            if (p.cols == 1u) { arg = u32(max(round(mx), 0.0)); }
+        }
+    }
+    s4[2u * r] = loss;
+    s4[2u * r + 1u] = select(0.0, 1.0, arg == label);
+}
+
+var<workgroup> partial_loss: array<f32, 256>;
+var<workgroup> partial_correct: array<f32, 256>;
+
+// One workgroup: metrics += (Σ loss, Σ correct, rows). s1 = per-row stats, s2 = metrics [3].
+@compute @workgroup_size(256)
+fn accumulate_metrics(@builtin(local_invocation_id) lid: vec3<u32>) {
+    var l = 0.0;
+    var c = 0.0;
+    for (var r = lid.x; r < p.rows; r += 256u) {
+        l += s1[2u * r];
+        c += s1[2u * r + 1u];
+    }
+    partial_loss[lid.x] = l;
+    partial_correct[lid.x] = c;
+    workgroupBarrier();
+    for (var stride = 128u; stride > 0u; stride = stride / 2u) {
+        if (lid.x < stride) {
+            partial_loss[lid.x] += partial_loss[lid.x + stride];
+            partial_correct[lid.x] += partial_correct[lid.x + stride];
+        }
+        workgroupBarrier();
+    }
+    if (lid.x == 0u) {
+        s2[0] = s2[0] + partial_loss[0];
+        s2[1] = s2[1] + partial_correct[0];
+        s2[2] = s2[2] + f32(p.rows);
+    }
+}

@@ -1,0 +1,369 @@
+//! The op set every backend implements. One enum, so the CPU reference and the GPU
+//! cannot drift apart: adding a kernel means adding a variant, its CPU loop and its WGSL.
+
+/// Activation functions, with Keras's parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ActKind {
+    /// Identity.
+    Linear,
+    /// `max(x, 0)`; derivative 0 at 0 (TensorFlow's convention).
+    Relu,
+    /// `x` for x > 0, else `alpha·x`.
+    LeakyRelu {
+        /// Slope for negative inputs.
+        alpha: f32,
+    },
+    /// Randomized leaky ReLU (PyTorch's definition): slope ~ U(lower, upper) per element
+    /// and step while training, `(lower + upper) / 2` at inference.
+    Rrelu {
+        /// Lowest slope.
+        lower: f32,
+        /// Highest slope.
+        upper: f32,
+    },
+    /// `x` for x > 0, else `alpha·(e^x − 1)`.
+    Elu {
+        /// Scale of the negative part.
+        alpha: f32,
+    },
+    /// Scaled ELU with Keras's constants.
+    Selu,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// Logistic function.
+    Sigmoid,
+    /// Row-wise softmax (not element-wise: handled by its own kernels).
+    Softmax,
+}
+
+/// SELU's alpha, as Keras writes it.
+pub const SELU_ALPHA: f32 = 1.673_263_2;
+/// SELU's scale, as Keras writes it.
+pub const SELU_SCALE: f32 = 1.050_701;
+
+impl ActKind {
+    /// The code the WGSL kernels switch on, and the two float parameters.
+    pub fn code(&self) -> (u32, f32, f32) {
+        match *self {
+            ActKind::Linear => (0, 0.0, 0.0),
+            ActKind::Relu => (1, 0.0, 0.0),
+            ActKind::LeakyRelu { alpha } => (2, alpha, 0.0),
+            ActKind::Rrelu { lower, upper } => (3, lower, upper),
+            ActKind::Elu { alpha } => (4, alpha, 0.0),
+            ActKind::Selu => (5, 0.0, 0.0),
+            ActKind::Tanh => (6, 0.0, 0.0),
+            ActKind::Sigmoid => (7, 0.0, 0.0),
+            ActKind::Softmax => (8, 0.0, 0.0),
+        }
+    }
+
+    /// Keras's name for the activation (`relu`, `leaky_relu`, …).
+    pub fn keras_name(&self) -> &'static str {
+        match self {
+            ActKind::Linear => "linear",
+            ActKind::Relu => "relu",
+            ActKind::LeakyRelu { .. } => "leaky_relu",
+            ActKind::Rrelu { .. } => "rrelu",
+            ActKind::Elu { .. } => "elu",
+            ActKind::Selu => "selu",
+            ActKind::Tanh => "tanh",
+            ActKind::Sigmoid => "sigmoid",
+            ActKind::Softmax => "softmax",
+        }
+    }
+}
+
+/// Losses computed by the fused loss kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossKind {
+    /// Softmax + categorical cross-entropy on logits (sparse or one-hot targets).
+    SoftmaxCrossEntropy,
+    /// Sigmoid + binary cross-entropy on logits.
+    SigmoidBinaryCrossEntropy,
+    /// Mean squared error against one-hot (or scalar) targets.
+    MeanSquaredError,
+}
+
+impl LossKind {
+    /// The code the WGSL kernel switches on.
+    pub fn code(&self) -> u32 {
+        match self {
+            LossKind::SoftmaxCrossEntropy => 0,
+            LossKind::SigmoidBinaryCrossEntropy => 1,
+            LossKind::MeanSquaredError => 2,
+        }
+    }
+}
+
+/// Gradient clipping, as Keras's optimizer options.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ClipMode {
+    /// No norm clipping.
+    None,
+    /// Each gradient tensor rescaled so its L2 norm is at most c (Keras `clipnorm`).
+    PerTensorNorm(f32),
+    /// All gradients rescaled jointly by their global norm (Keras `global_clipnorm`).
+    GlobalNorm(f32),
+}
+
+/// One kernel launch: which computation and its sizes. The buffers it reads and writes are
+/// given alongside, in the order each variant documents.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kernel {
+    /// `c[m,n] = op(a)·op(b)` (or `+=` with `accumulate`). `trans_a`: a is stored `[k,m]`;
+    /// `trans_b`: b is stored `[n,k]`. Buffers: a, b, c.
+    MatMul {
+        /// Rows of C.
+        m: usize,
+        /// Inner dimension.
+        k: usize,
+        /// Columns of C.
+        n: usize,
+        /// A stored transposed.
+        trans_a: bool,
+        /// B stored transposed.
+        trans_b: bool,
+        /// Add into C instead of overwriting.
+        accumulate: bool,
+    },
+    /// `y = x + bias[col]`. Buffers: x, bias, y.
+    BiasAdd {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// `db[c] = Σ_r dy[r,c]`. Buffers: dy, db.
+    ColumnSum {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// `y = f(x)`. Buffers: x, y, step.
+    ActForward {
+        /// Which activation (not softmax).
+        act: ActKind,
+        /// Element count.
+        n: usize,
+        /// RReLU draws slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
+    /// `dx = f'(x, y)·dy`. Buffers: x, y, dy, dx, step.
+    ActBackward {
+        /// Which activation (not softmax).
+        act: ActKind,
+        /// Element count.
+        n: usize,
+        /// RReLU used drawn slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
+    /// Keras PReLU forward. Buffers: x, alpha, y.
+    PreluForward {
+        /// Rows.
+        rows: usize,
+        /// Columns (alpha's length).
+        cols: usize,
+    },
+    /// PReLU backward. Buffers: x, alpha, dy, dx, dalpha.
+    PreluBackward {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// Row-wise softmax. Buffers: x, y.
+    SoftmaxForward {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// Softmax backward from its output. Buffers: y, dy, dx.
+    SoftmaxBackward {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// `c = a + b`. Buffers: a, b, c.
+    Add {
+        /// Element count.
+        n: usize,
+    },
+    /// `y = factor·x`. Buffers: x, y.
+    Scale {
+        /// Element count.
+        n: usize,
+        /// Multiplier.
+        factor: f32,
+    },
+    /// Loss, its gradient, and per-row (loss, correct). Buffers: input, labels, grad, row_stats.
+    Loss {
+        /// Which loss.
+        kind: LossKind,
+        /// Batch rows.
+        rows: usize,
+        /// Output columns.
+        cols: usize,
+    },
+    /// `metrics += (Σ loss, Σ correct, rows)`. Buffers: row_stats, metrics.
+    AccumulateMetrics {
+        /// Batch rows.
+        rows: usize,
+    },
+    /// Per-column batch mean and biased variance. Buffers: x, mean, var.
+    BnStats {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// Normalize, scale, shift. Buffers: x, mean, var, gamma, beta, y.
+    BnApply {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Variance epsilon.
+        eps: f32,
+    },
+    /// EWMA of the moving statistics. Buffers: mean, var, moving_mean, moving_var.
+    BnMovingUpdate {
+        /// Columns.
+        cols: usize,
+        /// Keras momentum (weight of the old value).
+        momentum: f32,
+    },
+    /// BN backward. Buffers: x, mean, var, gamma, dy, dx, dgamma, dbeta.
+    BnBackward {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Variance epsilon.
+        eps: f32,
+    },
+    /// Squared norm, norm sum and non-finite step of one gradient into `stats[3·slot..]`.
+    /// Buffers: grad, stats, step.
+    GradStats {
+        /// Element count.
+        n: usize,
+        /// Tensor slot.
+        slot: usize,
+    },
+    /// Clip factors for `count` tensors from the stats. Buffers: stats, scales.
+    ClipScale {
+        /// Number of tensors.
+        count: usize,
+        /// Clipping rule.
+        mode: ClipMode,
+    },
+    /// Fused clip + SGD/momentum/Nesterov update. Buffers: w, g, velocity, scales, step.
+    SgdUpdate {
+        /// Element count.
+        n: usize,
+        /// Tensor slot in `scales`.
+        slot: usize,
+        /// Keras momentum.
+        momentum: f32,
+        /// Nesterov.
+        nesterov: bool,
+        /// Element-wise clip (0 = off).
+        clipvalue: f32,
+        /// Per-tensor learning-rate multiplier.
+        lr_mult: f32,
+    },
+    /// Gather a batch of byte images (scaled by 1/255) and labels through the shuffled
+    /// index buffer at the step's offset. Buffers: data (bytes packed in words), labels,
+    /// perm, step, x, y.
+    GatherU8 {
+        /// Batch rows.
+        rows: usize,
+        /// Values per sample.
+        features: usize,
+    },
+    /// Same as `GatherU8` for f32 data.
+    GatherF32 {
+        /// Batch rows.
+        rows: usize,
+        /// Values per sample.
+        features: usize,
+    },
+}
+
+impl Kernel {
+    /// Number of buffers the kernel takes.
+    pub fn arity(&self) -> usize {
+        match self {
+            Kernel::MatMul { .. } | Kernel::BiasAdd { .. } | Kernel::Add { .. } => 3,
+            Kernel::ColumnSum { .. } | Kernel::Scale { .. } => 2,
+            Kernel::ActForward { .. } => 3,
+            Kernel::ActBackward { .. } => 5,
+            Kernel::PreluForward { .. } => 3,
+            Kernel::PreluBackward { .. } => 5,
+            Kernel::SoftmaxForward { .. } => 2,
+            Kernel::SoftmaxBackward { .. } => 3,
+            Kernel::Loss { .. } => 4,
+            Kernel::AccumulateMetrics { .. } => 2,
+            Kernel::BnStats { .. } => 3,
+            Kernel::BnApply { .. } => 6,
+            Kernel::BnMovingUpdate { .. } => 4,
+            Kernel::BnBackward { .. } => 8,
+            Kernel::GradStats { .. } => 3,
+            Kernel::ClipScale { .. } => 2,
+            Kernel::SgdUpdate { .. } => 5,
+            Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } => 6,
+        }
+    }
+
+    /// Minimum length (in 4-byte words) each buffer must have; checked before a launch is
+    /// prepared so a size bug is a typed error, not an out-of-bounds read on the GPU.
+    pub fn min_lens(&self) -> Vec<usize> {
+        match *self {
+            Kernel::MatMul { m, k, n, .. } => vec![m * k, k * n, m * n],
+            Kernel::BiasAdd { rows, cols } => vec![rows * cols, cols, rows * cols],
+            Kernel::ColumnSum { rows, cols } => vec![rows * cols, cols],
+            Kernel::ActForward { n, .. } => vec![n, n, 4],
+            Kernel::ActBackward { n, .. } => vec![n, n, n, n, 4],
+            Kernel::PreluForward { rows, cols } => vec![rows * cols, cols, rows * cols],
+            Kernel::PreluBackward { rows, cols } => {
+                vec![rows * cols, cols, rows * cols, rows * cols, cols]
+            }
+            Kernel::SoftmaxForward { rows, cols } => vec![rows * cols, rows * cols],
+            Kernel::SoftmaxBackward { rows, cols } => vec![rows * cols; 3],
+            Kernel::Add { n } => vec![n, n, n],
+            Kernel::Scale { n, .. } => vec![n, n],
+            Kernel::Loss { rows, cols, .. } => vec![rows * cols, rows, rows * cols, 2 * rows],
+            Kernel::AccumulateMetrics { rows } => vec![2 * rows, 3],
+            Kernel::BnStats { rows, cols } => vec![rows * cols, cols, cols],
+            Kernel::BnApply { rows, cols, .. } => {
+                vec![rows * cols, cols, cols, cols, cols, rows * cols]
+            }
+            Kernel::BnMovingUpdate { cols, .. } => vec![cols; 4],
+            Kernel::BnBackward { rows, cols, .. } => vec![
+                rows * cols,
+                cols,
+                cols,
+                cols,
+                rows * cols,
+                rows * cols,
+                cols,
+                cols,
+            ],
+            Kernel::GradStats { n, slot } => vec![n, 3 * (slot + 1), 4],
+            Kernel::ClipScale { count, .. } => vec![3 * count, count],
+            Kernel::SgdUpdate { n, slot, .. } => vec![n, n, n, slot + 1, 4],
+            Kernel::GatherU8 { rows, features } => {
+                vec![0, 0, rows, 4, rows * features, rows]
+            }
+            Kernel::GatherF32 { rows, features } => {
+                vec![0, 0, rows, 4, rows * features, rows]
+            }
+        }
+    }
+}

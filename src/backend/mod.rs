@@ -1,0 +1,147 @@
+//! Backends: the CPU reference and the wgpu implementation of the same op set
+//! ([`Kernel`]). The graph executor talks to a `dyn Backend` only, which is what makes
+//! GPU-vs-CPU parity testable for every op and for a whole training step.
+
+pub mod cpu;
+pub mod gpu;
+pub mod kernel;
+
+pub use cpu::CpuBackend;
+pub use gpu::{GpuBackend, GpuOptions, MatmulVariant};
+pub use kernel::{ActKind, ClipMode, Kernel, LossKind};
+
+use crate::error::Result;
+
+/// A buffer of 4-byte words owned by a backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BufId(pub usize);
+
+/// A kernel launch prepared once (pipeline, parameters and bindings fixed) and replayed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LaunchId(pub usize);
+
+/// Work counters, cumulative since the backend was created. Independent of timing noise,
+/// so they can be reported and asserted on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Kernel dispatches recorded.
+    pub dispatches: u64,
+    /// Queue submissions (command buffers handed to the device).
+    pub submits: u64,
+    /// Bytes written from the host into device buffers.
+    pub upload_bytes: u64,
+    /// Bytes read back from device buffers to the host.
+    pub readback_bytes: u64,
+}
+
+impl std::ops::Sub for Counters {
+    type Output = Counters;
+    fn sub(self, o: Counters) -> Counters {
+        Counters {
+            dispatches: self.dispatches - o.dispatches,
+            submits: self.submits - o.submits,
+            upload_bytes: self.upload_bytes - o.upload_bytes,
+            readback_bytes: self.readback_bytes - o.readback_bytes,
+        }
+    }
+}
+
+/// Where the computation runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// `"gpu"` or `"cpu"`.
+    pub kind: &'static str,
+    /// Adapter name (e.g. `llvmpipe (LLVM 15.0.6, 256 bits)`), or `cpu-reference`.
+    pub adapter: String,
+    /// Graphics API backend (`vulkan`, `metal`, …) or `none`.
+    pub api: String,
+}
+
+/// The operations a backend provides. Launches are recorded with [`Backend::launch`] and
+/// handed to the device together by [`Backend::submit`]: on the GPU, one command buffer
+/// and one queue submission.
+pub trait Backend {
+    /// Which device this is.
+    fn info(&self) -> DeviceInfo;
+    /// Allocates a zero-filled buffer of `words` 4-byte words.
+    fn alloc(&mut self, words: usize) -> Result<BufId>;
+    /// Releases a buffer. Launches that use it must not be replayed afterwards.
+    fn free(&mut self, buf: BufId);
+    /// Length of a buffer in words.
+    fn len(&self, buf: BufId) -> usize;
+    /// Writes raw words at `offset` (in words). Ordered before the next submit's work.
+    fn write_words(&mut self, buf: BufId, offset: usize, data: &[u32]) -> Result<()>;
+    /// Reads a whole buffer back (waits for submitted work to finish).
+    fn read_words(&mut self, buf: BufId) -> Result<Vec<u32>>;
+    /// Prepares a launch: validates the buffers against the kernel and fixes its bindings.
+    fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId>;
+    /// Records a prepared launch for the next submit.
+    fn launch(&mut self, id: LaunchId);
+    /// Submits every launch recorded since the last submit.
+    fn submit(&mut self) -> Result<()>;
+    /// Cumulative counters.
+    fn counters(&self) -> Counters;
+    /// Largest buffer, in words, that one kernel may bind.
+    fn max_buffer_words(&self) -> usize;
+
+    /// Writes f32 values at `offset` (in words).
+    fn write(&mut self, buf: BufId, offset: usize, data: &[f32]) -> Result<()> {
+        self.write_words(buf, offset, bytemuck::cast_slice(data))
+    }
+    /// Reads a whole buffer as f32 values.
+    fn read(&mut self, buf: BufId) -> Result<Vec<f32>> {
+        Ok(self
+            .read_words(buf)?
+            .into_iter()
+            .map(f32::from_bits)
+            .collect())
+    }
+    /// Allocates a buffer holding `data`.
+    fn upload(&mut self, data: &[f32]) -> Result<BufId> {
+        let b = self.alloc(data.len().max(1))?;
+        if !data.is_empty() {
+            self.write(b, 0, data)?;
+        }
+        Ok(b)
+    }
+    /// Prepares, records and submits one kernel at once (for tests and one-off work).
+    fn run(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<()> {
+        let id = self.prepare(kernel, bufs)?;
+        self.launch(id);
+        self.submit()
+    }
+}
+
+/// Checks a launch's buffers against its kernel: arity, sizes and aliasing.
+pub(crate) fn validate_launch(
+    kernel: &Kernel,
+    bufs: &[BufId],
+    len: impl Fn(BufId) -> usize,
+) -> Result<()> {
+    use crate::error::Error;
+    if bufs.len() != kernel.arity() {
+        return Err(Error::Shape(format!(
+            "{kernel:?} takes {} buffers, got {}",
+            kernel.arity(),
+            bufs.len()
+        )));
+    }
+    for (i, (b, need)) in bufs.iter().zip(kernel.min_lens()).enumerate() {
+        if len(*b) < need {
+            return Err(Error::Shape(format!(
+                "{kernel:?}: buffer {i} holds {} values, needs {need}",
+                len(*b)
+            )));
+        }
+    }
+    for i in 0..bufs.len() {
+        for j in i + 1..bufs.len() {
+            if bufs[i] == bufs[j] {
+                return Err(Error::Shape(format!(
+                    "{kernel:?}: buffers {i} and {j} alias; kernels never run in place"
+                )));
+            }
+        }
+    }
+    Ok(())
+}

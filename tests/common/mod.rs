@@ -1,0 +1,72 @@
+//! Shared test helpers: opening the GPU (failing, not skipping, when
+//! `STEADYGRAD_REQUIRE_GPU=1`), random data with edge values, comparisons.
+#![allow(dead_code)]
+
+use rand::{Rng, SeedableRng};
+use steadygrad::backend::{GpuBackend, GpuOptions};
+
+/// The GPU backend, or `None` (with a notice) when there is no adapter and the GPU is not
+/// required. With `STEADYGRAD_REQUIRE_GPU=1` a missing adapter fails the test.
+pub fn gpu() -> Option<GpuBackend> {
+    match GpuBackend::new(&GpuOptions::from_env().unwrap()) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            if std::env::var("STEADYGRAD_REQUIRE_GPU").as_deref() == Ok("1") {
+                panic!("STEADYGRAD_REQUIRE_GPU=1 but the GPU could not be opened: {e}");
+            }
+            eprintln!("note: GPU test skipped: {e}");
+            None
+        }
+    }
+}
+
+/// Edge values every element-wise test includes.
+pub const EDGES: [f32; 13] = [
+    0.0, 1e-7, -1e-7, 1.0, -1.0, 5.0, -5.0, 30.0, -30.0, 90.0, -90.0, 0.5, -0.5,
+];
+
+/// `n` values: the edge values first, then N(0, scale²)-ish uniform noise.
+pub fn random_with_edges(n: usize, scale: f32, seed: u64) -> Vec<f32> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|i| {
+            if i < EDGES.len() {
+                EDGES[i]
+            } else {
+                rng.random_range(-scale..scale)
+            }
+        })
+        .collect()
+}
+
+/// `n` uniform values in [-scale, scale).
+pub fn random(n: usize, scale: f32, seed: u64) -> Vec<f32> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..n).map(|_| rng.random_range(-scale..scale)).collect()
+}
+
+/// ‖a − b‖ / ‖b‖ (or ‖a − b‖ when b is zero).
+pub fn rel_err(a: &[f32], b: &[f32]) -> f64 {
+    assert_eq!(a.len(), b.len(), "length mismatch");
+    let num: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let den: f64 = b.iter().map(|y| (*y as f64).powi(2)).sum::<f64>().sqrt();
+    if den == 0.0 {
+        num
+    } else {
+        num / den
+    }
+}
+
+/// Element-wise `|a − b| ≤ atol + rtol·|b|`, with a message naming the first offender.
+pub fn assert_close(what: &str, a: &[f32], b: &[f32], atol: f32, rtol: f32) {
+    assert_eq!(a.len(), b.len(), "{what}: length {} vs {}", a.len(), b.len());
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        let ok = (x - y).abs() <= atol + rtol * y.abs() || (x.is_nan() && y.is_nan());
+        assert!(ok, "{what}[{i}]: got {x}, expected {y}");
+    }
+}
