@@ -3,5 +3,15 @@
 
 pub mod backend;
 pub mod error;
+pub mod graph;
+pub mod io;
 
 pub use error::{Error, Result};
+pub mod data;
+pub mod nn;
+pub mod optim;
+
+pub use backend::{ActKind, Backend, CpuBackend, GpuBackend};
+pub use data::Dataset;
+pub use nn::{Compile, Device, FitOptions, Initializer, Layer, LossName, Sequential};
+pub use optim::{Clip, Schedule, Sgd};

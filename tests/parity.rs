@@ -5,13 +5,16 @@ mod common;
 
 use common::*;
 use steadygrad::backend::{
-    ActKind, Backend, ClipMode, CpuBackend, GpuBackend, GpuOptions, Kernel, LossKind,
-    MatmulVariant,
+    ActKind, Backend, ClipMode, CpuBackend, GpuBackend, GpuOptions, Kernel, LossKind, MatmulVariant,
 };
 
 /// Runs `kernel` on the CPU reference and on `gpu` with the same buffers and returns both
 /// sets of buffers after the launch.
-fn both(gpu: &mut dyn Backend, kernel: &Kernel, inputs: &[Vec<f32>]) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+fn both(
+    gpu: &mut dyn Backend,
+    kernel: &Kernel,
+    inputs: &[Vec<f32>],
+) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
     let mut cpu = CpuBackend::new();
     let mut out = Vec::new();
     for be in [&mut cpu as &mut dyn Backend, gpu] {
@@ -28,11 +31,16 @@ fn check(gpu: &mut dyn Backend, kernel: Kernel, inputs: Vec<Vec<f32>>, tol: f64)
     let (c, g) = both(gpu, &kernel, &inputs);
     for (i, (cv, gv)) in c.iter().zip(&g).enumerate() {
         assert!(
-            gv.iter().zip(cv).all(|(a, b)| a.is_finite() == b.is_finite()),
+            gv.iter()
+                .zip(cv)
+                .all(|(a, b)| a.is_finite() == b.is_finite()),
             "{kernel:?} buffer {i}: finiteness differs"
         );
         let e = rel_err(gv, cv);
-        assert!(e < tol, "{kernel:?} buffer {i}: relative error {e:e} ≥ {tol:e}");
+        assert!(
+            e < tol,
+            "{kernel:?} buffer {i}: relative error {e:e} ≥ {tol:e}"
+        );
     }
 }
 
@@ -45,11 +53,25 @@ fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
             ..GpuOptions::from_env().unwrap()
         })
         .unwrap();
-        let sizes = [(1, 1, 1), (7, 33, 1), (33, 7, 300), (1, 785, 7), (300, 33, 785), (64, 64, 64)];
+        let sizes = [
+            (1, 1, 1),
+            (7, 33, 1),
+            (33, 7, 300),
+            (1, 785, 7),
+            (300, 33, 785),
+            (64, 64, 64),
+        ];
         for (si, &(m, k, n)) in sizes.iter().enumerate() {
             for flags in 0..8u32 {
                 let (ta, tb, acc) = (flags & 1 != 0, flags & 2 != 0, flags & 4 != 0);
-                let kernel = Kernel::MatMul { m, k, n, trans_a: ta, trans_b: tb, accumulate: acc };
+                let kernel = Kernel::MatMul {
+                    m,
+                    k,
+                    n,
+                    trans_a: ta,
+                    trans_b: tb,
+                    accumulate: acc,
+                };
                 let a = random_with_edges(m * k, 1.0, 10 + si as u64);
                 let b = random(k * n, 1.0, 20 + si as u64);
                 let c = random(m * n, 1.0, 30 + si as u64);
@@ -63,7 +85,10 @@ const ACTS: [ActKind; 8] = [
     ActKind::Linear,
     ActKind::Relu,
     ActKind::LeakyRelu { alpha: 0.2 },
-    ActKind::Rrelu { lower: 0.125, upper: 1.0 / 3.0 },
+    ActKind::Rrelu {
+        lower: 0.125,
+        upper: 1.0 / 3.0,
+    },
     ActKind::Elu { alpha: 0.5 },
     ActKind::Selu,
     ActKind::Tanh,
@@ -78,12 +103,22 @@ fn activations_match_reference_forward_and_backward() {
             for training in [false, true] {
                 let x = random_with_edges(n, 6.0, n as u64);
                 let step = vec![17.0, 0.0, 0.0, 0.0];
-                let fwd = Kernel::ActForward { act, n, training, seed: 5 };
+                let fwd = Kernel::ActForward {
+                    act,
+                    n,
+                    training,
+                    seed: 5,
+                };
                 let (c, gg) = both(&mut g, &fwd, &[x.clone(), vec![0.0; n], step.clone()]);
                 assert_close(&format!("{act:?} y n={n}"), &gg[1], &c[1], 1e-6, 1e-5);
                 let y = c[1].clone();
                 let dy = random(n, 1.0, 99);
-                let bwd = Kernel::ActBackward { act, n, training, seed: 5 };
+                let bwd = Kernel::ActBackward {
+                    act,
+                    n,
+                    training,
+                    seed: 5,
+                };
                 let (c, gg) = both(&mut g, &bwd, &[x.clone(), y, dy, vec![0.0; n], step]);
                 assert_close(&format!("{act:?} dx n={n}"), &gg[3], &c[3], 1e-6, 1e-5);
             }
@@ -99,13 +134,34 @@ fn row_and_column_kernels_match_reference() {
         let x = random_with_edges(n, 3.0, 1);
         let v = random(cols, 1.0, 2);
         let dy = random(n, 1.0, 3);
-        check(&mut g, Kernel::BiasAdd { rows, cols }, vec![x.clone(), v.clone(), vec![0.0; n]], 1e-6);
-        check(&mut g, Kernel::ColumnSum { rows, cols }, vec![dy.clone(), vec![0.0; cols]], 1e-5);
-        check(&mut g, Kernel::PreluForward { rows, cols }, vec![x.clone(), v.clone(), vec![0.0; n]], 1e-6);
+        check(
+            &mut g,
+            Kernel::BiasAdd { rows, cols },
+            vec![x.clone(), v.clone(), vec![0.0; n]],
+            1e-6,
+        );
+        check(
+            &mut g,
+            Kernel::ColumnSum { rows, cols },
+            vec![dy.clone(), vec![0.0; cols]],
+            1e-5,
+        );
+        check(
+            &mut g,
+            Kernel::PreluForward { rows, cols },
+            vec![x.clone(), v.clone(), vec![0.0; n]],
+            1e-6,
+        );
         check(
             &mut g,
             Kernel::PreluBackward { rows, cols },
-            vec![x.clone(), v.clone(), dy.clone(), vec![0.0; n], vec![0.0; cols]],
+            vec![
+                x.clone(),
+                v.clone(),
+                dy.clone(),
+                vec![0.0; n],
+                vec![0.0; cols],
+            ],
             1e-5,
         );
         let mut big = x.clone();
@@ -113,10 +169,30 @@ fn row_and_column_kernels_match_reference() {
         if n > 1 {
             big[1] = -100.0;
         }
-        check(&mut g, Kernel::SoftmaxForward { rows, cols }, vec![big.clone(), vec![0.0; n]], 1e-5);
-        check(&mut g, Kernel::SoftmaxBackward { rows, cols }, vec![x.clone(), dy.clone(), vec![0.0; n]], 1e-5);
-        check(&mut g, Kernel::Add { n }, vec![x.clone(), dy.clone(), vec![0.0; n]], 1e-6);
-        check(&mut g, Kernel::Scale { n, factor: -0.37 }, vec![x.clone(), vec![0.0; n]], 1e-6);
+        check(
+            &mut g,
+            Kernel::SoftmaxForward { rows, cols },
+            vec![big.clone(), vec![0.0; n]],
+            1e-5,
+        );
+        check(
+            &mut g,
+            Kernel::SoftmaxBackward { rows, cols },
+            vec![x.clone(), dy.clone(), vec![0.0; n]],
+            1e-5,
+        );
+        check(
+            &mut g,
+            Kernel::Add { n },
+            vec![x.clone(), dy.clone(), vec![0.0; n]],
+            1e-6,
+        );
+        check(
+            &mut g,
+            Kernel::Scale { n, factor: -0.37 },
+            vec![x.clone(), vec![0.0; n]],
+            1e-6,
+        );
     }
 }
 
@@ -130,11 +206,27 @@ fn losses_and_metrics_match_reference_for_large_logits() {
         if n > 2 {
             z[2] = -100.0;
         }
-        let labels: Vec<f32> = (0..rows).map(|r| ((r * 7) % cols.max(2).min(cols + 1)).min(if cols == 1 { 1 } else { cols - 1 }) as f32).collect();
-        for kind in [LossKind::SoftmaxCrossEntropy, LossKind::SigmoidBinaryCrossEntropy, LossKind::MeanSquaredError] {
+        let labels: Vec<f32> = (0..rows)
+            .map(|r| {
+                ((r * 7) % cols.max(2).min(cols + 1)).min(if cols == 1 { 1 } else { cols - 1 })
+                    as f32
+            })
+            .collect();
+        for kind in [
+            LossKind::SoftmaxCrossEntropy,
+            LossKind::SigmoidBinaryCrossEntropy,
+            LossKind::MeanSquaredError,
+        ] {
             let k = Kernel::Loss { kind, rows, cols };
-            let (c, gg) = both(&mut g, &k, &[z.clone(), labels.clone(), vec![0.0; n], vec![0.0; 2 * rows]]);
-            assert!(c[3].iter().all(|v| v.is_finite()), "{kind:?}: reference loss not finite");
+            let (c, gg) = both(
+                &mut g,
+                &k,
+                &[z.clone(), labels.clone(), vec![0.0; n], vec![0.0; 2 * rows]],
+            );
+            assert!(
+                c[3].iter().all(|v| v.is_finite()),
+                "{kind:?}: reference loss not finite"
+            );
             assert_close(&format!("{kind:?} grad"), &gg[2], &c[2], 1e-6, 1e-5);
             assert_close(&format!("{kind:?} row stats"), &gg[3], &c[3], 1e-5, 1e-5);
             let m = Kernel::AccumulateMetrics { rows };
@@ -149,8 +241,15 @@ fn batch_norm_kernels_match_reference_including_large_means() {
     for &(rows, cols) in &[(1usize, 7usize), (2, 33), (32, 10), (1000, 3)] {
         let n = rows * cols;
         for offset in [0.0f32, 1e4] {
-            let x: Vec<f32> = random_with_edges(n, 2.0, 8).iter().map(|v| v + offset).collect();
-            let (c, gg) = both(&mut g, &Kernel::BnStats { rows, cols }, &[x.clone(), vec![0.0; cols], vec![0.0; cols]]);
+            let x: Vec<f32> = random_with_edges(n, 2.0, 8)
+                .iter()
+                .map(|v| v + offset)
+                .collect();
+            let (c, gg) = both(
+                &mut g,
+                &Kernel::BnStats { rows, cols },
+                &[x.clone(), vec![0.0; cols], vec![0.0; cols]],
+            );
             assert_close("bn mean", &gg[1], &c[1], 1e-3, 1e-5);
             assert_close("bn var", &gg[2], &c[2], 1e-4, 1e-3);
             let (mean, var) = (c[1].clone(), c[2].clone());
@@ -158,25 +257,60 @@ fn batch_norm_kernels_match_reference_including_large_means() {
             let beta = random(cols, 1.0, 10);
             check(
                 &mut g,
-                Kernel::BnApply { rows, cols, eps: 1e-3 },
-                vec![x.clone(), mean.clone(), var.clone(), gamma.clone(), beta.clone(), vec![0.0; n]],
+                Kernel::BnApply {
+                    rows,
+                    cols,
+                    eps: 1e-3,
+                },
+                vec![
+                    x.clone(),
+                    mean.clone(),
+                    var.clone(),
+                    gamma.clone(),
+                    beta.clone(),
+                    vec![0.0; n],
+                ],
                 1e-5,
             );
             check(
                 &mut g,
-                Kernel::BnMovingUpdate { cols, momentum: 0.99 },
-                vec![mean.clone(), var.clone(), random(cols, 1.0, 11), random(cols, 1.0, 12)],
+                Kernel::BnMovingUpdate {
+                    cols,
+                    momentum: 0.99,
+                },
+                vec![
+                    mean.clone(),
+                    var.clone(),
+                    random(cols, 1.0, 11),
+                    random(cols, 1.0, 12),
+                ],
                 1e-6,
             );
             let dy = random(n, 1.0, 13);
             let (c, gg) = both(
                 &mut g,
-                &Kernel::BnBackward { rows, cols, eps: 1e-3 },
-                &[x.clone(), mean, var, gamma, dy, vec![0.0; n], vec![0.0; cols], vec![0.0; cols]],
+                &Kernel::BnBackward {
+                    rows,
+                    cols,
+                    eps: 1e-3,
+                },
+                &[
+                    x.clone(),
+                    mean,
+                    var,
+                    gamma,
+                    dy,
+                    vec![0.0; n],
+                    vec![0.0; cols],
+                    vec![0.0; cols],
+                ],
             );
             for i in 5..8 {
                 let e = rel_err(&gg[i], &c[i]);
-                assert!(e < 1e-4 || c[i].iter().all(|v| v.abs() < 1e-5), "bn backward buffer {i}: {e:e}");
+                assert!(
+                    e < 1e-4 || c[i].iter().all(|v| v.abs() < 1e-5),
+                    "bn backward buffer {i}: {e:e}"
+                );
             }
         }
     }
@@ -188,21 +322,56 @@ fn optimizer_kernels_match_reference() {
     let n = 785;
     let mut grad = random_with_edges(n, 2.0, 14);
     let step = vec![3.0, 0.0, 0.05, 0.0];
-    check(&mut g, Kernel::GradStats { n, slot: 1 }, vec![grad.clone(), vec![0.0, 0.0, -1.0, 0.0, 0.0, -1.0], step.clone()], 1e-5);
+    check(
+        &mut g,
+        Kernel::GradStats { n, slot: 1 },
+        vec![
+            grad.clone(),
+            vec![0.0, 0.0, -1.0, 0.0, 0.0, -1.0],
+            step.clone(),
+        ],
+        1e-5,
+    );
     grad[5] = f32::NAN;
-    let (c, gg) = both(&mut g, &Kernel::GradStats { n, slot: 0 }, &[grad.clone(), vec![0.0, 0.0, -1.0], step.clone()]);
+    let (c, gg) = both(
+        &mut g,
+        &Kernel::GradStats { n, slot: 0 },
+        &[grad.clone(), vec![0.0, 0.0, -1.0], step.clone()],
+    );
     assert_eq!(c[1][2], 3.0, "reference records the non-finite step");
     assert_eq!(gg[1][2], 3.0, "GPU records the non-finite step");
     let stats = vec![9.0, 0.0, -1.0, 0.25, 0.0, -1.0, 16.0, 0.0, -1.0];
-    for mode in [ClipMode::None, ClipMode::PerTensorNorm(1.0), ClipMode::GlobalNorm(2.0)] {
-        check(&mut g, Kernel::ClipScale { count: 3, mode }, vec![stats.clone(), vec![0.0; 3]], 1e-6);
+    for mode in [
+        ClipMode::None,
+        ClipMode::PerTensorNorm(1.0),
+        ClipMode::GlobalNorm(2.0),
+    ] {
+        check(
+            &mut g,
+            Kernel::ClipScale { count: 3, mode },
+            vec![stats.clone(), vec![0.0; 3]],
+            1e-6,
+        );
     }
-    for (momentum, nesterov, clipvalue) in [(0.0, false, 0.0), (0.9, false, 0.0), (0.9, true, 0.5)] {
-        let k = Kernel::SgdUpdate { n, slot: 1, momentum, nesterov, clipvalue, lr_mult: 0.5 };
+    for (momentum, nesterov, clipvalue) in [(0.0, false, 0.0), (0.9, false, 0.0), (0.9, true, 0.5)]
+    {
+        let k = Kernel::SgdUpdate {
+            n,
+            slot: 1,
+            momentum,
+            nesterov,
+            clipvalue,
+            lr_mult: 0.5,
+        };
         let w = random(n, 1.0, 15);
         let g0 = random(n, 1.0, 16);
         let v = random(n, 0.1, 17);
-        check(&mut g, k, vec![w, g0, v, vec![1.0, 0.7], step.clone()], 1e-6);
+        check(
+            &mut g,
+            k,
+            vec![w, g0, v, vec![1.0, 0.7], step.clone()],
+            1e-6,
+        );
     }
 }
 
@@ -210,7 +379,9 @@ fn optimizer_kernels_match_reference() {
 fn gathers_match_reference() {
     let Some(mut g) = gpu() else { return };
     let (samples, features, rows) = (37usize, 7usize, 5usize);
-    let bytes: Vec<u8> = (0..samples * features).map(|i| (i * 37 % 256) as u8).collect();
+    let bytes: Vec<u8> = (0..samples * features)
+        .map(|i| (i * 37 % 256) as u8)
+        .collect();
     let mut packed = bytes.clone();
     packed.resize(bytes.len().div_ceil(4) * 4, 0);
     let words: Vec<f32> = packed
@@ -223,7 +394,14 @@ fn gathers_match_reference() {
     let (c, gg) = both(
         &mut g,
         &Kernel::GatherU8 { rows, features },
-        &[words, labels.clone(), perm.clone(), step.clone(), vec![0.0; rows * features], vec![0.0; rows]],
+        &[
+            words,
+            labels.clone(),
+            perm.clone(),
+            step.clone(),
+            vec![0.0; rows * features],
+            vec![0.0; rows],
+        ],
     );
     assert_eq!(c[4][0], bytes[(samples - 4) * features] as f32 / 255.0);
     assert_close("gather u8 x", &gg[4], &c[4], 1e-7, 1e-6);
@@ -232,7 +410,14 @@ fn gathers_match_reference() {
     check(
         &mut g,
         Kernel::GatherF32 { rows, features },
-        vec![data, labels, perm, step, vec![0.0; rows * features], vec![0.0; rows]],
+        vec![
+            data,
+            labels,
+            perm,
+            step,
+            vec![0.0; rows * features],
+            vec![0.0; rows],
+        ],
         1e-7,
     );
 }
@@ -242,7 +427,14 @@ fn bad_launches_are_typed_errors() {
     let mut cpu = CpuBackend::new();
     let a = cpu.alloc(4).unwrap();
     let b = cpu.alloc(4).unwrap();
-    let k = Kernel::MatMul { m: 3, k: 3, n: 3, trans_a: false, trans_b: false, accumulate: false };
+    let k = Kernel::MatMul {
+        m: 3,
+        k: 3,
+        n: 3,
+        trans_a: false,
+        trans_b: false,
+        accumulate: false,
+    };
     assert!(cpu.prepare(&k, &[a, b, a]).is_err());
     assert!(cpu.prepare(&Kernel::Add { n: 4 }, &[a, b]).is_err());
     assert!(cpu.prepare(&Kernel::Add { n: 4 }, &[a, b, a]).is_err());

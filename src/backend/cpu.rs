@@ -451,9 +451,7 @@ fn execute(kernel: &Kernel, b: &mut [Vec<f32>]) {
                 let invstd = 1.0 / (b[2][c] + eps).sqrt();
                 let xhat = |r: usize, x: &[f32]| (x[r * cols + c] - mean) * invstd;
                 let sum_dy: f32 = (0..rows).map(|r| b[4][r * cols + c]).sum();
-                let sum_dy_xhat: f32 = (0..rows)
-                    .map(|r| b[4][r * cols + c] * xhat(r, &b[0]))
-                    .sum();
+                let sum_dy_xhat: f32 = (0..rows).map(|r| b[4][r * cols + c] * xhat(r, &b[0])).sum();
                 let k = b[3][c] * invstd / n;
                 for r in 0..rows {
                     let i = r * cols + c;

@@ -166,12 +166,15 @@ impl GpuBackend {
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
             sink.lock().unwrap().push(e.to_string());
         }));
-        let matmul = opts.matmul.unwrap_or(if ainfo.device_type == wgpu::DeviceType::Cpu {
-            MatmulVariant::RegisterBlocked
-        } else {
-            MatmulVariant::Tiled
-        });
-        let max_binding_bytes = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+        let matmul = opts
+            .matmul
+            .unwrap_or(if ainfo.device_type == wgpu::DeviceType::Cpu {
+                MatmulVariant::RegisterBlocked
+            } else {
+                MatmulVariant::Tiled
+            });
+        let max_binding_bytes =
+            (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
         Ok(GpuBackend {
             device,
             queue,
@@ -276,8 +279,7 @@ impl GpuBackend {
                     },
                     cache: None,
                 });
-            self.pipelines
-                .insert(entry, Pipeline { pipeline, layout });
+            self.pipelines.insert(entry, Pipeline { pipeline, layout });
         }
         &self.pipelines[entry]
     }
@@ -309,7 +311,10 @@ fn grid_256(count: usize) -> (u32, u32, u32) {
 }
 
 /// Entry point, binding numbers, uniform parameters and grid for a kernel.
-fn lower(kernel: &Kernel, matmul: MatmulVariant) -> (&'static str, Vec<u32>, [u32; 8], (u32, u32, u32)) {
+fn lower(
+    kernel: &Kernel,
+    matmul: MatmulVariant,
+) -> (&'static str, Vec<u32>, [u32; 8], (u32, u32, u32)) {
     let seq = |n: u32| (1..=n).collect::<Vec<u32>>();
     let f = f32::to_bits;
     let u = |v: usize| v as u32;
@@ -322,7 +327,8 @@ fn lower(kernel: &Kernel, matmul: MatmulVariant) -> (&'static str, Vec<u32>, [u3
             trans_b,
             accumulate,
         } => {
-            let flags = u32::from(trans_a) | (u32::from(trans_b) << 1) | (u32::from(accumulate) << 2);
+            let flags =
+                u32::from(trans_a) | (u32::from(trans_b) << 1) | (u32::from(accumulate) << 2);
             let params = [u(m), u(k), u(n), flags, 0, 0, 0, 0];
             match matmul {
                 MatmulVariant::RegisterBlocked => (
@@ -542,8 +548,11 @@ impl Backend for GpuBackend {
         if data.is_empty() {
             return Ok(());
         }
-        self.queue
-            .write_buffer(self.buffer(buf), (offset * 4) as u64, bytemuck::cast_slice(data));
+        self.queue.write_buffer(
+            self.buffer(buf),
+            (offset * 4) as u64,
+            bytemuck::cast_slice(data),
+        );
         self.counters.upload_bytes += 4 * data.len() as u64;
         Ok(())
     }
@@ -644,7 +653,9 @@ impl Backend for GpuBackend {
         let pending = std::mem::take(&mut self.pending);
         let mut enc = self
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("step") });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("step"),
+            });
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("step"),

@@ -321,6 +321,27 @@ impl Kernel {
         }
     }
 
+    /// Positions (in the buffer list) of the buffers the kernel writes.
+    pub fn writes(&self) -> &'static [usize] {
+        match self {
+            Kernel::MatMul { .. } | Kernel::BiasAdd { .. } | Kernel::Add { .. } => &[2],
+            Kernel::PreluForward { .. } | Kernel::SoftmaxBackward { .. } => &[2],
+            Kernel::ColumnSum { .. } | Kernel::Scale { .. } => &[1],
+            Kernel::ActForward { .. } | Kernel::SoftmaxForward { .. } => &[1],
+            Kernel::AccumulateMetrics { .. } | Kernel::GradStats { .. } => &[1],
+            Kernel::ClipScale { .. } => &[1],
+            Kernel::ActBackward { .. } => &[3],
+            Kernel::PreluBackward { .. } => &[3, 4],
+            Kernel::Loss { .. } => &[2, 3],
+            Kernel::BnStats { .. } => &[1, 2],
+            Kernel::BnApply { .. } => &[5],
+            Kernel::BnMovingUpdate { .. } => &[2, 3],
+            Kernel::BnBackward { .. } => &[5, 6, 7],
+            Kernel::SgdUpdate { .. } => &[0, 2],
+            Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } => &[4, 5],
+        }
+    }
+
     /// Minimum length (in 4-byte words) each buffer must have; checked before a launch is
     /// prepared so a size bug is a typed error, not an out-of-bounds read on the GPU.
     pub fn min_lens(&self) -> Vec<usize> {

@@ -64,7 +64,13 @@ pub fn rel_err(a: &[f32], b: &[f32]) -> f64 {
 
 /// Element-wise `|a − b| ≤ atol + rtol·|b|`, with a message naming the first offender.
 pub fn assert_close(what: &str, a: &[f32], b: &[f32], atol: f32, rtol: f32) {
-    assert_eq!(a.len(), b.len(), "{what}: length {} vs {}", a.len(), b.len());
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "{what}: length {} vs {}",
+        a.len(),
+        b.len()
+    );
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
         let ok = (x - y).abs() <= atol + rtol * y.abs() || (x.is_nan() && y.is_nan());
         assert!(ok, "{what}[{i}]: got {x}, expected {y}");

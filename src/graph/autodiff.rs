@@ -1,0 +1,258 @@
+//! Reverse-mode automatic differentiation over a forward [`Graph`]: walks the forward nodes
+//! backwards and appends, for each, the nodes of its backward rule. All rules live in the
+//! one `match` below.
+
+use std::collections::{HashMap, HashSet};
+
+use super::ir::{Graph, TensorId};
+use crate::backend::Kernel;
+use crate::error::{Error, Result};
+
+/// Appends the backward pass of `g.nodes[..forward_len]` to `g`.
+///
+/// `seed` is `(y, dy)`: a forward tensor and its already-computed gradient (the loss
+/// kernel writes the gradient of the loss with respect to its input). Returns the gradient
+/// tensor of every tensor in `wrt` that the seed depends on. Only tensors that depend on
+/// `wrt` get gradients: frozen layers below the last trainable one cost nothing.
+pub fn backward(
+    g: &mut Graph,
+    forward_len: usize,
+    seed: (TensorId, TensorId),
+    wrt: &[TensorId],
+) -> Result<HashMap<TensorId, TensorId>> {
+    // Which tensors depend on a parameter we differentiate with respect to.
+    let mut needs: HashSet<TensorId> = wrt.iter().copied().collect();
+    let mut producer: HashMap<TensorId, usize> = HashMap::new();
+    for (i, node) in g.nodes[..forward_len].iter().enumerate() {
+        let outs: Vec<TensorId> = node.outputs().collect();
+        for &o in &outs {
+            producer.entry(o).or_insert(i);
+        }
+        let depends = node
+            .args
+            .iter()
+            .enumerate()
+            .any(|(p, a)| !node.kernel.writes().contains(&p) && needs.contains(a));
+        if depends {
+            needs.extend(outs);
+        }
+    }
+
+    let mut grads: HashMap<TensorId, TensorId> = HashMap::new();
+    grads.insert(seed.0, seed.1);
+
+    fn accumulate(
+        g: &mut Graph,
+        grads: &mut HashMap<TensorId, TensorId>,
+        t: TensorId,
+        d: TensorId,
+    ) {
+        match grads.get(&t).copied() {
+            None => {
+                grads.insert(t, d);
+            }
+            Some(old) => {
+                let n = g.tensors[t.0].numel();
+                let sum = g.temp(format!("d{}", g.tensors[t.0].name), &g.shape(t).to_vec());
+                g.push(Kernel::Add { n }, vec![old, d, sum]);
+                grads.insert(t, sum);
+            }
+        }
+    }
+
+    for i in (0..forward_len).rev() {
+        let node = g.nodes[i].clone();
+        let a = &node.args;
+        let grad_name = |g: &Graph, t: TensorId| format!("d{}", g.tensors[t.0].name);
+        match node.kernel {
+            Kernel::MatMul {
+                m,
+                k,
+                n,
+                trans_a: false,
+                trans_b: false,
+                accumulate: false,
+            } => {
+                let Some(&dc) = grads.get(&a[2]) else {
+                    continue;
+                };
+                if needs.contains(&a[0]) {
+                    let da = g.temp(grad_name(g, a[0]), &[m, k]);
+                    // dA = dC · Bᵀ
+                    g.push(
+                        Kernel::MatMul {
+                            m,
+                            k: n,
+                            n: k,
+                            trans_a: false,
+                            trans_b: true,
+                            accumulate: false,
+                        },
+                        vec![dc, a[1], da],
+                    );
+                    accumulate(g, &mut grads, a[0], da);
+                }
+                if needs.contains(&a[1]) {
+                    let db = g.temp(grad_name(g, a[1]), &[k, n]);
+                    // dB = Aᵀ · dC
+                    g.push(
+                        Kernel::MatMul {
+                            m: k,
+                            k: m,
+                            n,
+                            trans_a: true,
+                            trans_b: false,
+                            accumulate: false,
+                        },
+                        vec![a[0], dc, db],
+                    );
+                    accumulate(g, &mut grads, a[1], db);
+                }
+            }
+            Kernel::BiasAdd { rows, cols } => {
+                let Some(&dy) = grads.get(&a[2]) else {
+                    continue;
+                };
+                if needs.contains(&a[0]) {
+                    accumulate(g, &mut grads, a[0], dy);
+                }
+                if needs.contains(&a[1]) {
+                    let db = g.temp(grad_name(g, a[1]), &[cols]);
+                    g.push(Kernel::ColumnSum { rows, cols }, vec![dy, db]);
+                    accumulate(g, &mut grads, a[1], db);
+                }
+            }
+            Kernel::ActForward {
+                act,
+                n,
+                training,
+                seed,
+            } => {
+                let Some(&dy) = grads.get(&a[1]) else {
+                    continue;
+                };
+                if needs.contains(&a[0]) {
+                    let dx = g.temp(grad_name(g, a[0]), &g.shape(a[0]).to_vec());
+                    g.push(
+                        Kernel::ActBackward {
+                            act,
+                            n,
+                            training,
+                            seed,
+                        },
+                        vec![a[0], a[1], dy, dx, a[2]],
+                    );
+                    accumulate(g, &mut grads, a[0], dx);
+                }
+            }
+            Kernel::PreluForward { rows, cols } => {
+                let Some(&dy) = grads.get(&a[2]) else {
+                    continue;
+                };
+                let dx = g.temp(grad_name(g, a[0]), &[rows, cols]);
+                let dalpha = g.temp(grad_name(g, a[1]), &[cols]);
+                g.push(
+                    Kernel::PreluBackward { rows, cols },
+                    vec![a[0], a[1], dy, dx, dalpha],
+                );
+                if needs.contains(&a[0]) {
+                    accumulate(g, &mut grads, a[0], dx);
+                }
+                if needs.contains(&a[1]) {
+                    accumulate(g, &mut grads, a[1], dalpha);
+                }
+            }
+            Kernel::SoftmaxForward { rows, cols } => {
+                let Some(&dy) = grads.get(&a[1]) else {
+                    continue;
+                };
+                if needs.contains(&a[0]) {
+                    let dx = g.temp(grad_name(g, a[0]), &[rows, cols]);
+                    g.push(Kernel::SoftmaxBackward { rows, cols }, vec![a[1], dy, dx]);
+                    accumulate(g, &mut grads, a[0], dx);
+                }
+            }
+            Kernel::BnApply { rows, cols, eps } => {
+                let Some(&dy) = grads.get(&a[5]) else {
+                    continue;
+                };
+                let batch_stats = producer
+                    .get(&a[1])
+                    .map(|&p| {
+                        matches!(g.nodes[p].kernel, Kernel::BnStats { .. })
+                            && g.nodes[p].args[0] == a[0]
+                    })
+                    .unwrap_or(false);
+                if batch_stats {
+                    // Training mode: through the batch mean and variance as well.
+                    let dx = g.temp(grad_name(g, a[0]), &[rows, cols]);
+                    let dgamma = g.temp(grad_name(g, a[3]), &[cols]);
+                    let dbeta = g.temp(grad_name(g, a[4]), &[cols]);
+                    g.push(
+                        Kernel::BnBackward { rows, cols, eps },
+                        vec![a[0], a[1], a[2], a[3], dy, dx, dgamma, dbeta],
+                    );
+                    if needs.contains(&a[0]) {
+                        accumulate(g, &mut grads, a[0], dx);
+                    }
+                    if needs.contains(&a[3]) {
+                        accumulate(g, &mut grads, a[3], dgamma);
+                    }
+                    if needs.contains(&a[4]) {
+                        accumulate(g, &mut grads, a[4], dbeta);
+                    }
+                } else {
+                    // Inference mode (a frozen layer): y is affine in x with fixed
+                    // statistics, dx = dy·gamma/sqrt(var + eps) — BnApply with zero mean
+                    // and zero shift computes exactly that.
+                    if needs.contains(&a[3]) || needs.contains(&a[4]) {
+                        return Err(Error::Config(
+                            "a trainable BatchNormalization cannot run in inference mode during training".into(),
+                        ));
+                    }
+                    if needs.contains(&a[0]) {
+                        let z1 = g.temp("zeros", &[cols]);
+                        let z2 = g.temp("zeros", &[cols]);
+                        let dx = g.temp(grad_name(g, a[0]), &[rows, cols]);
+                        g.push(
+                            Kernel::Scale {
+                                n: cols,
+                                factor: 0.0,
+                            },
+                            vec![a[1], z1],
+                        );
+                        g.push(
+                            Kernel::Scale {
+                                n: cols,
+                                factor: 0.0,
+                            },
+                            vec![a[1], z2],
+                        );
+                        g.push(
+                            Kernel::BnApply { rows, cols, eps },
+                            vec![dy, z1, a[2], a[3], z2, dx],
+                        );
+                        accumulate(g, &mut grads, a[0], dx);
+                    }
+                }
+            }
+            // No gradient flows through these: data movement, statistics consumed by
+            // BnApply's rule, side effects, and the loss (which seeds the pass).
+            Kernel::GatherU8 { .. }
+            | Kernel::GatherF32 { .. }
+            | Kernel::BnStats { .. }
+            | Kernel::BnMovingUpdate { .. }
+            | Kernel::Loss { .. }
+            | Kernel::AccumulateMetrics { .. } => {}
+            ref other => {
+                if node.outputs().any(|o| grads.contains_key(&o)) {
+                    return Err(Error::Config(format!("no gradient rule for {other:?}")));
+                }
+            }
+        }
+    }
+    Ok(wrt
+        .iter()
+        .filter_map(|w| grads.get(w).map(|d| (*w, *d)))
+        .collect())
+}

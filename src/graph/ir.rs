@@ -1,0 +1,134 @@
+//! Graph IR: tensors (with a shape and a kind) and nodes. A node is one backend kernel
+//! applied to tensors in the kernel's documented buffer order, so lowering is the
+//! identity and the same graph runs on every backend.
+
+use crate::backend::Kernel;
+
+/// Index of a tensor in a [`Graph`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TensorId(pub usize);
+
+/// Who owns a tensor's memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TensorKind {
+    /// Bound by the caller to a buffer that outlives the graph: weights, optimizer and BN
+    /// state, the data set, the step buffer, metrics.
+    External,
+    /// Produced and consumed inside one run; the planner assigns (and reuses) buffers.
+    Temp,
+}
+
+/// A tensor's description.
+#[derive(Clone, Debug)]
+pub struct TensorInfo {
+    /// Shape (row-major).
+    pub shape: Vec<usize>,
+    /// Who owns the memory.
+    pub kind: TensorKind,
+    /// A readable name, for errors and debugging.
+    pub name: String,
+}
+
+impl TensorInfo {
+    /// Number of values.
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+/// One kernel launch over graph tensors.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// The kernel (sizes included).
+    pub kernel: Kernel,
+    /// Tensors in the kernel's buffer order.
+    pub args: Vec<TensorId>,
+}
+
+impl Node {
+    /// The tensors the node writes.
+    pub fn outputs(&self) -> impl Iterator<Item = TensorId> + '_ {
+        self.kernel.writes().iter().map(|&i| self.args[i])
+    }
+}
+
+/// A list of nodes in execution order over a table of tensors.
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    /// Tensor table.
+    pub tensors: Vec<TensorInfo>,
+    /// Nodes in execution order.
+    pub nodes: Vec<Node>,
+}
+
+impl Graph {
+    /// Adds a tensor.
+    pub fn tensor(
+        &mut self,
+        name: impl Into<String>,
+        shape: &[usize],
+        kind: TensorKind,
+    ) -> TensorId {
+        self.tensors.push(TensorInfo {
+            shape: shape.to_vec(),
+            kind,
+            name: name.into(),
+        });
+        TensorId(self.tensors.len() - 1)
+    }
+
+    /// Adds an external tensor (bound by the caller).
+    pub fn external(&mut self, name: impl Into<String>, shape: &[usize]) -> TensorId {
+        self.tensor(name, shape, TensorKind::External)
+    }
+
+    /// Adds a temporary tensor.
+    pub fn temp(&mut self, name: impl Into<String>, shape: &[usize]) -> TensorId {
+        self.tensor(name, shape, TensorKind::Temp)
+    }
+
+    /// Shape of a tensor.
+    pub fn shape(&self, t: TensorId) -> &[usize] {
+        &self.tensors[t.0].shape
+    }
+
+    /// Appends a node.
+    pub fn push(&mut self, kernel: Kernel, args: Vec<TensorId>) {
+        debug_assert_eq!(args.len(), kernel.arity(), "{kernel:?}");
+        self.nodes.push(Node { kernel, args });
+    }
+
+    /// `[rows, cols]` of a 2-D tensor.
+    pub fn dims2(&self, t: TensorId) -> (usize, usize) {
+        let s = self.shape(t);
+        let cols = *s.last().unwrap_or(&1);
+        (s.iter().product::<usize>() / cols.max(1), cols)
+    }
+
+    /// `x·w` for `x: [m, k]`, `w: [k, n]`.
+    pub fn matmul(&mut self, name: &str, x: TensorId, w: TensorId) -> TensorId {
+        let (m, k) = self.dims2(x);
+        let n = self.shape(w)[1];
+        let y = self.temp(name, &[m, n]);
+        self.push(
+            Kernel::MatMul {
+                m,
+                k,
+                n,
+                trans_a: false,
+                trans_b: false,
+                accumulate: false,
+            },
+            vec![x, w, y],
+        );
+        y
+    }
+
+    /// `x + b` broadcast over rows.
+    pub fn bias_add(&mut self, name: &str, x: TensorId, b: TensorId) -> TensorId {
+        let (rows, cols) = self.dims2(x);
+        let y = self.temp(name, &[rows, cols]);
+        self.push(Kernel::BiasAdd { rows, cols }, vec![x, b, y]);
+        y
+    }
+}

@@ -1,0 +1,11 @@
+//! The computation graph: IR ([`ir`]), reverse-mode autodiff ([`autodiff`]), buffer
+//! planning ([`plan`]) and the executor that records a whole step into one submit
+//! ([`executor`]).
+
+pub mod autodiff;
+pub mod executor;
+pub mod ir;
+pub mod plan;
+
+pub use executor::Executor;
+pub use ir::{Graph, Node, TensorId, TensorKind};
