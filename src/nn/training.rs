@@ -1027,7 +1027,7 @@ impl Trainer {
                 .write(bx, 0, &x[offset * features..(offset + rows) * features])?;
             self.plans[&key].exec.record(self.backend.as_mut());
             self.backend.submit()?;
-            let units = self.backend.len(output) / rows.max(1);
+            let units = model.output_units();
             let v = self.backend.read(output)?;
             out.extend_from_slice(&v[..rows * units]);
         }

@@ -1,0 +1,596 @@
+//! Golden values computed by Keras (TensorFlow 2.21 / Keras 3.15), from
+//! `tests/data/*.json` (copied from the shared keras-cases). Each case runs on the CPU
+//! reference and on the GPU.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::*;
+use serde_json::Value;
+use steadygrad::backend::{ActKind, Backend, ClipMode, CpuBackend, Kernel};
+use steadygrad::data::{Dataset, Samples};
+use steadygrad::nn::{Compile, FitOptions, Initializer, Layer, LossName, Sequential};
+use steadygrad::optim::Sgd;
+
+fn case(name: &str) -> Value {
+    let path = format!("{}/tests/data/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).unwrap()
+}
+
+fn data(v: &Value) -> Vec<f32> {
+    v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
+}
+
+fn scalar(v: &Value) -> f64 {
+    v["data"][0].as_f64().unwrap()
+}
+
+/// Single-op tolerance from the cases' README.
+fn assert_keras(what: &str, got: &[f32], want: &[f32]) {
+    assert_close(what, got, want, 1e-6, 1e-5);
+}
+
+/// The CPU reference and, when present, the GPU.
+fn backends() -> Vec<Box<dyn Backend>> {
+    let mut v: Vec<Box<dyn Backend>> = vec![Box::new(CpuBackend::new())];
+    if let Some(g) = gpu() {
+        v.push(Box::new(g));
+    }
+    v
+}
+
+fn run(be: &mut dyn Backend, k: Kernel, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    let ids: Vec<_> = inputs.iter().map(|d| be.upload(d).unwrap()).collect();
+    be.run(&k, &ids).unwrap();
+    ids.iter().map(|b| be.read(*b).unwrap()).collect()
+}
+
+#[test]
+fn activation_cases_match_keras() {
+    let cases: [(&str, ActKind); 10] = [
+        ("act_relu", ActKind::Relu),
+        ("act_leaky_relu_0.2", ActKind::LeakyRelu { alpha: 0.2 }),
+        (
+            "act_leaky_relu_layer_default",
+            ActKind::LeakyRelu { alpha: 0.3 },
+        ),
+        ("act_elu_alpha1", ActKind::Elu { alpha: 1.0 }),
+        ("act_elu_alpha0.5", ActKind::Elu { alpha: 0.5 }),
+        ("act_selu", ActKind::Selu),
+        ("act_tanh", ActKind::Tanh),
+        ("act_sigmoid", ActKind::Sigmoid),
+        (
+            "act_rrelu_eval_pytorch",
+            ActKind::Rrelu {
+                lower: 0.125,
+                upper: 1.0 / 3.0,
+            },
+        ),
+        ("act_softmax", ActKind::Softmax),
+    ];
+    for mut be in backends() {
+        let dev = be.info().kind;
+        for (name, act) in cases {
+            let c = case(name);
+            let x = data(&c["inputs"]["x"]);
+            let u = data(&c["inputs"]["u"]);
+            let n = x.len();
+            let (y, dx) = if act == ActKind::Softmax {
+                let cols = c["inputs"]["x"]["shape"][1].as_u64().unwrap() as usize;
+                let rows = n / cols;
+                let y = run(
+                    be.as_mut(),
+                    Kernel::SoftmaxForward { rows, cols },
+                    &[x.clone(), vec![0.0; n]],
+                )[1]
+                .clone();
+                let dx = run(
+                    be.as_mut(),
+                    Kernel::SoftmaxBackward { rows, cols },
+                    &[y.clone(), u.clone(), vec![0.0; n]],
+                )[2]
+                .clone();
+                (y, dx)
+            } else {
+                let step = vec![0.0; 4];
+                let f = Kernel::ActForward {
+                    act,
+                    n,
+                    training: false,
+                    seed: 0,
+                };
+                let y = run(be.as_mut(), f, &[x.clone(), vec![0.0; n], step.clone()])[1].clone();
+                let b = Kernel::ActBackward {
+                    act,
+                    n,
+                    training: false,
+                    seed: 0,
+                };
+                let dx = run(
+                    be.as_mut(),
+                    b,
+                    &[x.clone(), y.clone(), u.clone(), vec![0.0; n], step],
+                )[3]
+                .clone();
+                (y, dx)
+            };
+            assert_keras(&format!("{dev} {name} y"), &y, &data(&c["expected"]["y"]));
+            assert_keras(
+                &format!("{dev} {name} dx"),
+                &dx,
+                &data(&c["expected"]["dx"]),
+            );
+        }
+        // PReLU, with its alpha gradient.
+        let c = case("act_prelu_layer");
+        let x = data(&c["inputs"]["x"]);
+        let u = data(&c["inputs"]["u"]);
+        let alpha = data(&c["inputs"]["alpha"]);
+        let cols = alpha.len();
+        let rows = x.len() / cols;
+        let y = run(
+            be.as_mut(),
+            Kernel::PreluForward { rows, cols },
+            &[x.clone(), alpha.clone(), vec![0.0; x.len()]],
+        )[2]
+        .clone();
+        let out = run(
+            be.as_mut(),
+            Kernel::PreluBackward { rows, cols },
+            &[x.clone(), alpha, u, vec![0.0; x.len()], vec![0.0; cols]],
+        );
+        assert_keras(&format!("{dev} prelu y"), &y, &data(&c["expected"]["y"]));
+        assert_keras(
+            &format!("{dev} prelu dx"),
+            &out[3],
+            &data(&c["expected"]["dx"]),
+        );
+        assert_keras(
+            &format!("{dev} prelu dalpha"),
+            &out[4],
+            &data(&c["expected"]["dalpha"]),
+        );
+    }
+}
+
+#[test]
+fn initializer_cases_match_keras() {
+    for (name, init) in [
+        ("init_glorot_uniform", Initializer::GLOROT_UNIFORM),
+        ("init_glorot_normal", Initializer::GLOROT_NORMAL),
+        ("init_he_uniform", Initializer::HE_UNIFORM),
+        ("init_he_normal", Initializer::HE_NORMAL),
+        ("init_lecun_uniform", Initializer::LECUN_UNIFORM),
+        ("init_lecun_normal", Initializer::LECUN_NORMAL),
+    ] {
+        let c = case(name);
+        let e = &c["expected"];
+        for shape in [[784usize, 300], [300, 100]] {
+            let tag = format!("{}x{}", shape[0], shape[1]);
+            let fan = Initializer::fan(
+                &shape,
+                match init {
+                    Initializer::VarianceScaling { mode, .. } => mode,
+                    _ => unreachable!(),
+                },
+            );
+            assert_eq!(fan, scalar(&e[format!("fan_n_{tag}")]), "{name} fan");
+            let spread = init.spread(&shape).unwrap();
+            let target = scalar(&e[format!("target_std_{tag}")]);
+            let w = init.sample(&shape, 42);
+            let n = w.len() as f64;
+            let mean = w.iter().map(|&v| v as f64).sum::<f64>() / n;
+            let std = (w.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
+            assert!(
+                (std - target).abs() / target < 0.02,
+                "{name} {tag}: std {std} vs {target}"
+            );
+            let max = w.iter().fold(0.0f64, |m, &v| m.max((v as f64).abs()));
+            if let Some(limit) = e.get(format!("limit_{tag}")) {
+                let limit = scalar(limit);
+                assert!(
+                    (spread - limit).abs() < 1e-12 * limit.max(1.0),
+                    "{name} limit {spread} vs {limit}"
+                );
+                assert!(
+                    max <= limit,
+                    "{name}: {max} beyond the uniform limit {limit}"
+                );
+            } else {
+                let sigma = scalar(&e[format!("stddev_param_{tag}")]);
+                assert!(
+                    (spread - sigma).abs() < 1e-12,
+                    "{name}: σ′ {spread} vs {sigma}"
+                );
+                let bound = scalar(&e[format!("truncation_bound_{tag}")]);
+                assert!(
+                    max <= bound * (1.0 + 1e-6),
+                    "{name}: {max} beyond 2σ′ = {bound}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn batch_norm_cases_match_keras() {
+    for mut be in backends() {
+        let dev = be.info().kind;
+        for name in ["bn_train_m0.9", "bn_train_m0.99"] {
+            let c = case(name);
+            let i = &c["inputs"];
+            let e = &c["expected"];
+            let momentum = c["params"]["momentum"].as_f64().unwrap() as f32;
+            let eps = c["params"]["epsilon"].as_f64().unwrap() as f32;
+            let x = data(&i["x"]);
+            let (rows, cols) = (
+                i["x"]["shape"][0].as_u64().unwrap() as usize,
+                i["x"]["shape"][1].as_u64().unwrap() as usize,
+            );
+            let (gamma, beta, mm, mv, u) = (
+                data(&i["gamma"]),
+                data(&i["beta"]),
+                data(&i["moving_mean"]),
+                data(&i["moving_variance"]),
+                data(&i["u"]),
+            );
+            let n = rows * cols;
+            let stats = run(
+                be.as_mut(),
+                Kernel::BnStats { rows, cols },
+                &[x.clone(), vec![0.0; cols], vec![0.0; cols]],
+            );
+            let (mean, var) = (stats[1].clone(), stats[2].clone());
+            let y = run(
+                be.as_mut(),
+                Kernel::BnApply { rows, cols, eps },
+                &[
+                    x.clone(),
+                    mean.clone(),
+                    var.clone(),
+                    gamma.clone(),
+                    beta.clone(),
+                    vec![0.0; n],
+                ],
+            )[5]
+            .clone();
+            let key = |k: &str| e.get(k).map(data);
+            assert_keras(
+                &format!("{dev} {name} batch_mean"),
+                &mean,
+                &key("batch_mean").unwrap(),
+            );
+            assert_keras(
+                &format!("{dev} {name} batch_var"),
+                &var,
+                &key("batch_var_biased").unwrap(),
+            );
+            assert_keras(
+                &format!("{dev} {name} y_train"),
+                &y,
+                &key("y_train").unwrap(),
+            );
+            let infer = run(
+                be.as_mut(),
+                Kernel::BnApply { rows, cols, eps },
+                &[
+                    x.clone(),
+                    mm.clone(),
+                    mv.clone(),
+                    gamma.clone(),
+                    beta.clone(),
+                    vec![0.0; n],
+                ],
+            )[5]
+            .clone();
+            assert_keras(
+                &format!("{dev} {name} y_infer"),
+                &infer,
+                &key("y_infer").unwrap(),
+            );
+            let moved = run(
+                be.as_mut(),
+                Kernel::BnMovingUpdate { cols, momentum },
+                &[mean.clone(), var.clone(), mm.clone(), mv.clone()],
+            );
+            assert_keras(
+                &format!("{dev} {name} moving_mean"),
+                &moved[2],
+                &key("moving_mean_new").unwrap(),
+            );
+            assert_keras(
+                &format!("{dev} {name} moving_variance"),
+                &moved[3],
+                &key("moving_variance_new").unwrap(),
+            );
+            let after = run(
+                be.as_mut(),
+                Kernel::BnApply { rows, cols, eps },
+                &[
+                    x.clone(),
+                    moved[2].clone(),
+                    moved[3].clone(),
+                    gamma.clone(),
+                    beta.clone(),
+                    vec![0.0; n],
+                ],
+            )[5]
+            .clone();
+            assert_keras(
+                &format!("{dev} {name} y_infer_after_update"),
+                &after,
+                &key("y_infer_after_update").unwrap(),
+            );
+            let g = run(
+                be.as_mut(),
+                Kernel::BnBackward { rows, cols, eps },
+                &[
+                    x.clone(),
+                    mean,
+                    var,
+                    gamma.clone(),
+                    u,
+                    vec![0.0; n],
+                    vec![0.0; cols],
+                    vec![0.0; cols],
+                ],
+            );
+            // Full-network gradients go through more arithmetic than one op: whole-network tolerance.
+            assert_close(
+                &format!("{dev} {name} dx"),
+                &g[5],
+                &key("dx").unwrap(),
+                1e-5,
+                1e-4,
+            );
+            assert_keras(
+                &format!("{dev} {name} dgamma"),
+                &g[6],
+                &key("dgamma").unwrap(),
+            );
+            assert_keras(
+                &format!("{dev} {name} dbeta"),
+                &g[7],
+                &key("dbeta").unwrap(),
+            );
+        }
+    }
+}
+
+#[test]
+fn sgd_trajectories_match_keras() {
+    for mut be in backends() {
+        let dev = be.info().kind;
+        for name in [
+            "sgd_m0_nesterovfalse",
+            "sgd_m0_nesterovtrue",
+            "sgd_m0.9_nesterovfalse",
+            "sgd_m0.9_nesterovtrue",
+        ] {
+            let c = case(name);
+            let p = &c["params"];
+            let lr = p["learning_rate"].as_f64().unwrap() as f32;
+            let momentum = p["momentum"].as_f64().unwrap() as f32;
+            let nesterov = p["nesterov"].as_bool().unwrap();
+            let w0 = data(&c["inputs"]["w0"]);
+            let grads = data(&c["inputs"]["grads"]);
+            let want = data(&c["expected"]["w"]);
+            let n = w0.len();
+            let w = be.upload(&w0).unwrap();
+            let g = be.alloc(n).unwrap();
+            let v = be.alloc(n).unwrap();
+            let scales = be.upload(&[1.0]).unwrap();
+            let step = be.upload(&[0.0, 0.0, lr, 0.0]).unwrap();
+            let k = Kernel::SgdUpdate {
+                n,
+                slot: 0,
+                momentum,
+                nesterov,
+                clipvalue: 0.0,
+                lr_mult: 1.0,
+            };
+            let id = be.prepare(&k, &[w, g, v, scales, step]).unwrap();
+            for s in 0..6 {
+                be.write(g, 0, &grads[s * n..(s + 1) * n]).unwrap();
+                be.launch(id);
+                be.submit().unwrap();
+                let got = be.read(w).unwrap();
+                assert_close(
+                    &format!("{dev} {name} step {}", s + 1),
+                    &got,
+                    &want[s * n..(s + 1) * n],
+                    1e-6,
+                    1e-6,
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn clipping_cases_match_keras() {
+    for mut be in backends() {
+        let dev = be.info().kind;
+        for name in ["clip_clipvalue", "clip_clipnorm", "clip_global_clipnorm"] {
+            let c = case(name);
+            let p = &c["params"];
+            let lr = p["learning_rate"].as_f64().unwrap() as f32;
+            let (mode, clipvalue) = match name {
+                "clip_clipvalue" => (ClipMode::None, p["clipvalue"].as_f64().unwrap() as f32),
+                "clip_clipnorm" => (
+                    ClipMode::PerTensorNorm(p["clipnorm"].as_f64().unwrap() as f32),
+                    0.0,
+                ),
+                _ => (
+                    ClipMode::GlobalNorm(p["global_clipnorm"].as_f64().unwrap() as f32),
+                    0.0,
+                ),
+            };
+            let i = &c["inputs"];
+            let step = be.upload(&[0.0, 0.0, lr, 0.0]).unwrap();
+            let stats = be.upload(&[0.0, 0.0, -1.0, 0.0, 0.0, -1.0]).unwrap();
+            let scales = be.alloc(2).unwrap();
+            let mut ws = Vec::new();
+            for (slot, (w0, g0)) in [("a0", "grad_a"), ("b0", "grad_b")].iter().enumerate() {
+                let w = be.upload(&data(&i[*w0])).unwrap();
+                let g = be.upload(&data(&i[*g0])).unwrap();
+                let v = be.alloc(be.len(w)).unwrap();
+                be.run(&Kernel::GradStats { n: be.len(g), slot }, &[g, stats, step])
+                    .unwrap();
+                ws.push((w, g, v, slot));
+            }
+            be.run(&Kernel::ClipScale { count: 2, mode }, &[stats, scales])
+                .unwrap();
+            for (w, g, v, slot) in &ws {
+                let k = Kernel::SgdUpdate {
+                    n: be.len(*w),
+                    slot: *slot,
+                    momentum: 0.0,
+                    nesterov: false,
+                    clipvalue,
+                    lr_mult: 1.0,
+                };
+                be.run(&k, &[*w, *g, *v, scales, step]).unwrap();
+            }
+            assert_keras(
+                &format!("{dev} {name} a"),
+                &be.read(ws[0].0).unwrap(),
+                &data(&c["expected"]["a"]),
+            );
+            assert_keras(
+                &format!("{dev} {name} b"),
+                &be.read(ws[1].0).unwrap(),
+                &data(&c["expected"]["b"]),
+            );
+        }
+    }
+}
+
+fn load_safetensors(name: &str) -> HashMap<String, Vec<f32>> {
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(&path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    st.tensors()
+        .into_iter()
+        .map(|(k, t)| {
+            (
+                k.to_string(),
+                bytemuck::pod_collect_to_vec::<u8, f32>(t.data()),
+            )
+        })
+        .collect()
+}
+
+fn seed_network(before: bool) -> Sequential {
+    let elu = ActKind::Elu { alpha: 1.0 };
+    let mut layers = vec![Layer::flatten(), Layer::batch_norm()];
+    for units in [300, 100] {
+        if before {
+            layers.push(
+                Layer::dense(units)
+                    .use_bias(false)
+                    .kernel_initializer(Initializer::HE_NORMAL),
+            );
+            layers.push(Layer::batch_norm());
+            layers.push(Layer::activation(elu));
+        } else {
+            layers.push(
+                Layer::dense(units)
+                    .with_activation(elu)
+                    .kernel_initializer(Initializer::HE_NORMAL),
+            );
+            layers.push(Layer::batch_norm());
+        }
+    }
+    layers.push(Layer::dense(10).with_activation(ActKind::Softmax));
+    Sequential::new(&[28, 28], layers, 42).unwrap()
+}
+
+/// The chapter's network, one Nesterov step on a fixed batch, against Keras: the loss,
+/// every weight after the step (BN moving statistics included) and the predictions.
+#[test]
+fn seed_network_step_matches_keras() {
+    for (case_name, before) in [("seed_mlp", false), ("seed_mlp_bn_before_act", true)] {
+        let c = case(case_name);
+        let init = load_safetensors(&format!("{case_name}_init.safetensors"));
+        let after = load_safetensors(&format!("{case_name}_after_step.safetensors"));
+        let x = data(&c["inputs"]["x"]);
+        let y: Vec<u32> = data(&c["inputs"]["y"]).iter().map(|&v| v as u32).collect();
+        let batch = Dataset::new(Samples::F32(x.clone()), y, vec![28, 28]).unwrap();
+        let mut devices: Vec<Box<dyn Backend>> = vec![Box::new(CpuBackend::new())];
+        if let Some(g) = gpu() {
+            devices.push(Box::new(g));
+        }
+        for be in devices {
+            let mut model = seed_network(before);
+            let (total, trainable, non) = model.param_counts();
+            assert_eq!(total as f64, scalar(&c["expected"]["total_params"]));
+            assert_eq!(trainable as f64, scalar(&c["expected"]["trainable_params"]));
+            assert_eq!(non as f64, scalar(&c["expected"]["non_trainable_params"]));
+            for w in model.weights.clone() {
+                let v = init
+                    .get(&w.name)
+                    .unwrap_or_else(|| panic!("{} not in the Keras file", w.name));
+                model.set_weight(&w.name, v).unwrap();
+            }
+            let opt = Sgd::new(0.01).momentum(0.9).nesterov(true);
+            let (info, _) = model
+                .compile_on(
+                    be,
+                    Compile {
+                        optimizer: opt,
+                        loss: LossName::SparseCategoricalCrossentropy,
+                        device: steadygrad::Device::Cpu,
+                    },
+                )
+                .unwrap();
+            let dev = info.kind;
+            let probs = model.predict(&x, 32).unwrap();
+            assert_close(
+                &format!("{dev} {case_name} probs_infer"),
+                &probs,
+                &data(&c["expected"]["probs_infer"]),
+                1e-5,
+                1e-4,
+            );
+            let opts = FitOptions {
+                epochs: 1,
+                batch_size: 32,
+                shuffle: false,
+                max_steps: Some(1),
+                ..Default::default()
+            };
+            let h = model.fit(&batch, None, &opts, &mut []).unwrap();
+            let loss = h.epochs[0].loss as f64;
+            let want = scalar(&c["expected"]["loss"]);
+            assert!(
+                (loss - want).abs() <= 1e-5 + 1e-4 * want.abs(),
+                "{dev} {case_name} loss {loss} vs Keras {want}"
+            );
+            for w in &model.weights {
+                let want = after.get(&w.name).unwrap();
+                assert_close(
+                    &format!("{dev} {case_name} {} after one step", w.name),
+                    &w.data,
+                    want,
+                    1e-5,
+                    1e-4,
+                );
+            }
+            let probs = model.predict(&x, 32).unwrap();
+            assert_close(
+                &format!("{dev} {case_name} probs_infer_after_step"),
+                &probs,
+                &data(&c["expected"]["probs_infer_after_step"]),
+                1e-5,
+                1e-4,
+            );
+        }
+    }
+}
