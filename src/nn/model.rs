@@ -440,3 +440,13 @@ pub(crate) fn apply_activation(
     }
     y
 }
+
+impl std::fmt::Debug for Sequential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sequential")
+            .field("input_shape", &self.input_shape)
+            .field("layers", &self.layers)
+            .field("compiled", &self.trainer.is_some())
+            .finish()
+    }
+}

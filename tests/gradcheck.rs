@@ -1,0 +1,311 @@
+//! Every backward kernel against central finite differences of its forward kernel, on the
+//! CPU reference (in f64-accumulated sums over f32 evaluations).
+
+mod common;
+
+use common::*;
+use steadygrad::backend::{ActKind, Backend, CpuBackend, Kernel, LossKind};
+
+fn run(k: &Kernel, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    let mut be = CpuBackend::new();
+    let ids: Vec<_> = inputs.iter().map(|d| be.upload(d).unwrap()).collect();
+    be.run(k, &ids).unwrap();
+    ids.iter().map(|b| be.read(*b).unwrap()).collect()
+}
+
+/// d/d(inputs[which]) of Σ u·outputs[out] by central differences.
+fn numeric(
+    f: &dyn Fn(&[Vec<f32>]) -> Vec<f32>,
+    inputs: &[Vec<f32>],
+    which: usize,
+    u: &[f32],
+) -> Vec<f32> {
+    let h = 1e-2f32;
+    (0..inputs[which].len())
+        .map(|i| {
+            let mut p = inputs.to_vec();
+            p[which][i] += h;
+            let fp: f64 = f(&p)
+                .iter()
+                .zip(u)
+                .map(|(a, b)| *a as f64 * *b as f64)
+                .sum();
+            p[which][i] -= 2.0 * h;
+            let fm: f64 = f(&p)
+                .iter()
+                .zip(u)
+                .map(|(a, b)| *a as f64 * *b as f64)
+                .sum();
+            ((fp - fm) / (2.0 * h as f64)) as f32
+        })
+        .collect()
+}
+
+fn check(what: &str, analytic: &[f32], numeric: &[f32]) {
+    assert_close(what, analytic, numeric, 2e-3, 2e-2);
+}
+
+/// Inputs away from kinks (|x| ≥ 0.05) so the finite difference is meaningful.
+fn smooth_inputs(n: usize, seed: u64) -> Vec<f32> {
+    random(n, 2.0, seed)
+        .into_iter()
+        .map(|v| {
+            if v.abs() < 0.05 {
+                v + 0.1f32.copysign(v)
+            } else {
+                v
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn matmul_gradients() {
+    let (m, k, n) = (3, 4, 5);
+    let a = random(m * k, 1.0, 1);
+    let b = random(k * n, 1.0, 2);
+    let u = random(m * n, 1.0, 3);
+    let f = |p: &[Vec<f32>]| {
+        run(
+            &Kernel::MatMul {
+                m,
+                k,
+                n,
+                trans_a: false,
+                trans_b: false,
+                accumulate: false,
+            },
+            &[p[0].clone(), p[1].clone(), vec![0.0; m * n]],
+        )[2]
+        .clone()
+    };
+    let da = run(
+        &Kernel::MatMul {
+            m,
+            k: n,
+            n: k,
+            trans_a: false,
+            trans_b: true,
+            accumulate: false,
+        },
+        &[u.clone(), b.clone(), vec![0.0; m * k]],
+    )[2]
+    .clone();
+    let db = run(
+        &Kernel::MatMul {
+            m: k,
+            k: m,
+            n,
+            trans_a: true,
+            trans_b: false,
+            accumulate: false,
+        },
+        &[a.clone(), u.clone(), vec![0.0; k * n]],
+    )[2]
+    .clone();
+    check("dA", &da, &numeric(&f, &[a.clone(), b.clone()], 0, &u));
+    check("dB", &db, &numeric(&f, &[a, b], 1, &u));
+}
+
+#[test]
+fn bias_gradient_is_column_sum() {
+    let (rows, cols) = (4, 3);
+    let x = random(rows * cols, 1.0, 4);
+    let b = random(cols, 1.0, 5);
+    let u = random(rows * cols, 1.0, 6);
+    let f = |p: &[Vec<f32>]| {
+        run(
+            &Kernel::BiasAdd { rows, cols },
+            &[p[0].clone(), p[1].clone(), vec![0.0; rows * cols]],
+        )[2]
+        .clone()
+    };
+    let db = run(
+        &Kernel::ColumnSum { rows, cols },
+        &[u.clone(), vec![0.0; cols]],
+    )[1]
+    .clone();
+    check("db", &db, &numeric(&f, &[x, b], 1, &u));
+}
+
+#[test]
+fn activation_gradients() {
+    let n = 24;
+    let x = smooth_inputs(n, 7);
+    let u = random(n, 1.0, 8);
+    for act in [
+        ActKind::Relu,
+        ActKind::LeakyRelu { alpha: 0.2 },
+        ActKind::Rrelu {
+            lower: 0.125,
+            upper: 1.0 / 3.0,
+        },
+        ActKind::Elu { alpha: 0.7 },
+        ActKind::Selu,
+        ActKind::Tanh,
+        ActKind::Sigmoid,
+    ] {
+        for training in [false, true] {
+            let step = vec![9.0, 0.0, 0.0, 0.0];
+            let fwd = Kernel::ActForward {
+                act,
+                n,
+                training,
+                seed: 3,
+            };
+            let f =
+                |p: &[Vec<f32>]| run(&fwd, &[p[0].clone(), vec![0.0; n], step.clone()])[1].clone();
+            let y = f(&[x.clone()]);
+            let bwd = Kernel::ActBackward {
+                act,
+                n,
+                training,
+                seed: 3,
+            };
+            let dx = run(&bwd, &[x.clone(), y, u.clone(), vec![0.0; n], step.clone()])[3].clone();
+            check(
+                &format!("{act:?} training={training}"),
+                &dx,
+                &numeric(&f, &[x.clone()], 0, &u),
+            );
+        }
+    }
+}
+
+#[test]
+fn prelu_and_softmax_gradients() {
+    let (rows, cols) = (5, 4);
+    let n = rows * cols;
+    let x = smooth_inputs(n, 9);
+    let alpha = random(cols, 0.5, 10);
+    let u = random(n, 1.0, 11);
+    let f = |p: &[Vec<f32>]| {
+        run(
+            &Kernel::PreluForward { rows, cols },
+            &[p[0].clone(), p[1].clone(), vec![0.0; n]],
+        )[2]
+        .clone()
+    };
+    let g = run(
+        &Kernel::PreluBackward { rows, cols },
+        &[
+            x.clone(),
+            alpha.clone(),
+            u.clone(),
+            vec![0.0; n],
+            vec![0.0; cols],
+        ],
+    );
+    check(
+        "prelu dx",
+        &g[3],
+        &numeric(&f, &[x.clone(), alpha.clone()], 0, &u),
+    );
+    check(
+        "prelu dalpha",
+        &g[4],
+        &numeric(&f, &[x.clone(), alpha], 1, &u),
+    );
+    let sf = |p: &[Vec<f32>]| {
+        run(
+            &Kernel::SoftmaxForward { rows, cols },
+            &[p[0].clone(), vec![0.0; n]],
+        )[1]
+        .clone()
+    };
+    let y = sf(&[x.clone()]);
+    let dx = run(
+        &Kernel::SoftmaxBackward { rows, cols },
+        &[y, u.clone(), vec![0.0; n]],
+    )[2]
+    .clone();
+    check("softmax dx", &dx, &numeric(&sf, &[x], 0, &u));
+}
+
+#[test]
+fn loss_gradients() {
+    let (rows, cols) = (4, 3);
+    let n = rows * cols;
+    let z = random(n, 2.0, 12);
+    let labels = vec![0.0, 2.0, 1.0, 2.0];
+    for kind in [
+        LossKind::SoftmaxCrossEntropy,
+        LossKind::SigmoidBinaryCrossEntropy,
+        LossKind::MeanSquaredError,
+    ] {
+        let k = Kernel::Loss { kind, rows, cols };
+        // The scalar loss is the mean of the per-row losses.
+        let f = |p: &[Vec<f32>]| {
+            let o = run(
+                &k,
+                &[
+                    p[0].clone(),
+                    labels.clone(),
+                    vec![0.0; n],
+                    vec![0.0; 2 * rows],
+                ],
+            );
+            vec![(0..rows).map(|r| o[3][2 * r]).sum::<f32>() / rows as f32]
+        };
+        let grad = run(
+            &k,
+            &[z.clone(), labels.clone(), vec![0.0; n], vec![0.0; 2 * rows]],
+        )[2]
+        .clone();
+        check(
+            &format!("{kind:?}"),
+            &grad,
+            &numeric(&f, &[z.clone()], 0, &[1.0]),
+        );
+    }
+}
+
+#[test]
+fn batch_norm_gradients() {
+    let (rows, cols, eps) = (6, 3, 1e-3);
+    let n = rows * cols;
+    let x = random(n, 2.0, 13);
+    let gamma = random(cols, 1.5, 14);
+    let beta = random(cols, 1.0, 15);
+    let u = random(n, 1.0, 16);
+    // Training-mode forward: statistics recomputed from the perturbed x.
+    let f = |p: &[Vec<f32>]| {
+        let s = run(
+            &Kernel::BnStats { rows, cols },
+            &[p[0].clone(), vec![0.0; cols], vec![0.0; cols]],
+        );
+        run(
+            &Kernel::BnApply { rows, cols, eps },
+            &[
+                p[0].clone(),
+                s[1].clone(),
+                s[2].clone(),
+                p[1].clone(),
+                p[2].clone(),
+                vec![0.0; n],
+            ],
+        )[5]
+        .clone()
+    };
+    let s = run(
+        &Kernel::BnStats { rows, cols },
+        &[x.clone(), vec![0.0; cols], vec![0.0; cols]],
+    );
+    let g = run(
+        &Kernel::BnBackward { rows, cols, eps },
+        &[
+            x.clone(),
+            s[1].clone(),
+            s[2].clone(),
+            gamma.clone(),
+            u.clone(),
+            vec![0.0; n],
+            vec![0.0; cols],
+            vec![0.0; cols],
+        ],
+    );
+    let inputs = [x, gamma, beta];
+    check("bn dx", &g[5], &numeric(&f, &inputs, 0, &u));
+    check("bn dgamma", &g[6], &numeric(&f, &inputs, 1, &u));
+    check("bn dbeta", &g[7], &numeric(&f, &inputs, 2, &u));
+}

@@ -1,0 +1,281 @@
+//! End-to-end training: GPU and CPU agree step by step, training reaches a useful accuracy,
+//! the non-finite guard names a layer, clipping and momentum behave as the chapter says.
+
+mod common;
+
+use common::*;
+use steadygrad::backend::{ActKind, Backend, CpuBackend};
+use steadygrad::data::idx::load_mnist_dir;
+use steadygrad::data::Dataset;
+use steadygrad::nn::training::{Callback, EpochLogs};
+use steadygrad::nn::{Compile, Device, FitOptions, Initializer, Layer, LossName, Sequential};
+use steadygrad::optim::{Clip, Sgd};
+use steadygrad::Error;
+
+fn mnist() -> (Dataset, Dataset) {
+    load_mnist_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data")).unwrap()
+}
+
+fn first(d: &Dataset, n: usize) -> Dataset {
+    d.subset(&(0..n).collect::<Vec<_>>())
+}
+
+fn mlp(act: ActKind, init: Initializer, hidden: &[usize], seed: u64) -> Sequential {
+    let mut layers = vec![Layer::flatten()];
+    for &h in hidden {
+        layers.push(
+            Layer::dense(h)
+                .with_activation(act)
+                .kernel_initializer(init),
+        );
+    }
+    layers.push(Layer::dense(10).with_activation(ActKind::Softmax));
+    Sequential::new(&[28, 28], layers, seed).unwrap()
+}
+
+fn compiled(mut m: Sequential, be: Box<dyn Backend>, opt: Sgd) -> Sequential {
+    m.compile_on(
+        be,
+        Compile {
+            optimizer: opt,
+            loss: LossName::SparseCategoricalCrossentropy,
+            device: Device::Cpu,
+        },
+    )
+    .unwrap();
+    m
+}
+
+#[derive(Default)]
+struct Losses(Vec<f32>);
+impl Callback for Losses {
+    fn on_batch_end(&mut self, _s: usize, _r: usize, loss: Option<f32>) {
+        self.0.extend(loss);
+    }
+}
+
+#[test]
+fn first_five_steps_agree_on_gpu_and_cpu() {
+    let Some(g) = gpu() else { return };
+    let (train, _) = mnist();
+    let data = first(&train, 160);
+    let opts = FitOptions {
+        batch_size: 32,
+        shuffle: false,
+        metrics_every: Some(1),
+        ..Default::default()
+    };
+    let mut runs = Vec::new();
+    for be in [Box::new(CpuBackend::new()) as Box<dyn Backend>, Box::new(g)] {
+        // The seed network: BN, ELU, He init, Nesterov.
+        let mut layers = vec![Layer::flatten(), Layer::batch_norm()];
+        for h in [300, 100] {
+            layers.push(
+                Layer::dense(h)
+                    .with_activation(ActKind::Elu { alpha: 1.0 })
+                    .kernel_initializer(Initializer::HE_NORMAL),
+            );
+            layers.push(Layer::batch_norm());
+        }
+        layers.push(Layer::dense(10).with_activation(ActKind::Softmax));
+        let m = Sequential::new(&[28, 28], layers, 7).unwrap();
+        let mut m = compiled(m, be, Sgd::new(0.01).momentum(0.9).nesterov(true));
+        let mut losses = Losses::default();
+        let h = m.fit(&data, None, &opts, &mut [&mut losses]).unwrap();
+        assert_eq!(
+            h.counters.submits_per_step, 1.0,
+            "one submit per training step"
+        );
+        assert_eq!(
+            h.counters.readback_bytes_per_step, 0.0,
+            "no readback inside a step"
+        );
+        runs.push(losses.0);
+    }
+    assert_eq!(runs[0].len(), 5);
+    for (i, (c, g)) in runs[0].iter().zip(&runs[1]).enumerate() {
+        assert!(
+            ((c - g) / c).abs() < 1e-4,
+            "step {i}: CPU loss {c}, GPU loss {g}"
+        );
+    }
+}
+
+#[test]
+fn one_epoch_on_the_gpu_reaches_useful_accuracy() {
+    let Some(g) = gpu() else { return };
+    let (train, test) = mnist();
+    let m = mlp(ActKind::Relu, Initializer::HE_NORMAL, &[300, 100], 1);
+    let mut m = compiled(m, Box::new(g), Sgd::new(0.01).momentum(0.9).nesterov(true));
+    let opts = FitOptions {
+        epochs: 1,
+        batch_size: 32,
+        seed: 3,
+        ..Default::default()
+    };
+    let h = m.fit(&train, Some(&test), &opts, &mut []).unwrap();
+    let acc = h.epochs[0].val_accuracy.unwrap();
+    assert!(acc >= 0.88, "test accuracy after one epoch: {acc}");
+    let (loss, eval_acc) = m.evaluate(&test, 100).unwrap();
+    assert!((eval_acc - acc).abs() < 1e-6 && loss.is_finite());
+    assert!(h.epochs[0]
+        .grad_norms
+        .iter()
+        .all(|(_, n)| n.is_finite() && *n > 0.0));
+}
+
+#[test]
+fn streamed_batches_equal_resident_ones() {
+    let (train, _) = mnist();
+    let data = first(&train, 96);
+    let opts = FitOptions {
+        batch_size: 32,
+        shuffle: true,
+        seed: 5,
+        ..Default::default()
+    };
+    let mut results = Vec::new();
+    for stream in [false, true] {
+        let m = mlp(ActKind::Relu, Initializer::HE_NORMAL, &[16], 2);
+        let mut m = compiled(m, Box::new(CpuBackend::new()), Sgd::new(0.05));
+        m.force_streaming(stream);
+        let h = m.fit(&data, None, &opts, &mut []).unwrap();
+        results.push((h.epochs[0].loss, m.get_weights().unwrap()));
+    }
+    assert_eq!(results[0].0, results[1].0);
+    assert_eq!(results[0].1, results[1].1);
+}
+
+fn deep_relu(seed: u64) -> Sequential {
+    mlp(
+        ActKind::Relu,
+        Initializer::HE_NORMAL,
+        &[64, 64, 64, 64, 64, 64],
+        seed,
+    )
+}
+
+#[test]
+fn exploding_gradients_are_caught_and_clipping_prevents_them() {
+    let (train, _) = mnist();
+    let data = first(&train, 640);
+    let opts = FitOptions {
+        epochs: 3,
+        batch_size: 32,
+        check_every: Some(1),
+        ..Default::default()
+    };
+    let m = deep_relu(4);
+    let mut m = compiled(m, Box::new(CpuBackend::new()), Sgd::new(3.0).momentum(0.9));
+    match m.fit(&data, None, &opts, &mut []) {
+        Err(Error::NonFinite {
+            layer,
+            tensor,
+            step,
+        }) => {
+            assert!(layer.starts_with("dense"), "guard names a layer: {layer}");
+            assert!(tensor.starts_with(&layer));
+            assert!(step < 60);
+        }
+        other => panic!("expected the non-finite guard to stop training, got {other:?}"),
+    }
+    let m = deep_relu(4);
+    let mut m = compiled(
+        m,
+        Box::new(CpuBackend::new()),
+        Sgd::new(3.0).momentum(0.9).clip(Clip::Norm(1.0)),
+    );
+    let h = m
+        .fit(&data, None, &opts, &mut [])
+        .expect("clipped training stays finite");
+    assert!(h.epochs.iter().all(|e| e.loss.is_finite()));
+}
+
+struct Last(Option<EpochLogs>);
+impl Callback for Last {
+    fn on_epoch_end(&mut self, l: &EpochLogs) {
+        self.0 = Some(l.clone());
+    }
+}
+
+#[test]
+fn momentum_and_nesterov_beat_plain_sgd_in_one_epoch() {
+    let (train, _) = mnist();
+    let data = first(&train, 1024);
+    let mut losses = Vec::new();
+    for opt in [
+        Sgd::new(0.01),
+        Sgd::new(0.01).momentum(0.9),
+        Sgd::new(0.01).momentum(0.9).nesterov(true),
+    ] {
+        let m = mlp(ActKind::Relu, Initializer::HE_NORMAL, &[32], 6);
+        let mut m = compiled(m, Box::new(CpuBackend::new()), opt);
+        let mut last = Last(None);
+        m.fit(
+            &data,
+            None,
+            &FitOptions {
+                batch_size: 32,
+                seed: 1,
+                ..Default::default()
+            },
+            &mut [&mut last],
+        )
+        .unwrap();
+        losses.push(last.0.unwrap().loss);
+    }
+    assert!(
+        losses[1] < losses[0],
+        "momentum {} vs plain {}",
+        losses[1],
+        losses[0]
+    );
+    assert!(
+        losses[2] < losses[0],
+        "nesterov {} vs plain {}",
+        losses[2],
+        losses[0]
+    );
+}
+
+#[test]
+fn summary_counts_match_keras() {
+    let m = mlp(ActKind::Relu, Initializer::HE_NORMAL, &[300, 100], 0);
+    let s = m.summary();
+    for want in ["235,500", "30,100", "1,010", "Total params: 266,610"] {
+        assert!(s.contains(want), "summary lacks {want}:\n{s}");
+    }
+    let names: Vec<&str> = m.layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["flatten", "dense", "dense_1", "dense_2"]);
+    assert_eq!(m.weights[2].name, "dense_1/kernel");
+    assert_eq!(m.weights[2].shape, vec![300, 100]);
+}
+
+#[test]
+fn discouraged_init_pairs_are_warned_about() {
+    let relu_glorot = mlp(ActKind::Relu, Initializer::GLOROT_UNIFORM, &[8], 0);
+    assert!(relu_glorot
+        .init_warnings()
+        .iter()
+        .any(|w| w.contains("He initialization")));
+    let selu_he = mlp(ActKind::Selu, Initializer::HE_NORMAL, &[8], 0);
+    assert!(selu_he
+        .init_warnings()
+        .iter()
+        .any(|w| w.contains("lecun_normal")));
+    let plain = Initializer::RandomNormal {
+        mean: 0.0,
+        stddev: 1.0,
+    };
+    let deep_sigmoid = mlp(ActKind::Sigmoid, plain, &[8, 8, 8], 0);
+    assert!(deep_sigmoid
+        .init_warnings()
+        .iter()
+        .any(|w| w.contains("vanish")));
+    assert!(mlp(ActKind::Selu, Initializer::LECUN_NORMAL, &[8], 0)
+        .init_warnings()
+        .is_empty());
+    assert!(mlp(ActKind::Tanh, Initializer::GLOROT_UNIFORM, &[8], 0)
+        .init_warnings()
+        .is_empty());
+}
