@@ -3,8 +3,8 @@
 // Transposes are expressed as strides so one kernel serves the forward pass (X·W),
 // the input gradient (dY·Wᵀ) and the weight gradient (Xᵀ·dY) without branches in the
 // inner loop. Two variants:
-//   * matmul_regblock: every invocation owns a 4×4 block of C and reads global memory
-//     directly; no workgroup barriers. Best on CPU-emulated adapters (llvmpipe), where
+//   * matmul_regblock: every invocation owns 4 rows × 4 (interleaved) columns of C and
+//     reads global memory directly; no workgroup barriers. Best on CPU-emulated adapters (llvmpipe), where
 //     barriers are expensive and "threads" are SIMD lanes.
 //   * matmul_tiled: a workgroup stages 64×16 / 16×64 tiles of A and B in workgroup memory
 //     and each invocation accumulates a 4×4 block. Best on discrete GPUs.
@@ -58,20 +58,27 @@ fn store_block(row0: u32, col0: u32, acc: array<vec4<f32>, 4>) {
     }
 }
 
+// Columns are interleaved: invocation x owns columns x, x + T, x + 2T, x + 3T (T = the
+// invocations along x), so neighbouring invocations — the SIMD lanes of a CPU adapter —
+// read neighbouring elements of B instead of gathering with a stride of 4.
 @compute @workgroup_size(WG_X, WG_Y)
-fn matmul_regblock(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn matmul_regblock(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
     let row0 = gid.y * 4u;
-    let col0 = gid.x * 4u;
+    let stride = nwg.x * WG_X;
+    let col0 = gid.x;
     if (row0 >= p.m || col0 >= p.n) { return; }
     let sa = a_strides(); // (row stride, k stride)
     let sb = b_strides(); // (k stride, col stride)
-    // Clamp edge indices so loads stay in bounds without branches; the
-    // duplicated rows/columns are discarded by store_block.
+    // Clamp edge indices so loads stay in bounds without branches; the duplicated
+    // rows/columns are never stored.
     var ra: vec4<u32>;
     var cb: vec4<u32>;
     for (var i = 0u; i < 4u; i++) {
         ra[i] = min(row0 + i, p.m - 1u) * sa.x;
-        cb[i] = min(col0 + i, p.n - 1u) * sb.y;
+        cb[i] = min(col0 + i * stride, p.n - 1u) * sb.y;
     }
     var acc: array<vec4<f32>, 4>;
     for (var kk = 0u; kk < p.k; kk++) {
@@ -83,7 +90,21 @@ fn matmul_regblock(@builtin(global_invocation_id) gid: vec3<u32>) {
         acc[2] += a[ra.z + ka] * bv;
         acc[3] += a[ra.w + ka] * bv;
     }
-    store_block(row0, col0, acc);
+    let accumulate = (p.flags & 4u) != 0u;
+    for (var i = 0u; i < 4u; i++) {
+        let r = row0 + i;
+        if (r >= p.m) { break; }
+        for (var j = 0u; j < 4u; j++) {
+            let col = col0 + j * stride;
+            if (col >= p.n) { break; }
+            let idx = r * p.n + col;
+            if (accumulate) {
+                c[idx] = c[idx] + acc[i][j];
+            } else {
+                c[idx] = acc[i][j];
+            }
+        }
+    }
 }
 
 const TILE: u32 = 64u;
