@@ -1,0 +1,294 @@
+//! Behaviours the chapter states, checked on the CPU reference (the GPU equals it per
+//! `tests/parity.rs`): BN edge cases and moving averages, clipping examples, RReLU/PReLU.
+
+mod common;
+
+use common::*;
+use steadygrad::backend::{ActKind, Backend, ClipMode, CpuBackend, Kernel};
+use steadygrad::data::{Dataset, Samples};
+use steadygrad::nn::training::Ewma;
+use steadygrad::nn::{Compile, Device, FitOptions, Layer, LossName, Sequential};
+use steadygrad::optim::Sgd;
+
+fn run(k: &Kernel, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    let mut be = CpuBackend::new();
+    let ids: Vec<_> = inputs.iter().map(|d| be.upload(d).unwrap()).collect();
+    be.run(k, &ids).unwrap();
+    ids.iter().map(|b| be.read(*b).unwrap()).collect()
+}
+
+#[test]
+fn batch_norm_of_one_sample_yields_beta() {
+    let cols = 4;
+    let x = vec![3.0, -2.0, 1e4, 0.0];
+    let s = run(
+        &Kernel::BnStats { rows: 1, cols },
+        &[x.clone(), vec![0.0; cols], vec![0.0; cols]],
+    );
+    let beta = vec![0.1, 0.2, 0.3, 0.4];
+    let y = run(
+        &Kernel::BnApply {
+            rows: 1,
+            cols,
+            eps: 1e-3,
+        },
+        &[
+            x.clone(),
+            s[1].clone(),
+            s[2].clone(),
+            vec![2.0; cols],
+            beta.clone(),
+            vec![0.0; cols],
+        ],
+    )[5]
+    .clone();
+    assert_eq!(y, beta);
+    let g = run(
+        &Kernel::BnBackward {
+            rows: 1,
+            cols,
+            eps: 1e-3,
+        },
+        &[
+            x,
+            s[1].clone(),
+            s[2].clone(),
+            vec![2.0; cols],
+            vec![1.0; cols],
+            vec![0.0; cols],
+            vec![0.0; cols],
+            vec![0.0; cols],
+        ],
+    );
+    assert!(g.iter().flatten().all(|v| v.is_finite()));
+}
+
+fn bn_model() -> Sequential {
+    let mut m = Sequential::new(
+        &[3],
+        vec![
+            Layer::batch_norm(),
+            Layer::dense(2).with_activation(ActKind::Softmax),
+        ],
+        1,
+    )
+    .unwrap();
+    m.compile_on(
+        Box::new(CpuBackend::new()),
+        Compile {
+            optimizer: Sgd::new(0.0),
+            loss: LossName::SparseCategoricalCrossentropy,
+            device: Device::Cpu,
+        },
+    )
+    .unwrap();
+    m
+}
+
+#[test]
+fn moving_statistics_follow_the_closed_form_ewma() {
+    let x = random(4 * 3 * 5, 3.0, 1);
+    let data = Dataset::new(Samples::F32(x.clone()), vec![0; 20], vec![3]).unwrap();
+    let mut m = bn_model();
+    m.fit(
+        &data,
+        None,
+        &FitOptions {
+            batch_size: 4,
+            shuffle: false,
+            ..Default::default()
+        },
+        &mut [],
+    )
+    .unwrap();
+    for c in 0..3 {
+        let mut mean = Ewma::starting_at(0.99, 0.0);
+        let mut var = Ewma::starting_at(0.99, 1.0);
+        for b in 0..5 {
+            let col: Vec<f64> = (0..4).map(|r| x[(b * 4 + r) * 3 + c] as f64).collect();
+            let mu = col.iter().sum::<f64>() / 4.0;
+            mean.update(mu);
+            var.update(col.iter().map(|v| (v - mu).powi(2)).sum::<f64>() / 4.0);
+        }
+        let got_mean =
+            m.weights[m.weight_index("batch_normalization/moving_mean").unwrap()].data[c] as f64;
+        let got_var = m.weights[m
+            .weight_index("batch_normalization/moving_variance")
+            .unwrap()]
+        .data[c] as f64;
+        assert!(
+            (got_mean - mean.value().unwrap()).abs() < 1e-5,
+            "{got_mean} vs {:?}",
+            mean.value()
+        );
+        assert!(
+            (got_var - var.value().unwrap()).abs() < 1e-5,
+            "{got_var} vs {:?}",
+            var.value()
+        );
+    }
+}
+
+#[test]
+fn inference_uses_the_moving_statistics() {
+    let mut m = bn_model();
+    let x = vec![1.0, 2.0, 3.0, -1.0, 0.5, 4.0];
+    let both = m.predict(&x, 2).unwrap();
+    let alone = m.predict(&x[..3], 1).unwrap();
+    assert_eq!(
+        &both[..2],
+        &alone[..],
+        "a sample's output does not depend on its batch"
+    );
+    m.set_weight("batch_normalization/moving_mean", &[1.0, 1.0, 1.0])
+        .unwrap();
+    let moved = m.predict(&x[..3], 1).unwrap();
+    assert_ne!(moved, alone, "changing the moving mean changes the output");
+}
+
+fn clip(mode: ClipMode, grads: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    let mut be = CpuBackend::new();
+    let step = be.upload(&[0.0, 0.0, 1.0, 0.0]).unwrap();
+    let stats = be.upload(&vec![0.0; 3 * grads.len()]).unwrap();
+    let scales = be.alloc(grads.len()).unwrap();
+    let mut out = Vec::new();
+    let gs: Vec<_> = grads.iter().map(|g| be.upload(g).unwrap()).collect();
+    for (slot, g) in gs.iter().enumerate() {
+        be.run(
+            &Kernel::GradStats {
+                n: grads[slot].len(),
+                slot,
+            },
+            &[*g, stats, step],
+        )
+        .unwrap();
+    }
+    be.run(
+        &Kernel::ClipScale {
+            count: grads.len(),
+            mode,
+        },
+        &[stats, scales],
+    )
+    .unwrap();
+    for (slot, g) in gs.iter().enumerate() {
+        // With lr = 1 and w = 0, plain SGD leaves w = −(clipped g).
+        let n = grads[slot].len();
+        let w = be.alloc(n).unwrap();
+        let v = be.alloc(n).unwrap();
+        be.run(
+            &Kernel::SgdUpdate {
+                n,
+                slot,
+                momentum: 0.0,
+                nesterov: false,
+                clipvalue: 0.0,
+                lr_mult: 1.0,
+            },
+            &[w, *g, v, scales, step],
+        )
+        .unwrap();
+        out.push(be.read(w).unwrap().iter().map(|x| -x).collect());
+    }
+    out
+}
+
+#[test]
+fn clipping_examples() {
+    let g = clip(
+        ClipMode::PerTensorNorm(1.0),
+        &[vec![3.0, 4.0], vec![0.1, 0.2]],
+    );
+    assert_close("clipnorm (3,4)", &g[0], &[0.6, 0.8], 1e-7, 1e-6);
+    assert_eq!(
+        g[1],
+        vec![0.1, 0.2],
+        "a gradient inside the bound is untouched"
+    );
+    let g = clip(ClipMode::GlobalNorm(1.0), &[vec![3.0, 0.0], vec![0.0, 4.0]]);
+    assert_close("global a", &g[0], &[0.6, 0.0], 1e-7, 1e-6);
+    assert_close("global b", &g[1], &[0.0, 0.8], 1e-7, 1e-6);
+}
+
+#[test]
+fn rrelu_draws_new_slopes_each_training_step_and_is_fixed_at_inference() {
+    let n = 256;
+    let x = vec![-1.0; n];
+    let slopes = |step: f32, training: bool| -> Vec<f32> {
+        let k = Kernel::ActForward {
+            act: ActKind::Rrelu {
+                lower: 0.125,
+                upper: 1.0 / 3.0,
+            },
+            n,
+            training,
+            seed: 9,
+        };
+        run(&k, &[x.clone(), vec![0.0; n], vec![step, 0.0, 0.0, 0.0]])[1]
+            .iter()
+            .map(|y| -y)
+            .collect()
+    };
+    let (a, b) = (slopes(1.0, true), slopes(2.0, true));
+    assert_ne!(a, b);
+    assert!(a.iter().chain(&b).all(|s| (0.125..=1.0 / 3.0).contains(s)));
+    assert_eq!(slopes(1.0, false), slopes(2.0, false));
+    assert!(slopes(1.0, false)
+        .iter()
+        .all(|s| (s - 11.0 / 48.0).abs() < 1e-6));
+}
+
+#[test]
+fn prelu_alpha_moves_under_training() {
+    let mut m = Sequential::new(
+        &[4],
+        vec![
+            Layer::dense(8),
+            Layer::prelu(),
+            Layer::dense(2).with_activation(ActKind::Softmax),
+        ],
+        3,
+    )
+    .unwrap();
+    m.compile_on(
+        Box::new(CpuBackend::new()),
+        Compile {
+            optimizer: Sgd::new(0.1),
+            loss: LossName::SparseCategoricalCrossentropy,
+            device: Device::Cpu,
+        },
+    )
+    .unwrap();
+    let x = random(64 * 4, 2.0, 4);
+    let y = (0..64).map(|i| (x[i * 4] > 0.0) as u32).collect();
+    let data = Dataset::new(Samples::F32(x), y, vec![4]).unwrap();
+    m.fit(
+        &data,
+        None,
+        &FitOptions {
+            epochs: 3,
+            batch_size: 16,
+            ..Default::default()
+        },
+        &mut [],
+    )
+    .unwrap();
+    let alpha = &m.weights[m.weight_index("p_re_lu/alpha").unwrap()].data;
+    assert!(
+        alpha.iter().any(|a| *a != 0.0),
+        "alpha stayed at its zero init: {alpha:?}"
+    );
+}
+
+#[test]
+fn same_seed_same_weights() {
+    let make = |s| {
+        Sequential::new(&[784], vec![Layer::dense(30)], s)
+            .unwrap()
+            .weights[0]
+            .data
+            .clone()
+    };
+    assert_eq!(make(1), make(1));
+    assert_ne!(make(1), make(2));
+}
