@@ -240,7 +240,9 @@ impl GpuBackend {
                     binding: b,
                     visibility: wgpu::ShaderStages::COMPUTE,
                     ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage { read_only: false },
+                        ty: wgpu::BufferBindingType::Storage {
+                            read_only: read_only_binding(entry, b),
+                        },
                         has_dynamic_offset: false,
                         min_binding_size: None,
                     },
@@ -260,7 +262,8 @@ impl GpuBackend {
                     bind_group_layouts: &[Some(&layout)],
                     immediate_size: 0,
                 });
-            let constants: &[(&str, f64)] = if entry == "matmul_regblock" {
+            let constants: &[(&str, f64)] = if entry == "matmul_regblock" || entry == "matmul_vec4"
+            {
                 &[("WG_X", 8.0), ("WG_Y", 8.0)]
             } else {
                 &[]
@@ -287,7 +290,7 @@ impl GpuBackend {
 
 fn module_of(entry: &str) -> (&'static str, &'static str) {
     match entry {
-        "matmul_regblock" | "matmul_tiled" => ("matmul.wgsl", MATMUL_WGSL),
+        "matmul_regblock" | "matmul_vec4" | "matmul_tiled" => ("matmul.wgsl", MATMUL_WGSL),
         "loss_forward_backward" | "accumulate_metrics" => ("loss.wgsl", LOSS_WGSL),
         "bn_stats" | "bn_apply" | "bn_moving_update" | "bn_backward" => {
             ("batch_norm.wgsl", BATCH_NORM_WGSL)
@@ -296,6 +299,14 @@ fn module_of(entry: &str) -> (&'static str, &'static str) {
         "gather_u8" | "gather_f32" => ("gather.wgsl", GATHER_WGSL),
         _ => ("elementwise.wgsl", ELEMENTWISE_WGSL),
     }
+}
+
+/// Bindings a kernel declares `var<storage, read>`. The layout must say so too, and the
+/// distinction matters: llvmpipe compiles loads from read-write storage far more
+/// conservatively (the matmul ran ~10× slower with its inputs declared read-write).
+fn read_only_binding(entry: &str, binding: u32) -> bool {
+    matches!(entry, "matmul_regblock" | "matmul_vec4" | "matmul_tiled")
+        && matches!(binding, 1 | 2 | 4 | 5)
 }
 
 fn ceil_div(a: usize, b: usize) -> u32 {
@@ -330,7 +341,15 @@ fn lower(
             let flags =
                 u32::from(trans_a) | (u32::from(trans_b) << 1) | (u32::from(accumulate) << 2);
             let params = [u(m), u(k), u(n), flags, 0, 0, 0, 0];
+            // The vec4 kernel needs k in whole vec4s and aligned vec4 rows.
+            let vec4_ok = k % 4 == 0 && (!trans_a || m % 4 == 0) && (trans_b || n % 4 == 0);
             match matmul {
+                MatmulVariant::RegisterBlocked if vec4_ok => (
+                    "matmul_vec4",
+                    vec![4, 5, 3],
+                    params,
+                    (ceil_div(n.div_ceil(4), 8), ceil_div(m.div_ceil(4), 8), 1),
+                ),
                 MatmulVariant::RegisterBlocked => (
                     "matmul_regblock",
                     seq(3),
@@ -508,7 +527,8 @@ impl Backend for GpuBackend {
     }
 
     fn alloc(&mut self, words: usize) -> Result<BufId> {
-        let bytes = (words.max(1) * 4) as u64;
+        // Whole vec4s, so any buffer can be bound as array<vec4<f32>>.
+        let bytes = (words.max(1).div_ceil(4) * 16) as u64;
         if bytes > self.max_binding_bytes {
             return Err(Error::Gpu(format!(
                 "a buffer of {bytes} bytes exceeds what {} can bind ({} bytes)",
