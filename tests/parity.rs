@@ -60,6 +60,10 @@ fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
             (1, 785, 7),
             (300, 33, 785),
             (64, 64, 64),
+            // 4-aligned shapes take the vec4 kernel on CPU adapters.
+            (8, 12, 16),
+            (32, 300, 100),
+            (6, 8, 4),
         ];
         for (si, &(m, k, n)) in sizes.iter().enumerate() {
             for flags in 0..8u32 {
