@@ -6,11 +6,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use steadygrad::backend::ActKind;
+use steadygrad::backend::{ActKind, DeviceInfo};
 use steadygrad::data::idx::load_mnist_dir;
+use steadygrad::data::{load_safetensors_dataset, Dataset};
+use steadygrad::io::model_file::{load_safetensors_x, write_probabilities};
+use steadygrad::io::{load_model, save_model};
 use steadygrad::nn::training::{Callback, EpochLogs};
 use steadygrad::nn::{
-    parse_activation, Compile, Device, FitOptions, Initializer, Layer, LossName, Sequential,
+    parse_activation, Compile, Device, Ewma, FitOptions, History, Initializer, Layer, LayerKind,
+    LossName, Sequential,
 };
 use steadygrad::optim::{Clip, Schedule, Sgd};
 use steadygrad::{Error, Result};
@@ -28,10 +32,113 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train a model on MNIST-format data and evaluate it on the test set.
+    /// Train a model (the seed network by default) and evaluate it on the test set.
     Train(TrainArgs),
-    /// Print the summary of the model the flags describe.
-    Summary(ModelArgs),
+    /// Print the summary of the model the flags (or --model) describe.
+    Summary(SummaryArgs),
+    /// Loss and accuracy of a saved model on a data set.
+    Evaluate(EvaluateArgs),
+    /// Class probabilities of a saved model for the samples in a safetensors file.
+    Predict(PredictArgs),
+    /// Reuse a saved model's lower layers under a new head: freeze, train, unfreeze the top.
+    Transfer(TransferArgs),
+}
+
+#[derive(clap::Args)]
+struct SummaryArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// A saved model folder (model.json + weights.safetensors).
+    #[arg(long = "model")]
+    model_dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Clone)]
+struct DataArgs {
+    /// A folder of MNIST-format IDX files, or a safetensors file with tensors x and y.
+    #[arg(long, default_value = "data")]
+    data: PathBuf,
+    /// Test set as a safetensors file (with --data FILE.safetensors).
+    #[arg(long)]
+    test_data: Option<PathBuf>,
+    /// Keep only these classes, relabelled 0, 1, … in the order given.
+    #[arg(long, value_delimiter = ',')]
+    classes: Option<Vec<u32>>,
+    /// Use only the first N training samples.
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+#[derive(clap::Args)]
+struct EvaluateArgs {
+    /// The model folder.
+    #[arg(long = "model")]
+    model_dir: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Evaluate on the training split instead of the test split (MNIST folders).
+    #[arg(long)]
+    train_split: bool,
+    /// Samples per batch.
+    #[arg(long, default_value_t = 256)]
+    batch_size: usize,
+    /// Loss (default: from the output activation).
+    #[arg(long)]
+    loss: Option<String>,
+    /// Where to run.
+    #[arg(long, value_enum, default_value = "auto")]
+    device: DeviceArg,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct PredictArgs {
+    /// The model folder.
+    #[arg(long = "model")]
+    model_dir: PathBuf,
+    /// A safetensors file with tensor x (N, …) (uint8 scaled by 1/255, or float).
+    #[arg(long)]
+    input: PathBuf,
+    /// Where to write the probabilities (tensor "probabilities", shape (N, units)).
+    #[arg(long)]
+    output: PathBuf,
+    /// Samples per batch.
+    #[arg(long, default_value_t = 256)]
+    batch_size: usize,
+    /// Where to run.
+    #[arg(long, value_enum, default_value = "auto")]
+    device: DeviceArg,
+}
+
+#[derive(clap::Args)]
+struct TransferArgs {
+    /// The pretrained model folder.
+    #[arg(long)]
+    from: PathBuf,
+    /// Freeze all reused layers, or the first N.
+    #[arg(long, default_value = "all")]
+    freeze: String,
+    /// The new output layer: UNITS[:activation] (default activation softmax, sigmoid for 1 unit).
+    #[arg(long)]
+    new_head: String,
+    /// Layers with weights to unfreeze at the top of the reused stack.
+    #[arg(long, default_value_t = 0)]
+    unfreeze_top: usize,
+    /// Epochs with the reused layers frozen before unfreezing.
+    #[arg(long, default_value_t = 0)]
+    unfreeze_after: usize,
+    /// Learning rate of the unfrozen layers (a per-layer multiplier of --lr).
+    #[arg(long)]
+    lr_unfrozen: Option<f32>,
+    #[command(flatten)]
+    train: TrainOptions,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Save the new model here.
+    #[arg(long)]
+    save: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,12 +178,29 @@ struct ModelArgs {
     /// Seed of the initializers and of the shuffles.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Number of classes of the output layer.
+    #[arg(long, default_value_t = 10)]
+    classes_out: usize,
 }
 
 #[derive(clap::Args)]
 struct TrainArgs {
     #[command(flatten)]
     model: ModelArgs,
+    /// Continue from a saved (or Keras-exported) model folder instead of building one.
+    #[arg(long = "model")]
+    model_dir: Option<PathBuf>,
+    #[command(flatten)]
+    train: TrainOptions,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Save the trained model (and optimizer state) to this folder.
+    #[arg(long)]
+    save: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct TrainOptions {
     /// Passes over the training data.
     #[arg(long, default_value_t = 5)]
     epochs: usize,
@@ -110,15 +234,18 @@ struct TrainArgs {
     /// Learning-rate schedule: constant, exponential:LR:STEPS:RATE[:staircase], piecewise:B1,B2:V0,V1,V2.
     #[arg(long)]
     lr_schedule: Option<String>,
-    /// Loss.
-    #[arg(long, default_value = "sparse_categorical_crossentropy")]
-    loss: String,
+    /// Loss (default: binary_crossentropy for a sigmoid output, else sparse_categorical_crossentropy).
+    #[arg(long)]
+    loss: Option<String>,
     /// Where to run; auto falls back to the CPU reference when there is no GPU.
     #[arg(long, value_enum, default_value = "auto")]
     device: DeviceArg,
-    /// Folder with MNIST-format IDX files.
-    #[arg(long, default_value = "data")]
-    data: PathBuf,
+    /// Run exactly N training steps (instead of whole epochs).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Keep the data order fixed (no shuffling).
+    #[arg(long)]
+    no_shuffle: bool,
     /// Print per-step counters (dispatches, submits, bytes moved).
     #[arg(long)]
     stats: bool,
@@ -184,13 +311,13 @@ fn build_model(a: &ModelArgs) -> Result<Sequential> {
             }
         }
     }
-    layers.push(Layer::dense(10).with_activation(ActKind::Softmax));
+    layers.push(Layer::dense(a.classes_out).with_activation(ActKind::Softmax));
     Sequential::new(&[28, 28], layers, a.seed)
 }
 
 struct Progress {
     bar: Option<ProgressBar>,
-    smoothed: steadygrad::nn::training::Ewma,
+    smoothed: Ewma,
     quiet: bool,
     grad_stats: bool,
     rows: usize,
@@ -251,61 +378,136 @@ impl Callback for Progress {
     }
 }
 
-fn train(a: TrainArgs) -> Result<()> {
-    if a.optimizer != "sgd" {
-        return Err(Error::Config(format!(
-            "unknown optimizer {:?}: only sgd is available",
-            a.optimizer
-        )));
-    }
-    let (train_set, test_set) = load_mnist_dir(&a.data)?;
-    let mut model = build_model(&a.model)?;
-    let clip = Clip::from_options(a.clipvalue, a.clipnorm, a.global_clipnorm)?;
-    let schedule = match &a.lr_schedule {
-        Some(s) => Schedule::parse(s, a.lr)?,
-        None => Schedule::Constant(a.lr),
-    };
-    let nesterov = !a.no_nesterov;
-    let optimizer = Sgd::new(a.lr)
-        .momentum(a.momentum)
-        .nesterov(nesterov)
-        .clip(clip)
-        .schedule(schedule);
-    let device = match a.device {
+fn device_of(d: DeviceArg) -> Device {
+    match d {
         DeviceArg::Auto => Device::Auto,
         DeviceArg::Gpu => Device::Gpu,
         DeviceArg::Cpu => Device::Cpu,
+    }
+}
+
+/// Train and test sets per the data flags.
+fn load_data(d: &DataArgs) -> Result<(Dataset, Option<Dataset>)> {
+    let (mut train, mut test) = if d.data.is_dir() {
+        let (tr, te) = load_mnist_dir(&d.data)?;
+        (tr, Some(te))
+    } else {
+        let te = match &d.test_data {
+            Some(p) => Some(load_safetensors_dataset(p)?),
+            None => None,
+        };
+        (load_safetensors_dataset(&d.data)?, te)
     };
+    if let Some(c) = &d.classes {
+        train = train.filter_classes(c)?;
+        test = test.map(|t| t.filter_classes(c)).transpose()?;
+    }
+    if let Some(n) = d.limit {
+        train = train.limit(n);
+    }
+    if train.is_empty() {
+        return Err(Error::InvalidData("the training set is empty".into()));
+    }
+    Ok((train, test))
+}
+
+fn default_loss(model: &Sequential, loss: &Option<String>) -> Result<LossName> {
+    match loss {
+        Some(l) => LossName::parse(l),
+        None => {
+            let last_sigmoid = model.layers.iter().rev().find_map(|l| match &l.kind {
+                LayerKind::Dense(d) if d.activation != ActKind::Linear => Some(d.activation),
+                LayerKind::Activation(a) => Some(*a),
+                LayerKind::Dense(_) => Some(ActKind::Linear),
+                _ => None,
+            }) == Some(ActKind::Sigmoid);
+            Ok(if last_sigmoid {
+                LossName::BinaryCrossentropy
+            } else {
+                LossName::SparseCategoricalCrossentropy
+            })
+        }
+    }
+}
+
+fn optimizer_of(t: &TrainOptions) -> Result<Sgd> {
+    if t.optimizer != "sgd" {
+        return Err(Error::Config(format!(
+            "unknown optimizer {:?}: only sgd is available",
+            t.optimizer
+        )));
+    }
+    let clip = Clip::from_options(t.clipvalue, t.clipnorm, t.global_clipnorm)?;
+    let schedule = match &t.lr_schedule {
+        Some(s) => Schedule::parse(s, t.lr)?,
+        None => Schedule::Constant(t.lr),
+    };
+    Ok(Sgd::new(t.lr)
+        .momentum(t.momentum)
+        .nesterov(!t.no_nesterov)
+        .clip(clip)
+        .schedule(schedule))
+}
+
+fn compile(model: &mut Sequential, t: &TrainOptions) -> Result<DeviceInfo> {
     let (info, notice, _warnings) = model.compile(Compile {
-        optimizer,
-        loss: LossName::parse(&a.loss)?,
-        device,
+        optimizer: optimizer_of(t)?,
+        loss: default_loss(model, &t.loss)?,
+        device: device_of(t.device),
     })?;
     if let Some(n) = notice {
         eprintln!("note: {n}");
     }
     eprintln!("device: {} ({}, {})", info.kind, info.adapter, info.api);
+    Ok(info)
+}
+
+/// Runs `epochs` epochs (or `--steps`) and returns the history.
+fn run_fit(
+    model: &mut Sequential,
+    t: &TrainOptions,
+    seed: u64,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    epochs: usize,
+) -> Result<History> {
     let mut progress = Progress {
         bar: None,
-        smoothed: steadygrad::nn::training::Ewma::new(0.9),
-        quiet: a.json,
-        grad_stats: a.grad_stats,
+        smoothed: Ewma::new(0.9),
+        quiet: t.json,
+        grad_stats: t.grad_stats,
         rows: 0,
         start: std::time::Instant::now(),
     };
-    let steps = train_set.len().div_ceil(a.batch_size.max(1));
+    let steps_per_epoch = train.len().div_ceil(t.batch_size.max(1)).max(1);
+    let (epochs, max_steps) = match t.steps {
+        Some(n) => (
+            (n as usize).div_ceil(steps_per_epoch).max(1),
+            Some(model.steps_done() + n),
+        ),
+        None => (epochs, None),
+    };
     let opts = FitOptions {
-        epochs: a.epochs,
-        batch_size: a.batch_size,
-        shuffle: true,
-        seed: a.model.seed,
-        metrics_every: Some((steps / 20).max(1)),
-        check_every: a.check_every,
+        epochs,
+        batch_size: t.batch_size,
+        shuffle: !t.no_shuffle,
+        seed,
+        metrics_every: Some((steps_per_epoch / 20).max(1)),
+        check_every: t.check_every,
+        max_steps,
         ..Default::default()
     };
-    let history = model.fit(&train_set, Some(&test_set), &opts, &mut [&mut progress])?;
-    let last = history.epochs.last().cloned();
-    if let Some(path) = &a.history {
+    model.fit(train, test, &opts, &mut [&mut progress])
+}
+
+fn report(
+    t: &TrainOptions,
+    info: &DeviceInfo,
+    history: &History,
+    eval: Option<(f32, f32)>,
+) -> Result<()> {
+    let last = history.epochs.last();
+    if let Some(path) = &t.history {
         let mut out =
             String::from("epoch,loss,accuracy,test_loss,test_accuracy,samples_per_second\n");
         for e in &history.epochs {
@@ -314,8 +516,8 @@ fn train(a: TrainArgs) -> Result<()> {
                 e.epoch + 1,
                 e.loss,
                 e.accuracy,
-                e.val_loss.unwrap_or(f32::NAN),
-                e.val_accuracy.unwrap_or(f32::NAN),
+                e.val_loss.map(|v| v.to_string()).unwrap_or_default(),
+                e.val_accuracy.map(|v| v.to_string()).unwrap_or_default(),
                 e.samples_per_second
             );
         }
@@ -325,22 +527,13 @@ fn train(a: TrainArgs) -> Result<()> {
         })?;
     }
     let c = history.counters;
-    if a.stats {
+    if t.stats {
         eprintln!(
             "per step: {:.1} dispatches, {:.2} submits, {:.0} bytes uploaded, {:.0} bytes read back; per epoch: {:.0} bytes read back (metrics and guard)",
             c.dispatches_per_step, c.submits_per_step, c.upload_bytes_per_step, c.readback_bytes_per_step, c.readback_bytes_per_epoch
         );
     }
-    if a.json {
-        let l = last.unwrap_or(EpochLogs {
-            epoch: 0,
-            loss: f32::NAN,
-            accuracy: f32::NAN,
-            val_loss: None,
-            val_accuracy: None,
-            samples_per_second: 0.0,
-            grad_norms: vec![],
-        });
+    if t.json {
         let sps: f64 = if history.epochs.is_empty() {
             0.0
         } else {
@@ -356,11 +549,11 @@ fn train(a: TrainArgs) -> Result<()> {
             "adapter": info.adapter,
             "api": info.api,
             "epochs": history.epochs.len(),
-            "batch_size": a.batch_size,
-            "train_loss": l.loss,
-            "train_accuracy": l.accuracy,
-            "test_loss": l.val_loss,
-            "test_accuracy": l.val_accuracy,
+            "batch_size": t.batch_size,
+            "train_loss": last.map(|l| l.loss),
+            "train_accuracy": last.map(|l| l.accuracy),
+            "test_loss": eval.map(|e| e.0),
+            "test_accuracy": eval.map(|e| e.1),
             "samples_per_second": sps,
             "steps": c.steps,
             "dispatches_per_step": c.dispatches_per_step,
@@ -375,16 +568,209 @@ fn train(a: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+fn train(a: TrainArgs) -> Result<()> {
+    let (train_set, test_set) = load_data(&a.data)?;
+    let (mut model, state) = match &a.model_dir {
+        Some(dir) => {
+            let l = load_model(dir)?;
+            (l.model, l.optimizer)
+        }
+        None => (build_model(&a.model)?, None),
+    };
+    let info = compile(&mut model, &a.train)?;
+    if let Some(s) = &state {
+        model.set_optimizer_state(s)?;
+    }
+    let history = run_fit(
+        &mut model,
+        &a.train,
+        a.model.seed,
+        &train_set,
+        test_set.as_ref(),
+        a.train.epochs,
+    )?;
+    let eval = history
+        .epochs
+        .last()
+        .and_then(|l| l.val_loss.zip(l.val_accuracy));
+    if let Some(dir) = &a.save {
+        save_model(&mut model, dir, true)?;
+        eprintln!("saved to {}", dir.display());
+    }
+    report(&a.train, &info, &history, eval)
+}
+
+fn parse_head(spec: &str) -> Result<Layer> {
+    let (units, act) = spec.split_once(':').unwrap_or((spec, ""));
+    let units: usize = units
+        .parse()
+        .map_err(|_| Error::Config(format!("--new-head {spec:?}: expected UNITS[:activation]")))?;
+    let act = if act.is_empty() {
+        if units == 1 {
+            ActKind::Sigmoid
+        } else {
+            ActKind::Softmax
+        }
+    } else {
+        parse_activation(act)?
+    };
+    Ok(Layer::dense(units).with_activation(act))
+}
+
+fn transfer(a: TransferArgs) -> Result<()> {
+    let (train_set, test_set) = load_data(&a.data)?;
+    let mut base = load_model(&a.from)?.model;
+    let mut model = base.without_top(1)?;
+    let reused = model.layers.len();
+    let freeze = match a.freeze.as_str() {
+        "all" => reused,
+        n => n
+            .parse::<usize>()
+            .map_err(|_| Error::Config(format!("--freeze {n:?}: expected all or a layer count")))?
+            .min(reused),
+    };
+    model.add(
+        parse_head(&a.new_head)?,
+        a.train.lr.to_bits() as u64 ^ 0x5eed,
+    )?;
+    for i in 0..freeze {
+        model.set_trainable(i, false)?;
+    }
+    print!("{}", model.summary());
+    let info = compile(&mut model, &a.train)?;
+    let seed = 42;
+    let first = if a.unfreeze_top > 0 {
+        a.unfreeze_after.min(a.train.epochs)
+    } else {
+        a.train.epochs
+    };
+    let mut history = run_fit(
+        &mut model,
+        &a.train,
+        seed,
+        &train_set,
+        test_set.as_ref(),
+        first,
+    )?;
+    if a.unfreeze_top > 0 && a.train.epochs > first {
+        let weighted: Vec<usize> = model
+            .weighted_layers()
+            .into_iter()
+            .filter(|&i| i < reused)
+            .collect();
+        let mult = a.lr_unfrozen.map(|x| x / a.train.lr).unwrap_or(1.0);
+        for &i in weighted.iter().rev().take(a.unfreeze_top) {
+            model.set_trainable(i, true)?;
+            model.set_lr_multiplier(i, mult)?;
+            // A frozen BatchNormalization right above an unfrozen Dense stays frozen, as in Keras.
+        }
+        eprintln!(
+            "unfroze the top {} reused layer(s), learning-rate multiplier {mult}",
+            a.unfreeze_top
+        );
+        eprint!("{}", model.summary());
+        let more = run_fit(
+            &mut model,
+            &a.train,
+            seed + 1,
+            &train_set,
+            test_set.as_ref(),
+            a.train.epochs - first,
+        )?;
+        history.epochs.extend(more.epochs);
+        history.counters = more.counters;
+    }
+    let eval = history
+        .epochs
+        .last()
+        .and_then(|l| l.val_loss.zip(l.val_accuracy));
+    if let Some(dir) = &a.save {
+        save_model(&mut model, dir, true)?;
+        eprintln!("saved to {}", dir.display());
+    }
+    let _ = &mut base;
+    report(&a.train, &info, &history, eval)
+}
+
+fn evaluate(a: EvaluateArgs) -> Result<()> {
+    let (train, test) = load_data(&a.data)?;
+    let data = if a.train_split { Some(train) } else { test };
+    let data =
+        data.ok_or_else(|| Error::Config("no test set: give --test-data or --train-split".into()))?;
+    let mut model = load_model(&a.model_dir)?.model;
+    let loss = default_loss(&model, &a.loss)?;
+    let (info, notice, _) = model.compile(Compile {
+        optimizer: Sgd::default(),
+        loss,
+        device: device_of(a.device),
+    })?;
+    if let Some(n) = notice {
+        eprintln!("note: {n}");
+    }
+    let (l, acc) = model.evaluate(&data, a.batch_size)?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({"device": info.kind, "adapter": info.adapter, "loss": l, "accuracy": acc, "samples": data.len()})
+        );
+    } else {
+        println!(
+            "loss {l:.4} accuracy {acc:.4} ({} samples, {})",
+            data.len(),
+            info.adapter
+        );
+    }
+    Ok(())
+}
+
+fn predict(a: PredictArgs) -> Result<()> {
+    let (x, shape) = load_safetensors_x(&a.input)?;
+    let mut model = load_model(&a.model_dir)?.model;
+    if shape.iter().product::<usize>() != model.input_shape.iter().product::<usize>() {
+        return Err(Error::Shape(format!(
+            "{}: samples of shape {shape:?}, the model takes {:?}",
+            a.input.display(),
+            model.input_shape
+        )));
+    }
+    let (_, notice, _) = model.compile(Compile {
+        optimizer: Sgd::default(),
+        loss: LossName::SparseCategoricalCrossentropy,
+        device: device_of(a.device),
+    })?;
+    if let Some(n) = notice {
+        eprintln!("note: {n}");
+    }
+    let probs = model.predict(&x, a.batch_size)?;
+    let units = model.output_units();
+    write_probabilities(&a.output, &probs, units)?;
+    eprintln!(
+        "wrote {} × {units} probabilities to {}",
+        probs.len() / units.max(1),
+        a.output.display()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.command {
         Command::Train(a) => train(a),
-        Command::Summary(m) => build_model(&m).map(|model| {
-            print!("{}", model.summary());
-            for w in model.init_warnings() {
-                eprintln!("{w}");
-            }
-        }),
+        Command::Summary(s) => {
+            let m = match &s.model_dir {
+                Some(d) => load_model(d).map(|l| l.model),
+                None => build_model(&s.model),
+            };
+            m.map(|model| {
+                print!("{}", model.summary());
+                for w in model.init_warnings() {
+                    eprintln!("{w}");
+                }
+            })
+        }
+        Command::Evaluate(a) => evaluate(a),
+        Command::Predict(a) => predict(a),
+        Command::Transfer(a) => transfer(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

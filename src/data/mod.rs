@@ -2,6 +2,9 @@
 //! uploads to the GPU once.
 
 pub mod idx;
+pub mod safetensors_set;
+
+pub use safetensors_set::load_safetensors_dataset;
 
 use crate::error::{Error, Result};
 
@@ -135,6 +138,32 @@ impl Dataset {
         let head: Vec<usize> = (0..n_train).collect();
         let tail: Vec<usize> = (n_train..self.len()).collect();
         Ok((self.subset(&head), self.subset(&tail)))
+    }
+
+    /// Keeps the samples of the listed classes, relabelled 0, 1, … in the order given
+    /// (`[8, 9]` turns digits 8 and 9 into classes 0 and 1).
+    pub fn filter_classes(&self, classes: &[u32]) -> Result<Dataset> {
+        if classes.is_empty() {
+            return Err(Error::Config("the class filter is empty".into()));
+        }
+        let idx: Vec<usize> = (0..self.len())
+            .filter(|&i| classes.contains(&self.y[i]))
+            .collect();
+        let mut d = self.subset(&idx);
+        for l in d.y.iter_mut() {
+            *l = classes.iter().position(|c| c == l).unwrap() as u32;
+        }
+        if d.is_empty() {
+            return Err(Error::InvalidData(format!(
+                "no samples of classes {classes:?}"
+            )));
+        }
+        Ok(d)
+    }
+
+    /// The first `n` samples.
+    pub fn limit(&self, n: usize) -> Dataset {
+        self.subset(&(0..n.min(self.len())).collect::<Vec<_>>())
     }
 
     /// Number of classes the labels imply (largest label + 1).

@@ -450,3 +450,94 @@ impl std::fmt::Debug for Sequential {
             .finish()
     }
 }
+
+/// Surgery for transfer learning: clone, drop the head, add layers, freeze and unfreeze.
+impl Sequential {
+    /// A copy of the architecture and the current weights (synced from the device), not
+    /// compiled — Keras's `clone_model` followed by `set_weights`. The original is untouched.
+    pub fn clone_model(&mut self) -> crate::Result<Sequential> {
+        self.sync_weights()?;
+        Ok(Sequential {
+            input_shape: self.input_shape.clone(),
+            layers: self.layers.clone(),
+            weights: self.weights.clone(),
+            seed: self.seed,
+            trainer: None,
+        })
+    }
+
+    /// A clone of every layer but the last `k` (the head), with their weights.
+    pub fn without_top(&mut self, k: usize) -> crate::Result<Sequential> {
+        if k >= self.layers.len() {
+            return Err(Error::Config(format!(
+                "cannot remove {k} layers from a model of {}",
+                self.layers.len()
+            )));
+        }
+        let mut m = self.clone_model()?;
+        let keep = m.layers.len() - k;
+        m.layers.truncate(keep);
+        m.weights.retain(|w| w.layer < keep);
+        Ok(m)
+    }
+
+    /// Appends a layer (named as Keras would if its name is empty) and initializes its
+    /// weights from `seed`. A compiled model must be compiled again afterwards.
+    pub fn add(&mut self, layer: Layer, seed: u64) -> crate::Result<()> {
+        self.sync_weights()?;
+        let mut layers = self.layers.clone();
+        layers.push(layer);
+        let fresh = Sequential::new(&self.input_shape, layers, seed)?;
+        let li = fresh.layers.len() - 1;
+        self.layers = fresh.layers;
+        self.weights
+            .extend(fresh.weights.into_iter().filter(|w| w.layer == li));
+        self.trainer = None;
+        Ok(())
+    }
+
+    /// Freezes or unfreezes layer `index`. Frozen layers get no gradient and no update; a
+    /// frozen BatchNormalization runs in inference mode (its moving statistics stay put).
+    pub fn set_trainable(&mut self, index: usize, on: bool) -> crate::Result<()> {
+        let n = self.layers.len();
+        let l = self
+            .layers
+            .get_mut(index)
+            .ok_or_else(|| Error::Config(format!("no layer {index} (the model has {n})")))?;
+        if l.trainable != on {
+            l.trainable = on;
+            if let Some(t) = self.trainer.as_mut() {
+                t.invalidate_plans();
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the learning-rate multiplier of layer `index` (e.g. lower for unfrozen layers).
+    pub fn set_lr_multiplier(&mut self, index: usize, m: f32) -> crate::Result<()> {
+        if !(m >= 0.0 && m.is_finite()) {
+            return Err(Error::Config(format!(
+                "learning-rate multiplier {m} must be ≥ 0"
+            )));
+        }
+        let n = self.layers.len();
+        let l = self
+            .layers
+            .get_mut(index)
+            .ok_or_else(|| Error::Config(format!("no layer {index} (the model has {n})")))?;
+        if l.lr_multiplier != m {
+            l.lr_multiplier = m;
+            if let Some(t) = self.trainer.as_mut() {
+                t.invalidate_plans();
+            }
+        }
+        Ok(())
+    }
+
+    /// Indices of the layers that hold weights, bottom to top.
+    pub fn weighted_layers(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self.weights.iter().map(|w| w.layer).collect();
+        v.dedup();
+        v
+    }
+}

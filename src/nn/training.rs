@@ -526,6 +526,23 @@ impl Sequential {
 }
 
 impl Trainer {
+    /// Drops every prepared plan (after freezing, unfreezing or a learning-rate change the
+    /// step graphs differ); weights, velocities and resident data stay.
+    pub(crate) fn invalidate_plans(&mut self) {
+        for (_, p) in self.plans.drain() {
+            for c in p.consts {
+                self.backend.free(c);
+            }
+            if let Some(b) = p.host_x {
+                self.backend.free(b);
+            }
+            if let Some(b) = p.host_y {
+                self.backend.free(b);
+            }
+            p.exec.release(self.backend.as_mut());
+        }
+    }
+
     fn loss_kind(&self, last: ActKind) -> Result<(LossKind, bool)> {
         let loss = self.compile.loss;
         match loss {
@@ -1080,5 +1097,62 @@ impl Ewma {
     /// The current average.
     pub fn value(&self) -> Option<f64> {
         self.value
+    }
+}
+
+/// The optimizer's state: the step count and each weight's velocity, so training resumes
+/// exactly where it stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptimizerState {
+    /// Steps taken (Keras's `iterations`).
+    pub step: u64,
+    /// Velocity of each weight, by weight name.
+    pub velocities: Vec<(String, Vec<f32>)>,
+}
+
+impl Sequential {
+    /// Reads the optimizer state back from the device.
+    pub fn optimizer_state(&mut self) -> Result<OptimizerState> {
+        let t = self.trainer.as_mut().ok_or_else(|| {
+            Error::Config("the model is not compiled: it has no optimizer state".into())
+        })?;
+        let mut velocities = Vec::new();
+        for (w, b) in self.weights.iter().zip(&t.velocity) {
+            if w.optimizable {
+                let v = t.backend.read(*b)?;
+                velocities.push((w.name.clone(), v[..w.data.len()].to_vec()));
+            }
+        }
+        Ok(OptimizerState {
+            step: t.step,
+            velocities,
+        })
+    }
+
+    /// Restores an optimizer state saved by [`Sequential::optimizer_state`]; every name and
+    /// size must match.
+    pub fn set_optimizer_state(&mut self, s: &OptimizerState) -> Result<()> {
+        let t = self.trainer.as_mut().ok_or_else(|| {
+            Error::Config("compile the model before restoring optimizer state".into())
+        })?;
+        for (name, v) in &s.velocities {
+            let i = self
+                .weights
+                .iter()
+                .position(|w| &w.name == name)
+                .ok_or_else(|| {
+                    Error::Config(format!("optimizer state for unknown weight {name}"))
+                })?;
+            if v.len() != self.weights[i].data.len() {
+                return Err(Error::Shape(format!(
+                    "velocity of {name} holds {} values, the weight {}",
+                    v.len(),
+                    self.weights[i].data.len()
+                )));
+            }
+            t.backend.write(t.velocity[i], 0, v)?;
+        }
+        t.step = s.step;
+        Ok(())
     }
 }
