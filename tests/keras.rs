@@ -512,6 +512,16 @@ fn seed_network(before: bool) -> Sequential {
     Sequential::new(&[28, 28], layers, 42).unwrap()
 }
 
+#[test]
+fn summary_is_keras_layout_verbatim() {
+    for (name, before) in [("seed_mlp", false), ("seed_mlp_bn_before_act", true)] {
+        let c = case(name);
+        let want = c["params"]["summary_text"].as_str().unwrap();
+        let got = seed_network(before).summary();
+        assert_eq!(got.trim_end(), want.trim_end(), "{name}");
+    }
+}
+
 /// The chapter's network, one Nesterov step on a fixed batch, against Keras: the loss,
 /// every weight after the step (BN moving statistics included) and the predictions.
 #[test]

@@ -212,40 +212,59 @@ impl Sequential {
         (t + nt, t, nt)
     }
 
-    /// The model summary in Keras's layout: layer (type), output shape, parameter count,
-    /// then total, trainable and non-trainable counts.
+    /// The model summary in Keras's layout (the table `model.summary()` prints): layer
+    /// (type), output shape and parameter count per layer, then total, trainable and
+    /// non-trainable counts, which follow freezing.
     pub fn summary(&self) -> String {
+        const WIDTHS: [usize; 3] = [31, 22, 13];
         let shapes = self.output_shapes().unwrap_or_default();
-        let fmt_count = |n: usize| {
-            let s = n.to_string();
+        let line = |l: char, m: char, r: char, fill: char| {
+            let parts: Vec<String> = WIDTHS
+                .iter()
+                .map(|w| fill.to_string().repeat(w + 2))
+                .collect();
+            format!("{l}{}{r}\n", parts.join(&m.to_string()))
+        };
+        // One table row; cells wrap at spaces (or inside a word too long for the column).
+        let row = |cells: [String; 3], right: [bool; 3], bar: char| {
+            let wrapped: Vec<Vec<String>> = cells
+                .iter()
+                .zip(WIDTHS)
+                .map(|(text, w)| wrap(text, w))
+                .collect();
+            let height = wrapped.iter().map(|c| c.len()).max().unwrap_or(1);
             let mut out = String::new();
-            for (i, ch) in s.chars().enumerate() {
-                if i > 0 && (s.len() - i) % 3 == 0 {
-                    out.push(',');
+            for i in 0..height {
+                out.push(bar);
+                for (c, (col, w)) in wrapped.iter().zip(WIDTHS).enumerate() {
+                    let t = col.get(i).map(String::as_str).unwrap_or("");
+                    if right[c] {
+                        out += &format!(" {t:>w$} ");
+                    } else {
+                        out += &format!(" {t:<w$} ");
+                    }
+                    out.push(bar);
                 }
-                out.push(ch);
+                out.push('\n');
             }
             out
         };
-        let fmt_bytes = |n: usize| {
-            let b = n as f64 * 4.0;
-            if b >= 1024.0 * 1024.0 {
-                format!("{:.2} MB", b / 1024.0 / 1024.0)
-            } else if b >= 1024.0 {
-                format!("{:.2} KB", b / 1024.0)
-            } else {
-                format!("{b:.2} B")
-            }
-        };
         let mut out = String::from("Model: \"sequential\"\n");
-        let rule = format!("{}\n", "━".repeat(79));
-        out += &rule;
-        out += &format!(
-            "{:<38}{:<26}{:>15}\n",
-            "Layer (type)", "Output Shape", "Param #"
+        out += &line('┏', '┳', '┓', '━');
+        out += &row(
+            [
+                "Layer (type)".into(),
+                "Output Shape".into(),
+                "Param #".into(),
+            ],
+            [false, false, true],
+            '┃',
         );
-        out += &rule;
+        out += &line('┡', '╇', '┩', '━');
         for (li, l) in self.layers.iter().enumerate() {
+            if li > 0 {
+                out += &line('├', '┼', '┤', '─');
+            }
             let params: usize = self
                 .weights
                 .iter()
@@ -259,30 +278,32 @@ impl Sequential {
                     format!("(None, {})", dims.join(", "))
                 })
                 .unwrap_or_default();
-            let frozen = if l.trainable { "" } else { " [frozen]" };
-            out += &format!(
-                "{:<38}{:<26}{:>15}\n",
-                format!("{} ({}){frozen}", l.name, l.class_name),
-                shape,
-                fmt_count(params)
+            out += &row(
+                [
+                    format!("{} ({})", l.name, l.class_name),
+                    shape,
+                    thousands(params),
+                ],
+                [false, false, true],
+                '│',
             );
         }
-        out += &rule;
+        out += &line('└', '┴', '┘', '─');
         let (total, trainable, non) = self.param_counts();
         out += &format!(
             " Total params: {} ({})\n",
-            fmt_count(total),
-            fmt_bytes(total)
+            thousands(total),
+            param_bytes(total)
         );
         out += &format!(
             " Trainable params: {} ({})\n",
-            fmt_count(trainable),
-            fmt_bytes(trainable)
+            thousands(trainable),
+            param_bytes(trainable)
         );
         out += &format!(
             " Non-trainable params: {} ({})\n",
-            fmt_count(non),
-            fmt_bytes(non)
+            thousands(non),
+            param_bytes(non)
         );
         out
     }
@@ -540,4 +561,62 @@ impl Sequential {
         v.dedup();
         v
     }
+}
+
+/// `1234567` → `1,234,567`.
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Size of `n` float32 parameters as Keras prints it (`1.03 MB`, `9.25 KB`, `0.00 B`).
+fn param_bytes(n: usize) -> String {
+    let b = n as f64 * 4.0;
+    if b >= 1024.0 * 1024.0 {
+        format!("{:.2} MB", b / 1024.0 / 1024.0)
+    } else if b >= 1024.0 {
+        format!("{:.2} KB", b / 1024.0)
+    } else {
+        format!("{b:.2} B")
+    }
+}
+
+/// Greedy word wrap to `width` columns, breaking words longer than the width.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        while word.chars().count() > width {
+            if !cur.is_empty() {
+                lines.push(std::mem::take(&mut cur));
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(head);
+        }
+        let need = if cur.is_empty() {
+            word.chars().count()
+        } else {
+            cur.chars().count() + 1 + word.chars().count()
+        };
+        if need > width && !cur.is_empty() {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur += &word;
+    }
+    if !cur.is_empty() || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
 }
