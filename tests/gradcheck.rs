@@ -155,7 +155,7 @@ fn activation_gradients() {
             };
             let f =
                 |p: &[Vec<f32>]| run(&fwd, &[p[0].clone(), vec![0.0; n], step.clone()])[1].clone();
-            let y = f(&[x.clone()]);
+            let y = f(std::slice::from_ref(&x));
             let bwd = Kernel::ActBackward {
                 act,
                 n,
@@ -166,7 +166,7 @@ fn activation_gradients() {
             check(
                 &format!("{act:?} training={training}"),
                 &dx,
-                &numeric(&f, &[x.clone()], 0, &u),
+                &numeric(&f, std::slice::from_ref(&x), 0, &u),
             );
         }
     }
@@ -213,7 +213,7 @@ fn prelu_and_softmax_gradients() {
         )[1]
         .clone()
     };
-    let y = sf(&[x.clone()]);
+    let y = sf(std::slice::from_ref(&x));
     let dx = run(
         &Kernel::SoftmaxBackward { rows, cols },
         &[y, u.clone(), vec![0.0; n]],
@@ -255,7 +255,7 @@ fn loss_gradients() {
         check(
             &format!("{kind:?}"),
             &grad,
-            &numeric(&f, &[z.clone()], 0, &[1.0]),
+            &numeric(&f, std::slice::from_ref(&z), 0, &[1.0]),
         );
     }
 }

@@ -1,6 +1,9 @@
 //! The CPU reference: every kernel as plain loops, written to be obviously correct rather
 //! than fast. GPU kernels are tested against these.
 
+// Index loops on purpose: each one reads like the formula it implements.
+#![allow(clippy::needless_range_loop)]
+
 use super::kernel::{ActKind, ClipMode, Kernel, LossKind, SELU_ALPHA, SELU_SCALE};
 use super::{validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId};
 use crate::error::{Error, Result};

@@ -53,7 +53,8 @@ pub fn backward(
             }
             Some(old) => {
                 let n = g.tensors[t.0].numel();
-                let sum = g.temp(format!("d{}", g.tensors[t.0].name), &g.shape(t).to_vec());
+                let shape = g.shape(t).to_vec();
+                let sum = g.temp(format!("d{}", g.tensors[t.0].name), &shape);
                 g.push(Kernel::Add { n }, vec![old, d, sum]);
                 grads.insert(t, sum);
             }
@@ -132,7 +133,8 @@ pub fn backward(
                     continue;
                 };
                 if needs.contains(&a[0]) {
-                    let dx = g.temp(grad_name(g, a[0]), &g.shape(a[0]).to_vec());
+                    let shape = g.shape(a[0]).to_vec();
+                    let dx = g.temp(grad_name(g, a[0]), &shape);
                     g.push(
                         Kernel::ActBackward {
                             act,

@@ -236,9 +236,14 @@ pub fn save_model(m: &mut Sequential, dir: &Path, with_optimizer: bool) -> Resul
     Ok(())
 }
 
+/// A tensor's shape and values.
+pub type ShapedValues = (Vec<usize>, Vec<f32>);
+/// Tensors by name.
+pub type NamedTensors = HashMap<String, ShapedValues>;
+
 /// Reads every tensor of a safetensors file as f32 (f64/f16/bf16 converted; integer
 /// tensors are an error).
-pub fn read_f32_tensors(path: &Path) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>> {
+pub fn read_f32_tensors(path: &Path) -> Result<NamedTensors> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let st = safetensors::SafeTensors::deserialize(&bytes)
         .map_err(|e| model_err(path, format!("not a valid safetensors file: {e}")))?;
@@ -305,10 +310,7 @@ fn half_to_f32(h: u16) -> f32 {
 
 /// Finds weight `name` in a file that may prefix names with the model's name
 /// (`sequential/dense/kernel`, as Keras's variable paths do).
-fn lookup<'a>(
-    tensors: &'a HashMap<String, (Vec<usize>, Vec<f32>)>,
-    name: &str,
-) -> Option<(&'a String, &'a (Vec<usize>, Vec<f32>))> {
+fn lookup<'a>(tensors: &'a NamedTensors, name: &str) -> Option<(&'a String, &'a ShapedValues)> {
     tensors.get_key_value(name).or_else(|| {
         tensors.iter().find(|(k, _)| {
             k.split_once('/')

@@ -53,6 +53,17 @@ pub(crate) struct Forward {
 /// Constant tensors a graph needs (BN without center/scale), to be allocated by the caller.
 pub(crate) type Constants = Vec<(TensorId, f32)>;
 
+/// The graph tensors a forward pass binds: every weight, the step record, and the
+/// constants it asks for.
+pub(crate) struct Bound<'a> {
+    /// Graph tensor of every weight, in `Sequential::weights` order.
+    pub weights: &'a [TensorId],
+    /// The step record.
+    pub step: TensorId,
+    /// Constants requested while lowering.
+    pub consts: &'a mut Constants,
+}
+
 impl Sequential {
     /// Builds a model: names its layers as Keras would (`dense`, `dense_1`, …), infers
     /// shapes, and initializes the weights from `seed`.
@@ -322,10 +333,9 @@ impl Sequential {
         x: TensorId,
         rows: usize,
         training: bool,
-        step: TensorId,
-        w: &[TensorId],
-        consts: &mut Constants,
+        bound: &mut Bound,
     ) -> Result<Forward> {
+        let (w, step) = (bound.weights, bound.step);
         let mut cur = x;
         let mut features: usize = self.input_shape.iter().product();
         let mut pending: Option<(ActKind, u32)> = None;
@@ -378,7 +388,7 @@ impl Sequential {
                             weight(format!("{}/{var}", l.name))
                         } else {
                             let t = g.external(format!("{}/{var}(constant)", l.name), &[cols]);
-                            consts.push((t, value));
+                            bound.consts.push((t, value));
                             Ok(t)
                         }
                     };
@@ -568,7 +578,7 @@ fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

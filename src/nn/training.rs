@@ -506,7 +506,7 @@ impl Sequential {
             return Err(Error::Config("batch size must be at least 1".into()));
         }
         let features: usize = self.input_shape.iter().product();
-        if x.len() % features != 0 {
+        if !x.len().is_multiple_of(features) {
             return Err(Error::Shape(format!(
                 "{} values are not a whole number of samples of {features}",
                 x.len()
@@ -682,7 +682,17 @@ impl Trainer {
         };
         let training = key.mode == Mode::Train;
         let mut consts: Constants = Vec::new();
-        let fwd = model.forward(&mut g, x, rows, training, step, &w, &mut consts)?;
+        let fwd = model.forward(
+            &mut g,
+            x,
+            rows,
+            training,
+            &mut super::model::Bound {
+                weights: &w,
+                step,
+                consts: &mut consts,
+            },
+        )?;
         let units = g.dims2(fwd.pre_activation).1;
         let mut keep = Vec::new();
         let output;
