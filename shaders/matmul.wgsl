@@ -114,7 +114,7 @@ fn matmul_regblock(
 // dynamically indexed private arrays are spilled to per-lane memory on CPU adapters, which
 // made the accumulation ten times slower.
 fn store_row(r: u32, col0: u32, v: vec4<f32>) {
-    if (r >= p.m) { return; }
+    if (r >= p.m || col0 >= p.n) { return; }
     let accumulate = (p.flags & 4u) != 0u;
     let base = r * p.n + col0;
     var out = v;
@@ -135,7 +135,9 @@ fn store_row(r: u32, col0: u32, v: vec4<f32>) {
 fn matmul_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let row0 = gid.y * 4u;
     let col0 = gid.x * 4u;
-    if (row0 >= p.m || col0 >= p.n) { return; }
+    // No early return: out-of-range invocations compute on clamped indices and store
+    // nothing. Returning early leaves the rest of the kernel under a partial execution
+    // mask, which makes llvmpipe scalarize every load.
     let ta = (p.flags & 1u) != 0u;
     let tb = (p.flags & 2u) != 0u;
     let rows = min(vec4<u32>(row0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.m - 1u));
