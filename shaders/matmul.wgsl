@@ -43,24 +43,6 @@ fn b_strides() -> vec2<u32> {
     return vec2<u32>(p.n, 1u);
 }
 
-fn store_block(row0: u32, col0: u32, acc: array<vec4<f32>, 4>) {
-    let accumulate = (p.flags & 4u) != 0u;
-    for (var i = 0u; i < 4u; i++) {
-        let r = row0 + i;
-        if (r >= p.m) { break; }
-        for (var j = 0u; j < 4u; j++) {
-            let col = col0 + j;
-            if (col >= p.n) { break; }
-            let idx = r * p.n + col;
-            if (accumulate) {
-                c[idx] = c[idx] + acc[i][j];
-            } else {
-                c[idx] = acc[i][j];
-            }
-        }
-    }
-}
-
 // Columns are interleaved: invocation x owns columns x, x + T, x + 2T, x + 3T (T = the
 // invocations along x), so neighbouring invocations — the SIMD lanes of a CPU adapter —
 // read neighbouring elements of B instead of gathering with a stride of 4.
@@ -230,5 +212,10 @@ fn matmul_tiled(
         }
         workgroupBarrier();
     }
-    store_block(tile_row + lid.y * 4u, tile_col + lid.x * 4u, acc);
+    let r0 = tile_row + lid.y * 4u;
+    let c0 = tile_col + lid.x * 4u;
+    store_row(r0, c0, acc[0]);
+    store_row(r0 + 1u, c0, acc[1]);
+    store_row(r0 + 2u, c0, acc[2]);
+    store_row(r0 + 3u, c0, acc[3]);
 }
