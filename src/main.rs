@@ -252,6 +252,9 @@ struct TrainOptions {
     /// Print each layer's mean gradient norm per epoch.
     #[arg(long)]
     grad_stats: bool,
+    /// After training, print dead ReLU units and saturation of each hidden activation.
+    #[arg(long)]
+    activation_stats: bool,
     /// End with one JSON object on the last line of stdout.
     #[arg(long)]
     json: bool,
@@ -593,11 +596,31 @@ fn train(a: TrainArgs) -> Result<()> {
         .epochs
         .last()
         .and_then(|l| l.val_loss.zip(l.val_accuracy));
+    if a.train.activation_stats {
+        print_activation_stats(&mut model, test_set.as_ref().unwrap_or(&train_set))?;
+    }
     if let Some(dir) = &a.save {
         save_model(&mut model, dir, true)?;
         eprintln!("saved to {}", dir.display());
     }
     report(&a.train, &info, &history, eval)
+}
+
+fn print_activation_stats(model: &mut Sequential, data: &Dataset) -> Result<()> {
+    eprintln!("activations on {} samples:", data.len().min(512));
+    for s in model.activation_stats(data, 512)? {
+        eprintln!(
+            "    {:<24} {:<10} mean {:>8.4} std {:>8.4}  dead {:>4}/{:<4} saturated {:>5.1}%",
+            s.layer,
+            s.activation,
+            s.mean,
+            s.std,
+            s.dead_units,
+            s.units,
+            100.0 * s.saturated_fraction
+        );
+    }
+    Ok(())
 }
 
 fn parse_head(spec: &str) -> Result<Layer> {

@@ -292,3 +292,45 @@ fn same_seed_same_weights() {
     assert_eq!(make(1), make(1));
     assert_ne!(make(1), make(2));
 }
+
+#[test]
+fn dead_relus_and_saturation_are_reported() {
+    let x = random(64 * 8, 1.0, 11);
+    let data = Dataset::new(Samples::F32(x), vec![0; 64], vec![8]).unwrap();
+    let mut m = Sequential::new(
+        &[8],
+        vec![
+            Layer::dense(6).with_activation(ActKind::Relu),
+            Layer::dense(5).with_activation(ActKind::Sigmoid),
+            Layer::dense(2).with_activation(ActKind::Softmax),
+        ],
+        1,
+    )
+    .unwrap();
+    // Kill every unit of the ReLU layer but one, and drive the sigmoids into saturation.
+    m.set_weight("dense/bias", &[-100.0, -100.0, -100.0, -100.0, -100.0, 0.0])
+        .unwrap();
+    m.set_weight("dense_1/bias", &[50.0; 5]).unwrap();
+    m.compile_on(
+        Box::new(CpuBackend::new()),
+        Compile {
+            optimizer: Sgd::new(0.1),
+            loss: LossName::SparseCategoricalCrossentropy,
+            device: Device::Cpu,
+        },
+    )
+    .unwrap();
+    let s = m.activation_stats(&data, 64).unwrap();
+    assert_eq!(s.len(), 2);
+    assert_eq!(
+        (
+            s[0].layer.as_str(),
+            s[0].activation.as_str(),
+            s[0].dead_units,
+            s[0].units
+        ),
+        ("dense", "relu", 5, 6)
+    );
+    assert_eq!(s[1].activation, "sigmoid");
+    assert_eq!(s[1].saturated_fraction, 1.0, "{:?}", s[1]);
+}

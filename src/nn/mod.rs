@@ -11,6 +11,6 @@ pub use init::Initializer;
 pub use layers::{parse_activation, BatchNorm, Dense, Layer, LayerKind};
 pub use model::{Sequential, Weight};
 pub use training::{
-    Callback, Compile, Device, EpochLogs, Ewma, FitOptions, History, LossName, OptimizerState,
-    StepCounters,
+    ActivationStats, Callback, Compile, Device, EpochLogs, Ewma, FitOptions, History, LossName,
+    OptimizerState, StepCounters,
 };

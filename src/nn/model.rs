@@ -48,6 +48,8 @@ pub(crate) struct Forward {
     pub last_activation: ActKind,
     /// Seed of that activation (for RReLU).
     pub last_seed: u32,
+    /// Output of every hidden activation (and PReLU), with its layer index.
+    pub activations: Vec<(usize, TensorId)>,
 }
 
 /// Constant tensors a graph needs (BN without center/scale), to be allocated by the caller.
@@ -338,7 +340,8 @@ impl Sequential {
         let (w, step) = (bound.weights, bound.step);
         let mut cur = x;
         let mut features: usize = self.input_shape.iter().product();
-        let mut pending: Option<(ActKind, u32)> = None;
+        let mut pending: Option<(ActKind, u32, usize)> = None;
+        let mut activations = Vec::new();
         let weight = |name: String| -> Result<TensorId> {
             self.weight_index(&name)
                 .map(|i| w[i])
@@ -346,8 +349,9 @@ impl Sequential {
         };
         for (li, l) in self.layers.iter().enumerate() {
             if !matches!(l.kind, LayerKind::Flatten) {
-                if let Some((act, seed)) = pending.take() {
+                if let Some((act, seed, from)) = pending.take() {
                     cur = apply_activation(g, cur, rows, features, act, training, seed, step);
+                    activations.push((from, cur));
                 }
             }
             match &l.kind {
@@ -361,12 +365,12 @@ impl Sequential {
                     }
                     features = d.units;
                     if d.activation != ActKind::Linear {
-                        pending = Some((d.activation, self.layer_seed(li)));
+                        pending = Some((d.activation, self.layer_seed(li), li));
                     }
                 }
                 LayerKind::Activation(act) => {
                     if *act != ActKind::Linear {
-                        pending = Some((*act, self.layer_seed(li)));
+                        pending = Some((*act, self.layer_seed(li), li));
                     }
                 }
                 LayerKind::PRelu => {
@@ -380,6 +384,7 @@ impl Sequential {
                         vec![cur, alpha, y],
                     );
                     cur = y;
+                    activations.push((li, y));
                 }
                 LayerKind::BatchNormalization(bn) => {
                     let cols = features;
@@ -430,11 +435,12 @@ impl Sequential {
                 }
             }
         }
-        let (last_activation, last_seed) = pending.unwrap_or((ActKind::Linear, 0));
+        let (last_activation, last_seed, _) = pending.unwrap_or((ActKind::Linear, 0, 0));
         Ok(Forward {
             pre_activation: cur,
             last_activation,
             last_seed,
+            activations,
         })
     }
 }

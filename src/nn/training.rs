@@ -174,6 +174,8 @@ enum Mode {
     Train,
     Eval,
     Predict,
+    /// Inference that keeps every hidden activation for [`Sequential::activation_stats`].
+    Inspect,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -190,6 +192,7 @@ struct Plan {
     host_y: Option<BufId>,
     output: TensorId,
     consts: Vec<BufId>,
+    activations: Vec<(usize, TensorId)>,
 }
 
 struct Resident {
@@ -696,7 +699,10 @@ impl Trainer {
         let units = g.dims2(fwd.pre_activation).1;
         let mut keep = Vec::new();
         let output;
-        if key.mode == Mode::Predict {
+        if key.mode == Mode::Inspect {
+            keep.extend(fwd.activations.iter().map(|a| a.1));
+        }
+        if matches!(key.mode, Mode::Predict | Mode::Inspect) {
             output = apply_activation(
                 &mut g,
                 fwd.pre_activation,
@@ -799,6 +805,7 @@ impl Trainer {
                 host_y,
                 output,
                 consts: const_bufs,
+                activations: fwd.activations,
             },
         );
         Ok(())
@@ -1068,6 +1075,128 @@ fn add(a: Counters, b: Counters) -> Counters {
         submits: a.submits + b.submits,
         upload_bytes: a.upload_bytes + b.upload_bytes,
         readback_bytes: a.readback_bytes + b.readback_bytes,
+    }
+}
+
+/// How one hidden activation behaves on a batch of inputs (inference mode): the
+/// dead-ReLU and saturation diagnostics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivationStats {
+    /// The layer whose activation this is.
+    pub layer: String,
+    /// The activation (`relu`, `sigmoid`, `prelu`, …).
+    pub activation: String,
+    /// Units in the layer.
+    pub units: usize,
+    /// ReLU units that output 0 for every sample: they pass no gradient at all.
+    pub dead_units: usize,
+    /// Fraction of outputs in a flat region (sigmoid below 0.01 or above 0.99, tanh beyond
+    /// ±0.99), where gradients vanish.
+    pub saturated_fraction: f32,
+    /// Mean output.
+    pub mean: f32,
+    /// Standard deviation of the outputs.
+    pub std: f32,
+}
+
+impl Sequential {
+    /// Runs the first `samples` samples of `data` through the model (inference mode) and
+    /// reports, for each hidden activation, dead ReLU units and saturation — so vanishing
+    /// gradients are seen rather than guessed. Reads the activations back, so call it
+    /// between epochs, not inside training.
+    pub fn activation_stats(
+        &mut self,
+        data: &Dataset,
+        samples: usize,
+    ) -> Result<Vec<ActivationStats>> {
+        self.check_data(data, "inspection")?;
+        let rows = samples.min(data.len()).max(1);
+        let x: Vec<f32> = (0..rows).flat_map(|i| data.sample(i)).collect();
+        let mut t = self.take_trainer()?;
+        let r = t.inspect(self, &x, rows);
+        self.trainer = Some(t);
+        let acts = r?;
+        let shapes = self.output_shapes()?;
+        Ok(acts
+            .into_iter()
+            .map(|(li, v)| {
+                let units: usize = shapes[li].iter().product();
+                let layer = &self.layers[li];
+                let act = match &layer.kind {
+                    LayerKind::Dense(d) => d.activation,
+                    LayerKind::Activation(a) => *a,
+                    _ => ActKind::Linear,
+                };
+                let name = if matches!(layer.kind, LayerKind::PRelu) {
+                    "prelu"
+                } else {
+                    act.keras_name()
+                };
+                let dead_units = if act == ActKind::Relu {
+                    (0..units)
+                        .filter(|&u| (0..rows).all(|r| v[r * units + u] <= 0.0))
+                        .count()
+                } else {
+                    0
+                };
+                let saturated = v
+                    .iter()
+                    .filter(|&&y| match act {
+                        ActKind::Sigmoid => !(0.01..=0.99).contains(&y),
+                        ActKind::Tanh => y.abs() > 0.99,
+                        _ => false,
+                    })
+                    .count();
+                let n = v.len().max(1) as f64;
+                let mean = v.iter().map(|&y| y as f64).sum::<f64>() / n;
+                let var = v.iter().map(|&y| (y as f64 - mean).powi(2)).sum::<f64>() / n;
+                ActivationStats {
+                    layer: layer.name.clone(),
+                    activation: name.to_string(),
+                    units,
+                    dead_units,
+                    saturated_fraction: saturated as f32 / n as f32,
+                    mean: mean as f32,
+                    std: var.sqrt() as f32,
+                }
+            })
+            .collect())
+    }
+}
+
+impl Trainer {
+    fn inspect(
+        &mut self,
+        model: &Sequential,
+        x: &[f32],
+        rows: usize,
+    ) -> Result<Vec<(usize, Vec<f32>)>> {
+        let features: usize = model.input_shape.iter().product();
+        let key = PlanKey {
+            mode: Mode::Inspect,
+            rows,
+            data: None,
+        };
+        self.plan(model, key, features)?;
+        self.backend
+            .write(self.step_buf, 0, &[self.step as f32, 0.0, 0.0, 0.0])?;
+        let bx = self.plans[&key].host_x.expect("host-fed plan");
+        self.backend.write(bx, 0, x)?;
+        self.plans[&key].exec.record(self.backend.as_mut());
+        self.backend.submit()?;
+        let plan = &self.plans[&key];
+        let acts: Vec<(usize, BufId)> = plan
+            .activations
+            .iter()
+            .map(|&(li, t)| (li, plan.exec.buffer(t)))
+            .collect();
+        let mut out = Vec::new();
+        for (li, b) in acts {
+            let units: usize = model.output_shapes()?[li].iter().product();
+            let v = self.backend.read(b)?;
+            out.push((li, v[..rows * units].to_vec()));
+        }
+        Ok(out)
     }
 }
 
