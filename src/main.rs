@@ -495,7 +495,9 @@ fn run_fit(
         batch_size: t.batch_size,
         shuffle: !t.no_shuffle,
         seed,
-        metrics_every: Some((steps_per_epoch / 20).max(1)),
+        // The progress bar reads the running loss ~20 times an epoch; without it (--json)
+        // metrics are read once per epoch.
+        metrics_every: (!t.json).then_some((steps_per_epoch / 20).max(1)),
         check_every: t.check_every,
         max_steps,
         ..Default::default()

@@ -604,3 +604,99 @@ fn seed_network_step_matches_keras() {
         }
     }
 }
+
+/// A model exported from Keras as the README says (architecture JSON, weights under their
+/// variable paths with the `sequential/` prefix) loads through `load_model`, predicts what
+/// Keras predicts, and continues training as Keras does.
+#[test]
+fn keras_exported_folder_predicts_and_trains_like_keras() {
+    let c = case("seed_mlp");
+    let dir = std::env::temp_dir().join(format!("steadygrad-keras-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let arch = steadygrad::io::model_to_json(&seed_network(false));
+    std::fs::write(
+        dir.join("model.json"),
+        serde_json::to_string(&arch).unwrap(),
+    )
+    .unwrap();
+    let init = load_safetensors("seed_mlp_init.safetensors");
+    let mut names: Vec<&String> = init.keys().collect();
+    names.sort();
+    let shapes: HashMap<String, Vec<usize>> = seed_network(false)
+        .weights
+        .iter()
+        .map(|w| (w.name.clone(), w.shape.clone()))
+        .collect();
+    let owned: Vec<(String, Vec<usize>, Vec<u8>)> = names
+        .iter()
+        .map(|n| {
+            (
+                format!("sequential/{n}"),
+                shapes[*n].clone(),
+                bytemuck::cast_slice(&init[*n]).to_vec(),
+            )
+        })
+        .collect();
+    let views: Vec<(String, safetensors::tensor::TensorView)> = owned
+        .iter()
+        .map(|(n, s, b)| {
+            (
+                n.clone(),
+                safetensors::tensor::TensorView::new(safetensors::tensor::Dtype::F32, s.clone(), b)
+                    .unwrap(),
+            )
+        })
+        .collect();
+    std::fs::write(
+        dir.join("weights.safetensors"),
+        safetensors::serialize(views, None).unwrap(),
+    )
+    .unwrap();
+
+    let mut model = steadygrad::io::load_model(&dir).unwrap().model;
+    let be: Box<dyn Backend> = match gpu() {
+        Some(g) => Box::new(g),
+        None => Box::new(CpuBackend::new()),
+    };
+    let opt = Sgd::new(0.01).momentum(0.9).nesterov(true);
+    model
+        .compile_on(
+            be,
+            Compile {
+                optimizer: opt,
+                loss: LossName::SparseCategoricalCrossentropy,
+                device: steadygrad::Device::Cpu,
+            },
+        )
+        .unwrap();
+    let x = data(&c["inputs"]["x"]);
+    let y: Vec<u32> = data(&c["inputs"]["y"]).iter().map(|&v| v as u32).collect();
+    let probs = model.predict(&x, 32).unwrap();
+    assert_close(
+        "imported probs_infer",
+        &probs,
+        &data(&c["expected"]["probs_infer"]),
+        1e-5,
+        1e-4,
+    );
+    let batch = Dataset::new(Samples::F32(x), y, vec![28, 28]).unwrap();
+    let opts = FitOptions {
+        batch_size: 32,
+        shuffle: false,
+        max_steps: Some(1),
+        ..Default::default()
+    };
+    model.fit(&batch, None, &opts, &mut []).unwrap();
+    let after = load_safetensors("seed_mlp_after_step.safetensors");
+    for w in &model.weights {
+        assert_close(
+            &format!("imported {} after one step", w.name),
+            &w.data,
+            &after[&w.name],
+            1e-5,
+            1e-4,
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
