@@ -116,16 +116,8 @@ fn moving_statistics_follow_the_closed_form_ewma() {
             .weight_index("batch_normalization/moving_variance")
             .unwrap()]
         .data[c] as f64;
-        assert!(
-            (got_mean - mean.value().unwrap()).abs() < 1e-5,
-            "{got_mean} vs {:?}",
-            mean.value()
-        );
-        assert!(
-            (got_var - var.value().unwrap()).abs() < 1e-5,
-            "{got_var} vs {:?}",
-            var.value()
-        );
+        approx::assert_abs_diff_eq!(got_mean, mean.value().unwrap(), epsilon = 1e-5);
+        approx::assert_abs_diff_eq!(got_var, var.value().unwrap(), epsilon = 1e-5);
     }
 }
 
