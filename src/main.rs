@@ -139,6 +139,9 @@ struct TransferArgs {
     /// Save the new model here.
     #[arg(long)]
     save: Option<PathBuf>,
+    /// Seed of the new head's initializer and of the shuffles.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -644,8 +647,7 @@ fn parse_head(spec: &str) -> Result<Layer> {
 
 fn transfer(a: TransferArgs) -> Result<()> {
     let (train_set, test_set) = load_data(&a.data)?;
-    let mut base = load_model(&a.from)?.model;
-    let mut model = base.without_top(1)?;
+    let mut model = load_model(&a.from)?.model.without_top(1)?;
     let reused = model.layers.len();
     let freeze = match a.freeze.as_str() {
         "all" => reused,
@@ -663,7 +665,7 @@ fn transfer(a: TransferArgs) -> Result<()> {
     }
     print!("{}", model.summary());
     let info = compile(&mut model, &a.train)?;
-    let seed = 42;
+    let seed = a.seed;
     let first = if a.unfreeze_top > 0 {
         a.unfreeze_after.min(a.train.epochs)
     } else {
@@ -713,7 +715,6 @@ fn transfer(a: TransferArgs) -> Result<()> {
         save_model(&mut model, dir, true)?;
         eprintln!("saved to {}", dir.display());
     }
-    let _ = &mut base;
     report(&a.train, &info, &history, eval)
 }
 
