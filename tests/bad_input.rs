@@ -1,11 +1,15 @@
 //! Bad input gets a clear, typed error naming the problem — never a panic.
 
+mod common;
+
 use std::io::Write;
 
-use steadygrad::backend::{ActKind, CpuBackend};
+use common::compile_cpu;
+
+use steadygrad::backend::ActKind;
 use steadygrad::data::idx::{load_idx_pair, load_mnist_dir};
 use steadygrad::data::{Dataset, Samples};
-use steadygrad::nn::{Compile, Device, FitOptions, Layer, LossName, Sequential};
+use steadygrad::nn::{FitOptions, Layer, Sequential};
 use steadygrad::optim::{Clip, Sgd};
 use steadygrad::Error;
 
@@ -62,15 +66,7 @@ fn model() -> Sequential {
         0,
     )
     .unwrap();
-    m.compile_on(
-        Box::new(CpuBackend::new()),
-        Compile {
-            optimizer: Sgd::new(0.1),
-            loss: LossName::SparseCategoricalCrossentropy,
-            device: Device::Cpu,
-        },
-    )
-    .unwrap();
+    compile_cpu(&mut m, Sgd::new(0.1));
     m
 }
 
@@ -132,15 +128,7 @@ fn bad_configurations_are_rejected() {
         0,
     )
     .unwrap();
-    m.compile_on(
-        Box::new(CpuBackend::new()),
-        Compile {
-            optimizer: Sgd::new(0.1),
-            loss: LossName::SparseCategoricalCrossentropy,
-            device: Device::Cpu,
-        },
-    )
-    .unwrap();
+    compile_cpu(&mut m, Sgd::new(0.1));
     let d = Dataset::new(Samples::F32(vec![0.0; 4]), vec![1], vec![4]).unwrap();
     let e = m
         .fit(&d, None, &FitOptions::default(), &mut [])

@@ -276,19 +276,23 @@ fn batch_norm_cases_match_keras() {
                 &y,
                 &key("y_train").unwrap(),
             );
-            let infer = run(
-                be.as_mut(),
-                Kernel::BnApply { rows, cols, eps },
-                &[
-                    x.clone(),
-                    mm.clone(),
-                    mv.clone(),
-                    gamma.clone(),
-                    beta.clone(),
-                    vec![0.0; n],
-                ],
-            )[5]
-            .clone();
+            // Inference-mode BN: normalize with the given statistics.
+            let apply = |be: &mut dyn Backend, mean: &[f32], var: &[f32]| {
+                run(
+                    be,
+                    Kernel::BnApply { rows, cols, eps },
+                    &[
+                        x.clone(),
+                        mean.to_vec(),
+                        var.to_vec(),
+                        gamma.clone(),
+                        beta.clone(),
+                        vec![0.0; n],
+                    ],
+                )[5]
+                .clone()
+            };
+            let infer = apply(be.as_mut(), &mm, &mv);
             assert_keras(
                 &format!("{dev} {name} y_infer"),
                 &infer,
@@ -309,19 +313,7 @@ fn batch_norm_cases_match_keras() {
                 &moved[3],
                 &key("moving_variance_new").unwrap(),
             );
-            let after = run(
-                be.as_mut(),
-                Kernel::BnApply { rows, cols, eps },
-                &[
-                    x.clone(),
-                    moved[2].clone(),
-                    moved[3].clone(),
-                    gamma.clone(),
-                    beta.clone(),
-                    vec![0.0; n],
-                ],
-            )[5]
-            .clone();
+            let after = apply(be.as_mut(), &moved[2], &moved[3]);
             assert_keras(
                 &format!("{dev} {name} y_infer_after_update"),
                 &after,

@@ -1,18 +1,20 @@
 //! Saving, loading, Keras import, surgery and freezing.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, TensorView};
-use steadygrad::backend::{ActKind, CpuBackend};
+use steadygrad::backend::ActKind;
 use steadygrad::data::idx::load_mnist_dir;
 use steadygrad::data::{load_safetensors_dataset, Dataset, Samples};
 use steadygrad::io::{load_model, load_weights, model_from_json, save_model};
-use steadygrad::nn::{
-    Compile, Device, FitOptions, Initializer, Layer, LayerKind, LossName, Sequential,
-};
+use steadygrad::nn::{FitOptions, Initializer, Layer, LayerKind, Sequential};
 use steadygrad::optim::Sgd;
 use steadygrad::Error;
+
+use common::compile_cpu;
 
 fn tmpdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("steadygrad-mf-{}-{name}", std::process::id()));
@@ -47,15 +49,7 @@ fn seedish(seed: u64) -> Sequential {
 }
 
 fn compile(m: &mut Sequential) {
-    m.compile_on(
-        Box::new(CpuBackend::new()),
-        Compile {
-            optimizer: Sgd::new(0.01).momentum(0.9).nesterov(true),
-            loss: LossName::SparseCategoricalCrossentropy,
-            device: Device::Cpu,
-        },
-    )
-    .unwrap();
+    compile_cpu(m, Sgd::new(0.01).momentum(0.9).nesterov(true));
 }
 
 fn flat(d: &Dataset) -> Vec<f32> {

@@ -7,7 +7,7 @@ use common::*;
 use steadygrad::backend::{ActKind, Backend, ClipMode, CpuBackend, Kernel};
 use steadygrad::data::{Dataset, Samples};
 use steadygrad::nn::training::Ewma;
-use steadygrad::nn::{Compile, Device, FitOptions, Layer, LossName, Sequential};
+use steadygrad::nn::{FitOptions, Layer, Sequential};
 use steadygrad::optim::Sgd;
 
 fn run(k: &Kernel, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
@@ -73,15 +73,7 @@ fn bn_model() -> Sequential {
         1,
     )
     .unwrap();
-    m.compile_on(
-        Box::new(CpuBackend::new()),
-        Compile {
-            optimizer: Sgd::new(0.0),
-            loss: LossName::SparseCategoricalCrossentropy,
-            device: Device::Cpu,
-        },
-    )
-    .unwrap();
+    compile_cpu(&mut m, Sgd::new(0.0));
     m
 }
 
@@ -242,15 +234,7 @@ fn prelu_alpha_moves_under_training() {
         3,
     )
     .unwrap();
-    m.compile_on(
-        Box::new(CpuBackend::new()),
-        Compile {
-            optimizer: Sgd::new(0.1),
-            loss: LossName::SparseCategoricalCrossentropy,
-            device: Device::Cpu,
-        },
-    )
-    .unwrap();
+    compile_cpu(&mut m, Sgd::new(0.1));
     let x = random(64 * 4, 2.0, 4);
     let y = (0..64).map(|i| (x[i * 4] > 0.0) as u32).collect();
     let data = Dataset::new(Samples::F32(x), y, vec![4]).unwrap();
@@ -303,15 +287,7 @@ fn dead_relus_and_saturation_are_reported() {
     m.set_weight("dense/bias", &[-100.0, -100.0, -100.0, -100.0, -100.0, 0.0])
         .unwrap();
     m.set_weight("dense_1/bias", &[50.0; 5]).unwrap();
-    m.compile_on(
-        Box::new(CpuBackend::new()),
-        Compile {
-            optimizer: Sgd::new(0.1),
-            loss: LossName::SparseCategoricalCrossentropy,
-            device: Device::Cpu,
-        },
-    )
-    .unwrap();
+    compile_cpu(&mut m, Sgd::new(0.1));
     let s = m.activation_stats(&data, 64).unwrap();
     assert_eq!(s.len(), 2);
     assert_eq!(

@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use rand::{Rng, SeedableRng};
-use steadygrad::backend::{GpuBackend, GpuOptions};
+use steadygrad::backend::{CpuBackend, GpuBackend, GpuOptions};
+use steadygrad::nn::{Compile, Device, LossName, Sequential};
+use steadygrad::optim::Sgd;
 
 /// The GPU backend, or `None` (with a notice) when there is no adapter and the GPU is not
 /// required. With `STEADYGRAD_REQUIRE_GPU=1` a missing adapter fails the test.
@@ -75,4 +77,17 @@ pub fn assert_close(what: &str, a: &[f32], b: &[f32], atol: f32, rtol: f32) {
         let ok = (x - y).abs() <= atol + rtol * y.abs() || (x.is_nan() && y.is_nan());
         assert!(ok, "{what}[{i}]: got {x}, expected {y}");
     }
+}
+
+/// Compiles `m` on the CPU reference with sparse categorical cross-entropy.
+pub fn compile_cpu(m: &mut Sequential, optimizer: Sgd) {
+    m.compile_on(
+        Box::new(CpuBackend::new()),
+        Compile {
+            optimizer,
+            loss: LossName::SparseCategoricalCrossentropy,
+            device: Device::Cpu,
+        },
+    )
+    .unwrap();
 }
