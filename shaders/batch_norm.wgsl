@@ -11,8 +11,8 @@ struct Params {
     pad1: u32,
     eps: f32,
     momentum: f32,
-    f2: f32,
-    f3: f32,
+    pad2: f32,
+    pad3: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

@@ -1,9 +1,9 @@
 // Element-wise and row-wise kernels: activations (forward and backward), bias add and its
 // gradient, PReLU, softmax, and plain add/scale.
 //
-// Activation codes (kept in sync with `ActKind::code` in src/backend/kernel.rs):
-//   0 linear, 1 relu, 2 leaky_relu(f0), 3 rrelu(f0 = lower, f1 = upper), 4 elu(f0),
-//   5 selu, 6 tanh, 7 sigmoid.
+// Activation codes: the ACT_* constants below, checked against `ActKind::code` by
+// tests/contracts.rs. Parameters: leaky_relu f0 = slope, rrelu f0 = lower and f1 = upper,
+// elu f0 = alpha.
 // Gradient conventions follow TensorFlow/Keras (see SEMANTICS.md): relu'(0) = 0,
 // leaky'(0) = slope, elu'(0) = alpha, selu'(0) = scale, tanh and sigmoid derivatives are
 // computed from the float32 output.
@@ -25,6 +25,16 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> s3: array<f32>;
 @group(0) @binding(4) var<storage, read_write> s4: array<f32>;
 @group(0) @binding(5) var<storage, read_write> s5: array<f32>;
+
+const ACT_LINEAR: u32 = 0u;
+const ACT_RELU: u32 = 1u;
+const ACT_LEAKY_RELU: u32 = 2u;
+const ACT_RRELU: u32 = 3u;
+const ACT_ELU: u32 = 4u;
+const ACT_SELU: u32 = 5u;
+const ACT_TANH: u32 = 6u;
+const ACT_SIGMOID: u32 = 7u;
+const ACT_SOFTMAX: u32 = 8u;
 
 const SELU_ALPHA: f32 = 1.6732632423543772;
 const SELU_SCALE: f32 = 1.0507009873554805;
@@ -59,36 +69,36 @@ fn rrelu_slope(i: u32, step: u32) -> f32 {
 
 fn act(x: f32, i: u32, step: u32) -> f32 {
     switch p.code {
-        case 1u: { return max(x, 0.0); }
-        case 2u: { return select(p.f0 * x, x, x > 0.0); }
-        case 3u: {
+        case ACT_RELU: { return max(x, 0.0); }
+        case ACT_LEAKY_RELU: { return select(p.f0 * x, x, x > 0.0); }
+        case ACT_RRELU: {
             if (x >= 0.0) { return x; }
             return rrelu_slope(i, step) * x;
         }
-        case 4u: { return select(p.f0 * (exp(x) - 1.0), x, x > 0.0); }
-        case 5u: { return select(SELU_SCALE * SELU_ALPHA * (exp(x) - 1.0), SELU_SCALE * x, x > 0.0); }
+        case ACT_ELU: { return select(p.f0 * (exp(x) - 1.0), x, x > 0.0); }
+        case ACT_SELU: { return select(SELU_SCALE * SELU_ALPHA * (exp(x) - 1.0), SELU_SCALE * x, x > 0.0); }
         // Clamp: tanh(±20) is ±1 in float32, and large arguments overflow exp inside tanh.
-        case 6u: { return tanh(clamp(x, -20.0, 20.0)); }
-        case 7u: { return 1.0 / (1.0 + exp(-x)); }
+        case ACT_TANH: { return tanh(clamp(x, -20.0, 20.0)); }
+        case ACT_SIGMOID: { return 1.0 / (1.0 + exp(-x)); }
         default: { return x; }
     }
 }
 
 fn act_grad(x: f32, y: f32, i: u32, step: u32) -> f32 {
     switch p.code {
-        case 1u: { return select(0.0, 1.0, x > 0.0); }
-        case 2u: { return select(p.f0, 1.0, x > 0.0); }
-        case 3u: {
+        case ACT_RELU: { return select(0.0, 1.0, x > 0.0); }
+        case ACT_LEAKY_RELU: { return select(p.f0, 1.0, x > 0.0); }
+        case ACT_RRELU: {
             if ((p.flags & 1u) != 0u) {
                 if (x >= 0.0) { return 1.0; }
                 return rrelu_slope(i, step);
             }
             return select(rrelu_slope(i, step), 1.0, x > 0.0);
         }
-        case 4u: { return select(p.f0 * exp(x), 1.0, x > 0.0); }
-        case 5u: { return select(SELU_SCALE * SELU_ALPHA * exp(x), SELU_SCALE, x >= 0.0); }
-        case 6u: { return 1.0 - y * y; }
-        case 7u: { return y * (1.0 - y); }
+        case ACT_ELU: { return select(p.f0 * exp(x), 1.0, x > 0.0); }
+        case ACT_SELU: { return select(SELU_SCALE * SELU_ALPHA * exp(x), SELU_SCALE, x >= 0.0); }
+        case ACT_TANH: { return 1.0 - y * y; }
+        case ACT_SIGMOID: { return y * (1.0 - y); }
         default: { return 1.0; }
     }
 }
@@ -99,7 +109,7 @@ fn act_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     let i = flat(gid, nwg);
     if (i >= p.n) { return; }
     var step = 0u;
-    if (p.code == 3u) { step = u32(s3[0]); }
+    if (p.code == ACT_RRELU) { step = bitcast<u32>(s3[0]); }
     s2[i] = act(s1[i], i, step);
 }
 
@@ -109,7 +119,7 @@ fn act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let i = flat(gid, nwg);
     if (i >= p.n) { return; }
     var step = 0u;
-    if (p.code == 3u) { step = u32(s5[0]); }
+    if (p.code == ACT_RRELU) { step = bitcast<u32>(s5[0]); }
     s4[i] = s3[i] * act_grad(s1[i], s2[i], i, step);
 }
 

@@ -6,23 +6,19 @@ struct Params {
     features: u32, // values per sample
     pad0: u32,
     pad1: u32,
-    f0: f32,
-    f1: f32,
-    f2: f32,
-    f3: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> data_u8: array<u32>; // bytes packed 4 per word
 @group(0) @binding(2) var<storage, read_write> data_f32: array<f32>;
-@group(0) @binding(3) var<storage, read_write> labels: array<f32>;
-@group(0) @binding(4) var<storage, read_write> perm: array<f32>;
-@group(0) @binding(5) var<storage, read_write> step: array<f32>;
+@group(0) @binding(3) var<storage, read_write> labels: array<u32>;
+@group(0) @binding(4) var<storage, read_write> perm: array<u32>;
+@group(0) @binding(5) var<storage, read_write> step: array<u32>;
 @group(0) @binding(6) var<storage, read_write> x_out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> y_out: array<f32>;
 
 fn sample_of(row: u32) -> u32 {
-    return u32(perm[u32(step[1]) + row]);
+    return perm[step[1] + row];
 }
 
 // data_f32 is bound to a dummy buffer here.
@@ -37,7 +33,7 @@ fn gather_u8(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     let word = data_u8[byte_index / 4u];
     let byte = (word >> ((byte_index % 4u) * 8u)) & 0xffu;
     x_out[i] = f32(byte) / 255.0;
-    if (col == 0u) { y_out[row] = labels[s]; }
+    if (col == 0u) { y_out[row] = bitcast<f32>(labels[s]); }
 }
 
 // data_u8 is bound to a dummy buffer here.
@@ -49,5 +45,5 @@ fn gather_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     let col = i % p.features;
     let s = sample_of(row);
     x_out[i] = data_f32[s * p.features + col];
-    if (col == 0u) { y_out[row] = labels[s]; }
+    if (col == 0u) { y_out[row] = bitcast<f32>(labels[s]); }
 }

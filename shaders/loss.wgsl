@@ -1,8 +1,8 @@
 // Losses with their gradient, and the on-GPU accumulation of loss/accuracy metrics.
 //
-// Loss codes (kept in sync with `LossKind::code` in src/backend/kernel.rs):
-//   0 softmax + categorical cross-entropy on logits (sparse labels; one-hot targets are the
-//     same math), 1 sigmoid + binary cross-entropy on logits, 2 mean squared error.
+// Loss codes: the LOSS_* constants below, checked against `LossKind::code` by
+// tests/contracts.rs: softmax + categorical cross-entropy on logits (sparse labels; one-hot
+// targets are the same math), sigmoid + binary cross-entropy on logits, mean squared error.
 // Reductions follow Keras: the mean over the batch, and for BCE/MSE first the mean over
 // the last axis. Gradients are with respect to the kernel's input (logits for 0 and 1).
 
@@ -11,11 +11,11 @@ struct Params {
     cols: u32,
     code: u32,
     pad: u32,
-    f0: f32,
-    f1: f32,
-    f2: f32,
-    f3: f32,
 }
+
+const LOSS_SOFTMAX_CROSS_ENTROPY: u32 = 0u;
+const LOSS_SIGMOID_BINARY_CROSS_ENTROPY: u32 = 1u;
+const LOSS_MEAN_SQUARED_ERROR: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> s1: array<f32>;
@@ -28,14 +28,14 @@ fn target_of(label: u32, c: u32) -> f32 {
     return select(0.0, 1.0, c == label);
 }
 
-// One invocation per row. s1 = input [rows, cols], s2 = labels [rows] (class indices as
-// f32), s3 = gradient [rows, cols], s4 = per-row (loss, correct) [rows, 2].
+// One invocation per row. s1 = input [rows, cols], s2 = labels [rows] (class indices, u32
+// bits), s3 = gradient [rows, cols], s4 = per-row (loss, correct) [rows, 2].
 @compute @workgroup_size(64)
 fn loss_forward_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let r = gid.x;
     if (r >= p.rows) { return; }
     let base = r * p.cols;
-    let label = u32(s2[r]);
+    let label = bitcast<u32>(s2[r]);
     let inv_b = 1.0 / f32(p.rows);
     // Prediction: argmax (first maximal index) for several columns, threshold for one.
     var mx = s1[base];
@@ -46,7 +46,7 @@ fn loss_forward_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     var loss = 0.0;
     switch p.code {
-        case 0u: {
+        case LOSS_SOFTMAX_CROSS_ENTROPY: {
             var sum = 0.0;
             for (var c = 0u; c < p.cols; c++) { sum += exp(s1[base + c] - mx); }
             let lse = mx + log(sum);
@@ -58,7 +58,7 @@ fn loss_forward_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
                 s3[base + c] = (prob - target_of(label, c)) * inv_b;
             }
         }
-        case 1u: {
+        case LOSS_SIGMOID_BINARY_CROSS_ENTROPY: {
             let scale = inv_b / f32(p.cols);
             for (var c = 0u; c < p.cols; c++) {
                 let z = s1[base + c];
@@ -70,7 +70,7 @@ fn loss_forward_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
             loss = loss / f32(p.cols);
             if (p.cols == 1u) { arg = select(0u, 1u, mx > 0.0); }
         }
-        default: {
+        case LOSS_MEAN_SQUARED_ERROR, default: {
             let scale = 2.0 * inv_b / f32(p.cols);
             for (var c = 0u; c < p.cols; c++) {
                 let d = s1[base + c] - target_of(label, c);

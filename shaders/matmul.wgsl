@@ -16,10 +16,6 @@ struct Params {
     // bit 0: A is stored transposed ([k,m]); bit 1: B is stored transposed ([n,k]);
     // bit 2: accumulate into C instead of overwriting it.
     flags: u32,
-    f0: f32,
-    f1: f32,
-    f2: f32,
-    f3: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

@@ -8,9 +8,11 @@ pub mod graph;
 pub mod io;
 pub mod nn;
 pub mod optim;
+pub mod train;
 
 pub use backend::{ActKind, Backend, CpuBackend, GpuBackend};
 pub use data::Dataset;
 pub use error::{Error, Result};
-pub use nn::{Compile, Device, FitOptions, Initializer, Layer, LossName, Sequential};
-pub use optim::{Clip, Schedule, Sgd};
+pub use nn::{Dense, Initializer, Layer, Sequential};
+pub use optim::{Adagrad, Adam, Clip, Nadam, Optimizer, Rmsprop, Schedule, Sgd};
+pub use train::{Device, FitOptions, LossName, Session};

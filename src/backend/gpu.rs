@@ -5,16 +5,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::kernel::{ClipMode, Kernel};
-use super::{validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId};
+use super::contract::{Binding, Entry, Module};
+use super::kernel::Kernel;
+use super::{ops, validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId};
 use crate::error::{Error, Result};
-
-const MATMUL_WGSL: &str = include_str!("../../shaders/matmul.wgsl");
-const ELEMENTWISE_WGSL: &str = include_str!("../../shaders/elementwise.wgsl");
-const LOSS_WGSL: &str = include_str!("../../shaders/loss.wgsl");
-const BATCH_NORM_WGSL: &str = include_str!("../../shaders/batch_norm.wgsl");
-const OPTIMIZER_WGSL: &str = include_str!("../../shaders/optimizer.wgsl");
-const GATHER_WGSL: &str = include_str!("../../shaders/gather.wgsl");
 
 /// Which matmul kernel to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +62,7 @@ struct Pipeline {
 }
 
 struct Prepared {
-    pipeline: &'static str,
+    pipeline: Entry,
     bind_group: wgpu::BindGroup,
     workgroups: (u32, u32, u32),
     // Kept alive for the bind group.
@@ -82,8 +76,8 @@ pub struct GpuBackend {
     info: DeviceInfo,
     matmul: MatmulVariant,
     max_binding_bytes: u64,
-    modules: HashMap<&'static str, wgpu::ShaderModule>,
-    pipelines: HashMap<&'static str, Pipeline>,
+    modules: HashMap<Module, wgpu::ShaderModule>,
+    pipelines: HashMap<Entry, Pipeline>,
     bufs: Vec<Option<(wgpu::Buffer, usize)>>,
     launches: Vec<Prepared>,
     pending: Vec<LaunchId>,
@@ -215,14 +209,14 @@ impl GpuBackend {
         &self.bufs[b.0].as_ref().expect("buffer used after free").0
     }
 
-    fn pipeline(&mut self, entry: &'static str, bindings: &[u32]) -> &Pipeline {
-        if !self.pipelines.contains_key(entry) {
-            let (file, src) = module_of(entry);
+    fn pipeline(&mut self, entry: Entry, bindings: &[Binding]) -> &Pipeline {
+        if !self.pipelines.contains_key(&entry) {
+            let module = entry.module();
             let device = &self.device;
-            let module = self.modules.entry(file).or_insert_with(|| {
+            let shader = self.modules.entry(module).or_insert_with(|| {
                 device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(file),
-                    source: wgpu::ShaderSource::Wgsl(src.into()),
+                    label: Some(module.files().last().copied().unwrap_or("shader")),
+                    source: wgpu::ShaderSource::Wgsl(module.source().into()),
                 })
             });
             let mut entries = vec![wgpu::BindGroupLayoutEntry {
@@ -235,13 +229,15 @@ impl GpuBackend {
                 },
                 count: None,
             }];
-            for &b in bindings {
+            for b in bindings {
                 entries.push(wgpu::BindGroupLayoutEntry {
-                    binding: b,
+                    binding: b.index,
                     visibility: wgpu::ShaderStages::COMPUTE,
                     ty: wgpu::BindingType::Buffer {
+                        // llvmpipe compiles loads from read-write storage far more
+                        // conservatively: the matmul ran ~10× slower with read-write inputs.
                         ty: wgpu::BufferBindingType::Storage {
-                            read_only: read_only_binding(entry, b),
+                            read_only: b.read_only,
                         },
                         has_dynamic_offset: false,
                         min_binding_size: None,
@@ -252,31 +248,25 @@ impl GpuBackend {
             let layout = self
                 .device
                 .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                    label: Some(entry),
+                    label: Some(entry.name()),
                     entries: &entries,
                 });
             let pl = self
                 .device
                 .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                    label: Some(entry),
+                    label: Some(entry.name()),
                     bind_group_layouts: &[Some(&layout)],
                     immediate_size: 0,
                 });
-            let constants: &[(&str, f64)] = if entry == "matmul_regblock" || entry == "matmul_vec4"
-            {
-                &[("WG_X", 8.0), ("WG_Y", 8.0)]
-            } else {
-                &[]
-            };
             let pipeline = self
                 .device
                 .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
+                    label: Some(entry.name()),
                     layout: Some(&pl),
-                    module,
-                    entry_point: Some(entry),
+                    module: shader,
+                    entry_point: Some(entry.name()),
                     compilation_options: wgpu::PipelineCompilationOptions {
-                        constants,
+                        constants: entry.constants(),
                         // Every kernel writes its workgroup memory before reading it.
                         zero_initialize_workgroup_memory: false,
                     },
@@ -284,240 +274,7 @@ impl GpuBackend {
                 });
             self.pipelines.insert(entry, Pipeline { pipeline, layout });
         }
-        &self.pipelines[entry]
-    }
-}
-
-fn module_of(entry: &str) -> (&'static str, &'static str) {
-    match entry {
-        "matmul_regblock" | "matmul_vec4" | "matmul_tiled" => ("matmul.wgsl", MATMUL_WGSL),
-        "loss_forward_backward" | "accumulate_metrics" => ("loss.wgsl", LOSS_WGSL),
-        "bn_stats" | "bn_apply" | "bn_moving_update" | "bn_backward" => {
-            ("batch_norm.wgsl", BATCH_NORM_WGSL)
-        }
-        "grad_stats" | "clip_scale" | "sgd_update" => ("optimizer.wgsl", OPTIMIZER_WGSL),
-        "gather_u8" | "gather_f32" => ("gather.wgsl", GATHER_WGSL),
-        _ => ("elementwise.wgsl", ELEMENTWISE_WGSL),
-    }
-}
-
-/// Bindings a kernel declares `var<storage, read>`. The layout must say so too, and the
-/// distinction matters: llvmpipe compiles loads from read-write storage far more
-/// conservatively (the matmul ran ~10× slower with its inputs declared read-write).
-fn read_only_binding(entry: &str, binding: u32) -> bool {
-    matches!(entry, "matmul_regblock" | "matmul_vec4" | "matmul_tiled")
-        && matches!(binding, 1 | 2 | 4 | 5)
-}
-
-fn ceil_div(a: usize, b: usize) -> u32 {
-    a.div_ceil(b).max(1) as u32
-}
-
-/// A 1-D launch of `count` invocations in 256-wide workgroups, folded into 2-D when it
-/// exceeds the 65,535 workgroups one dimension allows.
-fn grid_256(count: usize) -> (u32, u32, u32) {
-    let groups = ceil_div(count, 256);
-    let x = groups.min(65_535);
-    (x, groups.div_ceil(x), 1)
-}
-
-/// Entry point, binding numbers, uniform parameters and grid for a kernel.
-fn lower(
-    kernel: &Kernel,
-    matmul: MatmulVariant,
-) -> (&'static str, Vec<u32>, [u32; 8], (u32, u32, u32)) {
-    let seq = |n: u32| (1..=n).collect::<Vec<u32>>();
-    let f = f32::to_bits;
-    let u = |v: usize| v as u32;
-    match *kernel {
-        Kernel::MatMul {
-            m,
-            k,
-            n,
-            trans_a,
-            trans_b,
-            accumulate,
-        } => {
-            let flags =
-                u32::from(trans_a) | (u32::from(trans_b) << 1) | (u32::from(accumulate) << 2);
-            let params = [u(m), u(k), u(n), flags, 0, 0, 0, 0];
-            // The vec4 kernel needs k in whole vec4s and aligned vec4 rows.
-            let vec4_ok = k % 4 == 0 && (!trans_a || m % 4 == 0) && (trans_b || n % 4 == 0);
-            match matmul {
-                MatmulVariant::RegisterBlocked if vec4_ok => (
-                    "matmul_vec4",
-                    vec![4, 5, 3],
-                    params,
-                    (ceil_div(n.div_ceil(4), 8), ceil_div(m.div_ceil(4), 8), 1),
-                ),
-                MatmulVariant::RegisterBlocked => (
-                    "matmul_regblock",
-                    seq(3),
-                    params,
-                    (ceil_div(n.div_ceil(4), 8), ceil_div(m.div_ceil(4), 8), 1),
-                ),
-                MatmulVariant::Tiled => (
-                    "matmul_tiled",
-                    seq(3),
-                    params,
-                    (ceil_div(n, 64), ceil_div(m, 64), 1),
-                ),
-            }
-        }
-        Kernel::BiasAdd { rows, cols } => (
-            "bias_add",
-            seq(3),
-            [u(rows * cols), u(cols), 0, 0, 0, 0, 0, 0],
-            grid_256(rows * cols),
-        ),
-        Kernel::ColumnSum { rows, cols } => (
-            "column_sum",
-            seq(2),
-            [u(rows), u(cols), 0, 0, 0, 0, 0, 0],
-            (ceil_div(cols, 256), 1, 1),
-        ),
-        Kernel::ActForward {
-            act,
-            n,
-            training,
-            seed,
-        }
-        | Kernel::ActBackward {
-            act,
-            n,
-            training,
-            seed,
-        } => {
-            let (code, a, b) = act.code();
-            let flags = u32::from(training) | (seed << 8);
-            let fwd = matches!(kernel, Kernel::ActForward { .. });
-            (
-                if fwd { "act_forward" } else { "act_backward" },
-                seq(if fwd { 3 } else { 5 }),
-                [u(n), 0, code, flags, f(a), f(b), 0, 0],
-                grid_256(n),
-            )
-        }
-        Kernel::PreluForward { rows, cols } => (
-            "prelu_forward",
-            seq(3),
-            [u(rows * cols), u(cols), 0, 0, 0, 0, 0, 0],
-            grid_256(rows * cols),
-        ),
-        Kernel::PreluBackward { rows, cols } => (
-            "prelu_backward",
-            seq(5),
-            [u(rows), u(cols), 0, 0, 0, 0, 0, 0],
-            (ceil_div(cols, 256), 1, 1),
-        ),
-        Kernel::SoftmaxForward { rows, cols } => (
-            "softmax_forward",
-            seq(2),
-            [u(rows), u(cols), 0, 0, 0, 0, 0, 0],
-            (ceil_div(rows, 256), 1, 1),
-        ),
-        Kernel::SoftmaxBackward { rows, cols } => (
-            "softmax_backward",
-            seq(3),
-            [u(rows), u(cols), 0, 0, 0, 0, 0, 0],
-            (ceil_div(rows, 256), 1, 1),
-        ),
-        Kernel::Add { n } => ("add", seq(3), [u(n), 0, 0, 0, 0, 0, 0, 0], grid_256(n)),
-        Kernel::Scale { n, factor } => (
-            "scale",
-            seq(2),
-            [u(n), 0, 0, 0, f(factor), 0, 0, 0],
-            grid_256(n),
-        ),
-        Kernel::Loss { kind, rows, cols } => (
-            "loss_forward_backward",
-            seq(4),
-            [u(rows), u(cols), kind.code(), 0, 0, 0, 0, 0],
-            (ceil_div(rows, 64), 1, 1),
-        ),
-        Kernel::AccumulateMetrics { rows } => (
-            "accumulate_metrics",
-            seq(2),
-            [u(rows), 0, 0, 0, 0, 0, 0, 0],
-            (1, 1, 1),
-        ),
-        Kernel::BnStats { rows, cols } => (
-            "bn_stats",
-            seq(3),
-            [u(rows), u(cols), 0, 0, 0, 0, 0, 0],
-            (ceil_div(cols, 64), 1, 1),
-        ),
-        Kernel::BnApply { rows, cols, eps } => (
-            "bn_apply",
-            seq(6),
-            [u(rows), u(cols), 0, 0, f(eps), 0, 0, 0],
-            grid_256(rows * cols),
-        ),
-        Kernel::BnMovingUpdate { cols, momentum } => (
-            "bn_moving_update",
-            seq(4),
-            [0, u(cols), 0, 0, 0, f(momentum), 0, 0],
-            (ceil_div(cols, 64), 1, 1),
-        ),
-        Kernel::BnBackward { rows, cols, eps } => (
-            "bn_backward",
-            seq(8),
-            [u(rows), u(cols), 0, 0, f(eps), 0, 0, 0],
-            (ceil_div(cols, 64), 1, 1),
-        ),
-        Kernel::GradStats { n, slot } => (
-            "grad_stats",
-            seq(3),
-            [u(n), u(slot), 0, 0, 0, 0, 0, 0],
-            (1, 1, 1),
-        ),
-        Kernel::ClipScale { count, mode } => {
-            let (m, c) = match mode {
-                ClipMode::None => (0, 0.0),
-                ClipMode::PerTensorNorm(c) => (1, c),
-                ClipMode::GlobalNorm(c) => (2, c),
-            };
-            (
-                "clip_scale",
-                seq(2),
-                [u(count), 0, m, 0, f(c), 0, 0, 0],
-                (1, 1, 1),
-            )
-        }
-        Kernel::SgdUpdate {
-            n,
-            slot,
-            momentum,
-            nesterov,
-            clipvalue,
-            lr_mult,
-        } => (
-            "sgd_update",
-            seq(5),
-            [
-                u(n),
-                u(slot),
-                0,
-                u32::from(nesterov),
-                f(momentum),
-                f(clipvalue),
-                f(lr_mult),
-                0,
-            ],
-            grid_256(n),
-        ),
-        Kernel::GatherU8 { rows, features } => (
-            "gather_u8",
-            vec![1, 3, 4, 5, 6, 7],
-            [u(rows), u(features), 0, 0, 0, 0, 0, 0],
-            grid_256(rows * features),
-        ),
-        Kernel::GatherF32 { rows, features } => (
-            "gather_f32",
-            vec![2, 3, 4, 5, 6, 7],
-            [u(rows), u(features), 0, 0, 0, 0, 0, 0],
-            grid_256(rows * features),
-        ),
+        &self.pipelines[&entry]
     }
 }
 
@@ -621,15 +378,20 @@ impl Backend for GpuBackend {
 
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId> {
         validate_launch(kernel, bufs, |b| self.len(b))?;
-        let (entry, bindings, params, workgroups) = lower(kernel, self.matmul);
+        let launch = ops::gpu_launch(kernel, self.matmul);
+        let workgroups = launch.grid;
         if workgroups.1 > 65_535 {
             return Err(Error::Shape(format!(
                 "{kernel:?} is too large for one dispatch"
             )));
         }
+        let entry = launch.entry;
+        // Uniform structs are sized in whole 16-byte blocks.
+        let mut params = launch.params.clone();
+        params.resize(params.len().div_ceil(16) * 16, 0);
         let params_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(entry),
-            size: 32,
+            label: Some(entry.name()),
+            size: params.len() as u64,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: true,
         });
@@ -637,21 +399,21 @@ impl Backend for GpuBackend {
             .slice(..)
             .get_mapped_range_mut()
             .map_err(|e| Error::Gpu(format!("writing kernel parameters: {e}")))?
-            .copy_from_slice(bytemuck::cast_slice(&params));
+            .copy_from_slice(&params);
         params_buf.unmap();
-        let layout = self.pipeline(entry, &bindings).layout.clone();
+        let layout = self.pipeline(entry, &launch.bindings).layout.clone();
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
             resource: params_buf.as_entire_binding(),
         }];
-        for (&binding, b) in bindings.iter().zip(bufs) {
+        for (binding, b) in launch.bindings.iter().zip(bufs) {
             entries.push(wgpu::BindGroupEntry {
-                binding,
+                binding: binding.index,
                 resource: self.buffer(*b).as_entire_binding(),
             });
         }
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(entry),
+            label: Some(entry.name()),
             layout: &layout,
             entries: &entries,
         });
@@ -683,7 +445,7 @@ impl Backend for GpuBackend {
             });
             for id in &pending {
                 let l = &self.launches[id.0];
-                pass.set_pipeline(&self.pipelines[l.pipeline].pipeline);
+                pass.set_pipeline(&self.pipelines[&l.pipeline].pipeline);
                 pass.set_bind_group(0, &l.bind_group, &[]);
                 let (x, y, z) = l.workgroups;
                 pass.dispatch_workgroups(x, y, z);

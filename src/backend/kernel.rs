@@ -1,5 +1,13 @@
 //! The op set every backend implements. One enum, so the CPU reference and the GPU
-//! cannot drift apart: adding a kernel means adding a variant, its CPU loop and its WGSL.
+//! cannot drift apart: adding a kernel means adding a variant, its CPU loop and its WGSL
+//! launch in the op family's module under [`super::ops`].
+//!
+//! The step record every training step writes (8 words, [`STEP_WORDS`]) is shared by the
+//! kernels: word 0 the global step (u32), word 1 the batch offset (u32), word 2 the
+//! learning rate (f32), word 3 unused, words 4–7 the optimizer's per-step scalars (f32).
+
+/// Words in the step record.
+pub const STEP_WORDS: usize = 8;
 
 /// Activation functions, with Keras's parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -106,9 +114,103 @@ pub enum ClipMode {
     GlobalNorm(f32),
 }
 
+impl ClipMode {
+    /// The code the `clip_scale` kernel switches on, and the threshold.
+    pub fn code(&self) -> (u32, f32) {
+        match *self {
+            ClipMode::None => (0, 0.0),
+            ClipMode::PerTensorNorm(c) => (1, c),
+            ClipMode::GlobalNorm(c) => (2, c),
+        }
+    }
+}
+
+/// An optimizer's per-element update rule, with Keras's formulas. The state tensors each
+/// rule keeps (Keras's variable names) are [`UpdateRule::slots`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UpdateRule {
+    /// `keras.optimizers.SGD`.
+    Sgd {
+        /// Momentum (0 = plain SGD).
+        momentum: f32,
+        /// Nesterov momentum.
+        nesterov: bool,
+    },
+    /// `keras.optimizers.Adagrad`.
+    Adagrad {
+        /// Added to the accumulator under the square root.
+        epsilon: f32,
+    },
+    /// `keras.optimizers.RMSprop`.
+    Rmsprop {
+        /// Discount of the squared-gradient average.
+        rho: f32,
+        /// Momentum (0 = none).
+        momentum: f32,
+        /// Added to the denominator.
+        epsilon: f32,
+        /// Normalize by the gradient's variance estimate.
+        centered: bool,
+    },
+    /// `keras.optimizers.Adam` (step-dependent scalar: step-record word 4 = alpha).
+    Adam {
+        /// First-moment decay.
+        beta_1: f32,
+        /// Second-moment decay.
+        beta_2: f32,
+        /// Added to the root of the second moment.
+        epsilon: f32,
+        /// AMSGrad's running maximum.
+        amsgrad: bool,
+    },
+    /// `keras.optimizers.Nadam` (step-record words 4–7: u_t, u_{t+1}, u_product_t,
+    /// beta_2^t).
+    Nadam {
+        /// First-moment decay.
+        beta_1: f32,
+        /// Second-moment decay.
+        beta_2: f32,
+        /// Added to the root of the second moment.
+        epsilon: f32,
+    },
+}
+
+impl UpdateRule {
+    /// Keras's names of the per-weight state tensors the rule keeps, in buffer order.
+    pub fn slots(&self) -> Vec<&'static str> {
+        match *self {
+            UpdateRule::Sgd { momentum, .. } if momentum != 0.0 => vec!["momentum"],
+            UpdateRule::Sgd { .. } => vec![],
+            UpdateRule::Adagrad { .. } => vec!["accumulator"],
+            UpdateRule::Rmsprop {
+                momentum, centered, ..
+            } => {
+                let mut v = vec!["velocity"];
+                if momentum > 0.0 {
+                    v.push("momentum");
+                }
+                if centered {
+                    v.push("average_gradient");
+                }
+                v
+            }
+            UpdateRule::Adam { amsgrad, .. } => {
+                let mut v = vec!["momentum", "velocity"];
+                if amsgrad {
+                    v.push("velocity_hat");
+                }
+                v
+            }
+            UpdateRule::Nadam { .. } => vec!["momentum", "velocity"],
+        }
+    }
+}
+
 /// One kernel launch: which computation and its sizes. The buffers it reads and writes are
 /// given alongside, in the order each variant documents.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, strum::EnumDiscriminants)]
+#[strum_discriminants(name(KernelKind), derive(Hash, strum::EnumIter))]
+#[strum_discriminants(doc = "The kernel variants without their sizes (for coverage tests).")]
 pub enum Kernel {
     /// `c[m,n] = op(a)·op(b)` (or `+=` with `accumulate`). `trans_a`: a is stored `[k,m]`;
     /// `trans_b`: b is stored `[n,k]`. Buffers: a, b, c.
@@ -202,7 +304,8 @@ pub enum Kernel {
         /// Multiplier.
         factor: f32,
     },
-    /// Loss, its gradient, and per-row (loss, correct). Buffers: input, labels, grad, row_stats.
+    /// Loss, its gradient, and per-row (loss, correct). Buffers: input, labels (u32), grad,
+    /// row_stats.
     Loss {
         /// Which loss.
         kind: LossKind,
@@ -248,7 +351,8 @@ pub enum Kernel {
         /// Variance epsilon.
         eps: f32,
     },
-    /// Squared norm, norm sum and non-finite step of one gradient into `stats[3·slot..]`.
+    /// Squared norm, norm sum and first non-finite step (u32 bits, `u32::MAX` while none)
+    /// of one gradient into `stats[3·slot..]`.
     /// Buffers: grad, stats, step.
     GradStats {
         /// Element count.
@@ -263,24 +367,23 @@ pub enum Kernel {
         /// Clipping rule.
         mode: ClipMode,
     },
-    /// Fused clip + SGD/momentum/Nesterov update. Buffers: w, g, velocity, scales, step.
-    SgdUpdate {
+    /// Fused clip + optimizer update of one weight tensor. Buffers: w, g, scales, step,
+    /// then one buffer per state slot of the rule ([`UpdateRule::slots`]).
+    Update {
+        /// The update rule and its hyper-parameters.
+        rule: UpdateRule,
         /// Element count.
         n: usize,
         /// Tensor slot in `scales`.
         slot: usize,
-        /// Keras momentum.
-        momentum: f32,
-        /// Nesterov.
-        nesterov: bool,
         /// Element-wise clip (0 = off).
         clipvalue: f32,
         /// Per-tensor learning-rate multiplier.
         lr_mult: f32,
     },
     /// Gather a batch of byte images (scaled by 1/255) and labels through the shuffled
-    /// index buffer at the step's offset. Buffers: data (bytes packed in words), labels,
-    /// perm, step, x, y.
+    /// index buffer at the step's offset. Buffers: data (bytes packed in words), labels
+    /// (u32), perm (u32), step, x, y (u32 labels).
     GatherU8 {
         /// Batch rows.
         rows: usize,
@@ -316,13 +419,14 @@ impl Kernel {
             Kernel::BnBackward { .. } => 8,
             Kernel::GradStats { .. } => 3,
             Kernel::ClipScale { .. } => 2,
-            Kernel::SgdUpdate { .. } => 5,
+            Kernel::Update { rule, .. } => 4 + rule.slots().len(),
             Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } => 6,
         }
     }
 
     /// Positions (in the buffer list) of the buffers the kernel writes.
     pub fn writes(&self) -> &'static [usize] {
+        const UPDATE_WRITES: [&[usize]; 4] = [&[0], &[0, 4], &[0, 4, 5], &[0, 4, 5, 6]];
         match self {
             Kernel::MatMul { .. } | Kernel::BiasAdd { .. } | Kernel::Add { .. } => &[2],
             Kernel::PreluForward { .. } | Kernel::SoftmaxBackward { .. } => &[2],
@@ -337,7 +441,7 @@ impl Kernel {
             Kernel::BnApply { .. } => &[5],
             Kernel::BnMovingUpdate { .. } => &[2, 3],
             Kernel::BnBackward { .. } => &[5, 6, 7],
-            Kernel::SgdUpdate { .. } => &[0, 2],
+            Kernel::Update { rule, .. } => UPDATE_WRITES[rule.slots().len()],
             Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } => &[4, 5],
         }
     }
@@ -349,8 +453,8 @@ impl Kernel {
             Kernel::MatMul { m, k, n, .. } => vec![m * k, k * n, m * n],
             Kernel::BiasAdd { rows, cols } => vec![rows * cols, cols, rows * cols],
             Kernel::ColumnSum { rows, cols } => vec![rows * cols, cols],
-            Kernel::ActForward { n, .. } => vec![n, n, 4],
-            Kernel::ActBackward { n, .. } => vec![n, n, n, n, 4],
+            Kernel::ActForward { n, .. } => vec![n, n, STEP_WORDS],
+            Kernel::ActBackward { n, .. } => vec![n, n, n, n, STEP_WORDS],
             Kernel::PreluForward { rows, cols } => vec![rows * cols, cols, rows * cols],
             Kernel::PreluBackward { rows, cols } => {
                 vec![rows * cols, cols, rows * cols, rows * cols, cols]
@@ -376,14 +480,18 @@ impl Kernel {
                 cols,
                 cols,
             ],
-            Kernel::GradStats { n, slot } => vec![n, 3 * (slot + 1), 4],
+            Kernel::GradStats { n, slot } => vec![n, 3 * (slot + 1), STEP_WORDS],
             Kernel::ClipScale { count, .. } => vec![3 * count, count],
-            Kernel::SgdUpdate { n, slot, .. } => vec![n, n, n, slot + 1, 4],
+            Kernel::Update { rule, n, slot, .. } => {
+                let mut v = vec![n, n, slot + 1, STEP_WORDS];
+                v.extend(rule.slots().iter().map(|_| n));
+                v
+            }
             Kernel::GatherU8 { rows, features } => {
-                vec![0, 0, rows, 4, rows * features, rows]
+                vec![0, 0, rows, STEP_WORDS, rows * features, rows]
             }
             Kernel::GatherF32 { rows, features } => {
-                vec![0, 0, rows, 4, rows * features, rows]
+                vec![0, 0, rows, STEP_WORDS, rows * features, rows]
             }
         }
     }

@@ -1,14 +1,22 @@
 //! Backends: the CPU reference and the wgpu implementation of the same op set
 //! ([`Kernel`]). The graph executor talks to a `dyn Backend` only, which is what makes
 //! GPU-vs-CPU parity testable for every op and for a whole training step.
+//!
+//! - [`kernel`]: the op set (what a launch computes and which buffers it takes);
+//! - [`ops`]: per op family, the CPU loop and the GPU launch side by side;
+//! - [`contract`]: the typed Rust ↔ WGSL contract (modules, entry points, bindings, params);
+//! - [`cpu`], [`gpu`]: the two backends.
 
+pub mod contract;
 pub mod cpu;
 pub mod gpu;
 pub mod kernel;
+pub mod ops;
 
 pub use cpu::CpuBackend;
 pub use gpu::{GpuBackend, GpuOptions, MatmulVariant};
-pub use kernel::{ActKind, ClipMode, Kernel, LossKind};
+pub use kernel::{ActKind, ClipMode, Kernel, KernelKind, LossKind, UpdateRule, STEP_WORDS};
+pub use ops::elementwise::{pcg, uniform01};
 
 use crate::error::Result;
 
@@ -32,6 +40,18 @@ pub struct Counters {
     pub upload_bytes: u64,
     /// Bytes read back from device buffers to the host.
     pub readback_bytes: u64,
+}
+
+impl std::ops::Add for Counters {
+    type Output = Counters;
+    fn add(self, o: Counters) -> Counters {
+        Counters {
+            dispatches: self.dispatches + o.dispatches,
+            submits: self.submits + o.submits,
+            upload_bytes: self.upload_bytes + o.upload_bytes,
+            readback_bytes: self.readback_bytes + o.readback_bytes,
+        }
+    }
 }
 
 impl std::ops::Sub for Counters {

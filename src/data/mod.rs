@@ -1,8 +1,10 @@
-//! Data sets: the IDX loader (MNIST's format) and the in-memory [`Dataset`] the trainer
-//! uploads to the GPU once.
+//! Data sets: the IDX loader (MNIST's format), safetensors data sets, and the in-memory
+//! [`Dataset`] a training session uploads to the device once. Depends on nothing else of
+//! the engine.
 
 pub mod idx;
 pub mod safetensors_set;
+pub mod tensor_bytes;
 
 pub use safetensors_set::load_safetensors_dataset;
 

@@ -45,7 +45,7 @@ fn labels(path: &Path, dtype: Dtype, data: &[u8]) -> Result<Vec<u32>> {
             .map(|c| i64::from_le_bytes(c.try_into().unwrap()) as i128)
             .collect(),
         other => {
-            let f = crate::io::model_file::to_f32(other, data)
+            let f = super::tensor_bytes::to_f32(other, data)
                 .ok_or_else(|| bad(path, format!("y has dtype {other:?}; expected integers")))?;
             let mut out = Vec::with_capacity(f.len());
             for (i, v) in f.into_iter().enumerate() {
@@ -93,7 +93,7 @@ pub fn load_safetensors_dataset(path: &Path) -> Result<Dataset> {
     let samples = match x.dtype() {
         Dtype::U8 => Samples::U8(x.data().to_vec()),
         other => Samples::F32(
-            crate::io::model_file::to_f32(other, x.data()).ok_or_else(|| {
+            super::tensor_bytes::to_f32(other, x.data()).ok_or_else(|| {
                 bad(
                     path,
                     format!("x has dtype {other:?}; expected uint8 or a float type"),

@@ -1,8 +1,8 @@
 //! Model files: Sequential architectures in Keras's `model.to_json()` format (also the
-//! `--model-config` format) and model folders with safetensors weights.
+//! `--model-config` format) and model folders with safetensors weights and optimizer state.
 
 pub mod config;
 pub mod model_file;
 
-pub use config::{model_from_json, model_from_json_file};
-pub use model_file::{load_model, load_weights, model_to_json, save_model, LoadedModel};
+pub use config::{model_from_json, model_from_json_file, model_to_json};
+pub use model_file::{load_model, load_weights, save_model, LoadedModel};

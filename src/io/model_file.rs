@@ -1,23 +1,24 @@
 //! Model folders: `model.json` (the architecture, in Keras's `model.to_json()` format),
 //! `weights.safetensors` (every weight under its Keras name and shape) and, optionally,
-//! `optimizer.safetensors` (velocities and the step count). Saving is atomic per file:
-//! everything is serialized in memory first, then each file is written to a temporary
-//! file in the same folder and renamed over the old one, so a failure never leaves a
-//! half-written file where a good one stood.
+//! `optimizer.safetensors` (the optimizer's variables under Keras's names —
+//! `dense_kernel_momentum`, `dense_kernel_velocity`, … — its `iteration` count and any
+//! carried scalar such as Nadam's `u_product`, with the optimizer's name in the metadata).
+//! Saving is atomic per file: everything is serialized in memory first, then each file is
+//! written to a temporary file in the same folder and renamed over the old one, so a
+//! failure never leaves a half-written file where a good one stood.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, TensorView};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::backend::ActKind;
+use super::config::model_to_json;
+use crate::data::tensor_bytes::to_f32;
 use crate::error::{Error, Result};
-use crate::nn::init::{Distribution, FanMode};
-use crate::nn::layers::LayerKind;
-use crate::nn::training::OptimizerState;
-use crate::nn::{Initializer, Sequential};
+use crate::nn::Sequential;
+use crate::optim::{OptimizerState, SlotValues};
 
 /// The architecture file in a model folder.
 pub const MODEL_JSON: &str = "model.json";
@@ -33,130 +34,10 @@ fn model_err(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
-fn initializer_json(i: &Initializer) -> Value {
-    let named = |c: &str| json!({"module": "keras.initializers", "class_name": c, "config": {"seed": null}});
-    match *i {
-        x if x == Initializer::GLOROT_UNIFORM => named("GlorotUniform"),
-        x if x == Initializer::GLOROT_NORMAL => named("GlorotNormal"),
-        x if x == Initializer::HE_UNIFORM => named("HeUniform"),
-        x if x == Initializer::HE_NORMAL => named("HeNormal"),
-        x if x == Initializer::LECUN_UNIFORM => named("LecunUniform"),
-        x if x == Initializer::LECUN_NORMAL => named("LecunNormal"),
-        Initializer::Zeros => {
-            json!({"module": "keras.initializers", "class_name": "Zeros", "config": {}})
-        }
-        Initializer::Ones => {
-            json!({"module": "keras.initializers", "class_name": "Ones", "config": {}})
-        }
-        Initializer::Constant(v) => {
-            json!({"module": "keras.initializers", "class_name": "Constant", "config": {"value": v}})
-        }
-        Initializer::RandomNormal { mean, stddev } => {
-            json!({"module": "keras.initializers", "class_name": "RandomNormal", "config": {"mean": mean, "stddev": stddev, "seed": null}})
-        }
-        Initializer::VarianceScaling {
-            scale,
-            mode,
-            distribution,
-        } => json!({
-            "module": "keras.initializers", "class_name": "VarianceScaling",
-            "config": {
-                "scale": scale,
-                "mode": match mode { FanMode::FanIn => "fan_in", FanMode::FanOut => "fan_out", FanMode::FanAvg => "fan_avg" },
-                "distribution": match distribution { Distribution::Uniform => "uniform", Distribution::TruncatedNormal => "truncated_normal", Distribution::UntruncatedNormal => "untruncated_normal" },
-                "seed": null
-            }
-        }),
-    }
-}
-
-/// An activation as Keras writes it: a name, or a nested layer when it has a parameter
-/// a name cannot carry.
-fn activation_json(a: ActKind) -> Value {
-    match a {
-        ActKind::LeakyRelu { alpha } if alpha != 0.2 => {
-            json!({"module": "keras.layers", "class_name": "LeakyReLU", "config": {"negative_slope": alpha}})
-        }
-        ActKind::Elu { alpha } if alpha != 1.0 => {
-            json!({"module": "keras.layers", "class_name": "ELU", "config": {"alpha": alpha}})
-        }
-        ActKind::Rrelu { lower, upper } => {
-            json!({"class_name": "RReLU", "config": {"lower": lower, "upper": upper}})
-        }
-        other => json!(other.keras_name()),
-    }
-}
-
-/// The model's architecture in Keras's `model.to_json()` format.
-pub fn model_to_json(m: &Sequential) -> Value {
-    let mut shape: Vec<Value> = vec![Value::Null];
-    shape.extend(m.input_shape.iter().map(|&d| json!(d)));
-    let mut layers = vec![
-        json!({"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": shape, "dtype": "float32", "name": "input_layer"}}),
-    ];
-    for l in &m.layers {
-        let mut cfg = json!({"name": l.name, "trainable": l.trainable, "dtype": "float32"});
-        let c = cfg.as_object_mut().unwrap();
-        match &l.kind {
-            LayerKind::Flatten => {}
-            LayerKind::Dense(d) => {
-                c.insert("units".into(), json!(d.units));
-                c.insert("activation".into(), activation_json(d.activation));
-                c.insert("use_bias".into(), json!(d.use_bias));
-                c.insert(
-                    "kernel_initializer".into(),
-                    initializer_json(&d.kernel_initializer),
-                );
-                c.insert(
-                    "bias_initializer".into(),
-                    initializer_json(&d.bias_initializer),
-                );
-            }
-            LayerKind::Activation(a) => match (l.class_name.as_str(), a) {
-                ("LeakyReLU", ActKind::LeakyRelu { alpha }) => {
-                    c.insert("negative_slope".into(), json!(alpha));
-                }
-                ("ELU", ActKind::Elu { alpha }) => {
-                    c.insert("alpha".into(), json!(alpha));
-                }
-                ("RReLU", ActKind::Rrelu { lower, upper }) => {
-                    c.insert("lower".into(), json!(lower));
-                    c.insert("upper".into(), json!(upper));
-                }
-                ("ReLU", _) | ("Softmax", _) => {}
-                _ => {
-                    c.insert("activation".into(), activation_json(*a));
-                }
-            },
-            LayerKind::PRelu => {
-                c.insert(
-                    "alpha_initializer".into(),
-                    initializer_json(&Initializer::Zeros),
-                );
-                c.insert("shared_axes".into(), Value::Null);
-            }
-            LayerKind::BatchNormalization(bn) => {
-                c.insert("axis".into(), json!(-1));
-                c.insert("momentum".into(), json!(bn.momentum));
-                c.insert("epsilon".into(), json!(bn.epsilon));
-                c.insert("center".into(), json!(bn.center));
-                c.insert("scale".into(), json!(bn.scale));
-            }
-        }
-        layers.push(json!({"module": "keras.layers", "class_name": l.class_name, "config": cfg}));
-    }
-    json!({
-        "module": "keras",
-        "class_name": "Sequential",
-        "config": {"name": "sequential", "trainable": true, "dtype": "float32", "layers": layers},
-        "registered_name": null,
-        "steadygrad": {
-            "lr_multipliers": m.layers.iter().map(|l| json!([l.name, l.lr_multiplier])).collect::<Vec<_>>()
-        }
-    })
-}
-
-fn tensors_bytes(named: &[(String, Vec<usize>, Vec<u8>, Dtype)]) -> Result<Vec<u8>> {
+fn tensors_bytes(
+    named: &[(String, Vec<usize>, Vec<u8>, Dtype)],
+    metadata: Option<HashMap<String, String>>,
+) -> Result<Vec<u8>> {
     let views: Vec<(String, TensorView)> = named
         .iter()
         .map(|(n, shape, bytes, dt)| {
@@ -165,7 +46,7 @@ fn tensors_bytes(named: &[(String, Vec<usize>, Vec<u8>, Dtype)]) -> Result<Vec<u
                 .map_err(|e| Error::Config(format!("tensor {n}: {e}")))
         })
         .collect::<Result<_>>()?;
-    safetensors::serialize(views, None)
+    safetensors::serialize(views, metadata)
         .map_err(|e| Error::Config(format!("serializing tensors: {e}")))
 }
 
@@ -186,12 +67,11 @@ fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Saves a model folder (and the optimizer state when `with_optimizer` and compiled).
-pub fn save_model(m: &mut Sequential, dir: &Path, with_optimizer: bool) -> Result<()> {
-    m.sync_weights()?;
+/// Saves a model folder, with the optimizer state when given.
+pub fn save_model(m: &Sequential, optimizer: Option<&OptimizerState>, dir: &Path) -> Result<()> {
     let json = serde_json::to_vec_pretty(&model_to_json(m)).expect("JSON");
     let weights: Vec<(String, Vec<usize>, Vec<u8>, Dtype)> = m
-        .weights
+        .weights()
         .iter()
         .map(|w| {
             (
@@ -202,38 +82,48 @@ pub fn save_model(m: &mut Sequential, dir: &Path, with_optimizer: bool) -> Resul
             )
         })
         .collect();
-    let weights = tensors_bytes(&weights)?;
-    let optimizer = if with_optimizer && m.device_info().is_some() {
-        let s = m.optimizer_state()?;
-        let mut t: Vec<(String, Vec<usize>, Vec<u8>, Dtype)> = s
-            .velocities
-            .iter()
-            .map(|(n, v)| {
-                (
-                    format!("{n}/velocity"),
-                    vec![v.len()],
-                    bytemuck::cast_slice(v).to_vec(),
-                    Dtype::F32,
-                )
-            })
-            .collect();
-        t.push((
-            "iterations".into(),
-            vec![1],
-            s.step.to_le_bytes().to_vec(),
-            Dtype::U64,
-        ));
-        Some(tensors_bytes(&t)?)
-    } else {
-        None
-    };
+    let weights = tensors_bytes(&weights, None)?;
+    let optimizer = optimizer.map(optimizer_bytes).transpose()?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     write_atomic(dir, WEIGHTS, &weights)?;
     write_atomic(dir, MODEL_JSON, &json)?;
-    if let Some(o) = optimizer {
-        write_atomic(dir, OPTIMIZER, &o)?;
+    match optimizer {
+        Some(o) => write_atomic(dir, OPTIMIZER, &o)?,
+        None => {
+            // A stale state from an earlier save must not be resumed with these weights.
+            let old = dir.join(OPTIMIZER);
+            if old.exists() {
+                std::fs::remove_file(&old).map_err(|e| Error::io(old, e))?;
+            }
+        }
     }
     Ok(())
+}
+
+fn optimizer_bytes(s: &OptimizerState) -> Result<Vec<u8>> {
+    let mut t: Vec<(String, Vec<usize>, Vec<u8>, Dtype)> = s
+        .slots
+        .iter()
+        .map(|v| {
+            (
+                OptimizerState::keras_name(&v.weight, &v.slot),
+                vec![v.data.len()],
+                bytemuck::cast_slice(&v.data).to_vec(),
+                Dtype::F32,
+            )
+        })
+        .collect();
+    t.push((
+        "iteration".into(),
+        vec![1],
+        s.iterations.to_le_bytes().to_vec(),
+        Dtype::U64,
+    ));
+    if let Some((name, v)) = &s.carry {
+        t.push((name.clone(), vec![1], v.to_le_bytes().to_vec(), Dtype::F32));
+    }
+    let meta = HashMap::from([("optimizer".to_string(), s.optimizer.clone())]);
+    tensors_bytes(&t, Some(meta))
 }
 
 /// A tensor's shape and values.
@@ -263,51 +153,6 @@ pub fn read_f32_tensors(path: &Path) -> Result<NamedTensors> {
     Ok(out)
 }
 
-/// Converts raw little-endian tensor bytes to f32 for the float dtypes.
-pub fn to_f32(dtype: Dtype, data: &[u8]) -> Option<Vec<f32>> {
-    Some(match dtype {
-        Dtype::F32 => data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-            .collect(),
-        Dtype::F64 => data
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
-            .collect(),
-        Dtype::F16 => data
-            .chunks_exact(2)
-            .map(|c| half_to_f32(u16::from_le_bytes([c[0], c[1]])))
-            .collect(),
-        Dtype::BF16 => data
-            .chunks_exact(2)
-            .map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16))
-            .collect(),
-        _ => return None,
-    })
-}
-
-fn half_to_f32(h: u16) -> f32 {
-    let sign = ((h >> 15) as u32) << 31;
-    let exp = ((h >> 10) & 0x1f) as u32;
-    let frac = (h & 0x3ff) as u32;
-    let bits = match exp {
-        0 if frac == 0 => sign,
-        0 => {
-            // Subnormal half: renormalize.
-            let mut e = 127 - 15 + 1;
-            let mut f = frac;
-            while f & 0x400 == 0 {
-                f <<= 1;
-                e -= 1;
-            }
-            sign | ((e as u32) << 23) | ((f & 0x3ff) << 13)
-        }
-        31 => sign | 0x7f80_0000 | (frac << 13),
-        _ => sign | ((exp + 127 - 15) << 23) | (frac << 13),
-    };
-    f32::from_bits(bits)
-}
-
 /// Finds weight `name` in a file that may prefix names with the model's name
 /// (`sequential/dense/kernel`, as Keras's variable paths do).
 fn lookup<'a>(tensors: &'a NamedTensors, name: &str) -> Option<(&'a String, &'a ShapedValues)> {
@@ -326,7 +171,7 @@ pub fn load_weights(m: &mut Sequential, path: &Path) -> Result<()> {
     let tensors = read_f32_tensors(path)?;
     let mut used = std::collections::HashSet::new();
     let mut values = Vec::new();
-    for w in &m.weights {
+    for w in m.weights() {
         let (key, (shape, data)) = lookup(&tensors, &w.name).ok_or_else(|| {
             model_err(
                 path,
@@ -359,31 +204,74 @@ pub fn load_weights(m: &mut Sequential, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Reads a saved optimizer state.
-pub fn load_optimizer_state(path: &Path) -> Result<OptimizerState> {
+/// Reads a saved optimizer state for `model`: every tensor must be a slot of one of its
+/// weights (Keras's names), the step count, or the carried scalar. Folders written before
+/// the optimizer was recorded (SGD velocities as `<weight>/velocity`) read as SGD.
+pub fn load_optimizer_state(path: &Path, model: &Sequential) -> Result<OptimizerState> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
+        .map_err(|e| model_err(path, format!("not a valid safetensors file: {e}")))?;
     let st = safetensors::SafeTensors::deserialize(&bytes)
         .map_err(|e| model_err(path, format!("not a valid safetensors file: {e}")))?;
-    let mut step = None;
-    let mut velocities = Vec::new();
+    let optimizer = meta
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get("optimizer").cloned())
+        .unwrap_or_else(|| "sgd".into());
+    // Every name this model's weights could have, by Keras's naming.
+    let mut names: HashMap<String, (String, String)> = HashMap::new();
+    for w in model.weights() {
+        for slot in [
+            "momentum",
+            "velocity",
+            "accumulator",
+            "average_gradient",
+            "velocity_hat",
+        ] {
+            names.insert(
+                OptimizerState::keras_name(&w.name, slot),
+                (w.name.clone(), slot.to_string()),
+            );
+        }
+        names.insert(
+            format!("{}/velocity", w.name),
+            (w.name.clone(), "momentum".to_string()),
+        );
+    }
+    let mut iterations = None;
+    let mut slots = Vec::new();
+    let mut carry = None;
     for (name, t) in st.tensors() {
-        if name == "iterations" {
+        if name == "iteration" || name == "iterations" {
             if t.dtype() != Dtype::U64 || t.data().len() != 8 {
-                return Err(model_err(path, "iterations must be one u64"));
+                return Err(model_err(path, format!("{name} must be one u64")));
             }
-            step = Some(u64::from_le_bytes(t.data().try_into().unwrap()));
-        } else if let Some(w) = name.strip_suffix("/velocity") {
+            iterations = Some(u64::from_le_bytes(t.data().try_into().unwrap()));
+        } else if name == "u_product" {
+            let v = to_f32(t.dtype(), t.data()).filter(|v| v.len() == 1);
+            let v = v.ok_or_else(|| model_err(path, "u_product must be one float"))?;
+            carry = Some((name.to_string(), v[0]));
+        } else if let Some((weight, slot)) = names.get(&name) {
             let v = to_f32(t.dtype(), t.data())
                 .ok_or_else(|| model_err(path, format!("{name} is not floating point")))?;
-            velocities.push((w.to_string(), v));
+            slots.push(SlotValues {
+                weight: weight.clone(),
+                slot: slot.clone(),
+                data: v,
+            });
         } else {
-            return Err(model_err(path, format!("unexpected tensor {name}")));
+            return Err(model_err(
+                path,
+                format!("unexpected tensor {name}: no weight of the model has such a slot"),
+            ));
         }
     }
-    velocities.sort_by(|a, b| a.0.cmp(&b.0));
+    slots.sort_by(|a, b| (&a.weight, &a.slot).cmp(&(&b.weight, &b.slot)));
     Ok(OptimizerState {
-        step: step.ok_or_else(|| model_err(path, "no iterations tensor"))?,
-        velocities,
+        optimizer,
+        iterations: iterations.ok_or_else(|| model_err(path, "no iteration tensor"))?,
+        slots,
+        carry,
     })
 }
 
@@ -409,7 +297,7 @@ pub fn load_model(dir: &Path) -> Result<LoadedModel> {
         if let Some(arr) = v["steadygrad"]["lr_multipliers"].as_array() {
             for pair in arr {
                 if let (Some(name), Some(mult)) = (pair[0].as_str(), pair[1].as_f64()) {
-                    if let Some(i) = model.layers.iter().position(|l| l.name == name) {
+                    if let Some(i) = model.layers().iter().position(|l| l.name == name) {
                         model.set_lr_multiplier(i, mult as f32)?;
                     }
                 }
@@ -419,7 +307,7 @@ pub fn load_model(dir: &Path) -> Result<LoadedModel> {
     load_weights(&mut model, &dir.join(WEIGHTS))?;
     let opt_path: PathBuf = dir.join(OPTIMIZER);
     let optimizer = if opt_path.is_file() {
-        Some(load_optimizer_state(&opt_path)?)
+        Some(load_optimizer_state(&opt_path, &model)?)
     } else {
         None
     };
@@ -456,12 +344,15 @@ pub fn load_safetensors_x(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
 /// Writes `probabilities` (rows of `units`) to a safetensors file, atomically.
 pub fn write_probabilities(path: &Path, probabilities: &[f32], units: usize) -> Result<()> {
     let rows = probabilities.len() / units.max(1);
-    let bytes = tensors_bytes(&[(
-        "probabilities".into(),
-        vec![rows, units],
-        bytemuck::cast_slice(probabilities).to_vec(),
-        Dtype::F32,
-    )])?;
+    let bytes = tensors_bytes(
+        &[(
+            "probabilities".into(),
+            vec![rows, units],
+            bytemuck::cast_slice(probabilities).to_vec(),
+            Dtype::F32,
+        )],
+        None,
+    )?;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

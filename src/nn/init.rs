@@ -207,3 +207,108 @@ fn standard_normal(rng: &mut impl Rng) -> f64 {
     let u2: f64 = rng.random();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
+
+impl Initializer {
+    /// The initializer as Keras serializes it (`{"class_name": "HeNormal", …}`).
+    pub fn to_keras(&self) -> serde_json::Value {
+        use serde_json::json;
+        let named = |c: &str| json!({"module": "keras.initializers", "class_name": c, "config": {"seed": null}});
+        match *self {
+            x if x == Initializer::GLOROT_UNIFORM => named("GlorotUniform"),
+            x if x == Initializer::GLOROT_NORMAL => named("GlorotNormal"),
+            x if x == Initializer::HE_UNIFORM => named("HeUniform"),
+            x if x == Initializer::HE_NORMAL => named("HeNormal"),
+            x if x == Initializer::LECUN_UNIFORM => named("LecunUniform"),
+            x if x == Initializer::LECUN_NORMAL => named("LecunNormal"),
+            Initializer::Zeros => {
+                json!({"module": "keras.initializers", "class_name": "Zeros", "config": {}})
+            }
+            Initializer::Ones => {
+                json!({"module": "keras.initializers", "class_name": "Ones", "config": {}})
+            }
+            Initializer::Constant(v) => {
+                json!({"module": "keras.initializers", "class_name": "Constant", "config": {"value": v}})
+            }
+            Initializer::RandomNormal { mean, stddev } => {
+                json!({"module": "keras.initializers", "class_name": "RandomNormal", "config": {"mean": mean, "stddev": stddev, "seed": null}})
+            }
+            Initializer::VarianceScaling {
+                scale,
+                mode,
+                distribution,
+            } => json!({
+                "module": "keras.initializers", "class_name": "VarianceScaling",
+                "config": {
+                    "scale": scale,
+                    "mode": match mode { FanMode::FanIn => "fan_in", FanMode::FanOut => "fan_out", FanMode::FanAvg => "fan_avg" },
+                    "distribution": match distribution { Distribution::Uniform => "uniform", Distribution::TruncatedNormal => "truncated_normal", Distribution::UntruncatedNormal => "untruncated_normal" },
+                    "seed": null
+                }
+            }),
+        }
+    }
+
+    /// Reads an initializer as Keras serializes it: a name (`"he_normal"`), or a
+    /// `{"class_name", "config"}` object. `None`/null gives `default`.
+    pub fn from_keras(
+        v: Option<&serde_json::Value>,
+        default: Initializer,
+    ) -> std::result::Result<Initializer, String> {
+        use serde_json::Value;
+        let num = |cfg: &Value, key: &str, d: f64| -> std::result::Result<f64, String> {
+            match cfg.get(key) {
+                None | Some(Value::Null) => Ok(d),
+                Some(x) => x
+                    .as_f64()
+                    .ok_or_else(|| format!("initializer field {key}: expected a number, got {x}")),
+            }
+        };
+        let text = |cfg: &Value, key: &str, d: &'static str| -> std::result::Result<String, String> {
+            match cfg.get(key) {
+                None | Some(Value::Null) => Ok(d.to_string()),
+                Some(Value::String(s)) => Ok(s.clone()),
+                Some(x) => Err(format!("initializer field {key}: expected a string, got {x}")),
+            }
+        };
+        match v {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::String(s)) => Initializer::from_name(s).map_err(|e| e.to_string()),
+            Some(obj @ Value::Object(_)) => {
+                let class = obj["class_name"]
+                    .as_str()
+                    .ok_or("initializer without class_name")?;
+                let cfg = &obj["config"];
+                match class {
+                    "Constant" => Ok(Initializer::Constant(num(cfg, "value", 0.0)? as f32)),
+                    "RandomNormal" => Ok(Initializer::RandomNormal {
+                        mean: num(cfg, "mean", 0.0)? as f32,
+                        stddev: num(cfg, "stddev", 0.05)? as f32,
+                    }),
+                    "VarianceScaling" => {
+                        let mode = match text(cfg, "mode", "fan_in")?.as_str() {
+                            "fan_in" => FanMode::FanIn,
+                            "fan_out" => FanMode::FanOut,
+                            "fan_avg" => FanMode::FanAvg,
+                            m => return Err(format!("unknown VarianceScaling mode {m:?}")),
+                        };
+                        let distribution =
+                            match text(cfg, "distribution", "truncated_normal")?.as_str() {
+                                "uniform" => Distribution::Uniform,
+                                "truncated_normal" | "normal" => Distribution::TruncatedNormal,
+                                "untruncated_normal" => Distribution::UntruncatedNormal,
+                                d => return Err(format!("unknown VarianceScaling distribution {d:?}")),
+                            };
+                        Ok(Initializer::VarianceScaling {
+                            scale: num(cfg, "scale", 1.0)?,
+                            mode,
+                            distribution,
+                        })
+                    }
+                    other => Initializer::from_name(&crate::nn::layer::to_snake_case(other))
+                        .map_err(|_| format!("unknown initializer class {other:?}")),
+                }
+            }
+            Some(other) => Err(format!("unsupported initializer {other}")),
+        }
+    }
+}

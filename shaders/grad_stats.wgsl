@@ -1,29 +1,32 @@
-// Optimizer kernels: per-tensor gradient statistics (squared L2 norm and a non-finite
-// guard), clip factors, and the fused Keras SGD/momentum/Nesterov update.
+// Gradient statistics (squared L2 norm and a non-finite guard) and clip factors, run
+// before the optimizer's update kernels.
 //
-// The step buffer holds [step, batch offset, learning rate, seed]; the learning rate is
-// the schedule's value for this step.
+// The step buffer is the step record: [step (u32), batch offset (u32), learning rate (f32),
+// unused, optimizer scalars ×4 (f32)].
 // The stats buffer holds, per parameter tensor t, [‖g‖² of the last step,
 // Σ‖g‖ over the steps since the last reset, first step whose gradient was non-finite
-// (−1 while none)].
+// (u32 bits; 0xffffffff while none)].
 
 struct Params {
     n: u32,
     slot: u32,
-    mode: u32,  // clip_scale: 0 none, 1 clipnorm (per tensor), 2 global_clipnorm
-    flags: u32, // sgd_update: bit 0 nesterov
-    f0: f32,    // sgd_update: momentum; clip_scale: threshold
-    f1: f32,    // sgd_update: clipvalue (0 = off)
-    f2: f32,    // sgd_update: learning-rate multiplier
-    f3: f32,
+    mode: u32, // clip_scale: CLIP_* below
+    pad: u32,
+    threshold: f32,
+    pad1: f32,
+    pad2: f32,
+    pad3: f32,
 }
+
+const CLIP_NONE: u32 = 0u;
+const CLIP_PER_TENSOR_NORM: u32 = 1u;
+const CLIP_GLOBAL_NORM: u32 = 2u;
+const NO_STEP: u32 = 0xffffffffu;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> s1: array<f32>;
 @group(0) @binding(2) var<storage, read_write> s2: array<f32>;
-@group(0) @binding(3) var<storage, read_write> s3: array<f32>;
-@group(0) @binding(4) var<storage, read_write> s4: array<f32>;
-@group(0) @binding(5) var<storage, read_write> s5: array<f32>;
+@group(0) @binding(3) var<storage, read_write> s3: array<u32>;
 
 var<workgroup> partial: array<f32, 256>;
 var<workgroup> bad: array<u32, 256>;
@@ -32,7 +35,7 @@ fn is_finite(x: f32) -> bool {
     return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
-// One workgroup per tensor. s1 = gradient [n], s2 = stats, s3 = step
+// One workgroup per tensor. s1 = gradient [n], s2 = stats, s3 = step record
 @compute @workgroup_size(256)
 fn grad_stats(@builtin(local_invocation_id) lid: vec3<u32>) {
     var acc = 0.0;
@@ -56,8 +59,8 @@ fn grad_stats(@builtin(local_invocation_id) lid: vec3<u32>) {
         let base = 3u * p.slot;
         s2[base] = partial[0];
         s2[base + 1u] = s2[base + 1u] + sqrt(partial[0]);
-        if (bad[0] != 0u && s2[base + 2u] < 0.0) {
-            s2[base + 2u] = s3[0];
+        if (bad[0] != 0u && bitcast<u32>(s2[base + 2u]) == NO_STEP) {
+            s2[base + 2u] = bitcast<f32>(s3[0]);
         }
     }
 }
@@ -65,8 +68,8 @@ fn grad_stats(@builtin(local_invocation_id) lid: vec3<u32>) {
 // Single invocation. n = tensor count. s1 = stats, s2 = scales [n]
 @compute @workgroup_size(1)
 fn clip_scale() {
-    let c = p.f0;
-    if (p.mode == 2u) {
+    let c = p.threshold;
+    if (p.mode == CLIP_GLOBAL_NORM) {
         var total = 0.0;
         for (var t = 0u; t < p.n; t++) { total += s1[3u * t]; }
         let norm = sqrt(total);
@@ -75,35 +78,11 @@ fn clip_scale() {
         for (var t = 0u; t < p.n; t++) { s2[t] = factor; }
     } else {
         for (var t = 0u; t < p.n; t++) {
-            if (p.mode == 1u) {
+            if (p.mode == CLIP_PER_TENSOR_NORM) {
                 s2[t] = c / max(sqrt(s1[3u * t]), c);
             } else {
                 s2[t] = 1.0;
             }
-        }
-    }
-}
-
-// Keras SGD: momentum 0: w ← w − lr·g; else v ← m·v − lr·g and w ← w + v, or with
-// Nesterov w ← w + m·v − lr·g using the new v.
-// s1 = w, s2 = g, s3 = v, s4 = clip scales, s5 = step
-@compute @workgroup_size(256)
-fn sgd_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
-    if (i >= p.n) { return; }
-    var g = s2[i] * s4[p.slot];
-    if (p.f1 > 0.0) { g = clamp(g, -p.f1, p.f1); }
-    let lr = s5[2] * p.f2;
-    let m = p.f0;
-    if (m == 0.0) {
-        s1[i] = s1[i] - lr * g;
-    } else {
-        let v = m * s3[i] - lr * g;
-        s3[i] = v;
-        if ((p.flags & 1u) != 0u) {
-            s1[i] = s1[i] + m * v - lr * g;
-        } else {
-            s1[i] = s1[i] + v;
         }
     }
 }

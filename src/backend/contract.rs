@@ -1,0 +1,338 @@
+//! The typed contract between Rust and WGSL: which shader module an entry point lives in,
+//! the uniform parameter struct each module declares, and the storage bindings each entry
+//! point uses. `tests/contracts.rs` parses the shaders and fails when a `Params` layout, a
+//! binding, an entry point or an op code disagrees with what is declared here.
+
+/// A WGSL shader module (one file under `shaders/`, or a shared prelude plus a file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter)]
+pub enum Module {
+    /// `matmul.wgsl`.
+    Matmul,
+    /// `elementwise.wgsl`: activations, bias, PReLU, softmax, add, scale.
+    Elementwise,
+    /// `loss.wgsl`.
+    Loss,
+    /// `batch_norm.wgsl`.
+    BatchNorm,
+    /// `grad_stats.wgsl`: gradient statistics and clip factors.
+    GradStats,
+    /// `update_common.wgsl` + `update_sgd.wgsl`.
+    UpdateSgd,
+    /// `update_common.wgsl` + `update_adagrad.wgsl`.
+    UpdateAdagrad,
+    /// `update_common.wgsl` + `update_rmsprop.wgsl`.
+    UpdateRmsprop,
+    /// `update_common.wgsl` + `update_adam.wgsl`.
+    UpdateAdam,
+    /// `update_common.wgsl` + `update_nadam.wgsl`.
+    UpdateNadam,
+    /// `gather.wgsl`.
+    Gather,
+}
+
+const UPDATE_COMMON: &str = include_str!("../../shaders/update_common.wgsl");
+
+impl Module {
+    /// The file names the module's source is assembled from, in order.
+    pub fn files(&self) -> &'static [&'static str] {
+        match self {
+            Module::Matmul => &["matmul.wgsl"],
+            Module::Elementwise => &["elementwise.wgsl"],
+            Module::Loss => &["loss.wgsl"],
+            Module::BatchNorm => &["batch_norm.wgsl"],
+            Module::GradStats => &["grad_stats.wgsl"],
+            Module::UpdateSgd => &["update_common.wgsl", "update_sgd.wgsl"],
+            Module::UpdateAdagrad => &["update_common.wgsl", "update_adagrad.wgsl"],
+            Module::UpdateRmsprop => &["update_common.wgsl", "update_rmsprop.wgsl"],
+            Module::UpdateAdam => &["update_common.wgsl", "update_adam.wgsl"],
+            Module::UpdateNadam => &["update_common.wgsl", "update_nadam.wgsl"],
+            Module::Gather => &["gather.wgsl"],
+        }
+    }
+
+    /// The module's WGSL source.
+    pub fn source(&self) -> String {
+        let own = match self {
+            Module::Matmul => include_str!("../../shaders/matmul.wgsl"),
+            Module::Elementwise => include_str!("../../shaders/elementwise.wgsl"),
+            Module::Loss => include_str!("../../shaders/loss.wgsl"),
+            Module::BatchNorm => include_str!("../../shaders/batch_norm.wgsl"),
+            Module::GradStats => include_str!("../../shaders/grad_stats.wgsl"),
+            Module::UpdateSgd => include_str!("../../shaders/update_sgd.wgsl"),
+            Module::UpdateAdagrad => include_str!("../../shaders/update_adagrad.wgsl"),
+            Module::UpdateRmsprop => include_str!("../../shaders/update_rmsprop.wgsl"),
+            Module::UpdateAdam => include_str!("../../shaders/update_adam.wgsl"),
+            Module::UpdateNadam => include_str!("../../shaders/update_nadam.wgsl"),
+            Module::Gather => include_str!("../../shaders/gather.wgsl"),
+        };
+        if self.files().len() == 2 {
+            format!("{UPDATE_COMMON}\n{own}")
+        } else {
+            own.to_string()
+        }
+    }
+
+    /// Field names and WGSL types of the module's `Params` uniform, in order.
+    pub fn params_fields(&self) -> &'static [(&'static str, &'static str)] {
+        use super::ops::*;
+        match self {
+            Module::Matmul => matmul::MatmulParams::FIELDS,
+            Module::Elementwise => elementwise::ElementwiseParams::FIELDS,
+            Module::Loss => loss::LossParams::FIELDS,
+            Module::BatchNorm => batch_norm::BatchNormParams::FIELDS,
+            Module::GradStats => grad_stats::GradStatsParams::FIELDS,
+            Module::UpdateSgd
+            | Module::UpdateAdagrad
+            | Module::UpdateRmsprop
+            | Module::UpdateAdam
+            | Module::UpdateNadam => update::UpdateParams::FIELDS,
+            Module::Gather => gather::GatherParams::FIELDS,
+        }
+    }
+}
+
+/// A compute entry point. Every kernel launch names one; there is no lookup by string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter)]
+pub enum Entry {
+    /// Register-blocked matmul reading scalars.
+    MatmulRegblock,
+    /// Register-blocked matmul reading vec4s (aligned shapes).
+    MatmulVec4,
+    /// Workgroup-tiled matmul.
+    MatmulTiled,
+    /// `y = x + bias[col]`.
+    BiasAdd,
+    /// Column sums.
+    ColumnSum,
+    /// Activation forward.
+    ActForward,
+    /// Activation backward.
+    ActBackward,
+    /// PReLU forward.
+    PreluForward,
+    /// PReLU backward.
+    PreluBackward,
+    /// Row-wise softmax.
+    SoftmaxForward,
+    /// Softmax backward.
+    SoftmaxBackward,
+    /// `c = a + b`.
+    Add,
+    /// `y = factor·x`.
+    Scale,
+    /// Loss and its gradient.
+    LossForwardBackward,
+    /// Metric accumulation.
+    AccumulateMetrics,
+    /// BN batch statistics.
+    BnStats,
+    /// BN normalize.
+    BnApply,
+    /// BN moving statistics.
+    BnMovingUpdate,
+    /// BN backward.
+    BnBackward,
+    /// Gradient statistics.
+    GradStats,
+    /// Clip factors.
+    ClipScale,
+    /// Plain SGD.
+    SgdUpdate,
+    /// SGD with momentum (and Nesterov).
+    SgdMomentumUpdate,
+    /// AdaGrad.
+    AdagradUpdate,
+    /// RMSprop.
+    RmspropUpdate,
+    /// RMSprop with momentum.
+    RmspropMomentumUpdate,
+    /// Centered RMSprop.
+    RmspropCenteredUpdate,
+    /// Centered RMSprop with momentum.
+    RmspropCenteredMomentumUpdate,
+    /// Adam.
+    AdamUpdate,
+    /// Adam with AMSGrad.
+    AmsgradUpdate,
+    /// Nadam.
+    NadamUpdate,
+    /// Gather of byte images.
+    GatherU8,
+    /// Gather of f32 samples.
+    GatherF32,
+}
+
+impl Entry {
+    /// The entry point's WGSL function name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Entry::MatmulRegblock => "matmul_regblock",
+            Entry::MatmulVec4 => "matmul_vec4",
+            Entry::MatmulTiled => "matmul_tiled",
+            Entry::BiasAdd => "bias_add",
+            Entry::ColumnSum => "column_sum",
+            Entry::ActForward => "act_forward",
+            Entry::ActBackward => "act_backward",
+            Entry::PreluForward => "prelu_forward",
+            Entry::PreluBackward => "prelu_backward",
+            Entry::SoftmaxForward => "softmax_forward",
+            Entry::SoftmaxBackward => "softmax_backward",
+            Entry::Add => "add",
+            Entry::Scale => "scale",
+            Entry::LossForwardBackward => "loss_forward_backward",
+            Entry::AccumulateMetrics => "accumulate_metrics",
+            Entry::BnStats => "bn_stats",
+            Entry::BnApply => "bn_apply",
+            Entry::BnMovingUpdate => "bn_moving_update",
+            Entry::BnBackward => "bn_backward",
+            Entry::GradStats => "grad_stats",
+            Entry::ClipScale => "clip_scale",
+            Entry::SgdUpdate => "sgd_update",
+            Entry::SgdMomentumUpdate => "sgd_momentum_update",
+            Entry::AdagradUpdate => "adagrad_update",
+            Entry::RmspropUpdate => "rmsprop_update",
+            Entry::RmspropMomentumUpdate => "rmsprop_momentum_update",
+            Entry::RmspropCenteredUpdate => "rmsprop_centered_update",
+            Entry::RmspropCenteredMomentumUpdate => "rmsprop_centered_momentum_update",
+            Entry::AdamUpdate => "adam_update",
+            Entry::AmsgradUpdate => "amsgrad_update",
+            Entry::NadamUpdate => "nadam_update",
+            Entry::GatherU8 => "gather_u8",
+            Entry::GatherF32 => "gather_f32",
+        }
+    }
+
+    /// The module that defines it.
+    pub fn module(&self) -> Module {
+        match self {
+            Entry::MatmulRegblock | Entry::MatmulVec4 | Entry::MatmulTiled => Module::Matmul,
+            Entry::BiasAdd
+            | Entry::ColumnSum
+            | Entry::ActForward
+            | Entry::ActBackward
+            | Entry::PreluForward
+            | Entry::PreluBackward
+            | Entry::SoftmaxForward
+            | Entry::SoftmaxBackward
+            | Entry::Add
+            | Entry::Scale => Module::Elementwise,
+            Entry::LossForwardBackward | Entry::AccumulateMetrics => Module::Loss,
+            Entry::BnStats | Entry::BnApply | Entry::BnMovingUpdate | Entry::BnBackward => {
+                Module::BatchNorm
+            }
+            Entry::GradStats | Entry::ClipScale => Module::GradStats,
+            Entry::SgdUpdate | Entry::SgdMomentumUpdate => Module::UpdateSgd,
+            Entry::AdagradUpdate => Module::UpdateAdagrad,
+            Entry::RmspropUpdate
+            | Entry::RmspropMomentumUpdate
+            | Entry::RmspropCenteredUpdate
+            | Entry::RmspropCenteredMomentumUpdate => Module::UpdateRmsprop,
+            Entry::AdamUpdate | Entry::AmsgradUpdate => Module::UpdateAdam,
+            Entry::NadamUpdate => Module::UpdateNadam,
+            Entry::GatherU8 | Entry::GatherF32 => Module::Gather,
+        }
+    }
+
+    /// Pipeline-overridable constants the entry is created with.
+    pub fn constants(&self) -> &'static [(&'static str, f64)] {
+        match self {
+            Entry::MatmulRegblock | Entry::MatmulVec4 => &[("WG_X", 8.0), ("WG_Y", 8.0)],
+            _ => &[],
+        }
+    }
+}
+
+/// One storage binding of an entry point: its `@binding` number and whether the shader
+/// declares it `var<storage, read>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Binding {
+    /// `@binding(N)` in group 0 (0 is always the `Params` uniform).
+    pub index: u32,
+    /// Declared `read` (true) or `read_write`.
+    pub read_only: bool,
+}
+
+impl Binding {
+    /// A `read_write` binding.
+    pub const fn rw(index: u32) -> Binding {
+        Binding {
+            index,
+            read_only: false,
+        }
+    }
+    /// A `read` binding.
+    pub const fn ro(index: u32) -> Binding {
+        Binding {
+            index,
+            read_only: true,
+        }
+    }
+}
+
+/// `read_write` bindings 1..=n, the common case.
+pub fn rw_seq(n: u32) -> Vec<Binding> {
+    (1..=n).map(Binding::rw).collect()
+}
+
+/// Everything the GPU needs to launch one kernel: entry point, bindings (in the kernel's
+/// buffer order), the `Params` bytes and the workgroup grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GpuLaunch {
+    /// Entry point.
+    pub entry: Entry,
+    /// Binding of each buffer, in the kernel's documented buffer order.
+    pub bindings: Vec<Binding>,
+    /// The module's `Params` struct as bytes.
+    pub params: Vec<u8>,
+    /// Workgroups in x, y, z.
+    pub grid: (u32, u32, u32),
+}
+
+impl GpuLaunch {
+    /// A launch with `params` serialized from a typed parameter struct.
+    pub fn new<P: ShaderParams>(entry: Entry, bindings: Vec<Binding>, params: P, grid: (u32, u32, u32)) -> Self {
+        GpuLaunch {
+            entry,
+            bindings,
+            params: bytemuck::bytes_of(&params).to_vec(),
+            grid,
+        }
+    }
+}
+
+/// A `#[repr(C)]` uniform parameter struct mirrored by a WGSL `struct Params`.
+pub trait ShaderParams: bytemuck::Pod {
+    /// Field names and WGSL types, in order.
+    const FIELDS: &'static [(&'static str, &'static str)];
+}
+
+/// Declares a `#[repr(C)]` parameter struct together with its field list, so the
+/// contract test can compare it with the shader's `struct Params`.
+macro_rules! shader_params {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ident),* $(,)? }) => {
+        $(#[$meta])*
+        #[repr(C)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty),*
+        }
+        impl $crate::backend::contract::ShaderParams for $name {
+            const FIELDS: &'static [(&'static str, &'static str)] =
+                &[$((stringify!($field), stringify!($ty))),*];
+        }
+    };
+}
+pub(crate) use shader_params;
+
+/// `ceil(a / b)` as a workgroup count (at least 1).
+pub fn ceil_div(a: usize, b: usize) -> u32 {
+    a.div_ceil(b).max(1) as u32
+}
+
+/// A 1-D launch of `count` invocations in 256-wide workgroups, folded into 2-D when it
+/// exceeds the 65,535 workgroups one dimension allows.
+pub fn grid_256(count: usize) -> (u32, u32, u32) {
+    let groups = ceil_div(count, 256);
+    let x = groups.min(65_535);
+    (x, groups.div_ceil(x), 1)
+}

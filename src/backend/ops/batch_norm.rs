@@ -1,0 +1,98 @@
+//! Batch normalization over the last axis (`shaders/batch_norm.wgsl`): batch statistics,
+//! normalize/scale/shift, the EWMA of the moving statistics and the backward pass.
+
+// Index loops on purpose: each one reads like the formula it implements.
+#![allow(clippy::needless_range_loop)]
+
+use crate::backend::contract::{ceil_div, grid_256, rw_seq, shader_params, Entry, GpuLaunch};
+
+shader_params! {
+    /// `Params` of `batch_norm.wgsl`.
+    BatchNormParams {
+        /// Rows.
+        rows: u32,
+        /// Columns (features).
+        cols: u32,
+        /// Unused.
+        pad0: u32,
+        /// Unused.
+        pad1: u32,
+        /// Variance epsilon.
+        eps: f32,
+        /// Keras momentum of the moving statistics.
+        momentum: f32,
+        /// Unused.
+        pad2: f32,
+        /// Unused.
+        pad3: f32,
+    }
+}
+
+/// GPU launch of one of the four BN entries.
+pub fn gpu(entry: Entry, rows: usize, cols: usize, eps: f32, momentum: f32) -> GpuLaunch {
+    let p = BatchNormParams {
+        rows: rows as u32,
+        cols: cols as u32,
+        eps,
+        momentum,
+        ..Default::default()
+    };
+    let per_col = (ceil_div(cols, 64), 1, 1);
+    let (arity, grid) = match entry {
+        Entry::BnStats => (3, per_col),
+        Entry::BnApply => (6, grid_256(rows * cols)),
+        Entry::BnMovingUpdate => (4, per_col),
+        Entry::BnBackward => (8, per_col),
+        other => panic!("{other:?} is not a batch-norm entry"),
+    };
+    GpuLaunch::new(entry, rw_seq(arity), p, grid)
+}
+
+/// CPU per-column batch mean and biased variance. Buffers: x, mean, var.
+pub fn stats_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+    for c in 0..cols {
+        let mean = (0..rows).map(|r| b[0][r * cols + c]).sum::<f32>() / rows as f32;
+        let var = (0..rows)
+            .map(|r| (b[0][r * cols + c] - mean).powi(2))
+            .sum::<f32>()
+            / rows as f32;
+        b[1][c] = mean;
+        b[2][c] = var;
+    }
+}
+
+/// CPU normalize, scale, shift. Buffers: x, mean, var, gamma, beta, y.
+pub fn apply_cpu(rows: usize, cols: usize, eps: f32, b: &mut [Vec<f32>]) {
+    for i in 0..rows * cols {
+        let c = i % cols;
+        let inv = b[3][c] / (b[2][c] + eps).sqrt();
+        b[5][i] = (b[0][i] - b[1][c]) * inv + b[4][c];
+    }
+}
+
+/// CPU EWMA of the moving statistics. Buffers: mean, var, moving_mean, moving_var.
+pub fn moving_update_cpu(cols: usize, momentum: f32, b: &mut [Vec<f32>]) {
+    for c in 0..cols {
+        b[2][c] = b[2][c] * momentum + b[0][c] * (1.0 - momentum);
+        b[3][c] = b[3][c] * momentum + b[1][c] * (1.0 - momentum);
+    }
+}
+
+/// CPU backward. Buffers: x, mean, var, gamma, dy, dx, dgamma, dbeta.
+pub fn backward_cpu(rows: usize, cols: usize, eps: f32, b: &mut [Vec<f32>]) {
+    let n = rows as f32;
+    for c in 0..cols {
+        let mean = b[1][c];
+        let invstd = 1.0 / (b[2][c] + eps).sqrt();
+        let xhat = |r: usize, x: &[f32]| (x[r * cols + c] - mean) * invstd;
+        let sum_dy: f32 = (0..rows).map(|r| b[4][r * cols + c]).sum();
+        let sum_dy_xhat: f32 = (0..rows).map(|r| b[4][r * cols + c] * xhat(r, &b[0])).sum();
+        let k = b[3][c] * invstd / n;
+        for r in 0..rows {
+            let i = r * cols + c;
+            b[5][i] = k * (n * b[4][i] - sum_dy - xhat(r, &b[0]) * sum_dy_xhat);
+        }
+        b[6][c] = sum_dy_xhat;
+        b[7][c] = sum_dy;
+    }
+}

@@ -1,0 +1,273 @@
+//! Element-wise and row-wise kernels (`shaders/elementwise.wgsl`): activations forward and
+//! backward, bias add and its gradient, PReLU, softmax, add and scale — each with its CPU
+//! reference beside its GPU launch.
+
+// Index loops on purpose: each one reads like the formula it implements.
+#![allow(clippy::needless_range_loop)]
+
+use crate::backend::contract::{ceil_div, grid_256, rw_seq, shader_params, Entry, GpuLaunch};
+use crate::backend::kernel::{ActKind, SELU_ALPHA, SELU_SCALE};
+
+shader_params! {
+    /// `Params` of `elementwise.wgsl`.
+    ElementwiseParams {
+        /// Element count (rows for the row-wise kernels).
+        n: u32,
+        /// Columns.
+        cols: u32,
+        /// Activation code ([`ActKind::code`]).
+        code: u32,
+        /// Bit 0: training mode (RReLU draws slopes); bits 8..: RReLU's layer seed.
+        flags: u32,
+        /// First float parameter (activation parameter, scale factor).
+        f0: f32,
+        /// Second float parameter.
+        f1: f32,
+        /// Unused.
+        f2: f32,
+        /// Unused.
+        f3: f32,
+    }
+}
+
+fn params(n: usize, cols: usize) -> ElementwiseParams {
+    ElementwiseParams {
+        n: n as u32,
+        cols: cols as u32,
+        ..Default::default()
+    }
+}
+
+/// GPU launch of an activation forward (`backward` false, buffers x, y, step) or backward
+/// (buffers x, y, dy, dx, step).
+pub fn act_gpu(act: ActKind, n: usize, training: bool, seed: u32, backward: bool) -> GpuLaunch {
+    let (code, f0, f1) = act.code();
+    let p = ElementwiseParams {
+        code,
+        flags: u32::from(training) | (seed << 8),
+        f0,
+        f1,
+        ..params(n, 0)
+    };
+    let (entry, arity) = if backward {
+        (Entry::ActBackward, 5)
+    } else {
+        (Entry::ActForward, 3)
+    };
+    GpuLaunch::new(entry, rw_seq(arity), p, grid_256(n))
+}
+
+/// GPU launch of the other element-wise kernels.
+pub fn simple_gpu(entry: Entry, rows: usize, cols: usize, factor: f32) -> GpuLaunch {
+    let (p, grid, arity) = match entry {
+        Entry::BiasAdd => (params(rows * cols, cols), grid_256(rows * cols), 3),
+        Entry::ColumnSum => (params(rows, cols), (ceil_div(cols, 256), 1, 1), 2),
+        Entry::PreluForward => (params(rows * cols, cols), grid_256(rows * cols), 3),
+        Entry::PreluBackward => (params(rows, cols), (ceil_div(cols, 256), 1, 1), 5),
+        Entry::SoftmaxForward => (params(rows, cols), (ceil_div(rows, 256), 1, 1), 2),
+        Entry::SoftmaxBackward => (params(rows, cols), (ceil_div(rows, 256), 1, 1), 3),
+        Entry::Add => (params(rows * cols, 1), grid_256(rows * cols), 3),
+        Entry::Scale => (
+            ElementwiseParams {
+                f0: factor,
+                ..params(rows * cols, 1)
+            },
+            grid_256(rows * cols),
+            2,
+        ),
+        other => panic!("{other:?} is not a simple element-wise entry"),
+    };
+    GpuLaunch::new(entry, rw_seq(arity), p, grid)
+}
+
+/// The PCG hash the WGSL kernels use; bit-identical so RReLU slopes match exactly.
+pub fn pcg(v: u32) -> u32 {
+    let state = v.wrapping_mul(747796405).wrapping_add(2891336453);
+    let word = ((state >> ((state >> 28) + 4)) ^ state).wrapping_mul(277803737);
+    (word >> 22) ^ word
+}
+
+/// Uniform draw in [0, 1) for (seed, step, element), as the GPU computes it.
+pub fn uniform01(seed: u32, step: u32, i: u32) -> f32 {
+    let h = pcg(seed ^ pcg(step ^ pcg(i)));
+    (h >> 8) as f32 * (1.0 / 16777216.0)
+}
+
+fn rrelu_slope(lower: f32, upper: f32, training: bool, seed: u32, step: u32, i: usize) -> f32 {
+    if training {
+        lower + (upper - lower) * uniform01(seed, step, i as u32)
+    } else {
+        (lower + upper) * 0.5
+    }
+}
+
+/// `f(x)` for one element (softmax excluded).
+pub fn act_value(act: ActKind, x: f32, training: bool, seed: u32, step: u32, i: usize) -> f32 {
+    match act {
+        ActKind::Linear | ActKind::Softmax => x,
+        ActKind::Relu => x.max(0.0),
+        ActKind::LeakyRelu { alpha } => {
+            if x > 0.0 {
+                x
+            } else {
+                alpha * x
+            }
+        }
+        ActKind::Rrelu { lower, upper } => {
+            if x >= 0.0 {
+                x
+            } else {
+                rrelu_slope(lower, upper, training, seed, step, i) * x
+            }
+        }
+        ActKind::Elu { alpha } => {
+            if x > 0.0 {
+                x
+            } else {
+                alpha * (x.exp() - 1.0)
+            }
+        }
+        ActKind::Selu => {
+            if x > 0.0 {
+                SELU_SCALE * x
+            } else {
+                SELU_SCALE * SELU_ALPHA * (x.exp() - 1.0)
+            }
+        }
+        ActKind::Tanh => x.clamp(-20.0, 20.0).tanh(),
+        ActKind::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+    }
+}
+
+/// `f'(x)` for one element given its input and output (softmax excluded).
+pub fn act_derivative(
+    act: ActKind,
+    x: f32,
+    y: f32,
+    training: bool,
+    seed: u32,
+    step: u32,
+    i: usize,
+) -> f32 {
+    let step_fn = |positive: bool, neg: f32| if positive { 1.0 } else { neg };
+    match act {
+        ActKind::Linear | ActKind::Softmax => 1.0,
+        ActKind::Relu => step_fn(x > 0.0, 0.0),
+        ActKind::LeakyRelu { alpha } => step_fn(x > 0.0, alpha),
+        ActKind::Rrelu { lower, upper } => {
+            let positive = if training { x >= 0.0 } else { x > 0.0 };
+            step_fn(
+                positive,
+                rrelu_slope(lower, upper, training, seed, step, i),
+            )
+        }
+        ActKind::Elu { alpha } => step_fn(x > 0.0, alpha * x.exp()),
+        ActKind::Selu => {
+            if x >= 0.0 {
+                SELU_SCALE
+            } else {
+                SELU_SCALE * SELU_ALPHA * x.exp()
+            }
+        }
+        ActKind::Tanh => 1.0 - y * y,
+        ActKind::Sigmoid => y * (1.0 - y),
+    }
+}
+
+/// CPU activation forward. Buffers: x, y, step.
+pub fn act_forward_cpu(act: ActKind, n: usize, training: bool, seed: u32, b: &mut [Vec<f32>]) {
+    let step = b[2][0].to_bits();
+    for i in 0..n {
+        b[1][i] = act_value(act, b[0][i], training, seed, step, i);
+    }
+}
+
+/// CPU activation backward. Buffers: x, y, dy, dx, step.
+pub fn act_backward_cpu(act: ActKind, n: usize, training: bool, seed: u32, b: &mut [Vec<f32>]) {
+    let step = b[4][0].to_bits();
+    for i in 0..n {
+        b[3][i] = b[2][i] * act_derivative(act, b[0][i], b[1][i], training, seed, step, i);
+    }
+}
+
+/// CPU `y = x + bias[col]`. Buffers: x, bias, y.
+pub fn bias_add_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+    for i in 0..rows * cols {
+        b[2][i] = b[0][i] + b[1][i % cols];
+    }
+}
+
+/// CPU column sums. Buffers: dy, db.
+pub fn column_sum_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+    for c in 0..cols {
+        b[1][c] = (0..rows).map(|r| b[0][r * cols + c]).sum();
+    }
+}
+
+/// CPU PReLU forward. Buffers: x, alpha, y.
+pub fn prelu_forward_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+    for i in 0..rows * cols {
+        let x = b[0][i];
+        b[2][i] = x.max(0.0) + b[1][i % cols] * x.min(0.0);
+    }
+}
+
+/// CPU PReLU backward (Keras: gradient 0 at x = 0). Buffers: x, alpha, dy, dx, dalpha.
+pub fn prelu_backward_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+    for c in 0..cols {
+        let alpha = b[1][c];
+        let mut da = 0.0;
+        for r in 0..rows {
+            let i = r * cols + c;
+            let (x, dy) = (b[0][i], b[2][i]);
+            let g = if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                alpha
+            } else {
+                0.0
+            };
+            b[3][i] = dy * g;
+            da += dy * x.min(0.0);
+        }
+        b[4][c] = da;
+    }
+}
+
+/// CPU row-wise softmax. Buffers: x, y.
+pub fn softmax_forward_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+    for r in 0..rows {
+        let x = &b[0][r * cols..(r + 1) * cols];
+        let mx = x.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+        let e: Vec<f32> = x.iter().map(|v| (v - mx).exp()).collect();
+        let s: f32 = e.iter().sum();
+        for c in 0..cols {
+            b[1][r * cols + c] = e[c] / s;
+        }
+    }
+}
+
+/// CPU softmax backward from its output. Buffers: y, dy, dx.
+pub fn softmax_backward_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+    for r in 0..rows {
+        let base = r * cols;
+        let dot: f32 = (0..cols).map(|c| b[0][base + c] * b[1][base + c]).sum();
+        for c in 0..cols {
+            b[2][base + c] = b[0][base + c] * (b[1][base + c] - dot);
+        }
+    }
+}
+
+/// CPU `c = a + b`. Buffers: a, b, c.
+pub fn add_cpu(n: usize, b: &mut [Vec<f32>]) {
+    for i in 0..n {
+        b[2][i] = b[0][i] + b[1][i];
+    }
+}
+
+/// CPU `y = factor·x`. Buffers: x, y.
+pub fn scale_cpu(n: usize, factor: f32, b: &mut [Vec<f32>]) {
+    for i in 0..n {
+        b[1][i] = factor * b[0][i];
+    }
+}

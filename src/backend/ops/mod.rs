@@ -1,0 +1,131 @@
+//! The op families: for every [`Kernel`] variant, its CPU reference and its GPU launch
+//! (entry point, typed parameters, bindings, grid), kept side by side in one module per
+//! family and dispatched from the two matches below.
+
+pub mod batch_norm;
+pub mod elementwise;
+pub mod gather;
+pub mod grad_stats;
+pub mod loss;
+pub mod matmul;
+pub mod update;
+
+use super::contract::{Entry, GpuLaunch};
+use super::kernel::Kernel;
+use super::MatmulVariant;
+
+/// The GPU launch of `kernel`.
+pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
+    use elementwise::simple_gpu;
+    match *kernel {
+        Kernel::MatMul {
+            m,
+            k,
+            n,
+            trans_a,
+            trans_b,
+            accumulate,
+        } => matmul::gpu(m, k, n, trans_a, trans_b, accumulate, matmul_variant),
+        Kernel::BiasAdd { rows, cols } => simple_gpu(Entry::BiasAdd, rows, cols, 0.0),
+        Kernel::ColumnSum { rows, cols } => simple_gpu(Entry::ColumnSum, rows, cols, 0.0),
+        Kernel::ActForward {
+            act,
+            n,
+            training,
+            seed,
+        } => elementwise::act_gpu(act, n, training, seed, false),
+        Kernel::ActBackward {
+            act,
+            n,
+            training,
+            seed,
+        } => elementwise::act_gpu(act, n, training, seed, true),
+        Kernel::PreluForward { rows, cols } => simple_gpu(Entry::PreluForward, rows, cols, 0.0),
+        Kernel::PreluBackward { rows, cols } => simple_gpu(Entry::PreluBackward, rows, cols, 0.0),
+        Kernel::SoftmaxForward { rows, cols } => {
+            simple_gpu(Entry::SoftmaxForward, rows, cols, 0.0)
+        }
+        Kernel::SoftmaxBackward { rows, cols } => {
+            simple_gpu(Entry::SoftmaxBackward, rows, cols, 0.0)
+        }
+        Kernel::Add { n } => simple_gpu(Entry::Add, n, 1, 0.0),
+        Kernel::Scale { n, factor } => simple_gpu(Entry::Scale, n, 1, factor),
+        Kernel::Loss { kind, rows, cols } => loss::loss_gpu(kind, rows, cols),
+        Kernel::AccumulateMetrics { rows } => loss::metrics_gpu(rows),
+        Kernel::BnStats { rows, cols } => batch_norm::gpu(Entry::BnStats, rows, cols, 0.0, 0.0),
+        Kernel::BnApply { rows, cols, eps } => {
+            batch_norm::gpu(Entry::BnApply, rows, cols, eps, 0.0)
+        }
+        Kernel::BnMovingUpdate { cols, momentum } => {
+            batch_norm::gpu(Entry::BnMovingUpdate, 0, cols, 0.0, momentum)
+        }
+        Kernel::BnBackward { rows, cols, eps } => {
+            batch_norm::gpu(Entry::BnBackward, rows, cols, eps, 0.0)
+        }
+        Kernel::GradStats { n, slot } => grad_stats::stats_gpu(n, slot),
+        Kernel::ClipScale { count, mode } => grad_stats::clip_gpu(count, mode),
+        Kernel::Update {
+            rule,
+            n,
+            slot,
+            clipvalue,
+            lr_mult,
+        } => update::gpu(rule, n, slot, clipvalue, lr_mult),
+        Kernel::GatherU8 { rows, features } => gather::gpu(rows, features, true),
+        Kernel::GatherF32 { rows, features } => gather::gpu(rows, features, false),
+    }
+}
+
+/// Runs `kernel` on host buffers given in the kernel's documented buffer order.
+pub fn run_cpu(kernel: &Kernel, b: &mut [Vec<f32>]) {
+    use elementwise as ew;
+    match *kernel {
+        Kernel::MatMul {
+            m,
+            k,
+            n,
+            trans_a,
+            trans_b,
+            accumulate,
+        } => matmul::cpu(m, k, n, trans_a, trans_b, accumulate, b),
+        Kernel::BiasAdd { rows, cols } => ew::bias_add_cpu(rows, cols, b),
+        Kernel::ColumnSum { rows, cols } => ew::column_sum_cpu(rows, cols, b),
+        Kernel::ActForward {
+            act,
+            n,
+            training,
+            seed,
+        } => ew::act_forward_cpu(act, n, training, seed, b),
+        Kernel::ActBackward {
+            act,
+            n,
+            training,
+            seed,
+        } => ew::act_backward_cpu(act, n, training, seed, b),
+        Kernel::PreluForward { rows, cols } => ew::prelu_forward_cpu(rows, cols, b),
+        Kernel::PreluBackward { rows, cols } => ew::prelu_backward_cpu(rows, cols, b),
+        Kernel::SoftmaxForward { rows, cols } => ew::softmax_forward_cpu(rows, cols, b),
+        Kernel::SoftmaxBackward { rows, cols } => ew::softmax_backward_cpu(rows, cols, b),
+        Kernel::Add { n } => ew::add_cpu(n, b),
+        Kernel::Scale { n, factor } => ew::scale_cpu(n, factor, b),
+        Kernel::Loss { kind, rows, cols } => loss::loss_cpu(kind, rows, cols, b),
+        Kernel::AccumulateMetrics { rows } => loss::metrics_cpu(rows, b),
+        Kernel::BnStats { rows, cols } => batch_norm::stats_cpu(rows, cols, b),
+        Kernel::BnApply { rows, cols, eps } => batch_norm::apply_cpu(rows, cols, eps, b),
+        Kernel::BnMovingUpdate { cols, momentum } => {
+            batch_norm::moving_update_cpu(cols, momentum, b)
+        }
+        Kernel::BnBackward { rows, cols, eps } => batch_norm::backward_cpu(rows, cols, eps, b),
+        Kernel::GradStats { n, slot } => grad_stats::stats_cpu(n, slot, b),
+        Kernel::ClipScale { count, mode } => grad_stats::clip_cpu(count, mode, b),
+        Kernel::Update {
+            rule,
+            n,
+            slot,
+            clipvalue,
+            lr_mult,
+        } => update::cpu(rule, n, slot, clipvalue, lr_mult, b),
+        Kernel::GatherU8 { rows, features } => gather::cpu(rows, features, true, b),
+        Kernel::GatherF32 { rows, features } => gather::cpu(rows, features, false, b),
+    }
+}

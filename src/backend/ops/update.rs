@@ -1,0 +1,187 @@
+//! Optimizer updates (`shaders/update_common.wgsl` + `update_<rule>.wgsl`): one fused
+//! kernel per weight tensor applies the clip factors, value clipping and the rule's
+//! Keras formula. The CPU loops below are the reference the parity tests hold the WGSL to.
+
+use crate::backend::contract::{grid_256, rw_seq, shader_params, Entry, GpuLaunch};
+use crate::backend::kernel::UpdateRule;
+
+shader_params! {
+    /// `Params` of `update_common.wgsl`.
+    UpdateParams {
+        /// Element count.
+        n: u32,
+        /// Tensor slot in the clip scales.
+        slot: u32,
+        /// Bit 0: Nesterov (SGD).
+        flags: u32,
+        /// Unused.
+        pad: u32,
+        /// Element-wise clip (0 = off).
+        clipvalue: f32,
+        /// Per-layer learning-rate multiplier.
+        lr_mult: f32,
+        /// First hyper-parameter (SGD momentum, RMSprop rho, beta_1).
+        a: f32,
+        /// Second hyper-parameter (RMSprop momentum, beta_2).
+        b: f32,
+        /// Epsilon.
+        epsilon: f32,
+        /// Unused.
+        pad1: f32,
+        /// Unused.
+        pad2: f32,
+        /// Unused.
+        pad3: f32,
+    }
+}
+
+/// The entry point and hyper-parameters of a rule.
+fn entry_of(rule: UpdateRule) -> (Entry, u32, f32, f32, f32) {
+    match rule {
+        UpdateRule::Sgd { momentum, nesterov } => {
+            let e = if momentum == 0.0 {
+                Entry::SgdUpdate
+            } else {
+                Entry::SgdMomentumUpdate
+            };
+            (e, u32::from(nesterov), momentum, 0.0, 0.0)
+        }
+        UpdateRule::Adagrad { epsilon } => (Entry::AdagradUpdate, 0, 0.0, 0.0, epsilon),
+        UpdateRule::Rmsprop {
+            rho,
+            momentum,
+            epsilon,
+            centered,
+        } => {
+            let e = match (centered, momentum > 0.0) {
+                (false, false) => Entry::RmspropUpdate,
+                (false, true) => Entry::RmspropMomentumUpdate,
+                (true, false) => Entry::RmspropCenteredUpdate,
+                (true, true) => Entry::RmspropCenteredMomentumUpdate,
+            };
+            (e, 0, rho, momentum, epsilon)
+        }
+        UpdateRule::Adam {
+            beta_1,
+            beta_2,
+            epsilon,
+            amsgrad,
+        } => {
+            let e = if amsgrad {
+                Entry::AmsgradUpdate
+            } else {
+                Entry::AdamUpdate
+            };
+            (e, 0, beta_1, beta_2, epsilon)
+        }
+        UpdateRule::Nadam {
+            beta_1,
+            beta_2,
+            epsilon,
+        } => (Entry::NadamUpdate, 0, beta_1, beta_2, epsilon),
+    }
+}
+
+/// GPU launch. Buffers: w, g, scales, step, then the rule's state slots.
+pub fn gpu(rule: UpdateRule, n: usize, slot: usize, clipvalue: f32, lr_mult: f32) -> GpuLaunch {
+    let (entry, flags, a, b, epsilon) = entry_of(rule);
+    let p = UpdateParams {
+        n: n as u32,
+        slot: slot as u32,
+        flags,
+        clipvalue,
+        lr_mult,
+        a,
+        b,
+        epsilon,
+        ..Default::default()
+    };
+    GpuLaunch::new(entry, rw_seq(4 + rule.slots().len() as u32), p, grid_256(n))
+}
+
+/// CPU reference. Buffers as [`gpu`].
+pub fn cpu(rule: UpdateRule, n: usize, slot: usize, clipvalue: f32, lr_mult: f32, b: &mut [Vec<f32>]) {
+    let scale = b[2][slot];
+    let lr = b[3][2] * lr_mult;
+    let (s0, s1, s2, s3) = (b[3][4], b[3][5], b[3][6], b[3][7]);
+    let (w, rest) = b.split_at_mut(1);
+    let w = &mut w[0];
+    let (g, rest) = rest.split_at_mut(1);
+    let g = &g[0];
+    let state = &mut rest[2..];
+    for i in 0..n {
+        let mut gi = g[i] * scale;
+        if clipvalue > 0.0 {
+            gi = gi.clamp(-clipvalue, clipvalue);
+        }
+        match rule {
+            UpdateRule::Sgd { momentum, nesterov } => {
+                if momentum == 0.0 {
+                    w[i] -= lr * gi;
+                } else {
+                    let m = momentum * state[0][i] - lr * gi;
+                    state[0][i] = m;
+                    w[i] += if nesterov { momentum * m - lr * gi } else { m };
+                }
+            }
+            UpdateRule::Adagrad { epsilon } => {
+                state[0][i] += gi * gi;
+                w[i] -= lr * gi / (state[0][i] + epsilon).sqrt();
+            }
+            UpdateRule::Rmsprop {
+                rho,
+                momentum,
+                epsilon,
+                centered,
+            } => {
+                let v = rho * state[0][i] + (1.0 - rho) * gi * gi;
+                state[0][i] = v;
+                let has_momentum = momentum > 0.0;
+                let mut den = v + epsilon;
+                if centered {
+                    let k = if has_momentum { 2 } else { 1 };
+                    let avg = rho * state[k][i] + (1.0 - rho) * gi;
+                    state[k][i] = avg;
+                    den = v - avg * avg + epsilon;
+                }
+                let inc = lr * gi / den.sqrt();
+                if has_momentum {
+                    let m = momentum * state[1][i] + inc;
+                    state[1][i] = m;
+                    w[i] -= m;
+                } else {
+                    w[i] -= inc;
+                }
+            }
+            UpdateRule::Adam {
+                beta_1,
+                beta_2,
+                epsilon,
+                amsgrad,
+            } => {
+                let m = state[0][i] + (gi - state[0][i]) * (1.0 - beta_1);
+                state[0][i] = m;
+                let mut v = state[1][i] + (gi * gi - state[1][i]) * (1.0 - beta_2);
+                state[1][i] = v;
+                if amsgrad {
+                    v = state[2][i].max(v);
+                    state[2][i] = v;
+                }
+                w[i] -= m * (s0 * lr_mult) / (v.sqrt() + epsilon);
+            }
+            UpdateRule::Nadam {
+                beta_1,
+                beta_2,
+                epsilon,
+            } => {
+                let m = state[0][i] + (gi - state[0][i]) * (1.0 - beta_1);
+                state[0][i] = m;
+                let v = state[1][i] + (gi * gi - state[1][i]) * (1.0 - beta_2);
+                state[1][i] = v;
+                let m_hat = s1 * m / (1.0 - s2 * s1) + (1.0 - s0) * gi / (1.0 - s2);
+                let v_hat = v / (1.0 - s3);
+                w[i] -= lr * m_hat / (v_hat.sqrt() + epsilon);
+            }
+        }
+    }
+}

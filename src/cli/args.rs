@@ -1,0 +1,277 @@
+//! The command line's flags (clap), one struct per subcommand.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "steadygrad",
+    version,
+    about = "Train neural networks on the GPU with WebGPU compute shaders"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Train a model (the seed network by default) and evaluate it on the test set.
+    Train(TrainArgs),
+    /// Print the summary of the model the flags (or --model) describe.
+    Summary(SummaryArgs),
+    /// Loss and accuracy of a saved model on a data set.
+    Evaluate(EvaluateArgs),
+    /// Class probabilities of a saved model for the samples in a safetensors file.
+    Predict(PredictArgs),
+    /// Reuse a saved model's lower layers under a new head: freeze, train, unfreeze the top.
+    Transfer(TransferArgs),
+}
+
+#[derive(clap::Args)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// A saved model folder (model.json + weights.safetensors).
+    #[arg(long = "model")]
+    pub model_dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct DataArgs {
+    /// A folder of MNIST-format IDX files, or a safetensors file with tensors x and y.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Test set as a safetensors file (with --data FILE.safetensors).
+    #[arg(long)]
+    pub test_data: Option<PathBuf>,
+    /// Keep only these classes, relabelled 0, 1, … in the order given.
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Option<Vec<u32>>,
+    /// Use only the first N training samples.
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+#[derive(clap::Args)]
+pub struct EvaluateArgs {
+    /// The model folder.
+    #[arg(long = "model")]
+    pub model_dir: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Evaluate on the training split instead of the test split (MNIST folders).
+    #[arg(long)]
+    pub train_split: bool,
+    /// Samples per batch.
+    #[arg(long, default_value_t = 256)]
+    pub batch_size: usize,
+    /// Loss (default: from the output activation).
+    #[arg(long)]
+    pub loss: Option<String>,
+    /// Where to run.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceArg,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct PredictArgs {
+    /// The model folder.
+    #[arg(long = "model")]
+    pub model_dir: PathBuf,
+    /// A safetensors file with tensor x (N, …) (uint8 scaled by 1/255, or float).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where to write the probabilities (tensor "probabilities", shape (N, units)).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Samples per batch.
+    #[arg(long, default_value_t = 256)]
+    pub batch_size: usize,
+    /// Where to run.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceArg,
+}
+
+#[derive(clap::Args)]
+pub struct TransferArgs {
+    /// The pretrained model folder.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// Freeze all reused layers, or the first N.
+    #[arg(long, default_value = "all")]
+    pub freeze: String,
+    /// The new output layer: UNITS[:activation] (default activation softmax, sigmoid for 1 unit).
+    #[arg(long)]
+    pub new_head: String,
+    /// Layers with weights to unfreeze at the top of the reused stack.
+    #[arg(long, default_value_t = 0)]
+    pub unfreeze_top: usize,
+    /// Epochs with the reused layers frozen before unfreezing.
+    #[arg(long, default_value_t = 0)]
+    pub unfreeze_after: usize,
+    /// Learning rate of the unfrozen layers (a per-layer multiplier of --lr).
+    #[arg(long)]
+    pub lr_unfrozen: Option<f32>,
+    #[command(flatten)]
+    pub train: TrainOptions,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Save the new model here.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+    /// Seed of the new head's initializer and of the shuffles.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeviceArg {
+    Auto,
+    Gpu,
+    Cpu,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BnPlacement {
+    None,
+    After,
+    Before,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct ModelArgs {
+    /// Hidden layer sizes.
+    #[arg(long, value_delimiter = ',', default_value = "300,100")]
+    pub hidden: Vec<usize>,
+    /// Hidden activation: relu, leaky_relu[:alpha], rrelu, prelu, elu[:alpha], selu, tanh, sigmoid.
+    #[arg(long, default_value = "elu")]
+    pub activation: String,
+    /// Kernel initializer of the hidden layers.
+    #[arg(long, default_value = "he_normal")]
+    pub init: String,
+    /// Batch normalization placement (the seed network puts it after each activation).
+    #[arg(long, value_enum, default_value = "after")]
+    pub batch_norm: BnPlacement,
+    /// Same as --batch-norm none: the plain MLP.
+    #[arg(long)]
+    pub no_batch_norm: bool,
+    /// A Sequential model as JSON (Keras's model.to_json() format); overrides the flags above.
+    #[arg(long)]
+    pub model_config: Option<PathBuf>,
+    /// Seed of the initializers and of the shuffles.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Number of classes of the output layer.
+    #[arg(long, default_value_t = 10)]
+    pub classes_out: usize,
+}
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Continue from a saved (or Keras-exported) model folder instead of building one.
+    #[arg(long = "model")]
+    pub model_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub train: TrainOptions,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Save the trained model (and optimizer state) to this folder.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct TrainOptions {
+    /// Passes over the training data.
+    #[arg(long, default_value_t = 5)]
+    pub epochs: usize,
+    /// Samples per step.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Optimizer: sgd, adagrad, rmsprop, adam or nadam (Keras's formulas and defaults).
+    #[arg(long, default_value = "sgd")]
+    pub optimizer: String,
+    /// Learning rate (default: 0.01 for sgd, Keras's 0.001 for the others).
+    #[arg(long, allow_negative_numbers = true)]
+    pub lr: Option<f32>,
+    /// Momentum of sgd (default 0.9, the seed network's) or rmsprop (default 0).
+    #[arg(long, allow_negative_numbers = true)]
+    pub momentum: Option<f32>,
+    /// Nesterov momentum for sgd (the default with sgd).
+    #[arg(long, overrides_with = "no_nesterov")]
+    pub nesterov: bool,
+    /// Classical momentum instead of Nesterov (sgd).
+    #[arg(long)]
+    pub no_nesterov: bool,
+    /// beta_1 of adam and nadam (default 0.9).
+    #[arg(long = "beta-1", allow_negative_numbers = true)]
+    pub beta_1: Option<f32>,
+    /// beta_2 of adam and nadam (default 0.999).
+    #[arg(long = "beta-2", allow_negative_numbers = true)]
+    pub beta_2: Option<f32>,
+    /// Epsilon of adagrad, rmsprop, adam and nadam (default 1e-7).
+    #[arg(long, allow_negative_numbers = true)]
+    pub epsilon: Option<f32>,
+    /// rho of rmsprop (default 0.9).
+    #[arg(long, allow_negative_numbers = true)]
+    pub rho: Option<f32>,
+    /// Centered rmsprop.
+    #[arg(long)]
+    pub centered: bool,
+    /// AMSGrad variant of adam.
+    #[arg(long)]
+    pub amsgrad: bool,
+    /// Initial accumulator value of adagrad (default 0.1).
+    #[arg(long, allow_negative_numbers = true)]
+    pub initial_accumulator: Option<f32>,
+    /// Clip every gradient element to [-X, X].
+    #[arg(long, allow_negative_numbers = true)]
+    pub clipvalue: Option<f32>,
+    /// Clip each gradient tensor to L2 norm X.
+    #[arg(long, allow_negative_numbers = true)]
+    pub clipnorm: Option<f32>,
+    /// Clip all gradients jointly to global norm X.
+    #[arg(long, allow_negative_numbers = true)]
+    pub global_clipnorm: Option<f32>,
+    /// Learning-rate schedule: constant, exponential:LR:STEPS:RATE[:staircase], piecewise:B1,B2:V0,V1,V2.
+    #[arg(long)]
+    pub lr_schedule: Option<String>,
+    /// Loss (default: binary_crossentropy for a sigmoid output, else sparse_categorical_crossentropy).
+    #[arg(long)]
+    pub loss: Option<String>,
+    /// Where to run; auto falls back to the CPU reference when there is no GPU.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceArg,
+    /// Run exactly N training steps (instead of whole epochs).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Keep the data order fixed (no shuffling).
+    #[arg(long)]
+    pub no_shuffle: bool,
+    /// Print per-step counters (dispatches, submits, bytes moved).
+    #[arg(long)]
+    pub stats: bool,
+    /// Print each layer's mean gradient norm per epoch.
+    #[arg(long)]
+    pub grad_stats: bool,
+    /// After training, print dead ReLU units and saturation of each hidden activation.
+    #[arg(long)]
+    pub activation_stats: bool,
+    /// End with one JSON object on the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Write per-epoch metrics to this CSV file.
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    /// Check for non-finite gradients every N steps (default: once per epoch).
+    #[arg(long)]
+    pub check_every: Option<usize>,
+}
+

@@ -1,0 +1,342 @@
+//! The subcommands `train`, `summary`, `evaluate` and `predict`, and what they share:
+//! building the model the flags describe, loading data, building the optimizer, opening a
+//! session and running `fit`.
+
+use std::path::Path;
+
+use steadygrad::backend::{ActKind, DeviceInfo};
+use steadygrad::data::idx::load_mnist_dir;
+use steadygrad::data::{load_safetensors_dataset, Dataset};
+use steadygrad::io::model_file::{load_safetensors_x, write_probabilities};
+use steadygrad::io::{load_model, save_model};
+use steadygrad::nn::{parse_activation, Initializer, Layer, Sequential};
+use steadygrad::optim::{self, Clip, Hyper, Optimizer, OptimizerState, Schedule};
+use steadygrad::train::{Device, FitOptions, History, LossName, Session};
+use steadygrad::{Error, Result};
+
+use super::args::{
+    BnPlacement, DataArgs, DeviceArg, EvaluateArgs, ModelArgs, PredictArgs, SummaryArgs,
+    TrainArgs, TrainOptions,
+};
+use super::report::{print_activation_stats, report, Progress};
+
+/// The model the flags describe, for samples of `input_shape`.
+pub fn build_model(a: &ModelArgs, input_shape: &[usize]) -> Result<Sequential> {
+    if let Some(path) = &a.model_config {
+        return steadygrad::io::model_from_json_file(path, a.seed);
+    }
+    let placement = if a.no_batch_norm {
+        BnPlacement::None
+    } else {
+        a.batch_norm
+    };
+    let init = Initializer::from_name(&a.init)?;
+    let prelu = a.activation.trim().eq_ignore_ascii_case("prelu");
+    let act = if prelu {
+        ActKind::Linear
+    } else {
+        parse_activation(&a.activation)?
+    };
+    let hidden_act = || if prelu { Layer::prelu() } else { Layer::activation(act) };
+    let mut layers = vec![Layer::flatten()];
+    if placement == BnPlacement::After {
+        layers.push(Layer::batch_norm());
+    }
+    for &units in &a.hidden {
+        let dense = Layer::dense(units).kernel_initializer(init);
+        match placement {
+            BnPlacement::Before => {
+                layers.push(dense.use_bias(false).into());
+                layers.push(Layer::batch_norm());
+                layers.push(hidden_act());
+            }
+            _ => {
+                if prelu {
+                    layers.push(dense.into());
+                    layers.push(Layer::prelu());
+                } else {
+                    layers.push(dense.activation(act).into());
+                }
+                if placement == BnPlacement::After {
+                    layers.push(Layer::batch_norm());
+                }
+            }
+        }
+    }
+    layers.push(Layer::dense(a.classes_out).activation(ActKind::Softmax).into());
+    Sequential::new(input_shape, layers, a.seed)
+}
+
+/// Train and test sets per the data flags.
+pub fn load_data(d: &DataArgs) -> Result<(Dataset, Option<Dataset>)> {
+    let (mut train, mut test) = if d.data.is_dir() {
+        if d.test_data.is_some() {
+            return Err(Error::Config(
+                "--test-data applies to a safetensors --data file; an IDX folder brings its own test split".into(),
+            ));
+        }
+        let (tr, te) = load_mnist_dir(&d.data)?;
+        (tr, Some(te))
+    } else {
+        let te = match &d.test_data {
+            Some(p) => Some(load_safetensors_dataset(p)?),
+            None => None,
+        };
+        (load_safetensors_dataset(&d.data)?, te)
+    };
+    if let Some(c) = &d.classes {
+        train = train.filter_classes(c)?;
+        test = test.map(|t| t.filter_classes(c)).transpose()?;
+    }
+    if let Some(n) = d.limit {
+        train = train.limit(n);
+    }
+    if train.is_empty() {
+        return Err(Error::InvalidData("the training set is empty".into()));
+    }
+    Ok((train, test))
+}
+
+/// The loss the flags name, or the one the model's output suggests.
+pub fn loss_of(model: &Sequential, loss: &Option<String>) -> Result<LossName> {
+    match loss {
+        Some(l) => LossName::parse(l),
+        None => Ok(LossName::for_model(model)),
+    }
+}
+
+/// The optimizer the flags describe. With sgd, momentum defaults to 0.9 with Nesterov
+/// (the seed network); everything else takes Keras's defaults.
+pub fn optimizer_of(t: &TrainOptions) -> Result<Box<dyn Optimizer>> {
+    let name = t.optimizer.to_ascii_lowercase();
+    let sgd = name == "sgd";
+    let default_lr = if sgd { 0.01 } else { 0.001 };
+    let lr = t.lr.unwrap_or(default_lr);
+    let schedule = match &t.lr_schedule {
+        Some(s) => Schedule::parse(s, lr)?,
+        None => Schedule::Constant(lr),
+    };
+    schedule
+        .validate()
+        .map_err(|e| Error::Config(format!("--lr / --lr-schedule: {e}")))?;
+    let nesterov_flag = t.nesterov || t.no_nesterov;
+    let h = Hyper {
+        learning_rate: Some(schedule),
+        momentum: if sgd { Some(t.momentum.unwrap_or(0.9)) } else { t.momentum },
+        nesterov: if sgd {
+            Some(!t.no_nesterov)
+        } else {
+            nesterov_flag.then_some(true)
+        },
+        beta_1: t.beta_1,
+        beta_2: t.beta_2,
+        epsilon: t.epsilon,
+        rho: t.rho,
+        centered: t.centered.then_some(true),
+        amsgrad: t.amsgrad.then_some(true),
+        initial_accumulator_value: t.initial_accumulator,
+        clip: Clip::from_options(t.clipvalue, t.clipnorm, t.global_clipnorm)?,
+    };
+    optim::by_name(&name, &h)
+}
+
+fn device_of(d: DeviceArg) -> Device {
+    match d {
+        DeviceArg::Auto => Device::Auto,
+        DeviceArg::Gpu => Device::Gpu,
+        DeviceArg::Cpu => Device::Cpu,
+    }
+}
+
+/// Opens a session on the flags' device and prints which device it is.
+pub fn open_session(model: Sequential, device: DeviceArg) -> Result<Session> {
+    let session = Session::new(model, device_of(device))?;
+    if let Some(n) = session.fallback_notice() {
+        eprintln!("note: {n}");
+    }
+    let info = session.device_info();
+    eprintln!("device: {} ({}, {})", info.kind, info.adapter, info.api);
+    Ok(session)
+}
+
+/// Compiles `session` with the flags' optimizer and loss, restoring `state` when it is the
+/// same optimizer's.
+pub fn compile(session: &mut Session, t: &TrainOptions, state: Option<(&OptimizerState, &Path)>) -> Result<()> {
+    let model = session.model()?.clone();
+    for w in model.init_warnings() {
+        eprintln!("{w}");
+    }
+    let optimizer = optimizer_of(t)?;
+    let name = optimizer.name();
+    session.compile(optimizer, loss_of(&model, &t.loss)?)?;
+    if let Some((s, dir)) = state {
+        if s.optimizer == name {
+            session.set_optimizer_state(s).map_err(|e| Error::ModelFile {
+                path: dir.join(steadygrad::io::model_file::OPTIMIZER),
+                reason: e.to_string(),
+            })?;
+        } else {
+            eprintln!(
+                "note: {} holds {} state; starting {name} afresh",
+                dir.display(),
+                s.optimizer
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs `epochs` epochs (or `--steps` steps) and returns the history.
+pub fn run_fit(
+    session: &mut Session,
+    t: &TrainOptions,
+    seed: u64,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    epochs: usize,
+) -> Result<History> {
+    let mut progress = Progress::new(t.json, t.grad_stats, test.is_some());
+    let steps_per_epoch = train.len().div_ceil(t.batch_size.max(1)).max(1);
+    let (epochs, max_steps) = match t.steps {
+        Some(0) => return Err(Error::Config("--steps must be at least 1".into())),
+        Some(n) => {
+            let epochs = usize::try_from(n.div_ceil(steps_per_epoch as u64))
+                .map_err(|_| Error::Config(format!("--steps {n} is too large")))?;
+            let end = session
+                .steps_done()
+                .checked_add(n)
+                .ok_or_else(|| Error::Config(format!("--steps {n} is too large")))?;
+            (epochs.max(1), Some(end))
+        }
+        None => (epochs, None),
+    };
+    let opts = FitOptions {
+        epochs,
+        batch_size: t.batch_size,
+        shuffle: !t.no_shuffle,
+        seed,
+        // The progress bar reads the running loss ~20 times an epoch; without it (--json)
+        // metrics are read once per epoch.
+        metrics_every: (!t.json).then_some((steps_per_epoch / 20).max(1)),
+        check_every: t.check_every,
+        max_steps,
+        ..Default::default()
+    };
+    session.fit(train, test, &opts, &mut [&mut progress])
+}
+
+/// Saves the session's model and optimizer state.
+pub fn save(session: &mut Session, dir: &Path) -> Result<()> {
+    let state = session.optimizer_state().ok();
+    save_model(session.model()?, state.as_ref(), dir)?;
+    eprintln!("saved to {}", dir.display());
+    Ok(())
+}
+
+/// `steadygrad train`.
+pub fn train(a: TrainArgs) -> Result<()> {
+    let (train_set, test_set) = load_data(&a.data)?;
+    let (model, state) = match &a.model_dir {
+        Some(dir) => {
+            let l = load_model(dir)?;
+            (l.model, l.optimizer)
+        }
+        None => (build_model(&a.model, &train_set.sample_shape)?, None),
+    };
+    let mut session = open_session(model, a.train.device)?;
+    let info: DeviceInfo = session.device_info();
+    compile(
+        &mut session,
+        &a.train,
+        state.as_ref().zip(a.model_dir.as_deref()),
+    )?;
+    let history = run_fit(
+        &mut session,
+        &a.train,
+        a.model.seed,
+        &train_set,
+        test_set.as_ref(),
+        a.train.epochs,
+    )?;
+    let eval = history
+        .epochs
+        .last()
+        .and_then(|l| l.val_loss.zip(l.val_accuracy));
+    if a.train.activation_stats {
+        print_activation_stats(&mut session, test_set.as_ref().unwrap_or(&train_set))?;
+    }
+    if let Some(dir) = &a.save {
+        save(&mut session, dir)?;
+    }
+    let name = session.optimizer().map(|o| o.name()).unwrap_or("none");
+    report(&a.train, &info, name, &history, eval)
+}
+
+/// `steadygrad summary`.
+pub fn summary(s: SummaryArgs) -> Result<()> {
+    let model = match &s.model_dir {
+        Some(d) => load_model(d)?.model,
+        None => build_model(&s.model, &[28, 28])?,
+    };
+    print!("{}", model.summary());
+    for w in model.init_warnings() {
+        eprintln!("{w}");
+    }
+    Ok(())
+}
+
+/// `steadygrad evaluate`: inference only, no optimizer.
+pub fn evaluate(a: EvaluateArgs) -> Result<()> {
+    let (train, test) = load_data(&a.data)?;
+    let data = if a.train_split { Some(train) } else { test };
+    let data =
+        data.ok_or_else(|| Error::Config("no test set: give --test-data or --train-split".into()))?;
+    let model = load_model(&a.model_dir)?.model;
+    let loss = loss_of(&model, &a.loss)?;
+    let mut session = Session::new(model, device_of(a.device))?;
+    if let Some(n) = session.fallback_notice() {
+        eprintln!("note: {n}");
+    }
+    let info = session.device_info();
+    session.set_loss(loss);
+    let (l, acc) = session.evaluate(&data, a.batch_size)?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({"device": info.kind, "adapter": info.adapter, "loss": l, "accuracy": acc, "samples": data.len()})
+        );
+    } else {
+        println!(
+            "loss {l:.4} accuracy {acc:.4} ({} samples, {})",
+            data.len(),
+            info.adapter
+        );
+    }
+    Ok(())
+}
+
+/// `steadygrad predict`: inference only.
+pub fn predict(a: PredictArgs) -> Result<()> {
+    let (x, shape) = load_safetensors_x(&a.input)?;
+    let model = load_model(&a.model_dir)?.model;
+    if shape.iter().product::<usize>() != model.input_features() {
+        return Err(Error::Shape(format!(
+            "--input {}: samples of shape {shape:?}, the model takes {:?}",
+            a.input.display(),
+            model.input_shape()
+        )));
+    }
+    let mut session = Session::new(model, device_of(a.device))?;
+    if let Some(n) = session.fallback_notice() {
+        eprintln!("note: {n}");
+    }
+    let probs = session.predict(&x, a.batch_size)?;
+    let units = session.model()?.output_units();
+    write_probabilities(&a.output, &probs, units)?;
+    eprintln!(
+        "wrote {} × {units} probabilities to {}",
+        probs.len() / units.max(1),
+        a.output.display()
+    );
+    Ok(())
+}

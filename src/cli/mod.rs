@@ -1,0 +1,7 @@
+//! The `steadygrad` command line: flags ([`args`]), the subcommands ([`commands`],
+//! [`transfer`]) and what they print ([`report`]) — a thin layer over the library.
+
+pub mod args;
+pub mod commands;
+pub mod report;
+pub mod transfer;

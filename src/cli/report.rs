@@ -1,0 +1,184 @@
+//! What the CLI prints: the progress bar with the EWMA-smoothed loss, the per-epoch
+//! lines, `--stats`, `--history`, `--json` and the activation statistics.
+
+use std::io::Write;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use steadygrad::backend::DeviceInfo;
+use steadygrad::data::Dataset;
+use steadygrad::train::{Callback, EpochLogs, Ewma, History, Session};
+use steadygrad::{Error, Result};
+
+use super::args::TrainOptions;
+
+/// The progress display, as a `fit` callback.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    smoothed: Ewma,
+    quiet: bool,
+    grad_stats: bool,
+    has_test: bool,
+    rows: usize,
+    start: std::time::Instant,
+}
+
+impl Progress {
+    /// A display; `quiet` hides the bar (for `--json`).
+    pub fn new(quiet: bool, grad_stats: bool, has_test: bool) -> Progress {
+        Progress {
+            bar: None,
+            smoothed: Ewma::new(0.9),
+            quiet,
+            grad_stats,
+            has_test,
+            rows: 0,
+            start: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Callback for Progress {
+    fn on_epoch_begin(&mut self, epoch: usize, steps: usize) {
+        self.rows = 0;
+        self.start = std::time::Instant::now();
+        if self.quiet {
+            return;
+        }
+        let bar = ProgressBar::new(steps as u64);
+        bar.set_style(
+            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
+                .expect("template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("{}", epoch + 1));
+        self.bar = Some(bar);
+    }
+    fn on_batch_end(&mut self, _step: usize, rows: usize, loss: Option<f32>) {
+        self.rows += rows;
+        if let Some(l) = loss {
+            self.smoothed.update(l as f64);
+        }
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            if loss.is_some() {
+                let sps = self.rows as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
+                bar.set_message(format!(
+                    "loss {:.4} (EWMA) {:.0} samples/s",
+                    self.smoothed.value().unwrap_or(0.0),
+                    sps
+                ));
+            }
+        }
+    }
+    fn on_epoch_end(&mut self, l: &EpochLogs) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        let test = match (l.val_loss, l.val_accuracy) {
+            (Some(tl), Some(ta)) => format!(" test_loss {tl:.4} test_accuracy {ta:.4}"),
+            _ if self.has_test => String::new(),
+            _ => " (no test set)".to_string(),
+        };
+        eprintln!(
+            "epoch {}: loss {:.4} accuracy {:.4}{test} {:.0} samples/s",
+            l.epoch + 1,
+            l.loss,
+            l.accuracy,
+            l.samples_per_second
+        );
+        if self.grad_stats {
+            for (name, norm) in &l.grad_norms {
+                eprintln!("    mean |grad| {name:<36} {norm:.3e}");
+            }
+        }
+    }
+}
+
+/// Writes `--history`, prints `--stats` and the `--json` object.
+pub fn report(
+    t: &TrainOptions,
+    info: &DeviceInfo,
+    optimizer: &str,
+    history: &History,
+    eval: Option<(f32, f32)>,
+) -> Result<()> {
+    let last = history.epochs.last();
+    if let Some(path) = &t.history {
+        let mut out =
+            String::from("epoch,loss,accuracy,test_loss,test_accuracy,samples_per_second\n");
+        for e in &history.epochs {
+            out += &format!(
+                "{},{},{},{},{},{:.1}\n",
+                e.epoch + 1,
+                e.loss,
+                e.accuracy,
+                e.val_loss.map(|v| v.to_string()).unwrap_or_default(),
+                e.val_accuracy.map(|v| v.to_string()).unwrap_or_default(),
+                e.samples_per_second
+            );
+        }
+        std::fs::write(path, out).map_err(|e| Error::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+    }
+    let c = history.counters;
+    if t.stats {
+        eprintln!(
+            "per step: {:.1} dispatches, {:.2} submits, {:.0} bytes uploaded, {:.0} bytes read back; per epoch: {:.0} bytes read back (metrics and guard)",
+            c.dispatches_per_step, c.submits_per_step, c.upload_bytes_per_step, c.readback_bytes_per_step, c.readback_bytes_per_epoch
+        );
+    }
+    if t.json {
+        let sps: f64 = if history.epochs.is_empty() {
+            0.0
+        } else {
+            history
+                .epochs
+                .iter()
+                .map(|e| e.samples_per_second)
+                .sum::<f64>()
+                / history.epochs.len() as f64
+        };
+        let v = serde_json::json!({
+            "device": info.kind,
+            "adapter": info.adapter,
+            "api": info.api,
+            "optimizer": optimizer,
+            "epochs": history.epochs.len(),
+            "batch_size": t.batch_size,
+            "train_loss": last.map(|l| l.loss),
+            "train_accuracy": last.map(|l| l.accuracy),
+            "test_loss": eval.map(|e| e.0),
+            "test_accuracy": eval.map(|e| e.1),
+            "samples_per_second": sps,
+            "steps": c.steps,
+            "dispatches_per_step": c.dispatches_per_step,
+            "submits_per_step": c.submits_per_step,
+            "upload_bytes_per_step": c.upload_bytes_per_step,
+            "readback_bytes_per_step": c.readback_bytes_per_step,
+            "readback_bytes_per_epoch": c.readback_bytes_per_epoch,
+        });
+        let mut so = std::io::stdout().lock();
+        let _ = writeln!(so, "{v}");
+    }
+    Ok(())
+}
+
+/// Prints dead ReLU units and saturation of each hidden activation.
+pub fn print_activation_stats(session: &mut Session, data: &Dataset) -> Result<()> {
+    eprintln!("activations on {} samples:", data.len().min(512));
+    for s in session.activation_stats(data, 512)? {
+        eprintln!(
+            "    {:<24} {:<10} mean {:>8.4} std {:>8.4}  dead {:>4}/{:<4} saturated {:>5.1}%",
+            s.layer,
+            s.activation,
+            s.mean,
+            s.std,
+            s.dead_units,
+            s.units,
+            100.0 * s.saturated_fraction
+        );
+    }
+    Ok(())
+}

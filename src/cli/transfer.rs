@@ -1,0 +1,103 @@
+//! `steadygrad transfer`: reuse a saved model's lower layers under a new head — freeze,
+//! train, then optionally unfreeze the top reused layers at a lower learning rate.
+
+use steadygrad::backend::ActKind;
+use steadygrad::io::load_model;
+use steadygrad::nn::{parse_activation, Layer};
+use steadygrad::{Error, Result};
+
+use super::args::TransferArgs;
+use super::commands::{compile, load_data, open_session, run_fit, save};
+use super::report::report;
+
+fn parse_head(spec: &str) -> Result<Layer> {
+    let (units, act) = spec.split_once(':').unwrap_or((spec, ""));
+    let units: usize = units
+        .parse()
+        .ok()
+        .filter(|&u| u > 0)
+        .ok_or_else(|| Error::Config(format!("--new-head {spec:?}: expected UNITS[:activation] with UNITS ≥ 1")))?;
+    let act = if act.is_empty() {
+        if units == 1 {
+            ActKind::Sigmoid
+        } else {
+            ActKind::Softmax
+        }
+    } else {
+        parse_activation(act)?
+    };
+    Ok(Layer::dense(units).activation(act).into())
+}
+
+/// `steadygrad transfer`.
+pub fn transfer(a: TransferArgs) -> Result<()> {
+    let (train_set, test_set) = load_data(&a.data)?;
+    let mut model = load_model(&a.from)?.model.without_top(1)?;
+    let reused = model.layers().len();
+    let freeze = match a.freeze.as_str() {
+        "all" => reused,
+        n => n
+            .parse::<usize>()
+            .map_err(|_| Error::Config(format!("--freeze {n:?}: expected all or a layer count")))?
+            .min(reused),
+    };
+    model.add(parse_head(&a.new_head)?, a.seed)?;
+    for i in 0..freeze {
+        model.set_trainable(i, false)?;
+    }
+    print!("{}", model.summary());
+    let weighted: Vec<usize> = model
+        .weighted_layers()
+        .into_iter()
+        .filter(|&i| i < reused)
+        .collect();
+    let mut session = open_session(model, a.train.device)?;
+    let info = session.device_info();
+    compile(&mut session, &a.train, None)?;
+    let first = if a.unfreeze_top > 0 {
+        a.unfreeze_after.min(a.train.epochs)
+    } else {
+        a.train.epochs
+    };
+    let mut history = run_fit(
+        &mut session,
+        &a.train,
+        a.seed,
+        &train_set,
+        test_set.as_ref(),
+        first,
+    )?;
+    if a.unfreeze_top > 0 && a.train.epochs > first {
+        let lr = a.train.lr.unwrap_or(0.01);
+        let mult = a.lr_unfrozen.map(|x| x / lr).unwrap_or(1.0);
+        for &i in weighted.iter().rev().take(a.unfreeze_top) {
+            session.set_trainable(i, true)?;
+            session.set_lr_multiplier(i, mult)?;
+            // A frozen BatchNormalization right above an unfrozen Dense stays frozen, as in Keras.
+        }
+        eprintln!(
+            "unfroze the top {} reused layer(s), learning-rate multiplier {mult}",
+            a.unfreeze_top
+        );
+        eprint!("{}", session.model()?.summary());
+        let more = run_fit(
+            &mut session,
+            &a.train,
+            a.seed + 1,
+            &train_set,
+            test_set.as_ref(),
+            a.train.epochs - first,
+        )?;
+        history.epochs.extend(more.epochs);
+        history.counters = more.counters;
+    }
+    let eval = history
+        .epochs
+        .last()
+        .and_then(|l| l.val_loss.zip(l.val_accuracy));
+    if let Some(dir) = &a.save {
+        save(&mut session, dir)?;
+    }
+    let name = session.optimizer().map(|o| o.name()).unwrap_or("none");
+    report(&a.train, &info, name, &history, eval)
+}

@@ -1,0 +1,241 @@
+//! `BatchNormalization()` over the last axis with Keras's defaults (momentum 0.99,
+//! epsilon 1e-3, center and scale on): batch statistics while training, moving statistics
+//! (an EWMA with weight `momentum` on the old value) at inference and when frozen.
+
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::{reject_set, typed, FromKeras};
+use crate::backend::Kernel;
+use crate::error::Result;
+use crate::nn::init::Initializer;
+use crate::nn::layer::{LayerOps, Lowering, WeightSpec};
+
+/// Batch normalization.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchNormalization {
+    /// Weight of the old value in the moving averages.
+    pub momentum: f32,
+    /// Added to the variance.
+    pub epsilon: f32,
+    /// Learn a shift (beta).
+    pub center: bool,
+    /// Learn a scale (gamma).
+    pub scale: bool,
+}
+
+impl Default for BatchNormalization {
+    fn default() -> Self {
+        BatchNormalization {
+            momentum: 0.99,
+            epsilon: 1e-3,
+            center: true,
+            scale: true,
+        }
+    }
+}
+
+impl LayerOps for BatchNormalization {
+    fn class_name(&self) -> &'static str {
+        "BatchNormalization"
+    }
+    fn validate(&self) -> std::result::Result<(), String> {
+        if !(0.0..=1.0).contains(&self.momentum) {
+            return Err(format!("momentum {} must be in [0, 1]", self.momentum));
+        }
+        if !(self.epsilon > 0.0 && self.epsilon.is_finite()) {
+            return Err(format!("epsilon {} must be positive", self.epsilon));
+        }
+        Ok(())
+    }
+    fn output_shape(&self, input: &[usize]) -> std::result::Result<Vec<usize>, String> {
+        if input.len() != 1 {
+            return Err(format!(
+                "BatchNormalization receives samples of shape {input:?}; add a Flatten layer before it"
+            ));
+        }
+        Ok(input.to_vec())
+    }
+    fn weight_specs(&self, input: &[usize]) -> Vec<WeightSpec> {
+        let f = vec![input.iter().product::<usize>()];
+        let spec = |var, init, optimizable| WeightSpec {
+            var,
+            shape: f.clone(),
+            init,
+            optimizable,
+        };
+        let mut v = Vec::new();
+        if self.scale {
+            v.push(spec("gamma", Initializer::Ones, true));
+        }
+        if self.center {
+            v.push(spec("beta", Initializer::Zeros, true));
+        }
+        v.push(spec("moving_mean", Initializer::Zeros, false));
+        v.push(spec("moving_variance", Initializer::Ones, false));
+        v
+    }
+    fn lower(&self, cx: &mut Lowering) -> Result<()> {
+        let x = cx.input();
+        let (rows, cols) = (cx.rows, cx.features());
+        let gamma = if self.scale {
+            cx.weight("gamma")?
+        } else {
+            cx.constant("gamma", cols, 1.0)
+        };
+        let beta = if self.center {
+            cx.weight("beta")?
+        } else {
+            cx.constant("beta", cols, 0.0)
+        };
+        let mm = cx.weight("moving_mean")?;
+        let mv = cx.weight("moving_variance")?;
+        let name = cx.layer_name().to_string();
+        let y = cx.g.temp(format!("{name}/out"), &[rows, cols]);
+        let eps = self.epsilon;
+        if cx.training && cx.layer_trainable() {
+            let mean = cx.g.temp(format!("{name}/batch_mean"), &[cols]);
+            let var = cx.g.temp(format!("{name}/batch_var"), &[cols]);
+            cx.g.push(Kernel::BnStats { rows, cols }, vec![x, mean, var]);
+            cx.g.push(
+                Kernel::BnApply { rows, cols, eps },
+                vec![x, mean, var, gamma, beta, y],
+            );
+            cx.g.push(
+                Kernel::BnMovingUpdate {
+                    cols,
+                    momentum: self.momentum,
+                },
+                vec![mean, var, mm, mv],
+            );
+        } else {
+            cx.g.push(
+                Kernel::BnApply { rows, cols, eps },
+                vec![x, mm, mv, gamma, beta, y],
+            );
+        }
+        cx.set_output(y, cols);
+        Ok(())
+    }
+    fn keras_config(&self) -> Map<String, Value> {
+        let mut c = Map::new();
+        c.insert("axis".into(), json!(-1));
+        c.insert("momentum".into(), json!(self.momentum));
+        c.insert("epsilon".into(), json!(self.epsilon));
+        c.insert("center".into(), json!(self.center));
+        c.insert("scale".into(), json!(self.scale));
+        c
+    }
+}
+
+// Fields Keras writes that do not change the math (or are checked to be null first) are
+// listed so unknown fields can be refused; they are read only by serde.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchNormConfig {
+    #[serde(default = "minus_one")]
+    axis: Value,
+    #[serde(default = "default_momentum")]
+    momentum: f32,
+    #[serde(default = "default_epsilon")]
+    epsilon: f32,
+    #[serde(default = "yes")]
+    center: bool,
+    #[serde(default = "yes")]
+    scale: bool,
+    #[serde(default)]
+    beta_initializer: Option<Value>,
+    #[serde(default)]
+    gamma_initializer: Option<Value>,
+    #[serde(default)]
+    moving_mean_initializer: Option<Value>,
+    #[serde(default)]
+    moving_variance_initializer: Option<Value>,
+    #[serde(default)]
+    beta_regularizer: Value,
+    #[serde(default)]
+    gamma_regularizer: Value,
+    #[serde(default)]
+    beta_constraint: Value,
+    #[serde(default)]
+    gamma_constraint: Value,
+    #[serde(default)]
+    synchronized: bool,
+    #[serde(default)]
+    renorm: bool,
+    #[serde(default)]
+    renorm_clipping: Value,
+    #[serde(default)]
+    renorm_momentum: Option<f32>,
+}
+
+fn minus_one() -> Value {
+    json!(-1)
+}
+fn default_momentum() -> f32 {
+    0.99
+}
+fn default_epsilon() -> f32 {
+    1e-3
+}
+fn yes() -> bool {
+    true
+}
+
+impl FromKeras for BatchNormalization {
+    const CLASSES: &'static [&'static str] = &["BatchNormalization"];
+    fn from_keras(_class: &str, config: Map<String, Value>) -> std::result::Result<Self, String> {
+        reject_set(
+            &config,
+            &["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint", "renorm_clipping"],
+        )?;
+        let c: BatchNormConfig = typed(config)?;
+        let axis_ok = c.axis == json!(-1) || c.axis == json!([-1]);
+        if !axis_ok {
+            return Err(format!("field axis: {} is not supported (only -1)", c.axis));
+        }
+        if c.renorm {
+            return Err("field renorm: batch renormalization is not supported".into());
+        }
+        for (field, init, want) in [
+            ("beta_initializer", &c.beta_initializer, Initializer::Zeros),
+            ("gamma_initializer", &c.gamma_initializer, Initializer::Ones),
+            ("moving_mean_initializer", &c.moving_mean_initializer, Initializer::Zeros),
+            ("moving_variance_initializer", &c.moving_variance_initializer, Initializer::Ones),
+        ] {
+            let got = Initializer::from_keras(init.as_ref(), want).map_err(|e| format!("field {field}: {e}"))?;
+            if got != want {
+                return Err(format!("field {field}: only the Keras default is supported"));
+            }
+        }
+        // `synchronized` only matters across devices; one device computes the same.
+        let _ = c.synchronized;
+        let bn = BatchNormalization {
+            momentum: c.momentum,
+            epsilon: c.epsilon,
+            center: c.center,
+            scale: c.scale,
+        };
+        bn.validate()?;
+        Ok(bn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_and_typed_errors() {
+        let bn = BatchNormalization::default();
+        assert_eq!((bn.momentum, bn.epsilon), (0.99, 1e-3));
+        let back = BatchNormalization::from_keras("BatchNormalization", bn.keras_config()).unwrap();
+        assert_eq!(back, bn);
+        let mut c = bn.keras_config();
+        c.insert("momentum".into(), json!("fast"));
+        let e = BatchNormalization::from_keras("BatchNormalization", c).unwrap_err();
+        assert!(e.contains("momentum"), "{e}");
+        assert_eq!(bn.weight_specs(&[5]).len(), 4);
+    }
+}

@@ -1,0 +1,63 @@
+//! Adagrad as Keras computes it (`keras/src/optimizers/adagrad.py`):
+//! `acc ← acc + g²; w ← w − lr·g / sqrt(acc + ε)`, the accumulator starting at
+//! `initial_accumulator_value`. Keras's defaults: learning rate 0.001, initial accumulator
+//! 0.1, ε = 1e-7.
+
+use super::{check_epsilon, check_range, Clip, Optimizer, Schedule};
+use crate::backend::UpdateRule;
+use crate::error::Result;
+
+/// `keras.optimizers.Adagrad`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adagrad {
+    /// Learning rate (a schedule over steps).
+    pub learning_rate: Schedule,
+    /// Starting value of every accumulator.
+    pub initial_accumulator_value: f32,
+    /// Added under the square root.
+    pub epsilon: f32,
+    /// Gradient clipping.
+    pub clip: Clip,
+}
+
+impl Default for Adagrad {
+    fn default() -> Self {
+        Adagrad {
+            learning_rate: Schedule::Constant(0.001),
+            initial_accumulator_value: 0.1,
+            epsilon: 1e-7,
+            clip: Clip::None,
+        }
+    }
+}
+
+impl Optimizer for Adagrad {
+    fn name(&self) -> &'static str {
+        "adagrad"
+    }
+    fn learning_rate(&self) -> &Schedule {
+        &self.learning_rate
+    }
+    fn clip(&self) -> Clip {
+        self.clip
+    }
+    fn rule(&self) -> UpdateRule {
+        UpdateRule::Adagrad {
+            epsilon: self.epsilon,
+        }
+    }
+    fn validate(&self) -> Result<()> {
+        check_range(
+            "initial_accumulator_value",
+            self.initial_accumulator_value,
+            0.0,
+            f32::MAX,
+            true,
+        )?;
+        check_epsilon(self.epsilon)?;
+        self.learning_rate.validate()
+    }
+    fn slot_initial(&self, _slot: &str) -> f32 {
+        self.initial_accumulator_value
+    }
+}

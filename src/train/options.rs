@@ -1,0 +1,135 @@
+//! What `fit` takes and returns: options, per-epoch logs, per-step counters, callbacks,
+//! and the EWMA the progress display and BN's moving statistics share.
+
+/// What `fit` takes. `Default` gives Keras's defaults (batch 32, shuffling).
+#[derive(Clone, Debug)]
+pub struct FitOptions {
+    /// Passes over the data.
+    pub epochs: usize,
+    /// Samples per step.
+    pub batch_size: usize,
+    /// Shuffle every epoch.
+    pub shuffle: bool,
+    /// Seed of the shuffles.
+    pub seed: u64,
+    /// Fraction of the training data (its tail) held out for validation.
+    pub validation_split: f64,
+    /// Read the running metrics every N steps for the callbacks (progress bars).
+    pub metrics_every: Option<usize>,
+    /// Check the non-finite guard every N steps instead of once per epoch.
+    pub check_every: Option<usize>,
+    /// Stop after this many steps in total (for exact, short runs).
+    pub max_steps: Option<u64>,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            epochs: 1,
+            batch_size: 32,
+            shuffle: true,
+            seed: 0,
+            validation_split: 0.0,
+            metrics_every: None,
+            check_every: None,
+            max_steps: None,
+        }
+    }
+}
+
+/// Metrics of one epoch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochLogs {
+    /// Epoch index, from 0.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's samples (in training mode, before each update).
+    pub loss: f32,
+    /// Training accuracy.
+    pub accuracy: f32,
+    /// Validation loss, when there is validation data.
+    pub val_loss: Option<f32>,
+    /// Validation accuracy.
+    pub val_accuracy: Option<f32>,
+    /// Training throughput.
+    pub samples_per_second: f64,
+    /// Mean L2 norm of each trainable weight's gradient over the epoch's steps — the
+    /// vanishing/exploding-gradient diagnostic.
+    pub grad_norms: Vec<(String, f32)>,
+}
+
+/// Work per training step, from the backend's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StepCounters {
+    /// Steps counted.
+    pub steps: u64,
+    /// Kernel dispatches per step.
+    pub dispatches_per_step: f64,
+    /// Queue submits per step.
+    pub submits_per_step: f64,
+    /// Bytes uploaded per step.
+    pub upload_bytes_per_step: f64,
+    /// Bytes read back inside steps.
+    pub readback_bytes_per_step: f64,
+    /// Bytes read back per epoch between steps (metrics, guard flags).
+    pub readback_bytes_per_epoch: f64,
+}
+
+/// What `fit` returns: one [`EpochLogs`] per epoch and the per-step counters.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    /// Per-epoch metrics.
+    pub epochs: Vec<EpochLogs>,
+    /// Per-step work.
+    pub counters: StepCounters,
+}
+
+/// Hooks called during `fit`.
+pub trait Callback {
+    /// Before an epoch of `steps` steps.
+    fn on_epoch_begin(&mut self, _epoch: usize, _steps: usize) {}
+    /// After each step; `running_loss` is the epoch's mean loss so far when it was read
+    /// back at this step (see [`FitOptions::metrics_every`]).
+    fn on_batch_end(&mut self, _step_in_epoch: usize, _rows: usize, _running_loss: Option<f32>) {}
+    /// After an epoch.
+    fn on_epoch_end(&mut self, _logs: &EpochLogs) {}
+}
+
+/// An exponentially weighted moving average, `v ← β·v + (1 − β)·x` — the rule Keras's
+/// BatchNormalization uses for its moving statistics (β is its momentum), and the one the
+/// CLI smooths its displayed loss with. The first value is taken as is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ewma {
+    beta: f64,
+    value: Option<f64>,
+}
+
+impl Ewma {
+    /// An empty average with weight `beta` on the old value.
+    pub fn new(beta: f64) -> Ewma {
+        Ewma { beta, value: None }
+    }
+
+    /// An average starting at `initial` (as BN's moving statistics start at 0 and 1).
+    pub fn starting_at(beta: f64, initial: f64) -> Ewma {
+        Ewma {
+            beta,
+            value: Some(initial),
+        }
+    }
+
+    /// Folds in one observation and returns the new average.
+    pub fn update(&mut self, x: f64) -> f64 {
+        let v = match self.value {
+            None => x,
+            Some(v) => self.beta * v + (1.0 - self.beta) * x,
+        };
+        self.value = Some(v);
+        v
+    }
+
+    /// The current average.
+    pub fn value(&self) -> Option<f64> {
+        self.value
+    }
+}
+

@@ -1,0 +1,238 @@
+//! Step plans: the graph of one training step, evaluation batch or prediction batch,
+//! assembled from the model's lowering, the loss, autodiff and the optimizer's update,
+//! then prepared once on the backend and replayed.
+
+use std::collections::HashMap;
+
+use super::session::Session;
+use crate::backend::{Backend, BufId, Kernel};
+use crate::error::Result;
+use crate::graph::{autodiff, Executor, Graph, TensorId};
+use crate::nn::layer::{apply_activation, RecordedActivation};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Mode {
+    Train,
+    Eval,
+    Predict,
+    /// Inference that keeps every hidden activation (for the activation statistics).
+    Inspect,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PlanKey {
+    pub mode: Mode,
+    pub rows: usize,
+    /// Resident data set (its data buffer), or `None` for host-written batches.
+    pub data: Option<BufId>,
+}
+
+/// A prepared graph and the buffers it owns.
+pub(crate) struct Plan {
+    pub exec: Executor,
+    pub host_x: Option<BufId>,
+    pub host_y: Option<BufId>,
+    pub output: TensorId,
+    pub consts: Vec<BufId>,
+    pub activations: Vec<RecordedActivation>,
+}
+
+impl Plan {
+    /// Frees the buffers the plan owns.
+    pub fn release(self, backend: &mut dyn Backend) {
+        for b in self.consts.into_iter().chain(self.host_x).chain(self.host_y) {
+            backend.free(b);
+        }
+        self.exec.release(backend);
+    }
+}
+
+impl Session {
+    /// Builds and prepares the graph for `key` (once; later calls find it).
+    pub(crate) fn plan(&mut self, key: PlanKey) -> Result<()> {
+        if self.plans.contains_key(&key) {
+            return Ok(());
+        }
+        let rows = key.rows;
+        let features = self.model.input_features();
+        let mut g = Graph::default();
+        let mut bound: HashMap<TensorId, BufId> = HashMap::new();
+        let step = g.external("step", &[crate::backend::STEP_WORDS]);
+        bound.insert(step, self.step_buf);
+        let mut by_name = HashMap::new();
+        let w: Vec<TensorId> = self
+            .model
+            .weights()
+            .iter()
+            .zip(&self.weights)
+            .map(|(wt, b)| {
+                let t = g.external(wt.name.clone(), &wt.shape);
+                bound.insert(t, *b);
+                by_name.insert(wt.name.clone(), t);
+                t
+            })
+            .collect();
+        let (x, y, host_x, host_y) = match key.data {
+            Some(data) => {
+                let r = self
+                    .resident
+                    .iter()
+                    .find(|r| r.data == data)
+                    .expect("resident data set");
+                let n = self.backend.len(r.labels);
+                let dt = g.external("dataset", &[self.backend.len(r.data)]);
+                let lt = g.external("labels", &[n]);
+                let pt = g.external("perm", &[n]);
+                bound.insert(dt, r.data);
+                bound.insert(lt, r.labels);
+                bound.insert(pt, r.perm);
+                let x = g.temp("x", &[rows, features]);
+                let y = g.temp("y", &[rows]);
+                let k = if r.bytes {
+                    Kernel::GatherU8 { rows, features }
+                } else {
+                    Kernel::GatherF32 { rows, features }
+                };
+                g.push(k, vec![dt, lt, pt, step, x, y]);
+                (x, y, None, None)
+            }
+            None => {
+                let x = g.external("x", &[rows, features]);
+                let y = g.external("y", &[rows]);
+                let bx = self.backend.alloc(rows * features)?;
+                let by = self.backend.alloc(rows)?;
+                bound.insert(x, bx);
+                bound.insert(y, by);
+                (x, y, Some(bx), Some(by))
+            }
+        };
+        let training = key.mode == Mode::Train;
+        let fwd = self.model.lower(&mut g, x, rows, training, step, &by_name)?;
+        let mut keep = Vec::new();
+        let output;
+        if key.mode == Mode::Inspect {
+            keep.extend(fwd.activations.iter().map(|a| a.tensor));
+        }
+        if matches!(key.mode, Mode::Predict | Mode::Inspect) {
+            output = apply_activation(
+                &mut g,
+                fwd.pre_activation,
+                fwd.last_activation,
+                false,
+                fwd.last_seed,
+                step,
+            );
+            keep.push(output);
+        } else {
+            let (kind, fused) = self.loss().kernel(fwd.last_activation)?;
+            let input = if fused {
+                fwd.pre_activation
+            } else {
+                apply_activation(
+                    &mut g,
+                    fwd.pre_activation,
+                    fwd.last_activation,
+                    training,
+                    fwd.last_seed,
+                    step,
+                )
+            };
+            let units = g.dims2(input).1;
+            let dinput = g.temp("dloss", &[rows, units]);
+            let row_stats = g.temp("row_stats", &[rows, 2]);
+            g.push(
+                Kernel::Loss {
+                    kind,
+                    rows,
+                    cols: units,
+                },
+                vec![input, y, dinput, row_stats],
+            );
+            let metrics = g.external("metrics", &[3]);
+            bound.insert(metrics, self.metrics);
+            g.push(Kernel::AccumulateMetrics { rows }, vec![row_stats, metrics]);
+            output = input;
+            if training {
+                self.lower_training(&mut g, &mut bound, &w, step, (input, dinput))?;
+            }
+        }
+        let mut const_bufs = Vec::new();
+        for (t, value) in &fwd.consts {
+            let n = g.tensors[t.0].numel();
+            let b = self.backend.upload(&vec![*value; n])?;
+            bound.insert(*t, b);
+            const_bufs.push(b);
+        }
+        let exec = Executor::new(&g, self.backend.as_mut(), &bound, &keep)?;
+        self.plans.insert(
+            key,
+            Plan {
+                exec,
+                host_x,
+                host_y,
+                output,
+                consts: const_bufs,
+                activations: fwd.activations,
+            },
+        );
+        Ok(())
+    }
+
+    /// Appends backward, gradient statistics, clip factors and the optimizer's updates.
+    fn lower_training(
+        &self,
+        g: &mut Graph,
+        bound: &mut HashMap<TensorId, BufId>,
+        w: &[TensorId],
+        step: TensorId,
+        seed: (TensorId, TensorId),
+    ) -> Result<()> {
+        let t = self.training.as_ref().ok_or_else(|| {
+            crate::Error::Config("the session is not compiled: call compile before fit".into())
+        })?;
+        let model = &self.model;
+        let nw = model.weights().len().max(1);
+        let forward_len = g.nodes.len();
+        let trainable: Vec<usize> = (0..model.weights().len())
+            .filter(|&i| model.is_trainable(i))
+            .collect();
+        let wrt: Vec<TensorId> = trainable.iter().map(|&i| w[i]).collect();
+        let grads = autodiff::backward(g, forward_len, seed, &wrt)?;
+        let stats = g.external("grad_stats", &[3 * nw]);
+        let scales = g.external("clip_scales", &[nw]);
+        bound.insert(stats, self.stats);
+        bound.insert(scales, self.scales);
+        let updated: Vec<(usize, TensorId)> = trainable
+            .iter()
+            .filter_map(|&i| grads.get(&w[i]).map(|&gr| (i, gr)))
+            .collect();
+        for &(i, gr) in &updated {
+            let n = model.weights()[i].data.len();
+            g.push(Kernel::GradStats { n, slot: i }, vec![gr, stats, step]);
+        }
+        g.push(
+            Kernel::ClipScale {
+                count: nw,
+                mode: t.optimizer.clip().mode(),
+            },
+            vec![stats, scales],
+        );
+        let slot_names = t.optimizer.slots();
+        for &(i, gr) in &updated {
+            let wt = &model.weights()[i];
+            let state: Vec<TensorId> = slot_names
+                .iter()
+                .zip(&t.slots[i])
+                .map(|(name, b)| {
+                    let s = g.external(format!("{}/{name}", wt.name), &wt.shape);
+                    bound.insert(s, *b);
+                    s
+                })
+                .collect();
+            let lr_mult = model.layers()[wt.layer].lr_multiplier;
+            t.optimizer
+                .lower_update(g, w[i], gr, scales, step, &state, i, lr_mult);
+        }
+        Ok(())
+    }
+}

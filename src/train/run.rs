@@ -1,0 +1,372 @@
+//! The loops: `fit`, `evaluate` and `predict` on a [`Session`], the per-step feed (the
+//! step record and, for host-fed plans, the batch) and the per-epoch reads of the metrics
+//! and the non-finite guard.
+
+use std::time::Instant;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use super::options::{Callback, EpochLogs, FitOptions, History, StepCounters};
+use super::plan::{Mode, PlanKey};
+use super::resident::{self, data_words};
+use super::session::Session;
+use super::LossName;
+use crate::backend::ops::grad_stats::NO_STEP;
+use crate::backend::{Counters, STEP_WORDS};
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+
+impl Session {
+    fn check_data(&self, d: &Dataset, what: &str) -> Result<()> {
+        if d.is_empty() {
+            return Err(Error::InvalidData(format!("the {what} data set is empty")));
+        }
+        let want = self.model.input_features();
+        if d.features() != want {
+            return Err(Error::Shape(format!(
+                "the {what} samples have shape {:?} ({} values) but the model takes {:?}",
+                d.sample_shape,
+                d.features(),
+                self.model.input_shape()
+            )));
+        }
+        let units = self.model.output_units();
+        if units == 1 {
+            if self.loss() == LossName::BinaryCrossentropy {
+                d.check_labels(2)?;
+            }
+        } else {
+            d.check_labels(units)?;
+        }
+        Ok(())
+    }
+
+    /// The resident copy of `d` (uploaded on first use), or `None` to stream batches.
+    fn resident(&mut self, d: &Dataset) -> Result<Option<usize>> {
+        if self.stream || data_words(d) > self.backend.max_buffer_words() {
+            return Ok(None);
+        }
+        let fp = resident::fingerprint(d);
+        if let Some(i) = self.resident.iter().position(|r| r.fingerprint == fp) {
+            return Ok(Some(i));
+        }
+        // Keep at most a few data sets resident (train, validation, test).
+        if self.resident.len() >= 4 {
+            let old = self.resident.remove(0);
+            let stale: Vec<PlanKey> = self
+                .plans
+                .keys()
+                .filter(|k| k.data == Some(old.data))
+                .copied()
+                .collect();
+            for k in stale {
+                let p = self.plans.remove(&k).expect("plan");
+                p.release(self.backend.as_mut());
+            }
+            for b in [old.data, old.labels, old.perm] {
+                self.backend.free(b);
+            }
+        }
+        let r = resident::upload(self.backend.as_mut(), d)?;
+        self.resident.push(r);
+        Ok(Some(self.resident.len() - 1))
+    }
+
+    /// Writes the step record (step, offset, learning rate, optimizer scalars) and, for
+    /// host-fed plans, the batch.
+    fn feed(&mut self, key: PlanKey, data: &Dataset, order: &[usize], offset: usize) -> Result<()> {
+        let mut record = [0u32; STEP_WORDS];
+        record[0] = self.step as u32;
+        record[1] = offset as u32;
+        if key.mode == Mode::Train {
+            let t = self.training.as_ref().expect("compiled");
+            let lr = t.optimizer.learning_rate().at(self.step);
+            let scalars = t.optimizer.step_scalars(self.step, lr, &mut self.carry);
+            record[2] = lr.to_bits();
+            for (k, s) in scalars.iter().enumerate() {
+                record[4 + k] = s.to_bits();
+            }
+        }
+        self.backend.write_words(self.step_buf, 0, &record)?;
+        let plan = &self.plans[&key];
+        if let (Some(bx), Some(by)) = (plan.host_x, plan.host_y) {
+            let mut xs = Vec::with_capacity(key.rows * data.features());
+            let mut ys = Vec::with_capacity(key.rows);
+            for &i in &order[offset..offset + key.rows] {
+                xs.extend(data.sample(i));
+                ys.push(data.y[i]);
+            }
+            self.backend.write(bx, 0, &xs)?;
+            self.backend.write_words(by, 0, &ys)?;
+        }
+        Ok(())
+    }
+
+    fn read_metrics(&mut self) -> Result<(f32, f32)> {
+        let m = self.backend.read(self.metrics)?;
+        let n = m[2].max(1.0);
+        Ok((m[0] / n, m[1] / n))
+    }
+
+    /// Reads the gradient statistics; errors if a gradient went non-finite.
+    fn read_stats(&mut self) -> Result<Vec<f32>> {
+        let stats = self.backend.read(self.stats)?;
+        let weights = self.model.weights();
+        let mut worst: Option<(u32, usize)> = None;
+        for (i, w) in weights.iter().enumerate() {
+            let bad = stats[3 * i + 2].to_bits();
+            if bad != NO_STEP {
+                // Earliest step first; among equals the layer nearest the output, where
+                // back-propagation meets the non-finite values first.
+                let better = match worst {
+                    None => true,
+                    Some((s, j)) => bad < s || (bad == s && w.layer > weights[j].layer),
+                };
+                if better {
+                    worst = Some((bad, i));
+                }
+            }
+        }
+        if let Some((step, i)) = worst {
+            let w = &weights[i];
+            return Err(Error::NonFinite {
+                layer: self.model.layers()[w.layer].name.clone(),
+                tensor: w.name.clone(),
+                step: step as u64,
+            });
+        }
+        Ok(stats)
+    }
+
+    /// Trains the model (Keras's `fit`).
+    pub fn fit(
+        &mut self,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        opts: &FitOptions,
+        callbacks: &mut [&mut dyn Callback],
+    ) -> Result<History> {
+        if self.training.is_none() {
+            return Err(Error::Config(
+                "the session is not compiled: call compile before fit".into(),
+            ));
+        }
+        if opts.batch_size == 0 {
+            return Err(Error::Config("batch size must be at least 1".into()));
+        }
+        let split;
+        let (train, validation) = if opts.validation_split > 0.0 {
+            split = train.split_tail(opts.validation_split)?;
+            (&split.0, Some(validation.unwrap_or(&split.1)))
+        } else {
+            (train, validation)
+        };
+        self.check_data(train, "training")?;
+        if let Some(v) = validation {
+            self.check_data(v, "validation")?;
+        }
+        let n = train.len();
+        let source = self.resident(train)?;
+        let data_buf = source.map(|i| self.resident[i].data);
+        let perm_buf = source.map(|i| self.resident[i].perm);
+        let nw = self.model.weights().len();
+        self.reset_stats()?;
+        let mut history = History::default();
+        let mut in_step = Counters::default();
+        let mut epoch_other = Counters::default();
+        let mut steps_counted = 0u64;
+        let steps_per_epoch = n.div_ceil(opts.batch_size);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(opts.seed);
+        for epoch in 0..opts.epochs {
+            if opts.max_steps.is_some_and(|m| self.step >= m) {
+                break;
+            }
+            let epoch_start = self.backend.counters();
+            let t0 = Instant::now();
+            let mut order: Vec<usize> = (0..n).collect();
+            if opts.shuffle {
+                order.shuffle(&mut rng);
+            }
+            if let Some(p) = perm_buf {
+                resident::write_order(self.backend.as_mut(), p, &order)?;
+            }
+            self.backend.write(self.metrics, 0, &[0.0; 3])?;
+            for c in callbacks.iter_mut() {
+                c.on_epoch_begin(epoch, steps_per_epoch);
+            }
+            let mut seen = 0usize;
+            let mut epoch_in_step = Counters::default();
+            let mut steps_this_epoch = 0u64;
+            for b in 0..steps_per_epoch {
+                if opts.max_steps.is_some_and(|m| self.step >= m) {
+                    break;
+                }
+                let offset = b * opts.batch_size;
+                let rows = opts.batch_size.min(n - offset);
+                let key = PlanKey {
+                    mode: Mode::Train,
+                    rows,
+                    data: data_buf,
+                };
+                self.plan(key)?;
+                let before = self.backend.counters();
+                self.feed(key, train, &order, offset)?;
+                self.plans[&key].exec.record(self.backend.as_mut());
+                self.backend.submit()?;
+                self.host_stale = true;
+                let after = self.backend.counters();
+                in_step = in_step + (after - before);
+                epoch_in_step = epoch_in_step + (after - before);
+                steps_counted += 1;
+                steps_this_epoch += 1;
+                self.step += 1;
+                seen += rows;
+                let mut running = None;
+                if opts.metrics_every.is_some_and(|k| (b + 1) % k.max(1) == 0) {
+                    running = Some(self.read_metrics()?.0);
+                }
+                if opts.check_every.is_some_and(|k| (b + 1) % k.max(1) == 0) {
+                    self.read_stats()?;
+                }
+                for c in callbacks.iter_mut() {
+                    c.on_batch_end(b, rows, running);
+                }
+            }
+            let (loss, accuracy) = self.read_metrics()?;
+            let stats = self.read_stats()?;
+            let secs = t0.elapsed().as_secs_f64();
+            let grad_norms = (0..nw)
+                .filter(|&i| self.model.is_trainable(i))
+                .map(|i| {
+                    (
+                        self.model.weights()[i].name.clone(),
+                        stats[3 * i + 1] / steps_this_epoch.max(1) as f32,
+                    )
+                })
+                .collect();
+            self.reset_stats()?;
+            let epoch_total = self.backend.counters() - epoch_start;
+            epoch_other = epoch_other + (epoch_total - epoch_in_step);
+            let (val_loss, val_accuracy) = match validation {
+                Some(v) => {
+                    let (l, a) = self.evaluate_checked(v, opts.batch_size)?;
+                    (Some(l), Some(a))
+                }
+                None => (None, None),
+            };
+            let logs = EpochLogs {
+                epoch,
+                loss,
+                accuracy,
+                val_loss,
+                val_accuracy,
+                samples_per_second: seen as f64 / secs.max(1e-9),
+                grad_norms,
+            };
+            for c in callbacks.iter_mut() {
+                c.on_epoch_end(&logs);
+            }
+            history.epochs.push(logs);
+            if !loss.is_finite() {
+                break;
+            }
+        }
+        let s = steps_counted.max(1) as f64;
+        let epochs = history.epochs.len().max(1) as f64;
+        history.counters = StepCounters {
+            steps: steps_counted,
+            dispatches_per_step: in_step.dispatches as f64 / s,
+            submits_per_step: in_step.submits as f64 / s,
+            upload_bytes_per_step: in_step.upload_bytes as f64 / s,
+            readback_bytes_per_step: in_step.readback_bytes as f64 / s,
+            readback_bytes_per_epoch: epoch_other.readback_bytes as f64 / epochs,
+        };
+        Ok(history)
+    }
+
+    /// Loss and accuracy on a data set in inference mode (Keras's `evaluate`), with the
+    /// compiled loss or, uncompiled, the one the model's output suggests.
+    pub fn evaluate(&mut self, data: &Dataset, batch_size: usize) -> Result<(f32, f32)> {
+        if batch_size == 0 {
+            return Err(Error::Config("batch size must be at least 1".into()));
+        }
+        self.check_data(data, "evaluation")?;
+        self.evaluate_checked(data, batch_size)
+    }
+
+    fn evaluate_checked(&mut self, data: &Dataset, batch: usize) -> Result<(f32, f32)> {
+        let source = self.resident(data)?;
+        let data_buf = source.map(|i| self.resident[i].data);
+        let n = data.len();
+        let order: Vec<usize> = (0..n).collect();
+        if let Some(i) = source {
+            let perm = self.resident[i].perm;
+            resident::write_order(self.backend.as_mut(), perm, &order)?;
+        }
+        self.backend.write(self.metrics, 0, &[0.0; 3])?;
+        for offset in (0..n).step_by(batch) {
+            let rows = batch.min(n - offset);
+            let key = PlanKey {
+                mode: Mode::Eval,
+                rows,
+                data: data_buf,
+            };
+            self.plan(key)?;
+            self.feed(key, data, &order, offset)?;
+            self.plans[&key].exec.record(self.backend.as_mut());
+            self.backend.submit()?;
+        }
+        self.read_metrics()
+    }
+
+    /// Output probabilities (after the last activation) for the samples in `x`, given flat
+    /// (Keras's `predict`).
+    pub fn predict(&mut self, x: &[f32], batch_size: usize) -> Result<Vec<f32>> {
+        if batch_size == 0 {
+            return Err(Error::Config("batch size must be at least 1".into()));
+        }
+        let features = self.model.input_features();
+        if !x.len().is_multiple_of(features) {
+            return Err(Error::Shape(format!(
+                "{} values are not a whole number of samples of {features}",
+                x.len()
+            )));
+        }
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidData(format!(
+                "input value {i} is not finite ({})",
+                x[i]
+            )));
+        }
+        let n = x.len() / features;
+        let units = self.model.output_units();
+        let mut out = Vec::with_capacity(n * units);
+        for offset in (0..n).step_by(batch_size) {
+            let rows = batch_size.min(n - offset);
+            let v = self.run_host_batch(Mode::Predict, &x[offset * features..(offset + rows) * features], rows)?;
+            out.extend_from_slice(&v[..rows * units]);
+        }
+        Ok(out)
+    }
+
+    /// Runs one host-fed inference batch and returns the plan's output buffer.
+    pub(crate) fn run_host_batch(&mut self, mode: Mode, x: &[f32], rows: usize) -> Result<Vec<f32>> {
+        let key = PlanKey {
+            mode,
+            rows,
+            data: None,
+        };
+        self.plan(key)?;
+        let mut record = [0u32; STEP_WORDS];
+        record[0] = self.step as u32;
+        self.backend.write_words(self.step_buf, 0, &record)?;
+        let plan = &self.plans[&key];
+        let bx = plan.host_x.expect("host-fed plan");
+        let output = plan.exec.buffer(plan.output);
+        self.backend.write(bx, 0, x)?;
+        self.plans[&key].exec.record(self.backend.as_mut());
+        self.backend.submit()?;
+        self.backend.read(output)
+    }
+}

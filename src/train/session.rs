@@ -1,0 +1,339 @@
+//! The [`Session`]: a model on a device. It owns the backend, the device copies of the
+//! weights, the optimizer and its state, the resident data sets and the prepared step
+//! plans; the model's host weights are brought up to date whenever the model is asked
+//! for, and [`Session::into_model`] hands it back.
+
+use std::collections::HashMap;
+
+use super::plan::{Plan, PlanKey};
+use super::resident::Resident;
+use super::{open_backend, Device, LossName};
+use crate::backend::{Backend, BufId, Counters, DeviceInfo, STEP_WORDS};
+use crate::backend::ops::grad_stats::NO_STEP;
+use crate::error::{Error, Result};
+use crate::nn::{Sequential, Weight};
+use crate::optim::{Optimizer, OptimizerState, SlotValues};
+
+/// What `compile` fixed: the optimizer, the loss, and each weight's state slots on the
+/// device (empty for weights no optimizer updates).
+pub(crate) struct Training {
+    pub optimizer: Box<dyn Optimizer>,
+    pub slots: Vec<Vec<BufId>>,
+}
+
+/// A model on a device, ready for inference and, once compiled, for training.
+pub struct Session {
+    pub(crate) backend: Box<dyn Backend>,
+    pub(crate) model: Sequential,
+    /// Whether the device weights are newer than the model's host copy.
+    pub(crate) host_stale: bool,
+    pub(crate) weights: Vec<BufId>,
+    pub(crate) training: Option<Training>,
+    loss: Option<LossName>,
+    pub(crate) step_buf: BufId,
+    pub(crate) metrics: BufId,
+    pub(crate) stats: BufId,
+    pub(crate) scales: BufId,
+    pub(crate) plans: HashMap<PlanKey, Plan>,
+    pub(crate) resident: Vec<Resident>,
+    pub(crate) step: u64,
+    /// The optimizer's carried scalar (Nadam's u_product).
+    pub(crate) carry: f32,
+    /// Force host-written batches (as for a data set too large for the device).
+    pub(crate) stream: bool,
+    notice: Option<String>,
+}
+
+impl Session {
+    /// Opens `device` and uploads the model's weights.
+    pub fn new(model: Sequential, device: Device) -> Result<Session> {
+        let (backend, notice) = open_backend(device)?;
+        let mut s = Session::with_backend(model, backend)?;
+        s.notice = notice;
+        Ok(s)
+    }
+
+    /// Uploads the model's weights to a given backend.
+    pub fn with_backend(model: Sequential, mut backend: Box<dyn Backend>) -> Result<Session> {
+        model.output_shapes()?;
+        let mut weights = Vec::new();
+        for w in model.weights() {
+            weights.push(backend.upload(&w.data)?);
+        }
+        let nw = model.weights().len().max(1);
+        let step_buf = backend.alloc(STEP_WORDS)?;
+        let metrics = backend.alloc(3)?;
+        let stats = backend.alloc(3 * nw)?;
+        let scales = backend.alloc(nw)?;
+        let mut s = Session {
+            backend,
+            model,
+            host_stale: false,
+            weights,
+            training: None,
+            loss: None,
+            step_buf,
+            metrics,
+            stats,
+            scales,
+            plans: HashMap::new(),
+            resident: Vec::new(),
+            step: 0,
+            carry: 1.0,
+            stream: false,
+            notice: None,
+        };
+        s.reset_stats()?;
+        Ok(s)
+    }
+
+    /// When [`Device::Auto`] fell back to the CPU reference, why.
+    pub fn fallback_notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// Prepares training with `optimizer` and `loss` (Keras's `compile`): validates the
+    /// optimizer and allocates its state on the device. Compiling again replaces both and
+    /// starts the optimizer state afresh.
+    pub fn compile(&mut self, optimizer: Box<dyn Optimizer>, loss: LossName) -> Result<()> {
+        optimizer.validate()?;
+        self.invalidate_plans();
+        if let Some(old) = self.training.take() {
+            for b in old.slots.into_iter().flatten() {
+                self.backend.free(b);
+            }
+        }
+        let names = optimizer.slots();
+        let mut slots = Vec::new();
+        for w in self.model.weights() {
+            let mut v = Vec::new();
+            if w.optimizable {
+                for name in &names {
+                    let init = optimizer.slot_initial(name);
+                    v.push(self.backend.upload(&vec![init; w.data.len().max(1)])?);
+                }
+            }
+            slots.push(v);
+        }
+        self.carry = optimizer.carry().map(|c| c.1).unwrap_or(1.0);
+        self.step = 0;
+        self.training = Some(Training { optimizer, slots });
+        self.loss = Some(loss);
+        Ok(())
+    }
+
+    /// Sets the loss `evaluate` reports (also without compiling: inference needs no
+    /// optimizer).
+    pub fn set_loss(&mut self, loss: LossName) {
+        if self.loss != Some(loss) {
+            self.loss = Some(loss);
+            self.invalidate_plans();
+        }
+    }
+
+    /// The compiled optimizer, if any.
+    pub fn optimizer(&self) -> Option<&dyn Optimizer> {
+        self.training.as_ref().map(|t| t.optimizer.as_ref())
+    }
+
+    /// The loss `evaluate` uses: the compiled (or set) one, else the one the model's
+    /// output suggests ([`LossName::for_model`]).
+    pub fn loss(&self) -> LossName {
+        self.loss
+            .unwrap_or_else(|| LossName::for_model(&self.model))
+    }
+
+    /// The model with its current weights (read back from the device if training changed
+    /// them).
+    pub fn model(&mut self) -> Result<&Sequential> {
+        self.sync()?;
+        Ok(&self.model)
+    }
+
+    /// Ends the session and returns the model with its current weights.
+    pub fn into_model(mut self) -> Result<Sequential> {
+        self.sync()?;
+        Ok(self.model)
+    }
+
+    /// The current weights.
+    pub fn get_weights(&mut self) -> Result<Vec<Weight>> {
+        Ok(self.model()?.weights().to_vec())
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        if self.host_stale {
+            for (i, b) in self.weights.clone().into_iter().enumerate() {
+                let v = self.backend.read(b)?;
+                let name = self.model.weights()[i].name.clone();
+                let n = self.model.weights()[i].data.len();
+                self.model.set_weight(&name, &v[..n])?;
+            }
+            self.host_stale = false;
+        }
+        Ok(())
+    }
+
+    /// Replaces weight `name`'s values, on the host and the device.
+    pub fn set_weight(&mut self, name: &str, data: &[f32]) -> Result<()> {
+        self.sync()?;
+        self.model.set_weight(name, data)?;
+        let i = self.model.weight_index(name).expect("checked by set_weight");
+        self.backend.write(self.weights[i], 0, data)
+    }
+
+    /// Freezes or unfreezes layer `index` (the step plans are rebuilt).
+    pub fn set_trainable(&mut self, index: usize, on: bool) -> Result<()> {
+        self.model.set_trainable(index, on)?;
+        self.invalidate_plans();
+        Ok(())
+    }
+
+    /// Sets layer `index`'s learning-rate multiplier (the step plans are rebuilt).
+    pub fn set_lr_multiplier(&mut self, index: usize, m: f32) -> Result<()> {
+        self.model.set_lr_multiplier(index, m)?;
+        self.invalidate_plans();
+        Ok(())
+    }
+
+    /// The device in use.
+    pub fn device_info(&self) -> DeviceInfo {
+        self.backend.info()
+    }
+
+    /// The backend's cumulative counters.
+    pub fn counters(&self) -> Counters {
+        self.backend.counters()
+    }
+
+    /// Global step count so far (Keras's optimizer `iterations`).
+    pub fn steps_done(&self) -> u64 {
+        self.step
+    }
+
+    /// Makes training gather batches on the host and upload them, as it does for a data
+    /// set too large for the device (for tests of that path).
+    pub fn force_streaming(&mut self, on: bool) {
+        self.stream = on;
+    }
+
+    /// Reads the optimizer state back from the device.
+    pub fn optimizer_state(&mut self) -> Result<OptimizerState> {
+        let t = self.training.as_ref().ok_or_else(|| {
+            Error::Config("the session is not compiled: it has no optimizer state".into())
+        })?;
+        let names = t.optimizer.slots();
+        let mut slots = Vec::new();
+        for (w, bufs) in self.model.weights().iter().zip(&t.slots) {
+            for (name, b) in names.iter().zip(bufs) {
+                let v = self.backend.read(*b)?;
+                slots.push(SlotValues {
+                    weight: w.name.clone(),
+                    slot: name.to_string(),
+                    data: v[..w.data.len()].to_vec(),
+                });
+            }
+        }
+        Ok(OptimizerState {
+            optimizer: t.optimizer.name().to_string(),
+            iterations: self.step,
+            slots,
+            carry: t.optimizer.carry().map(|(n, _)| (n.to_string(), self.carry)),
+        })
+    }
+
+    /// Restores an optimizer state saved by [`Session::optimizer_state`]. The optimizer
+    /// must be the compiled one, and every slot of every optimizable weight must be there
+    /// with the weight's size; nothing else may be.
+    pub fn set_optimizer_state(&mut self, s: &OptimizerState) -> Result<()> {
+        let t = self.training.as_ref().ok_or_else(|| {
+            Error::Config("compile the session before restoring optimizer state".into())
+        })?;
+        if s.optimizer != t.optimizer.name() {
+            return Err(Error::Config(format!(
+                "the optimizer state is {}'s, the session uses {}",
+                s.optimizer,
+                t.optimizer.name()
+            )));
+        }
+        let names = t.optimizer.slots();
+        let mut writes = Vec::new();
+        let mut used = 0;
+        for (w, bufs) in self.model.weights().iter().zip(&t.slots) {
+            for (name, b) in names.iter().zip(bufs) {
+                let v = s.slot(&w.name, name).ok_or_else(|| {
+                    Error::Config(format!("the optimizer state has no {name} for {}", w.name))
+                })?;
+                if v.len() != w.data.len() {
+                    return Err(Error::Shape(format!(
+                        "the optimizer's {name} of {} holds {} values, the weight {}",
+                        w.name,
+                        v.len(),
+                        w.data.len()
+                    )));
+                }
+                used += 1;
+                writes.push((*b, v.to_vec()));
+            }
+        }
+        if used != s.slots.len() {
+            let extra = s
+                .slots
+                .iter()
+                .find(|x| {
+                    self.model.weight_index(&x.weight).is_none() || !names.contains(&x.slot.as_str())
+                })
+                .map(|x| format!("{} of {}", x.slot, x.weight))
+                .unwrap_or_else(|| "a duplicate slot".into());
+            return Err(Error::Config(format!(
+                "the optimizer state holds {extra}, which this model and optimizer do not have"
+            )));
+        }
+        let carry = match (t.optimizer.carry(), &s.carry) {
+            (Some(_), Some((_, v))) => *v,
+            (Some((_, init)), None) => {
+                // Recompute the running product from the step count.
+                let mut c = init;
+                for i in 0..s.iterations {
+                    t.optimizer.step_scalars(i, 0.0, &mut c);
+                }
+                c
+            }
+            (None, _) => 1.0,
+        };
+        for (b, v) in writes {
+            self.backend.write(b, 0, &v)?;
+        }
+        self.step = s.iterations;
+        self.carry = carry;
+        Ok(())
+    }
+
+    /// Drops every prepared plan (after freezing, unfreezing or a learning-rate change the
+    /// step graphs differ); weights, optimizer state and resident data stay.
+    pub(crate) fn invalidate_plans(&mut self) {
+        for (_, p) in self.plans.drain() {
+            p.release(self.backend.as_mut());
+        }
+    }
+
+    /// Resets the gradient statistics (norms 0, no non-finite step).
+    pub(crate) fn reset_stats(&mut self) -> Result<()> {
+        let nw = self.model.weights().len().max(1);
+        let init: Vec<u32> = (0..3 * nw)
+            .map(|i| if i % 3 == 2 { NO_STEP } else { 0 })
+            .collect();
+        self.backend.write_words(self.stats, 0, &init)
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("device", &self.backend.info())
+            .field("model", &self.model)
+            .field("compiled", &self.training.is_some())
+            .field("step", &self.step)
+            .finish()
+    }
+}
