@@ -50,14 +50,14 @@ fn model(bn: bool) -> Sequential {
         };
         layers.push(
             Layer::dense(h)
-                .with_activation(act)
-                .kernel_initializer(Initializer::HE_NORMAL),
+                .activation(act)
+                .kernel_initializer(Initializer::HE_NORMAL).into(),
         );
         if bn {
             layers.push(Layer::batch_norm());
         }
     }
-    layers.push(Layer::dense(10).with_activation(ActKind::Softmax));
+    layers.push(Layer::dense(10).activation(ActKind::Softmax).into());
     Sequential::new(&[28, 28], layers, 1).unwrap()
 }
 

@@ -15,8 +15,9 @@ use std::path::Path;
 use steadygrad::backend::ActKind;
 use steadygrad::data::idx::load_mnist_dir;
 use steadygrad::data::Dataset;
-use steadygrad::nn::{Compile, Device, FitOptions, Initializer, Layer, LossName, Sequential};
+use steadygrad::nn::{Initializer, Layer, Sequential};
 use steadygrad::optim::Sgd;
+use steadygrad::train::{Device, FitOptions, LossName, Session};
 use steadygrad::Result;
 
 /// Epochs with the reused layers frozen, then with the top one unfrozen.
@@ -33,21 +34,18 @@ fn hidden_layers() -> Vec<Layer> {
     vec![
         Layer::flatten(),
         Layer::dense(100)
-            .with_activation(elu)
-            .kernel_initializer(Initializer::HE_NORMAL),
+            .activation(elu)
+            .kernel_initializer(Initializer::HE_NORMAL).into(),
         Layer::dense(50)
-            .with_activation(elu)
-            .kernel_initializer(Initializer::HE_NORMAL),
+            .activation(elu)
+            .kernel_initializer(Initializer::HE_NORMAL).into(),
     ]
 }
 
-fn compile(m: &mut Sequential, lr: f32, loss: LossName, device: Device) -> Result<()> {
-    m.compile(Compile {
-        optimizer: Sgd::new(lr).momentum(0.9).nesterov(true),
-        loss,
-        device,
-    })
-    .map(|_| ())
+fn compile(m: Sequential, lr: f32, loss: LossName, device: Device) -> Result<Session> {
+    let mut s = Session::new(m, device)?;
+    s.compile(Box::new(Sgd::new(lr).momentum(0.9).nesterov(true)), loss)?;
+    Ok(s)
 }
 
 /// The data of the experiment: A's train/test (digits 0–7) and B's (8 → 0, 9 → 1; 200
@@ -75,14 +73,9 @@ pub fn train_a(
     device: Device,
 ) -> Result<Sequential> {
     let mut layers = hidden_layers();
-    layers.push(Layer::dense(8).with_activation(ActKind::Softmax));
-    let mut m = Sequential::new(&[28, 28], layers, seed)?;
-    compile(
-        &mut m,
-        0.01,
-        LossName::SparseCategoricalCrossentropy,
-        device,
-    )?;
+    layers.push(Layer::dense(8).activation(ActKind::Softmax).into());
+    let m = Sequential::new(&[28, 28], layers, seed)?;
+    let mut m = compile(m, 0.01, LossName::SparseCategoricalCrossentropy, device)?;
     m.fit(
         &a.0,
         None,
@@ -93,15 +86,15 @@ pub fn train_a(
         },
         &mut [],
     )?;
-    Ok(m)
+    m.into_model()
 }
 
 /// Test accuracy of B trained from scratch.
 pub fn b_from_scratch(b: &(Dataset, Dataset), seed: u64, device: Device) -> Result<f32> {
     let mut layers = hidden_layers();
-    layers.push(Layer::dense(1).with_activation(ActKind::Sigmoid));
-    let mut m = Sequential::new(&[28, 28], layers, seed)?;
-    compile(&mut m, 0.01, LossName::BinaryCrossentropy, device)?;
+    layers.push(Layer::dense(1).activation(ActKind::Sigmoid).into());
+    let m = Sequential::new(&[28, 28], layers, seed)?;
+    let mut m = compile(m, 0.01, LossName::BinaryCrossentropy, device)?;
     m.fit(
         &b.0,
         None,
@@ -117,26 +110,26 @@ pub fn b_from_scratch(b: &(Dataset, Dataset), seed: u64, device: Device) -> Resu
 
 /// Test accuracy of B built on A's layers.
 pub fn b_from_a(
-    a_model: &mut Sequential,
+    a_model: &Sequential,
     b: &(Dataset, Dataset),
     seed: u64,
     device: Device,
 ) -> Result<f32> {
     let mut m = a_model.without_top(1)?;
-    m.add(Layer::dense(1).with_activation(ActKind::Sigmoid), seed)?;
-    let reused = m.layers.len() - 1;
+    m.add(Layer::dense(1).activation(ActKind::Sigmoid), seed)?;
+    let reused = m.layers().len() - 1;
     for i in 0..reused {
         m.set_trainable(i, false)?;
     }
-    compile(&mut m, 0.01, LossName::BinaryCrossentropy, device)?;
+    let weighted = m.weighted_layers();
+    let mut m = compile(m, 0.01, LossName::BinaryCrossentropy, device)?;
     let opts = |epochs| FitOptions {
         epochs,
         seed,
         ..Default::default()
     };
     m.fit(&b.0, None, &opts(FROZEN_EPOCHS), &mut [])?;
-    for &layer in m
-        .weighted_layers()
+    for &layer in weighted
         .iter()
         .filter(|&&i| i < reused)
         .rev()
@@ -159,10 +152,10 @@ pub fn experiment(
     let [a, b] = tasks(data)?;
     let mut out = Vec::new();
     for &seed in seeds {
-        let mut a_model = train_a(&a, seed, a_epochs, device)?;
+        let a_model = train_a(&a, seed, a_epochs, device)?;
         out.push((
             b_from_scratch(&b, seed, device)?,
-            b_from_a(&mut a_model, &b, seed, device)?,
+            b_from_a(&a_model, &b, seed, device)?,
         ));
     }
     Ok(out)

@@ -9,7 +9,9 @@ use common::compile_cpu;
 use steadygrad::backend::ActKind;
 use steadygrad::data::idx::{load_idx_pair, load_mnist_dir};
 use steadygrad::data::{Dataset, Samples};
-use steadygrad::nn::{FitOptions, Layer, Sequential};
+use steadygrad::nn::{Layer, Sequential};
+use steadygrad::train::{FitOptions, Session};
+use steadygrad::CpuBackend;
 use steadygrad::optim::{Clip, Sgd};
 use steadygrad::Error;
 
@@ -55,18 +57,18 @@ fn corrupt_idx_files_are_named() {
     assert!(e.to_string().contains("train-images-idx3-ubyte"), "{e}");
 }
 
-fn model() -> Sequential {
-    let mut m = Sequential::new(
+fn model() -> Session {
+    let m = Sequential::new(
         &[2, 2],
         vec![
             Layer::flatten(),
-            Layer::dense(3),
-            Layer::dense(10).with_activation(ActKind::Softmax),
+            Layer::dense(3).into(),
+            Layer::dense(10).activation(ActKind::Softmax).into(),
         ],
         0,
     )
     .unwrap();
-    compile_cpu(&mut m, Sgd::new(0.1));
+    let mut m = compile_cpu(m, Sgd::new(0.1));
     m
 }
 
@@ -120,21 +122,22 @@ fn nan_in_data_and_wrong_shapes_are_rejected() {
 fn bad_configurations_are_rejected() {
     assert!(Clip::from_options(Some(1.0), Some(1.0), None).is_err());
     assert!(Clip::from_options(None, Some(-1.0), None).is_err());
-    let e = Sequential::new(&[2, 2], vec![Layer::dense(3)], 0).unwrap_err();
+    let e = Sequential::new(&[2, 2], vec![Layer::dense(3).into()], 0).unwrap_err();
     assert!(e.to_string().contains("Flatten"), "{e}");
-    let mut m = Sequential::new(
+    let m = Sequential::new(
         &[4],
-        vec![Layer::dense(3).with_activation(ActKind::Relu)],
+        vec![Layer::dense(3).activation(ActKind::Relu).into()],
         0,
     )
     .unwrap();
-    compile_cpu(&mut m, Sgd::new(0.1));
+    let mut m = compile_cpu(m, Sgd::new(0.1));
     let d = Dataset::new(Samples::F32(vec![0.0; 4]), vec![1], vec![4]).unwrap();
     let e = m
         .fit(&d, None, &FitOptions::default(), &mut [])
         .unwrap_err();
     assert!(e.to_string().contains("softmax"), "{e}");
-    let mut uncompiled = Sequential::new(&[4], vec![Layer::dense(3)], 0).unwrap();
+    let uncompiled = Sequential::new(&[4], vec![Layer::dense(3).into()], 0).unwrap();
+    let mut uncompiled = Session::with_backend(uncompiled, Box::new(CpuBackend::new())).unwrap();
     assert!(uncompiled
         .fit(&d, None, &FitOptions::default(), &mut [])
         .unwrap_err()

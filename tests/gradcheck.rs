@@ -146,7 +146,8 @@ fn activation_gradients() {
         ActKind::Sigmoid,
     ] {
         for training in [false, true] {
-            let step = vec![9.0, 0.0, 0.0, 0.0];
+            let mut step = vec![0.0; 8];
+            step[0] = f32::from_bits(9);
             let fwd = Kernel::ActForward {
                 act,
                 n,
@@ -227,7 +228,7 @@ fn loss_gradients() {
     let (rows, cols) = (4, 3);
     let n = rows * cols;
     let z = random(n, 2.0, 12);
-    let labels = vec![0.0, 2.0, 1.0, 2.0];
+    let labels: Vec<f32> = [0u32, 2, 1, 2].iter().map(|&l| f32::from_bits(l)).collect();
     for kind in [
         LossKind::SoftmaxCrossEntropy,
         LossKind::SigmoidBinaryCrossEntropy,

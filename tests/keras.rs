@@ -8,10 +8,16 @@ use std::collections::HashMap;
 
 use common::*;
 use serde_json::Value;
-use steadygrad::backend::{ActKind, Backend, ClipMode, CpuBackend, Kernel};
+use steadygrad::backend::{ActKind, Backend, ClipMode, CpuBackend, Kernel, UpdateRule};
 use steadygrad::data::{Dataset, Samples};
-use steadygrad::nn::{Compile, FitOptions, Initializer, Layer, LossName, Sequential};
+use steadygrad::nn::{Initializer, Layer, Sequential};
 use steadygrad::optim::Sgd;
+use steadygrad::train::{FitOptions, LossName, Session};
+
+/// A step record (step 0, offset 0) with learning rate `lr`.
+fn step_record(lr: f32) -> [f32; 8] {
+    [0.0, 0.0, lr, 0.0, 0.0, 0.0, 0.0, 0.0]
+}
 
 fn case(name: &str) -> Value {
     let path = format!("{}/tests/data/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -98,7 +104,7 @@ fn activation_cases_match_keras() {
                 .clone();
                 (y, dx)
             } else {
-                let step = vec![0.0; 4];
+                let step = vec![0.0; 8];
                 let f = Kernel::ActForward {
                     act,
                     n,
@@ -378,16 +384,19 @@ fn sgd_trajectories_match_keras() {
             let g = be.alloc(n).unwrap();
             let v = be.alloc(n).unwrap();
             let scales = be.upload(&[1.0]).unwrap();
-            let step = be.upload(&[0.0, 0.0, lr, 0.0]).unwrap();
-            let k = Kernel::SgdUpdate {
+            let step = be.upload(&step_record(lr)).unwrap();
+            let k = Kernel::Update {
+                rule: UpdateRule::Sgd { momentum, nesterov },
                 n,
                 slot: 0,
-                momentum,
-                nesterov,
                 clipvalue: 0.0,
                 lr_mult: 1.0,
             };
-            let id = be.prepare(&k, &[w, g, v, scales, step]).unwrap();
+            let mut bufs = vec![w, g, scales, step];
+            if momentum != 0.0 {
+                bufs.push(v);
+            }
+            let id = be.prepare(&k, &bufs).unwrap();
             for s in 0..6 {
                 be.write(g, 0, &grads[s * n..(s + 1) * n]).unwrap();
                 be.launch(id);
@@ -425,30 +434,32 @@ fn clipping_cases_match_keras() {
                 ),
             };
             let i = &c["inputs"];
-            let step = be.upload(&[0.0, 0.0, lr, 0.0]).unwrap();
-            let stats = be.upload(&[0.0, 0.0, -1.0, 0.0, 0.0, -1.0]).unwrap();
+            let step = be.upload(&step_record(lr)).unwrap();
+            let none = f32::from_bits(u32::MAX);
+            let stats = be.upload(&[0.0, 0.0, none, 0.0, 0.0, none]).unwrap();
             let scales = be.alloc(2).unwrap();
             let mut ws = Vec::new();
             for (slot, (w0, g0)) in [("a0", "grad_a"), ("b0", "grad_b")].iter().enumerate() {
                 let w = be.upload(&data(&i[*w0])).unwrap();
                 let g = be.upload(&data(&i[*g0])).unwrap();
-                let v = be.alloc(be.len(w)).unwrap();
                 be.run(&Kernel::GradStats { n: be.len(g), slot }, &[g, stats, step])
                     .unwrap();
-                ws.push((w, g, v, slot));
+                ws.push((w, g, slot));
             }
             be.run(&Kernel::ClipScale { count: 2, mode }, &[stats, scales])
                 .unwrap();
-            for (w, g, v, slot) in &ws {
-                let k = Kernel::SgdUpdate {
+            for (w, g, slot) in &ws {
+                let k = Kernel::Update {
+                    rule: UpdateRule::Sgd {
+                        momentum: 0.0,
+                        nesterov: false,
+                    },
                     n: be.len(*w),
                     slot: *slot,
-                    momentum: 0.0,
-                    nesterov: false,
                     clipvalue,
                     lr_mult: 1.0,
                 };
-                be.run(&k, &[*w, *g, *v, scales, step]).unwrap();
+                be.run(&k, &[*w, *g, scales, step]).unwrap();
             }
             assert_keras(
                 &format!("{dev} {name} a"),
@@ -487,20 +498,20 @@ fn seed_network(before: bool) -> Sequential {
             layers.push(
                 Layer::dense(units)
                     .use_bias(false)
-                    .kernel_initializer(Initializer::HE_NORMAL),
+                    .kernel_initializer(Initializer::HE_NORMAL).into(),
             );
             layers.push(Layer::batch_norm());
             layers.push(Layer::activation(elu));
         } else {
             layers.push(
                 Layer::dense(units)
-                    .with_activation(elu)
-                    .kernel_initializer(Initializer::HE_NORMAL),
+                    .activation(elu)
+                    .kernel_initializer(Initializer::HE_NORMAL).into(),
             );
             layers.push(Layer::batch_norm());
         }
     }
-    layers.push(Layer::dense(10).with_activation(ActKind::Softmax));
+    layers.push(Layer::dense(10).activation(ActKind::Softmax).into());
     Sequential::new(&[28, 28], layers, 42).unwrap()
 }
 
@@ -535,24 +546,18 @@ fn seed_network_step_matches_keras() {
             assert_eq!(total as f64, scalar(&c["expected"]["total_params"]));
             assert_eq!(trainable as f64, scalar(&c["expected"]["trainable_params"]));
             assert_eq!(non as f64, scalar(&c["expected"]["non_trainable_params"]));
-            for w in model.weights.clone() {
+            for w in model.weights().to_vec() {
                 let v = init
                     .get(&w.name)
                     .unwrap_or_else(|| panic!("{} not in the Keras file", w.name));
                 model.set_weight(&w.name, v).unwrap();
             }
             let opt = Sgd::new(0.01).momentum(0.9).nesterov(true);
-            let (info, _) = model
-                .compile_on(
-                    be,
-                    Compile {
-                        optimizer: opt,
-                        loss: LossName::SparseCategoricalCrossentropy,
-                        device: steadygrad::Device::Cpu,
-                    },
-                )
+            let mut model = Session::with_backend(model, be).unwrap();
+            model
+                .compile(Box::new(opt), LossName::SparseCategoricalCrossentropy)
                 .unwrap();
-            let dev = info.kind;
+            let dev = model.device_info().kind;
             let probs = model.predict(&x, 32).unwrap();
             assert_close(
                 &format!("{dev} {case_name} probs_infer"),
@@ -575,7 +580,7 @@ fn seed_network_step_matches_keras() {
                 (loss - want).abs() <= 1e-5 + 1e-4 * want.abs(),
                 "{dev} {case_name} loss {loss} vs Keras {want}"
             );
-            for w in &model.weights {
+            for w in model.get_weights().unwrap() {
                 let want = after.get(&w.name).unwrap();
                 assert_close(
                     &format!("{dev} {case_name} {} after one step", w.name),
@@ -616,7 +621,7 @@ fn keras_exported_folder_predicts_and_trains_like_keras() {
     let mut names: Vec<&String> = init.keys().collect();
     names.sort();
     let shapes: HashMap<String, Vec<usize>> = seed_network(false)
-        .weights
+        .weights()
         .iter()
         .map(|w| (w.name.clone(), w.shape.clone()))
         .collect();
@@ -646,21 +651,15 @@ fn keras_exported_folder_predicts_and_trains_like_keras() {
     )
     .unwrap();
 
-    let mut model = steadygrad::io::load_model(&dir).unwrap().model;
+    let model = steadygrad::io::load_model(&dir).unwrap().model;
     let be: Box<dyn Backend> = match gpu() {
         Some(g) => Box::new(g),
         None => Box::new(CpuBackend::new()),
     };
     let opt = Sgd::new(0.01).momentum(0.9).nesterov(true);
+    let mut model = Session::with_backend(model, be).unwrap();
     model
-        .compile_on(
-            be,
-            Compile {
-                optimizer: opt,
-                loss: LossName::SparseCategoricalCrossentropy,
-                device: steadygrad::Device::Cpu,
-            },
-        )
+        .compile(Box::new(opt), LossName::SparseCategoricalCrossentropy)
         .unwrap();
     let x = data(&c["inputs"]["x"]);
     let y: Vec<u32> = data(&c["inputs"]["y"]).iter().map(|&v| v as u32).collect();
@@ -681,7 +680,7 @@ fn keras_exported_folder_predicts_and_trains_like_keras() {
     };
     model.fit(&batch, None, &opts, &mut []).unwrap();
     let after = load_safetensors("seed_mlp_after_step.safetensors");
-    for w in &model.weights {
+    for w in model.get_weights().unwrap() {
         assert_close(
             &format!("imported {} after one step", w.name),
             &w.data,

@@ -10,8 +10,9 @@ use steadygrad::backend::ActKind;
 use steadygrad::data::idx::load_mnist_dir;
 use steadygrad::data::{load_safetensors_dataset, Dataset, Samples};
 use steadygrad::io::{load_model, load_weights, model_from_json, save_model};
-use steadygrad::nn::{FitOptions, Initializer, Layer, LayerKind, Sequential};
+use steadygrad::nn::{Activation, Initializer, Layer, LayerKind, Sequential};
 use steadygrad::optim::Sgd;
+use steadygrad::train::{FitOptions, Session};
 use steadygrad::Error;
 
 use common::compile_cpu;
@@ -34,22 +35,28 @@ fn seedish(seed: u64) -> Sequential {
             Layer::flatten(),
             Layer::batch_norm(),
             Layer::dense(32)
-                .with_activation(ActKind::Elu { alpha: 1.0 })
-                .kernel_initializer(Initializer::HE_NORMAL),
+                .activation(ActKind::Elu { alpha: 1.0 })
+                .kernel_initializer(Initializer::HE_NORMAL).into(),
             Layer::batch_norm(),
             Layer::dense(16)
-                .with_activation(ActKind::LeakyRelu { alpha: 0.1 })
-                .kernel_initializer(Initializer::HE_NORMAL),
+                .activation(ActKind::LeakyRelu { alpha: 0.1 })
+                .kernel_initializer(Initializer::HE_NORMAL).into(),
             Layer::prelu(),
-            Layer::dense(10).with_activation(ActKind::Softmax),
+            Layer::dense(10).activation(ActKind::Softmax).into(),
         ],
         seed,
     )
     .unwrap()
 }
 
-fn compile(m: &mut Sequential) {
-    compile_cpu(m, Sgd::new(0.01).momentum(0.9).nesterov(true));
+fn compile(m: Sequential) -> Session {
+    compile_cpu(m, Sgd::new(0.01).momentum(0.9).nesterov(true))
+}
+
+/// Saves a session's model with its optimizer state.
+fn save(s: &mut Session, dir: &Path) {
+    let state = s.optimizer_state().unwrap();
+    save_model(s.model().unwrap(), Some(&state), dir).unwrap();
 }
 
 fn flat(d: &Dataset) -> Vec<f32> {
@@ -67,32 +74,30 @@ fn save_load_is_bit_exact_and_resuming_equals_an_uninterrupted_run() {
         ..Default::default()
     };
     // Uninterrupted: 12 steps.
-    let mut a = seedish(1);
-    compile(&mut a);
+    let mut a = compile(seedish(1));
     a.fit(&train, None, &opts(12), &mut []).unwrap();
     // Interrupted after 8 steps (one epoch), saved, loaded, resumed for 4.
-    let mut b = seedish(1);
-    compile(&mut b);
+    let mut b = compile(seedish(1));
     b.fit(&train, None, &opts(8), &mut []).unwrap();
     let dir = tmpdir("resume");
-    save_model(&mut b, &dir, true).unwrap();
+    save(&mut b, &dir);
     let before = b.predict(&flat(&test), 64).unwrap();
     let loaded = load_model(&dir).unwrap();
-    let mut c = loaded.model;
+    let c = loaded.model;
     assert_eq!(
-        c.weights,
+        c.weights(),
         b.get_weights().unwrap(),
         "weights round-trip bit for bit"
     );
-    assert_eq!(c.layers, b.layers, "architecture round-trips");
-    compile(&mut c);
+    assert_eq!(c.layers(), b.model().unwrap().layers(), "architecture round-trips");
+    let mut c = compile(c);
     assert_eq!(
         c.predict(&flat(&test), 64).unwrap(),
         before,
         "predictions round-trip exactly"
     );
     let state = loaded.optimizer.expect("optimizer state saved");
-    assert_eq!(state.step, 8);
+    assert_eq!(state.iterations, 8);
     c.set_optimizer_state(&state).unwrap();
     assert_eq!(c.optimizer_state().unwrap(), b.optimizer_state().unwrap());
     c.fit(&train, None, &opts(12), &mut []).unwrap();
@@ -120,11 +125,11 @@ fn keras_architecture_and_weights_import() {
     ))
     .unwrap();
     let m = model_from_json(&text, 0).unwrap();
-    assert_eq!(m.input_shape, vec![28, 28]);
+    assert_eq!(m.input_shape(), vec![28, 28]);
     let names: Vec<(&str, &str)> = m
-        .layers
+        .layers()
         .iter()
-        .map(|l| (l.name.as_str(), l.class_name.as_str()))
+        .map(|l| (l.name.as_str(), l.class_name()))
         .collect();
     assert_eq!(
         names,
@@ -139,15 +144,15 @@ fn keras_architecture_and_weights_import() {
             ("dense_3", "Dense")
         ]
     );
-    let dense = |i: usize| match &m.layers[i].kind {
+    let dense = |i: usize| match &m.layers()[i].kind {
         LayerKind::Dense(d) => d.clone(),
         other => panic!("{other:?}"),
     };
     assert!(!dense(1).use_bias);
     assert_eq!(dense(1).kernel_initializer, Initializer::HE_NORMAL);
     assert_eq!(
-        m.layers[3].kind,
-        LayerKind::Activation(ActKind::Elu { alpha: 1.0 })
+        m.layers()[3].kind,
+        LayerKind::Activation(Activation::new(ActKind::Elu { alpha: 1.0 }))
     );
     assert_eq!(dense(4).activation, ActKind::LeakyRelu { alpha: 0.2 });
     assert_eq!(dense(5).activation, ActKind::Selu);
@@ -161,7 +166,7 @@ fn keras_architecture_and_weights_import() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut expected = HashMap::new();
     let tensors: Vec<(String, Vec<usize>, Vec<u8>, Dtype)> = model
-        .weights
+        .weights()
         .iter()
         .enumerate()
         .map(|(i, w)| {
@@ -180,7 +185,7 @@ fn keras_architecture_and_weights_import() {
     let wpath = dir.join("weights.safetensors");
     write_safetensors(&wpath, &tensors);
     load_weights(&mut model, &wpath).unwrap();
-    for w in &model.weights {
+    for w in model.weights() {
         assert_eq!(&w.data, &expected[&w.name], "{}", w.name);
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -192,9 +197,9 @@ fn keras_architecture_and_weights_import() {
 
 #[test]
 fn corrupt_or_mismatched_files_are_clear_errors_and_leave_the_folder_untouched() {
-    let mut m = seedish(2);
+    let m = seedish(2);
     let dir = tmpdir("corrupt");
-    save_model(&mut m, &dir, false).unwrap();
+    save_model(&m, None, &dir).unwrap();
     let snapshot = |d: &Path| -> Vec<(String, Vec<u8>)> {
         let mut v: Vec<_> = std::fs::read_dir(d)
             .unwrap()
@@ -225,7 +230,7 @@ fn corrupt_or_mismatched_files_are_clear_errors_and_leave_the_folder_untouched()
     probe(full[..full.len() / 2].to_vec(), "not a valid safetensors");
     let named = |skip: &str, reshape: Option<&str>, int: Option<&str>| {
         let tensors: Vec<(String, Vec<usize>, Vec<u8>, Dtype)> = m
-            .weights
+            .weights()
             .iter()
             .filter(|w| w.name != skip)
             .map(|w| {
@@ -265,7 +270,7 @@ fn corrupt_or_mismatched_files_are_clear_errors_and_leave_the_folder_untouched()
     );
     // A failed save (the target is a file, not a folder) leaves the existing folder as it was.
     let not_a_dir = dir.join("model.json");
-    assert!(save_model(&mut m, &not_a_dir, false).is_err());
+    assert!(save_model(&m, None, &not_a_dir).is_err());
     assert_eq!(snapshot(&dir), good);
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&other).unwrap();
@@ -274,11 +279,11 @@ fn corrupt_or_mismatched_files_are_clear_errors_and_leave_the_folder_untouched()
 #[test]
 fn frozen_layers_stay_bit_identical_and_unfreezing_changes_only_them() {
     let (train, _) = mnist_small();
-    let mut base = seedish(4);
+    let base = seedish(4);
     let mut m = base.without_top(1).unwrap();
-    m.add(Layer::dense(10).with_activation(ActKind::Softmax), 9)
+    m.add(Layer::dense(10).activation(ActKind::Softmax), 9)
         .unwrap();
-    let reused = m.layers.len() - 1;
+    let reused = m.layers().len() - 1;
     for i in 0..reused {
         m.set_trainable(i, false).unwrap();
     }
@@ -287,8 +292,8 @@ fn frozen_layers_stay_bit_identical_and_unfreezing_changes_only_them() {
     assert!(m
         .summary()
         .contains(&format!("Trainable params: {}", trainable)));
-    compile(&mut m);
-    let head = format!("{}/", m.layers.last().unwrap().name);
+    let head = format!("{}/", m.layers().last().unwrap().name);
+    let mut m = compile(m);
     let before = m.get_weights().unwrap();
     m.fit(
         &train,
@@ -313,7 +318,13 @@ fn frozen_layers_stay_bit_identical_and_unfreezing_changes_only_them() {
         }
     }
     // Unfreeze the top reused Dense (dense_1) with a lower rate; nothing else below moves.
-    let top_dense = m.layers.iter().position(|l| l.name == "dense_1").unwrap();
+    let top_dense = m
+        .model()
+        .unwrap()
+        .layers()
+        .iter()
+        .position(|l| l.name == "dense_1")
+        .unwrap();
     m.set_trainable(top_dense, true).unwrap();
     m.set_lr_multiplier(top_dense, 0.1).unwrap();
     m.fit(
@@ -332,7 +343,7 @@ fn frozen_layers_stay_bit_identical_and_unfreezing_changes_only_them() {
         assert_eq!(a.data != l.data, moves, "{}", a.name);
     }
     // The original model is untouched by the surgery.
-    assert_eq!(base.get_weights().unwrap(), seedish(4).weights);
+    assert_eq!(base.weights(), seedish(4).weights());
 }
 
 #[test]

@@ -4,9 +4,32 @@
 mod common;
 
 use common::*;
+use std::collections::HashSet;
+use std::sync::Mutex;
+
 use steadygrad::backend::{
-    ActKind, Backend, ClipMode, CpuBackend, GpuBackend, GpuOptions, Kernel, LossKind, MatmulVariant,
+    ActKind, Backend, ClipMode, CpuBackend, GpuBackend, GpuOptions, Kernel, KernelKind, LossKind,
+    MatmulVariant, UpdateRule, STEP_WORDS,
 };
+use strum::IntoEnumIterator;
+
+/// The kernel variants a parity case has run for.
+static COVERED: Mutex<Vec<KernelKind>> = Mutex::new(Vec::new());
+
+/// u32 values as the f32 words that carry them (labels, indices, the step record).
+fn words(v: &[u32]) -> Vec<f32> {
+    v.iter().map(|&u| f32::from_bits(u)).collect()
+}
+
+/// A step record: step, batch offset, learning rate, optimizer scalars.
+fn step_record(step: u32, offset: u32, lr: f32, scalars: [f32; 4]) -> Vec<f32> {
+    let mut r = words(&[step, offset]);
+    r.push(lr);
+    r.push(0.0);
+    r.extend(scalars);
+    assert_eq!(r.len(), STEP_WORDS);
+    r
+}
 
 /// Runs `kernel` on the CPU reference and on `gpu` with the same buffers and returns both
 /// sets of buffers after the launch.
@@ -15,6 +38,7 @@ fn both(
     kernel: &Kernel,
     inputs: &[Vec<f32>],
 ) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+    COVERED.lock().unwrap().push(KernelKind::from(kernel));
     let mut cpu = CpuBackend::new();
     let mut out = Vec::new();
     for be in [&mut cpu as &mut dyn Backend, gpu] {
@@ -36,7 +60,13 @@ fn check(gpu: &mut dyn Backend, kernel: Kernel, inputs: Vec<Vec<f32>>, tol: f64)
                 .all(|(a, b)| a.is_finite() == b.is_finite()),
             "{kernel:?} buffer {i}: finiteness differs"
         );
-        let e = rel_err(gv, cv);
+        // Bit-identical values (also NaN-coded words such as "no step yet") agree.
+        let (gv, cv): (Vec<f32>, Vec<f32>) = gv
+            .iter()
+            .zip(cv)
+            .map(|(a, b)| if a.to_bits() == b.to_bits() { (0.0, 0.0) } else { (*a, *b) })
+            .unzip();
+        let e = rel_err(&gv, &cv);
         assert!(
             e < tol,
             "{kernel:?} buffer {i}: relative error {e:e} ≥ {tol:e}"
@@ -44,7 +74,6 @@ fn check(gpu: &mut dyn Backend, kernel: Kernel, inputs: Vec<Vec<f32>>, tol: f64)
     }
 }
 
-#[test]
 fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
     let Some(_) = gpu() else { return };
     for variant in [MatmulVariant::RegisterBlocked, MatmulVariant::Tiled] {
@@ -99,14 +128,13 @@ const ACTS: [ActKind; 8] = [
     ActKind::Sigmoid,
 ];
 
-#[test]
 fn activations_match_reference_forward_and_backward() {
     let Some(mut g) = gpu() else { return };
     for &n in &[1usize, 7, 33, 300, 785] {
         for act in ACTS {
             for training in [false, true] {
                 let x = random_with_edges(n, 6.0, n as u64);
-                let step = vec![17.0, 0.0, 0.0, 0.0];
+                let step = step_record(17, 0, 0.0, [0.0; 4]);
                 let fwd = Kernel::ActForward {
                     act,
                     n,
@@ -130,7 +158,6 @@ fn activations_match_reference_forward_and_backward() {
     }
 }
 
-#[test]
 fn row_and_column_kernels_match_reference() {
     let Some(mut g) = gpu() else { return };
     for &(rows, cols) in &[(1usize, 1usize), (7, 33), (33, 7), (300, 10), (2, 785)] {
@@ -200,7 +227,6 @@ fn row_and_column_kernels_match_reference() {
     }
 }
 
-#[test]
 fn losses_and_metrics_match_reference_for_large_logits() {
     let Some(mut g) = gpu() else { return };
     for &(rows, cols) in &[(1usize, 10usize), (7, 10), (33, 3), (300, 10), (5, 1)] {
@@ -210,12 +236,13 @@ fn losses_and_metrics_match_reference_for_large_logits() {
         if n > 2 {
             z[2] = -100.0;
         }
-        let labels: Vec<f32> = (0..rows)
+        let labels: Vec<u32> = (0..rows)
             .map(|r| {
                 ((r * 7) % cols.max(2).min(cols + 1)).min(if cols == 1 { 1 } else { cols - 1 })
-                    as f32
+                    as u32
             })
             .collect();
+        let labels = words(&labels);
         for kind in [
             LossKind::SoftmaxCrossEntropy,
             LossKind::SigmoidBinaryCrossEntropy,
@@ -239,7 +266,6 @@ fn losses_and_metrics_match_reference_for_large_logits() {
     }
 }
 
-#[test]
 fn batch_norm_kernels_match_reference_including_large_means() {
     let Some(mut g) = gpu() else { return };
     for &(rows, cols) in &[(1usize, 7usize), (2, 33), (32, 10), (1000, 3)] {
@@ -320,31 +346,27 @@ fn batch_norm_kernels_match_reference_including_large_means() {
     }
 }
 
-#[test]
 fn optimizer_kernels_match_reference() {
     let Some(mut g) = gpu() else { return };
     let n = 785;
     let mut grad = random_with_edges(n, 2.0, 14);
-    let step = vec![3.0, 0.0, 0.05, 0.0];
+    let step = step_record(3, 0, 0.05, [0.0; 4]);
+    let none = f32::from_bits(u32::MAX);
     check(
         &mut g,
         Kernel::GradStats { n, slot: 1 },
-        vec![
-            grad.clone(),
-            vec![0.0, 0.0, -1.0, 0.0, 0.0, -1.0],
-            step.clone(),
-        ],
+        vec![grad.clone(), vec![0.0, 0.0, none, 0.0, 0.0, none], step.clone()],
         1e-5,
     );
     grad[5] = f32::NAN;
     let (c, gg) = both(
         &mut g,
         &Kernel::GradStats { n, slot: 0 },
-        &[grad.clone(), vec![0.0, 0.0, -1.0], step.clone()],
+        &[grad.clone(), vec![0.0, 0.0, none], step.clone()],
     );
-    assert_eq!(c[1][2], 3.0, "reference records the non-finite step");
-    assert_eq!(gg[1][2], 3.0, "GPU records the non-finite step");
-    let stats = vec![9.0, 0.0, -1.0, 0.25, 0.0, -1.0, 16.0, 0.0, -1.0];
+    assert_eq!(c[1][2].to_bits(), 3, "reference records the non-finite step");
+    assert_eq!(gg[1][2].to_bits(), 3, "GPU records the non-finite step");
+    let stats = vec![9.0, 0.0, none, 0.25, 0.0, none, 16.0, 0.0, none];
     for mode in [
         ClipMode::None,
         ClipMode::PerTensorNorm(1.0),
@@ -357,29 +379,46 @@ fn optimizer_kernels_match_reference() {
             1e-6,
         );
     }
-    for (momentum, nesterov, clipvalue) in [(0.0, false, 0.0), (0.9, false, 0.0), (0.9, true, 0.5)]
-    {
-        let k = Kernel::SgdUpdate {
-            n,
-            slot: 1,
-            momentum,
-            nesterov,
-            clipvalue,
-            lr_mult: 0.5,
-        };
-        let w = random(n, 1.0, 15);
-        let g0 = random(n, 1.0, 16);
-        let v = random(n, 0.1, 17);
-        check(
-            &mut g,
-            k,
-            vec![w, g0, v, vec![1.0, 0.7], step.clone()],
-            1e-6,
-        );
+}
+
+/// Every optimizer's update rule in every configuration, with value clipping, a clip
+/// factor, a learning-rate multiplier, edge-valued gradients and a late step's scalars.
+fn update_rules_match_reference() {
+    let Some(mut g) = gpu() else { return };
+    let n = 785;
+    let rules = [
+        UpdateRule::Sgd { momentum: 0.0, nesterov: false },
+        UpdateRule::Sgd { momentum: 0.9, nesterov: false },
+        UpdateRule::Sgd { momentum: 0.9, nesterov: true },
+        UpdateRule::Adagrad { epsilon: 1e-7 },
+        UpdateRule::Rmsprop { rho: 0.9, momentum: 0.0, epsilon: 1e-7, centered: false },
+        UpdateRule::Rmsprop { rho: 0.8, momentum: 0.5, epsilon: 1e-7, centered: false },
+        UpdateRule::Rmsprop { rho: 0.9, momentum: 0.0, epsilon: 1e-7, centered: true },
+        UpdateRule::Rmsprop { rho: 0.9, momentum: 0.3, epsilon: 1e-6, centered: true },
+        UpdateRule::Adam { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false },
+        UpdateRule::Adam { beta_1: 0.8, beta_2: 0.99, epsilon: 1e-7, amsgrad: true },
+        UpdateRule::Nadam { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 },
+    ];
+    // Adam's alpha and Nadam's u_t, u_{t+1}, u_product, beta_2^t at step 4.
+    let scalars = [0.000_6, 0.455, 0.456, 0.083, 0.996];
+    for (ri, rule) in rules.into_iter().enumerate() {
+        for clipvalue in [0.0, 0.5] {
+            let k = Kernel::Update { rule, n, slot: 1, clipvalue, lr_mult: 0.5 };
+            let mut inputs = vec![
+                random(n, 1.0, 15 + ri as u64),
+                random_with_edges(n, 2.0, 16),
+                vec![1.0, 0.7],
+                step_record(4, 0, 0.05, [scalars[0], scalars[1], scalars[2], scalars[4]]),
+            ];
+            for (si, _) in rule.slots().iter().enumerate() {
+                // Second moments and accumulators are non-negative.
+                inputs.push(random(n, 0.1, 17 + si as u64).iter().map(|v| v.abs()).collect());
+            }
+            check(&mut g, k, inputs, 1e-5);
+        }
     }
 }
 
-#[test]
 fn gathers_match_reference() {
     let Some(mut g) = gpu() else { return };
     let (samples, features, rows) = (37usize, 7usize, 5usize);
@@ -388,18 +427,18 @@ fn gathers_match_reference() {
         .collect();
     let mut packed = bytes.clone();
     packed.resize(bytes.len().div_ceil(4) * 4, 0);
-    let words: Vec<f32> = packed
+    let packed_words: Vec<f32> = packed
         .chunks(4)
         .map(|c| f32::from_bits(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
         .collect();
-    let labels: Vec<f32> = (0..samples).map(|i| (i % 10) as f32).collect();
-    let perm: Vec<f32> = (0..samples).rev().map(|i| i as f32).collect();
-    let step = vec![0.0, 3.0, 0.0, 0.0];
+    let labels = words(&(0..samples as u32).map(|i| i % 10).collect::<Vec<_>>());
+    let perm = words(&(0..samples as u32).rev().collect::<Vec<_>>());
+    let step = step_record(0, 3, 0.0, [0.0; 4]);
     let (c, gg) = both(
         &mut g,
         &Kernel::GatherU8 { rows, features },
         &[
-            words,
+            packed_words,
             labels.clone(),
             perm.clone(),
             step.clone(),
@@ -409,7 +448,7 @@ fn gathers_match_reference() {
     );
     assert_eq!(c[4][0], bytes[(samples - 4) * features] as f32 / 255.0);
     assert_close("gather u8 x", &gg[4], &c[4], 1e-7, 1e-6);
-    assert_eq!(gg[5], c[5]);
+    assert_eq!(words_of(&gg[5]), words_of(&c[5]));
     let data = random(samples * features, 1.0, 18);
     check(
         &mut g,
@@ -442,4 +481,29 @@ fn bad_launches_are_typed_errors() {
     assert!(cpu.prepare(&k, &[a, b, a]).is_err());
     assert!(cpu.prepare(&Kernel::Add { n: 4 }, &[a, b]).is_err());
     assert!(cpu.prepare(&Kernel::Add { n: 4 }, &[a, b, a]).is_err());
+}
+
+fn words_of(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// The whole GPU-vs-CPU parity suite, then the check that it covered every kernel variant:
+/// a new `Kernel` variant without a parity case fails here.
+#[test]
+fn every_kernel_variant_matches_the_reference() {
+    let Some(_) = gpu() else { return };
+    matmul_matches_reference_for_odd_sizes_and_both_variants();
+    activations_match_reference_forward_and_backward();
+    row_and_column_kernels_match_reference();
+    losses_and_metrics_match_reference_for_large_logits();
+    batch_norm_kernels_match_reference_including_large_means();
+    optimizer_kernels_match_reference();
+    update_rules_match_reference();
+    gathers_match_reference();
+    let covered: HashSet<KernelKind> = COVERED.lock().unwrap().iter().copied().collect();
+    let missing: Vec<KernelKind> = KernelKind::iter().filter(|k| !covered.contains(k)).collect();
+    assert!(
+        missing.is_empty(),
+        "kernel variants without a parity case: {missing:?}"
+    );
 }

@@ -4,10 +4,10 @@
 mod common;
 
 use common::*;
-use steadygrad::backend::{ActKind, Backend, ClipMode, CpuBackend, Kernel};
+use steadygrad::backend::{ActKind, Backend, ClipMode, CpuBackend, Kernel, UpdateRule};
 use steadygrad::data::{Dataset, Samples};
-use steadygrad::nn::training::Ewma;
-use steadygrad::nn::{FitOptions, Layer, Sequential};
+use steadygrad::nn::{Layer, Sequential};
+use steadygrad::train::{Ewma, FitOptions, Session};
 use steadygrad::optim::Sgd;
 
 fn run(k: &Kernel, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
@@ -63,18 +63,17 @@ fn batch_norm_of_one_sample_yields_beta() {
     assert!(g.iter().flatten().all(|v| v.is_finite()));
 }
 
-fn bn_model() -> Sequential {
-    let mut m = Sequential::new(
+fn bn_model() -> Session {
+    let m = Sequential::new(
         &[3],
         vec![
             Layer::batch_norm(),
-            Layer::dense(2).with_activation(ActKind::Softmax),
+            Layer::dense(2).activation(ActKind::Softmax).into(),
         ],
         1,
     )
     .unwrap();
-    compile_cpu(&mut m, Sgd::new(0.0));
-    m
+    compile_cpu(m, Sgd::new(0.0))
 }
 
 #[test]
@@ -93,6 +92,7 @@ fn moving_statistics_follow_the_closed_form_ewma() {
         &mut [],
     )
     .unwrap();
+    let m = m.into_model().unwrap();
     for c in 0..3 {
         let mut mean = Ewma::starting_at(0.99, 0.0);
         let mut var = Ewma::starting_at(0.99, 1.0);
@@ -103,8 +103,8 @@ fn moving_statistics_follow_the_closed_form_ewma() {
             var.update(col.iter().map(|v| (v - mu).powi(2)).sum::<f64>() / 4.0);
         }
         let got_mean =
-            m.weights[m.weight_index("batch_normalization/moving_mean").unwrap()].data[c] as f64;
-        let got_var = m.weights[m
+            m.weights()[m.weight_index("batch_normalization/moving_mean").unwrap()].data[c] as f64;
+        let got_var = m.weights()[m
             .weight_index("batch_normalization/moving_variance")
             .unwrap()]
         .data[c] as f64;
@@ -132,7 +132,7 @@ fn inference_uses_the_moving_statistics() {
 
 fn clip(mode: ClipMode, grads: &[Vec<f32>]) -> Vec<Vec<f32>> {
     let mut be = CpuBackend::new();
-    let step = be.upload(&[0.0, 0.0, 1.0, 0.0]).unwrap();
+    let step = be.upload(&[0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
     let stats = be.upload(&vec![0.0; 3 * grads.len()]).unwrap();
     let scales = be.alloc(grads.len()).unwrap();
     let mut out = Vec::new();
@@ -159,17 +159,18 @@ fn clip(mode: ClipMode, grads: &[Vec<f32>]) -> Vec<Vec<f32>> {
         // With lr = 1 and w = 0, plain SGD leaves w = −(clipped g).
         let n = grads[slot].len();
         let w = be.alloc(n).unwrap();
-        let v = be.alloc(n).unwrap();
         be.run(
-            &Kernel::SgdUpdate {
+            &Kernel::Update {
+                rule: UpdateRule::Sgd {
+                    momentum: 0.0,
+                    nesterov: false,
+                },
                 n,
                 slot,
-                momentum: 0.0,
-                nesterov: false,
                 clipvalue: 0.0,
                 lr_mult: 1.0,
             },
-            &[w, *g, v, scales, step],
+            &[w, *g, scales, step],
         )
         .unwrap();
         out.push(be.read(w).unwrap().iter().map(|x| -x).collect());
@@ -198,7 +199,7 @@ fn clipping_examples() {
 fn rrelu_draws_new_slopes_each_training_step_and_is_fixed_at_inference() {
     let n = 256;
     let x = vec![-1.0; n];
-    let slopes = |step: f32, training: bool| -> Vec<f32> {
+    let slopes = |step: u32, training: bool| -> Vec<f32> {
         let k = Kernel::ActForward {
             act: ActKind::Rrelu {
                 lower: 0.125,
@@ -208,33 +209,35 @@ fn rrelu_draws_new_slopes_each_training_step_and_is_fixed_at_inference() {
             training,
             seed: 9,
         };
-        run(&k, &[x.clone(), vec![0.0; n], vec![step, 0.0, 0.0, 0.0]])[1]
+        let mut record = vec![0.0; 8];
+        record[0] = f32::from_bits(step);
+        run(&k, &[x.clone(), vec![0.0; n], record])[1]
             .iter()
             .map(|y| -y)
             .collect()
     };
-    let (a, b) = (slopes(1.0, true), slopes(2.0, true));
+    let (a, b) = (slopes(1, true), slopes(2, true));
     assert_ne!(a, b);
     assert!(a.iter().chain(&b).all(|s| (0.125..=1.0 / 3.0).contains(s)));
-    assert_eq!(slopes(1.0, false), slopes(2.0, false));
-    assert!(slopes(1.0, false)
+    assert_eq!(slopes(1, false), slopes(2, false));
+    assert!(slopes(1, false)
         .iter()
         .all(|s| (s - 11.0 / 48.0).abs() < 1e-6));
 }
 
 #[test]
 fn prelu_alpha_moves_under_training() {
-    let mut m = Sequential::new(
+    let m = Sequential::new(
         &[4],
         vec![
-            Layer::dense(8),
+            Layer::dense(8).into(),
             Layer::prelu(),
-            Layer::dense(2).with_activation(ActKind::Softmax),
+            Layer::dense(2).activation(ActKind::Softmax).into(),
         ],
         3,
     )
     .unwrap();
-    compile_cpu(&mut m, Sgd::new(0.1));
+    let mut m = compile_cpu(m, Sgd::new(0.1));
     let x = random(64 * 4, 2.0, 4);
     let y = (0..64).map(|i| (x[i * 4] > 0.0) as u32).collect();
     let data = Dataset::new(Samples::F32(x), y, vec![4]).unwrap();
@@ -249,7 +252,8 @@ fn prelu_alpha_moves_under_training() {
         &mut [],
     )
     .unwrap();
-    let alpha = &m.weights[m.weight_index("p_re_lu/alpha").unwrap()].data;
+    let m = m.into_model().unwrap();
+    let alpha = &m.weights()[m.weight_index("p_re_lu/alpha").unwrap()].data;
     assert!(
         alpha.iter().any(|a| *a != 0.0),
         "alpha stayed at its zero init: {alpha:?}"
@@ -259,9 +263,9 @@ fn prelu_alpha_moves_under_training() {
 #[test]
 fn same_seed_same_weights() {
     let make = |s| {
-        Sequential::new(&[784], vec![Layer::dense(30)], s)
+        Sequential::new(&[784], vec![Layer::dense(30).into()], s)
             .unwrap()
-            .weights[0]
+            .weights()[0]
             .data
             .clone()
     };
@@ -276,9 +280,9 @@ fn dead_relus_and_saturation_are_reported() {
     let mut m = Sequential::new(
         &[8],
         vec![
-            Layer::dense(6).with_activation(ActKind::Relu),
-            Layer::dense(5).with_activation(ActKind::Sigmoid),
-            Layer::dense(2).with_activation(ActKind::Softmax),
+            Layer::dense(6).activation(ActKind::Relu).into(),
+            Layer::dense(5).activation(ActKind::Sigmoid).into(),
+            Layer::dense(2).activation(ActKind::Softmax).into(),
         ],
         1,
     )
@@ -287,7 +291,7 @@ fn dead_relus_and_saturation_are_reported() {
     m.set_weight("dense/bias", &[-100.0, -100.0, -100.0, -100.0, -100.0, 0.0])
         .unwrap();
     m.set_weight("dense_1/bias", &[50.0; 5]).unwrap();
-    compile_cpu(&mut m, Sgd::new(0.1));
+    let mut m = compile_cpu(m, Sgd::new(0.1));
     let s = m.activation_stats(&data, 64).unwrap();
     assert_eq!(s.len(), 2);
     assert_eq!(

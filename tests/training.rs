@@ -7,9 +7,9 @@ use common::*;
 use steadygrad::backend::{ActKind, Backend, CpuBackend};
 use steadygrad::data::idx::load_mnist_dir;
 use steadygrad::data::Dataset;
-use steadygrad::nn::training::{Callback, EpochLogs};
-use steadygrad::nn::{Compile, Device, FitOptions, Initializer, Layer, LossName, Sequential};
+use steadygrad::nn::{Initializer, Layer, Sequential};
 use steadygrad::optim::{Clip, Sgd};
+use steadygrad::train::{Callback, EpochLogs, FitOptions, LossName, Session};
 use steadygrad::Error;
 
 fn mnist() -> (Dataset, Dataset) {
@@ -25,25 +25,19 @@ fn mlp(act: ActKind, init: Initializer, hidden: &[usize], seed: u64) -> Sequenti
     for &h in hidden {
         layers.push(
             Layer::dense(h)
-                .with_activation(act)
-                .kernel_initializer(init),
+                .activation(act)
+                .kernel_initializer(init).into(),
         );
     }
-    layers.push(Layer::dense(10).with_activation(ActKind::Softmax));
+    layers.push(Layer::dense(10).activation(ActKind::Softmax).into());
     Sequential::new(&[28, 28], layers, seed).unwrap()
 }
 
-fn compiled(mut m: Sequential, be: Box<dyn Backend>, opt: Sgd) -> Sequential {
-    m.compile_on(
-        be,
-        Compile {
-            optimizer: opt,
-            loss: LossName::SparseCategoricalCrossentropy,
-            device: Device::Cpu,
-        },
-    )
-    .unwrap();
-    m
+fn compiled(m: Sequential, be: Box<dyn Backend>, opt: Sgd) -> Session {
+    let mut s = Session::with_backend(m, be).unwrap();
+    s.compile(Box::new(opt), LossName::SparseCategoricalCrossentropy)
+        .unwrap();
+    s
 }
 
 #[derive(Default)]
@@ -72,12 +66,12 @@ fn first_five_steps_agree_on_gpu_and_cpu() {
         for h in [300, 100] {
             layers.push(
                 Layer::dense(h)
-                    .with_activation(ActKind::Elu { alpha: 1.0 })
-                    .kernel_initializer(Initializer::HE_NORMAL),
+                    .activation(ActKind::Elu { alpha: 1.0 })
+                    .kernel_initializer(Initializer::HE_NORMAL).into(),
             );
             layers.push(Layer::batch_norm());
         }
-        layers.push(Layer::dense(10).with_activation(ActKind::Softmax));
+        layers.push(Layer::dense(10).activation(ActKind::Softmax).into());
         let m = Sequential::new(&[28, 28], layers, 7).unwrap();
         let mut m = compiled(m, be, Sgd::new(0.01).momentum(0.9).nesterov(true));
         let mut losses = Losses::default();
@@ -245,10 +239,10 @@ fn summary_counts_match_keras() {
     for want in ["235,500", "30,100", "1,010", "Total params: 266,610"] {
         assert!(s.contains(want), "summary lacks {want}:\n{s}");
     }
-    let names: Vec<&str> = m.layers.iter().map(|l| l.name.as_str()).collect();
+    let names: Vec<&str> = m.layers().iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["flatten", "dense", "dense_1", "dense_2"]);
-    assert_eq!(m.weights[2].name, "dense_1/kernel");
-    assert_eq!(m.weights[2].shape, vec![300, 100]);
+    assert_eq!(m.weights()[2].name, "dense_1/kernel");
+    assert_eq!(m.weights()[2].shape, vec![300, 100]);
 }
 
 #[test]
@@ -321,11 +315,11 @@ fn every_activation_trains_the_mlp_in_one_epoch() {
     // PReLU as a layer after a linear Dense.
     let layers = vec![
         Layer::flatten(),
-        Layer::dense(300).kernel_initializer(Initializer::HE_NORMAL),
+        Layer::dense(300).kernel_initializer(Initializer::HE_NORMAL).into(),
         Layer::prelu(),
-        Layer::dense(100).kernel_initializer(Initializer::HE_NORMAL),
+        Layer::dense(100).kernel_initializer(Initializer::HE_NORMAL).into(),
         Layer::prelu(),
-        Layer::dense(10).with_activation(ActKind::Softmax),
+        Layer::dense(10).activation(ActKind::Softmax).into(),
     ];
     let m = Sequential::new(&[28, 28], layers, 5).unwrap();
     let mut m = compiled(

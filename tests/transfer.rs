@@ -4,7 +4,7 @@
 #[path = "../examples/transfer.rs"]
 mod transfer_example;
 
-use steadygrad::nn::Device;
+use steadygrad::train::Device;
 
 #[test]
 fn transfer_beats_training_from_scratch_on_average() {

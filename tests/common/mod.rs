@@ -4,8 +4,9 @@
 
 use rand::{Rng, SeedableRng};
 use steadygrad::backend::{CpuBackend, GpuBackend, GpuOptions};
-use steadygrad::nn::{Compile, Device, LossName, Sequential};
-use steadygrad::optim::Sgd;
+use steadygrad::nn::Sequential;
+use steadygrad::optim::Optimizer;
+use steadygrad::train::{LossName, Session};
 
 /// The GPU backend, or `None` (with a notice) when there is no adapter and the GPU is not
 /// required. With `STEADYGRAD_REQUIRE_GPU=1` a missing adapter fails the test.
@@ -79,15 +80,11 @@ pub fn assert_close(what: &str, a: &[f32], b: &[f32], atol: f32, rtol: f32) {
     }
 }
 
-/// Compiles `m` on the CPU reference with sparse categorical cross-entropy.
-pub fn compile_cpu(m: &mut Sequential, optimizer: Sgd) {
-    m.compile_on(
-        Box::new(CpuBackend::new()),
-        Compile {
-            optimizer,
-            loss: LossName::SparseCategoricalCrossentropy,
-            device: Device::Cpu,
-        },
-    )
-    .unwrap();
+/// A session on the CPU reference compiled with `optimizer` and sparse categorical
+/// cross-entropy.
+pub fn compile_cpu(m: Sequential, optimizer: impl Optimizer + 'static) -> Session {
+    let mut s = Session::with_backend(m, Box::new(CpuBackend::new())).unwrap();
+    s.compile(Box::new(optimizer), LossName::SparseCategoricalCrossentropy)
+        .unwrap();
+    s
 }
