@@ -9,8 +9,9 @@ use std::time::Instant;
 
 use steadygrad::backend::{ActKind, Backend, CpuBackend, GpuBackend, GpuOptions, Kernel};
 use steadygrad::data::idx::load_mnist_dir;
-use steadygrad::nn::{Compile, Device, FitOptions, Initializer, Layer, LossName, Sequential};
+use steadygrad::nn::{Initializer, Layer, Sequential};
 use steadygrad::optim::Sgd;
+use steadygrad::train::{FitOptions, LossName, Session};
 
 fn matmul_gflops(be: &mut dyn Backend, n: usize, reps: usize) -> f64 {
     let a = be.upload(&vec![0.5; n * n]).unwrap();
@@ -51,7 +52,8 @@ fn model(bn: bool) -> Sequential {
         layers.push(
             Layer::dense(h)
                 .activation(act)
-                .kernel_initializer(Initializer::HE_NORMAL).into(),
+                .kernel_initializer(Initializer::HE_NORMAL)
+                .into(),
         );
         if bn {
             layers.push(Layer::batch_norm());
@@ -120,14 +122,10 @@ fn main() {
                 } else {
                     Box::new(CpuBackend::new())
                 };
-                let mut m = model(bn);
-                m.compile_on(
-                    be,
-                    Compile {
-                        optimizer: Sgd::new(0.01).momentum(0.9).nesterov(true),
-                        loss: LossName::SparseCategoricalCrossentropy,
-                        device: Device::Cpu,
-                    },
+                let mut m = Session::with_backend(model(bn), be).unwrap();
+                m.compile(
+                    Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
+                    LossName::SparseCategoricalCrossentropy,
                 )
                 .unwrap();
                 let warm = FitOptions {

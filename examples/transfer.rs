@@ -35,10 +35,12 @@ fn hidden_layers() -> Vec<Layer> {
         Layer::flatten(),
         Layer::dense(100)
             .activation(elu)
-            .kernel_initializer(Initializer::HE_NORMAL).into(),
+            .kernel_initializer(Initializer::HE_NORMAL)
+            .into(),
         Layer::dense(50)
             .activation(elu)
-            .kernel_initializer(Initializer::HE_NORMAL).into(),
+            .kernel_initializer(Initializer::HE_NORMAL)
+            .into(),
     ]
 }
 

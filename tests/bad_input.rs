@@ -10,9 +10,9 @@ use steadygrad::backend::ActKind;
 use steadygrad::data::idx::{load_idx_pair, load_mnist_dir};
 use steadygrad::data::{Dataset, Samples};
 use steadygrad::nn::{Layer, Sequential};
+use steadygrad::optim::{Clip, Sgd};
 use steadygrad::train::{FitOptions, Session};
 use steadygrad::CpuBackend;
-use steadygrad::optim::{Clip, Sgd};
 use steadygrad::Error;
 
 fn tmp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
@@ -68,8 +68,7 @@ fn model() -> Session {
         0,
     )
     .unwrap();
-    let mut m = compile_cpu(m, Sgd::new(0.1));
-    m
+    compile_cpu(m, Sgd::new(0.1))
 }
 
 #[test]

@@ -10,7 +10,7 @@ use common::*;
 use serde_json::Value;
 use steadygrad::backend::{ActKind, Backend, ClipMode, CpuBackend, Kernel, UpdateRule};
 use steadygrad::data::{Dataset, Samples};
-use steadygrad::nn::{Initializer, Layer, Sequential};
+use steadygrad::nn::Initializer;
 use steadygrad::optim::Sgd;
 use steadygrad::train::{FitOptions, LossName, Session};
 
@@ -473,46 +473,6 @@ fn clipping_cases_match_keras() {
             );
         }
     }
-}
-
-fn load_safetensors(name: &str) -> HashMap<String, Vec<f32>> {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
-    let bytes = std::fs::read(&path).unwrap();
-    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    st.tensors()
-        .into_iter()
-        .map(|(k, t)| {
-            (
-                k.to_string(),
-                bytemuck::pod_collect_to_vec::<u8, f32>(t.data()),
-            )
-        })
-        .collect()
-}
-
-fn seed_network(before: bool) -> Sequential {
-    let elu = ActKind::Elu { alpha: 1.0 };
-    let mut layers = vec![Layer::flatten(), Layer::batch_norm()];
-    for units in [300, 100] {
-        if before {
-            layers.push(
-                Layer::dense(units)
-                    .use_bias(false)
-                    .kernel_initializer(Initializer::HE_NORMAL).into(),
-            );
-            layers.push(Layer::batch_norm());
-            layers.push(Layer::activation(elu));
-        } else {
-            layers.push(
-                Layer::dense(units)
-                    .activation(elu)
-                    .kernel_initializer(Initializer::HE_NORMAL).into(),
-            );
-            layers.push(Layer::batch_norm());
-        }
-    }
-    layers.push(Layer::dense(10).activation(ActKind::Softmax).into());
-    Sequential::new(&[28, 28], layers, 42).unwrap()
 }
 
 #[test]

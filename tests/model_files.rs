@@ -36,11 +36,13 @@ fn seedish(seed: u64) -> Sequential {
             Layer::batch_norm(),
             Layer::dense(32)
                 .activation(ActKind::Elu { alpha: 1.0 })
-                .kernel_initializer(Initializer::HE_NORMAL).into(),
+                .kernel_initializer(Initializer::HE_NORMAL)
+                .into(),
             Layer::batch_norm(),
             Layer::dense(16)
                 .activation(ActKind::LeakyRelu { alpha: 0.1 })
-                .kernel_initializer(Initializer::HE_NORMAL).into(),
+                .kernel_initializer(Initializer::HE_NORMAL)
+                .into(),
             Layer::prelu(),
             Layer::dense(10).activation(ActKind::Softmax).into(),
         ],
@@ -89,7 +91,11 @@ fn save_load_is_bit_exact_and_resuming_equals_an_uninterrupted_run() {
         b.get_weights().unwrap(),
         "weights round-trip bit for bit"
     );
-    assert_eq!(c.layers(), b.model().unwrap().layers(), "architecture round-trips");
+    assert_eq!(
+        c.layers(),
+        b.model().unwrap().layers(),
+        "architecture round-trips"
+    );
     let mut c = compile(c);
     assert_eq!(
         c.predict(&flat(&test), 64).unwrap(),

@@ -64,7 +64,13 @@ fn check(gpu: &mut dyn Backend, kernel: Kernel, inputs: Vec<Vec<f32>>, tol: f64)
         let (gv, cv): (Vec<f32>, Vec<f32>) = gv
             .iter()
             .zip(cv)
-            .map(|(a, b)| if a.to_bits() == b.to_bits() { (0.0, 0.0) } else { (*a, *b) })
+            .map(|(a, b)| {
+                if a.to_bits() == b.to_bits() {
+                    (0.0, 0.0)
+                } else {
+                    (*a, *b)
+                }
+            })
             .unzip();
         let e = rel_err(&gv, &cv);
         assert!(
@@ -355,7 +361,11 @@ fn optimizer_kernels_match_reference() {
     check(
         &mut g,
         Kernel::GradStats { n, slot: 1 },
-        vec![grad.clone(), vec![0.0, 0.0, none, 0.0, 0.0, none], step.clone()],
+        vec![
+            grad.clone(),
+            vec![0.0, 0.0, none, 0.0, 0.0, none],
+            step.clone(),
+        ],
         1e-5,
     );
     grad[5] = f32::NAN;
@@ -364,7 +374,11 @@ fn optimizer_kernels_match_reference() {
         &Kernel::GradStats { n, slot: 0 },
         &[grad.clone(), vec![0.0, 0.0, none], step.clone()],
     );
-    assert_eq!(c[1][2].to_bits(), 3, "reference records the non-finite step");
+    assert_eq!(
+        c[1][2].to_bits(),
+        3,
+        "reference records the non-finite step"
+    );
     assert_eq!(gg[1][2].to_bits(), 3, "GPU records the non-finite step");
     let stats = vec![9.0, 0.0, none, 0.25, 0.0, none, 16.0, 0.0, none];
     for mode in [
@@ -387,23 +401,72 @@ fn update_rules_match_reference() {
     let Some(mut g) = gpu() else { return };
     let n = 785;
     let rules = [
-        UpdateRule::Sgd { momentum: 0.0, nesterov: false },
-        UpdateRule::Sgd { momentum: 0.9, nesterov: false },
-        UpdateRule::Sgd { momentum: 0.9, nesterov: true },
+        UpdateRule::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+        },
+        UpdateRule::Sgd {
+            momentum: 0.9,
+            nesterov: false,
+        },
+        UpdateRule::Sgd {
+            momentum: 0.9,
+            nesterov: true,
+        },
         UpdateRule::Adagrad { epsilon: 1e-7 },
-        UpdateRule::Rmsprop { rho: 0.9, momentum: 0.0, epsilon: 1e-7, centered: false },
-        UpdateRule::Rmsprop { rho: 0.8, momentum: 0.5, epsilon: 1e-7, centered: false },
-        UpdateRule::Rmsprop { rho: 0.9, momentum: 0.0, epsilon: 1e-7, centered: true },
-        UpdateRule::Rmsprop { rho: 0.9, momentum: 0.3, epsilon: 1e-6, centered: true },
-        UpdateRule::Adam { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false },
-        UpdateRule::Adam { beta_1: 0.8, beta_2: 0.99, epsilon: 1e-7, amsgrad: true },
-        UpdateRule::Nadam { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 },
+        UpdateRule::Rmsprop {
+            rho: 0.9,
+            momentum: 0.0,
+            epsilon: 1e-7,
+            centered: false,
+        },
+        UpdateRule::Rmsprop {
+            rho: 0.8,
+            momentum: 0.5,
+            epsilon: 1e-7,
+            centered: false,
+        },
+        UpdateRule::Rmsprop {
+            rho: 0.9,
+            momentum: 0.0,
+            epsilon: 1e-7,
+            centered: true,
+        },
+        UpdateRule::Rmsprop {
+            rho: 0.9,
+            momentum: 0.3,
+            epsilon: 1e-6,
+            centered: true,
+        },
+        UpdateRule::Adam {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+            amsgrad: false,
+        },
+        UpdateRule::Adam {
+            beta_1: 0.8,
+            beta_2: 0.99,
+            epsilon: 1e-7,
+            amsgrad: true,
+        },
+        UpdateRule::Nadam {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+        },
     ];
     // Adam's alpha and Nadam's u_t, u_{t+1}, u_product, beta_2^t at step 4.
     let scalars = [0.000_6, 0.455, 0.456, 0.083, 0.996];
     for (ri, rule) in rules.into_iter().enumerate() {
         for clipvalue in [0.0, 0.5] {
-            let k = Kernel::Update { rule, n, slot: 1, clipvalue, lr_mult: 0.5 };
+            let k = Kernel::Update {
+                rule,
+                n,
+                slot: 1,
+                clipvalue,
+                lr_mult: 0.5,
+            };
             let mut inputs = vec![
                 random(n, 1.0, 15 + ri as u64),
                 random_with_edges(n, 2.0, 16),
@@ -412,7 +475,12 @@ fn update_rules_match_reference() {
             ];
             for (si, _) in rule.slots().iter().enumerate() {
                 // Second moments and accumulators are non-negative.
-                inputs.push(random(n, 0.1, 17 + si as u64).iter().map(|v| v.abs()).collect());
+                inputs.push(
+                    random(n, 0.1, 17 + si as u64)
+                        .iter()
+                        .map(|v| v.abs())
+                        .collect(),
+                );
             }
             check(&mut g, k, inputs, 1e-5);
         }
@@ -501,7 +569,9 @@ fn every_kernel_variant_matches_the_reference() {
     update_rules_match_reference();
     gathers_match_reference();
     let covered: HashSet<KernelKind> = COVERED.lock().unwrap().iter().copied().collect();
-    let missing: Vec<KernelKind> = KernelKind::iter().filter(|k| !covered.contains(k)).collect();
+    let missing: Vec<KernelKind> = KernelKind::iter()
+        .filter(|k| !covered.contains(k))
+        .collect();
     assert!(
         missing.is_empty(),
         "kernel variants without a parity case: {missing:?}"

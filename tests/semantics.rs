@@ -7,8 +7,8 @@ use common::*;
 use steadygrad::backend::{ActKind, Backend, ClipMode, CpuBackend, Kernel, UpdateRule};
 use steadygrad::data::{Dataset, Samples};
 use steadygrad::nn::{Layer, Sequential};
-use steadygrad::train::{Ewma, FitOptions, Session};
 use steadygrad::optim::Sgd;
+use steadygrad::train::{Ewma, FitOptions, Session};
 
 fn run(k: &Kernel, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
     let mut be = CpuBackend::new();
@@ -132,7 +132,9 @@ fn inference_uses_the_moving_statistics() {
 
 fn clip(mode: ClipMode, grads: &[Vec<f32>]) -> Vec<Vec<f32>> {
     let mut be = CpuBackend::new();
-    let step = be.upload(&[0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
+    let step = be
+        .upload(&[0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+        .unwrap();
     let stats = be.upload(&vec![0.0; 3 * grads.len()]).unwrap();
     let scales = be.alloc(grads.len()).unwrap();
     let mut out = Vec::new();

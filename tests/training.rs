@@ -26,7 +26,8 @@ fn mlp(act: ActKind, init: Initializer, hidden: &[usize], seed: u64) -> Sequenti
         layers.push(
             Layer::dense(h)
                 .activation(act)
-                .kernel_initializer(init).into(),
+                .kernel_initializer(init)
+                .into(),
         );
     }
     layers.push(Layer::dense(10).activation(ActKind::Softmax).into());
@@ -67,7 +68,8 @@ fn first_five_steps_agree_on_gpu_and_cpu() {
             layers.push(
                 Layer::dense(h)
                     .activation(ActKind::Elu { alpha: 1.0 })
-                    .kernel_initializer(Initializer::HE_NORMAL).into(),
+                    .kernel_initializer(Initializer::HE_NORMAL)
+                    .into(),
             );
             layers.push(Layer::batch_norm());
         }
@@ -315,9 +317,13 @@ fn every_activation_trains_the_mlp_in_one_epoch() {
     // PReLU as a layer after a linear Dense.
     let layers = vec![
         Layer::flatten(),
-        Layer::dense(300).kernel_initializer(Initializer::HE_NORMAL).into(),
+        Layer::dense(300)
+            .kernel_initializer(Initializer::HE_NORMAL)
+            .into(),
         Layer::prelu(),
-        Layer::dense(100).kernel_initializer(Initializer::HE_NORMAL).into(),
+        Layer::dense(100)
+            .kernel_initializer(Initializer::HE_NORMAL)
+            .into(),
         Layer::prelu(),
         Layer::dense(10).activation(ActKind::Softmax).into(),
     ];

@@ -290,7 +290,12 @@ pub struct GpuLaunch {
 
 impl GpuLaunch {
     /// A launch with `params` serialized from a typed parameter struct.
-    pub fn new<P: ShaderParams>(entry: Entry, bindings: Vec<Binding>, params: P, grid: (u32, u32, u32)) -> Self {
+    pub fn new<P: ShaderParams>(
+        entry: Entry,
+        bindings: Vec<Binding>,
+        params: P,
+        grid: (u32, u32, u32),
+    ) -> Self {
         GpuLaunch {
             entry,
             bindings,

@@ -274,4 +274,3 @@ pub struct TrainOptions {
     #[arg(long)]
     pub check_every: Option<usize>,
 }
-

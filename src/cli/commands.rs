@@ -15,8 +15,8 @@ use steadygrad::train::{Device, FitOptions, History, LossName, Session};
 use steadygrad::{Error, Result};
 
 use super::args::{
-    BnPlacement, DataArgs, DeviceArg, EvaluateArgs, ModelArgs, PredictArgs, SummaryArgs,
-    TrainArgs, TrainOptions,
+    BnPlacement, DataArgs, DeviceArg, EvaluateArgs, ModelArgs, PredictArgs, SummaryArgs, TrainArgs,
+    TrainOptions,
 };
 use super::report::{print_activation_stats, report, Progress};
 
@@ -37,7 +37,13 @@ pub fn build_model(a: &ModelArgs, input_shape: &[usize]) -> Result<Sequential> {
     } else {
         parse_activation(&a.activation)?
     };
-    let hidden_act = || if prelu { Layer::prelu() } else { Layer::activation(act) };
+    let hidden_act = || {
+        if prelu {
+            Layer::prelu()
+        } else {
+            Layer::activation(act)
+        }
+    };
     let mut layers = vec![Layer::flatten()];
     if placement == BnPlacement::After {
         layers.push(Layer::batch_norm());
@@ -63,7 +69,11 @@ pub fn build_model(a: &ModelArgs, input_shape: &[usize]) -> Result<Sequential> {
             }
         }
     }
-    layers.push(Layer::dense(a.classes_out).activation(ActKind::Softmax).into());
+    layers.push(
+        Layer::dense(a.classes_out)
+            .activation(ActKind::Softmax)
+            .into(),
+    );
     Sequential::new(input_shape, layers, a.seed)
 }
 
@@ -122,7 +132,11 @@ pub fn optimizer_of(t: &TrainOptions) -> Result<Box<dyn Optimizer>> {
     let nesterov_flag = t.nesterov || t.no_nesterov;
     let h = Hyper {
         learning_rate: Some(schedule),
-        momentum: if sgd { Some(t.momentum.unwrap_or(0.9)) } else { t.momentum },
+        momentum: if sgd {
+            Some(t.momentum.unwrap_or(0.9))
+        } else {
+            t.momentum
+        },
         nesterov: if sgd {
             Some(!t.no_nesterov)
         } else {
@@ -161,7 +175,11 @@ pub fn open_session(model: Sequential, device: DeviceArg) -> Result<Session> {
 
 /// Compiles `session` with the flags' optimizer and loss, restoring `state` when it is the
 /// same optimizer's.
-pub fn compile(session: &mut Session, t: &TrainOptions, state: Option<(&OptimizerState, &Path)>) -> Result<()> {
+pub fn compile(
+    session: &mut Session,
+    t: &TrainOptions,
+    state: Option<(&OptimizerState, &Path)>,
+) -> Result<()> {
     let model = session.model()?.clone();
     for w in model.init_warnings() {
         eprintln!("{w}");
@@ -171,10 +189,12 @@ pub fn compile(session: &mut Session, t: &TrainOptions, state: Option<(&Optimize
     session.compile(optimizer, loss_of(&model, &t.loss)?)?;
     if let Some((s, dir)) = state {
         if s.optimizer == name {
-            session.set_optimizer_state(s).map_err(|e| Error::ModelFile {
-                path: dir.join(steadygrad::io::model_file::OPTIMIZER),
-                reason: e.to_string(),
-            })?;
+            session
+                .set_optimizer_state(s)
+                .map_err(|e| Error::ModelFile {
+                    path: dir.join(steadygrad::io::model_file::OPTIMIZER),
+                    reason: e.to_string(),
+                })?;
         } else {
             eprintln!(
                 "note: {} holds {} state; starting {name} afresh",

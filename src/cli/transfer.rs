@@ -12,11 +12,11 @@ use super::report::report;
 
 fn parse_head(spec: &str) -> Result<Layer> {
     let (units, act) = spec.split_once(':').unwrap_or((spec, ""));
-    let units: usize = units
-        .parse()
-        .ok()
-        .filter(|&u| u > 0)
-        .ok_or_else(|| Error::Config(format!("--new-head {spec:?}: expected UNITS[:activation] with UNITS ≥ 1")))?;
+    let units: usize = units.parse().ok().filter(|&u| u > 0).ok_or_else(|| {
+        Error::Config(format!(
+            "--new-head {spec:?}: expected UNITS[:activation] with UNITS ≥ 1"
+        ))
+    })?;
     let act = if act.is_empty() {
         if units == 1 {
             ActKind::Sigmoid

@@ -92,14 +92,12 @@ pub fn load_safetensors_dataset(path: &Path) -> Result<Dataset> {
     }
     let samples = match x.dtype() {
         Dtype::U8 => Samples::U8(x.data().to_vec()),
-        other => Samples::F32(
-            super::tensor_bytes::to_f32(other, x.data()).ok_or_else(|| {
-                bad(
-                    path,
-                    format!("x has dtype {other:?}; expected uint8 or a float type"),
-                )
-            })?,
-        ),
+        other => Samples::F32(super::tensor_bytes::to_f32(other, x.data()).ok_or_else(|| {
+            bad(
+                path,
+                format!("x has dtype {other:?}; expected uint8 or a float type"),
+            )
+        })?),
     };
     let ys = labels(path, y.dtype(), y.data())?;
     Dataset::new(samples, ys, xs[1..].to_vec()).map_err(|e| match e {

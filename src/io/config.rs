@@ -93,7 +93,8 @@ pub fn model_from_json(text: &str, seed: u64) -> Result<Sequential> {
             name.clone()
         };
         if class == "InputLayer" {
-            input_shape = Some(input_layer::from_keras(cfg).map_err(|e| err(format!("{label}: {e}")))?);
+            input_shape =
+                Some(input_layer::from_keras(cfg).map_err(|e| err(format!("{label}: {e}")))?);
             continue;
         }
         let mut own = Map::new();

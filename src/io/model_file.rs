@@ -228,10 +228,11 @@ pub fn load_optimizer_state(path: &Path, model: &Sequential) -> Result<Optimizer
             "average_gradient",
             "velocity_hat",
         ] {
-            names.insert(
-                OptimizerState::keras_name(&w.name, slot),
-                (w.name.clone(), slot.to_string()),
-            );
+            let keras = OptimizerState::keras_name(&w.name, slot);
+            let entry = (w.name.clone(), slot.to_string());
+            // Also without the model-name prefix.
+            names.insert(keras["sequential_".len()..].to_string(), entry.clone());
+            names.insert(keras, entry);
         }
         names.insert(
             format!("{}/velocity", w.name),

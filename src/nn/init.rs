@@ -263,13 +263,16 @@ impl Initializer {
                     .ok_or_else(|| format!("initializer field {key}: expected a number, got {x}")),
             }
         };
-        let text = |cfg: &Value, key: &str, d: &'static str| -> std::result::Result<String, String> {
-            match cfg.get(key) {
-                None | Some(Value::Null) => Ok(d.to_string()),
-                Some(Value::String(s)) => Ok(s.clone()),
-                Some(x) => Err(format!("initializer field {key}: expected a string, got {x}")),
-            }
-        };
+        let text =
+            |cfg: &Value, key: &str, d: &'static str| -> std::result::Result<String, String> {
+                match cfg.get(key) {
+                    None | Some(Value::Null) => Ok(d.to_string()),
+                    Some(Value::String(s)) => Ok(s.clone()),
+                    Some(x) => Err(format!(
+                        "initializer field {key}: expected a string, got {x}"
+                    )),
+                }
+            };
         match v {
             None | Some(Value::Null) => Ok(default),
             Some(Value::String(s)) => Initializer::from_name(s).map_err(|e| e.to_string()),
@@ -291,13 +294,14 @@ impl Initializer {
                             "fan_avg" => FanMode::FanAvg,
                             m => return Err(format!("unknown VarianceScaling mode {m:?}")),
                         };
-                        let distribution =
-                            match text(cfg, "distribution", "truncated_normal")?.as_str() {
-                                "uniform" => Distribution::Uniform,
-                                "truncated_normal" | "normal" => Distribution::TruncatedNormal,
-                                "untruncated_normal" => Distribution::UntruncatedNormal,
-                                d => return Err(format!("unknown VarianceScaling distribution {d:?}")),
-                            };
+                        let distribution = match text(cfg, "distribution", "truncated_normal")?
+                            .as_str()
+                        {
+                            "uniform" => Distribution::Uniform,
+                            "truncated_normal" | "normal" => Distribution::TruncatedNormal,
+                            "untruncated_normal" => Distribution::UntruncatedNormal,
+                            d => return Err(format!("unknown VarianceScaling distribution {d:?}")),
+                        };
                         Ok(Initializer::VarianceScaling {
                             scale: num(cfg, "scale", 1.0)?,
                             mode,

@@ -117,8 +117,7 @@ impl Sequential {
                 for spec in l.ops().weight_specs(&input) {
                     let name = format!("{}/{}", l.name, spec.var);
                     checked_numel(&spec.shape, &name)?;
-                    let wseed =
-                        pcg(seed as u32 ^ pcg(index as u32 + 1)) as u64 | (seed << 32);
+                    let wseed = pcg(seed as u32 ^ pcg(index as u32 + 1)) as u64 | (seed << 32);
                     index += 1;
                     weights.push(Weight {
                         data: spec.init.sample(&spec.shape, wseed),

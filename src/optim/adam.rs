@@ -71,6 +71,11 @@ impl Optimizer for Adam {
         let t = (iteration + 1) as f32;
         let beta_1_power = self.beta_1.powf(t);
         let beta_2_power = self.beta_2.powf(t);
-        [lr * (1.0 - beta_2_power).sqrt() / (1.0 - beta_1_power), 0.0, 0.0, 0.0]
+        [
+            lr * (1.0 - beta_2_power).sqrt() / (1.0 - beta_1_power),
+            0.0,
+            0.0,
+            0.0,
+        ]
     }
 }

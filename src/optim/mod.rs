@@ -258,7 +258,13 @@ pub fn by_name(name: &str, h: &Hyper) -> Result<Box<dyn Optimizer>> {
 }
 
 /// Checks that `value` lies in `[lo, hi)` (or `[lo, hi]` with `inclusive`), naming the option.
-pub(crate) fn check_range(option: &str, value: f32, lo: f32, hi: f32, inclusive: bool) -> Result<()> {
+pub(crate) fn check_range(
+    option: &str,
+    value: f32,
+    lo: f32,
+    hi: f32,
+    inclusive: bool,
+) -> Result<()> {
     let ok = value.is_finite() && value >= lo && (value < hi || (inclusive && value <= hi));
     if ok {
         Ok(())

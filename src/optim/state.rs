@@ -27,10 +27,11 @@ pub struct OptimizerState {
 }
 
 impl OptimizerState {
-    /// Keras's name of an optimizer variable: the weight's path with `/` → `_`, then the
-    /// slot (`dense/kernel` + `momentum` → `dense_kernel_momentum`).
+    /// Keras's name of an optimizer variable: the weight's path in the Sequential model
+    /// with `/` → `_`, then the slot (`dense/kernel` + `momentum` →
+    /// `sequential_dense_kernel_momentum`).
     pub fn keras_name(weight: &str, slot: &str) -> String {
-        format!("{}_{slot}", weight.replace('/', "_"))
+        format!("sequential_{}_{slot}", weight.replace('/', "_"))
     }
 
     /// The values of `weight`'s `slot`.

@@ -132,4 +132,3 @@ impl Ewma {
         self.value
     }
 }
-

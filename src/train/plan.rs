@@ -40,7 +40,12 @@ pub(crate) struct Plan {
 impl Plan {
     /// Frees the buffers the plan owns.
     pub fn release(self, backend: &mut dyn Backend) {
-        for b in self.consts.into_iter().chain(self.host_x).chain(self.host_y) {
+        for b in self
+            .consts
+            .into_iter()
+            .chain(self.host_x)
+            .chain(self.host_y)
+        {
             backend.free(b);
         }
         self.exec.release(backend);
@@ -107,7 +112,9 @@ impl Session {
             }
         };
         let training = key.mode == Mode::Train;
-        let fwd = self.model.lower(&mut g, x, rows, training, step, &by_name)?;
+        let fwd = self
+            .model
+            .lower(&mut g, x, rows, training, step, &by_name)?;
         let mut keep = Vec::new();
         let output;
         if key.mode == Mode::Inspect {

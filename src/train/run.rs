@@ -344,14 +344,23 @@ impl Session {
         let mut out = Vec::with_capacity(n * units);
         for offset in (0..n).step_by(batch_size) {
             let rows = batch_size.min(n - offset);
-            let v = self.run_host_batch(Mode::Predict, &x[offset * features..(offset + rows) * features], rows)?;
+            let v = self.run_host_batch(
+                Mode::Predict,
+                &x[offset * features..(offset + rows) * features],
+                rows,
+            )?;
             out.extend_from_slice(&v[..rows * units]);
         }
         Ok(out)
     }
 
     /// Runs one host-fed inference batch and returns the plan's output buffer.
-    pub(crate) fn run_host_batch(&mut self, mode: Mode, x: &[f32], rows: usize) -> Result<Vec<f32>> {
+    pub(crate) fn run_host_batch(
+        &mut self,
+        mode: Mode,
+        x: &[f32],
+        rows: usize,
+    ) -> Result<Vec<f32>> {
         let key = PlanKey {
             mode,
             rows,

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use super::plan::{Plan, PlanKey};
 use super::resident::Resident;
 use super::{open_backend, Device, LossName};
-use crate::backend::{Backend, BufId, Counters, DeviceInfo, STEP_WORDS};
 use crate::backend::ops::grad_stats::NO_STEP;
+use crate::backend::{Backend, BufId, Counters, DeviceInfo, STEP_WORDS};
 use crate::error::{Error, Result};
 use crate::nn::{Sequential, Weight};
 use crate::optim::{Optimizer, OptimizerState, SlotValues};
@@ -178,7 +178,10 @@ impl Session {
     pub fn set_weight(&mut self, name: &str, data: &[f32]) -> Result<()> {
         self.sync()?;
         self.model.set_weight(name, data)?;
-        let i = self.model.weight_index(name).expect("checked by set_weight");
+        let i = self
+            .model
+            .weight_index(name)
+            .expect("checked by set_weight");
         self.backend.write(self.weights[i], 0, data)
     }
 
@@ -234,11 +237,16 @@ impl Session {
                 });
             }
         }
+        // One canonical order (by weight name, then slot), as a loaded state has.
+        slots.sort_by(|a, b| (&a.weight, &a.slot).cmp(&(&b.weight, &b.slot)));
         Ok(OptimizerState {
             optimizer: t.optimizer.name().to_string(),
             iterations: self.step,
             slots,
-            carry: t.optimizer.carry().map(|(n, _)| (n.to_string(), self.carry)),
+            carry: t
+                .optimizer
+                .carry()
+                .map(|(n, _)| (n.to_string(), self.carry)),
         })
     }
 
@@ -281,7 +289,8 @@ impl Session {
                 .slots
                 .iter()
                 .find(|x| {
-                    self.model.weight_index(&x.weight).is_none() || !names.contains(&x.slot.as_str())
+                    self.model.weight_index(&x.weight).is_none()
+                        || !names.contains(&x.slot.as_str())
                 })
                 .map(|x| format!("{} of {}", x.slot, x.weight))
                 .unwrap_or_else(|| "a duplicate slot".into());

@@ -2,9 +2,11 @@
 //! `STEADYGRAD_REQUIRE_GPU=1`), random data with edge values, comparisons.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+
 use rand::{Rng, SeedableRng};
-use steadygrad::backend::{CpuBackend, GpuBackend, GpuOptions};
-use steadygrad::nn::Sequential;
+use steadygrad::backend::{ActKind, CpuBackend, GpuBackend, GpuOptions};
+use steadygrad::nn::{Initializer, Layer, Sequential};
 use steadygrad::optim::Optimizer;
 use steadygrad::train::{LossName, Session};
 
@@ -87,4 +89,48 @@ pub fn compile_cpu(m: Sequential, optimizer: impl Optimizer + 'static) -> Sessio
     s.compile(Box::new(optimizer), LossName::SparseCategoricalCrossentropy)
         .unwrap();
     s
+}
+
+/// Every tensor of `tests/data/<name>` as f32, by name.
+pub fn load_safetensors(name: &str) -> HashMap<String, Vec<f32>> {
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(&path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    st.tensors()
+        .into_iter()
+        .map(|(k, t)| {
+            (
+                k.to_string(),
+                bytemuck::pod_collect_to_vec::<u8, f32>(t.data()),
+            )
+        })
+        .collect()
+}
+
+/// The chapter's seed network (BN after each activation, or before it with `before`).
+pub fn seed_network(before: bool) -> Sequential {
+    let elu = ActKind::Elu { alpha: 1.0 };
+    let mut layers = vec![Layer::flatten(), Layer::batch_norm()];
+    for units in [300, 100] {
+        if before {
+            layers.push(
+                Layer::dense(units)
+                    .use_bias(false)
+                    .kernel_initializer(Initializer::HE_NORMAL)
+                    .into(),
+            );
+            layers.push(Layer::batch_norm());
+            layers.push(Layer::activation(elu));
+        } else {
+            layers.push(
+                Layer::dense(units)
+                    .activation(elu)
+                    .kernel_initializer(Initializer::HE_NORMAL)
+                    .into(),
+            );
+            layers.push(Layer::batch_norm());
+        }
+    }
+    layers.push(Layer::dense(10).activation(ActKind::Softmax).into());
+    Sequential::new(&[28, 28], layers, 42).unwrap()
 }

@@ -156,10 +156,7 @@ pub fn act_derivative(
         ActKind::LeakyRelu { alpha } => step_fn(x > 0.0, alpha),
         ActKind::Rrelu { lower, upper } => {
             let positive = if training { x >= 0.0 } else { x > 0.0 };
-            step_fn(
-                positive,
-                rrelu_slope(lower, upper, training, seed, step, i),
-            )
+            step_fn(positive, rrelu_slope(lower, upper, training, seed, step, i))
         }
         ActKind::Elu { alpha } => step_fn(x > 0.0, alpha * x.exp()),
         ActKind::Selu => {

@@ -25,7 +25,12 @@ pub fn loss_gpu(kind: LossKind, rows: usize, cols: usize) -> GpuLaunch {
         code: kind.code(),
         pad: 0,
     };
-    GpuLaunch::new(Entry::LossForwardBackward, rw_seq(4), p, (ceil_div(rows, 64), 1, 1))
+    GpuLaunch::new(
+        Entry::LossForwardBackward,
+        rw_seq(4),
+        p,
+        (ceil_div(rows, 64), 1, 1),
+    )
 }
 
 /// GPU launch of the metric accumulation. Buffers: row_stats, metrics.

@@ -37,7 +37,9 @@ pub fn gpu(
         flags,
     };
     // The vec4 kernel needs k in whole vec4s and aligned vec4 rows.
-    let vec4_ok = k % 4 == 0 && (!trans_a || m % 4 == 0) && (trans_b || n % 4 == 0);
+    let vec4_ok = k.is_multiple_of(4)
+        && (!trans_a || m.is_multiple_of(4))
+        && (trans_b || n.is_multiple_of(4));
     let blocks = (ceil_div(n.div_ceil(4), 8), ceil_div(m.div_ceil(4), 8), 1);
     let (ro1, ro2, rw3) = (Binding::ro(1), Binding::ro(2), Binding::rw(3));
     match variant {

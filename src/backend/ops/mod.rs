@@ -42,9 +42,7 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         } => elementwise::act_gpu(act, n, training, seed, true),
         Kernel::PreluForward { rows, cols } => simple_gpu(Entry::PreluForward, rows, cols, 0.0),
         Kernel::PreluBackward { rows, cols } => simple_gpu(Entry::PreluBackward, rows, cols, 0.0),
-        Kernel::SoftmaxForward { rows, cols } => {
-            simple_gpu(Entry::SoftmaxForward, rows, cols, 0.0)
-        }
+        Kernel::SoftmaxForward { rows, cols } => simple_gpu(Entry::SoftmaxForward, rows, cols, 0.0),
         Kernel::SoftmaxBackward { rows, cols } => {
             simple_gpu(Entry::SoftmaxBackward, rows, cols, 0.0)
         }

@@ -100,7 +100,14 @@ pub fn gpu(rule: UpdateRule, n: usize, slot: usize, clipvalue: f32, lr_mult: f32
 }
 
 /// CPU reference. Buffers as [`gpu`].
-pub fn cpu(rule: UpdateRule, n: usize, slot: usize, clipvalue: f32, lr_mult: f32, b: &mut [Vec<f32>]) {
+pub fn cpu(
+    rule: UpdateRule,
+    n: usize,
+    slot: usize,
+    clipvalue: f32,
+    lr_mult: f32,
+    b: &mut [Vec<f32>],
+) {
     let scale = b[2][slot];
     let lr = b[3][2] * lr_mult;
     let (s0, s1, s2, s3) = (b[3][4], b[3][5], b[3][6], b[3][7]);

@@ -163,7 +163,9 @@ impl FromKeras for Activation {
                 let cfg: ActivationConfig = typed(config)?;
                 match activation_from_keras(&cfg.activation)? {
                     Some(act) => Activation::new(act),
-                    None => return Err("field activation: PReLU is a layer, not an activation".into()),
+                    None => {
+                        return Err("field activation: PReLU is a layer, not an activation".into())
+                    }
                 }
             }
         })
@@ -173,11 +175,15 @@ impl FromKeras for Activation {
 /// Checks an activation's parameters.
 pub fn validate_activation(act: ActKind) -> std::result::Result<(), String> {
     match act {
-        ActKind::LeakyRelu { alpha } | ActKind::Elu { alpha } if !alpha.is_finite() => {
-            Err(format!("{}: parameter {alpha} must be finite", act.keras_name()))
-        }
-        ActKind::Rrelu { lower, upper } if !(lower.is_finite() && upper.is_finite() && lower <= upper) => {
-            Err(format!("rrelu: lower {lower} and upper {upper} must be finite with lower ≤ upper"))
+        ActKind::LeakyRelu { alpha } | ActKind::Elu { alpha } if !alpha.is_finite() => Err(
+            format!("{}: parameter {alpha} must be finite", act.keras_name()),
+        ),
+        ActKind::Rrelu { lower, upper }
+            if !(lower.is_finite() && upper.is_finite() && lower <= upper) =>
+        {
+            Err(format!(
+                "rrelu: lower {lower} and upper {upper} must be finite with lower ≤ upper"
+            ))
         }
         _ => Ok(()),
     }
@@ -211,7 +217,11 @@ pub fn activation_from_keras(v: &Value) -> std::result::Result<Option<ActKind>, 
                 .get("class_name")
                 .and_then(Value::as_str)
                 .ok_or("activation object without class_name")?;
-            let mut cfg = o.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
+            let mut cfg = o
+                .get("config")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
             for k in ["name", "trainable", "dtype"] {
                 cfg.remove(k);
             }
@@ -283,15 +293,26 @@ mod tests {
 
     #[test]
     fn names_and_parameters() {
-        assert_eq!(parse_activation("elu:0.5").unwrap(), ActKind::Elu { alpha: 0.5 });
-        assert!(parse_activation("relu:0.5").is_err(), "relu takes no parameter");
+        assert_eq!(
+            parse_activation("elu:0.5").unwrap(),
+            ActKind::Elu { alpha: 0.5 }
+        );
+        assert!(
+            parse_activation("relu:0.5").is_err(),
+            "relu takes no parameter"
+        );
         assert!(parse_activation("leaky_relu:nan").is_err());
         assert!(parse_activation("rrelu:0.5:0.1").is_err(), "lower > upper");
     }
 
     #[test]
     fn keras_json_round_trip() {
-        for a in [Activation::relu(), Activation::elu(0.5), Activation::softmax(), Activation::new(ActKind::Tanh)] {
+        for a in [
+            Activation::relu(),
+            Activation::elu(0.5),
+            Activation::softmax(),
+            Activation::new(ActKind::Tanh),
+        ] {
             let back = Activation::from_keras(a.class_name(), a.keras_config()).unwrap();
             assert_eq!(back, a);
         }

@@ -188,7 +188,13 @@ impl FromKeras for BatchNormalization {
     fn from_keras(_class: &str, config: Map<String, Value>) -> std::result::Result<Self, String> {
         reject_set(
             &config,
-            &["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint", "renorm_clipping"],
+            &[
+                "beta_regularizer",
+                "gamma_regularizer",
+                "beta_constraint",
+                "gamma_constraint",
+                "renorm_clipping",
+            ],
         )?;
         let c: BatchNormConfig = typed(config)?;
         let axis_ok = c.axis == json!(-1) || c.axis == json!([-1]);
@@ -201,12 +207,23 @@ impl FromKeras for BatchNormalization {
         for (field, init, want) in [
             ("beta_initializer", &c.beta_initializer, Initializer::Zeros),
             ("gamma_initializer", &c.gamma_initializer, Initializer::Ones),
-            ("moving_mean_initializer", &c.moving_mean_initializer, Initializer::Zeros),
-            ("moving_variance_initializer", &c.moving_variance_initializer, Initializer::Ones),
+            (
+                "moving_mean_initializer",
+                &c.moving_mean_initializer,
+                Initializer::Zeros,
+            ),
+            (
+                "moving_variance_initializer",
+                &c.moving_variance_initializer,
+                Initializer::Ones,
+            ),
         ] {
-            let got = Initializer::from_keras(init.as_ref(), want).map_err(|e| format!("field {field}: {e}"))?;
+            let got = Initializer::from_keras(init.as_ref(), want)
+                .map_err(|e| format!("field {field}: {e}"))?;
             if got != want {
-                return Err(format!("field {field}: only the Keras default is supported"));
+                return Err(format!(
+                    "field {field}: only the Keras default is supported"
+                ));
             }
         }
         // `synchronized` only matters across devices; one device computes the same.

@@ -110,9 +110,17 @@ impl LayerOps for Dense {
         c.insert("units".into(), json!(self.units));
         c.insert("activation".into(), activation_to_keras(self.activation));
         c.insert("use_bias".into(), json!(self.use_bias));
-        c.insert("kernel_initializer".into(), self.kernel_initializer.to_keras());
+        c.insert(
+            "kernel_initializer".into(),
+            self.kernel_initializer.to_keras(),
+        );
         c.insert("bias_initializer".into(), self.bias_initializer.to_keras());
-        for k in ["kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"] {
+        for k in [
+            "kernel_regularizer",
+            "bias_regularizer",
+            "kernel_constraint",
+            "bias_constraint",
+        ] {
             c.insert(k.into(), Value::Null);
         }
         c
@@ -188,8 +196,11 @@ impl FromKeras for Dense {
                 Initializer::GLOROT_UNIFORM,
             )
             .map_err(|e| format!("field kernel_initializer: {e}"))?,
-            bias_initializer: Initializer::from_keras(c.bias_initializer.as_ref(), Initializer::Zeros)
-                .map_err(|e| format!("field bias_initializer: {e}"))?,
+            bias_initializer: Initializer::from_keras(
+                c.bias_initializer.as_ref(),
+                Initializer::Zeros,
+            )
+            .map_err(|e| format!("field bias_initializer: {e}"))?,
         };
         d.validate()?;
         Ok(d)
@@ -205,7 +216,9 @@ mod tests {
         let d = Dense::new(7);
         assert_eq!(d.kernel_initializer, Initializer::GLOROT_UNIFORM);
         assert!(d.use_bias);
-        let e = Dense::new(3).activation(ActKind::Elu { alpha: 0.5 }).use_bias(false);
+        let e = Dense::new(3)
+            .activation(ActKind::Elu { alpha: 0.5 })
+            .use_bias(false);
         assert_eq!(Dense::from_keras("Dense", e.keras_config()).unwrap(), e);
         assert_eq!(d.weight_specs(&[4])[0].shape, vec![4, 7]);
     }

@@ -54,6 +54,9 @@ mod tests {
     #[test]
     fn flattens() {
         assert_eq!(Flatten.output_shape(&[28, 28]).unwrap(), vec![784]);
-        assert_eq!(Flatten::from_keras("Flatten", Flatten.keras_config()).unwrap(), Flatten);
+        assert_eq!(
+            Flatten::from_keras("Flatten", Flatten.keras_config()).unwrap(),
+            Flatten
+        );
     }
 }

@@ -46,14 +46,20 @@ pub fn sample_shape(batch: &[Option<u64>]) -> std::result::Result<Vec<usize>, St
     batch[1..]
         .iter()
         .map(|d| match d {
-            Some(d) if *d > 0 => usize::try_from(*d).map_err(|_| format!("dimension {d} is too large")),
-            _ => Err(format!("batch shape {batch:?}: every sample dimension must be a positive integer")),
+            Some(d) if *d > 0 => {
+                usize::try_from(*d).map_err(|_| format!("dimension {d} is too large"))
+            }
+            _ => Err(format!(
+                "batch shape {batch:?}: every sample dimension must be a positive integer"
+            )),
         })
         .collect()
 }
 
 /// The sample shape of an InputLayer config.
-pub fn from_keras(config: serde_json::Map<String, Value>) -> std::result::Result<Vec<usize>, String> {
+pub fn from_keras(
+    config: serde_json::Map<String, Value>,
+) -> std::result::Result<Vec<usize>, String> {
     let c: InputConfig = typed(config)?;
     let batch = c
         .batch_shape
@@ -71,7 +77,10 @@ mod tests {
         let v = to_keras(&[28, 28]);
         let cfg = v["config"].as_object().unwrap().clone();
         assert_eq!(from_keras(cfg).unwrap(), vec![28, 28]);
-        assert!(sample_shape(&[]).is_err(), "an empty batch_shape is an error, not a panic");
+        assert!(
+            sample_shape(&[]).is_err(),
+            "an empty batch_shape is an error, not a panic"
+        );
         assert!(sample_shape(&[None]).is_err());
         assert!(sample_shape(&[None, Some(0)]).is_err());
     }

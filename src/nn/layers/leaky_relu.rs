@@ -86,7 +86,12 @@ mod tests {
     #[test]
     fn default_slope_and_round_trip() {
         assert_eq!(LeakyRelu::default().negative_slope, 0.3);
-        let l = LeakyRelu { negative_slope: 0.1 };
-        assert_eq!(LeakyRelu::from_keras("LeakyReLU", l.keras_config()).unwrap(), l);
+        let l = LeakyRelu {
+            negative_slope: 0.1,
+        };
+        assert_eq!(
+            LeakyRelu::from_keras("LeakyReLU", l.keras_config()).unwrap(),
+            l
+        );
     }
 }

@@ -56,9 +56,19 @@ impl LayerOps for Prelu {
 impl FromKeras for Prelu {
     const CLASSES: &'static [&'static str] = &["PReLU"];
     fn from_keras(_class: &str, config: Map<String, Value>) -> std::result::Result<Self, String> {
-        reject_set(&config, &["alpha_regularizer", "alpha_constraint", "shared_axes"])?;
+        reject_set(
+            &config,
+            &["alpha_regularizer", "alpha_constraint", "shared_axes"],
+        )?;
         for k in config.keys() {
-            if !["alpha_initializer", "alpha_regularizer", "alpha_constraint", "shared_axes"].contains(&k.as_str()) {
+            if ![
+                "alpha_initializer",
+                "alpha_regularizer",
+                "alpha_constraint",
+                "shared_axes",
+            ]
+            .contains(&k.as_str())
+            {
                 return Err(format!("unknown field {k}"));
             }
         }
@@ -78,6 +88,9 @@ mod tests {
     #[test]
     fn one_alpha_per_unit() {
         assert_eq!(Prelu.weight_specs(&[6])[0].shape, vec![6]);
-        assert_eq!(Prelu::from_keras("PReLU", Prelu.keras_config()).unwrap(), Prelu);
+        assert_eq!(
+            Prelu::from_keras("PReLU", Prelu.keras_config()).unwrap(),
+            Prelu
+        );
     }
 }
