@@ -133,18 +133,13 @@ fn activation_gradients() {
     let n = 24;
     let x = smooth_inputs(n, 7);
     let u = random(n, 1.0, 8);
-    for act in [
-        ActKind::Relu,
-        ActKind::LeakyRelu { alpha: 0.2 },
-        ActKind::Rrelu {
-            lower: 0.125,
-            upper: 1.0 / 3.0,
-        },
-        ActKind::Elu { alpha: 0.7 },
-        ActKind::Selu,
-        ActKind::Tanh,
-        ActKind::Sigmoid,
-    ] {
+    // Every element-wise activation (Linear and Softmax excepted), and ELU with another alpha.
+    let mut acts: Vec<ActKind> = ActKind::all()
+        .into_iter()
+        .filter(|a| !matches!(a, ActKind::Softmax | ActKind::Linear))
+        .collect();
+    acts.push(ActKind::Elu { alpha: 0.7 });
+    for act in acts {
         for training in [false, true] {
             let mut step = vec![0.0; 8];
             step[0] = f32::from_bits(9);

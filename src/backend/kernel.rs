@@ -9,8 +9,12 @@
 /// Words in the step record.
 pub const STEP_WORDS: usize = 8;
 
-/// Activation functions, with Keras's parameters.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Activation functions, with Keras's parameters. Adding one: its variant here (the
+/// compiler then asks for its code and name below, its CPU value and derivative in
+/// [`super::ops::elementwise`]); its `ACT_*` constant and cases in `elementwise.wgsl`
+/// (`tests/contracts.rs` and the parity suite check them for every variant of
+/// [`ActKind::all`]); its name in [`crate::nn::parse_activation`].
+#[derive(Clone, Copy, Debug, PartialEq, strum::EnumIter)]
 pub enum ActKind {
     /// Identity.
     Linear,
@@ -50,6 +54,22 @@ pub const SELU_ALPHA: f32 = 1.673_263_2;
 pub const SELU_SCALE: f32 = 1.050_701;
 
 impl ActKind {
+    /// Every activation, with Keras's default parameters.
+    pub fn all() -> Vec<ActKind> {
+        use strum::IntoEnumIterator;
+        ActKind::iter()
+            .map(|a| match a {
+                ActKind::LeakyRelu { .. } => ActKind::LeakyRelu { alpha: 0.2 },
+                ActKind::Rrelu { .. } => ActKind::Rrelu {
+                    lower: 1.0 / 8.0,
+                    upper: 1.0 / 3.0,
+                },
+                ActKind::Elu { .. } => ActKind::Elu { alpha: 1.0 },
+                other => other,
+            })
+            .collect()
+    }
+
     /// The code the WGSL kernels switch on, and the two float parameters.
     pub fn code(&self) -> (u32, f32, f32) {
         match *self {

@@ -306,6 +306,13 @@ mod tests {
     }
 
     #[test]
+    fn every_activation_parses_by_its_keras_name() {
+        for act in ActKind::all() {
+            assert_eq!(parse_activation(act.keras_name()).unwrap(), act, "{act:?}");
+        }
+    }
+
+    #[test]
     fn keras_json_round_trip() {
         for a in [
             Activation::relu(),
