@@ -4,7 +4,7 @@
 // Activation codes: the ACT_* constants below, checked against `ActKind::code` by
 // tests/contracts.rs. Parameters: leaky_relu f0 = slope, rrelu f0 = lower and f1 = upper,
 // elu f0 = alpha.
-// Gradient conventions follow TensorFlow/Keras (see SEMANTICS.md): relu'(0) = 0,
+// Gradient conventions follow TensorFlow/Keras (see docs/semantics.md): relu'(0) = 0,
 // leaky'(0) = slope, elu'(0) = alpha, selu'(0) = scale, tanh and sigmoid derivatives are
 // computed from the float32 output.
 

@@ -9,7 +9,9 @@ use std::collections::{HashMap, HashSet};
 
 use steadygrad::backend::contract::{Entry, GpuLaunch, Module};
 use steadygrad::backend::ops::gpu_launch;
-use steadygrad::backend::{ActKind, ClipMode, Kernel, KernelKind, LossKind, MatmulVariant, UpdateRule};
+use steadygrad::backend::{
+    ActKind, ClipMode, Kernel, KernelKind, LossKind, MatmulVariant, UpdateRule,
+};
 use strum::IntoEnumIterator;
 
 /// Drops `//` comments.
@@ -57,7 +59,10 @@ fn wgsl_bindings(src: &str) -> HashMap<u32, (String, bool)> {
                 "read_write" => false,
                 other => panic!("binding {num}: access {other}"),
             };
-            assert!(out.insert(num, (name, read_only)).is_none(), "binding {num} declared twice");
+            assert!(
+                out.insert(num, (name, read_only)).is_none(),
+                "binding {num} declared twice"
+            );
         }
     }
     out
@@ -114,7 +119,11 @@ fn every_params_struct_matches_its_shader() {
 #[test]
 fn a_changed_shader_layout_is_caught() {
     // Swap two fields of the batch-norm Params: the check must fail.
-    let src = Module::BatchNorm.source().replacen("    eps: f32,\n    momentum: f32,", "    momentum: f32,\n    eps: f32,", 1);
+    let src = Module::BatchNorm.source().replacen(
+        "    eps: f32,\n    momentum: f32,",
+        "    momentum: f32,\n    eps: f32,",
+        1,
+    );
     assert_ne!(src, Module::BatchNorm.source(), "the edit applied");
     assert!(compare_params(Module::BatchNorm, &src).is_err());
     let src = Module::Loss.source().replacen("code: u32", "code: f32", 1);
@@ -126,38 +135,118 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
     let mut kernels = vec![
         Kernel::BiasAdd { rows: 3, cols: 5 },
         Kernel::ColumnSum { rows: 3, cols: 5 },
-        Kernel::ActForward { act: ActKind::Relu, n: 7, training: true, seed: 1 },
-        Kernel::ActBackward { act: ActKind::Relu, n: 7, training: true, seed: 1 },
+        Kernel::ActForward {
+            act: ActKind::Relu,
+            n: 7,
+            training: true,
+            seed: 1,
+        },
+        Kernel::ActBackward {
+            act: ActKind::Relu,
+            n: 7,
+            training: true,
+            seed: 1,
+        },
         Kernel::PreluForward { rows: 2, cols: 3 },
         Kernel::PreluBackward { rows: 2, cols: 3 },
         Kernel::SoftmaxForward { rows: 2, cols: 3 },
         Kernel::SoftmaxBackward { rows: 2, cols: 3 },
         Kernel::Add { n: 4 },
         Kernel::Scale { n: 4, factor: 2.0 },
-        Kernel::Loss { kind: LossKind::SoftmaxCrossEntropy, rows: 2, cols: 3 },
+        Kernel::Loss {
+            kind: LossKind::SoftmaxCrossEntropy,
+            rows: 2,
+            cols: 3,
+        },
         Kernel::AccumulateMetrics { rows: 2 },
         Kernel::BnStats { rows: 2, cols: 3 },
-        Kernel::BnApply { rows: 2, cols: 3, eps: 1e-3 },
-        Kernel::BnMovingUpdate { cols: 3, momentum: 0.99 },
-        Kernel::BnBackward { rows: 2, cols: 3, eps: 1e-3 },
+        Kernel::BnApply {
+            rows: 2,
+            cols: 3,
+            eps: 1e-3,
+        },
+        Kernel::BnMovingUpdate {
+            cols: 3,
+            momentum: 0.99,
+        },
+        Kernel::BnBackward {
+            rows: 2,
+            cols: 3,
+            eps: 1e-3,
+        },
         Kernel::GradStats { n: 5, slot: 0 },
-        Kernel::ClipScale { count: 2, mode: ClipMode::GlobalNorm(1.0) },
-        Kernel::GatherU8 { rows: 2, features: 3 },
-        Kernel::GatherF32 { rows: 2, features: 3 },
+        Kernel::ClipScale {
+            count: 2,
+            mode: ClipMode::GlobalNorm(1.0),
+        },
+        Kernel::GatherU8 {
+            rows: 2,
+            features: 3,
+        },
+        Kernel::GatherF32 {
+            rows: 2,
+            features: 3,
+        },
     ];
     for rule in [
-        UpdateRule::Sgd { momentum: 0.0, nesterov: false },
-        UpdateRule::Sgd { momentum: 0.9, nesterov: true },
+        UpdateRule::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+        },
+        UpdateRule::Sgd {
+            momentum: 0.9,
+            nesterov: true,
+        },
         UpdateRule::Adagrad { epsilon: 1e-7 },
-        UpdateRule::Rmsprop { rho: 0.9, momentum: 0.0, epsilon: 1e-7, centered: false },
-        UpdateRule::Rmsprop { rho: 0.9, momentum: 0.5, epsilon: 1e-7, centered: false },
-        UpdateRule::Rmsprop { rho: 0.9, momentum: 0.0, epsilon: 1e-7, centered: true },
-        UpdateRule::Rmsprop { rho: 0.9, momentum: 0.5, epsilon: 1e-7, centered: true },
-        UpdateRule::Adam { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false },
-        UpdateRule::Adam { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: true },
-        UpdateRule::Nadam { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 },
+        UpdateRule::Rmsprop {
+            rho: 0.9,
+            momentum: 0.0,
+            epsilon: 1e-7,
+            centered: false,
+        },
+        UpdateRule::Rmsprop {
+            rho: 0.9,
+            momentum: 0.5,
+            epsilon: 1e-7,
+            centered: false,
+        },
+        UpdateRule::Rmsprop {
+            rho: 0.9,
+            momentum: 0.0,
+            epsilon: 1e-7,
+            centered: true,
+        },
+        UpdateRule::Rmsprop {
+            rho: 0.9,
+            momentum: 0.5,
+            epsilon: 1e-7,
+            centered: true,
+        },
+        UpdateRule::Adam {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+            amsgrad: false,
+        },
+        UpdateRule::Adam {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+            amsgrad: true,
+        },
+        UpdateRule::Nadam {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+        },
     ] {
-        kernels.push(Kernel::Update { rule, n: 9, slot: 1, clipvalue: 0.0, lr_mult: 1.0 });
+        kernels.push(Kernel::Update {
+            rule,
+            n: 9,
+            slot: 1,
+            clipvalue: 0.0,
+            lr_mult: 1.0,
+        });
     }
     let mut out: Vec<(Kernel, GpuLaunch)> = kernels
         .into_iter()
@@ -171,7 +260,14 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         (7, 13, 5, MatmulVariant::RegisterBlocked),
         (7, 13, 5, MatmulVariant::Tiled),
     ] {
-        let kernel = Kernel::MatMul { m, k, n, trans_a: false, trans_b: true, accumulate: false };
+        let kernel = Kernel::MatMul {
+            m,
+            k,
+            n,
+            trans_a: false,
+            trans_b: true,
+            accumulate: false,
+        };
         let l = gpu_launch(&kernel, variant);
         out.push((kernel, l));
     }
@@ -189,30 +285,54 @@ fn every_entry_point_and_binding_is_declared_as_rust_uses_it() {
         let src = l.entry.module().source();
         let code = strip_comments(&src);
         let needle = format!("fn {}(", l.entry.name());
-        let at = code.find(&needle).unwrap_or_else(|| panic!("{:?}: no {needle}", l.entry));
+        let at = code
+            .find(&needle)
+            .unwrap_or_else(|| panic!("{:?}: no {needle}", l.entry));
         assert!(
             code[..at].trim_end().ends_with(')') && code[..at].contains("@compute"),
             "{:?} is not a @compute entry point",
             l.entry
         );
-        assert_eq!(l.bindings.len(), kernel.arity(), "{kernel:?}: one binding per buffer");
+        assert_eq!(
+            l.bindings.len(),
+            kernel.arity(),
+            "{kernel:?}: one binding per buffer"
+        );
         let declared = wgsl_bindings(&src);
         let mut seen = HashSet::new();
         for b in &l.bindings {
             assert!(b.index > 0, "{kernel:?}: binding 0 is the Params uniform");
-            assert!(seen.insert(b.index), "{kernel:?}: binding {} used twice", b.index);
-            let (name, read_only) = declared
-                .get(&b.index)
-                .unwrap_or_else(|| panic!("{kernel:?}: binding {} not declared in {:?}", b.index, l.entry.module()));
-            assert_eq!(*read_only, b.read_only, "{kernel:?}: access of binding {} ({name})", b.index);
+            assert!(
+                seen.insert(b.index),
+                "{kernel:?}: binding {} used twice",
+                b.index
+            );
+            let (name, read_only) = declared.get(&b.index).unwrap_or_else(|| {
+                panic!(
+                    "{kernel:?}: binding {} not declared in {:?}",
+                    b.index,
+                    l.entry.module()
+                )
+            });
+            assert_eq!(
+                *read_only, b.read_only,
+                "{kernel:?}: access of binding {} ({name})",
+                b.index
+            );
         }
         // The params blob is the module's struct, 4 bytes a field.
         assert_eq!(l.params.len(), 4 * l.entry.module().params_fields().len());
     }
     let missing: Vec<Entry> = Entry::iter().filter(|e| !entries.contains(e)).collect();
-    assert!(missing.is_empty(), "entry points no launch uses: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "entry points no launch uses: {missing:?}"
+    );
     let missing: Vec<KernelKind> = KernelKind::iter().filter(|k| !kinds.contains(k)).collect();
-    assert!(missing.is_empty(), "kernel variants without a sample launch: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "kernel variants without a sample launch: {missing:?}"
+    );
 }
 
 #[test]
@@ -225,7 +345,10 @@ fn op_codes_match_the_shaders() {
     let loss = wgsl_consts(&Module::Loss.source());
     for (kind, name) in [
         (LossKind::SoftmaxCrossEntropy, "LOSS_SOFTMAX_CROSS_ENTROPY"),
-        (LossKind::SigmoidBinaryCrossEntropy, "LOSS_SIGMOID_BINARY_CROSS_ENTROPY"),
+        (
+            LossKind::SigmoidBinaryCrossEntropy,
+            "LOSS_SIGMOID_BINARY_CROSS_ENTROPY",
+        ),
         (LossKind::MeanSquaredError, "LOSS_MEAN_SQUARED_ERROR"),
     ] {
         assert_eq!(loss.get(name), Some(&kind.code()), "{name}");

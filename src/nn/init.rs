@@ -1,4 +1,4 @@
-//! Weight initializers with Keras's formulas (see SEMANTICS.md): every random one is a
+//! Weight initializers with Keras's formulas (see docs/semantics.md): every random one is a
 //! `VarianceScaling { scale, mode, distribution }`; the normal ones are truncated at two
 //! standard deviations and corrected by 0.87962566103423978 so the realised standard
 //! deviation is `sqrt(scale / n)`.

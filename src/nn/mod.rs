@@ -1,6 +1,33 @@
 //! Keras-style models, independent of any backend: the layer kinds ([`layers`], one file
 //! each), what a layer provides ([`layer`]), weight initializers ([`init`]) and the
 //! [`Sequential`] container (naming, shapes, weights, summary, surgery, lowering).
+//!
+//! Builders belong to the layer kind they configure, so configuring the wrong kind does
+//! not compile (it used to be silently ignored):
+//!
+//! ```compile_fail
+//! use steadygrad::nn::Layer;
+//! use steadygrad::nn::Initializer;
+//! // BatchNormalization has no kernel: no such builder.
+//! let l = Layer::batch_norm().kernel_initializer(Initializer::HE_NORMAL);
+//! ```
+//!
+//! ```
+//! use steadygrad::backend::ActKind;
+//! use steadygrad::nn::{Initializer, Layer, Sequential};
+//! use steadygrad::train::Session;
+//!
+//! let model = Sequential::new(&[4], vec![
+//!     Layer::dense(3).activation(ActKind::Relu).kernel_initializer(Initializer::HE_NORMAL).into(),
+//!     Layer::dense(2).activation(ActKind::Softmax).into(),
+//! ], 1)?;
+//! assert_eq!(model.weights()[0].shape, vec![4, 3]);
+//! // Inference needs no optimizer.
+//! let mut s = Session::with_backend(model, Box::new(steadygrad::CpuBackend::new()))?;
+//! let p = s.predict(&[0.1, 0.2, 0.3, 0.4], 1)?;
+//! assert!((p[0] + p[1] - 1.0).abs() < 1e-6);
+//! # Ok::<(), steadygrad::Error>(())
+//! ```
 
 pub mod advice;
 pub mod init;
