@@ -2,24 +2,11 @@
 
 mod common;
 
+use common::steadygrad;
+
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
-
-fn steadygrad(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_steadygrad"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn last_json(stdout: &str) -> Value {
     serde_json::from_str(stdout.lines().last().expect("stdout has a last line"))

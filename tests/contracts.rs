@@ -5,13 +5,13 @@
 //! op code the shaders switch on equals Rust's. A shader edited without its Rust side (or
 //! the reverse) fails here, before any GPU runs it.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 
 use steadygrad::backend::contract::{Entry, GpuLaunch, Module};
 use steadygrad::backend::ops::gpu_launch;
-use steadygrad::backend::{
-    ActKind, ClipMode, Kernel, KernelKind, LossKind, MatmulVariant, UpdateRule,
-};
+use steadygrad::backend::{ActKind, ClipMode, Kernel, KernelKind, LossKind, MatmulVariant};
 use strum::IntoEnumIterator;
 
 /// Drops `//` comments.
@@ -188,58 +188,7 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             features: 3,
         },
     ];
-    for rule in [
-        UpdateRule::Sgd {
-            momentum: 0.0,
-            nesterov: false,
-        },
-        UpdateRule::Sgd {
-            momentum: 0.9,
-            nesterov: true,
-        },
-        UpdateRule::Adagrad { epsilon: 1e-7 },
-        UpdateRule::Rmsprop {
-            rho: 0.9,
-            momentum: 0.0,
-            epsilon: 1e-7,
-            centered: false,
-        },
-        UpdateRule::Rmsprop {
-            rho: 0.9,
-            momentum: 0.5,
-            epsilon: 1e-7,
-            centered: false,
-        },
-        UpdateRule::Rmsprop {
-            rho: 0.9,
-            momentum: 0.0,
-            epsilon: 1e-7,
-            centered: true,
-        },
-        UpdateRule::Rmsprop {
-            rho: 0.9,
-            momentum: 0.5,
-            epsilon: 1e-7,
-            centered: true,
-        },
-        UpdateRule::Adam {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-7,
-            amsgrad: false,
-        },
-        UpdateRule::Adam {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-7,
-            amsgrad: true,
-        },
-        UpdateRule::Nadam {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-7,
-        },
-    ] {
+    for rule in common::update_rules() {
         kernels.push(Kernel::Update {
             rule,
             n: 9,

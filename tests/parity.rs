@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use steadygrad::backend::{
     ActKind, Backend, ClipMode, CpuBackend, GpuBackend, GpuOptions, Kernel, KernelKind, LossKind,
-    MatmulVariant, UpdateRule, STEP_WORDS,
+    MatmulVariant, STEP_WORDS,
 };
 use strum::IntoEnumIterator;
 
@@ -397,62 +397,7 @@ fn optimizer_kernels_match_reference() {
 fn update_rules_match_reference() {
     let Some(mut g) = gpu() else { return };
     let n = 785;
-    let rules = [
-        UpdateRule::Sgd {
-            momentum: 0.0,
-            nesterov: false,
-        },
-        UpdateRule::Sgd {
-            momentum: 0.9,
-            nesterov: false,
-        },
-        UpdateRule::Sgd {
-            momentum: 0.9,
-            nesterov: true,
-        },
-        UpdateRule::Adagrad { epsilon: 1e-7 },
-        UpdateRule::Rmsprop {
-            rho: 0.9,
-            momentum: 0.0,
-            epsilon: 1e-7,
-            centered: false,
-        },
-        UpdateRule::Rmsprop {
-            rho: 0.8,
-            momentum: 0.5,
-            epsilon: 1e-7,
-            centered: false,
-        },
-        UpdateRule::Rmsprop {
-            rho: 0.9,
-            momentum: 0.0,
-            epsilon: 1e-7,
-            centered: true,
-        },
-        UpdateRule::Rmsprop {
-            rho: 0.9,
-            momentum: 0.3,
-            epsilon: 1e-6,
-            centered: true,
-        },
-        UpdateRule::Adam {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-7,
-            amsgrad: false,
-        },
-        UpdateRule::Adam {
-            beta_1: 0.8,
-            beta_2: 0.99,
-            epsilon: 1e-7,
-            amsgrad: true,
-        },
-        UpdateRule::Nadam {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-7,
-        },
-    ];
+    let rules = update_rules();
     // Adam's alpha and Nadam's u_t, u_{t+1}, u_product, beta_2^t at step 4.
     let scalars = [0.000_6, 0.455, 0.456, 0.083, 0.996];
     for (ri, rule) in rules.into_iter().enumerate() {

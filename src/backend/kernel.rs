@@ -13,7 +13,7 @@ pub const STEP_WORDS: usize = 8;
 /// compiler then asks for its code and name below, its CPU value and derivative in
 /// [`super::ops::elementwise`]); its `ACT_*` constant and cases in `elementwise.wgsl`
 /// (`tests/contracts.rs` and the parity suite check them for every variant of
-/// [`ActKind::all`]); its name in [`crate::nn::parse_activation`].
+/// [`ActKind::all`]); its name in `parse_activation` (`src/nn/layers/activation.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, strum::EnumIter)]
 pub enum ActKind {
     /// Identity.

@@ -1,6 +1,6 @@
 //! The Sequential container: Keras naming, shape inference, weight creation, surgery for
 //! transfer learning, and lowering of the forward pass into a graph. It holds no backend:
-//! a [`crate::train::Session`] takes a model, trains it on a device, and hands it back.
+//! a `Session` (`src/train/`) takes a model, trains it on a device, and hands it back.
 
 use std::collections::HashMap;
 

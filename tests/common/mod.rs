@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use rand::{Rng, SeedableRng};
-use steadygrad::backend::{ActKind, CpuBackend, GpuBackend, GpuOptions};
+use steadygrad::backend::{ActKind, CpuBackend, GpuBackend, GpuOptions, UpdateRule};
 use steadygrad::nn::{Initializer, Layer, Sequential};
 use steadygrad::optim::Optimizer;
 use steadygrad::train::{LossName, Session};
@@ -133,4 +133,80 @@ pub fn seed_network(before: bool) -> Sequential {
     }
     layers.push(Layer::dense(10).activation(ActKind::Softmax).into());
     Sequential::new(&[28, 28], layers, 42).unwrap()
+}
+
+/// Every optimizer update rule in each configuration that has its own entry point, with
+/// non-default hyper-parameters here and there.
+pub fn update_rules() -> Vec<UpdateRule> {
+    vec![
+        UpdateRule::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+        },
+        UpdateRule::Sgd {
+            momentum: 0.9,
+            nesterov: false,
+        },
+        UpdateRule::Sgd {
+            momentum: 0.9,
+            nesterov: true,
+        },
+        UpdateRule::Adagrad { epsilon: 1e-7 },
+        UpdateRule::Rmsprop {
+            rho: 0.9,
+            momentum: 0.0,
+            epsilon: 1e-7,
+            centered: false,
+        },
+        UpdateRule::Rmsprop {
+            rho: 0.8,
+            momentum: 0.5,
+            epsilon: 1e-7,
+            centered: false,
+        },
+        UpdateRule::Rmsprop {
+            rho: 0.9,
+            momentum: 0.0,
+            epsilon: 1e-7,
+            centered: true,
+        },
+        UpdateRule::Rmsprop {
+            rho: 0.9,
+            momentum: 0.3,
+            epsilon: 1e-6,
+            centered: true,
+        },
+        UpdateRule::Adam {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+            amsgrad: false,
+        },
+        UpdateRule::Adam {
+            beta_1: 0.8,
+            beta_2: 0.99,
+            epsilon: 1e-7,
+            amsgrad: true,
+        },
+        UpdateRule::Nadam {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+        },
+    ]
+}
+
+/// Runs the `steadygrad` binary from the crate root: (success, stdout, stderr).
+pub fn steadygrad(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_steadygrad"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
