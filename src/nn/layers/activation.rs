@@ -252,36 +252,47 @@ pub fn parse_activation(spec: &str) -> Result<ActKind> {
                 .map_err(|_| Error::Config(format!("bad number {p:?} in activation {spec:?}")))
         })
         .collect::<Result<_>>()?;
-    let takes = match name.as_str() {
-        "leaky_relu" | "leakyrelu" | "elu" => 1,
-        "rrelu" => 2,
+    let canonical = match name.as_str() {
+        "none" => "linear",
+        "leakyrelu" => "leaky_relu",
+        "logistic" => "sigmoid",
+        other => other,
+    };
+    let base = ActKind::all()
+        .into_iter()
+        .find(|a| a.keras_name() == canonical)
+        .ok_or_else(|| {
+            let names: Vec<&str> = ActKind::all().iter().map(|a| a.keras_name()).collect();
+            Error::Config(format!(
+                "unknown activation {name:?}: expected one of {}, or prelu (a layer)",
+                names.join(", ")
+            ))
+        })?;
+    let takes = match base {
+        ActKind::LeakyRelu { .. } | ActKind::Elu { .. } => 1,
+        ActKind::Rrelu { .. } => 2,
         _ => 0,
     };
     if nums.len() > takes {
         return Err(Error::Config(format!(
-            "activation {spec:?}: {name} takes {takes} parameter(s), got {}",
+            "activation {spec:?}: {canonical} takes {takes} parameter(s), got {}",
             nums.len()
         )));
     }
     let arg = |i: usize, d: f32| nums.get(i).copied().unwrap_or(d);
-    let act = match name.as_str() {
-        "linear" | "none" => ActKind::Linear,
-        "relu" => ActKind::Relu,
-        "leaky_relu" | "leakyrelu" => ActKind::LeakyRelu { alpha: arg(0, 0.2) },
-        "rrelu" => ActKind::Rrelu {
-            lower: arg(0, 1.0 / 8.0),
-            upper: arg(1, 1.0 / 3.0),
+    // Keras's defaults come from ActKind::all(); parameters given after colons replace them.
+    let act = match base {
+        ActKind::LeakyRelu { alpha } => ActKind::LeakyRelu {
+            alpha: arg(0, alpha),
         },
-        "elu" => ActKind::Elu { alpha: arg(0, 1.0) },
-        "selu" => ActKind::Selu,
-        "tanh" => ActKind::Tanh,
-        "sigmoid" | "logistic" => ActKind::Sigmoid,
-        "softmax" => ActKind::Softmax,
-        other => {
-            return Err(Error::Config(format!(
-                "unknown activation {other:?}: expected relu, leaky_relu[:alpha], rrelu[:lower:upper], prelu, elu[:alpha], selu, tanh, sigmoid, softmax or linear"
-            )))
-        }
+        ActKind::Elu { alpha } => ActKind::Elu {
+            alpha: arg(0, alpha),
+        },
+        ActKind::Rrelu { lower, upper } => ActKind::Rrelu {
+            lower: arg(0, lower),
+            upper: arg(1, upper),
+        },
+        other => other,
     };
     validate_activation(act).map_err(|e| Error::Config(format!("activation {spec:?}: {e}")))?;
     Ok(act)
