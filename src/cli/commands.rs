@@ -7,7 +7,7 @@ use std::path::Path;
 use steadygrad::backend::{ActKind, DeviceInfo};
 use steadygrad::data::idx::load_mnist_dir;
 use steadygrad::data::{load_safetensors_dataset, Dataset};
-use steadygrad::io::model_file::{load_safetensors_x, write_probabilities};
+use steadygrad::io::tensor_file::{load_safetensors_x, write_probabilities};
 use steadygrad::io::{load_model, save_model};
 use steadygrad::nn::{parse_activation, Initializer, Layer, Sequential};
 use steadygrad::optim::{self, Clip, Hyper, Optimizer, OptimizerState, Schedule};

@@ -3,18 +3,19 @@
 //! `optimizer.safetensors` (the optimizer's variables under Keras's names —
 //! `dense_kernel_momentum`, `dense_kernel_velocity`, … — its `iteration` count and any
 //! carried scalar such as Nadam's `u_product`, with the optimizer's name in the metadata).
-//! Saving is atomic per file: everything is serialized in memory first, then each file is
-//! written to a temporary file in the same folder and renamed over the old one, so a
-//! failure never leaves a half-written file where a good one stood.
+//! Saving is atomic for the whole folder ([`super::folder`]): everything is serialized in
+//! memory, written complete beside the target, and switched into place, so any failure or
+//! kill leaves either the previous complete model or the new one.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::Dtype;
 use serde_json::Value;
 
 use super::config::model_to_json;
+use super::folder::{recover, write_folder, FsOps, RealFs};
+use super::tensor_file::{read_f32_tensors, tensors_bytes, NamedTensors, ShapedValues};
 use crate::data::tensor_bytes::to_f32;
 use crate::error::{Error, Result};
 use crate::nn::Sequential;
@@ -34,41 +35,18 @@ fn model_err(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
-fn tensors_bytes(
-    named: &[(String, Vec<usize>, Vec<u8>, Dtype)],
-    metadata: Option<HashMap<String, String>>,
-) -> Result<Vec<u8>> {
-    let views: Vec<(String, TensorView)> = named
-        .iter()
-        .map(|(n, shape, bytes, dt)| {
-            TensorView::new(*dt, shape.clone(), bytes)
-                .map(|v| (n.clone(), v))
-                .map_err(|e| Error::Config(format!("tensor {n}: {e}")))
-        })
-        .collect::<Result<_>>()?;
-    safetensors::serialize(views, metadata)
-        .map_err(|e| Error::Config(format!("serializing tensors: {e}")))
-}
-
-/// Writes `bytes` to `dir/name` through a temporary file in the same folder and a rename.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let r = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    })();
-    if let Err(e) = r {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    Ok(())
-}
-
-/// Saves a model folder, with the optimizer state when given.
+/// Saves a model folder, with the optimizer state when given, atomically as a whole.
 pub fn save_model(m: &Sequential, optimizer: Option<&OptimizerState>, dir: &Path) -> Result<()> {
+    save_model_with(&RealFs, m, optimizer, dir)
+}
+
+/// [`save_model`] through given file-system operations (for fault-injection tests).
+pub fn save_model_with(
+    fs: &dyn FsOps,
+    m: &Sequential,
+    optimizer: Option<&OptimizerState>,
+    dir: &Path,
+) -> Result<()> {
     let json = serde_json::to_vec_pretty(&model_to_json(m)).expect("JSON");
     let weights: Vec<(String, Vec<usize>, Vec<u8>, Dtype)> = m
         .weights()
@@ -82,22 +60,14 @@ pub fn save_model(m: &Sequential, optimizer: Option<&OptimizerState>, dir: &Path
             )
         })
         .collect();
-    let weights = tensors_bytes(&weights, None)?;
-    let optimizer = optimizer.map(optimizer_bytes).transpose()?;
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    write_atomic(dir, WEIGHTS, &weights)?;
-    write_atomic(dir, MODEL_JSON, &json)?;
-    match optimizer {
-        Some(o) => write_atomic(dir, OPTIMIZER, &o)?,
-        None => {
-            // A stale state from an earlier save must not be resumed with these weights.
-            let old = dir.join(OPTIMIZER);
-            if old.exists() {
-                std::fs::remove_file(&old).map_err(|e| Error::io(old, e))?;
-            }
-        }
+    let mut files = vec![
+        (MODEL_JSON, json),
+        (WEIGHTS, tensors_bytes(&weights, None)?),
+    ];
+    if let Some(o) = optimizer {
+        files.push((OPTIMIZER, optimizer_bytes(o)?));
     }
-    Ok(())
+    write_folder(dir, &files, fs)
 }
 
 fn optimizer_bytes(s: &OptimizerState) -> Result<Vec<u8>> {
@@ -124,33 +94,6 @@ fn optimizer_bytes(s: &OptimizerState) -> Result<Vec<u8>> {
     }
     let meta = HashMap::from([("optimizer".to_string(), s.optimizer.clone())]);
     tensors_bytes(&t, Some(meta))
-}
-
-/// A tensor's shape and values.
-pub type ShapedValues = (Vec<usize>, Vec<f32>);
-/// Tensors by name.
-pub type NamedTensors = HashMap<String, ShapedValues>;
-
-/// Reads every tensor of a safetensors file as f32 (f64/f16/bf16 converted; integer
-/// tensors are an error).
-pub fn read_f32_tensors(path: &Path) -> Result<NamedTensors> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let st = safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| model_err(path, format!("not a valid safetensors file: {e}")))?;
-    let mut out = HashMap::new();
-    for (name, t) in st.tensors() {
-        let data = to_f32(t.dtype(), t.data()).ok_or_else(|| {
-            model_err(
-                path,
-                format!(
-                    "tensor {name} has dtype {:?}; weights must be floating point",
-                    t.dtype()
-                ),
-            )
-        })?;
-        out.insert(name.to_string(), (t.shape().to_vec(), data));
-    }
-    Ok(out)
 }
 
 /// Finds weight `name` in a file that may prefix names with the model's name
@@ -288,6 +231,7 @@ pub struct LoadedModel {
 /// `weights.safetensors` (Keras names, with or without a `sequential/` prefix) and
 /// `optimizer.safetensors` if present.
 pub fn load_model(dir: &Path) -> Result<LoadedModel> {
+    recover(dir, &RealFs)?;
     let json_path = dir.join(MODEL_JSON);
     if !dir.is_dir() {
         return Err(model_err(dir, "no such model folder"));
@@ -313,55 +257,4 @@ pub fn load_model(dir: &Path) -> Result<LoadedModel> {
         None
     };
     Ok(LoadedModel { model, optimizer })
-}
-
-/// Reads tensor `x` (N, …) of a safetensors file as f32 samples (uint8 scaled by 1/255).
-/// Returns the values and the shape of one sample.
-pub fn load_safetensors_x(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let st = safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| model_err(path, format!("not a valid safetensors file: {e}")))?;
-    let x = st
-        .tensor("x")
-        .map_err(|_| model_err(path, "no tensor named x"))?;
-    if x.shape().len() < 2 {
-        return Err(model_err(
-            path,
-            format!("x has shape {:?}; expected (N, features…)", x.shape()),
-        ));
-    }
-    let v = match x.dtype() {
-        Dtype::U8 => x.data().iter().map(|&b| b as f32 / 255.0).collect(),
-        other => to_f32(other, x.data()).ok_or_else(|| {
-            model_err(
-                path,
-                format!("x has dtype {other:?}; expected uint8 or float"),
-            )
-        })?,
-    };
-    Ok((v, x.shape()[1..].to_vec()))
-}
-
-/// Writes `probabilities` (rows of `units`) to a safetensors file, atomically.
-pub fn write_probabilities(path: &Path, probabilities: &[f32], units: usize) -> Result<()> {
-    let rows = probabilities.len() / units.max(1);
-    let bytes = tensors_bytes(
-        &[(
-            "probabilities".into(),
-            vec![rows, units],
-            bytemuck::cast_slice(probabilities).to_vec(),
-            Dtype::F32,
-        )],
-        None,
-    )?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| model_err(path, "not a file path"))?
-        .to_string_lossy()
-        .to_string();
-    write_atomic(dir, &name, &bytes)
 }
