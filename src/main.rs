@@ -9,7 +9,20 @@ mod cli;
 use cli::args::{Cli, Command};
 
 fn main() -> ExitCode {
-    let parsed = Cli::parse();
+    let parsed = match Cli::try_parse() {
+        Ok(p) => p,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+                e.exit();
+            }
+            // One line, `error: …`, naming the flag (clap's usage block is left out).
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("error: invalid arguments");
+            eprintln!("{first}");
+            return ExitCode::from(2);
+        }
+    };
     let r = match parsed.command {
         Command::Train(a) => cli::commands::train(a),
         Command::Summary(s) => cli::commands::summary(s),

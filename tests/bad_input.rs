@@ -129,12 +129,16 @@ fn bad_configurations_are_rejected() {
         0,
     )
     .unwrap();
-    let mut m = compile_cpu(m, Sgd::new(0.1));
-    let d = Dataset::new(Samples::F32(vec![0.0; 4]), vec![1], vec![4]).unwrap();
-    let e = m
-        .fit(&d, None, &FitOptions::default(), &mut [])
+    // A loss that does not fit the output is refused when compiling, before any step.
+    let mut s = Session::with_backend(m, Box::new(CpuBackend::new())).unwrap();
+    let e = s
+        .compile(
+            Box::new(Sgd::new(0.1)),
+            steadygrad::train::LossName::SparseCategoricalCrossentropy,
+        )
         .unwrap_err();
     assert!(e.to_string().contains("softmax"), "{e}");
+    let d = Dataset::new(Samples::F32(vec![0.0; 4]), vec![1], vec![4]).unwrap();
     let uncompiled = Sequential::new(&[4], vec![Layer::dense(3).into()], 0).unwrap();
     let mut uncompiled = Session::with_backend(uncompiled, Box::new(CpuBackend::new())).unwrap();
     assert!(uncompiled

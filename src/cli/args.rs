@@ -146,28 +146,28 @@ pub enum BnPlacement {
 #[derive(clap::Args, Clone)]
 pub struct ModelArgs {
     /// Hidden layer sizes.
-    #[arg(long, value_delimiter = ',', default_value = "300,100")]
+    #[arg(long, value_delimiter = ',', default_value = "300,100", conflicts_with_all = ["model_dir", "model_config"])]
     pub hidden: Vec<usize>,
-    /// Hidden activation: relu, leaky_relu[:alpha], rrelu, prelu, elu[:alpha], selu, tanh, sigmoid.
-    #[arg(long, default_value = "elu")]
+    /// Hidden activation: relu, leaky_relu[:alpha], rrelu[:lower:upper], prelu, elu[:alpha], selu, tanh, sigmoid.
+    #[arg(long, default_value = "elu", conflicts_with_all = ["model_dir", "model_config"])]
     pub activation: String,
     /// Kernel initializer of the hidden layers.
-    #[arg(long, default_value = "he_normal")]
+    #[arg(long, default_value = "he_normal", conflicts_with_all = ["model_dir", "model_config"])]
     pub init: String,
     /// Batch normalization placement (the seed network puts it after each activation).
-    #[arg(long, value_enum, default_value = "after")]
+    #[arg(long, value_enum, default_value = "after", conflicts_with_all = ["model_dir", "model_config", "no_batch_norm"])]
     pub batch_norm: BnPlacement,
     /// Same as --batch-norm none: the plain MLP.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["model_dir", "model_config"])]
     pub no_batch_norm: bool,
-    /// A Sequential model as JSON (Keras's model.to_json() format); overrides the flags above.
-    #[arg(long)]
+    /// A Sequential model as JSON (Keras's model.to_json() format), instead of the flags above.
+    #[arg(long, conflicts_with = "model_dir")]
     pub model_config: Option<PathBuf>,
     /// Seed of the initializers and of the shuffles.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Number of classes of the output layer.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, conflicts_with_all = ["model_dir", "model_config"])]
     pub classes_out: usize,
 }
 

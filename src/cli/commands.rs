@@ -126,9 +126,13 @@ pub fn optimizer_of(t: &TrainOptions) -> Result<Box<dyn Optimizer>> {
         Some(s) => Schedule::parse(s, lr)?,
         None => Schedule::Constant(lr),
     };
-    schedule
-        .validate()
-        .map_err(|e| Error::Config(format!("--lr / --lr-schedule: {e}")))?;
+    if t.lr_schedule.is_none() {
+        if !(lr.is_finite() && lr >= 0.0) {
+            return Err(Error::Config(format!(
+                "--lr {lr}: the learning rate must be a finite number ≥ 0"
+            )));
+        }
+    }
     let nesterov_flag = t.nesterov || t.no_nesterov;
     let h = Hyper {
         learning_rate: Some(schedule),
@@ -151,7 +155,12 @@ pub fn optimizer_of(t: &TrainOptions) -> Result<Box<dyn Optimizer>> {
         initial_accumulator_value: t.initial_accumulator,
         clip: Clip::from_options(t.clipvalue, t.clipnorm, t.global_clipnorm)?,
     };
-    optim::by_name(&name, &h)
+    optim::by_name(&name, &h).map_err(|e| match e {
+        Error::Config(m) if optim::NAMES.contains(&name.as_str()) => {
+            Error::Config(format!("--optimizer {name}: {m}"))
+        }
+        other => other,
+    })
 }
 
 fn device_of(d: DeviceArg) -> Device {
@@ -177,16 +186,15 @@ pub fn open_session(model: Sequential, device: DeviceArg) -> Result<Session> {
 /// same optimizer's.
 pub fn compile(
     session: &mut Session,
-    t: &TrainOptions,
+    optimizer: Box<dyn Optimizer>,
+    loss: LossName,
     state: Option<(&OptimizerState, &Path)>,
 ) -> Result<()> {
-    let model = session.model()?.clone();
-    for w in model.init_warnings() {
+    for w in session.model()?.init_warnings() {
         eprintln!("{w}");
     }
-    let optimizer = optimizer_of(t)?;
     let name = optimizer.name();
-    session.compile(optimizer, loss_of(&model, &t.loss)?)?;
+    session.compile(optimizer, loss)?;
     if let Some((s, dir)) = state {
         if s.optimizer == name {
             session
@@ -263,11 +271,16 @@ pub fn train(a: TrainArgs) -> Result<()> {
         }
         None => (build_model(&a.model, &train_set.sample_shape)?, None),
     };
+    // Everything the flags decide is checked before a device is opened.
+    let optimizer = optimizer_of(&a.train)?;
+    let loss = loss_of(&model, &a.train.loss)?;
+    loss.check(&model)?;
     let mut session = open_session(model, a.train.device)?;
     let info: DeviceInfo = session.device_info();
     compile(
         &mut session,
-        &a.train,
+        optimizer,
+        loss,
         state.as_ref().zip(a.model_dir.as_deref()),
     )?;
     let history = run_fit(
@@ -318,7 +331,7 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
         eprintln!("note: {n}");
     }
     let info = session.device_info();
-    session.set_loss(loss);
+    session.set_loss(loss)?;
     let (l, acc) = session.evaluate(&data, a.batch_size)?;
     if a.json {
         println!(

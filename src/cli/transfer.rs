@@ -7,7 +7,7 @@ use steadygrad::nn::{parse_activation, Layer};
 use steadygrad::{Error, Result};
 
 use super::args::TransferArgs;
-use super::commands::{compile, load_data, open_session, run_fit, save};
+use super::commands::{compile, load_data, loss_of, open_session, optimizer_of, run_fit, save};
 use super::report::report;
 
 fn parse_head(spec: &str) -> Result<Layer> {
@@ -51,9 +51,27 @@ pub fn transfer(a: TransferArgs) -> Result<()> {
         .into_iter()
         .filter(|&i| i < reused)
         .collect();
+    let optimizer = optimizer_of(&a.train)?;
+    let lr = optimizer.learning_rate().at(0);
+    let mult = match a.lr_unfrozen {
+        Some(x) if !(x.is_finite() && x >= 0.0) => {
+            return Err(Error::Config(format!(
+                "--lr-unfrozen {x}: must be a finite number ≥ 0"
+            )))
+        }
+        Some(x) if lr > 0.0 => x / lr,
+        Some(_) => {
+            return Err(Error::Config(
+                "--lr-unfrozen needs a learning rate above 0".into(),
+            ))
+        }
+        None => 1.0,
+    };
+    let loss = loss_of(&model, &a.train.loss)?;
+    loss.check(&model)?;
     let mut session = open_session(model, a.train.device)?;
     let info = session.device_info();
-    compile(&mut session, &a.train, None)?;
+    compile(&mut session, optimizer, loss, None)?;
     let first = if a.unfreeze_top > 0 {
         a.unfreeze_after.min(a.train.epochs)
     } else {
@@ -68,8 +86,6 @@ pub fn transfer(a: TransferArgs) -> Result<()> {
         first,
     )?;
     if a.unfreeze_top > 0 && a.train.epochs > first {
-        let lr = a.train.lr.unwrap_or(0.01);
-        let mult = a.lr_unfrozen.map(|x| x / lr).unwrap_or(1.0);
         for &i in weighted.iter().rev().take(a.unfreeze_top) {
             session.set_trainable(i, true)?;
             session.set_lr_multiplier(i, mult)?;

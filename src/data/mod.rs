@@ -146,7 +146,23 @@ impl Dataset {
     /// (`[8, 9]` turns digits 8 and 9 into classes 0 and 1).
     pub fn filter_classes(&self, classes: &[u32]) -> Result<Dataset> {
         if classes.is_empty() {
-            return Err(Error::Config("the class filter is empty".into()));
+            return Err(Error::Config("--classes: the class filter is empty".into()));
+        }
+        if let Some(c) = classes
+            .iter()
+            .enumerate()
+            .find(|(i, c)| classes[..*i].contains(c))
+        {
+            return Err(Error::Config(format!(
+                "--classes: class {} is listed twice",
+                c.1
+            )));
+        }
+        if classes.len() < 2 {
+            return Err(Error::Config(
+                "--classes: keep at least two classes (a classifier needs something to tell apart)"
+                    .into(),
+            ));
         }
         let idx: Vec<usize> = (0..self.len())
             .filter(|&i| classes.contains(&self.y[i]))

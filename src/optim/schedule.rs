@@ -52,26 +52,54 @@ impl Schedule {
         }
     }
 
-    /// Checks the parameters.
+    /// Checks the parameters: every rate finite and ≥ 0, decay steps ≥ 1, a decay rate
+    /// finite and > 0, boundaries increasing with one more value than boundaries. The
+    /// message names the parameter and the value.
     pub fn validate(&self) -> Result<()> {
-        let ok = match self {
-            Schedule::Constant(v) => v.is_finite() && *v >= 0.0,
+        let rate = |what: &str, v: f32| -> Result<()> {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(Error::Config(format!(
+                    "{what} {v} must be a finite number ≥ 0"
+                )))
+            }
+        };
+        match self {
+            Schedule::Constant(v) => rate("learning rate", *v),
             Schedule::ExponentialDecay {
                 initial,
                 decay_steps,
                 decay_rate,
                 ..
-            } => *decay_steps > 0 && initial.is_finite() && *decay_rate > 0.0,
-            Schedule::PiecewiseConstant { boundaries, values } => {
-                values.len() == boundaries.len() + 1 && boundaries.windows(2).all(|w| w[0] < w[1])
+            } => {
+                rate("initial learning rate", *initial)?;
+                if *decay_steps == 0 {
+                    return Err(Error::Config("decay steps must be at least 1".into()));
+                }
+                if !(decay_rate.is_finite() && *decay_rate > 0.0) {
+                    return Err(Error::Config(format!(
+                        "decay rate {decay_rate} must be a finite number > 0"
+                    )));
+                }
+                Ok(())
             }
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(Error::Config(format!(
-                "invalid learning-rate schedule {self:?}"
-            )))
+            Schedule::PiecewiseConstant { boundaries, values } => {
+                if values.len() != boundaries.len() + 1 {
+                    return Err(Error::Config(format!(
+                        "{} boundaries need {} values, got {}",
+                        boundaries.len(),
+                        boundaries.len() + 1,
+                        values.len()
+                    )));
+                }
+                if !boundaries.windows(2).all(|w| w[0] < w[1]) {
+                    return Err(Error::Config(format!(
+                        "boundaries {boundaries:?} must increase"
+                    )));
+                }
+                values.iter().try_for_each(|v| rate("learning rate", *v))
+            }
         }
     }
 
@@ -79,16 +107,20 @@ impl Schedule {
     /// `piecewise:B1,B2:V0,V1,V2`.
     pub fn parse(s: &str, default_lr: f32) -> Result<Schedule> {
         let bad = || {
-            Error::Config(format!("cannot parse learning-rate schedule {s:?}; expected constant, exponential:LR:STEPS:RATE[:staircase] or piecewise:B1,B2:V0,V1,V2"))
+            Error::Config(format!("--lr-schedule {s:?}: expected constant, exponential:LR:STEPS:RATE[:staircase] or piecewise:B1,B2:V0,V1,V2"))
         };
         let parts: Vec<&str> = s.split(':').collect();
         let sched = match parts[0] {
             "constant" => Schedule::Constant(default_lr),
-            "exponential" if parts.len() >= 4 => Schedule::ExponentialDecay {
+            "exponential" if (4..=5).contains(&parts.len()) => Schedule::ExponentialDecay {
                 initial: parts[1].parse().map_err(|_| bad())?,
                 decay_steps: parts[2].parse().map_err(|_| bad())?,
                 decay_rate: parts[3].parse().map_err(|_| bad())?,
-                staircase: parts.get(4) == Some(&"staircase"),
+                staircase: match parts.get(4) {
+                    None => false,
+                    Some(&"staircase") => true,
+                    Some(_) => return Err(bad()),
+                },
             },
             "piecewise" if parts.len() == 3 => Schedule::PiecewiseConstant {
                 boundaries: parts[1]
@@ -102,7 +134,17 @@ impl Schedule {
             },
             _ => Schedule::Constant(s.parse().map_err(|_| bad())?),
         };
-        sched.validate()?;
+        sched
+            .validate()
+            .map_err(|e| Error::Config(format!("--lr-schedule {s:?}: {}", strip(&e))))?;
         Ok(sched)
+    }
+}
+
+/// The message of a configuration error without its "invalid configuration: " prefix.
+fn strip(e: &Error) -> String {
+    match e {
+        Error::Config(m) => m.clone(),
+        other => other.to_string(),
     }
 }

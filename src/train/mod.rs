@@ -79,6 +79,16 @@ impl LossName {
         })
     }
 
+    /// Keras's name of the loss.
+    pub fn keras_name(&self) -> &'static str {
+        match self {
+            LossName::SparseCategoricalCrossentropy => "sparse_categorical_crossentropy",
+            LossName::CategoricalCrossentropy => "categorical_crossentropy",
+            LossName::BinaryCrossentropy => "binary_crossentropy",
+            LossName::MeanSquaredError => "mse",
+        }
+    }
+
     /// The loss a model's output suggests: binary cross-entropy after a sigmoid, sparse
     /// categorical cross-entropy otherwise.
     pub fn for_model(model: &Sequential) -> LossName {
@@ -87,6 +97,24 @@ impl LossName {
         } else {
             LossName::SparseCategoricalCrossentropy
         }
+    }
+
+    /// Checks that the loss fits the model's output: a softmax cross-entropy needs a
+    /// softmax output of at least 2 units, binary cross-entropy a sigmoid output.
+    pub fn check(&self, model: &Sequential) -> Result<()> {
+        self.kernel(model.output_activation())?;
+        let units = model.output_units();
+        if matches!(
+            self,
+            LossName::SparseCategoricalCrossentropy | LossName::CategoricalCrossentropy
+        ) && units < 2
+        {
+            return Err(Error::Config(format!(
+                "{} with a softmax output of {units} unit always predicts that unit (loss 0): use 2 or more units, or one sigmoid unit with binary_crossentropy",
+                self.keras_name()
+            )));
+        }
+        Ok(())
     }
 
     /// The loss kernel for a model ending in `last`, and whether the kernel takes the
@@ -98,7 +126,8 @@ impl LossName {
                     Ok((LossKind::SoftmaxCrossEntropy, true))
                 } else {
                     Err(Error::Config(format!(
-                        "{self:?} needs a softmax output layer (the last activation is {})",
+                        "{} needs a softmax output layer (the last activation is {})",
+                        self.keras_name(),
                         last.keras_name()
                     )))
                 }

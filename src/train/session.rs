@@ -97,6 +97,7 @@ impl Session {
     /// starts the optimizer state afresh.
     pub fn compile(&mut self, optimizer: Box<dyn Optimizer>, loss: LossName) -> Result<()> {
         optimizer.validate()?;
+        loss.check(&self.model)?;
         self.invalidate_plans();
         if let Some(old) = self.training.take() {
             for b in old.slots.into_iter().flatten() {
@@ -124,11 +125,13 @@ impl Session {
 
     /// Sets the loss `evaluate` reports (also without compiling: inference needs no
     /// optimizer).
-    pub fn set_loss(&mut self, loss: LossName) {
+    pub fn set_loss(&mut self, loss: LossName) -> Result<()> {
+        loss.check(&self.model)?;
         if self.loss != Some(loss) {
             self.loss = Some(loss);
             self.invalidate_plans();
         }
+        Ok(())
     }
 
     /// The compiled optimizer, if any.
