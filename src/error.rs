@@ -38,6 +38,16 @@ pub enum Error {
         /// The global step (counting from 0) at which it happened.
         step: u64,
     },
+    /// Training diverged: the loss or the gradient norm grew far past where it started.
+    #[error("training diverged at step {step}: {reason}; the gradient of {layer} grew most: try a lower learning rate, gradient clipping (--clipnorm) or batch normalization")]
+    Diverged {
+        /// What grew, by how much.
+        reason: String,
+        /// The layer whose gradient norm grew most since the start.
+        layer: String,
+        /// The global step (counting from 0) at which it was seen.
+        step: u64,
+    },
     /// A model file is missing a tensor, has one of the wrong shape, or is malformed.
     #[error("model file {path}: {reason}")]
     ModelFile {

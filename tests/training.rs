@@ -9,7 +9,7 @@ use steadygrad::data::idx::load_mnist_dir;
 use steadygrad::data::Dataset;
 use steadygrad::nn::{Initializer, Layer, Sequential};
 use steadygrad::optim::{Clip, Sgd};
-use steadygrad::train::{Callback, EpochLogs, FitOptions, LossName, Session};
+use steadygrad::train::{Callback, Divergence, EpochLogs, FitOptions, LossName, Session};
 use steadygrad::Error;
 
 fn mnist() -> (Dataset, Dataset) {
@@ -159,6 +159,13 @@ fn exploding_gradients_are_caught_and_clipping_prevents_them() {
         epochs: 3,
         batch_size: 32,
         check_every: Some(1),
+        // The divergence guard would stop this run first (tests/divergence.rs); here the
+        // non-finite guard is under test.
+        divergence: Divergence {
+            loss_factor: f32::INFINITY,
+            grad_factor: f32::INFINITY,
+            warn_only: false,
+        },
         ..Default::default()
     };
     let m = deep_relu(4);

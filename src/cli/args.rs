@@ -137,6 +137,12 @@ pub enum DeviceArg {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnDivergence {
+    Stop,
+    Warn,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BnPlacement {
     None,
     After,
@@ -270,7 +276,11 @@ pub struct TrainOptions {
     /// Write per-epoch metrics to this CSV file.
     #[arg(long)]
     pub history: Option<PathBuf>,
-    /// Check for non-finite gradients every N steps (default: once per epoch).
+    /// When the loss grows ×10⁴ past its start or the gradient norm explodes: stop (an
+    /// error naming the layer) or warn and go on.
+    #[arg(long, value_enum, default_value = "stop")]
+    pub on_divergence: OnDivergence,
+    /// Check for non-finite gradients and divergence every N steps (default: once per epoch).
     #[arg(long)]
     pub check_every: Option<usize>,
 }

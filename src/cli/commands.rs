@@ -11,12 +11,12 @@ use steadygrad::io::tensor_file::{load_safetensors_x, write_probabilities};
 use steadygrad::io::{load_model, save_model};
 use steadygrad::nn::{parse_activation, Initializer, Layer, Sequential};
 use steadygrad::optim::{self, Clip, Hyper, Optimizer, OptimizerState, Schedule};
-use steadygrad::train::{Device, FitOptions, History, LossName, Session};
+use steadygrad::train::{Device, Divergence, FitOptions, History, LossName, Session};
 use steadygrad::{Error, Result};
 
 use super::args::{
-    BnPlacement, DataArgs, DeviceArg, EvaluateArgs, ModelArgs, PredictArgs, SummaryArgs, TrainArgs,
-    TrainOptions,
+    BnPlacement, DataArgs, DeviceArg, EvaluateArgs, ModelArgs, OnDivergence, PredictArgs,
+    SummaryArgs, TrainArgs, TrainOptions,
 };
 use super::report::{print_activation_stats, report, Progress};
 
@@ -126,12 +126,10 @@ pub fn optimizer_of(t: &TrainOptions) -> Result<Box<dyn Optimizer>> {
         Some(s) => Schedule::parse(s, lr)?,
         None => Schedule::Constant(lr),
     };
-    if t.lr_schedule.is_none() {
-        if !(lr.is_finite() && lr >= 0.0) {
-            return Err(Error::Config(format!(
-                "--lr {lr}: the learning rate must be a finite number ≥ 0"
-            )));
-        }
+    if t.lr_schedule.is_none() && !(lr.is_finite() && lr >= 0.0) {
+        return Err(Error::Config(format!(
+            "--lr {lr}: the learning rate must be a finite number ≥ 0"
+        )));
     }
     let nesterov_flag = t.nesterov || t.no_nesterov;
     let h = Hyper {
@@ -223,6 +221,9 @@ pub fn run_fit(
     test: Option<&Dataset>,
     epochs: usize,
 ) -> Result<History> {
+    if t.check_every == Some(0) {
+        return Err(Error::Config("--check-every must be at least 1".into()));
+    }
     let mut progress = Progress::new(t.json, t.grad_stats, test.is_some());
     let steps_per_epoch = train.len().div_ceil(t.batch_size.max(1)).max(1);
     let (epochs, max_steps) = match t.steps {
@@ -248,6 +249,10 @@ pub fn run_fit(
         metrics_every: (!t.json).then_some((steps_per_epoch / 20).max(1)),
         check_every: t.check_every,
         max_steps,
+        divergence: Divergence {
+            warn_only: t.on_divergence == OnDivergence::Warn,
+            ..Default::default()
+        },
         ..Default::default()
     };
     session.fit(train, test, &opts, &mut [&mut progress])

@@ -86,6 +86,9 @@ impl Callback for Progress {
             l.accuracy,
             l.samples_per_second
         );
+        for w in &l.warnings {
+            eprintln!("{w}");
+        }
         if self.grad_stats {
             for (name, norm) in &l.grad_norms {
                 eprintln!("    mean |grad| {name:<36} {norm:.3e}");

@@ -9,6 +9,7 @@
 //! guard accumulate on the device and are read once per epoch (or every N steps when
 //! asked).
 
+mod guard;
 pub mod inspect;
 pub mod options;
 mod plan;
@@ -17,7 +18,7 @@ mod run;
 pub mod session;
 
 pub use inspect::ActivationStats;
-pub use options::{Callback, EpochLogs, Ewma, FitOptions, History, StepCounters};
+pub use options::{Callback, Divergence, EpochLogs, Ewma, FitOptions, History, StepCounters};
 pub use session::Session;
 
 use crate::backend::{ActKind, Backend, CpuBackend, GpuBackend, GpuOptions, LossKind};

@@ -20,6 +20,33 @@ pub struct FitOptions {
     pub check_every: Option<usize>,
     /// Stop after this many steps in total (for exact, short runs).
     pub max_steps: Option<u64>,
+    /// When the loss or the gradient norm grows past its bound: stop or warn.
+    pub divergence: Divergence,
+}
+
+/// The divergence guard: besides non-finite values, training counts as diverging when the
+/// loss grows past `loss_factor` × its start (at least 0.01) or the global gradient norm
+/// past `grad_factor` × its start. Checked whenever the metrics are read anyway (once per
+/// epoch, or every `check_every` / `metrics_every` steps), after one read following the
+/// first step that fixes the start.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Divergence {
+    /// Bound on loss / starting loss.
+    pub loss_factor: f32,
+    /// Bound on global gradient norm / starting global gradient norm.
+    pub grad_factor: f32,
+    /// Stop with [`crate::Error::Diverged`], or warn (in [`EpochLogs::warnings`]) and go on.
+    pub warn_only: bool,
+}
+
+impl Default for Divergence {
+    fn default() -> Self {
+        Divergence {
+            loss_factor: 1e4,
+            grad_factor: 1e4,
+            warn_only: false,
+        }
+    }
 }
 
 impl Default for FitOptions {
@@ -33,6 +60,7 @@ impl Default for FitOptions {
             metrics_every: None,
             check_every: None,
             max_steps: None,
+            divergence: Divergence::default(),
         }
     }
 }
@@ -55,6 +83,8 @@ pub struct EpochLogs {
     /// Mean L2 norm of each trainable weight's gradient over the epoch's steps — the
     /// vanishing/exploding-gradient diagnostic.
     pub grad_norms: Vec<(String, f32)>,
+    /// Warnings raised during the epoch (divergence, with `Divergence::warn_only`).
+    pub warnings: Vec<String>,
 }
 
 /// Work per training step, from the backend's counters.

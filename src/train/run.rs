@@ -7,6 +7,7 @@ use std::time::Instant;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
+use super::guard::Start;
 use super::options::{Callback, EpochLogs, FitOptions, History, StepCounters};
 use super::plan::{Mode, PlanKey};
 use super::resident::{self, data_words};
@@ -178,6 +179,8 @@ impl Session {
         let mut steps_counted = 0u64;
         let steps_per_epoch = n.div_ceil(opts.batch_size);
         let mut rng = rand::rngs::StdRng::seed_from_u64(opts.seed);
+        let mut start: Option<Start> = None;
+        let mut warnings_given = 0usize;
         for epoch in 0..opts.epochs {
             if opts.max_steps.is_some_and(|m| self.step >= m) {
                 break;
@@ -196,6 +199,7 @@ impl Session {
                 c.on_epoch_begin(epoch, steps_per_epoch);
             }
             let mut seen = 0usize;
+            let mut epoch_warnings = Vec::new();
             let mut epoch_in_step = Counters::default();
             let mut steps_this_epoch = 0u64;
             for b in 0..steps_per_epoch {
@@ -223,11 +227,30 @@ impl Session {
                 self.step += 1;
                 seen += rows;
                 let mut running = None;
-                if opts.metrics_every.is_some_and(|k| (b + 1) % k.max(1) == 0) {
-                    running = Some(self.read_metrics()?.0);
+                if start.is_none() {
+                    // Once per fit: the loss and gradient norms the guard compares with.
+                    let (l, _) = self.read_metrics()?;
+                    let stats = self.read_stats()?;
+                    start = Some(Start::new(l, &stats, nw));
+                    running = Some(l);
                 }
-                if opts.check_every.is_some_and(|k| (b + 1) % k.max(1) == 0) {
-                    self.read_stats()?;
+                let metrics_now = opts.metrics_every.is_some_and(|k| (b + 1) % k.max(1) == 0);
+                let check_now = opts.check_every.is_some_and(|k| (b + 1) % k.max(1) == 0);
+                if metrics_now || check_now {
+                    let (l, _) = self.read_metrics()?;
+                    running = Some(l);
+                    if check_now {
+                        let stats = self.read_stats()?;
+                        let s = start.as_ref().expect("set after the first step");
+                        if let Some(w) =
+                            s.check(&opts.divergence, &self.model, l, &stats, self.step - 1)?
+                        {
+                            if warnings_given == 0 {
+                                epoch_warnings.push(w);
+                            }
+                            warnings_given += 1;
+                        }
+                    }
                 }
                 for c in callbacks.iter_mut() {
                     c.on_batch_end(b, rows, running);
@@ -236,6 +259,20 @@ impl Session {
             let (loss, accuracy) = self.read_metrics()?;
             let stats = self.read_stats()?;
             let secs = t0.elapsed().as_secs_f64();
+            if let Some(s) = &start {
+                if let Some(w) = s.check(
+                    &opts.divergence,
+                    &self.model,
+                    loss,
+                    &stats,
+                    self.step.saturating_sub(1),
+                )? {
+                    if warnings_given == 0 {
+                        epoch_warnings.push(w);
+                    }
+                    warnings_given += 1;
+                }
+            }
             let grad_norms = (0..nw)
                 .filter(|&i| self.model.is_trainable(i))
                 .map(|i| {
@@ -263,6 +300,7 @@ impl Session {
                 val_accuracy,
                 samples_per_second: seen as f64 / secs.max(1e-9),
                 grad_norms,
+                warnings: epoch_warnings,
             };
             for c in callbacks.iter_mut() {
                 c.on_epoch_end(&logs);
