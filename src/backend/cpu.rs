@@ -32,7 +32,16 @@ impl Backend for CpuBackend {
     }
 
     fn alloc(&mut self, words: usize) -> Result<BufId> {
-        self.bufs.push(vec![0.0; words]);
+        // An allocation the machine cannot make is an error, not an abort.
+        let mut v = Vec::new();
+        v.try_reserve_exact(words).map_err(|_| {
+            Error::Shape(format!(
+                "cannot allocate a buffer of {words} values ({} bytes) on the CPU",
+                words.saturating_mul(4)
+            ))
+        })?;
+        v.resize(words, 0.0);
+        self.bufs.push(v);
         Ok(BufId(self.bufs.len() - 1))
     }
 

@@ -13,14 +13,29 @@ fn bad(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
+/// The most an IDX file may decompress to (4 GiB): a gzip bomb is an error, not an abort.
+pub const MAX_IDX_BYTES: u64 = 1 << 32;
+
 /// Reads a file, gunzipping it when it starts with the gzip magic bytes.
 fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    decode_maybe_gz(path, raw)
+}
+
+/// Gunzips `raw` when it starts with the gzip magic bytes (at most [`MAX_IDX_BYTES`]).
+pub fn decode_maybe_gz(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(&raw[..])
+            .take(MAX_IDX_BYTES + 1)
             .read_to_end(&mut out)
             .map_err(|e| bad(path, format!("corrupt gzip data: {e}")))?;
+        if out.len() as u64 > MAX_IDX_BYTES {
+            return Err(bad(
+                path,
+                format!("decompresses to more than {MAX_IDX_BYTES} bytes"),
+            ));
+        }
         Ok(out)
     } else {
         Ok(raw)
@@ -89,8 +104,18 @@ pub fn parse_idx_u8(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<u8>)> 
 
 /// Loads an images file (`[n, rows, cols]`) and a labels file (`[n]`) into a data set.
 pub fn load_idx_pair(images: &Path, labels: &Path) -> Result<Dataset> {
-    let (idims, pixels) = parse_idx_u8(images, &read_maybe_gz(images)?)?;
-    let (ldims, lbytes) = parse_idx_u8(labels, &read_maybe_gz(labels)?)?;
+    idx_pair_from_bytes(
+        (images, read_maybe_gz(images)?),
+        (labels, read_maybe_gz(labels)?),
+    )
+}
+
+/// [`load_idx_pair`] on the files' (decompressed) bytes; the paths name them in errors.
+pub fn idx_pair_from_bytes(images: (&Path, Vec<u8>), labels: (&Path, Vec<u8>)) -> Result<Dataset> {
+    let (images, ibytes) = images;
+    let (labels, lbytes_raw) = labels;
+    let (idims, pixels) = parse_idx_u8(images, &ibytes)?;
+    let (ldims, lbytes) = parse_idx_u8(labels, &lbytes_raw)?;
     if idims.len() < 2 {
         return Err(bad(
             images,

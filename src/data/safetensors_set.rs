@@ -69,7 +69,12 @@ fn labels(path: &Path, dtype: Dtype, data: &[u8]) -> Result<Vec<u32>> {
 /// Loads `x` and `y` from a safetensors file.
 pub fn load_safetensors_dataset(path: &Path) -> Result<Dataset> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let st = safetensors::SafeTensors::deserialize(&bytes)
+    dataset_from_safetensors_bytes(path, &bytes)
+}
+
+/// [`load_safetensors_dataset`] on the file's bytes (`path` names it in errors).
+pub fn dataset_from_safetensors_bytes(path: &Path, bytes: &[u8]) -> Result<Dataset> {
+    let st = safetensors::SafeTensors::deserialize(bytes)
         .map_err(|e| bad(path, format!("not a valid safetensors file: {e}")))?;
     let x = st.tensor("x").map_err(|_| bad(path, "no tensor named x"))?;
     let y = st.tensor("y").map_err(|_| bad(path, "no tensor named y"))?;

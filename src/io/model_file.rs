@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::config::model_to_json;
 use super::folder::{recover, write_folder, FsOps, RealFs};
-use super::tensor_file::{read_f32_tensors, tensors_bytes, NamedTensors, ShapedValues};
+use super::tensor_file::{f32_tensors_from_bytes, tensors_bytes, NamedTensors, ShapedValues};
 use crate::data::tensor_bytes::to_f32;
 use crate::error::{Error, Result};
 use crate::nn::Sequential;
@@ -111,7 +111,13 @@ fn lookup<'a>(tensors: &'a NamedTensors, name: &str) -> Option<(&'a String, &'a 
 /// Loads weights into `m` from a safetensors file, checking every name and shape. Names may
 /// carry a model-name prefix. Missing, extra and mis-shaped tensors are errors that name them.
 pub fn load_weights(m: &mut Sequential, path: &Path) -> Result<()> {
-    let tensors = read_f32_tensors(path)?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    load_weights_from_bytes(m, path, &bytes)
+}
+
+/// [`load_weights`] on the file's bytes (`path` names it in errors).
+pub fn load_weights_from_bytes(m: &mut Sequential, path: &Path, bytes: &[u8]) -> Result<()> {
+    let tensors = f32_tensors_from_bytes(path, bytes)?;
     let mut used = std::collections::HashSet::new();
     let mut values = Vec::new();
     for w in m.weights() {
@@ -152,7 +158,16 @@ pub fn load_weights(m: &mut Sequential, path: &Path) -> Result<()> {
 /// the optimizer was recorded (SGD velocities as `<weight>/velocity`) read as SGD.
 pub fn load_optimizer_state(path: &Path, model: &Sequential) -> Result<OptimizerState> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
+    optimizer_state_from_bytes(path, &bytes, model)
+}
+
+/// [`load_optimizer_state`] on the file's bytes (`path` names it in errors).
+pub fn optimizer_state_from_bytes(
+    path: &Path,
+    bytes: &[u8],
+    model: &Sequential,
+) -> Result<OptimizerState> {
+    let (_, meta) = safetensors::SafeTensors::read_metadata(bytes)
         .map_err(|e| model_err(path, format!("not a valid safetensors file: {e}")))?;
     let st = safetensors::SafeTensors::deserialize(&bytes)
         .map_err(|e| model_err(path, format!("not a valid safetensors file: {e}")))?;
@@ -231,30 +246,78 @@ pub struct LoadedModel {
 /// `weights.safetensors` (Keras names, with or without a `sequential/` prefix) and
 /// `optimizer.safetensors` if present.
 pub fn load_model(dir: &Path) -> Result<LoadedModel> {
-    recover(dir, &RealFs)?;
-    let json_path = dir.join(MODEL_JSON);
     if !dir.is_dir() {
         return Err(model_err(dir, "no such model folder"));
     }
-    let mut model = super::model_from_json_file(&json_path, 0)?;
-    let text = std::fs::read_to_string(&json_path).map_err(|e| Error::io(&json_path, e))?;
-    if let Ok(v) = serde_json::from_str::<Value>(&text) {
-        if let Some(arr) = v["steadygrad"]["lr_multipliers"].as_array() {
-            for pair in arr {
-                if let (Some(name), Some(mult)) = (pair[0].as_str(), pair[1].as_f64()) {
-                    if let Some(i) = model.layers().iter().position(|l| l.name == name) {
-                        model.set_lr_multiplier(i, mult as f32)?;
-                    }
-                }
-            }
-        }
-    }
-    load_weights(&mut model, &dir.join(WEIGHTS))?;
+    recover(dir, &RealFs)?;
+    let read = |name: &str| -> Result<Vec<u8>> {
+        let p = dir.join(name);
+        std::fs::read(&p).map_err(|e| Error::io(p, e))
+    };
+    let json = read(MODEL_JSON)?;
     let opt_path: PathBuf = dir.join(OPTIMIZER);
     let optimizer = if opt_path.is_file() {
-        Some(load_optimizer_state(&opt_path, &model)?)
+        Some(read(OPTIMIZER)?)
     } else {
         None
     };
+    model_from_bytes(dir, &json, &read(WEIGHTS)?, optimizer.as_deref())
+}
+
+/// A model folder's files as bytes → the model ([`load_model`] without the file system;
+/// `dir` names the files in errors).
+pub fn model_from_bytes(
+    dir: &Path,
+    model_json: &[u8],
+    weights: &[u8],
+    optimizer: Option<&[u8]>,
+) -> Result<LoadedModel> {
+    let json_path = dir.join(MODEL_JSON);
+    let text = std::str::from_utf8(model_json)
+        .map_err(|_| model_err(&json_path, "not UTF-8 text"))?;
+    let as_file_error = |e: Error| match e {
+        Error::Config(m) | Error::Shape(m) => model_err(&json_path, m),
+        other => other,
+    };
+    let mut model = super::model_from_json(text, 0).map_err(as_file_error)?;
+    if let Ok(v) = serde_json::from_str::<Value>(text) {
+        apply_lr_multipliers(&mut model, &v["steadygrad"]).map_err(as_file_error)?;
+    }
+    load_weights_from_bytes(&mut model, &dir.join(WEIGHTS), weights)?;
+    let optimizer = optimizer
+        .map(|b| optimizer_state_from_bytes(&dir.join(OPTIMIZER), b, &model))
+        .transpose()?;
     Ok(LoadedModel { model, optimizer })
+}
+
+/// Reads the `steadygrad` key of model.json: `{"lr_multipliers": [[layer, multiplier], …]}`.
+fn apply_lr_multipliers(model: &mut Sequential, v: &Value) -> Result<()> {
+    if v.is_null() {
+        return Ok(());
+    }
+    let bad = |what: String| Error::Config(format!("field steadygrad.lr_multipliers: {what}"));
+    let Some(list) = v.get("lr_multipliers") else {
+        return Ok(());
+    };
+    let list = list
+        .as_array()
+        .ok_or_else(|| bad(format!("expected a list, got {list}")))?;
+    for pair in list {
+        let (name, mult) = match pair.as_array().map(Vec::as_slice) {
+            Some([Value::String(n), m]) => (n, m),
+            _ => return Err(bad(format!("expected [layer, multiplier], got {pair}"))),
+        };
+        let mult = mult
+            .as_f64()
+            .ok_or_else(|| bad(format!("{name}: expected a number, got {mult}")))?;
+        let i = model
+            .layers()
+            .iter()
+            .position(|l| &l.name == name)
+            .ok_or_else(|| bad(format!("no layer named {name}")))?;
+        model
+            .set_lr_multiplier(i, mult as f32)
+            .map_err(|e| bad(format!("{name}: {e}")))?;
+    }
+    Ok(())
 }

@@ -11,6 +11,9 @@ use crate::graph::{Graph, TensorId};
 
 /// Largest tensor (in values) a model may create: 2³⁰ floats (4 GiB).
 pub const MAX_TENSOR_VALUES: usize = 1 << 30;
+/// Most parameters a model may hold in all: 2³⁰ floats (4 GiB), checked before any is
+/// allocated.
+pub const MAX_MODEL_VALUES: usize = 1 << 30;
 
 /// One weight tensor with its Keras name (`dense/kernel`) and shape.
 #[derive(Clone, Debug, PartialEq)]
@@ -109,6 +112,24 @@ impl Sequential {
     /// Creates the weights of layers `from..` (checked sizes, seeded initializers).
     fn init_weights(&self, seed: u64, from: usize) -> Result<Vec<Weight>> {
         let shapes = self.output_shapes()?;
+        // Count first: a model too large is refused before anything is allocated.
+        let mut total: usize = self.weights.iter().filter(|w| w.layer < from).map(|w| w.data.len()).sum();
+        let mut input = self.input_shape.clone();
+        for (li, l) in self.layers.iter().enumerate() {
+            if li >= from {
+                for spec in l.ops().weight_specs(&input) {
+                    let n = checked_numel(&spec.shape, &format!("{}/{}", l.name, spec.var))?;
+                    total = total.saturating_add(n);
+                }
+            }
+            input = shapes[li].clone();
+        }
+        if total > MAX_MODEL_VALUES {
+            return Err(Error::Config(format!(
+                "the model would hold {total} parameters ({:.1} GiB of float32); the limit is {MAX_MODEL_VALUES}",
+                total as f64 * 4.0 / (1u64 << 30) as f64
+            )));
+        }
         let mut weights = Vec::new();
         let mut input = self.input_shape.clone();
         let mut index = self.weights.iter().filter(|w| w.layer < from).count();
