@@ -23,8 +23,14 @@ fn main() -> ExitCode {
             }
             // One line, `error: …`, naming the flag (clap's usage block is left out).
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("error: invalid arguments");
-            eprintln!("{first}");
+            let message = text
+                .split("\n\n")
+                .next()
+                .unwrap_or("error: invalid arguments")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            eprintln!("{message}");
             return ExitCode::from(2);
         }
     };

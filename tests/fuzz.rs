@@ -23,7 +23,12 @@ use steadygrad::train::Session;
 use steadygrad::CpuBackend;
 
 fn seed(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/fuzz")
+            .join(name),
+    )
+    .unwrap()
 }
 
 fn cases() -> u32 {
@@ -44,13 +49,25 @@ enum Edit {
     Truncate(usize),
 }
 
-const INTERESTING: [u32; 10] = [0, 1, 2, 3, 0x7f, 0xff, 0xffff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff];
+const INTERESTING: [u32; 10] = [
+    0,
+    1,
+    2,
+    3,
+    0x7f,
+    0xff,
+    0xffff,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_ffff,
+];
 
 fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
         (any::<usize>(), 1u8..=255).prop_map(|(p, b)| Edit::Flip(p, b)),
         (any::<usize>(), any::<u8>()).prop_map(|(p, b)| Edit::Set(p, b)),
-        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..9)).prop_map(|(p, v)| Edit::Insert(p, v)),
+        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..9))
+            .prop_map(|(p, v)| Edit::Insert(p, v)),
         (any::<usize>(), 1usize..64).prop_map(|(p, n)| Edit::Delete(p, n)),
         (any::<usize>(), 0usize..INTERESTING.len(), any::<bool>())
             .prop_map(|(p, i, be)| Edit::Int(p, INTERESTING[i], be)),
@@ -86,7 +103,11 @@ fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
             Edit::Int(p, v, be) => {
                 if bytes.len() >= 4 {
                     let at = p % (bytes.len() - 3);
-                    let b = if *be { v.to_be_bytes() } else { v.to_le_bytes() };
+                    let b = if *be {
+                        v.to_be_bytes()
+                    } else {
+                        v.to_le_bytes()
+                    };
                     bytes[at..at + 4].copy_from_slice(&b);
                 }
             }
@@ -150,7 +171,12 @@ fn replace_node(v: &mut Value, target: &mut usize, with: &Value, delete: bool) -
 }
 
 /// A JSON seed mutated structurally (a few nodes replaced or deleted) or at byte level.
-fn json_input(seed: &[u8], structural: &[(usize, usize, bool)], edits: &[Edit], bytes_level: bool) -> Vec<u8> {
+fn json_input(
+    seed: &[u8],
+    structural: &[(usize, usize, bool)],
+    edits: &[Edit],
+    bytes_level: bool,
+) -> Vec<u8> {
     if bytes_level {
         return apply(seed.to_vec(), edits);
     }
@@ -179,7 +205,10 @@ fn run(name: &str, strategy: impl Strategy<Value = Vec<u8>>, target: impl Fn(&[u
             Ok(())
         })
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-    eprintln!("{name}: {n} executions, 0 crashes, {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "{name}: {n} executions, 0 crashes, {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 }
 
 fn edits() -> impl Strategy<Value = Vec<Edit>> {
@@ -239,7 +268,9 @@ fn keras_json_parser() {
         edits(),
         prop::bool::weighted(0.2),
     )
-        .prop_map(move |(s, structural, e, bytes_level)| json_input(&seeds[s], &structural, &e, bytes_level));
+        .prop_map(move |(s, structural, e, bytes_level)| {
+            json_input(&seeds[s], &structural, &e, bytes_level)
+        });
     run("Keras JSON parser", strategy, |input| {
         if let Ok(text) = std::str::from_utf8(input) {
             let _ = model_from_json(text, 0);
@@ -281,7 +312,9 @@ fn model_folder_loader() {
             parts.push(&input[at + 4..at + 4 + n]);
             at += 4 + n;
         }
-        if let Ok(loaded) = model_from_bytes(Path::new("fuzz-model"), parts[0], parts[1], Some(parts[2])) {
+        if let Ok(loaded) =
+            model_from_bytes(Path::new("fuzz-model"), parts[0], parts[1], Some(parts[2]))
+        {
             // A model that loads also runs (small ones, on the CPU reference).
             let m = loaded.model;
             if m.param_counts().0 < 100_000 && m.input_features() < 100_000 {

@@ -13,6 +13,8 @@ pub struct CpuBackend {
     launches: Vec<(Kernel, Vec<BufId>)>,
     pending: Vec<LaunchId>,
     counters: Counters,
+    live: usize,
+    freed: Vec<usize>,
 }
 
 impl CpuBackend {
@@ -42,10 +44,16 @@ impl Backend for CpuBackend {
         })?;
         v.resize(words, 0.0);
         self.bufs.push(v);
+        self.live += 1;
+        self.counters.allocations += 1;
         Ok(BufId(self.bufs.len() - 1))
     }
 
     fn free(&mut self, buf: BufId) {
+        if !self.freed.contains(&buf.0) {
+            self.freed.push(buf.0);
+            self.live -= 1;
+        }
         self.bufs[buf.0] = Vec::new();
     }
 
@@ -109,5 +117,9 @@ impl Backend for CpuBackend {
 
     fn max_buffer_words(&self) -> usize {
         usize::MAX / 8
+    }
+
+    fn live_buffers(&self) -> usize {
+        self.live
     }
 }

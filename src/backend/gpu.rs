@@ -301,6 +301,7 @@ impl Backend for GpuBackend {
             mapped_at_creation: false,
         });
         self.bufs.push(Some((buffer, words)));
+        self.counters.allocations += 1;
         Ok(BufId(self.bufs.len() - 1))
     }
 
@@ -340,6 +341,7 @@ impl Backend for GpuBackend {
         }
         let words = self.len(buf);
         let bytes = (words.max(1) * 4) as u64;
+        self.counters.allocations += 1;
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size: bytes,
@@ -418,6 +420,7 @@ impl Backend for GpuBackend {
             entries: &entries,
         });
         self.check_errors()?;
+        self.counters.allocations += 2;
         self.launches.push(Prepared {
             pipeline: entry,
             bind_group,
@@ -463,5 +466,9 @@ impl Backend for GpuBackend {
 
     fn max_buffer_words(&self) -> usize {
         (self.max_binding_bytes / 4) as usize
+    }
+
+    fn live_buffers(&self) -> usize {
+        self.bufs.iter().filter(|b| b.is_some()).count()
     }
 }

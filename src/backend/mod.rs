@@ -40,6 +40,9 @@ pub struct Counters {
     pub upload_bytes: u64,
     /// Bytes read back from device buffers to the host.
     pub readback_bytes: u64,
+    /// Device objects created: buffers (staging buffers for read-backs included), and on
+    /// the GPU each prepared launch's parameter buffer and bind group.
+    pub allocations: u64,
 }
 
 impl std::ops::Add for Counters {
@@ -50,6 +53,7 @@ impl std::ops::Add for Counters {
             submits: self.submits + o.submits,
             upload_bytes: self.upload_bytes + o.upload_bytes,
             readback_bytes: self.readback_bytes + o.readback_bytes,
+            allocations: self.allocations + o.allocations,
         }
     }
 }
@@ -62,6 +66,7 @@ impl std::ops::Sub for Counters {
             submits: self.submits - o.submits,
             upload_bytes: self.upload_bytes - o.upload_bytes,
             readback_bytes: self.readback_bytes - o.readback_bytes,
+            allocations: self.allocations - o.allocations,
         }
     }
 }
@@ -103,6 +108,8 @@ pub trait Backend {
     fn counters(&self) -> Counters;
     /// Largest buffer, in words, that one kernel may bind.
     fn max_buffer_words(&self) -> usize;
+    /// Buffers allocated and not freed.
+    fn live_buffers(&self) -> usize;
 
     /// Writes f32 values at `offset` (in words).
     fn write(&mut self, buf: BufId, offset: usize, data: &[f32]) -> Result<()> {

@@ -112,10 +112,10 @@ pub struct TransferArgs {
     #[arg(long, default_value_t = 0)]
     pub unfreeze_top: usize,
     /// Epochs with the reused layers frozen before unfreezing.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, requires = "unfreeze_top")]
     pub unfreeze_after: usize,
     /// Learning rate of the unfrozen layers (a per-layer multiplier of --lr).
-    #[arg(long)]
+    #[arg(long, requires = "unfreeze_top", allow_negative_numbers = true)]
     pub lr_unfrozen: Option<f32>,
     #[command(flatten)]
     pub train: TrainOptions,

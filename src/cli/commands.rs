@@ -123,7 +123,15 @@ pub fn optimizer_of(t: &TrainOptions) -> Result<Box<dyn Optimizer>> {
     let default_lr = if sgd { 0.01 } else { 0.001 };
     let lr = t.lr.unwrap_or(default_lr);
     let schedule = match &t.lr_schedule {
-        Some(s) => Schedule::parse(s, lr)?,
+        Some(s) => {
+            let parsed = Schedule::parse(s, lr)?;
+            if t.lr.is_some() && !matches!(parsed, Schedule::Constant(_)) {
+                return Err(Error::Config(format!(
+                    "--lr and --lr-schedule {s} both set the learning rate; give one of them"
+                )));
+            }
+            parsed
+        }
         None => Schedule::Constant(lr),
     };
     if t.lr_schedule.is_none() && !(lr.is_finite() && lr >= 0.0) {
@@ -325,6 +333,12 @@ pub fn summary(s: SummaryArgs) -> Result<()> {
 
 /// `steadygrad evaluate`: inference only, no optimizer.
 pub fn evaluate(a: EvaluateArgs) -> Result<()> {
+    if !a.train_split && a.data.limit.is_some() {
+        return Err(Error::Config(
+            "--limit applies to the training split: give --train-split, or leave --limit out"
+                .into(),
+        ));
+    }
     let (train, test) = load_data(&a.data)?;
     let data = if a.train_split { Some(train) } else { test };
     let data =

@@ -128,8 +128,8 @@ pub fn report(
     let c = history.counters;
     if t.stats {
         eprintln!(
-            "per step: {:.1} dispatches, {:.2} submits, {:.0} bytes uploaded, {:.0} bytes read back; per epoch: {:.0} bytes read back (metrics and guard)",
-            c.dispatches_per_step, c.submits_per_step, c.upload_bytes_per_step, c.readback_bytes_per_step, c.readback_bytes_per_epoch
+            "per step: {:.1} dispatches, {:.2} submits, {:.0} bytes uploaded, {:.0} bytes read back, {:.0} allocations; per epoch: {:.0} bytes read back (metrics and guard)",
+            c.dispatches_per_step, c.submits_per_step, c.upload_bytes_per_step, c.readback_bytes_per_step, c.allocations_per_step, c.readback_bytes_per_epoch
         );
     }
     if t.json {
@@ -161,6 +161,7 @@ pub fn report(
             "upload_bytes_per_step": c.upload_bytes_per_step,
             "readback_bytes_per_step": c.readback_bytes_per_step,
             "readback_bytes_per_epoch": c.readback_bytes_per_epoch,
+            "allocations_per_step": c.allocations_per_step,
         });
         let mut so = std::io::stdout().lock();
         let _ = writeln!(so, "{v}");

@@ -169,7 +169,7 @@ pub fn optimizer_state_from_bytes(
 ) -> Result<OptimizerState> {
     let (_, meta) = safetensors::SafeTensors::read_metadata(bytes)
         .map_err(|e| model_err(path, format!("not a valid safetensors file: {e}")))?;
-    let st = safetensors::SafeTensors::deserialize(&bytes)
+    let st = safetensors::SafeTensors::deserialize(bytes)
         .map_err(|e| model_err(path, format!("not a valid safetensors file: {e}")))?;
     let optimizer = meta
         .metadata()
@@ -246,22 +246,25 @@ pub struct LoadedModel {
 /// `weights.safetensors` (Keras names, with or without a `sequential/` prefix) and
 /// `optimizer.safetensors` if present.
 pub fn load_model(dir: &Path) -> Result<LoadedModel> {
+    // A folder parked by an interrupted save is put back first.
+    recover(dir, &RealFs)?;
     if !dir.is_dir() {
         return Err(model_err(dir, "no such model folder"));
     }
-    recover(dir, &RealFs)?;
     let read = |name: &str| -> Result<Vec<u8>> {
         let p = dir.join(name);
         std::fs::read(&p).map_err(|e| Error::io(p, e))
     };
-    let json = read(MODEL_JSON)?;
+    // The architecture first: its errors name model.json.
+    let model = architecture_from_bytes(dir, &read(MODEL_JSON)?)?;
+    let weights = read(WEIGHTS)?;
     let opt_path: PathBuf = dir.join(OPTIMIZER);
     let optimizer = if opt_path.is_file() {
         Some(read(OPTIMIZER)?)
     } else {
         None
     };
-    model_from_bytes(dir, &json, &read(WEIGHTS)?, optimizer.as_deref())
+    with_weights(dir, model, &weights, optimizer.as_deref())
 }
 
 /// A model folder's files as bytes → the model ([`load_model`] without the file system;
@@ -272,9 +275,16 @@ pub fn model_from_bytes(
     weights: &[u8],
     optimizer: Option<&[u8]>,
 ) -> Result<LoadedModel> {
+    let model = architecture_from_bytes(dir, model_json)?;
+    with_weights(dir, model, weights, optimizer)
+}
+
+/// model.json's bytes → the architecture (with initial weights) and its learning-rate
+/// multipliers; errors name the file.
+fn architecture_from_bytes(dir: &Path, model_json: &[u8]) -> Result<Sequential> {
     let json_path = dir.join(MODEL_JSON);
-    let text = std::str::from_utf8(model_json)
-        .map_err(|_| model_err(&json_path, "not UTF-8 text"))?;
+    let text =
+        std::str::from_utf8(model_json).map_err(|_| model_err(&json_path, "not UTF-8 text"))?;
     let as_file_error = |e: Error| match e {
         Error::Config(m) | Error::Shape(m) => model_err(&json_path, m),
         other => other,
@@ -283,6 +293,16 @@ pub fn model_from_bytes(
     if let Ok(v) = serde_json::from_str::<Value>(text) {
         apply_lr_multipliers(&mut model, &v["steadygrad"]).map_err(as_file_error)?;
     }
+    Ok(model)
+}
+
+/// Loads the weights and optimizer state into an architecture.
+fn with_weights(
+    dir: &Path,
+    mut model: Sequential,
+    weights: &[u8],
+    optimizer: Option<&[u8]>,
+) -> Result<LoadedModel> {
     load_weights_from_bytes(&mut model, &dir.join(WEIGHTS), weights)?;
     let optimizer = optimizer
         .map(|b| optimizer_state_from_bytes(&dir.join(OPTIMIZER), b, &model))

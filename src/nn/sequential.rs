@@ -113,7 +113,12 @@ impl Sequential {
     fn init_weights(&self, seed: u64, from: usize) -> Result<Vec<Weight>> {
         let shapes = self.output_shapes()?;
         // Count first: a model too large is refused before anything is allocated.
-        let mut total: usize = self.weights.iter().filter(|w| w.layer < from).map(|w| w.data.len()).sum();
+        let mut total: usize = self
+            .weights
+            .iter()
+            .filter(|w| w.layer < from)
+            .map(|w| w.data.len())
+            .sum();
         let mut input = self.input_shape.clone();
         for (li, l) in self.layers.iter().enumerate() {
             if li >= from {

@@ -102,6 +102,8 @@ pub struct StepCounters {
     pub readback_bytes_per_step: f64,
     /// Bytes read back per epoch between steps (metrics, guard flags).
     pub readback_bytes_per_epoch: f64,
+    /// Device objects created per step after the first (0: everything is made once).
+    pub allocations_per_step: f64,
 }
 
 /// What `fit` returns: one [`EpochLogs`] per epoch and the per-step counters.

@@ -180,6 +180,7 @@ impl Session {
         let steps_per_epoch = n.div_ceil(opts.batch_size);
         let mut rng = rand::rngs::StdRng::seed_from_u64(opts.seed);
         let mut start: Option<Start> = None;
+        let (mut reused_steps, mut reused_allocations) = (0u64, 0u64);
         let mut warnings_given = 0usize;
         for epoch in 0..opts.epochs {
             if opts.max_steps.is_some_and(|m| self.step >= m) {
@@ -213,6 +214,7 @@ impl Session {
                     rows,
                     data: data_buf,
                 };
+                let fresh = !self.plans.contains_key(&key);
                 self.plan(key)?;
                 let before = self.backend.counters();
                 self.feed(key, train, &order, offset)?;
@@ -220,6 +222,11 @@ impl Session {
                 self.backend.submit()?;
                 self.host_stale = true;
                 let after = self.backend.counters();
+                if !fresh {
+                    // Steps that reuse their plan: they should create nothing.
+                    reused_steps += 1;
+                    reused_allocations += (after - before).allocations;
+                }
                 in_step = in_step + (after - before);
                 epoch_in_step = epoch_in_step + (after - before);
                 steps_counted += 1;
@@ -319,6 +326,7 @@ impl Session {
             upload_bytes_per_step: in_step.upload_bytes as f64 / s,
             readback_bytes_per_step: in_step.readback_bytes as f64 / s,
             readback_bytes_per_epoch: epoch_other.readback_bytes as f64 / epochs,
+            allocations_per_step: reused_allocations as f64 / reused_steps.max(1) as f64,
         };
         Ok(history)
     }

@@ -212,6 +212,11 @@ impl Session {
         self.backend.counters()
     }
 
+    /// Device buffers currently allocated (flat across epochs once the plans exist).
+    pub fn live_buffers(&self) -> usize {
+        self.backend.live_buffers()
+    }
+
     /// Global step count so far (Keras's optimizer `iterations`).
     pub fn steps_done(&self) -> u64 {
         self.step
