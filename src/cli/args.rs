@@ -170,7 +170,7 @@ pub struct ModelArgs {
     #[arg(long, conflicts_with = "model_dir")]
     pub model_config: Option<PathBuf>,
     /// Seed of the initializers and of the shuffles.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, allow_negative_numbers = true)]
     pub seed: u64,
     /// Number of classes of the output layer.
     #[arg(long, default_value_t = 10, conflicts_with_all = ["model_dir", "model_config"])]

@@ -36,10 +36,17 @@ pub fn transfer(a: TransferArgs) -> Result<()> {
     let reused = model.layers().len();
     let freeze = match a.freeze.as_str() {
         "all" => reused,
-        n => n
-            .parse::<usize>()
-            .map_err(|_| Error::Config(format!("--freeze {n:?}: expected all or a layer count")))?
-            .min(reused),
+        n => {
+            let k = n.parse::<usize>().map_err(|_| {
+                Error::Config(format!("--freeze {n:?}: expected all or a layer count"))
+            })?;
+            if k > reused {
+                return Err(Error::Config(format!(
+                    "--freeze {k}: the new model reuses only {reused} layers"
+                )));
+            }
+            k
+        }
     };
     model.add(parse_head(&a.new_head)?, a.seed)?;
     for i in 0..freeze {

@@ -3,7 +3,7 @@
 //! `initial_accumulator_value`. Keras's defaults: learning rate 0.001, initial accumulator
 //! 0.1, ε = 1e-7.
 
-use super::{check_epsilon, check_range, Clip, Optimizer, Schedule};
+use super::{check_epsilon, check_non_negative, Clip, Optimizer, Schedule};
 use crate::backend::UpdateRule;
 use crate::error::Result;
 
@@ -47,13 +47,7 @@ impl Optimizer for Adagrad {
         }
     }
     fn validate(&self) -> Result<()> {
-        check_range(
-            "initial_accumulator_value",
-            self.initial_accumulator_value,
-            0.0,
-            f32::MAX,
-            true,
-        )?;
+        check_non_negative("initial_accumulator_value", self.initial_accumulator_value)?;
         check_epsilon(self.epsilon)?;
         self.learning_rate.validate()
     }

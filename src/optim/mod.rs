@@ -278,5 +278,16 @@ pub(crate) fn check_range(
 
 /// Checks that an epsilon is finite and ≥ 0.
 pub(crate) fn check_epsilon(value: f32) -> Result<()> {
-    check_range("epsilon", value, 0.0, f32::MAX, true)
+    check_non_negative("epsilon", value)
+}
+
+/// Checks that `value` is finite and ≥ 0, naming the option.
+pub(crate) fn check_non_negative(option: &str, value: f32) -> Result<()> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "{option} = {value} must be a finite number ≥ 0"
+        )))
+    }
 }
