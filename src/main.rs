@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Command::Evaluate(a) => cli::commands::evaluate(a),
         Command::Predict(a) => cli::commands::predict(a),
         Command::Transfer(a) => cli::transfer::transfer(a),
+        Command::Bench(a) => cli::commands::bench(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

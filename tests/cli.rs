@@ -272,3 +272,27 @@ fn bad_input_exits_with_a_clear_message() {
     ]);
     assert!(!ok && err.contains("nonexistent-model"), "{err}");
 }
+
+#[test]
+fn bench_quick_reports_the_standard_set_as_json() {
+    let (ok, out, err) = steadygrad(&["bench", "--quick", "--json"]);
+    assert!(ok, "{err}");
+    let v = last_json(&out);
+    assert!(v["adapter"].is_string());
+    let dev = "cpu";
+    assert!(
+        v["matmul_gflops"][dev]["256"].as_f64().unwrap() > 0.0,
+        "{v}"
+    );
+    assert!(v["train_samples_per_second"][dev]["32"].as_f64().unwrap() > 0.0);
+    assert!(v["train_samples_per_second"][dev]["256"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["per_step"][dev]["32"]["submits_per_step"], 1.0);
+    assert_eq!(v["per_step"][dev]["32"]["allocations_per_step"], 0.0);
+    if common::gpu().is_some() {
+        assert!(
+            v["matmul_gflops"]["gpu"]["512"].as_f64().unwrap() > 0.0,
+            "{v}"
+        );
+        assert_eq!(v["per_step"]["gpu"]["256"]["readback_bytes_per_step"], 0.0);
+    }
+}

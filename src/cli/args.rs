@@ -27,6 +27,21 @@ pub enum Command {
     Predict(PredictArgs),
     /// Reuse a saved model's lower layers under a new head: freeze, train, unfreeze the top.
     Transfer(TransferArgs),
+    /// The standard benchmarks: matmul GFLOP/s, training and inference samples/s, GPU vs CPU.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// End stdout with one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Smaller sizes and fewer steps.
+    #[arg(long)]
+    pub quick: bool,
+    /// The data set trained on (the bundled digits by default).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
 }
 
 #[derive(clap::Args)]

@@ -15,8 +15,8 @@ use steadygrad::train::{Device, Divergence, FitOptions, History, LossName, Sessi
 use steadygrad::{Error, Result};
 
 use super::args::{
-    BnPlacement, DataArgs, DeviceArg, EvaluateArgs, ModelArgs, OnDivergence, PredictArgs,
-    SummaryArgs, TrainArgs, TrainOptions,
+    BenchArgs, BnPlacement, DataArgs, DeviceArg, EvaluateArgs, ModelArgs, OnDivergence,
+    PredictArgs, SummaryArgs, TrainArgs, TrainOptions,
 };
 use super::report::{print_activation_stats, report, Progress};
 
@@ -390,5 +390,33 @@ pub fn predict(a: PredictArgs) -> Result<()> {
         probs.len() / units.max(1),
         a.output.display()
     );
+    Ok(())
+}
+
+/// `steadygrad bench`.
+pub fn bench(a: BenchArgs) -> Result<()> {
+    let (train, _) = load_data(&DataArgs {
+        data: a.data.clone(),
+        test_data: None,
+        classes: None,
+        limit: None,
+    })?;
+    if train.features() != 784 {
+        return Err(Error::Config(format!(
+            "--data {}: the benchmarks train the seed network on 28×28 digits; these samples have shape {:?}",
+            a.data.display(),
+            train.sample_shape
+        )));
+    }
+    let report = steadygrad::bench::run(&train, a.quick)?;
+    eprintln!(
+        "adapter: {} (matmul {})",
+        report.adapter, report.matmul_variant
+    );
+    if a.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_markdown());
+    }
     Ok(())
 }

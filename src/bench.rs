@@ -1,0 +1,294 @@
+//! The standard benchmark set, in one process so ratios compare like with like: matmul
+//! GFLOP/s at 256–2048 and the seed network's training (batch 32 and 256) and inference
+//! samples/s, each on the GPU path and the CPU reference, with the per-step counters
+//! (dispatches, submits, bytes moved, allocations) that do not depend on timing noise.
+//! `steadygrad bench [--json] [--quick]` and `cargo bench` run it.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use crate::backend::{ActKind, Backend, CpuBackend, GpuBackend, GpuOptions, Kernel};
+use crate::data::Dataset;
+use crate::error::Result;
+use crate::nn::{Initializer, Layer, Sequential};
+use crate::optim::Sgd;
+use crate::train::{FitOptions, LossName, Session, StepCounters};
+
+/// What one run measured.
+#[derive(Clone, Debug, Default)]
+pub struct BenchReport {
+    /// The GPU adapter (or `none`).
+    pub adapter: String,
+    /// The matmul kernel variant the GPU backend uses.
+    pub matmul_variant: String,
+    /// Matmul GFLOP/s by size, per device (`gpu`, `cpu`).
+    pub matmul_gflops: BTreeMap<&'static str, BTreeMap<usize, f64>>,
+    /// Seed-network training samples/s by batch size, per device.
+    pub train_samples_per_second: BTreeMap<&'static str, BTreeMap<usize, f64>>,
+    /// Seed-network inference samples/s (batch 256), per device.
+    pub predict_samples_per_second: BTreeMap<&'static str, f64>,
+    /// Per-step counters of seed-network training by batch size, per device.
+    pub counters: BTreeMap<&'static str, BTreeMap<usize, StepCounters>>,
+}
+
+/// The chapter's seed network.
+pub fn seed_network() -> Result<Sequential> {
+    let elu = ActKind::Elu { alpha: 1.0 };
+    let mut layers = vec![Layer::flatten(), Layer::batch_norm()];
+    for units in [300, 100] {
+        layers.push(
+            Layer::dense(units)
+                .activation(elu)
+                .kernel_initializer(Initializer::HE_NORMAL)
+                .into(),
+        );
+        layers.push(Layer::batch_norm());
+    }
+    layers.push(Layer::dense(10).activation(ActKind::Softmax).into());
+    Sequential::new(&[28, 28], layers, 42)
+}
+
+fn matmul_gflops(be: &mut dyn Backend, n: usize, reps: usize) -> Result<f64> {
+    let a = be.upload(&vec![0.5; n * n])?;
+    let b = be.upload(&vec![0.25; n * n])?;
+    let c = be.alloc(n * n)?;
+    let k = Kernel::MatMul {
+        m: n,
+        k: n,
+        n,
+        trans_a: false,
+        trans_b: false,
+        accumulate: false,
+    };
+    let id = be.prepare(&k, &[a, b, c])?;
+    be.launch(id);
+    be.submit()?;
+    be.read(c)?; // warm: pipelines built, caches hot
+    let t = Instant::now();
+    for _ in 0..reps {
+        be.launch(id);
+    }
+    be.submit()?;
+    be.read(c)?; // waits for completion
+    let secs = t.elapsed().as_secs_f64();
+    for buf in [a, b, c] {
+        be.free(buf);
+    }
+    Ok(2.0 * (n * n * n) as f64 * reps as f64 / secs / 1e9)
+}
+
+fn backend(dev: &str) -> Option<Box<dyn Backend>> {
+    if dev == "gpu" {
+        let opts = GpuOptions::from_env().ok()?;
+        GpuBackend::new(&opts)
+            .ok()
+            .map(|g| Box::new(g) as Box<dyn Backend>)
+    } else {
+        Some(Box::new(CpuBackend::new()))
+    }
+}
+
+/// Runs the set on `train` (the bundled digits); `quick` uses smaller sizes and fewer steps.
+pub fn run(train: &Dataset, quick: bool) -> Result<BenchReport> {
+    let mut r = BenchReport::default();
+    let gpu = GpuOptions::from_env()
+        .ok()
+        .and_then(|o| GpuBackend::new(&o).ok());
+    match &gpu {
+        Some(g) => {
+            r.adapter = g.info().adapter;
+            r.matmul_variant = format!("{:?}", g.matmul_variant());
+        }
+        None => r.adapter = "none".into(),
+    }
+    drop(gpu);
+    let sizes: &[usize] = if quick {
+        &[256, 512]
+    } else {
+        &[256, 512, 1024, 2048]
+    };
+    for dev in ["gpu", "cpu"] {
+        let Some(mut be) = backend(dev) else { continue };
+        for &n in sizes {
+            let reps = if n >= 1024 { 1 } else { 4 };
+            r.matmul_gflops
+                .entry(dev)
+                .or_default()
+                .insert(n, matmul_gflops(be.as_mut(), n, reps)?);
+        }
+    }
+    for dev in ["gpu", "cpu"] {
+        for batch in [32usize, 256] {
+            let Some(be) = backend(dev) else { continue };
+            let steps = match (quick, batch) {
+                (true, _) => 4,
+                (false, 32) => 60,
+                (false, _) => 12,
+            };
+            let mut s = Session::with_backend(seed_network()?, be)?;
+            s.compile(
+                Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
+                LossName::SparseCategoricalCrossentropy,
+            )?;
+            let warm = FitOptions {
+                batch_size: batch,
+                max_steps: Some(2),
+                ..Default::default()
+            };
+            s.fit(train, None, &warm, &mut [])?;
+            let opts = FitOptions {
+                batch_size: batch,
+                max_steps: Some(2 + steps as u64),
+                ..Default::default()
+            };
+            let t = Instant::now();
+            let h = s.fit(train, None, &opts, &mut [])?;
+            let sps = (steps * batch) as f64 / t.elapsed().as_secs_f64();
+            r.train_samples_per_second
+                .entry(dev)
+                .or_default()
+                .insert(batch, sps);
+            r.counters.entry(dev).or_default().insert(batch, h.counters);
+            if batch == 256 {
+                let n = if quick { 512 } else { 2048 };
+                let x: Vec<f32> = (0..n.min(train.len()))
+                    .flat_map(|i| train.sample(i))
+                    .collect();
+                s.predict(&x[..train.features() * 256.min(n)], 256)?;
+                let t = Instant::now();
+                s.predict(&x, 256)?;
+                let rows = x.len() / train.features();
+                r.predict_samples_per_second
+                    .insert(dev, rows as f64 / t.elapsed().as_secs_f64());
+            }
+        }
+    }
+    Ok(r)
+}
+
+impl BenchReport {
+    fn ratio(
+        &self,
+        what: &BTreeMap<&'static str, BTreeMap<usize, f64>>,
+        key: usize,
+    ) -> Option<f64> {
+        Some(what.get("gpu")?.get(&key)? / what.get("cpu")?.get(&key)?)
+    }
+
+    /// The report as one JSON object.
+    pub fn to_json(&self) -> Value {
+        let by_key = |m: &BTreeMap<&'static str, BTreeMap<usize, f64>>| -> Value {
+            m.iter()
+                .map(|(dev, v)| {
+                    let inner: serde_json::Map<String, Value> =
+                        v.iter().map(|(k, x)| (k.to_string(), json!(x))).collect();
+                    (dev.to_string(), Value::Object(inner))
+                })
+                .collect::<serde_json::Map<String, Value>>()
+                .into()
+        };
+        let counters: serde_json::Map<String, Value> = self
+            .counters
+            .iter()
+            .map(|(dev, v)| {
+                let inner: serde_json::Map<String, Value> = v
+                    .iter()
+                    .map(|(b, c)| {
+                        (
+                            b.to_string(),
+                            json!({
+                                "dispatches_per_step": c.dispatches_per_step,
+                                "submits_per_step": c.submits_per_step,
+                                "upload_bytes_per_step": c.upload_bytes_per_step,
+                                "readback_bytes_per_step": c.readback_bytes_per_step,
+                                "allocations_per_step": c.allocations_per_step,
+                            }),
+                        )
+                    })
+                    .collect();
+                (dev.to_string(), Value::Object(inner))
+            })
+            .collect();
+        json!({
+            "adapter": self.adapter,
+            "matmul_variant": self.matmul_variant,
+            "matmul_gflops": by_key(&self.matmul_gflops),
+            "train_samples_per_second": by_key(&self.train_samples_per_second),
+            "predict_samples_per_second": self.predict_samples_per_second,
+            "per_step": counters,
+        })
+    }
+
+    /// The report as the README's Markdown table.
+    pub fn to_markdown(&self) -> String {
+        let mut out =
+            String::from("| | GPU path | CPU reference | GPU / CPU |\n|---|---|---|---|\n");
+        let cell = |m: &BTreeMap<&'static str, BTreeMap<usize, f64>>, dev: &str, k: usize| {
+            m.get(dev)
+                .and_then(|v| v.get(&k))
+                .map(|x| format!("{x:.2}"))
+                .unwrap_or_else(|| "–".into())
+        };
+        let sizes: Vec<usize> = self
+            .matmul_gflops
+            .values()
+            .flat_map(|v| v.keys().copied())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for n in sizes {
+            out += &format!(
+                "| matmul {n}³, GFLOP/s | {} | {} | {} |\n",
+                cell(&self.matmul_gflops, "gpu", n),
+                cell(&self.matmul_gflops, "cpu", n),
+                self.ratio(&self.matmul_gflops, n)
+                    .map(|r| format!("{r:.2}"))
+                    .unwrap_or("–".into())
+            );
+        }
+        for b in [32usize, 256] {
+            let f = |dev: &str| {
+                self.train_samples_per_second
+                    .get(dev)
+                    .and_then(|v| v.get(&b))
+                    .map(|x| format!("{x:.0}"))
+                    .unwrap_or_else(|| "–".into())
+            };
+            out += &format!(
+                "| seed network training, batch {b}, samples/s | {} | {} | {} |\n",
+                f("gpu"),
+                f("cpu"),
+                self.ratio(&self.train_samples_per_second, b)
+                    .map(|r| format!("{r:.2}"))
+                    .unwrap_or("–".into())
+            );
+        }
+        let p = |dev: &str| {
+            self.predict_samples_per_second
+                .get(dev)
+                .map(|x| format!("{x:.0}"))
+                .unwrap_or_else(|| "–".into())
+        };
+        let pr = match (
+            self.predict_samples_per_second.get("gpu"),
+            self.predict_samples_per_second.get("cpu"),
+        ) {
+            (Some(g), Some(c)) => format!("{:.2}", g / c),
+            _ => "–".into(),
+        };
+        out += &format!(
+            "| seed network inference, batch 256, samples/s | {} | {} | {pr} |\n",
+            p("gpu"),
+            p("cpu")
+        );
+        if let Some(c) = self.counters.get("gpu").and_then(|v| v.get(&32)) {
+            out += &format!(
+                "\nPer training step of the seed network (GPU path, batch 32): {:.0} dispatches, {:.0} submit, {:.0} bytes uploaded, {:.0} bytes read back, {:.0} allocations.\n",
+                c.dispatches_per_step, c.submits_per_step, c.upload_bytes_per_step, c.readback_bytes_per_step, c.allocations_per_step
+            );
+        }
+        out
+    }
+}
