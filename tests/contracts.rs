@@ -187,6 +187,13 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             rows: 2,
             features: 3,
         },
+        Kernel::ActStats {
+            rows: 2,
+            cols: 3,
+            saturation: 1,
+            offset: 0,
+        },
+        Kernel::PairNorms { n: 5, offset: 0 },
     ];
     for rule in common::update_rules() {
         kernels.push(Kernel::Update {
@@ -309,6 +316,17 @@ fn op_codes_match_the_shaders() {
         (ClipMode::GlobalNorm(1.0), "CLIP_GLOBAL_NORM"),
     ] {
         assert_eq!(clip.get(name), Some(&mode.code().0), "{name}");
+    }
+    let health = wgsl_consts(&Module::Health.source());
+    for (code, name) in [(0u32, "SAT_NONE"), (1, "SAT_TANH"), (2, "SAT_SIGMOID")] {
+        assert_eq!(health.get(name), Some(&code), "{name}");
+        // The CPU reference's meaning of the code.
+        let y = 0.995;
+        assert_eq!(
+            steadygrad::backend::ops::health::saturated(code, y),
+            code != 0,
+            "{name}"
+        );
     }
     assert_eq!(
         clip.get("NO_STEP"),

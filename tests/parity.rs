@@ -493,6 +493,46 @@ fn bad_launches_are_typed_errors() {
     assert!(cpu.prepare(&Kernel::Add { n: 4 }, &[a, b, a]).is_err());
 }
 
+/// The health statistics, with edge values: exact zeros (dead units), saturated outputs.
+fn health_kernels_match_reference() {
+    let Some(mut g) = gpu() else { return };
+    for &(rows, cols) in &[(1usize, 1usize), (7, 13), (32, 300), (5, 257)] {
+        for saturation in 0..3u32 {
+            let mut y = random_with_edges(rows * cols, 1.0, 21);
+            // Column 0 dead: zero in every row; a few values at the bounds.
+            for r in 0..rows {
+                y[r * cols] = 0.0;
+            }
+            if y.len() > 3 {
+                y[1] = 0.995;
+                y[2] = -0.995;
+                y[3] = 0.005;
+            }
+            check(
+                &mut g,
+                Kernel::ActStats {
+                    rows,
+                    cols,
+                    saturation,
+                    offset: 4,
+                },
+                vec![y, vec![0.0; 8]],
+                1e-4,
+            );
+        }
+    }
+    for n in [1usize, 7, 785, 235_200] {
+        let a = random_with_edges(n, 1.0, 22);
+        let b = random(n, 1.0, 23);
+        check(
+            &mut g,
+            Kernel::PairNorms { n, offset: 2 },
+            vec![a, b, vec![0.0; 4]],
+            1e-4,
+        );
+    }
+}
+
 fn words_of(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
 }
@@ -510,6 +550,7 @@ fn every_kernel_variant_matches_the_reference() {
     optimizer_kernels_match_reference();
     update_rules_match_reference();
     gathers_match_reference();
+    health_kernels_match_reference();
     let covered: HashSet<KernelKind> = COVERED.lock().unwrap().iter().copied().collect();
     let missing: Vec<KernelKind> = KernelKind::iter()
         .filter(|k| !covered.contains(k))

@@ -28,6 +28,8 @@ pub enum Module {
     UpdateNadam,
     /// `gather.wgsl`.
     Gather,
+    /// `health.wgsl`.
+    Health,
 }
 
 const UPDATE_COMMON: &str = include_str!("../../shaders/update_common.wgsl");
@@ -47,6 +49,7 @@ impl Module {
             Module::UpdateAdam => &["update_common.wgsl", "update_adam.wgsl"],
             Module::UpdateNadam => &["update_common.wgsl", "update_nadam.wgsl"],
             Module::Gather => &["gather.wgsl"],
+            Module::Health => &["health.wgsl"],
         }
     }
 
@@ -64,6 +67,7 @@ impl Module {
             Module::UpdateAdam => include_str!("../../shaders/update_adam.wgsl"),
             Module::UpdateNadam => include_str!("../../shaders/update_nadam.wgsl"),
             Module::Gather => include_str!("../../shaders/gather.wgsl"),
+            Module::Health => include_str!("../../shaders/health.wgsl"),
         };
         if self.files().len() == 2 {
             format!("{UPDATE_COMMON}\n{own}")
@@ -87,6 +91,7 @@ impl Module {
             | Module::UpdateAdam
             | Module::UpdateNadam => update::UpdateParams::FIELDS,
             Module::Gather => gather::GatherParams::FIELDS,
+            Module::Health => health::HealthParams::FIELDS,
         }
     }
 }
@@ -160,6 +165,10 @@ pub enum Entry {
     GatherU8,
     /// Gather of f32 samples.
     GatherF32,
+    /// Activation health statistics.
+    ActStats,
+    /// Weight and update norms.
+    PairNorms,
 }
 
 impl Entry {
@@ -199,6 +208,8 @@ impl Entry {
             Entry::NadamUpdate => "nadam_update",
             Entry::GatherU8 => "gather_u8",
             Entry::GatherF32 => "gather_f32",
+            Entry::ActStats => "act_stats",
+            Entry::PairNorms => "pair_norms",
         }
     }
 
@@ -230,6 +241,7 @@ impl Entry {
             Entry::AdamUpdate | Entry::AmsgradUpdate => Module::UpdateAdam,
             Entry::NadamUpdate => Module::UpdateNadam,
             Entry::GatherU8 | Entry::GatherF32 => Module::Gather,
+            Entry::ActStats | Entry::PairNorms => Module::Health,
         }
     }
 

@@ -380,6 +380,28 @@ pub enum Kernel {
         /// Tensor slot.
         slot: usize,
     },
+    /// Health statistics of one activation output `[rows, cols]` into
+    /// `health[offset..offset + 4]`: mean, standard deviation, the fraction of units that
+    /// output exactly 0 for every row (dead), and the fraction of outputs within 1 % of the
+    /// activation's bounds (`saturation`: 0 none, 1 tanh, 2 sigmoid). Buffers: y, health.
+    ActStats {
+        /// Rows.
+        rows: usize,
+        /// Columns (units).
+        cols: usize,
+        /// Which bounds count as saturated.
+        saturation: u32,
+        /// Where in the health buffer.
+        offset: usize,
+    },
+    /// `health[offset] = ‖b‖²`, `health[offset + 1] = ‖a − b‖²` (a weight after and before
+    /// its update). Buffers: a, b, health.
+    PairNorms {
+        /// Element count.
+        n: usize,
+        /// Where in the health buffer.
+        offset: usize,
+    },
     /// Clip factors for `count` tensors from the stats. Buffers: stats, scales.
     ClipScale {
         /// Number of tensors.
@@ -438,6 +460,8 @@ impl Kernel {
             Kernel::BnMovingUpdate { .. } => 4,
             Kernel::BnBackward { .. } => 8,
             Kernel::GradStats { .. } => 3,
+            Kernel::ActStats { .. } => 2,
+            Kernel::PairNorms { .. } => 3,
             Kernel::ClipScale { .. } => 2,
             Kernel::Update { rule, .. } => 4 + rule.slots().len(),
             Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } => 6,
@@ -453,6 +477,8 @@ impl Kernel {
             Kernel::ColumnSum { .. } | Kernel::Scale { .. } => &[1],
             Kernel::ActForward { .. } | Kernel::SoftmaxForward { .. } => &[1],
             Kernel::AccumulateMetrics { .. } | Kernel::GradStats { .. } => &[1],
+            Kernel::ActStats { .. } => &[1],
+            Kernel::PairNorms { .. } => &[2],
             Kernel::ClipScale { .. } => &[1],
             Kernel::ActBackward { .. } => &[3],
             Kernel::PreluBackward { .. } => &[3, 4],
@@ -501,6 +527,10 @@ impl Kernel {
                 cols,
             ],
             Kernel::GradStats { n, slot } => vec![n, 3 * (slot + 1), STEP_WORDS],
+            Kernel::ActStats {
+                rows, cols, offset, ..
+            } => vec![rows * cols, offset + 4],
+            Kernel::PairNorms { n, offset } => vec![n, n, offset + 2],
             Kernel::ClipScale { count, .. } => vec![3 * count, count],
             Kernel::Update { rule, n, slot, .. } => {
                 let mut v = vec![n, n, slot + 1, STEP_WORDS];

@@ -6,6 +6,7 @@ pub mod batch_norm;
 pub mod elementwise;
 pub mod gather;
 pub mod grad_stats;
+pub mod health;
 pub mod loss;
 pub mod matmul;
 pub mod update;
@@ -62,6 +63,13 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         }
         Kernel::GradStats { n, slot } => grad_stats::stats_gpu(n, slot),
         Kernel::ClipScale { count, mode } => grad_stats::clip_gpu(count, mode),
+        Kernel::ActStats {
+            rows,
+            cols,
+            saturation,
+            offset,
+        } => health::act_stats_gpu(rows, cols, saturation, offset),
+        Kernel::PairNorms { n, offset } => health::pair_norms_gpu(n, offset),
         Kernel::Update {
             rule,
             n,
@@ -116,6 +124,13 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [Vec<f32>]) {
         Kernel::BnBackward { rows, cols, eps } => batch_norm::backward_cpu(rows, cols, eps, b),
         Kernel::GradStats { n, slot } => grad_stats::stats_cpu(n, slot, b),
         Kernel::ClipScale { count, mode } => grad_stats::clip_cpu(count, mode, b),
+        Kernel::ActStats {
+            rows,
+            cols,
+            saturation,
+            offset,
+        } => health::act_stats_cpu(rows, cols, saturation, offset, b),
+        Kernel::PairNorms { n, offset } => health::pair_norms_cpu(n, offset, b),
         Kernel::Update {
             rule,
             n,
