@@ -41,6 +41,8 @@ fn main() -> ExitCode {
         Command::Predict(a) => cli::commands::predict(a),
         Command::Transfer(a) => cli::transfer::transfer(a),
         Command::Bench(a) => cli::commands::bench(a),
+        Command::Experiment(cli::args::ExperimentCommand::Depth(a)) => cli::health::depth(a),
+        Command::Plot(a) => cli::health::plot(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

@@ -29,6 +29,68 @@ pub enum Command {
     Transfer(TransferArgs),
     /// The standard benchmarks: matmul GFLOP/s, training and inference samples/s, GPU vs CPU.
     Bench(BenchArgs),
+    /// The chapter's experiments (`experiment depth`).
+    #[command(subcommand)]
+    Experiment(ExperimentCommand),
+    /// PNG charts of a health history written by `train --health FILE.csv`.
+    Plot(PlotArgs),
+}
+
+#[derive(Subcommand)]
+pub enum ExperimentCommand {
+    /// A deep MLP under each activation/initialization/normalization pairing the chapter
+    /// compares: test accuracy, gradient flow, dead units and a verdict per configuration.
+    Depth(DepthArgs),
+}
+
+#[derive(clap::Args)]
+pub struct DepthArgs {
+    /// Hidden layers.
+    #[arg(long, default_value_t = 20)]
+    pub layers: usize,
+    /// Units per hidden layer.
+    #[arg(long, default_value_t = 100)]
+    pub units: usize,
+    /// Epochs per configuration.
+    #[arg(long, default_value_t = 2)]
+    pub epochs: usize,
+    /// Learning rate of every configuration (SGD).
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
+    pub lr: f32,
+    /// Sample every layer's health every N steps.
+    #[arg(long, default_value_t = 10)]
+    pub health_every: usize,
+    /// Use only the first N training samples.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Only these configurations (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Option<Vec<String>>,
+    /// Where to run.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceArg,
+    /// The data (a folder of IDX files, the bundled digits by default).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Write each configuration's charts into DIR/NAME/ and the comparison chart into DIR.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// End stdout with one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Seed of the initializers and shuffles.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(clap::Args)]
+pub struct PlotArgs {
+    /// A health history (CSV) written by `train --health`.
+    #[arg(long)]
+    pub history: PathBuf,
+    /// Where to write the charts.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -291,6 +353,16 @@ pub struct TrainOptions {
     /// Write per-epoch metrics to this CSV file.
     #[arg(long)]
     pub history: Option<PathBuf>,
+    /// Sample every layer's health every N steps (activations, gradient norms, update
+    /// ratios) and judge it after each epoch.
+    #[arg(long)]
+    pub health_every: Option<usize>,
+    /// Write the health samples to this CSV file (implies --health-every 10 if not given).
+    #[arg(long)]
+    pub health: Option<PathBuf>,
+    /// Write the health charts (PNG) into this folder (implies --health-every 10 if not given).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
     /// When the loss grows ×10⁴ past its start or the gradient norm explodes: stop (an
     /// error naming the layer) or warn and go on.
     #[arg(long, value_enum, default_value = "stop")]

@@ -261,9 +261,13 @@ pub fn run_fit(
             warn_only: t.on_divergence == OnDivergence::Warn,
             ..Default::default()
         },
+        health_every: super::health::health_every(t)?,
         ..Default::default()
     };
-    session.fit(train, test, &opts, &mut [&mut progress])
+    let r = session.fit(train, test, &opts, &mut [&mut progress]);
+    // The health history is written even when training stopped: it shows what led there.
+    super::health::finish(t, &progress.health)?;
+    r
 }
 
 /// Saves the session's model and optimizer state.

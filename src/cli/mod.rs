@@ -3,5 +3,6 @@
 
 pub mod args;
 pub mod commands;
+pub mod health;
 pub mod report;
 pub mod transfer;

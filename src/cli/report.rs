@@ -20,6 +20,8 @@ pub struct Progress {
     has_test: bool,
     rows: usize,
     start: std::time::Instant,
+    /// Health samples taken so far.
+    pub health: Vec<steadygrad::health::HealthSample>,
 }
 
 impl Progress {
@@ -33,11 +35,15 @@ impl Progress {
             has_test,
             rows: 0,
             start: std::time::Instant::now(),
+            health: Vec::new(),
         }
     }
 }
 
 impl Callback for Progress {
+    fn on_health(&mut self, s: &steadygrad::health::HealthSample) {
+        self.health.push(s.clone());
+    }
     fn on_epoch_begin(&mut self, epoch: usize, steps: usize) {
         self.rows = 0;
         self.start = std::time::Instant::now();
@@ -88,6 +94,12 @@ impl Callback for Progress {
         );
         for w in &l.warnings {
             eprintln!("{w}");
+        }
+        if let Some(last) = self.health.last() {
+            super::health::print_table(last);
+            for v in steadygrad::health::verdict(&self.health) {
+                eprintln!("    health: {}", v.text);
+            }
         }
         if self.grad_stats {
             for (name, norm) in &l.grad_norms {

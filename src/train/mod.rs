@@ -17,8 +17,9 @@ mod resident;
 mod run;
 pub mod session;
 
+pub use crate::health::Ewma;
 pub use inspect::ActivationStats;
-pub use options::{Callback, Divergence, EpochLogs, Ewma, FitOptions, History, StepCounters};
+pub use options::{Callback, Divergence, EpochLogs, FitOptions, History, StepCounters};
 pub use session::Session;
 
 use crate::backend::{ActKind, Backend, CpuBackend, GpuBackend, GpuOptions, LossKind};

@@ -22,6 +22,10 @@ pub struct FitOptions {
     pub max_steps: Option<u64>,
     /// When the loss or the gradient norm grows past its bound: stop or warn.
     pub divergence: Divergence,
+    /// Sample every layer's health every N steps (the first step of the fit, then every
+    /// N-th): activation statistics, gradient norms, update/weight ratios. Off (`None`)
+    /// costs nothing; a sample adds a few kernels to that step and one read-back.
+    pub health_every: Option<usize>,
 }
 
 /// The divergence guard: besides non-finite values, training counts as diverging when the
@@ -61,6 +65,7 @@ impl Default for FitOptions {
             check_every: None,
             max_steps: None,
             divergence: Divergence::default(),
+            health_every: None,
         }
     }
 }
@@ -113,6 +118,8 @@ pub struct History {
     pub epochs: Vec<EpochLogs>,
     /// Per-step work.
     pub counters: StepCounters,
+    /// Health samples, when [`FitOptions::health_every`] asked for them.
+    pub health: Vec<crate::health::HealthSample>,
 }
 
 /// Hooks called during `fit`.
@@ -124,43 +131,6 @@ pub trait Callback {
     fn on_batch_end(&mut self, _step_in_epoch: usize, _rows: usize, _running_loss: Option<f32>) {}
     /// After an epoch.
     fn on_epoch_end(&mut self, _logs: &EpochLogs) {}
-}
-
-/// An exponentially weighted moving average, `v ← β·v + (1 − β)·x` — the rule Keras's
-/// BatchNormalization uses for its moving statistics (β is its momentum), and the one the
-/// CLI smooths its displayed loss with. The first value is taken as is.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Ewma {
-    beta: f64,
-    value: Option<f64>,
-}
-
-impl Ewma {
-    /// An empty average with weight `beta` on the old value.
-    pub fn new(beta: f64) -> Ewma {
-        Ewma { beta, value: None }
-    }
-
-    /// An average starting at `initial` (as BN's moving statistics start at 0 and 1).
-    pub fn starting_at(beta: f64, initial: f64) -> Ewma {
-        Ewma {
-            beta,
-            value: Some(initial),
-        }
-    }
-
-    /// Folds in one observation and returns the new average.
-    pub fn update(&mut self, x: f64) -> f64 {
-        let v = match self.value {
-            None => x,
-            Some(v) => self.beta * v + (1.0 - self.beta) * x,
-        };
-        self.value = Some(v);
-        v
-    }
-
-    /// The current average.
-    pub fn value(&self) -> Option<f64> {
-        self.value
-    }
+    /// After each health sample (see [`FitOptions::health_every`]).
+    fn on_health(&mut self, _sample: &crate::health::HealthSample) {}
 }

@@ -13,6 +13,8 @@ use crate::nn::layer::{apply_activation, RecordedActivation};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Mode {
     Train,
+    /// A training step that also computes the health statistics.
+    TrainHealth,
     Eval,
     Predict,
     /// Inference that keeps every hidden activation (for the activation statistics).
@@ -35,6 +37,24 @@ pub(crate) struct Plan {
     pub output: TensorId,
     pub consts: Vec<BufId>,
     pub activations: Vec<RecordedActivation>,
+    /// For health steps: the buffer the statistics land in, and what is where.
+    pub health: Option<(BufId, HealthLayout)>,
+}
+
+/// Where a health step writes: `acts[i]` at `4·i` (mean, std, dead, saturated), then
+/// `kernels[j]` at `4·acts.len() + 2·j` (‖w‖², ‖Δw‖²).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HealthLayout {
+    /// (layer index, activation name) of every recorded activation.
+    pub acts: Vec<(usize, &'static str)>,
+    /// (layer index, weight index) of every updated kernel.
+    pub kernels: Vec<(usize, usize)>,
+}
+
+impl HealthLayout {
+    pub fn words(&self) -> usize {
+        4 * self.acts.len() + 2 * self.kernels.len()
+    }
 }
 
 impl Plan {
@@ -111,10 +131,46 @@ impl Session {
                 (x, y, Some(bx), Some(by))
             }
         };
-        let training = key.mode == Mode::Train;
+        let training = matches!(key.mode, Mode::Train | Mode::TrainHealth);
         let fwd = self
             .model
             .lower(&mut g, x, rows, training, step, &by_name)?;
+        let mut health = None;
+        if key.mode == Mode::TrainHealth {
+            let mut layout = HealthLayout {
+                acts: fwd.activations.iter().map(|a| (a.layer, a.name)).collect(),
+                kernels: Vec::new(),
+            };
+            for (li, l) in self.model.layers().iter().enumerate() {
+                let kernel = format!("{}/kernel", l.name);
+                if let Some(wi) = self.model.weight_index(&kernel) {
+                    if self.model.is_trainable(wi) {
+                        layout.kernels.push((li, wi));
+                    }
+                }
+            }
+            let ht = g.external("health", &[layout.words().max(1)]);
+            let hb = self.backend.alloc(layout.words().max(1))?;
+            bound.insert(ht, hb);
+            for (i, a) in fwd.activations.iter().enumerate() {
+                let (rows, cols) = g.dims2(a.tensor);
+                let saturation = match a.act {
+                    crate::backend::ActKind::Tanh => 1,
+                    crate::backend::ActKind::Sigmoid => 2,
+                    _ => 0,
+                };
+                g.push(
+                    Kernel::ActStats {
+                        rows,
+                        cols,
+                        saturation,
+                        offset: 4 * i,
+                    },
+                    vec![a.tensor, ht],
+                );
+            }
+            health = Some((ht, hb, layout));
+        }
         let mut keep = Vec::new();
         let output;
         if key.mode == Mode::Inspect {
@@ -160,7 +216,8 @@ impl Session {
             g.push(Kernel::AccumulateMetrics { rows }, vec![row_stats, metrics]);
             output = input;
             if training {
-                self.lower_training(&mut g, &mut bound, &w, step, (input, dinput))?;
+                let h = health.as_ref().map(|(t, _, l)| (*t, l));
+                self.lower_training(&mut g, &mut bound, &w, step, (input, dinput), h)?;
             }
         }
         let mut const_bufs = Vec::new();
@@ -180,6 +237,7 @@ impl Session {
                 output,
                 consts: const_bufs,
                 activations: fwd.activations,
+                health: health.map(|(_, b, l)| (b, l)),
             },
         );
         Ok(())
@@ -193,6 +251,7 @@ impl Session {
         w: &[TensorId],
         step: TensorId,
         seed: (TensorId, TensorId),
+        health: Option<(TensorId, &HealthLayout)>,
     ) -> Result<()> {
         let t = self.training.as_ref().ok_or_else(|| {
             crate::Error::Config("the session is not compiled: call compile before fit".into())
@@ -224,6 +283,16 @@ impl Session {
             },
             vec![stats, scales],
         );
+        // Health steps keep each kernel's value before its update.
+        let mut before = Vec::new();
+        if let Some((_, layout)) = health {
+            for &(_, wi) in &layout.kernels {
+                let n = model.weights()[wi].data.len();
+                let copy = g.temp(format!("{}/before", model.weights()[wi].name), &[n]);
+                g.push(Kernel::Scale { n, factor: 1.0 }, vec![w[wi], copy]);
+                before.push((wi, copy));
+            }
+        }
         let slot_names = t.optimizer.slots();
         for &(i, gr) in &updated {
             let wt = &model.weights()[i];
@@ -239,6 +308,18 @@ impl Session {
             let lr_mult = model.layers()[wt.layer].lr_multiplier;
             t.optimizer
                 .lower_update(g, w[i], gr, scales, step, &state, i, lr_mult);
+        }
+        if let Some((ht, layout)) = health {
+            for (j, (wi, copy)) in before.into_iter().enumerate() {
+                let n = model.weights()[wi].data.len();
+                g.push(
+                    Kernel::PairNorms {
+                        n,
+                        offset: 4 * layout.acts.len() + 2 * j,
+                    },
+                    vec![w[wi], copy, ht],
+                );
+            }
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ use crate::backend::ops::grad_stats::NO_STEP;
 use crate::backend::{Counters, STEP_WORDS};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::health::{HealthSample, LayerHealth};
 
 impl Session {
     fn check_data(&self, d: &Dataset, what: &str) -> Result<()> {
@@ -80,7 +81,7 @@ impl Session {
         let mut record = [0u32; STEP_WORDS];
         record[0] = self.step as u32;
         record[1] = offset as u32;
-        if key.mode == Mode::Train {
+        if matches!(key.mode, Mode::Train | Mode::TrainHealth) {
             let t = self.training.as_ref().expect("compiled");
             let lr = t.optimizer.learning_rate().at(self.step);
             let scalars = t.optimizer.step_scalars(self.step, lr, &mut self.carry);
@@ -138,6 +139,52 @@ impl Session {
             });
         }
         Ok(stats)
+    }
+
+    /// Reads a health step's statistics (one read of the health buffer, the gradient
+    /// statistics and the running metrics).
+    fn read_health(&mut self, key: PlanKey) -> Result<HealthSample> {
+        let (buf, layout) = self.plans[&key].health.clone().expect("a health plan");
+        let h = self.backend.read(buf)?;
+        let stats = self.backend.read(self.stats)?;
+        let (loss, _) = self.read_metrics()?;
+        let model = &self.model;
+        let mut layers = Vec::new();
+        for (li, l) in model.layers().iter().enumerate() {
+            let act = layout.acts.iter().position(|a| a.0 == li);
+            let kernel = layout.kernels.iter().position(|k| k.0 == li);
+            if act.is_none() && kernel.is_none() {
+                continue;
+            }
+            let a = |k: usize| act.map(|i| h[4 * i + k]);
+            let (grad_norm, update_ratio) = match kernel {
+                Some(j) => {
+                    let wi = layout.kernels[j].1;
+                    let o = 4 * layout.acts.len() + 2 * j;
+                    let (ww, dd) = (h[o], h[o + 1]);
+                    (
+                        Some(stats[3 * wi].max(0.0).sqrt()),
+                        Some(dd.max(0.0).sqrt() / ww.max(0.0).sqrt().max(f32::MIN_POSITIVE)),
+                    )
+                }
+                None => (None, None),
+            };
+            layers.push(LayerHealth {
+                layer: l.name.clone(),
+                activation: act.map(|i| layout.acts[i].1.to_string()),
+                act_mean: a(0),
+                act_std: a(1),
+                dead_fraction: a(2),
+                saturated_fraction: a(3),
+                grad_norm,
+                update_ratio,
+            });
+        }
+        Ok(HealthSample {
+            step: self.step - 1,
+            loss,
+            layers,
+        })
     }
 
     /// Trains the model (Keras's `fit`).
@@ -209,8 +256,15 @@ impl Session {
                 }
                 let offset = b * opts.batch_size;
                 let rows = opts.batch_size.min(n - offset);
+                let sample = opts
+                    .health_every
+                    .is_some_and(|k| steps_counted.is_multiple_of(k.max(1) as u64));
                 let key = PlanKey {
-                    mode: Mode::Train,
+                    mode: if sample {
+                        Mode::TrainHealth
+                    } else {
+                        Mode::Train
+                    },
                     rows,
                     data: data_buf,
                 };
@@ -222,7 +276,7 @@ impl Session {
                 self.backend.submit()?;
                 self.host_stale = true;
                 let after = self.backend.counters();
-                if !fresh {
+                if !fresh && !sample {
                     // Steps that reuse their plan: they should create nothing.
                     reused_steps += 1;
                     reused_allocations += (after - before).allocations;
@@ -234,6 +288,14 @@ impl Session {
                 self.step += 1;
                 seen += rows;
                 let mut running = None;
+                if sample {
+                    let h = self.read_health(key)?;
+                    for c in callbacks.iter_mut() {
+                        c.on_health(&h);
+                    }
+                    running = Some(h.loss);
+                    history.health.push(h);
+                }
                 if start.is_none() {
                     // Once per fit: the loss and gradient norms the guard compares with.
                     let (l, _) = self.read_metrics()?;

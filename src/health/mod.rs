@@ -1,0 +1,55 @@
+//! Gradient health, made visible: per-layer statistics sampled inside training steps
+//! ([`HealthSample`]), a verdict in words with the chapter's remedies ([`verdict`]), the
+//! history as CSV ([`csv`]) and as PNG charts ([`plot`]).
+//!
+//! A sampled step is the ordinary training step plus a few kernels (activation statistics,
+//! the weight's norm before and after its update) and one read-back; steps in between are
+//! unchanged, so sampling off costs nothing.
+
+pub mod csv;
+pub mod ewma;
+pub mod plot;
+pub mod verdict;
+
+pub use ewma::Ewma;
+pub use verdict::{verdict, Verdict, VerdictKind};
+
+/// One layer's health at a sampled step. Fields a layer has no data for are `None` (a
+/// Flatten has neither weights nor an activation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerHealth {
+    /// Layer name (`dense_3`).
+    pub layer: String,
+    /// The activation it applies (`relu`, `sigmoid`, `prelu`, …), if any.
+    pub activation: Option<String>,
+    /// Mean of its activation output over the batch.
+    pub act_mean: Option<f32>,
+    /// Standard deviation of its activation output.
+    pub act_std: Option<f32>,
+    /// Fraction of units that output exactly 0 for the whole batch (dead ReLUs).
+    pub dead_fraction: Option<f32>,
+    /// Fraction of outputs within 1 % of the activation's bounds (tanh, sigmoid).
+    pub saturated_fraction: Option<f32>,
+    /// L2 norm of the gradient of its kernel (Dense) at this step.
+    pub grad_norm: Option<f32>,
+    /// ‖update‖ / ‖weight‖ of its kernel at this step.
+    pub update_ratio: Option<f32>,
+}
+
+/// Every layer's health at one step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthSample {
+    /// Global step (counting from 0) the sample was taken at.
+    pub step: u64,
+    /// Mean training loss of the epoch up to this step.
+    pub loss: f32,
+    /// Layers with weights or an activation, bottom to top.
+    pub layers: Vec<LayerHealth>,
+}
+
+impl HealthSample {
+    /// The layers that have a kernel gradient, bottom to top.
+    pub fn weighted(&self) -> impl Iterator<Item = &LayerHealth> {
+        self.layers.iter().filter(|l| l.grad_norm.is_some())
+    }
+}
