@@ -231,7 +231,7 @@ fn write_comparison(dir: &Path, results: &[DepthResult]) -> Result<()> {
     plot::line_chart(
         &dir.join("gradient_ratio.png"),
         "lowest hidden layer's gradient norm / output layer's",
-        "ratio (log)",
+        "ratio (log scale)",
         &series,
         true,
     )?;

@@ -105,6 +105,14 @@ pub fn line_chart(
                 .configure_mesh()
                 .x_desc("step")
                 .y_desc(y_label)
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .y_label_formatter(&|y| {
+                    if log || y.abs() >= 1e4 || (*y != 0.0 && y.abs() < 1e-2) {
+                        format!("{y:.1e}")
+                    } else {
+                        format!("{y:.3}")
+                    }
+                })
                 .label_style(("sans-serif", 14))
                 .draw()
                 .map_err(|e| plot_err(path, e))?;
@@ -157,7 +165,7 @@ pub fn write_charts(dir: &Path, title: &str, samples: &[HealthSample]) -> Result
     line_chart(
         &p,
         &format!("{prefix}gradient norm per layer"),
-        "‖gradient‖ (log)",
+        "gradient norm (log scale)",
         &per_layer(samples, |l| l.grad_norm),
         true,
     )?;
