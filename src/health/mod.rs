@@ -5,6 +5,43 @@
 //! A sampled step is the ordinary training step plus a few kernels (activation statistics,
 //! the weight's norm before and after its update) and one read-back; steps in between are
 //! unchanged, so sampling off costs nothing.
+//!
+//! ```
+//! use steadygrad::backend::ActKind;
+//! use steadygrad::data::{Dataset, Samples};
+//! use steadygrad::health::{verdict, HealthSample};
+//! use steadygrad::nn::{Initializer, Layer, Sequential};
+//! use steadygrad::optim::Sgd;
+//! use steadygrad::train::{Callback, FitOptions, LossName, Session};
+//!
+//! /// Prints each sample's lowest-layer gradient norm as it comes.
+//! struct Watch(Vec<HealthSample>);
+//! impl Callback for Watch {
+//!     fn on_health(&mut self, s: &HealthSample) {
+//!         let lowest = s.weighted().next().and_then(|l| l.grad_norm);
+//!         println!("step {}: lowest-layer gradient {lowest:?}", s.step);
+//!         self.0.push(s.clone());
+//!     }
+//! }
+//!
+//! let x: Vec<f32> = (0..64 * 4).map(|i| ((i * 37) % 11) as f32 / 10.0 - 0.5).collect();
+//! let y: Vec<u32> = (0..64).map(|i| (x[i * 4] > 0.0) as u32).collect();
+//! let data = Dataset::new(Samples::F32(x), y, vec![4])?;
+//! let model = Sequential::new(&[4], vec![
+//!     Layer::dense(8).activation(ActKind::Relu).kernel_initializer(Initializer::HE_NORMAL).into(),
+//!     Layer::dense(2).activation(ActKind::Softmax).into(),
+//! ], 1)?;
+//! let mut s = Session::with_backend(model, Box::new(steadygrad::CpuBackend::new()))?;
+//! s.compile(Box::new(Sgd::new(0.1)), LossName::SparseCategoricalCrossentropy)?;
+//! let mut watch = Watch(Vec::new());
+//! let opts = FitOptions { epochs: 2, batch_size: 16, health_every: Some(2), ..Default::default() };
+//! s.fit(&data, None, &opts, &mut [&mut watch])?;
+//! assert_eq!(watch.0.len(), 4); // steps 0, 2, 4, 6
+//! for v in verdict(&watch.0) {
+//!     println!("{}", v.text);
+//! }
+//! # Ok::<(), steadygrad::Error>(())
+//! ```
 
 pub mod csv;
 pub mod ewma;
