@@ -6,10 +6,7 @@ fn main() {
     let data = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/data"));
     let (train, _) = steadygrad::data::idx::load_mnist_dir(data).expect("the bundled digits");
     let report = steadygrad::bench::run(&train, quick).expect("benchmarks run");
-    println!(
-        "adapter: {} (matmul {})\n",
-        report.adapter, report.matmul_variant
-    );
+    println!("adapter: {}\n", report.adapter);
     print!("{}", report.to_markdown());
     println!("\n{}", report.to_json());
 }

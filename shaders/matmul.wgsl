@@ -160,6 +160,81 @@ fn matmul_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
     store_row(row0 + 3u, col0, acc3);
 }
 
+// 8×8 blocks of C from vec4 loads (two 4×4 blocks side by side, two stacked): per four
+// steps of k, eight vec4 loads of A and eight of B feed 256 multiply-adds — twice the
+// arithmetic per load of matmul_vec4. Same alignment needs as matmul_vec4.
+@compute @workgroup_size(WG_X, WG_Y)
+fn matmul_vec8(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let row0 = gid.y * 8u;
+    let col0 = gid.x * 8u;
+    let ta = (p.flags & 1u) != 0u;
+    let tb = (p.flags & 2u) != 0u;
+    let m4 = p.m / 4u;
+    let n4 = p.n / 4u;
+    let k4 = p.k / 4u;
+    let last_row = vec4<u32>(p.m - 1u);
+    let last_col = vec4<u32>(p.n - 1u);
+    let lo = vec4<u32>(0u, 1u, 2u, 3u);
+    let rows_a = min(vec4<u32>(row0) + lo, last_row);
+    let rows_b = min(vec4<u32>(row0 + 4u) + lo, last_row);
+    let cols_a = min(vec4<u32>(col0) + lo, last_col);
+    let cols_b = min(vec4<u32>(col0 + 4u) + lo, last_col);
+    // vec4 indices of the two row blocks (transposed A) and column blocks (plain B).
+    let ra_o = min(gid.y * 2u, m4 - 1u);
+    let rb_o = min(gid.y * 2u + 1u, m4 - 1u);
+    let ca_o = min(gid.x * 2u, n4 - 1u);
+    let cb_o = min(gid.x * 2u + 1u, n4 - 1u);
+    var a0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0); var a2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0);
+    var a4_ = vec4<f32>(0.0); var a5 = vec4<f32>(0.0); var a6 = vec4<f32>(0.0); var a7 = vec4<f32>(0.0);
+    var b0 = vec4<f32>(0.0); var b1 = vec4<f32>(0.0); var b2 = vec4<f32>(0.0); var b3 = vec4<f32>(0.0);
+    var b4_ = vec4<f32>(0.0); var b5 = vec4<f32>(0.0); var b6 = vec4<f32>(0.0); var b7 = vec4<f32>(0.0);
+    for (var q = 0u; q < k4; q++) {
+        let kk = q * 4u;
+        var am_hi: mat4x4<f32>;
+        var am_lo: mat4x4<f32>;
+        if (ta) {
+            am_hi = transpose(mat4x4<f32>(
+                a4[kk * m4 + ra_o], a4[(kk + 1u) * m4 + ra_o], a4[(kk + 2u) * m4 + ra_o], a4[(kk + 3u) * m4 + ra_o]));
+            am_lo = transpose(mat4x4<f32>(
+                a4[kk * m4 + rb_o], a4[(kk + 1u) * m4 + rb_o], a4[(kk + 2u) * m4 + rb_o], a4[(kk + 3u) * m4 + rb_o]));
+        } else {
+            let ia = rows_a * k4 + vec4<u32>(q);
+            let ib = rows_b * k4 + vec4<u32>(q);
+            am_hi = mat4x4<f32>(a4[ia.x], a4[ia.y], a4[ia.z], a4[ia.w]);
+            am_lo = mat4x4<f32>(a4[ib.x], a4[ib.y], a4[ib.z], a4[ib.w]);
+        }
+        var bm_l: mat4x4<f32>;
+        var bm_r: mat4x4<f32>;
+        if (tb) {
+            let ja = cols_a * k4 + vec4<u32>(q);
+            let jb = cols_b * k4 + vec4<u32>(q);
+            bm_l = transpose(mat4x4<f32>(b4[ja.x], b4[ja.y], b4[ja.z], b4[ja.w]));
+            bm_r = transpose(mat4x4<f32>(b4[jb.x], b4[jb.y], b4[jb.z], b4[jb.w]));
+        } else {
+            bm_l = mat4x4<f32>(
+                b4[kk * n4 + ca_o], b4[(kk + 1u) * n4 + ca_o], b4[(kk + 2u) * n4 + ca_o], b4[(kk + 3u) * n4 + ca_o]);
+            bm_r = mat4x4<f32>(
+                b4[kk * n4 + cb_o], b4[(kk + 1u) * n4 + cb_o], b4[(kk + 2u) * n4 + cb_o], b4[(kk + 3u) * n4 + cb_o]);
+        }
+        a0 += bm_l * am_hi[0]; b0 += bm_r * am_hi[0];
+        a1 += bm_l * am_hi[1]; b1 += bm_r * am_hi[1];
+        a2 += bm_l * am_hi[2]; b2 += bm_r * am_hi[2];
+        a3 += bm_l * am_hi[3]; b3 += bm_r * am_hi[3];
+        a4_ += bm_l * am_lo[0]; b4_ += bm_r * am_lo[0];
+        a5 += bm_l * am_lo[1]; b5 += bm_r * am_lo[1];
+        a6 += bm_l * am_lo[2]; b6 += bm_r * am_lo[2];
+        a7 += bm_l * am_lo[3]; b7 += bm_r * am_lo[3];
+    }
+    store_row(row0, col0, a0); store_row(row0, col0 + 4u, b0);
+    store_row(row0 + 1u, col0, a1); store_row(row0 + 1u, col0 + 4u, b1);
+    store_row(row0 + 2u, col0, a2); store_row(row0 + 2u, col0 + 4u, b2);
+    store_row(row0 + 3u, col0, a3); store_row(row0 + 3u, col0 + 4u, b3);
+    store_row(row0 + 4u, col0, a4_); store_row(row0 + 4u, col0 + 4u, b4_);
+    store_row(row0 + 5u, col0, a5); store_row(row0 + 5u, col0 + 4u, b5);
+    store_row(row0 + 6u, col0, a6); store_row(row0 + 6u, col0 + 4u, b6);
+    store_row(row0 + 7u, col0, a7); store_row(row0 + 7u, col0 + 4u, b7);
+}
+
 const TILE: u32 = 64u;
 const BK: u32 = 16u;
 var<workgroup> tile_a: array<f32, 1024>; // [TILE rows][BK]

@@ -21,8 +21,8 @@ use crate::train::{FitOptions, LossName, Session, StepCounters};
 pub struct BenchReport {
     /// The GPU adapter (or `none`).
     pub adapter: String,
-    /// The matmul kernel variant the GPU backend uses.
-    pub matmul_variant: String,
+    /// The matmul kernel variant the autotuner chose (or `STEADYGRAD_MATMUL` forced), by size.
+    pub matmul_variant: BTreeMap<usize, String>,
     /// Matmul GFLOP/s by size, per device (`gpu`, `cpu`).
     pub matmul_gflops: BTreeMap<&'static str, BTreeMap<usize, f64>>,
     /// Seed-network training samples/s by batch size, per device.
@@ -93,31 +93,31 @@ fn backend(dev: &str) -> Option<Box<dyn Backend>> {
 /// Runs the set on `train` (the bundled digits); `quick` uses smaller sizes and fewer steps.
 pub fn run(train: &Dataset, quick: bool) -> Result<BenchReport> {
     let mut r = BenchReport::default();
-    let gpu = GpuOptions::from_env()
-        .ok()
-        .and_then(|o| GpuBackend::new(&o).ok());
-    match &gpu {
-        Some(g) => {
-            r.adapter = g.info().adapter;
-            r.matmul_variant = format!("{:?}", g.matmul_variant());
-        }
-        None => r.adapter = "none".into(),
-    }
-    drop(gpu);
     let sizes: &[usize] = if quick {
         &[256, 512]
     } else {
         &[256, 512, 1024, 2048]
     };
-    for dev in ["gpu", "cpu"] {
-        let Some(mut be) = backend(dev) else { continue };
-        for &n in sizes {
-            let reps = if n >= 1024 { 1 } else { 4 };
-            r.matmul_gflops
-                .entry(dev)
-                .or_default()
-                .insert(n, matmul_gflops(be.as_mut(), n, reps)?);
+    let reps = |n: usize| if n >= 1024 { 1 } else { 4 };
+    match GpuOptions::from_env()
+        .ok()
+        .and_then(|o| GpuBackend::new(&o).ok())
+    {
+        Some(mut g) => {
+            r.adapter = g.info().adapter;
+            for &n in sizes {
+                let gf = matmul_gflops(&mut g, n, reps(n))?;
+                r.matmul_gflops.entry("gpu").or_default().insert(n, gf);
+                r.matmul_variant
+                    .insert(n, g.matmul_variant().name().to_string());
+            }
         }
+        None => r.adapter = "none".into(),
+    }
+    let mut cpu = CpuBackend::new();
+    for &n in sizes {
+        let gf = matmul_gflops(&mut cpu, n, reps(n))?;
+        r.matmul_gflops.entry("cpu").or_default().insert(n, gf);
     }
     for dev in ["gpu", "cpu"] {
         for batch in [32usize, 256] {
@@ -213,7 +213,7 @@ impl BenchReport {
             .collect();
         json!({
             "adapter": self.adapter,
-            "matmul_variant": self.matmul_variant,
+            "matmul_variant": self.matmul_variant.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<String, Value>>(),
             "matmul_gflops": by_key(&self.matmul_gflops),
             "train_samples_per_second": by_key(&self.train_samples_per_second),
             "predict_samples_per_second": self.predict_samples_per_second,
@@ -239,8 +239,13 @@ impl BenchReport {
             .into_iter()
             .collect();
         for n in sizes {
+            let variant = self
+                .matmul_variant
+                .get(&n)
+                .map(|v| format!(" ({v})"))
+                .unwrap_or_default();
             out += &format!(
-                "| matmul {n}³, GFLOP/s | {} | {} | {} |\n",
+                "| matmul {n}³, GFLOP/s | {}{variant} | {} | {} |\n",
                 cell(&self.matmul_gflops, "gpu", n),
                 cell(&self.matmul_gflops, "cpu", n),
                 self.ratio(&self.matmul_gflops, n)

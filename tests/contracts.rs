@@ -213,6 +213,7 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         .collect();
     for (m, k, n, variant) in [
         (8, 12, 16, MatmulVariant::RegisterBlocked),
+        (8, 12, 16, MatmulVariant::RegisterBlocked8),
         (7, 13, 5, MatmulVariant::RegisterBlocked),
         (7, 13, 5, MatmulVariant::Tiled),
     ] {

@@ -82,7 +82,11 @@ fn check(gpu: &mut dyn Backend, kernel: Kernel, inputs: Vec<Vec<f32>>, tol: f64)
 
 fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
     let Some(_) = gpu() else { return };
-    for variant in [MatmulVariant::RegisterBlocked, MatmulVariant::Tiled] {
+    for variant in [
+        MatmulVariant::RegisterBlocked,
+        MatmulVariant::RegisterBlocked8,
+        MatmulVariant::Tiled,
+    ] {
         let mut g = GpuBackend::new(&GpuOptions {
             matmul: Some(variant),
             ..GpuOptions::from_env().unwrap()

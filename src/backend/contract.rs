@@ -103,6 +103,8 @@ pub enum Entry {
     MatmulRegblock,
     /// Register-blocked matmul reading vec4s (aligned shapes).
     MatmulVec4,
+    /// Register-blocked matmul, 8×8 outputs per invocation, reading vec4s.
+    MatmulVec8,
     /// Workgroup-tiled matmul.
     MatmulTiled,
     /// `y = x + bias[col]`.
@@ -177,6 +179,7 @@ impl Entry {
         match self {
             Entry::MatmulRegblock => "matmul_regblock",
             Entry::MatmulVec4 => "matmul_vec4",
+            Entry::MatmulVec8 => "matmul_vec8",
             Entry::MatmulTiled => "matmul_tiled",
             Entry::BiasAdd => "bias_add",
             Entry::ColumnSum => "column_sum",
@@ -216,7 +219,9 @@ impl Entry {
     /// The module that defines it.
     pub fn module(&self) -> Module {
         match self {
-            Entry::MatmulRegblock | Entry::MatmulVec4 | Entry::MatmulTiled => Module::Matmul,
+            Entry::MatmulRegblock | Entry::MatmulVec4 | Entry::MatmulVec8 | Entry::MatmulTiled => {
+                Module::Matmul
+            }
             Entry::BiasAdd
             | Entry::ColumnSum
             | Entry::ActForward
@@ -248,7 +253,9 @@ impl Entry {
     /// Pipeline-overridable constants the entry is created with.
     pub fn constants(&self) -> &'static [(&'static str, f64)] {
         match self {
-            Entry::MatmulRegblock | Entry::MatmulVec4 => &[("WG_X", 8.0), ("WG_Y", 8.0)],
+            Entry::MatmulRegblock | Entry::MatmulVec4 | Entry::MatmulVec8 => {
+                &[("WG_X", 8.0), ("WG_Y", 8.0)]
+            }
             _ => &[],
         }
     }

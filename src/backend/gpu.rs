@@ -3,7 +3,10 @@
 //! and every launch recorded between two submits going into one command buffer.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+
+use super::autotune::{shape_class, TuneCache, CANDIDATES};
 
 use super::contract::{Binding, Entry, Module};
 use super::kernel::Kernel;
@@ -13,8 +16,10 @@ use crate::error::{Error, Result};
 /// Which matmul kernel to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatmulVariant {
-    /// Register-blocked 4×4 per invocation, no workgroup barriers: fastest on llvmpipe.
+    /// Register-blocked 4×4 per invocation, no workgroup barriers.
     RegisterBlocked,
+    /// Register-blocked 8×8 per invocation (vec4 loads; 4×4 scalar when unaligned).
+    RegisterBlocked8,
     /// Workgroup-memory tiling (64×64 tiles): fastest on discrete GPUs.
     Tiled,
 }
@@ -26,8 +31,10 @@ pub struct GpuOptions {
     pub adapter: Option<String>,
     /// Graphics API: `vulkan`, `metal`, `dx12` or `gl` (`STEADYGRAD_BACKEND`).
     pub api: Option<String>,
-    /// Force a matmul variant instead of choosing per adapter (`STEADYGRAD_MATMUL`).
+    /// Force a matmul variant instead of autotuning (`STEADYGRAD_MATMUL`).
     pub matmul: Option<MatmulVariant>,
+    /// Where the autotuner keeps its choices (default: [`TuneCache::default_path`]).
+    pub tune_cache: Option<PathBuf>,
 }
 
 impl GpuOptions {
@@ -35,14 +42,12 @@ impl GpuOptions {
     /// environment variables.
     pub fn from_env() -> Result<Self> {
         let matmul = match std::env::var("STEADYGRAD_MATMUL").ok().as_deref() {
-            None | Some("") => None,
-            Some("regblock") => Some(MatmulVariant::RegisterBlocked),
-            Some("tiled") => Some(MatmulVariant::Tiled),
-            Some(other) => {
-                return Err(Error::Config(format!(
-                    "STEADYGRAD_MATMUL={other}: expected regblock or tiled"
-                )))
-            }
+            None | Some("") | Some("auto") => None,
+            Some(name) => Some(MatmulVariant::from_name(name).ok_or_else(|| {
+                Error::Config(format!(
+                    "STEADYGRAD_MATMUL={name}: expected auto, regblock, regblock8 or tiled"
+                ))
+            })?),
         };
         Ok(GpuOptions {
             adapter: std::env::var("STEADYGRAD_ADAPTER")
@@ -52,6 +57,7 @@ impl GpuOptions {
                 .ok()
                 .filter(|s| !s.is_empty()),
             matmul,
+            tune_cache: None,
         })
     }
 }
@@ -74,7 +80,14 @@ pub struct GpuBackend {
     device: wgpu::Device,
     queue: wgpu::Queue,
     info: DeviceInfo,
-    matmul: MatmulVariant,
+    /// A forced variant, or `None` to autotune.
+    forced: Option<MatmulVariant>,
+    /// The adapter and driver the cache is keyed by.
+    tune_key: String,
+    tune_path: Option<PathBuf>,
+    tune: TuneCache,
+    /// The variant each matmul launch uses (for `matmul_variant`), last chosen.
+    last_matmul: MatmulVariant,
     max_binding_bytes: u64,
     modules: HashMap<Module, wgpu::ShaderModule>,
     pipelines: HashMap<Entry, Pipeline>,
@@ -160,13 +173,11 @@ impl GpuBackend {
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
             sink.lock().unwrap().push(e.to_string());
         }));
-        let matmul = opts
-            .matmul
-            .unwrap_or(if ainfo.device_type == wgpu::DeviceType::Cpu {
-                MatmulVariant::RegisterBlocked
-            } else {
-                MatmulVariant::Tiled
-            });
+        let tune_path = opts.tune_cache.clone().or_else(TuneCache::default_path);
+        let tune = tune_path
+            .as_deref()
+            .map(TuneCache::load)
+            .unwrap_or_default();
         let max_binding_bytes =
             (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
         Ok(GpuBackend {
@@ -177,7 +188,11 @@ impl GpuBackend {
                 adapter: ainfo.name.clone(),
                 api: format!("{:?}", ainfo.backend).to_lowercase(),
             },
-            matmul,
+            forced: opts.matmul,
+            tune_key: format!("{}|{}|{}", ainfo.name, ainfo.driver, ainfo.driver_info),
+            tune_path,
+            tune,
+            last_matmul: opts.matmul.unwrap_or(MatmulVariant::RegisterBlocked8),
             max_binding_bytes,
             modules: HashMap::new(),
             pipelines: HashMap::new(),
@@ -189,9 +204,150 @@ impl GpuBackend {
         })
     }
 
-    /// The matmul variant in use.
+    /// The matmul variant forced, or else the one the autotuner chose last.
     pub fn matmul_variant(&self) -> MatmulVariant {
-        self.matmul
+        self.forced.unwrap_or(self.last_matmul)
+    }
+
+    /// The variant for a matmul shape: forced, cached, or timed now (each candidate run on
+    /// this shape; the fastest is cached).
+    pub fn choose_matmul(
+        &mut self,
+        m: usize,
+        k: usize,
+        n: usize,
+        ta: bool,
+        tb: bool,
+    ) -> Result<MatmulVariant> {
+        if let Some(v) = self.forced {
+            return Ok(v);
+        }
+        let class = shape_class(m, k, n, ta, tb);
+        if let Some(v) = self.tune.get(&self.tune_key, &class) {
+            self.last_matmul = v;
+            return Ok(v);
+        }
+        // Large shapes are timed on a 256-capped proxy of the same class traits, so tuning
+        // stays within milliseconds.
+        let (pm, pk, pn) = (m.min(256), k.min(256), n.min(256));
+        let a = self.alloc(pm * pk)?;
+        let b = self.alloc(pk * pn)?;
+        let c = self.alloc(pm * pn)?;
+        let mut best = (f64::INFINITY, MatmulVariant::RegisterBlocked);
+        for v in CANDIDATES {
+            let kernel = Kernel::MatMul {
+                m: pm,
+                k: pk,
+                n: pn,
+                trans_a: ta,
+                trans_b: tb,
+                accumulate: false,
+            };
+            let launch = ops::gpu_launch(&kernel, v);
+            let id = self.prepare_launch(&kernel, &[a, b, c], launch)?;
+            // Once to build the pipeline, then timed: the fastest of three runs.
+            self.run_now(id)?;
+            let mut t = f64::INFINITY;
+            for _ in 0..3 {
+                let t0 = std::time::Instant::now();
+                self.run_now(id)?;
+                t = t.min(t0.elapsed().as_secs_f64());
+            }
+            if t < best.0 {
+                best = (t, v);
+            }
+        }
+        for buf in [a, b, c] {
+            self.free(buf);
+        }
+        self.tune.set(&self.tune_key, &class, best.1);
+        if let Some(p) = &self.tune_path {
+            // The cache is an optimization: failing to write it only means tuning again.
+            let _ = self.tune.save(p);
+        }
+        self.last_matmul = best.1;
+        Ok(best.1)
+    }
+
+    /// Prepares a launch already lowered (parameters, bindings and grid fixed).
+    fn prepare_launch(
+        &mut self,
+        kernel: &Kernel,
+        bufs: &[BufId],
+        launch: super::contract::GpuLaunch,
+    ) -> Result<LaunchId> {
+        let workgroups = launch.grid;
+        if workgroups.1 > 65_535 {
+            return Err(Error::Shape(format!(
+                "{kernel:?} is too large for one dispatch"
+            )));
+        }
+        let entry = launch.entry;
+        // Uniform structs are sized in whole 16-byte blocks.
+        let mut params = launch.params.clone();
+        params.resize(params.len().div_ceil(16) * 16, 0);
+        let params_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(entry.name()),
+            size: params.len() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: true,
+        });
+        params_buf
+            .slice(..)
+            .get_mapped_range_mut()
+            .map_err(|e| Error::Gpu(format!("writing kernel parameters: {e}")))?
+            .copy_from_slice(&params);
+        params_buf.unmap();
+        let layout = self.pipeline(entry, &launch.bindings).layout.clone();
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: params_buf.as_entire_binding(),
+        }];
+        for (binding, b) in launch.bindings.iter().zip(bufs) {
+            entries.push(wgpu::BindGroupEntry {
+                binding: binding.index,
+                resource: self.buffer(*b).as_entire_binding(),
+            });
+        }
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(entry.name()),
+            layout: &layout,
+            entries: &entries,
+        });
+        self.check_errors()?;
+        self.counters.allocations += 2;
+        self.launches.push(Prepared {
+            pipeline: entry,
+            bind_group,
+            workgroups,
+            _params: params_buf,
+        });
+        Ok(LaunchId(self.launches.len() - 1))
+    }
+
+    /// Submits one prepared launch on its own and waits for it (for timing).
+    fn run_now(&mut self, id: LaunchId) -> Result<()> {
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("autotune"),
+            });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("autotune"),
+                timestamp_writes: None,
+            });
+            let l = &self.launches[id.0];
+            pass.set_pipeline(&self.pipelines[&l.pipeline].pipeline);
+            pass.set_bind_group(0, &l.bind_group, &[]);
+            let (x, y, z) = l.workgroups;
+            pass.dispatch_workgroups(x, y, z);
+        }
+        self.queue.submit([enc.finish()]);
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
+        self.check_errors()
     }
 
     fn check_errors(&self) -> Result<()> {
@@ -380,54 +536,19 @@ impl Backend for GpuBackend {
 
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId> {
         validate_launch(kernel, bufs, |b| self.len(b))?;
-        let launch = ops::gpu_launch(kernel, self.matmul);
-        let workgroups = launch.grid;
-        if workgroups.1 > 65_535 {
-            return Err(Error::Shape(format!(
-                "{kernel:?} is too large for one dispatch"
-            )));
-        }
-        let entry = launch.entry;
-        // Uniform structs are sized in whole 16-byte blocks.
-        let mut params = launch.params.clone();
-        params.resize(params.len().div_ceil(16) * 16, 0);
-        let params_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(entry.name()),
-            size: params.len() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: true,
-        });
-        params_buf
-            .slice(..)
-            .get_mapped_range_mut()
-            .map_err(|e| Error::Gpu(format!("writing kernel parameters: {e}")))?
-            .copy_from_slice(&params);
-        params_buf.unmap();
-        let layout = self.pipeline(entry, &launch.bindings).layout.clone();
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: params_buf.as_entire_binding(),
-        }];
-        for (binding, b) in launch.bindings.iter().zip(bufs) {
-            entries.push(wgpu::BindGroupEntry {
-                binding: binding.index,
-                resource: self.buffer(*b).as_entire_binding(),
-            });
-        }
-        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(entry.name()),
-            layout: &layout,
-            entries: &entries,
-        });
-        self.check_errors()?;
-        self.counters.allocations += 2;
-        self.launches.push(Prepared {
-            pipeline: entry,
-            bind_group,
-            workgroups,
-            _params: params_buf,
-        });
-        Ok(LaunchId(self.launches.len() - 1))
+        let variant = match *kernel {
+            Kernel::MatMul {
+                m,
+                k,
+                n,
+                trans_a,
+                trans_b,
+                ..
+            } => self.choose_matmul(m, k, n, trans_a, trans_b)?,
+            _ => MatmulVariant::RegisterBlocked,
+        };
+        let launch = ops::gpu_launch(kernel, variant);
+        self.prepare_launch(kernel, bufs, launch)
     }
 
     fn launch(&mut self, id: LaunchId) {

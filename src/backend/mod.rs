@@ -7,6 +7,7 @@
 //! - [`contract`]: the typed Rust ↔ WGSL contract (modules, entry points, bindings, params);
 //! - [`cpu`], [`gpu`]: the two backends.
 
+pub mod autotune;
 pub mod contract;
 pub mod cpu;
 pub mod gpu;

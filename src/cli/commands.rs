@@ -413,10 +413,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         )));
     }
     let report = steadygrad::bench::run(&train, a.quick)?;
-    eprintln!(
-        "adapter: {} (matmul {})",
-        report.adapter, report.matmul_variant
-    );
+    eprintln!("adapter: {}", report.adapter);
     if a.json {
         println!("{}", report.to_json());
     } else {

@@ -49,7 +49,13 @@ pub fn gpu(
             params,
             blocks,
         ),
-        MatmulVariant::RegisterBlocked => {
+        MatmulVariant::RegisterBlocked8 if vec4_ok => GpuLaunch::new(
+            Entry::MatmulVec8,
+            vec![Binding::ro(4), Binding::ro(5), rw3],
+            params,
+            (ceil_div(n.div_ceil(8), 8), ceil_div(m.div_ceil(8), 8), 1),
+        ),
+        MatmulVariant::RegisterBlocked | MatmulVariant::RegisterBlocked8 => {
             GpuLaunch::new(Entry::MatmulRegblock, vec![ro1, ro2, rw3], params, blocks)
         }
         MatmulVariant::Tiled => GpuLaunch::new(

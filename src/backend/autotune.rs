@@ -1,0 +1,165 @@
+//! Matmul autotuning: the first time a shape class is seen on an adapter, every candidate
+//! kernel variant is timed on that shape (a few milliseconds) and the fastest is kept —
+//! no "if CPU adapter" guess. Choices are cached per adapter and driver in the user's cache
+//! folder (`$STEADYGRAD_CACHE_DIR`, else `$XDG_CACHE_HOME/steadygrad`, else
+//! `~/.cache/steadygrad`), file `matmul-autotune.json`; `STEADYGRAD_MATMUL` forces one
+//! variant over the cache.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::MatmulVariant;
+
+/// The variants timed, in order.
+pub const CANDIDATES: [MatmulVariant; 3] = [
+    MatmulVariant::RegisterBlocked,
+    MatmulVariant::RegisterBlocked8,
+    MatmulVariant::Tiled,
+];
+
+impl MatmulVariant {
+    /// The name used in `STEADYGRAD_MATMUL` and the cache.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MatmulVariant::RegisterBlocked => "regblock",
+            MatmulVariant::RegisterBlocked8 => "regblock8",
+            MatmulVariant::Tiled => "tiled",
+        }
+    }
+
+    /// The variant of a name.
+    pub fn from_name(name: &str) -> Option<MatmulVariant> {
+        CANDIDATES.into_iter().find(|v| v.name() == name)
+    }
+}
+
+/// The shape class a choice is made for: the transposes, whether vec4 loads are possible,
+/// and the size in powers of 4 of multiply-adds.
+pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> String {
+    let vec4 = k.is_multiple_of(4)
+        && (!trans_a || m.is_multiple_of(4))
+        && (trans_b || n.is_multiple_of(4));
+    let work = (m as f64) * (k as f64) * (n as f64);
+    let bucket = (work.max(1.0).log2() / 2.0).floor() as u32;
+    format!(
+        "{}{}{}-{bucket}",
+        if trans_a { "T" } else { "N" },
+        if trans_b { "T" } else { "N" },
+        if vec4 { "v" } else { "s" }
+    )
+}
+
+/// The cached choices of every adapter: `"adapter|driver" → (shape class → variant name)`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TuneCache {
+    entries: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl TuneCache {
+    /// The cache file in the user's cache folder, if one can be named.
+    pub fn default_path() -> Option<PathBuf> {
+        let dir = std::env::var_os("STEADYGRAD_CACHE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("steadygrad"))
+            })
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("steadygrad"))
+            })?;
+        Some(dir.join("matmul-autotune.json"))
+    }
+
+    /// Reads a cache file; a missing, unreadable or malformed one is an empty cache (the
+    /// choices are made again and the file rewritten).
+    pub fn load(path: &Path) -> TuneCache {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return TuneCache::default();
+        };
+        let Ok(serde_json::Value::Object(adapters)) = serde_json::from_str(&text) else {
+            return TuneCache::default();
+        };
+        let mut entries = BTreeMap::new();
+        for (adapter, classes) in adapters {
+            let Some(classes) = classes.as_object() else {
+                continue;
+            };
+            let m: BTreeMap<String, String> = classes
+                .iter()
+                .filter_map(|(c, v)| {
+                    let v = v.as_str()?;
+                    MatmulVariant::from_name(v).map(|_| (c.clone(), v.to_string()))
+                })
+                .collect();
+            entries.insert(adapter, m);
+        }
+        TuneCache { entries }
+    }
+
+    /// Writes the cache (through a temporary file and a rename).
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let text = serde_json::to_string_pretty(&self.entries).expect("JSON");
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, path)
+    }
+
+    /// The cached choice for an adapter and shape class.
+    pub fn get(&self, adapter: &str, class: &str) -> Option<MatmulVariant> {
+        self.entries
+            .get(adapter)?
+            .get(class)
+            .and_then(|v| MatmulVariant::from_name(v))
+    }
+
+    /// Records a choice.
+    pub fn set(&mut self, adapter: &str, class: &str, v: MatmulVariant) {
+        self.entries
+            .entry(adapter.to_string())
+            .or_default()
+            .insert(class.to_string(), v.name().to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shape_classes_separate_transposes_alignment_and_size() {
+        assert_eq!(shape_class(32, 784, 300, false, false), "NNv-11");
+        assert_ne!(
+            shape_class(32, 784, 300, false, true),
+            shape_class(32, 784, 300, false, false)
+        );
+        assert!(shape_class(7, 13, 5, false, false).contains('s'));
+        assert_ne!(
+            shape_class(1024, 1024, 1024, false, false),
+            shape_class(32, 32, 32, false, false)
+        );
+    }
+
+    #[test]
+    fn the_cache_round_trips_and_survives_garbage() {
+        let dir = std::env::temp_dir().join(format!("steadygrad-tune-{}", std::process::id()));
+        let path = dir.join("matmul-autotune.json");
+        let mut c = TuneCache::default();
+        c.set("llvmpipe|mesa", "NNv-11", MatmulVariant::RegisterBlocked8);
+        c.set("llvmpipe|mesa", "NTs-3", MatmulVariant::Tiled);
+        c.save(&path).unwrap();
+        let back = TuneCache::load(&path);
+        assert_eq!(back, c);
+        assert_eq!(
+            back.get("llvmpipe|mesa", "NNv-11"),
+            Some(MatmulVariant::RegisterBlocked8)
+        );
+        assert_eq!(back.get("other|x", "NNv-11"), None);
+        std::fs::write(&path, "{not json").unwrap();
+        assert_eq!(TuneCache::load(&path), TuneCache::default());
+        std::fs::write(&path, r#"{"a": {"NNv-1": "warp-speed"}, "b": 3}"#).unwrap();
+        assert_eq!(TuneCache::load(&path).get("a", "NNv-1"), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

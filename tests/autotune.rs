@@ -1,0 +1,119 @@
+//! The matmul autotuner: it times the candidates once per shape class and adapter, keeps
+//! the choice in its cache file, reads it back instead of timing again, yields to a forced
+//! variant, and training gives the same weights whichever variant runs.
+
+mod common;
+
+use common::*;
+use steadygrad::backend::autotune::{shape_class, TuneCache};
+use steadygrad::backend::{Backend, GpuBackend, GpuOptions, Kernel, MatmulVariant};
+use steadygrad::data::idx::load_mnist_dir;
+use steadygrad::optim::Sgd;
+use steadygrad::train::{FitOptions, LossName, Session};
+
+fn options(cache: &std::path::Path, forced: Option<MatmulVariant>) -> GpuOptions {
+    GpuOptions {
+        matmul: forced,
+        tune_cache: Some(cache.to_path_buf()),
+        ..GpuOptions::from_env().unwrap()
+    }
+}
+
+fn prepare_matmul(g: &mut GpuBackend, m: usize, k: usize, n: usize) {
+    let a = g.alloc(m * k).unwrap();
+    let b = g.alloc(k * n).unwrap();
+    let c = g.alloc(m * n).unwrap();
+    let kernel = Kernel::MatMul {
+        m,
+        k,
+        n,
+        trans_a: false,
+        trans_b: false,
+        accumulate: false,
+    };
+    g.prepare(&kernel, &[a, b, c]).unwrap();
+}
+
+#[test]
+fn choices_are_cached_reused_and_yield_to_a_forced_variant() {
+    let Some(_) = gpu() else { return };
+    let dir = std::env::temp_dir().join(format!("steadygrad-autotune-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cache = dir.join("matmul-autotune.json");
+    let class = shape_class(32, 784, 300, false, false);
+
+    // Tuned once and written down.
+    let mut g = GpuBackend::new(&options(&cache, None)).unwrap();
+    prepare_matmul(&mut g, 32, 784, 300);
+    let chosen = g.matmul_variant();
+    let adapter_key = {
+        let text = std::fs::read_to_string(&cache).expect("the cache file is written");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let (key, classes) = v.as_object().unwrap().iter().next().unwrap();
+        assert_eq!(classes[&class], chosen.name());
+        key.clone()
+    };
+
+    // A choice in the cache is used as it is (here one the timing would not pick).
+    let other = [
+        MatmulVariant::RegisterBlocked,
+        MatmulVariant::RegisterBlocked8,
+        MatmulVariant::Tiled,
+    ]
+    .into_iter()
+    .find(|v| *v != chosen)
+    .unwrap();
+    let mut c = TuneCache::load(&cache);
+    c.set(&adapter_key, &class, other);
+    c.save(&cache).unwrap();
+    let mut g = GpuBackend::new(&options(&cache, None)).unwrap();
+    prepare_matmul(&mut g, 32, 784, 300);
+    assert_eq!(g.matmul_variant(), other, "the cached choice is reused");
+
+    // A forced variant wins over the cache, and leaves it alone.
+    let mut g = GpuBackend::new(&options(&cache, Some(chosen))).unwrap();
+    prepare_matmul(&mut g, 32, 784, 300);
+    assert_eq!(g.matmul_variant(), chosen);
+    assert_eq!(
+        TuneCache::load(&cache).get(&adapter_key, &class),
+        Some(other)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn training_gives_the_same_weights_whichever_variant_runs() {
+    let Some(_) = gpu() else { return };
+    let (train, _) =
+        load_mnist_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data")).unwrap();
+    let data = train.limit(96);
+    let dir = std::env::temp_dir().join(format!("steadygrad-autotune-w-{}", std::process::id()));
+    let mut results = Vec::new();
+    for v in [
+        MatmulVariant::RegisterBlocked,
+        MatmulVariant::RegisterBlocked8,
+        MatmulVariant::Tiled,
+    ] {
+        let g = GpuBackend::new(&options(&dir.join("c.json"), Some(v))).unwrap();
+        let mut s = Session::with_backend(seed_network(false), Box::new(g)).unwrap();
+        s.compile(
+            Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
+            LossName::SparseCategoricalCrossentropy,
+        )
+        .unwrap();
+        let opts = FitOptions {
+            batch_size: 32,
+            shuffle: false,
+            max_steps: Some(3),
+            ..Default::default()
+        };
+        s.fit(&data, None, &opts, &mut []).unwrap();
+        results.push(s.get_weights().unwrap());
+    }
+    for other in &results[1..] {
+        for (a, b) in results[0].iter().zip(other) {
+            assert_close(&a.name, &b.data, &a.data, 1e-5, 1e-4);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
