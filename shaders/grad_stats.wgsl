@@ -27,25 +27,27 @@ const NO_STEP: u32 = 0xffffffffu;
 @group(0) @binding(1) var<storage, read_write> s1: array<f32>;
 @group(0) @binding(2) var<storage, read_write> s2: array<f32>;
 @group(0) @binding(3) var<storage, read_write> s3: array<u32>;
+// grad_stats reads its gradient as vec4s (buffers are padded to whole vec4s).
+@group(0) @binding(4) var<storage, read_write> g4: array<vec4<f32>>;
 
 var<workgroup> partial: array<f32, 256>;
 var<workgroup> bad: array<u32, 256>;
 
-fn is_finite(x: f32) -> bool {
-    return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
-}
-
-// One workgroup per tensor. s1 = gradient [n], s2 = stats, s3 = step record
+// One workgroup per tensor. g4 = gradient [n] as vec4s, s2 = stats, s3 = step record
 @compute @workgroup_size(256)
 fn grad_stats(@builtin(local_invocation_id) lid: vec3<u32>) {
-    var acc = 0.0;
+    var acc = vec4<f32>(0.0);
     var nonfinite = 0u;
-    for (var i = lid.x; i < p.n; i += 256u) {
-        let g = s1[i];
+    let n4 = (p.n + 3u) / 4u;
+    for (var i = lid.x; i < n4; i += 256u) {
+        // Lanes past the tensor (stale padding of a reused buffer) count as zeros.
+        let lanes = vec4<u32>(i * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
+        let g = select(vec4<f32>(0.0), g4[i], lanes < vec4<u32>(p.n));
         acc += g * g;
-        if (!is_finite(g)) { nonfinite = 1u; }
+        let bits = bitcast<vec4<u32>>(g) & vec4<u32>(0x7f800000u);
+        if (any(bits == vec4<u32>(0x7f800000u))) { nonfinite = 1u; }
     }
-    partial[lid.x] = acc;
+    partial[lid.x] = acc.x + acc.y + acc.z + acc.w;
     bad[lid.x] = nonfinite;
     workgroupBarrier();
     for (var stride = 128u; stride > 0u; stride = stride / 2u) {

@@ -4,22 +4,22 @@
 //   m̂ = u_{t+1}·m / (1 − u_product_t·u_{t+1}) + (1 − u_t)·g / (1 − u_product_t);
 //   v̂ = v / (1 − β₂ᵗ); w ← w − lr·m̂ / (sqrt(v̂) + ε).
 
-@group(0) @binding(5) var<storage, read_write> momentum: array<f32>;
-@group(0) @binding(6) var<storage, read_write> velocity: array<f32>;
+@group(0) @binding(5) var<storage, read_write> momentum: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> velocity: array<vec4<f32>>;
 
 @compute @workgroup_size(256)
 fn nadam_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = element(gid, nwg);
-    if (i >= p.n) { return; }
+    if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
     let u_t = step_scalar(0u);
     let u_t1 = step_scalar(1u);
     let u_prod = step_scalar(2u);
     let m = momentum[i] + (g - momentum[i]) * (1.0 - p.a);
-    momentum[i] = m;
+    momentum[i] = keep(i, momentum[i], m);
     let v = velocity[i] + (g * g - velocity[i]) * (1.0 - p.b);
-    velocity[i] = v;
+    velocity[i] = keep(i, velocity[i], v);
     let m_hat = u_t1 * m / (1.0 - u_prod * u_t1) + (1.0 - u_t) * g / (1.0 - u_prod);
     let v_hat = v / (1.0 - step_scalar(3u));
-    w[i] = w[i] - learning_rate() * m_hat / (sqrt(v_hat) + p.epsilon);
+    w[i] = keep(i, w[i], w[i] - learning_rate() * m_hat / (sqrt(v_hat) + p.epsilon));
 }

@@ -2,7 +2,7 @@
 //! each gradient, the running sum of norms, the first non-finite step, and the factors of
 //! Keras's `clipnorm` / `global_clipnorm`.
 
-use crate::backend::contract::{rw_seq, shader_params, Entry, GpuLaunch};
+use crate::backend::contract::{rw_seq, shader_params, Binding, Entry, GpuLaunch};
 use crate::backend::kernel::ClipMode;
 
 /// Marks "no non-finite gradient yet" in the stats buffer (as u32 bits).
@@ -30,14 +30,15 @@ shader_params! {
     }
 }
 
-/// GPU launch of grad_stats. Buffers: grad, stats, step.
+/// GPU launch of grad_stats. Buffers: grad (bound as vec4s), stats, step.
 pub fn stats_gpu(n: usize, slot: usize) -> GpuLaunch {
     let p = GradStatsParams {
         n: n as u32,
         slot: slot as u32,
         ..Default::default()
     };
-    GpuLaunch::new(Entry::GradStats, rw_seq(3), p, (1, 1, 1))
+    let bindings = vec![Binding::rw(4), Binding::rw(2), Binding::rw(3)];
+    GpuLaunch::new(Entry::GradStats, bindings, p, (1, 1, 1))
 }
 
 /// GPU launch of clip_scale. Buffers: stats, scales.

@@ -96,7 +96,8 @@ pub fn gpu(rule: UpdateRule, n: usize, slot: usize, clipvalue: f32, lr_mult: f32
         epsilon,
         ..Default::default()
     };
-    GpuLaunch::new(entry, rw_seq(4 + rule.slots().len() as u32), p, grid_256(n))
+    // One invocation per vec4 (buffers are padded to whole vec4s).
+    GpuLaunch::new(entry, rw_seq(4 + rule.slots().len() as u32), p, grid_256(n.div_ceil(4)))
 }
 
 /// CPU reference. Buffers as [`gpu`].
