@@ -9,10 +9,10 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::backend::{ActKind, Backend, CpuBackend, GpuBackend, GpuOptions, Kernel};
+use crate::backend::{Backend, CpuBackend, GpuBackend, GpuOptions, Kernel};
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::nn::{Initializer, Layer, Sequential};
+use crate::nn::seed_network;
 use crate::optim::Sgd;
 use crate::train::{FitOptions, LossName, Session, StepCounters};
 
@@ -33,23 +33,6 @@ pub struct BenchReport {
     pub counters: BTreeMap<&'static str, BTreeMap<usize, StepCounters>>,
 }
 
-/// The chapter's seed network.
-pub fn seed_network() -> Result<Sequential> {
-    let elu = ActKind::Elu { alpha: 1.0 };
-    let mut layers = vec![Layer::flatten(), Layer::batch_norm()];
-    for units in [300, 100] {
-        layers.push(
-            Layer::dense(units)
-                .activation(elu)
-                .kernel_initializer(Initializer::HE_NORMAL)
-                .into(),
-        );
-        layers.push(Layer::batch_norm());
-    }
-    layers.push(Layer::dense(10).activation(ActKind::Softmax).into());
-    Sequential::new(&[28, 28], layers, 42)
-}
-
 fn matmul_gflops(be: &mut dyn Backend, n: usize, reps: usize) -> Result<f64> {
     let a = be.upload(&vec![0.5; n * n])?;
     let b = be.upload(&vec![0.25; n * n])?;
@@ -66,7 +49,7 @@ fn matmul_gflops(be: &mut dyn Backend, n: usize, reps: usize) -> Result<f64> {
     be.launch(id);
     be.submit()?;
     be.read(c)?; // warm: pipelines built, caches hot
-    // The best of three timed rounds: machines are noisy, the best round is the kernel's.
+                 // The best of three timed rounds: machines are noisy, the best round is the kernel's.
     let mut secs = f64::INFINITY;
     for _ in 0..3 {
         let t = Instant::now();
@@ -131,7 +114,7 @@ pub fn run(train: &Dataset, quick: bool) -> Result<BenchReport> {
                 (false, 32) => 60,
                 (false, _) => 12,
             };
-            let mut s = Session::with_backend(seed_network()?, be)?;
+            let mut s = Session::with_backend(seed_network(false)?, be)?;
             s.compile(
                 Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
                 LossName::SparseCategoricalCrossentropy,

@@ -325,25 +325,31 @@ impl GpuBackend {
         Ok(LaunchId(self.launches.len() - 1))
     }
 
-    /// Submits one prepared launch on its own and waits for it (for timing).
-    fn run_now(&mut self, id: LaunchId) -> Result<()> {
+    /// One command buffer with one compute pass dispatching `ids` in order.
+    fn encode(&self, ids: &[LaunchId], label: &str) -> wgpu::CommandBuffer {
         let mut enc = self
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("autotune"),
-            });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("autotune"),
+                label: Some(label),
                 timestamp_writes: None,
             });
-            let l = &self.launches[id.0];
-            pass.set_pipeline(&self.pipelines[&l.pipeline].pipeline);
-            pass.set_bind_group(0, &l.bind_group, &[]);
-            let (x, y, z) = l.workgroups;
-            pass.dispatch_workgroups(x, y, z);
+            for id in ids {
+                let l = &self.launches[id.0];
+                pass.set_pipeline(&self.pipelines[&l.pipeline].pipeline);
+                pass.set_bind_group(0, &l.bind_group, &[]);
+                let (x, y, z) = l.workgroups;
+                pass.dispatch_workgroups(x, y, z);
+            }
         }
-        self.queue.submit([enc.finish()]);
+        enc.finish()
+    }
+
+    /// Submits one prepared launch on its own and waits for it (for timing).
+    fn run_now(&mut self, id: LaunchId) -> Result<()> {
+        let commands = self.encode(&[id], "autotune");
+        self.queue.submit([commands]);
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
@@ -557,25 +563,8 @@ impl Backend for GpuBackend {
 
     fn submit(&mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);
-        let mut enc = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("step"),
-            });
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("step"),
-                timestamp_writes: None,
-            });
-            for id in &pending {
-                let l = &self.launches[id.0];
-                pass.set_pipeline(&self.pipelines[&l.pipeline].pipeline);
-                pass.set_bind_group(0, &l.bind_group, &[]);
-                let (x, y, z) = l.workgroups;
-                pass.dispatch_workgroups(x, y, z);
-            }
-        }
-        self.queue.submit([enc.finish()]);
+        let commands = self.encode(&pending, "step");
+        self.queue.submit([commands]);
         self.counters.dispatches += pending.len() as u64;
         self.counters.submits += 1;
         self.check_errors()

@@ -87,3 +87,25 @@ impl Layer {
         Prelu.into()
     }
 }
+
+/// The chapter's seed network: Flatten → BN → Dense(300, elu, he_normal) → BN →
+/// Dense(100, elu, he_normal) → BN → Dense(10, softmax), seed 42; with `bn_before`, the
+/// variant with BN between each Dense (no bias) and its activation.
+pub fn seed_network(bn_before: bool) -> crate::Result<Sequential> {
+    use crate::backend::ActKind;
+    let elu = ActKind::Elu { alpha: 1.0 };
+    let mut layers = vec![Layer::flatten(), Layer::batch_norm()];
+    for units in [300, 100] {
+        let dense = Layer::dense(units).kernel_initializer(Initializer::HE_NORMAL);
+        if bn_before {
+            layers.push(dense.use_bias(false).into());
+            layers.push(Layer::batch_norm());
+            layers.push(Layer::activation(elu));
+        } else {
+            layers.push(dense.activation(elu).into());
+            layers.push(Layer::batch_norm());
+        }
+    }
+    layers.push(Layer::dense(10).activation(ActKind::Softmax).into());
+    Sequential::new(&[28, 28], layers, 42)
+}

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use rand::{Rng, SeedableRng};
-use steadygrad::backend::{ActKind, CpuBackend, GpuBackend, GpuOptions, UpdateRule};
-use steadygrad::nn::{Initializer, Layer, Sequential};
+use steadygrad::backend::{CpuBackend, GpuBackend, GpuOptions, UpdateRule};
+use steadygrad::nn::Sequential;
 use steadygrad::optim::Optimizer;
 use steadygrad::train::{LossName, Session};
 
@@ -109,30 +109,7 @@ pub fn load_safetensors(name: &str) -> HashMap<String, Vec<f32>> {
 
 /// The chapter's seed network (BN after each activation, or before it with `before`).
 pub fn seed_network(before: bool) -> Sequential {
-    let elu = ActKind::Elu { alpha: 1.0 };
-    let mut layers = vec![Layer::flatten(), Layer::batch_norm()];
-    for units in [300, 100] {
-        if before {
-            layers.push(
-                Layer::dense(units)
-                    .use_bias(false)
-                    .kernel_initializer(Initializer::HE_NORMAL)
-                    .into(),
-            );
-            layers.push(Layer::batch_norm());
-            layers.push(Layer::activation(elu));
-        } else {
-            layers.push(
-                Layer::dense(units)
-                    .activation(elu)
-                    .kernel_initializer(Initializer::HE_NORMAL)
-                    .into(),
-            );
-            layers.push(Layer::batch_norm());
-        }
-    }
-    layers.push(Layer::dense(10).activation(ActKind::Softmax).into());
-    Sequential::new(&[28, 28], layers, 42).unwrap()
+    steadygrad::nn::seed_network(before).unwrap()
 }
 
 /// Every optimizer update rule in each configuration that has its own entry point, with

@@ -97,7 +97,12 @@ pub fn gpu(rule: UpdateRule, n: usize, slot: usize, clipvalue: f32, lr_mult: f32
         ..Default::default()
     };
     // One invocation per vec4 (buffers are padded to whole vec4s).
-    GpuLaunch::new(entry, rw_seq(4 + rule.slots().len() as u32), p, grid_256(n.div_ceil(4)))
+    GpuLaunch::new(
+        entry,
+        rw_seq(4 + rule.slots().len() as u32),
+        p,
+        grid_256(n.div_ceil(4)),
+    )
 }
 
 /// CPU reference. Buffers as [`gpu`].
