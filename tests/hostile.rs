@@ -107,6 +107,20 @@ fn flags_that_cannot_combine_are_refused() {
 }
 
 #[test]
+fn output_files_are_checked_before_training() {
+    refused_train(&["--history", "/nonexistent-dir/h.csv"], "--history");
+    refused_train(&["--health", "/nonexistent-dir/h.csv"], "--health");
+    refused_train(&["--history", "/tmp"], "is a folder");
+    refused_train(&["--health-every", "0"], "--health-every");
+    refused(&["experiment", "depth", "--layers", "0"], "--layers");
+    refused(&["experiment", "depth", "--only", "nope"], "nope");
+    refused(
+        &["plot", "--history", "Cargo.toml", "--out", "/tmp/x"],
+        "Cargo.toml",
+    );
+}
+
+#[test]
 fn files_are_named_in_their_errors() {
     refused_train(&["--data", "/nonexistent-data"], "/nonexistent-data");
     refused_train(&["--data", "Cargo.toml"], "Cargo.toml");

@@ -278,8 +278,41 @@ pub fn save(session: &mut Session, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Refuses output files whose folder does not exist, before any training.
+pub fn check_outputs(t: &TrainOptions) -> Result<()> {
+    for (flag, path) in [("--history", &t.history), ("--health", &t.health)] {
+        if let Some(p) = path {
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            if p.is_dir() {
+                return Err(Error::Config(format!(
+                    "{flag} {}: is a folder; give a file name",
+                    p.display()
+                )));
+            }
+            if !dir.is_dir() {
+                return Err(Error::Config(format!(
+                    "{flag} {}: the folder {} does not exist",
+                    p.display(),
+                    dir.display()
+                )));
+            }
+        }
+    }
+    if let Some(dir) = &t.plot {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+            path: dir.clone(),
+            source: e,
+        })?;
+    }
+    Ok(())
+}
+
 /// `steadygrad train`.
 pub fn train(a: TrainArgs) -> Result<()> {
+    check_outputs(&a.train)?;
     let (train_set, test_set) = load_data(&a.data)?;
     let (model, state) = match &a.model_dir {
         Some(dir) => {

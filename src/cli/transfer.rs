@@ -31,6 +31,7 @@ fn parse_head(spec: &str) -> Result<Layer> {
 
 /// `steadygrad transfer`.
 pub fn transfer(a: TransferArgs) -> Result<()> {
+    super::commands::check_outputs(&a.train)?;
     let (train_set, test_set) = load_data(&a.data)?;
     let mut model = load_model(&a.from)?.model.without_top(1)?;
     let reused = model.layers().len();
