@@ -1,7 +1,7 @@
 //! The chapter's depth experiment: a deep MLP (20 hidden layers of 100 units by default)
 //! trained on the bundled digits with the same budget under each pairing of activation,
 //! initialization and normalization the chapter compares, with health sampled throughout
-//! and judged by [`crate::health::verdict`]. `steadygrad experiment depth` runs it.
+//! and judged by [`crate::health::verdict()`]. `steadygrad experiment depth` runs it.
 
 use crate::backend::ActKind;
 use crate::data::Dataset;

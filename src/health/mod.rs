@@ -1,5 +1,5 @@
 //! Gradient health, made visible: per-layer statistics sampled inside training steps
-//! ([`HealthSample`]), a verdict in words with the chapter's remedies ([`verdict`]), the
+//! ([`HealthSample`]), a verdict in words with the chapter's remedies ([`verdict()`]), the
 //! history as CSV ([`csv`]) and as PNG charts ([`plot`]).
 //!
 //! A sampled step is the ordinary training step plus a few kernels (activation statistics,

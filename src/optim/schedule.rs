@@ -19,7 +19,7 @@ pub enum Schedule {
         /// Decay in whole periods.
         staircase: bool,
     },
-    /// `values[0]` while step ≤ boundaries[0], then `values[1]` while ≤ boundaries[1], …
+    /// `values[0]` while step ≤ `boundaries[0]`, then `values[1]` while ≤ `boundaries[1]`, …
     PiecewiseConstant {
         /// Step boundaries, increasing.
         boundaries: Vec<u64>,
