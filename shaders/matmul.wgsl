@@ -26,6 +26,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> b4: array<vec4<f32>>;
 
+// Workgroup shape, set per entry point by the host contract (Entry::constants).
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 

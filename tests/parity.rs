@@ -103,6 +103,8 @@ fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
             (8, 12, 16),
             (32, 300, 100),
             (6, 8, 4),
+            // More than one workgroup of 8×8 blocks both ways.
+            (72, 16, 136),
         ];
         for (si, &(m, k, n)) in sizes.iter().enumerate() {
             for flags in 0..8u32 {

@@ -1,6 +1,7 @@
 //! Matmul autotuning: the first time a shape class is seen on an adapter, every candidate
 //! kernel variant is timed on that shape (a few milliseconds) and the fastest is kept —
-//! no "if CPU adapter" guess. Choices are cached per adapter and driver in the user's cache
+//! no "if CPU adapter" guess. Choices are cached per adapter, driver and version of the
+//! matmul kernels ([`kernels_fingerprint`]: a changed kernel is timed afresh) in the user's cache
 //! folder (`$STEADYGRAD_CACHE_DIR`, else `$XDG_CACHE_HOME/steadygrad`, else
 //! `~/.cache/steadygrad`), file `matmul-autotune.json`; `STEADYGRAD_MATMUL` forces one
 //! variant over the cache.
@@ -49,7 +50,29 @@ pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -
     )
 }
 
-/// The cached choices of every adapter: `"adapter|driver" → (shape class → variant name)`.
+/// A short fingerprint of the matmul kernels as the pipelines are built (the WGSL source and
+/// each entry's workgroup constants): FNV-1a, stable across Rust releases and machines.
+pub fn kernels_fingerprint() -> String {
+    use super::contract::{Entry, Module};
+    let mut text = Module::Matmul.source();
+    for e in [
+        Entry::MatmulRegblock,
+        Entry::MatmulVec4,
+        Entry::MatmulVec8,
+        Entry::MatmulTiled,
+    ] {
+        for (name, value) in e.constants() {
+            text.push_str(&format!("\n{}:{name}={value}", e.name()));
+        }
+    }
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{:08x}", hash >> 32)
+}
+
+/// The cached choices of every adapter: `"adapter|driver|details|kernels <fingerprint>"` →
+/// (shape class → variant name).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TuneCache {
     entries: BTreeMap<String, BTreeMap<String, String>>,
@@ -139,6 +162,14 @@ mod tests {
             shape_class(1024, 1024, 1024, false, false),
             shape_class(32, 32, 32, false, false)
         );
+    }
+
+    #[test]
+    fn the_fingerprint_is_stable_and_short() {
+        let f = kernels_fingerprint();
+        assert_eq!(f, kernels_fingerprint());
+        assert_eq!(f.len(), 8);
+        assert!(f.bytes().all(|b| b.is_ascii_hexdigit()));
     }
 
     #[test]

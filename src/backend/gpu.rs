@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use super::autotune::{shape_class, TuneCache, CANDIDATES};
+use super::autotune::{kernels_fingerprint, shape_class, TuneCache, CANDIDATES};
 
 use super::contract::{Binding, Entry, Module};
 use super::kernel::Kernel;
@@ -189,7 +189,13 @@ impl GpuBackend {
                 api: format!("{:?}", ainfo.backend).to_lowercase(),
             },
             forced: opts.matmul,
-            tune_key: format!("{}|{}|{}", ainfo.name, ainfo.driver, ainfo.driver_info),
+            tune_key: format!(
+                "{}|{}|{}|kernels {}",
+                ainfo.name,
+                ainfo.driver,
+                ainfo.driver_info,
+                kernels_fingerprint()
+            ),
             tune_path,
             tune,
             last_matmul: opts.matmul.unwrap_or(MatmulVariant::RegisterBlocked8),

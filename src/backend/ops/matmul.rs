@@ -18,6 +18,23 @@ shader_params! {
     }
 }
 
+/// Workgroups for `matmul_vec8`: one invocation per 8×8 block of C, in workgroups of the
+/// size its contract creates the pipeline with.
+fn vec8_grid(m: usize, n: usize) -> (u32, u32, u32) {
+    let constant = |name: &str| {
+        Entry::MatmulVec8
+            .constants()
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or(1, |(_, v)| *v as usize)
+    };
+    (
+        ceil_div(n.div_ceil(8), constant("WG_X")),
+        ceil_div(m.div_ceil(8), constant("WG_Y")),
+        1,
+    )
+}
+
 /// The GPU launch for the chosen variant (the vec4 kernel when the shape allows it).
 #[allow(clippy::too_many_arguments)]
 pub fn gpu(
@@ -53,7 +70,7 @@ pub fn gpu(
             Entry::MatmulVec8,
             vec![Binding::ro(4), Binding::ro(5), rw3],
             params,
-            (ceil_div(n.div_ceil(8), 8), ceil_div(m.div_ceil(8), 8), 1),
+            vec8_grid(m, n),
         ),
         MatmulVariant::RegisterBlocked | MatmulVariant::RegisterBlocked8 => {
             GpuLaunch::new(Entry::MatmulRegblock, vec![ro1, ro2, rw3], params, blocks)
