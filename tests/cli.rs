@@ -296,3 +296,41 @@ fn bench_quick_reports_the_standard_set_as_json() {
         assert_eq!(v["per_step"]["gpu"]["256"]["readback_bytes_per_step"], 0.0);
     }
 }
+
+#[test]
+fn plot_draws_the_epoch_history_that_train_writes() {
+    let dir = tmp("epoch-plot");
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("history.csv");
+    let (ok, _, err) = steadygrad(&[
+        "train",
+        "--device",
+        "cpu",
+        "--epochs",
+        "2",
+        "--limit",
+        "256",
+        "--hidden",
+        "16",
+        "--history",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let charts = dir.join("charts");
+    let (ok, _, err) = steadygrad(&[
+        "plot",
+        "--history",
+        csv.to_str().unwrap(),
+        "--out",
+        charts.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    for name in ["loss.png", "accuracy.png"] {
+        let bytes = std::fs::read(charts.join(name)).unwrap();
+        assert!(
+            bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
+            "{name}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

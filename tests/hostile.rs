@@ -118,6 +118,22 @@ fn output_files_are_checked_before_training() {
         &["plot", "--history", "Cargo.toml", "--out", "/tmp/x"],
         "Cargo.toml",
     );
+    let bad = std::env::temp_dir().join("steadygrad-hostile-epochs.csv");
+    std::fs::write(
+        &bad,
+        "epoch,loss,accuracy,test_loss,test_accuracy,samples_per_second\n1,zz,0.5,,,1\n",
+    )
+    .unwrap();
+    refused(
+        &[
+            "plot",
+            "--history",
+            bad.to_str().unwrap(),
+            "--out",
+            "/tmp/x",
+        ],
+        "line 2: loss",
+    );
 }
 
 #[test]

@@ -85,7 +85,9 @@ pub struct DepthArgs {
 
 #[derive(clap::Args)]
 pub struct PlotArgs {
-    /// A health history (CSV) written by `train --health`.
+    /// A history CSV: per-step health from `train --health` (gradient norm, activation std,
+    /// dead units, loss charts) or per-epoch metrics from `train --history` (loss and
+    /// accuracy charts).
     #[arg(long)]
     pub history: PathBuf,
     /// Where to write the charts.

@@ -11,6 +11,7 @@ use steadygrad::train::Device;
 use steadygrad::{Error, Result};
 
 use super::args::{DepthArgs, DeviceArg, PlotArgs, TrainOptions};
+use super::history;
 
 /// The sampling interval the flags ask for.
 pub fn health_every(t: &TrainOptions) -> Result<Option<usize>> {
@@ -69,12 +70,28 @@ pub fn finish(t: &TrainOptions, samples: &[HealthSample]) -> Result<()> {
     Ok(())
 }
 
-/// `steadygrad plot`.
+/// `steadygrad plot`: the health charts from a `train --health` history, or the loss and
+/// accuracy per epoch from a `train --history` one (told apart by the header).
 pub fn plot(a: PlotArgs) -> Result<()> {
     let text = std::fs::read_to_string(&a.history).map_err(|e| Error::Io {
         path: a.history.clone(),
         source: e,
     })?;
+    if history::is_epoch_history(&text) {
+        let rows = history::from_csv(&a.history, &text)?;
+        for p in history::write_charts(&a.out, &rows)? {
+            eprintln!("wrote {}", p.display());
+        }
+        return Ok(());
+    }
+    if text.lines().next().map(str::trim) != Some(csv::HEADER) {
+        return Err(Error::Data {
+            path: a.history.clone(),
+            reason: "line 1: not a history written by `train --health` (header step,loss,…) or \
+                     `train --history` (header epoch,loss,…)"
+                .into(),
+        });
+    }
     let samples = csv::from_csv(&a.history, &text)?;
     if samples.is_empty() {
         return Err(Error::Data {
@@ -231,6 +248,7 @@ fn write_comparison(dir: &Path, results: &[DepthResult]) -> Result<()> {
     plot::line_chart(
         &dir.join("gradient_ratio.png"),
         "lowest hidden layer's gradient norm / output layer's",
+        "step",
         "ratio (log scale)",
         &series,
         true,

@@ -1,8 +1,10 @@
 //! The `steadygrad` command line: flags ([`args`]), the subcommands ([`commands`],
-//! [`transfer`]) and what they print ([`report`]) — a thin layer over the library.
+//! [`transfer`], [`health`]), what they print ([`report`]) and the epoch history file
+//! ([`history`]) — a thin layer over the library.
 
 pub mod args;
 pub mod commands;
 pub mod health;
+pub mod history;
 pub mod report;
 pub mod transfer;

@@ -119,19 +119,7 @@ pub fn report(
 ) -> Result<()> {
     let last = history.epochs.last();
     if let Some(path) = &t.history {
-        let mut out =
-            String::from("epoch,loss,accuracy,test_loss,test_accuracy,samples_per_second\n");
-        for e in &history.epochs {
-            out += &format!(
-                "{},{},{},{},{},{:.1}\n",
-                e.epoch + 1,
-                e.loss,
-                e.accuracy,
-                e.val_loss.map(|v| v.to_string()).unwrap_or_default(),
-                e.val_accuracy.map(|v| v.to_string()).unwrap_or_default(),
-                e.samples_per_second
-            );
-        }
+        let out = super::history::to_csv(history);
         std::fs::write(path, out).map_err(|e| Error::Io {
             path: path.clone(),
             source: e,

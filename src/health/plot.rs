@@ -64,6 +64,7 @@ fn per_layer(
 pub fn line_chart(
     path: &Path,
     title: &str,
+    x_label: &str,
     y_label: &str,
     series: &[Series],
     log: bool,
@@ -103,7 +104,7 @@ pub fn line_chart(
             let mut chart = $chart;
             chart
                 .configure_mesh()
-                .x_desc("step")
+                .x_desc(x_label)
                 .y_desc(y_label)
                 .x_label_formatter(&|x| format!("{x:.0}"))
                 .y_label_formatter(&|y| {
@@ -165,6 +166,7 @@ pub fn write_charts(dir: &Path, title: &str, samples: &[HealthSample]) -> Result
     line_chart(
         &p,
         &format!("{prefix}gradient norm per layer"),
+        "step",
         "gradient norm (log scale)",
         &per_layer(samples, |l| l.grad_norm),
         true,
@@ -174,6 +176,7 @@ pub fn write_charts(dir: &Path, title: &str, samples: &[HealthSample]) -> Result
     line_chart(
         &p,
         &format!("{prefix}activation standard deviation per layer"),
+        "step",
         "std",
         &per_layer(samples, |l| l.act_std),
         false,
@@ -183,6 +186,7 @@ pub fn write_charts(dir: &Path, title: &str, samples: &[HealthSample]) -> Result
     line_chart(
         &p,
         &format!("{prefix}dead units per layer"),
+        "step",
         "fraction dead",
         &per_layer(samples, |l| l.dead_fraction),
         false,
@@ -199,6 +203,7 @@ pub fn write_charts(dir: &Path, title: &str, samples: &[HealthSample]) -> Result
     line_chart(
         &p,
         &format!("{prefix}training loss"),
+        "step",
         "loss",
         &[("loss".into(), raw), ("EWMA (β = 0.9)".into(), smooth)],
         false,

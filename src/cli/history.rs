@@ -1,0 +1,173 @@
+//! The per-epoch history CSV: written by `train --history`, drawn by `steadygrad plot`
+//! (which also takes the per-step health history of `train --health`).
+
+use std::path::{Path, PathBuf};
+
+use steadygrad::health::plot;
+use steadygrad::train::History;
+use steadygrad::{Error, Result};
+
+/// The header line of an epoch history.
+pub const HEADER: &str = "epoch,loss,accuracy,test_loss,test_accuracy,samples_per_second";
+
+/// One epoch as read back (the test columns are empty without test data).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochRow {
+    /// 1-based epoch.
+    pub epoch: u64,
+    /// Training loss.
+    pub loss: f64,
+    /// Training accuracy.
+    pub accuracy: f64,
+    /// Test loss.
+    pub test_loss: Option<f64>,
+    /// Test accuracy.
+    pub test_accuracy: Option<f64>,
+}
+
+/// The CSV text of a training history.
+pub fn to_csv(history: &History) -> String {
+    let mut out = format!("{HEADER}\n");
+    for e in &history.epochs {
+        out += &format!(
+            "{},{},{},{},{},{:.1}\n",
+            e.epoch + 1,
+            e.loss,
+            e.accuracy,
+            e.val_loss.map(|v| v.to_string()).unwrap_or_default(),
+            e.val_accuracy.map(|v| v.to_string()).unwrap_or_default(),
+            e.samples_per_second
+        );
+    }
+    out
+}
+
+/// Whether `text` is an epoch history (by its header).
+pub fn is_epoch_history(text: &str) -> bool {
+    text.lines().next().map(str::trim) == Some(HEADER)
+}
+
+/// Parses an epoch history; errors name the file, the line and the column.
+pub fn from_csv(path: &Path, text: &str) -> Result<Vec<EpochRow>> {
+    let bad = |line: usize, reason: String| Error::Data {
+        path: path.to_path_buf(),
+        reason: format!("line {line}: {reason}"),
+    };
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, h)) if h.trim() == HEADER => {}
+        _ => return Err(bad(1, format!("expected the header {HEADER}"))),
+    }
+    let names: Vec<&str> = HEADER.split(',').collect();
+    let mut rows = Vec::new();
+    for (i, line) in lines {
+        let n = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        if cells.len() != names.len() {
+            return Err(bad(
+                n,
+                format!("{} fields, expected {}", cells.len(), names.len()),
+            ));
+        }
+        let num = |c: usize| -> Result<Option<f64>> {
+            if cells[c].is_empty() {
+                return Ok(None);
+            }
+            match cells[c].parse::<f64>() {
+                Ok(v) if v.is_finite() || names[c].contains("loss") => Ok(Some(v)),
+                _ => Err(bad(
+                    n,
+                    format!("{}: {:?} is not a number", names[c], cells[c]),
+                )),
+            }
+        };
+        let need = |c: usize| -> Result<f64> {
+            num(c)?.ok_or_else(|| bad(n, format!("{} is empty", names[c])))
+        };
+        let epoch = cells[0]
+            .parse::<u64>()
+            .ok()
+            .filter(|&e| e >= 1)
+            .ok_or_else(|| bad(n, format!("epoch: {:?} is not an epoch number", cells[0])))?;
+        rows.push(EpochRow {
+            epoch,
+            loss: need(1)?,
+            accuracy: need(2)?,
+            test_loss: num(3)?,
+            test_accuracy: num(4)?,
+        });
+    }
+    if rows.is_empty() {
+        return Err(bad(2, "no epochs".into()));
+    }
+    Ok(rows)
+}
+
+/// Writes `loss.png` and `accuracy.png` (training and, where present, test) into `dir`.
+pub fn write_charts(dir: &Path, rows: &[EpochRow]) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    let series = |name: &str, f: &dyn Fn(&EpochRow) -> Option<f64>| {
+        let pts: Vec<(f64, f64)> = rows
+            .iter()
+            .filter_map(|r| f(r).filter(|v| v.is_finite()).map(|v| (r.epoch as f64, v)))
+            .collect();
+        (!pts.is_empty()).then(|| (name.to_string(), pts))
+    };
+    let mut out = Vec::new();
+    for (file, title, train, test) in [
+        (
+            "loss.png",
+            "loss per epoch",
+            series("training loss", &|r| Some(r.loss)),
+            series("test loss", &|r| r.test_loss),
+        ),
+        (
+            "accuracy.png",
+            "accuracy per epoch",
+            series("training accuracy", &|r| Some(r.accuracy)),
+            series("test accuracy", &|r| r.test_accuracy),
+        ),
+    ] {
+        let p = dir.join(file);
+        let lines: Vec<_> = train.into_iter().chain(test).collect();
+        let y = if file == "loss.png" {
+            "loss"
+        } else {
+            "accuracy"
+        };
+        plot::line_chart(&p, title, "epoch", y, &lines, false)?;
+        out.push(p);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_parse_and_bad_cells_name_line_and_column() {
+        let p = Path::new("h.csv");
+        let ok = format!("{HEADER}\n1,0.5,0.8,0.6,0.75,900.0\n2,0.4,0.85,,,950.0\n");
+        let rows = from_csv(p, &ok).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].test_loss, None);
+        let e = from_csv(p, &format!("{HEADER}\n1,x,0.8,,,1\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("loss"), "{e}");
+        let e = from_csv(p, &format!("{HEADER}\n0,1,0.8,,,1\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("epoch"), "{e}");
+        assert!(from_csv(p, &format!("{HEADER}\n1,1,0.8\n")).is_err());
+        assert!(from_csv(p, HEADER).is_err());
+        assert!(!is_epoch_history("step,loss"));
+    }
+}
