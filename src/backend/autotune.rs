@@ -37,9 +37,7 @@ impl MatmulVariant {
 /// The shape class a choice is made for: the transposes, whether vec4 loads are possible,
 /// and the size in powers of 4 of multiply-adds.
 pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> String {
-    let vec4 = k.is_multiple_of(4)
-        && (!trans_a || m.is_multiple_of(4))
-        && (trans_b || n.is_multiple_of(4));
+    let vec4 = super::ops::matmul::vec4_loads_fit(m, k, n, trans_a, trans_b);
     let work = (m as f64) * (k as f64) * (n as f64);
     let bucket = (work.max(1.0).log2() / 2.0).floor() as u32;
     format!(

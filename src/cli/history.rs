@@ -4,26 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use steadygrad::health::plot;
-use steadygrad::train::History;
+use steadygrad::train::{EpochLogs, History};
 use steadygrad::{Error, Result};
 
 /// The header line of an epoch history.
 pub const HEADER: &str = "epoch,loss,accuracy,test_loss,test_accuracy,samples_per_second";
-
-/// One epoch as read back (the test columns are empty without test data).
-#[derive(Clone, Debug, PartialEq)]
-pub struct EpochRow {
-    /// 1-based epoch.
-    pub epoch: u64,
-    /// Training loss.
-    pub loss: f64,
-    /// Training accuracy.
-    pub accuracy: f64,
-    /// Test loss.
-    pub test_loss: Option<f64>,
-    /// Test accuracy.
-    pub test_accuracy: Option<f64>,
-}
 
 /// The CSV text of a training history.
 pub fn to_csv(history: &History) -> String {
@@ -47,8 +32,10 @@ pub fn is_epoch_history(text: &str) -> bool {
     text.lines().next().map(str::trim) == Some(HEADER)
 }
 
-/// Parses an epoch history; errors name the file, the line and the column.
-pub fn from_csv(path: &Path, text: &str) -> Result<Vec<EpochRow>> {
+/// Parses an epoch history back into the logs it was written from (without the gradient
+/// norms and warnings, which the file does not hold); errors name the file, the line and the
+/// column.
+pub fn from_csv(path: &Path, text: &str) -> Result<Vec<EpochLogs>> {
     let bad = |line: usize, reason: String| Error::Data {
         path: path.to_path_buf(),
         reason: format!("line {line}: {reason}"),
@@ -92,12 +79,16 @@ pub fn from_csv(path: &Path, text: &str) -> Result<Vec<EpochRow>> {
             .ok()
             .filter(|&e| e >= 1)
             .ok_or_else(|| bad(n, format!("epoch: {:?} is not an epoch number", cells[0])))?;
-        rows.push(EpochRow {
-            epoch,
-            loss: need(1)?,
-            accuracy: need(2)?,
-            test_loss: num(3)?,
-            test_accuracy: num(4)?,
+        let f32_of = |v: Option<f64>| v.map(|v| v as f32);
+        rows.push(EpochLogs {
+            epoch: (epoch - 1) as usize,
+            loss: need(1)? as f32,
+            accuracy: need(2)? as f32,
+            val_loss: f32_of(num(3)?),
+            val_accuracy: f32_of(num(4)?),
+            samples_per_second: need(5)?,
+            grad_norms: Vec::new(),
+            warnings: Vec::new(),
         });
     }
     if rows.is_empty() {
@@ -107,15 +98,18 @@ pub fn from_csv(path: &Path, text: &str) -> Result<Vec<EpochRow>> {
 }
 
 /// Writes `loss.png` and `accuracy.png` (training and, where present, test) into `dir`.
-pub fn write_charts(dir: &Path, rows: &[EpochRow]) -> Result<Vec<PathBuf>> {
+pub fn write_charts(dir: &Path, rows: &[EpochLogs]) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::Io {
         path: dir.to_path_buf(),
         source: e,
     })?;
-    let series = |name: &str, f: &dyn Fn(&EpochRow) -> Option<f64>| {
+    let series = |name: &str, f: &dyn Fn(&EpochLogs) -> Option<f32>| {
         let pts: Vec<(f64, f64)> = rows
             .iter()
-            .filter_map(|r| f(r).filter(|v| v.is_finite()).map(|v| (r.epoch as f64, v)))
+            .filter_map(|r| {
+                f(r).filter(|v| v.is_finite())
+                    .map(|v| ((r.epoch + 1) as f64, f64::from(v)))
+            })
             .collect();
         (!pts.is_empty()).then(|| (name.to_string(), pts))
     };
@@ -125,13 +119,13 @@ pub fn write_charts(dir: &Path, rows: &[EpochRow]) -> Result<Vec<PathBuf>> {
             "loss.png",
             "loss per epoch",
             series("training loss", &|r| Some(r.loss)),
-            series("test loss", &|r| r.test_loss),
+            series("test loss", &|r| r.val_loss),
         ),
         (
             "accuracy.png",
             "accuracy per epoch",
             series("training accuracy", &|r| Some(r.accuracy)),
-            series("test accuracy", &|r| r.test_accuracy),
+            series("test accuracy", &|r| r.val_accuracy),
         ),
     ] {
         let p = dir.join(file);
@@ -157,7 +151,11 @@ mod tests {
         let ok = format!("{HEADER}\n1,0.5,0.8,0.6,0.75,900.0\n2,0.4,0.85,,,950.0\n");
         let rows = from_csv(p, &ok).unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[1].test_loss, None);
+        assert_eq!(rows[1].val_loss, None);
+        assert_eq!(
+            rows[0].epoch, 0,
+            "epochs count from 0 in the logs, from 1 in the file"
+        );
         let e = from_csv(p, &format!("{HEADER}\n1,x,0.8,,,1\n"))
             .unwrap_err()
             .to_string();

@@ -18,6 +18,12 @@ shader_params! {
     }
 }
 
+/// Whether the vec4 kernels can read this shape: k in whole vec4s and the rows they load
+/// as vec4s (A's when transposed, B's when not) aligned.
+pub fn vec4_loads_fit(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> bool {
+    k.is_multiple_of(4) && (!trans_a || m.is_multiple_of(4)) && (trans_b || n.is_multiple_of(4))
+}
+
 /// Workgroups for `matmul_vec8`: one invocation per 8×8 block of C, in workgroups of the
 /// size its contract creates the pipeline with.
 fn vec8_grid(m: usize, n: usize) -> (u32, u32, u32) {
@@ -53,10 +59,7 @@ pub fn gpu(
         n: n as u32,
         flags,
     };
-    // The vec4 kernel needs k in whole vec4s and aligned vec4 rows.
-    let vec4_ok = k.is_multiple_of(4)
-        && (!trans_a || m.is_multiple_of(4))
-        && (trans_b || n.is_multiple_of(4));
+    let vec4_ok = vec4_loads_fit(m, k, n, trans_a, trans_b);
     let blocks = (ceil_div(n.div_ceil(4), 8), ceil_div(m.div_ceil(4), 8), 1);
     let (ro1, ro2, rw3) = (Binding::ro(1), Binding::ro(2), Binding::rw(3));
     match variant {
