@@ -4,8 +4,12 @@
 @group(0) @binding(5) var<storage, read_write> accumulator: array<vec4<f32>>;
 
 @compute @workgroup_size(256)
-fn adagrad_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = element(gid, nwg);
+fn adagrad_update(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
     let acc = accumulator[i] + g * g;

@@ -23,21 +23,29 @@ fn second_moment(i: u32, g: vec4<f32>) -> vec4<f32> {
 }
 
 fn adam_step(i: u32, m: vec4<f32>, v: vec4<f32>) {
-    let alpha = step_scalar(0u) * p.lr_mult;
+    let alpha = step_scalar(0u) * lr_mult();
     w[i] = keep(i, w[i], w[i] - m * alpha / (sqrt(v) + p.epsilon));
 }
 
 @compute @workgroup_size(256)
-fn adam_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = element(gid, nwg);
+fn adam_update(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
     adam_step(i, first_moment(i, g), second_moment(i, g));
 }
 
 @compute @workgroup_size(256)
-fn amsgrad_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = element(gid, nwg);
+fn amsgrad_update(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
     let m = first_moment(i, g);

@@ -1,18 +1,20 @@
 // Shared by the optimizer update kernels (update_*.wgsl, each appended to this prelude):
-// one invocation per four elements (a vec4) of one weight tensor; lanes past the tensor's
-// end (buffers are padded to whole vec4s) compute but store nothing. Bindings: w, g, clip scales, the step
-// record, then the rule's state tensors (Keras's optimizer variables) in order.
+// one launch updates every tensor of the arenas (weights, gradients, state: a tensor sits
+// at the same offset in each). One workgroup per chunk of 1024 words of one tensor, found
+// in the chunk table; one invocation per four elements (a vec4); lanes past the tensor's
+// end (arena padding) compute but store nothing. Bindings: w, g, clip scales, the step
+// record, then the rule's state arenas (Keras's optimizer variables) in order.
 //
 // The step record: [step (u32), batch offset (u32), learning rate (f32), unused,
 // per-step optimizer scalars ×4 (f32)], written by the host once per step.
 
 struct Params {
-    n: u32,
-    slot: u32,      // this tensor's index into the clip scales
+    chunks: u32,    // rows of the chunk table
     flags: u32,     // bit 0: nesterov (SGD)
     pad: u32,
+    pad0: u32,
     clipvalue: f32, // element-wise clip (0 = off)
-    lr_mult: f32,   // per-layer learning-rate multiplier
+    pad4: f32,
     a: f32,         // the rule's first hyper-parameter (momentum, rho, beta_1, …)
     b: f32,         // second (beta_2, rho's momentum)
     epsilon: f32,
@@ -26,32 +28,47 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> grad: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> scales: array<f32>;
 @group(0) @binding(4) var<storage, read_write> step: array<u32>;
+// Per chunk: (first vec4 of the chunk, words of its tensor from there, slot in the
+// scales, learning-rate multiplier bits).
+@group(0) @binding(15) var<storage, read> table: array<vec4<u32>>;
 
-// The vec4 index of this invocation.
-fn element(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 256u;
+// This invocation's chunk row and its first word's place in the chunk (set by element).
+var<private> row: vec4<u32>;
+var<private> lane0: u32;
+
+// The arena vec4 index of this invocation (reads its chunk's row).
+fn element(wid: vec3<u32>, lid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    let c = wid.x + wid.y * nwg.x;
+    lane0 = lid.x * 4u;
+    if (c < p.chunks) { row = table[c]; } else { row = vec4<u32>(0u); }
+    return row.x + lid.x;
 }
 
-// Whether vec4 i holds any element of the tensor.
+// Whether vec4 i holds any element of its tensor.
 fn in_tensor(i: u32) -> bool {
-    return i * 4u < p.n;
+    return lane0 < row.y;
 }
 
 // `updated` in the lanes inside the tensor, `current` in the padding.
 fn keep(i: u32, current: vec4<f32>, updated: vec4<f32>) -> vec4<f32> {
-    let lanes = vec4<u32>(i * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
-    return select(current, updated, lanes < vec4<u32>(p.n));
+    let lanes = vec4<u32>(lane0) + vec4<u32>(0u, 1u, 2u, 3u);
+    return select(current, updated, lanes < vec4<u32>(row.y));
+}
+
+// The tensor's learning-rate multiplier.
+fn lr_mult() -> f32 {
+    return bitcast<f32>(row.w);
 }
 
 // The gradient after norm clipping (a factor per tensor) and value clipping.
 fn clipped_grad(i: u32) -> vec4<f32> {
-    var g = grad[i] * scales[p.slot];
+    var g = grad[i] * scales[row.z];
     if (p.clipvalue > 0.0) { g = clamp(g, vec4<f32>(-p.clipvalue), vec4<f32>(p.clipvalue)); }
     return g;
 }
 
 fn learning_rate() -> f32 {
-    return bitcast<f32>(step[2]) * p.lr_mult;
+    return bitcast<f32>(step[2]) * lr_mult();
 }
 
 // Per-step scalar k (0..3) the host computed for this step.

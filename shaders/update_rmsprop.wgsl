@@ -24,16 +24,24 @@ fn new_average(old: vec4<f32>, g: vec4<f32>) -> vec4<f32> {
 }
 
 @compute @workgroup_size(256)
-fn rmsprop_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = element(gid, nwg);
+fn rmsprop_update(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     w[i] = keep(i, w[i], w[i] - rms_increment(i, clipped_grad(i), false, vec4<f32>(0.0)));
 }
 
 // state6 = momentum
 @compute @workgroup_size(256)
-fn rmsprop_momentum_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = element(gid, nwg);
+fn rmsprop_momentum_update(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let m = p.b * state6[i] + rms_increment(i, clipped_grad(i), false, vec4<f32>(0.0));
     state6[i] = keep(i, state6[i], m);
@@ -42,8 +50,12 @@ fn rmsprop_momentum_update(@builtin(global_invocation_id) gid: vec3<u32>, @built
 
 // state6 = average_gradient
 @compute @workgroup_size(256)
-fn rmsprop_centered_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = element(gid, nwg);
+fn rmsprop_centered_update(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
     let avg = new_average(state6[i], g);
@@ -53,8 +65,12 @@ fn rmsprop_centered_update(@builtin(global_invocation_id) gid: vec3<u32>, @built
 
 // state6 = momentum, state7 = average_gradient
 @compute @workgroup_size(256)
-fn rmsprop_centered_momentum_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = element(gid, nwg);
+fn rmsprop_centered_momentum_update(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
     let avg = new_average(state7[i], g);

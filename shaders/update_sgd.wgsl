@@ -5,15 +5,23 @@
 @group(0) @binding(5) var<storage, read_write> momentum: array<vec4<f32>>;
 
 @compute @workgroup_size(256)
-fn sgd_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = element(gid, nwg);
+fn sgd_update(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     w[i] = keep(i, w[i], w[i] - learning_rate() * clipped_grad(i));
 }
 
 @compute @workgroup_size(256)
-fn sgd_momentum_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = element(gid, nwg);
+fn sgd_momentum_update(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
     let lr = learning_rate();

@@ -9,9 +9,11 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 
-use steadygrad::backend::contract::{Entry, GpuLaunch, Module};
+use steadygrad::backend::contract::{Entry, GpuLaunch, Module, TABLE_BINDING};
 use steadygrad::backend::ops::gpu_launch;
-use steadygrad::backend::{ActKind, ClipMode, Kernel, KernelKind, LossKind, MatmulVariant};
+use steadygrad::backend::{
+    ActKind, ArenaTensor, ClipMode, Kernel, KernelKind, LossKind, MatmulVariant,
+};
 use strum::IntoEnumIterator;
 
 /// Drops `//` comments.
@@ -174,9 +176,12 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             cols: 3,
             eps: 1e-3,
         },
-        Kernel::GradStats { n: 5, slot: 0 },
+        Kernel::GradStats {
+            tensors: ArenaTensor::pack(&[5, 1100]),
+            first_chunk: 1,
+        },
         Kernel::ClipScale {
-            count: 2,
+            tensors: ArenaTensor::pack(&[5, 1100]),
             mode: ClipMode::GlobalNorm(1.0),
         },
         Kernel::GatherU8 {
@@ -198,10 +203,8 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
     for rule in common::update_rules() {
         kernels.push(Kernel::Update {
             rule,
-            n: 9,
-            slot: 1,
+            tensors: ArenaTensor::pack(&[9, 3]),
             clipvalue: 0.0,
-            lr_mult: 1.0,
         });
     }
     let mut out: Vec<(Kernel, GpuLaunch)> = kernels
@@ -250,11 +253,21 @@ fn every_entry_point_and_binding_is_declared_as_rust_uses_it() {
             "{:?} is not a @compute entry point",
             l.entry
         );
+        // One binding per buffer, then the launch's own table when it has one.
+        let table = usize::from(!l.table.is_empty());
         assert_eq!(
             l.bindings.len(),
-            kernel.arity(),
+            kernel.arity() + table,
             "{kernel:?}: one binding per buffer"
         );
+        if table == 1 {
+            let last = l.bindings.last().unwrap();
+            assert_eq!(
+                last.index, TABLE_BINDING,
+                "{kernel:?}: the table comes last"
+            );
+            assert!(last.read_only, "{kernel:?}: the table is read-only");
+        }
         let declared = wgsl_bindings(&src);
         let mut seen = HashSet::new();
         for b in &l.bindings {

@@ -270,12 +270,16 @@ fn sampling_off_leaves_the_step_as_it_was() {
             h.health.len(),
         ));
     }
-    // The seed network's step: 59 dispatches, as before health sampling existed.
-    assert_eq!(counts[0].0, 59.0);
+    // The seed network's step: as many dispatches as before health sampling existed.
+    let plain = counts[0].0;
+    assert_eq!(plain, 37.0);
     assert_eq!(counts[0].2, 0);
     // One sampled step (the first) adds a few kernels and one read; the others are unchanged.
     assert_eq!(counts[1].2, 1);
-    assert!(counts[1].0 > 59.0 && counts[1].0 < 59.0 + 2.0, "{counts:?}");
+    assert!(
+        counts[1].0 > plain && counts[1].0 < plain + 2.0,
+        "{counts:?}"
+    );
     assert!(counts[1].1 > counts[0].1, "the sample is read back");
 }
 

@@ -8,7 +8,10 @@ use std::collections::HashMap;
 
 use common::*;
 use serde_json::Value;
-use steadygrad::backend::{ActKind, Backend, ClipMode, CpuBackend, Kernel, UpdateRule};
+use steadygrad::backend::kernel::chunk_count;
+use steadygrad::backend::{
+    ActKind, ArenaTensor, Backend, ClipMode, CpuBackend, Kernel, UpdateRule,
+};
 use steadygrad::data::{Dataset, Samples};
 use steadygrad::nn::Initializer;
 use steadygrad::optim::Sgd;
@@ -387,10 +390,8 @@ fn sgd_trajectories_match_keras() {
             let step = be.upload(&step_record(lr)).unwrap();
             let k = Kernel::Update {
                 rule: UpdateRule::Sgd { momentum, nesterov },
-                n,
-                slot: 0,
+                tensors: vec![ArenaTensor::whole(n)],
                 clipvalue: 0.0,
-                lr_mult: 1.0,
             };
             let mut bufs = vec![w, g, scales, step];
             if momentum != 0.0 {
@@ -438,37 +439,47 @@ fn clipping_cases_match_keras() {
             let none = f32::from_bits(u32::MAX);
             let stats = be.upload(&[0.0, 0.0, none, 0.0, 0.0, none]).unwrap();
             let scales = be.alloc(2).unwrap();
-            let mut ws = Vec::new();
-            for (slot, (w0, g0)) in [("a0", "grad_a"), ("b0", "grad_b")].iter().enumerate() {
-                let w = be.upload(&data(&i[*w0])).unwrap();
-                let g = be.upload(&data(&i[*g0])).unwrap();
-                be.run(&Kernel::GradStats { n: be.len(g), slot }, &[g, stats, step])
-                    .unwrap();
-                ws.push((w, g, slot));
-            }
-            be.run(&Kernel::ClipScale { count: 2, mode }, &[stats, scales])
-                .unwrap();
-            for (w, g, slot) in &ws {
-                let k = Kernel::Update {
-                    rule: UpdateRule::Sgd {
-                        momentum: 0.0,
-                        nesterov: false,
-                    },
-                    n: be.len(*w),
-                    slot: *slot,
-                    clipvalue,
-                    lr_mult: 1.0,
-                };
-                be.run(&k, &[*w, *g, scales, step]).unwrap();
-            }
+            let (a, b) = (data(&i["a0"]), data(&i["b0"]));
+            let tensors = ArenaTensor::pack(&[a.len(), b.len()]);
+            let end = tensors[1].offset + b.len();
+            let (w, g) = (be.alloc(end).unwrap(), be.alloc(end).unwrap());
+            be.write(w, 0, &a).unwrap();
+            be.write(w, tensors[1].offset, &b).unwrap();
+            be.write(g, 0, &data(&i["grad_a"])).unwrap();
+            be.write(g, tensors[1].offset, &data(&i["grad_b"])).unwrap();
+            let partials = be.alloc(2 * chunk_count(&tensors)).unwrap();
+            let stats_k = Kernel::GradStats {
+                tensors: tensors.clone(),
+                first_chunk: 0,
+            };
+            be.run(&stats_k, &[g, partials]).unwrap();
+            let clip_k = Kernel::ClipScale {
+                tensors: tensors.clone(),
+                mode,
+            };
+            be.run(&clip_k, &[partials, stats, scales, step]).unwrap();
+            let k = Kernel::Update {
+                rule: UpdateRule::Sgd {
+                    momentum: 0.0,
+                    nesterov: false,
+                },
+                tensors: tensors.clone(),
+                clipvalue,
+            };
+            be.run(&k, &[w, g, scales, step]).unwrap();
+            let got = be.read(w).unwrap();
+            let ws = [
+                &got[..a.len()],
+                &got[tensors[1].offset..tensors[1].offset + b.len()],
+            ];
             assert_keras(
                 &format!("{dev} {name} a"),
-                &be.read(ws[0].0).unwrap(),
+                ws[0],
                 &data(&c["expected"]["a"]),
             );
             assert_keras(
                 &format!("{dev} {name} b"),
-                &be.read(ws[1].0).unwrap(),
+                ws[1],
                 &data(&c["expected"]["b"]),
             );
         }

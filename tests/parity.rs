@@ -7,9 +7,10 @@ use common::*;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+use steadygrad::backend::kernel::{arena_end, chunk_count};
 use steadygrad::backend::{
-    ActKind, Backend, ClipMode, CpuBackend, GpuBackend, GpuOptions, Kernel, KernelKind, LossKind,
-    MatmulVariant, STEP_WORDS,
+    ActKind, ArenaTensor, Backend, ClipMode, CpuBackend, GpuBackend, GpuOptions, Kernel,
+    KernelKind, LossKind, MatmulVariant, STEP_WORDS,
 };
 use strum::IntoEnumIterator;
 
@@ -355,46 +356,103 @@ fn batch_norm_kernels_match_reference_including_large_means() {
     }
 }
 
+/// Arena tensors of odd sizes (one element; one crossing three chunks), with a
+/// learning-rate multiplier each and gaps of padding between them.
+fn arena_tensors() -> Vec<ArenaTensor> {
+    let mut t = ArenaTensor::pack(&[785, 1, 2100, 7]);
+    for (i, x) in t.iter_mut().enumerate() {
+        x.slot = 3 - i;
+        x.lr_mult = [0.5, 1.0, 2.0, 0.25][i];
+    }
+    t
+}
+
 fn optimizer_kernels_match_reference() {
     let Some(mut g) = gpu() else { return };
-    let n = 785;
-    let mut grad = random_with_edges(n, 2.0, 14);
+    let tensors = arena_tensors();
+    let end = arena_end(&tensors);
+    let chunks = chunk_count(&tensors);
+    let mut grad = random_with_edges(end, 2.0, 14);
     let step = step_record(3, 0, 0.05, [0.0; 4]);
     let none = f32::from_bits(u32::MAX);
+    // The second group's launch: its chunks after 2 of an earlier group.
+    let stats_k = Kernel::GradStats {
+        tensors: tensors.clone(),
+        first_chunk: 2,
+    };
     check(
         &mut g,
-        Kernel::GradStats { n, slot: 1 },
-        vec![
-            grad.clone(),
-            vec![0.0, 0.0, none, 0.0, 0.0, none],
-            step.clone(),
-        ],
+        stats_k.clone(),
+        vec![grad.clone(), vec![0.5; 2 * (chunks + 2)]],
         1e-5,
     );
-    grad[5] = f32::NAN;
+    // A NaN in the third tensor's second chunk (slot 1), and garbage in the padding.
+    grad[tensors[2].offset + 1500] = f32::NAN;
+    grad[tensors[0].offset + 700] = f32::INFINITY;
+    grad[tensors[0].offset + 900] = f32::NAN;
     let (c, gg) = both(
         &mut g,
-        &Kernel::GradStats { n, slot: 0 },
-        &[grad.clone(), vec![0.0, 0.0, none], step.clone()],
+        &stats_k,
+        &[grad.clone(), vec![0.0; 2 * (chunks + 2)]],
     );
-    assert_eq!(
-        c[1][2].to_bits(),
-        3,
-        "reference records the non-finite step"
-    );
-    assert_eq!(gg[1][2].to_bits(), 3, "GPU records the non-finite step");
-    let stats = vec![9.0, 0.0, none, 0.25, 0.0, none, 16.0, 0.0, none];
+    for (name, out) in [("reference", &c), ("GPU", &gg)] {
+        let flags: Vec<u32> = (0..chunks + 2)
+            .map(|i| out[1][2 * i + 1].to_bits())
+            .collect();
+        assert_eq!(
+            flags,
+            vec![0, 0, 1, 0, 0, 1, 0, 0],
+            "{name}: non-finite chunks"
+        );
+    }
+    let partials = c[1].clone();
+    let stats = vec![
+        0.0, 1.0, none, 0.0, 2.0, 5.0, 0.0, 0.0, none, 0.0, 0.0, none,
+    ];
     for mode in [
         ClipMode::None,
         ClipMode::PerTensorNorm(1.0),
         ClipMode::GlobalNorm(2.0),
     ] {
+        let shifted = Kernel::GradStats {
+            tensors: tensors.clone(),
+            first_chunk: 0,
+        };
+        let clean = both(
+            &mut g,
+            &shifted,
+            &[random(end, 0.3, 9), vec![0.0; 2 * chunks]],
+        )
+        .0;
+        let k = Kernel::ClipScale {
+            tensors: tensors.clone(),
+            mode,
+        };
         check(
             &mut g,
-            Kernel::ClipScale { count: 3, mode },
-            vec![stats.clone(), vec![0.0; 3]],
+            k.clone(),
+            vec![clean[1].clone(), stats.clone(), vec![0.0; 4], step.clone()],
             1e-6,
         );
+        // With the non-finite chunk: its tensor's first bad step is recorded once.
+        let (c, gg) = both(
+            &mut g,
+            &k,
+            &[
+                partials[4..].to_vec(),
+                stats.clone(),
+                vec![0.0; 4],
+                step.clone(),
+            ],
+        );
+        for (name, out) in [("reference", &c), ("GPU", &gg)] {
+            let firsts: Vec<u32> = (0..4).map(|s| out[1][3 * s + 2].to_bits()).collect();
+            assert_eq!(
+                firsts,
+                vec![u32::MAX, 5.0f32.to_bits(), u32::MAX, 3],
+                "{name}"
+            );
+        }
     }
 }
 
@@ -402,7 +460,8 @@ fn optimizer_kernels_match_reference() {
 /// factor, a learning-rate multiplier, edge-valued gradients and a late step's scalars.
 fn update_rules_match_reference() {
     let Some(mut g) = gpu() else { return };
-    let n = 785;
+    let tensors = arena_tensors();
+    let n = arena_end(&tensors);
     let rules = update_rules();
     // Adam's alpha and Nadam's u_t, u_{t+1}, u_product, beta_2^t at step 4.
     let scalars = [0.000_6, 0.455, 0.456, 0.083, 0.996];
@@ -410,15 +469,13 @@ fn update_rules_match_reference() {
         for clipvalue in [0.0, 0.5] {
             let k = Kernel::Update {
                 rule,
-                n,
-                slot: 1,
+                tensors: tensors.clone(),
                 clipvalue,
-                lr_mult: 0.5,
             };
             let mut inputs = vec![
                 random(n, 1.0, 15 + ri as u64),
                 random_with_edges(n, 2.0, 16),
-                vec![1.0, 0.7],
+                vec![1.0, 0.7, 0.3, 2.0],
                 step_record(4, 0, 0.05, [scalars[0], scalars[1], scalars[2], scalars[4]]),
             ];
             for (si, _) in rule.slots().iter().enumerate() {
@@ -430,6 +487,7 @@ fn update_rules_match_reference() {
                         .collect(),
                 );
             }
+            // The padding between tensors is left as it was (check compares it too).
             check(&mut g, k, inputs, 1e-5);
         }
     }
@@ -497,6 +555,43 @@ fn bad_launches_are_typed_errors() {
     assert!(cpu.prepare(&k, &[a, b, a]).is_err());
     assert!(cpu.prepare(&Kernel::Add { n: 4 }, &[a, b]).is_err());
     assert!(cpu.prepare(&Kernel::Add { n: 4 }, &[a, b, a]).is_err());
+}
+
+/// Views: reads, writes and launches see exactly the parent's words they cover; views of
+/// one parent that overlap are refused as aliases, disjoint ones are not; misplaced views
+/// are errors.
+#[test]
+fn views_alias_their_parents_words() {
+    let mut backends: Vec<Box<dyn Backend>> = vec![Box::new(CpuBackend::new())];
+    if let Some(g) = gpu() {
+        backends.push(Box::new(g));
+    }
+    for mut be in backends {
+        let parent = be
+            .upload(&(0..200).map(|i| i as f32).collect::<Vec<_>>())
+            .unwrap();
+        let a = be.view(parent, 0, 5).unwrap();
+        let b = be.view(parent, 64, 5).unwrap();
+        let c = be.view(parent, 128, 70).unwrap();
+        assert_eq!(be.read(b).unwrap(), vec![64.0, 65.0, 66.0, 67.0, 68.0]);
+        be.write(b, 1, &[-1.0]).unwrap();
+        assert_eq!(be.read(parent).unwrap()[65], -1.0);
+        // c = a + b, all inside one buffer.
+        let add = Kernel::Add { n: 5 };
+        be.run(&add, &[a, b, c]).unwrap();
+        let all = be.read(parent).unwrap();
+        assert_eq!(&all[128..133], &[64.0, 0.0, 68.0, 70.0, 72.0]);
+        assert_eq!(all[133], 133.0, "words past the view are untouched");
+        assert_eq!(all[5], 5.0);
+        let wide = be.view(parent, 0, 100).unwrap();
+        assert!(
+            be.prepare(&add, &[wide, b, c]).is_err(),
+            "overlapping views"
+        );
+        assert!(be.view(parent, 3, 5).is_err(), "unaligned offset");
+        assert!(be.view(parent, 192, 9).is_err(), "past the end");
+        assert_eq!(be.len(c), 70);
+    }
 }
 
 /// The health statistics, with edge values: exact zeros (dead units), saturated outputs.

@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
-use steadygrad::backend::{ActKind, Backend, ClipMode, CpuBackend, Kernel, UpdateRule};
+use steadygrad::backend::{
+    ActKind, ArenaTensor, Backend, ClipMode, CpuBackend, Kernel, UpdateRule,
+};
 use steadygrad::data::{Dataset, Samples};
 use steadygrad::nn::{Layer, Sequential};
 use steadygrad::optim::Sgd;
@@ -137,47 +139,40 @@ fn clip(mode: ClipMode, grads: &[Vec<f32>]) -> Vec<Vec<f32>> {
         .unwrap();
     let stats = be.upload(&vec![0.0; 3 * grads.len()]).unwrap();
     let scales = be.alloc(grads.len()).unwrap();
-    let mut out = Vec::new();
-    let gs: Vec<_> = grads.iter().map(|g| be.upload(g).unwrap()).collect();
-    for (slot, g) in gs.iter().enumerate() {
-        be.run(
-            &Kernel::GradStats {
-                n: grads[slot].len(),
-                slot,
-            },
-            &[*g, stats, step],
-        )
-        .unwrap();
+    let lens: Vec<usize> = grads.iter().map(Vec::len).collect();
+    let tensors = ArenaTensor::pack(&lens);
+    let end = tensors.last().map(|t| t.offset + t.n).unwrap_or(0);
+    let g = be.alloc(end).unwrap();
+    for (t, v) in tensors.iter().zip(grads) {
+        be.write(g, t.offset, v).unwrap();
     }
-    be.run(
-        &Kernel::ClipScale {
-            count: grads.len(),
-            mode,
+    let partials = be.alloc(2 * grads.len()).unwrap();
+    let k = Kernel::GradStats {
+        tensors: tensors.clone(),
+        first_chunk: 0,
+    };
+    be.run(&k, &[g, partials]).unwrap();
+    let k = Kernel::ClipScale {
+        tensors: tensors.clone(),
+        mode,
+    };
+    be.run(&k, &[partials, stats, scales, step]).unwrap();
+    // With lr = 1 and w = 0, plain SGD leaves w = −(clipped g).
+    let w = be.alloc(end).unwrap();
+    let k = Kernel::Update {
+        rule: UpdateRule::Sgd {
+            momentum: 0.0,
+            nesterov: false,
         },
-        &[stats, scales],
-    )
-    .unwrap();
-    for (slot, g) in gs.iter().enumerate() {
-        // With lr = 1 and w = 0, plain SGD leaves w = −(clipped g).
-        let n = grads[slot].len();
-        let w = be.alloc(n).unwrap();
-        be.run(
-            &Kernel::Update {
-                rule: UpdateRule::Sgd {
-                    momentum: 0.0,
-                    nesterov: false,
-                },
-                n,
-                slot,
-                clipvalue: 0.0,
-                lr_mult: 1.0,
-            },
-            &[w, *g, scales, step],
-        )
-        .unwrap();
-        out.push(be.read(w).unwrap().iter().map(|x| -x).collect());
-    }
-    out
+        tensors: tensors.clone(),
+        clipvalue: 0.0,
+    };
+    be.run(&k, &[w, g, scales, step]).unwrap();
+    let w = be.read(w).unwrap();
+    tensors
+        .iter()
+        .map(|t| w[t.offset..t.offset + t.n].iter().map(|x| -x).collect())
+        .collect()
 }
 
 #[test]

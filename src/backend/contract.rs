@@ -306,7 +306,14 @@ pub struct GpuLaunch {
     pub params: Vec<u8>,
     /// Workgroups in x, y, z.
     pub grid: (u32, u32, u32),
+    /// A read-only table of `vec4<u32>` rows the launch reads at [`TABLE_BINDING`] (the
+    /// arena kernels' per-chunk and per-tensor records); the backend keeps it in a buffer
+    /// of the launch's own. Empty: none.
+    pub table: Vec<[u32; 4]>,
 }
+
+/// Where the arena kernels read their table (see [`GpuLaunch::table`]).
+pub const TABLE_BINDING: u32 = 15;
 
 impl GpuLaunch {
     /// A launch with `params` serialized from a typed parameter struct.
@@ -321,7 +328,18 @@ impl GpuLaunch {
             bindings,
             params: bytemuck::bytes_of(&params).to_vec(),
             grid,
+            table: Vec::new(),
         }
+    }
+
+    /// The launch with a table at [`TABLE_BINDING`] (listed last among its bindings).
+    pub fn with_table(mut self, table: Vec<[u32; 4]>) -> Self {
+        self.bindings.push(Binding {
+            index: TABLE_BINDING,
+            read_only: true,
+        });
+        self.table = table;
+        self
     }
 }
 

@@ -3,13 +3,16 @@
 //! correct rather than fast. GPU kernels are tested against these.
 
 use super::kernel::Kernel;
-use super::{ops, validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId};
+use super::{check_view, ops, validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId};
 use crate::error::{Error, Result};
 
 /// The CPU reference backend. Launches execute at submit time, in order.
 #[derive(Default)]
 pub struct CpuBackend {
+    /// Owned buffers (views own nothing: their entry stays empty).
     bufs: Vec<Vec<f32>>,
+    /// `Some((root, offset, len))` for views.
+    views: Vec<Option<(usize, usize, usize)>>,
     launches: Vec<(Kernel, Vec<BufId>)>,
     pending: Vec<LaunchId>,
     counters: Counters,
@@ -21,6 +24,63 @@ impl CpuBackend {
     /// A new, empty CPU backend.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The words of a buffer or view.
+    fn words(&self, buf: BufId) -> &[f32] {
+        let (root, offset, len) = self.span(buf);
+        &self.bufs[root.0][offset..offset + len]
+    }
+
+    fn words_mut(&mut self, buf: BufId) -> &mut [f32] {
+        let (root, offset, len) = self.span(buf);
+        &mut self.bufs[root.0][offset..offset + len]
+    }
+
+    fn push(&mut self, v: Vec<f32>, view: Option<(usize, usize, usize)>) -> BufId {
+        self.bufs.push(v);
+        if view.is_none() {
+            self.live += 1;
+        }
+        self.views.push(view);
+        BufId(self.bufs.len() - 1)
+    }
+}
+
+/// Runs one launch: takes the root buffers out, cuts every argument's slice from them
+/// (views of one root are disjoint: `validate_launch` checked), runs the loop, puts the
+/// roots back.
+fn run_launch(bufs: &mut [Vec<f32>], spans: &[(BufId, usize, usize)], kernel: &Kernel) {
+    let mut roots: Vec<usize> = spans.iter().map(|s| s.0 .0).collect();
+    roots.sort_unstable();
+    roots.dedup();
+    let mut taken: Vec<Vec<f32>> = roots
+        .iter()
+        .map(|&r| std::mem::take(&mut bufs[r]))
+        .collect();
+    {
+        let mut slices: Vec<Option<&mut [f32]>> = spans.iter().map(|_| None).collect();
+        for (root, whole) in roots.iter().zip(taken.iter_mut()) {
+            let mut args: Vec<usize> = (0..spans.len())
+                .filter(|&i| spans[i].0 .0 == *root)
+                .collect();
+            args.sort_by_key(|&i| spans[i].1);
+            let mut rest: &mut [f32] = whole;
+            let mut at = 0;
+            for i in args {
+                let (_, offset, len) = spans[i];
+                let (_, tail) = std::mem::take(&mut rest).split_at_mut(offset - at);
+                let (mine, tail) = tail.split_at_mut(len);
+                slices[i] = Some(mine);
+                rest = tail;
+                at = offset + len;
+            }
+        }
+        let mut args: Vec<&mut [f32]> = slices.into_iter().map(|s| s.unwrap()).collect();
+        ops::run_cpu(kernel, &mut args);
+    }
+    for (r, v) in roots.into_iter().zip(taken) {
+        bufs[r] = v;
     }
 }
 
@@ -43,26 +103,36 @@ impl Backend for CpuBackend {
             ))
         })?;
         v.resize(words, 0.0);
-        self.bufs.push(v);
-        self.live += 1;
         self.counters.allocations += 1;
-        Ok(BufId(self.bufs.len() - 1))
+        Ok(self.push(v, None))
+    }
+
+    fn view(&mut self, parent: BufId, offset: usize, words: usize) -> Result<BufId> {
+        let (root, at, len) = self.span(parent);
+        check_view(offset, words, len)?;
+        Ok(self.push(Vec::new(), Some((root.0, at + offset, words))))
     }
 
     fn free(&mut self, buf: BufId) {
         if !self.freed.contains(&buf.0) {
             self.freed.push(buf.0);
-            self.live -= 1;
+            if self.views[buf.0].is_none() {
+                self.live -= 1;
+            }
         }
         self.bufs[buf.0] = Vec::new();
+        self.views[buf.0] = Some((buf.0, 0, 0));
     }
 
-    fn len(&self, buf: BufId) -> usize {
-        self.bufs[buf.0].len()
+    fn span(&self, buf: BufId) -> (BufId, usize, usize) {
+        match self.views[buf.0] {
+            Some((root, offset, len)) => (BufId(root), offset, len),
+            None => (buf, 0, self.bufs[buf.0].len()),
+        }
     }
 
     fn write_words(&mut self, buf: BufId, offset: usize, data: &[u32]) -> Result<()> {
-        let dst = &mut self.bufs[buf.0];
+        let dst = self.words_mut(buf);
         if offset + data.len() > dst.len() {
             return Err(Error::Shape(format!(
                 "write of {} values at {offset} into a buffer of {}",
@@ -78,12 +148,13 @@ impl Backend for CpuBackend {
     }
 
     fn read_words(&mut self, buf: BufId) -> Result<Vec<u32>> {
-        self.counters.readback_bytes += 4 * self.bufs[buf.0].len() as u64;
-        Ok(self.bufs[buf.0].iter().map(|v| v.to_bits()).collect())
+        let out: Vec<u32> = self.words(buf).iter().map(|v| v.to_bits()).collect();
+        self.counters.readback_bytes += 4 * out.len() as u64;
+        Ok(out)
     }
 
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId> {
-        validate_launch(kernel, bufs, |b| self.bufs[b.0].len())?;
+        validate_launch(kernel, bufs, |b| self.span(b))?;
         self.launches.push((kernel.clone(), bufs.to_vec()));
         Ok(LaunchId(self.launches.len() - 1))
     }
@@ -96,15 +167,8 @@ impl Backend for CpuBackend {
         let pending = std::mem::take(&mut self.pending);
         for id in pending {
             let (kernel, ids) = &self.launches[id.0];
-            // Move the buffers out so the kernel can borrow them all mutably at once.
-            let mut taken: Vec<Vec<f32>> = ids
-                .iter()
-                .map(|b| std::mem::take(&mut self.bufs[b.0]))
-                .collect();
-            ops::run_cpu(kernel, &mut taken);
-            for (b, v) in ids.iter().zip(taken) {
-                self.bufs[b.0] = v;
-            }
+            let spans: Vec<_> = ids.iter().map(|b| self.span(*b)).collect();
+            run_launch(&mut self.bufs, &spans, kernel);
             self.counters.dispatches += 1;
         }
         self.counters.submits += 1;

@@ -10,7 +10,7 @@ use super::autotune::{kernels_fingerprint, shape_class, TuneCache, CANDIDATES};
 
 use super::contract::{Binding, Entry, Module};
 use super::kernel::Kernel;
-use super::{ops, validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId};
+use super::{check_view, ops, validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId};
 use crate::error::{Error, Result};
 
 /// Which matmul kernel to use.
@@ -73,6 +73,7 @@ struct Prepared {
     workgroups: (u32, u32, u32),
     // Kept alive for the bind group.
     _params: wgpu::Buffer,
+    _table: Option<wgpu::Buffer>,
 }
 
 /// The wgpu backend.
@@ -92,6 +93,8 @@ pub struct GpuBackend {
     modules: HashMap<Module, wgpu::ShaderModule>,
     pipelines: HashMap<Entry, Pipeline>,
     bufs: Vec<Option<(wgpu::Buffer, usize)>>,
+    /// `Some((root, offset, words))` for views (their `bufs` entry stays empty).
+    views: Vec<Option<(usize, usize, usize)>>,
     launches: Vec<Prepared>,
     pending: Vec<LaunchId>,
     counters: Counters,
@@ -203,6 +206,7 @@ impl GpuBackend {
             modules: HashMap::new(),
             pipelines: HashMap::new(),
             bufs: Vec::new(),
+            views: Vec::new(),
             launches: Vec::new(),
             pending: Vec::new(),
             counters: Counters::default(),
@@ -305,14 +309,44 @@ impl GpuBackend {
             .copy_from_slice(&params);
         params_buf.unmap();
         let layout = self.pipeline(entry, &launch.bindings).layout.clone();
+        let table = if launch.table.is_empty() {
+            None
+        } else {
+            let words: Vec<u32> = launch.table.iter().flatten().copied().collect();
+            let t = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("arena table"),
+                size: (words.len() * 4) as u64,
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: true,
+            });
+            t.slice(..)
+                .get_mapped_range_mut()
+                .map_err(|e| Error::Gpu(format!("writing a launch table: {e}")))?
+                .copy_from_slice(bytemuck::cast_slice(&words));
+            t.unmap();
+            Some(t)
+        };
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
             resource: params_buf.as_entire_binding(),
         }];
         for (binding, b) in launch.bindings.iter().zip(bufs) {
+            let (root, offset, words) = self.span(*b);
+            // Whole vec4s: views start 256-byte aligned and end before the next one.
+            let size = wgpu::BufferSize::new((words.div_ceil(4) * 16) as u64);
             entries.push(wgpu::BindGroupEntry {
                 binding: binding.index,
-                resource: self.buffer(*b).as_entire_binding(),
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: self.buffer(root),
+                    offset: (offset * 4) as u64,
+                    size,
+                }),
+            });
+        }
+        if let Some(t) = &table {
+            entries.push(wgpu::BindGroupEntry {
+                binding: super::contract::TABLE_BINDING,
+                resource: t.as_entire_binding(),
             });
         }
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -321,12 +355,13 @@ impl GpuBackend {
             entries: &entries,
         });
         self.check_errors()?;
-        self.counters.allocations += 2;
+        self.counters.allocations += 2 + u64::from(table.is_some());
         self.launches.push(Prepared {
             pipeline: entry,
             bind_group,
             workgroups,
             _params: params_buf,
+            _table: table,
         });
         Ok(LaunchId(self.launches.len() - 1))
     }
@@ -469,7 +504,16 @@ impl Backend for GpuBackend {
             mapped_at_creation: false,
         });
         self.bufs.push(Some((buffer, words)));
+        self.views.push(None);
         self.counters.allocations += 1;
+        Ok(BufId(self.bufs.len() - 1))
+    }
+
+    fn view(&mut self, parent: BufId, offset: usize, words: usize) -> Result<BufId> {
+        let (root, at, len) = self.span(parent);
+        check_view(offset, words, len)?;
+        self.bufs.push(None);
+        self.views.push(Some((root.0, at + offset, words)));
         Ok(BufId(self.bufs.len() - 1))
     }
 
@@ -477,10 +521,14 @@ impl Backend for GpuBackend {
         if let Some((b, _)) = self.bufs[buf.0].take() {
             b.destroy();
         }
+        self.views[buf.0] = None;
     }
 
-    fn len(&self, buf: BufId) -> usize {
-        self.bufs[buf.0].as_ref().map(|b| b.1).unwrap_or(0)
+    fn span(&self, buf: BufId) -> (BufId, usize, usize) {
+        match self.views[buf.0] {
+            Some((root, offset, words)) => (BufId(root), offset, words),
+            None => (buf, 0, self.bufs[buf.0].as_ref().map(|b| b.1).unwrap_or(0)),
+        }
     }
 
     fn write_words(&mut self, buf: BufId, offset: usize, data: &[u32]) -> Result<()> {
@@ -494,9 +542,10 @@ impl Backend for GpuBackend {
         if data.is_empty() {
             return Ok(());
         }
+        let (root, at, _) = self.span(buf);
         self.queue.write_buffer(
-            self.buffer(buf),
-            (offset * 4) as u64,
+            self.buffer(root),
+            ((at + offset) * 4) as u64,
             bytemuck::cast_slice(data),
         );
         self.counters.upload_bytes += 4 * data.len() as u64;
@@ -519,7 +568,8 @@ impl Backend for GpuBackend {
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-        enc.copy_buffer_to_buffer(self.buffer(buf), 0, &staging, 0, bytes);
+        let (root, at, _) = self.span(buf);
+        enc.copy_buffer_to_buffer(self.buffer(root), (at * 4) as u64, &staging, 0, bytes);
         self.queue.submit([enc.finish()]);
         let slot = Arc::new(Mutex::new(None));
         let s2 = slot.clone();
@@ -547,7 +597,7 @@ impl Backend for GpuBackend {
     }
 
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId> {
-        validate_launch(kernel, bufs, |b| self.len(b))?;
+        validate_launch(kernel, bufs, |b| self.span(b))?;
         let variant = match *kernel {
             Kernel::MatMul {
                 m,

@@ -226,6 +226,65 @@ impl UpdateRule {
     }
 }
 
+/// Words one workgroup of the arena kernels covers (256 invocations × a vec4 each); every
+/// tensor of an arena starts at a multiple of it.
+pub const CHUNK: usize = 1024;
+
+/// One tensor of an arena launch ([`Kernel::GradStats`], [`Kernel::ClipScale`],
+/// [`Kernel::Update`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ArenaTensor {
+    /// First word in the arena (a multiple of [`CHUNK`]).
+    pub offset: usize,
+    /// Element count.
+    pub n: usize,
+    /// Index into the stats (`3·slot`) and clip scales (`slot`): the weight's index.
+    pub slot: usize,
+    /// Per-tensor learning-rate multiplier.
+    pub lr_mult: f32,
+}
+
+impl ArenaTensor {
+    /// One tensor of `n` elements alone in its buffers (slot 0, multiplier 1).
+    pub fn whole(n: usize) -> ArenaTensor {
+        ArenaTensor {
+            offset: 0,
+            n,
+            slot: 0,
+            lr_mult: 1.0,
+        }
+    }
+
+    /// Tensors of `lens` packed one after another at [`CHUNK`] boundaries (slot = index,
+    /// multiplier 1).
+    pub fn pack(lens: &[usize]) -> Vec<ArenaTensor> {
+        let mut offset = 0;
+        lens.iter()
+            .enumerate()
+            .map(|(slot, &n)| {
+                let t = ArenaTensor {
+                    offset,
+                    n,
+                    slot,
+                    lr_mult: 1.0,
+                };
+                offset += n.div_ceil(CHUNK) * CHUNK;
+                t
+            })
+            .collect()
+    }
+}
+
+/// Chunks over all `tensors` (each tensor's `⌈n / CHUNK⌉`).
+pub fn chunk_count(tensors: &[ArenaTensor]) -> usize {
+    tensors.iter().map(|t| t.n.div_ceil(CHUNK)).sum()
+}
+
+/// Words an arena must hold for `tensors`.
+pub fn arena_end(tensors: &[ArenaTensor]) -> usize {
+    tensors.iter().map(|t| t.offset + t.n).max().unwrap_or(0)
+}
+
 /// One kernel launch: which computation and its sizes. The buffers it reads and writes are
 /// given alongside, in the order each variant documents.
 #[derive(Clone, Debug, PartialEq, strum::EnumDiscriminants)]
@@ -371,14 +430,15 @@ pub enum Kernel {
         /// Variance epsilon.
         eps: f32,
     },
-    /// Squared norm, norm sum and first non-finite step (u32 bits, `u32::MAX` while none)
-    /// of one gradient into `stats[3·slot..]`.
-    /// Buffers: grad, stats, step.
+    /// First pass of the gradient statistics over a gradient arena: per [`CHUNK`] of each
+    /// tensor, its sum of squares and whether it holds a non-finite value.
+    /// Buffers: grads (the arena), partials (2 words per chunk, from `first_chunk`).
     GradStats {
-        /// Element count.
-        n: usize,
-        /// Tensor slot.
-        slot: usize,
+        /// The tensors, in the arena.
+        tensors: Vec<ArenaTensor>,
+        /// Where this launch's chunks start in the partials (the chunks of the groups
+        /// before it).
+        first_chunk: usize,
     },
     /// Health statistics of one activation output `[rows, cols]` into
     /// `health[offset..offset + 4]`: mean, standard deviation, the fraction of units that
@@ -402,26 +462,26 @@ pub enum Kernel {
         /// Where in the health buffer.
         offset: usize,
     },
-    /// Clip factors for `count` tensors from the stats. Buffers: stats, scales.
+    /// Second pass: each tensor's squared norm, norm sum and first non-finite step (u32
+    /// bits, `u32::MAX` while none) into `stats[3·slot..]`, and its clip factor into
+    /// `scales[slot]` (Keras's `clipnorm` per tensor, `global_clipnorm` over the tensors
+    /// listed). Buffers: partials, stats, scales, step.
     ClipScale {
-        /// Number of tensors.
-        count: usize,
+        /// The tensors, as in the [`Kernel::GradStats`] launch before.
+        tensors: Vec<ArenaTensor>,
         /// Clipping rule.
         mode: ClipMode,
     },
-    /// Fused clip + optimizer update of one weight tensor. Buffers: w, g, scales, step,
-    /// then one buffer per state slot of the rule ([`UpdateRule::slots`]).
+    /// Fused clip + optimizer update of every tensor listed, in one launch over the
+    /// arenas. Buffers: weights, grads, scales, step, then one arena per state slot of the
+    /// rule ([`UpdateRule::slots`]); a tensor sits at the same offset in each.
     Update {
         /// The update rule and its hyper-parameters.
         rule: UpdateRule,
-        /// Element count.
-        n: usize,
-        /// Tensor slot in `scales`.
-        slot: usize,
+        /// The tensors, in the arenas.
+        tensors: Vec<ArenaTensor>,
         /// Element-wise clip (0 = off).
         clipvalue: f32,
-        /// Per-tensor learning-rate multiplier.
-        lr_mult: f32,
     },
     /// Gather a batch of byte images (scaled by 1/255) and labels through the shuffled
     /// index buffer at the step's offset. Buffers: data (bytes packed in words), labels
@@ -459,10 +519,10 @@ impl Kernel {
             Kernel::BnApply { .. } => 6,
             Kernel::BnMovingUpdate { .. } => 4,
             Kernel::BnBackward { .. } => 8,
-            Kernel::GradStats { .. } => 3,
+            Kernel::GradStats { .. } => 2,
             Kernel::ActStats { .. } => 2,
             Kernel::PairNorms { .. } => 3,
-            Kernel::ClipScale { .. } => 2,
+            Kernel::ClipScale { .. } => 4,
             Kernel::Update { rule, .. } => 4 + rule.slots().len(),
             Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } => 6,
         }
@@ -479,7 +539,7 @@ impl Kernel {
             Kernel::AccumulateMetrics { .. } | Kernel::GradStats { .. } => &[1],
             Kernel::ActStats { .. } => &[1],
             Kernel::PairNorms { .. } => &[2],
-            Kernel::ClipScale { .. } => &[1],
+            Kernel::ClipScale { .. } => &[1, 2],
             Kernel::ActBackward { .. } => &[3],
             Kernel::PreluBackward { .. } => &[3, 4],
             Kernel::Loss { .. } => &[2, 3],
@@ -526,15 +586,25 @@ impl Kernel {
                 cols,
                 cols,
             ],
-            Kernel::GradStats { n, slot } => vec![n, 3 * (slot + 1), STEP_WORDS],
+            Kernel::GradStats {
+                ref tensors,
+                first_chunk,
+            } => vec![arena_end(tensors), 2 * (first_chunk + chunk_count(tensors))],
             Kernel::ActStats {
                 rows, cols, offset, ..
             } => vec![rows * cols, offset + 4],
             Kernel::PairNorms { n, offset } => vec![n, n, offset + 2],
-            Kernel::ClipScale { count, .. } => vec![3 * count, count],
-            Kernel::Update { rule, n, slot, .. } => {
-                let mut v = vec![n, n, slot + 1, STEP_WORDS];
-                v.extend(rule.slots().iter().map(|_| n));
+            Kernel::ClipScale { ref tensors, .. } => {
+                let slots = tensors.iter().map(|t| t.slot + 1).max().unwrap_or(0);
+                vec![2 * chunk_count(tensors), 3 * slots, slots, STEP_WORDS]
+            }
+            Kernel::Update {
+                rule, ref tensors, ..
+            } => {
+                let end = arena_end(tensors);
+                let slots = tensors.iter().map(|t| t.slot + 1).max().unwrap_or(0);
+                let mut v = vec![end, end, slots, STEP_WORDS];
+                v.extend(rule.slots().iter().map(|_| end));
                 v
             }
             Kernel::GatherU8 { rows, features } => {

@@ -16,7 +16,9 @@ pub mod ops;
 
 pub use cpu::CpuBackend;
 pub use gpu::{GpuBackend, GpuOptions, MatmulVariant};
-pub use kernel::{ActKind, ClipMode, Kernel, KernelKind, LossKind, UpdateRule, STEP_WORDS};
+pub use kernel::{
+    ActKind, ArenaTensor, ClipMode, Kernel, KernelKind, LossKind, UpdateRule, CHUNK, STEP_WORDS,
+};
 pub use ops::elementwise::{pcg, uniform01};
 
 use crate::error::Result;
@@ -91,10 +93,19 @@ pub trait Backend {
     fn info(&self) -> DeviceInfo;
     /// Allocates a zero-filled buffer of `words` 4-byte words.
     fn alloc(&mut self, words: usize) -> Result<BufId>;
+    /// A buffer aliasing `words` words of `parent` from `offset` (a multiple of
+    /// [`VIEW_ALIGN`]): how the session packs every weight, gradient and optimizer slot
+    /// into one arena each, so that one launch can update them all. Freeing a view leaves
+    /// its parent; a view must not outlive its parent.
+    fn view(&mut self, parent: BufId, offset: usize, words: usize) -> Result<BufId>;
     /// Releases a buffer. Launches that use it must not be replayed afterwards.
     fn free(&mut self, buf: BufId);
+    /// The buffer a buffer or view lives in, its offset there and its length, in words.
+    fn span(&self, buf: BufId) -> (BufId, usize, usize);
     /// Length of a buffer in words.
-    fn len(&self, buf: BufId) -> usize;
+    fn len(&self, buf: BufId) -> usize {
+        self.span(buf).2
+    }
     /// Writes raw words at `offset` (in words). Ordered before the next submit's work.
     fn write_words(&mut self, buf: BufId, offset: usize, data: &[u32]) -> Result<()>;
     /// Reads a whole buffer back (waits for submitted work to finish).
@@ -140,12 +151,32 @@ pub trait Backend {
     }
 }
 
-/// Checks a launch's buffers against its kernel: arity, sizes and aliasing.
+/// Alignment of a view's offset, in words: 256 bytes, the largest storage-buffer offset
+/// alignment WebGPU lets an adapter ask for.
+pub const VIEW_ALIGN: usize = 64;
+
+/// Checks a view's placement inside a parent of `len` words.
+pub(crate) fn check_view(offset: usize, words: usize, len: usize) -> Result<()> {
+    if !offset.is_multiple_of(VIEW_ALIGN)
+        || words == 0
+        || offset.checked_add(words).is_none_or(|e| e > len)
+    {
+        return Err(crate::error::Error::Shape(format!(
+            "a view of {words} values at {offset} does not fit a buffer of {len} \
+             (offsets are multiples of {VIEW_ALIGN})"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a launch's buffers against its kernel: arity, sizes and aliasing (two buffers
+/// alias when they share words of one allocation: the same buffer, or overlapping views).
 pub(crate) fn validate_launch(
     kernel: &Kernel,
     bufs: &[BufId],
-    len: impl Fn(BufId) -> usize,
+    span: impl Fn(BufId) -> (BufId, usize, usize),
 ) -> Result<()> {
+    let len = |b| span(b).2;
     use crate::error::Error;
     if bufs.len() != kernel.arity() {
         return Err(Error::Shape(format!(
@@ -164,7 +195,9 @@ pub(crate) fn validate_launch(
     }
     for i in 0..bufs.len() {
         for j in i + 1..bufs.len() {
-            if bufs[i] == bufs[j] {
+            let (ri, oi, li) = span(bufs[i]);
+            let (rj, oj, lj) = span(bufs[j]);
+            if ri == rj && oi < oj + lj && oj < oi + li {
                 return Err(Error::Shape(format!(
                     "{kernel:?}: buffers {i} and {j} alias; kernels never run in place"
                 )));

@@ -26,7 +26,7 @@ pub use schedule::Schedule;
 pub use sgd::Sgd;
 pub use state::{OptimizerState, SlotValues};
 
-use crate::backend::{Kernel, UpdateRule};
+use crate::backend::{ArenaTensor, Kernel, UpdateRule};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, TensorId};
 
@@ -63,30 +63,26 @@ pub trait Optimizer: std::fmt::Debug + OptimizerClone {
         self.rule().slots()
     }
 
-    /// Appends the fused update of one weight. `state` holds the slot tensors in
-    /// [`Optimizer::slots`] order.
+    /// Appends the fused update of every tensor of one arena group. `state` holds the
+    /// slot arenas in [`Optimizer::slots`] order.
     #[allow(clippy::too_many_arguments)]
     fn lower_update(
         &self,
         g: &mut Graph,
-        weight: TensorId,
-        grad: TensorId,
+        weights: TensorId,
+        grads: TensorId,
         scales: TensorId,
         step: TensorId,
         state: &[TensorId],
-        slot: usize,
-        lr_mult: f32,
+        tensors: Vec<ArenaTensor>,
     ) {
-        let n = g.tensors[weight.0].numel();
-        let mut args = vec![weight, grad, scales, step];
+        let mut args = vec![weights, grads, scales, step];
         args.extend_from_slice(state);
         g.push(
             Kernel::Update {
                 rule: self.rule(),
-                n,
-                slot,
+                tensors,
                 clipvalue: self.clip().value(),
-                lr_mult,
             },
             args,
         );

@@ -9,6 +9,7 @@
 //! guard accumulate on the device and are read once per epoch (or every N steps when
 //! asked).
 
+mod arena;
 mod guard;
 pub mod inspect;
 pub mod options;

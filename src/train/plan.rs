@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use super::session::Session;
-use crate::backend::{Backend, BufId, Kernel};
+use crate::backend::kernel::chunk_count;
+use crate::backend::{ArenaTensor, Backend, BufId, Kernel};
 use crate::error::Result;
-use crate::graph::{autodiff, Executor, Graph, TensorId};
+use crate::graph::{autodiff, Executor, Graph, TensorId, TensorKind};
 use crate::nn::layer::{apply_activation, RecordedActivation};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -35,6 +36,7 @@ pub(crate) struct Plan {
     pub host_x: Option<BufId>,
     pub host_y: Option<BufId>,
     pub output: TensorId,
+    /// Constant buffers and gradient views the plan owns (freed with it).
     pub consts: Vec<BufId>,
     pub activations: Vec<RecordedActivation>,
     /// For health steps: the buffer the statistics land in, and what is where.
@@ -172,6 +174,8 @@ impl Session {
             health = Some((ht, hb, layout));
         }
         let mut keep = Vec::new();
+        // Buffers and views the plan owns (freed with it).
+        let mut owned = Vec::new();
         let output;
         if key.mode == Mode::Inspect {
             keep.extend(fwd.activations.iter().map(|a| a.tensor));
@@ -217,10 +221,11 @@ impl Session {
             output = input;
             if training {
                 let h = health.as_ref().map(|(t, _, l)| (*t, l));
-                self.lower_training(&mut g, &mut bound, &w, step, (input, dinput), h)?;
+                let seed = (input, dinput);
+                self.lower_training(&mut g, &mut bound, &mut owned, &w, step, seed, h)?;
             }
         }
-        let mut const_bufs = Vec::new();
+        let mut const_bufs = owned;
         for (t, value) in &fwd.consts {
             let n = g.tensors[t.0].numel();
             let b = self.backend.upload(&vec![*value; n])?;
@@ -244,10 +249,12 @@ impl Session {
     }
 
     /// Appends backward, gradient statistics, clip factors and the optimizer's updates.
+    #[allow(clippy::too_many_arguments)]
     fn lower_training(
-        &self,
+        &mut self,
         g: &mut Graph,
         bound: &mut HashMap<TensorId, BufId>,
+        views: &mut Vec<BufId>,
         w: &[TensorId],
         step: TensorId,
         seed: (TensorId, TensorId),
@@ -266,23 +273,59 @@ impl Session {
         let grads = autodiff::backward(g, forward_len, seed, &wrt)?;
         let stats = g.external("grad_stats", &[3 * nw]);
         let scales = g.external("clip_scales", &[nw]);
+        let partials = g.external("grad_partials", &[self.backend.len(t.partials)]);
         bound.insert(stats, self.stats);
         bound.insert(scales, self.scales);
-        let updated: Vec<(usize, TensorId)> = trainable
-            .iter()
-            .filter_map(|&i| grads.get(&w[i]).map(|&gr| (i, gr)))
-            .collect();
-        for &(i, gr) in &updated {
-            let n = model.weights()[i].data.len();
-            g.push(Kernel::GradStats { n, slot: i }, vec![gr, stats, step]);
+        bound.insert(partials, t.partials);
+        // Per group: the tensors updated, their gradients bound to views of the group's
+        // gradient arena (autodiff's kernels write them in place), and the arena tensors.
+        let mut groups = Vec::new();
+        let mut all = Vec::new();
+        for (arena, train) in self.arenas.iter().zip(&t.arenas) {
+            let mut tensors = Vec::new();
+            for &(i, offset) in &arena.layout.members {
+                let Some(&gr) = grads.get(&w[i]) else {
+                    continue;
+                };
+                if !trainable.contains(&i) {
+                    continue;
+                }
+                let n = model.weights()[i].data.len();
+                let view = self.backend.view(train.grads, offset, n)?;
+                views.push(view);
+                g.tensors[gr.0].kind = TensorKind::External;
+                bound.insert(gr, view);
+                tensors.push(ArenaTensor {
+                    offset,
+                    n,
+                    slot: i,
+                    lr_mult: model.layers()[model.weights()[i].layer].lr_multiplier,
+                });
+            }
+            if tensors.is_empty() {
+                continue;
+            }
+            let ga = g.external("grads", &[arena.layout.opt_words.max(1)]);
+            bound.insert(ga, train.grads);
+            g.push(
+                Kernel::GradStats {
+                    tensors: tensors.clone(),
+                    first_chunk: chunk_count(&all),
+                },
+                vec![ga, partials],
+            );
+            all.extend_from_slice(&tensors);
+            groups.push((arena, train, ga, tensors));
         }
-        g.push(
-            Kernel::ClipScale {
-                count: nw,
-                mode: t.optimizer.clip().mode(),
-            },
-            vec![stats, scales],
-        );
+        if !all.is_empty() {
+            g.push(
+                Kernel::ClipScale {
+                    tensors: all,
+                    mode: t.optimizer.clip().mode(),
+                },
+                vec![partials, stats, scales, step],
+            );
+        }
         // Health steps keep each kernel's value before its update.
         let mut before = Vec::new();
         if let Some((_, layout)) = health {
@@ -294,20 +337,20 @@ impl Session {
             }
         }
         let slot_names = t.optimizer.slots();
-        for &(i, gr) in &updated {
-            let wt = &model.weights()[i];
+        for (arena, train, ga, tensors) in groups {
+            let pa = g.external("weights", &[arena.layout.words.max(1)]);
+            bound.insert(pa, arena.params);
             let state: Vec<TensorId> = slot_names
                 .iter()
-                .zip(&t.slots[i])
+                .zip(&train.slots)
                 .map(|(name, b)| {
-                    let s = g.external(format!("{}/{name}", wt.name), &wt.shape);
+                    let s = g.external(*name, &[arena.layout.opt_words.max(1)]);
                     bound.insert(s, *b);
                     s
                 })
                 .collect();
-            let lr_mult = model.layers()[wt.layer].lr_multiplier;
             t.optimizer
-                .lower_update(g, w[i], gr, scales, step, &state, i, lr_mult);
+                .lower_update(g, pa, ga, scales, step, &state, tensors);
         }
         if let Some((ht, layout)) = health {
             for (j, (wi, copy)) in before.into_iter().enumerate() {

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::arena::{self, Arena, TrainArena};
 use super::plan::{Plan, PlanKey};
 use super::resident::Resident;
 use super::{open_backend, Device, LossName};
@@ -14,11 +15,15 @@ use crate::error::{Error, Result};
 use crate::nn::{Sequential, Weight};
 use crate::optim::{Optimizer, OptimizerState, SlotValues};
 
-/// What `compile` fixed: the optimizer, the loss, and each weight's state slots on the
-/// device (empty for weights no optimizer updates).
+/// What `compile` fixed: the optimizer, the loss, each group's gradient and slot arenas,
+/// and each weight's state slots on the device (views; empty for weights no optimizer
+/// updates).
 pub(crate) struct Training {
     pub optimizer: Box<dyn Optimizer>,
+    pub arenas: Vec<TrainArena>,
     pub slots: Vec<Vec<BufId>>,
+    /// Per-chunk partial sums of the gradient statistics (2 words a chunk, all groups).
+    pub partials: BufId,
 }
 
 /// A model on a device, ready for inference and, once compiled, for training.
@@ -27,6 +32,9 @@ pub struct Session {
     pub(crate) model: Sequential,
     /// Whether the device weights are newer than the model's host copy.
     pub(crate) host_stale: bool,
+    /// The weight arenas (one per group).
+    pub(crate) arenas: Vec<Arena>,
+    /// Each weight's view into its arena.
     pub(crate) weights: Vec<BufId>,
     pub(crate) training: Option<Training>,
     loss: Option<LossName>,
@@ -56,10 +64,12 @@ impl Session {
     /// Uploads the model's weights to a given backend.
     pub fn with_backend(model: Sequential, mut backend: Box<dyn Backend>) -> Result<Session> {
         model.output_shapes()?;
-        let mut weights = Vec::new();
-        for w in model.weights() {
-            weights.push(backend.upload(&w.data)?);
-        }
+        let init: Vec<(&[f32], bool)> = model
+            .weights()
+            .iter()
+            .map(|w| (w.data.as_slice(), w.optimizable))
+            .collect();
+        let (arenas, weights) = arena::upload_weights(backend.as_mut(), &init)?;
         let nw = model.weights().len().max(1);
         let step_buf = backend.alloc(STEP_WORDS)?;
         let metrics = backend.alloc(3)?;
@@ -69,6 +79,7 @@ impl Session {
             backend,
             model,
             host_stale: false,
+            arenas,
             weights,
             training: None,
             loss: None,
@@ -103,22 +114,35 @@ impl Session {
             for b in old.slots.into_iter().flatten() {
                 self.backend.free(b);
             }
-        }
-        let names = optimizer.slots();
-        let mut slots = Vec::new();
-        for w in self.model.weights() {
-            let mut v = Vec::new();
-            if w.optimizable {
-                for name in &names {
-                    let init = optimizer.slot_initial(name);
-                    v.push(self.backend.upload(&vec![init; w.data.len().max(1)])?);
-                }
+            for a in old.arenas {
+                self.backend.free(a.grads);
+                a.slots.into_iter().for_each(|b| self.backend.free(b));
             }
-            slots.push(v);
+            self.backend.free(old.partials);
         }
+        let init: Vec<f32> = optimizer
+            .slots()
+            .iter()
+            .map(|name| optimizer.slot_initial(name))
+            .collect();
+        let lens: Vec<usize> = self.model.weights().iter().map(|w| w.data.len()).collect();
+        let (arenas, slots) =
+            arena::alloc_training(self.backend.as_mut(), &self.arenas, &lens, &init)?;
+        let chunks: usize = lens
+            .iter()
+            .zip(self.model.weights())
+            .filter(|(_, w)| w.optimizable)
+            .map(|(n, _)| n.div_ceil(crate::backend::CHUNK))
+            .sum();
+        let partials = self.backend.alloc(2 * chunks.max(1))?;
         self.carry = optimizer.carry().map(|c| c.1).unwrap_or(1.0);
         self.step = 0;
-        self.training = Some(Training { optimizer, slots });
+        self.training = Some(Training {
+            optimizer,
+            arenas,
+            slots,
+            partials,
+        });
         self.loss = Some(loss);
         Ok(())
     }

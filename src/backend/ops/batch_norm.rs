@@ -49,7 +49,7 @@ pub fn gpu(entry: Entry, rows: usize, cols: usize, eps: f32, momentum: f32) -> G
 }
 
 /// CPU per-column batch mean and biased variance. Buffers: x, mean, var.
-pub fn stats_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+pub fn stats_cpu(rows: usize, cols: usize, b: &mut [&mut [f32]]) {
     for c in 0..cols {
         let mean = (0..rows).map(|r| b[0][r * cols + c]).sum::<f32>() / rows as f32;
         let var = (0..rows)
@@ -62,7 +62,7 @@ pub fn stats_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
 }
 
 /// CPU normalize, scale, shift. Buffers: x, mean, var, gamma, beta, y.
-pub fn apply_cpu(rows: usize, cols: usize, eps: f32, b: &mut [Vec<f32>]) {
+pub fn apply_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]]) {
     for i in 0..rows * cols {
         let c = i % cols;
         let inv = b[3][c] / (b[2][c] + eps).sqrt();
@@ -71,7 +71,7 @@ pub fn apply_cpu(rows: usize, cols: usize, eps: f32, b: &mut [Vec<f32>]) {
 }
 
 /// CPU EWMA of the moving statistics. Buffers: mean, var, moving_mean, moving_var.
-pub fn moving_update_cpu(cols: usize, momentum: f32, b: &mut [Vec<f32>]) {
+pub fn moving_update_cpu(cols: usize, momentum: f32, b: &mut [&mut [f32]]) {
     for c in 0..cols {
         b[2][c] = b[2][c] * momentum + b[0][c] * (1.0 - momentum);
         b[3][c] = b[3][c] * momentum + b[1][c] * (1.0 - momentum);
@@ -79,18 +79,18 @@ pub fn moving_update_cpu(cols: usize, momentum: f32, b: &mut [Vec<f32>]) {
 }
 
 /// CPU backward. Buffers: x, mean, var, gamma, dy, dx, dgamma, dbeta.
-pub fn backward_cpu(rows: usize, cols: usize, eps: f32, b: &mut [Vec<f32>]) {
+pub fn backward_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]]) {
     let n = rows as f32;
     for c in 0..cols {
         let mean = b[1][c];
         let invstd = 1.0 / (b[2][c] + eps).sqrt();
         let xhat = |r: usize, x: &[f32]| (x[r * cols + c] - mean) * invstd;
         let sum_dy: f32 = (0..rows).map(|r| b[4][r * cols + c]).sum();
-        let sum_dy_xhat: f32 = (0..rows).map(|r| b[4][r * cols + c] * xhat(r, &b[0])).sum();
+        let sum_dy_xhat: f32 = (0..rows).map(|r| b[4][r * cols + c] * xhat(r, b[0])).sum();
         let k = b[3][c] * invstd / n;
         for r in 0..rows {
             let i = r * cols + c;
-            b[5][i] = k * (n * b[4][i] - sum_dy - xhat(r, &b[0]) * sum_dy_xhat);
+            b[5][i] = k * (n * b[4][i] - sum_dy - xhat(r, b[0]) * sum_dy_xhat);
         }
         b[6][c] = sum_dy_xhat;
         b[7][c] = sum_dy;

@@ -172,7 +172,7 @@ pub fn act_derivative(
 }
 
 /// CPU activation forward. Buffers: x, y, step.
-pub fn act_forward_cpu(act: ActKind, n: usize, training: bool, seed: u32, b: &mut [Vec<f32>]) {
+pub fn act_forward_cpu(act: ActKind, n: usize, training: bool, seed: u32, b: &mut [&mut [f32]]) {
     let step = b[2][0].to_bits();
     for i in 0..n {
         b[1][i] = act_value(act, b[0][i], training, seed, step, i);
@@ -180,7 +180,7 @@ pub fn act_forward_cpu(act: ActKind, n: usize, training: bool, seed: u32, b: &mu
 }
 
 /// CPU activation backward. Buffers: x, y, dy, dx, step.
-pub fn act_backward_cpu(act: ActKind, n: usize, training: bool, seed: u32, b: &mut [Vec<f32>]) {
+pub fn act_backward_cpu(act: ActKind, n: usize, training: bool, seed: u32, b: &mut [&mut [f32]]) {
     let step = b[4][0].to_bits();
     for i in 0..n {
         b[3][i] = b[2][i] * act_derivative(act, b[0][i], b[1][i], training, seed, step, i);
@@ -188,21 +188,21 @@ pub fn act_backward_cpu(act: ActKind, n: usize, training: bool, seed: u32, b: &m
 }
 
 /// CPU `y = x + bias[col]`. Buffers: x, bias, y.
-pub fn bias_add_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+pub fn bias_add_cpu(rows: usize, cols: usize, b: &mut [&mut [f32]]) {
     for i in 0..rows * cols {
         b[2][i] = b[0][i] + b[1][i % cols];
     }
 }
 
 /// CPU column sums. Buffers: dy, db.
-pub fn column_sum_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+pub fn column_sum_cpu(rows: usize, cols: usize, b: &mut [&mut [f32]]) {
     for c in 0..cols {
         b[1][c] = (0..rows).map(|r| b[0][r * cols + c]).sum();
     }
 }
 
 /// CPU PReLU forward. Buffers: x, alpha, y.
-pub fn prelu_forward_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+pub fn prelu_forward_cpu(rows: usize, cols: usize, b: &mut [&mut [f32]]) {
     for i in 0..rows * cols {
         let x = b[0][i];
         b[2][i] = x.max(0.0) + b[1][i % cols] * x.min(0.0);
@@ -210,7 +210,7 @@ pub fn prelu_forward_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
 }
 
 /// CPU PReLU backward (Keras: gradient 0 at x = 0). Buffers: x, alpha, dy, dx, dalpha.
-pub fn prelu_backward_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+pub fn prelu_backward_cpu(rows: usize, cols: usize, b: &mut [&mut [f32]]) {
     for c in 0..cols {
         let alpha = b[1][c];
         let mut da = 0.0;
@@ -232,7 +232,7 @@ pub fn prelu_backward_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
 }
 
 /// CPU row-wise softmax. Buffers: x, y.
-pub fn softmax_forward_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+pub fn softmax_forward_cpu(rows: usize, cols: usize, b: &mut [&mut [f32]]) {
     for r in 0..rows {
         let x = &b[0][r * cols..(r + 1) * cols];
         let mx = x.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
@@ -245,7 +245,7 @@ pub fn softmax_forward_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
 }
 
 /// CPU softmax backward from its output. Buffers: y, dy, dx.
-pub fn softmax_backward_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+pub fn softmax_backward_cpu(rows: usize, cols: usize, b: &mut [&mut [f32]]) {
     for r in 0..rows {
         let base = r * cols;
         let dot: f32 = (0..cols).map(|c| b[0][base + c] * b[1][base + c]).sum();
@@ -256,14 +256,14 @@ pub fn softmax_backward_cpu(rows: usize, cols: usize, b: &mut [Vec<f32>]) {
 }
 
 /// CPU `c = a + b`. Buffers: a, b, c.
-pub fn add_cpu(n: usize, b: &mut [Vec<f32>]) {
+pub fn add_cpu(n: usize, b: &mut [&mut [f32]]) {
     for i in 0..n {
         b[2][i] = b[0][i] + b[1][i];
     }
 }
 
 /// CPU `y = factor·x`. Buffers: x, y.
-pub fn scale_cpu(n: usize, factor: f32, b: &mut [Vec<f32>]) {
+pub fn scale_cpu(n: usize, factor: f32, b: &mut [&mut [f32]]) {
     for i in 0..n {
         b[1][i] = factor * b[0][i];
     }

@@ -34,7 +34,7 @@ pub fn gpu(rows: usize, features: usize, bytes: bool) -> GpuLaunch {
 }
 
 /// CPU reference (u32 labels, indices and offset). Buffers as [`gpu`].
-pub fn cpu(rows: usize, features: usize, bytes: bool, b: &mut [Vec<f32>]) {
+pub fn cpu(rows: usize, features: usize, bytes: bool, b: &mut [&mut [f32]]) {
     let offset = b[3][1].to_bits() as usize;
     for r in 0..rows {
         let s = b[2][offset + r].to_bits() as usize;

@@ -1,9 +1,12 @@
-//! Gradient statistics and clip factors (`shaders/grad_stats.wgsl`): the squared norm of
-//! each gradient, the running sum of norms, the first non-finite step, and the factors of
-//! Keras's `clipnorm` / `global_clipnorm`.
+//! Gradient statistics and clip factors (`shaders/grad_stats.wgsl`), over a gradient arena
+//! in two launches whatever the tensor count: `grad_stats` reduces each [`CHUNK`] of
+//! every tensor in its own workgroup (all in parallel), `clip_scale` sums each tensor's
+//! chunks into its squared norm, running norm sum and first non-finite step, then the
+//! factors of Keras's `clipnorm` / `global_clipnorm`.
 
-use crate::backend::contract::{rw_seq, shader_params, Binding, Entry, GpuLaunch};
-use crate::backend::kernel::ClipMode;
+use crate::backend::contract::{rw_seq, shader_params, GpuLaunch};
+use crate::backend::contract::{Binding, Entry};
+use crate::backend::kernel::{chunk_count, ArenaTensor, ClipMode, CHUNK};
 
 /// Marks "no non-finite gradient yet" in the stats buffer (as u32 bits).
 pub const NO_STEP: u32 = u32::MAX;
@@ -11,76 +14,125 @@ pub const NO_STEP: u32 = u32::MAX;
 shader_params! {
     /// `Params` of `grad_stats.wgsl`.
     GradStatsParams {
-        /// Element count (tensor count for clip_scale).
+        /// Rows of the table: chunks (grad_stats) or tensors (clip_scale).
         n: u32,
-        /// Tensor slot.
-        slot: u32,
         /// Clip mode ([`ClipMode::code`]).
         mode: u32,
+        /// grad_stats: the first chunk's index in the partials.
+        first_chunk: u32,
         /// Unused.
-        pad: u32,
+        pad1: u32,
         /// Clip threshold.
         threshold: f32,
-        /// Unused.
-        pad1: f32,
         /// Unused.
         pad2: f32,
         /// Unused.
         pad3: f32,
+        /// Unused.
+        pad4: f32,
     }
 }
 
-/// GPU launch of grad_stats. Buffers: grad (bound as vec4s), stats, step.
-pub fn stats_gpu(n: usize, slot: usize) -> GpuLaunch {
-    let p = GradStatsParams {
-        n: n as u32,
-        slot: slot as u32,
-        ..Default::default()
-    };
-    let bindings = vec![Binding::rw(4), Binding::rw(2), Binding::rw(3)];
-    GpuLaunch::new(Entry::GradStats, bindings, p, (1, 1, 1))
+/// One row per chunk: (first vec4 of the chunk, words of its tensor from there on, slot,
+/// learning-rate multiplier bits). Shared with the update kernels.
+pub fn chunk_table(tensors: &[ArenaTensor]) -> Vec<[u32; 4]> {
+    let mut rows = Vec::with_capacity(chunk_count(tensors));
+    for t in tensors {
+        for c in 0..t.n.div_ceil(CHUNK) {
+            rows.push([
+                ((t.offset + c * CHUNK) / 4) as u32,
+                (t.n - c * CHUNK) as u32,
+                t.slot as u32,
+                t.lr_mult.to_bits(),
+            ]);
+        }
+    }
+    rows
 }
 
-/// GPU launch of clip_scale. Buffers: stats, scales.
-pub fn clip_gpu(count: usize, mode: ClipMode) -> GpuLaunch {
+/// One row per tensor: (first chunk, chunk count, slot, 0).
+fn tensor_table(tensors: &[ArenaTensor]) -> Vec<[u32; 4]> {
+    let mut first = 0;
+    tensors
+        .iter()
+        .map(|t| {
+            let chunks = t.n.div_ceil(CHUNK);
+            let row = [first as u32, chunks as u32, t.slot as u32, 0];
+            first += chunks;
+            row
+        })
+        .collect()
+}
+
+/// A grid of `groups` workgroups (x up to 65,535, then y).
+pub fn grid_groups(groups: usize) -> (u32, u32, u32) {
+    let x = groups.clamp(1, 65_535);
+    (x as u32, groups.div_ceil(x) as u32, 1)
+}
+
+/// GPU launch of grad_stats. Buffers: grads (bound as vec4s), partials.
+pub fn stats_gpu(tensors: &[ArenaTensor], first_chunk: usize) -> GpuLaunch {
+    let table = chunk_table(tensors);
+    let p = GradStatsParams {
+        n: table.len() as u32,
+        first_chunk: first_chunk as u32,
+        ..Default::default()
+    };
+    let bindings = vec![Binding::rw(4), Binding::rw(1)];
+    GpuLaunch::new(Entry::GradStats, bindings, p, grid_groups(table.len())).with_table(table)
+}
+
+/// GPU launch of clip_scale. Buffers: partials, stats, scales, step.
+pub fn clip_gpu(tensors: &[ArenaTensor], mode: ClipMode) -> GpuLaunch {
     let (code, threshold) = mode.code();
     let p = GradStatsParams {
-        n: count as u32,
+        n: tensors.len() as u32,
         mode: code,
         threshold,
         ..Default::default()
     };
-    GpuLaunch::new(Entry::ClipScale, rw_seq(2), p, (1, 1, 1))
+    GpuLaunch::new(Entry::ClipScale, rw_seq(4), p, (1, 1, 1)).with_table(tensor_table(tensors))
 }
 
-/// CPU grad_stats. Buffers: grad, stats, step.
-pub fn stats_cpu(n: usize, slot: usize, b: &mut [Vec<f32>]) {
-    let g = &b[0][..n];
-    let sq: f32 = g.iter().map(|v| v * v).sum();
-    let bad = g.iter().any(|v| !v.is_finite());
-    let step = b[2][0];
-    let s = &mut b[1][3 * slot..3 * slot + 3];
-    s[0] = sq;
-    s[1] += sq.sqrt();
-    if bad && s[2].to_bits() == NO_STEP {
-        s[2] = step;
+/// CPU grad_stats. Buffers: grads, partials.
+pub fn stats_cpu(tensors: &[ArenaTensor], first_chunk: usize, b: &mut [&mut [f32]]) {
+    for (i, row) in chunk_table(tensors).iter().enumerate() {
+        let c = first_chunk + i;
+        let start = 4 * row[0] as usize;
+        let g = &b[0][start..start + (row[1] as usize).min(CHUNK)];
+        let sq: f32 = g.iter().map(|v| v * v).sum();
+        let bad = g.iter().any(|v| !v.is_finite());
+        b[1][2 * c] = sq;
+        b[1][2 * c + 1] = f32::from_bits(u32::from(bad));
     }
 }
 
-/// CPU clip_scale. Buffers: stats, scales.
-pub fn clip_cpu(count: usize, mode: ClipMode, b: &mut [Vec<f32>]) {
-    match mode {
-        ClipMode::GlobalNorm(c) => {
-            let total: f32 = (0..count).map(|t| b[0][3 * t]).sum();
-            let norm = total.sqrt();
-            let factor = c * (1.0 / norm).min(1.0 / c);
-            b[1][..count].fill(factor);
+/// CPU clip_scale. Buffers: partials, stats, scales, step.
+pub fn clip_cpu(tensors: &[ArenaTensor], mode: ClipMode, b: &mut [&mut [f32]]) {
+    let step = b[3][0];
+    let mut total = 0.0f32;
+    for row in tensor_table(tensors) {
+        let (first, chunks, slot) = (row[0] as usize, row[1] as usize, row[2] as usize);
+        let mut sq = 0.0f32;
+        let mut bad = false;
+        for c in first..first + chunks {
+            sq += b[0][2 * c];
+            bad |= b[0][2 * c + 1].to_bits() != 0;
         }
-        ClipMode::PerTensorNorm(c) => {
-            for t in 0..count {
-                b[1][t] = c / b[0][3 * t].sqrt().max(c);
-            }
+        let s = &mut b[1][3 * slot..3 * slot + 3];
+        s[0] = sq;
+        s[1] += sq.sqrt();
+        if bad && s[2].to_bits() == NO_STEP {
+            s[2] = step;
         }
-        ClipMode::None => b[1][..count].fill(1.0),
+        total += sq;
+    }
+    for t in tensors {
+        b[2][t.slot] = match mode {
+            // Keras: g · c·min(1/N, 1/c); a non-finite N poisons every gradient.
+            ClipMode::GlobalNorm(c) => c * (1.0 / total.sqrt()).min(1.0 / c),
+            ClipMode::PerTensorNorm(c) => c / b[1][3 * t.slot].sqrt().max(c),
+            ClipMode::None => 1.0,
+        };
     }
 }

@@ -48,7 +48,13 @@ pub fn saturated(saturation: u32, y: f32) -> bool {
 }
 
 /// CPU act_stats. Buffers: y, health.
-pub fn act_stats_cpu(rows: usize, cols: usize, saturation: u32, offset: usize, b: &mut [Vec<f32>]) {
+pub fn act_stats_cpu(
+    rows: usize,
+    cols: usize,
+    saturation: u32,
+    offset: usize,
+    b: &mut [&mut [f32]],
+) {
     let y = &b[0][..rows * cols];
     let n = (rows * cols) as f32;
     let (mut sum, mut sq, mut sat) = (0.0f32, 0.0f32, 0.0f32);
@@ -71,7 +77,7 @@ pub fn act_stats_cpu(rows: usize, cols: usize, saturation: u32, offset: usize, b
 }
 
 /// CPU pair_norms. Buffers: a, b, health.
-pub fn pair_norms_cpu(n: usize, offset: usize, b: &mut [Vec<f32>]) {
+pub fn pair_norms_cpu(n: usize, offset: usize, b: &mut [&mut [f32]]) {
     let bb: f32 = b[1][..n].iter().map(|v| v * v).sum();
     let dd: f32 = b[0][..n]
         .iter()

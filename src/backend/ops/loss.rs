@@ -53,7 +53,7 @@ fn target_of(label: usize, c: usize, cols: usize) -> f32 {
 }
 
 /// CPU loss, gradient and per-row (loss, correct). Buffers: input, labels, grad, row_stats.
-pub fn loss_cpu(kind: LossKind, rows: usize, cols: usize, b: &mut [Vec<f32>]) {
+pub fn loss_cpu(kind: LossKind, rows: usize, cols: usize, b: &mut [&mut [f32]]) {
     let inv_b = 1.0 / rows as f32;
     for r in 0..rows {
         let base = r * cols;
@@ -108,7 +108,7 @@ pub fn loss_cpu(kind: LossKind, rows: usize, cols: usize, b: &mut [Vec<f32>]) {
 }
 
 /// CPU `metrics += (Σ loss, Σ correct, rows)`. Buffers: row_stats, metrics.
-pub fn metrics_cpu(rows: usize, b: &mut [Vec<f32>]) {
+pub fn metrics_cpu(rows: usize, b: &mut [&mut [f32]]) {
     let l: f32 = (0..rows).map(|r| b[0][2 * r]).sum();
     let c: f32 = (0..rows).map(|r| b[0][2 * r + 1]).sum();
     b[1][0] += l;

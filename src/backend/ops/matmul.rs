@@ -96,7 +96,7 @@ pub fn cpu(
     trans_a: bool,
     trans_b: bool,
     accumulate: bool,
-    b: &mut [Vec<f32>],
+    b: &mut [&mut [f32]],
 ) {
     let a_at = |i: usize, kk: usize, a: &[f32]| {
         if trans_a {
@@ -121,7 +121,7 @@ pub fn cpu(
     for i in 0..m {
         let row = &mut out[i * n..(i + 1) * n];
         for kk in 0..k {
-            let av = a_at(i, kk, &b[0]);
+            let av = a_at(i, kk, b[0]);
             let brow = &bt[kk * n..(kk + 1) * n];
             for (o, bv) in row.iter_mut().zip(brow) {
                 *o += av * bv;

@@ -61,8 +61,11 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         Kernel::BnBackward { rows, cols, eps } => {
             batch_norm::gpu(Entry::BnBackward, rows, cols, eps, 0.0)
         }
-        Kernel::GradStats { n, slot } => grad_stats::stats_gpu(n, slot),
-        Kernel::ClipScale { count, mode } => grad_stats::clip_gpu(count, mode),
+        Kernel::GradStats {
+            ref tensors,
+            first_chunk,
+        } => grad_stats::stats_gpu(tensors, first_chunk),
+        Kernel::ClipScale { ref tensors, mode } => grad_stats::clip_gpu(tensors, mode),
         Kernel::ActStats {
             rows,
             cols,
@@ -72,18 +75,16 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         Kernel::PairNorms { n, offset } => health::pair_norms_gpu(n, offset),
         Kernel::Update {
             rule,
-            n,
-            slot,
+            ref tensors,
             clipvalue,
-            lr_mult,
-        } => update::gpu(rule, n, slot, clipvalue, lr_mult),
+        } => update::gpu(rule, tensors, clipvalue),
         Kernel::GatherU8 { rows, features } => gather::gpu(rows, features, true),
         Kernel::GatherF32 { rows, features } => gather::gpu(rows, features, false),
     }
 }
 
 /// Runs `kernel` on host buffers given in the kernel's documented buffer order.
-pub fn run_cpu(kernel: &Kernel, b: &mut [Vec<f32>]) {
+pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
     use elementwise as ew;
     match *kernel {
         Kernel::MatMul {
@@ -122,8 +123,11 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [Vec<f32>]) {
             batch_norm::moving_update_cpu(cols, momentum, b)
         }
         Kernel::BnBackward { rows, cols, eps } => batch_norm::backward_cpu(rows, cols, eps, b),
-        Kernel::GradStats { n, slot } => grad_stats::stats_cpu(n, slot, b),
-        Kernel::ClipScale { count, mode } => grad_stats::clip_cpu(count, mode, b),
+        Kernel::GradStats {
+            ref tensors,
+            first_chunk,
+        } => grad_stats::stats_cpu(tensors, first_chunk, b),
+        Kernel::ClipScale { ref tensors, mode } => grad_stats::clip_cpu(tensors, mode, b),
         Kernel::ActStats {
             rows,
             cols,
@@ -133,11 +137,9 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [Vec<f32>]) {
         Kernel::PairNorms { n, offset } => health::pair_norms_cpu(n, offset, b),
         Kernel::Update {
             rule,
-            n,
-            slot,
+            ref tensors,
             clipvalue,
-            lr_mult,
-        } => update::cpu(rule, n, slot, clipvalue, lr_mult, b),
+        } => update::cpu(rule, tensors, clipvalue, b),
         Kernel::GatherU8 { rows, features } => gather::cpu(rows, features, true, b),
         Kernel::GatherF32 { rows, features } => gather::cpu(rows, features, false, b),
     }

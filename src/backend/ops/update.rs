@@ -1,25 +1,28 @@
 //! Optimizer updates (`shaders/update_common.wgsl` + `update_<rule>.wgsl`): one fused
-//! kernel per weight tensor applies the clip factors, value clipping and the rule's
-//! Keras formula. The CPU loops below are the reference the parity tests hold the WGSL to.
+//! launch over the weight, gradient and state arenas applies every tensor's clip factor,
+//! value clipping and the rule's Keras formula (a multi-tensor apply: one workgroup per
+//! [`CHUNK`] of a tensor, found through the chunk table). The CPU loops below are the
+//! reference the parity tests hold the WGSL to.
 
-use crate::backend::contract::{grid_256, rw_seq, shader_params, Entry, GpuLaunch};
-use crate::backend::kernel::UpdateRule;
+use super::grad_stats::{chunk_table, grid_groups};
+use crate::backend::contract::{rw_seq, shader_params, Entry, GpuLaunch};
+use crate::backend::kernel::{ArenaTensor, UpdateRule};
 
 shader_params! {
     /// `Params` of `update_common.wgsl`.
     UpdateParams {
-        /// Element count.
-        n: u32,
-        /// Tensor slot in the clip scales.
-        slot: u32,
+        /// Rows of the chunk table.
+        chunks: u32,
         /// Bit 0: Nesterov (SGD).
         flags: u32,
         /// Unused.
         pad: u32,
+        /// Unused.
+        pad0: u32,
         /// Element-wise clip (0 = off).
         clipvalue: f32,
-        /// Per-layer learning-rate multiplier.
-        lr_mult: f32,
+        /// Unused.
+        pad4: f32,
         /// First hyper-parameter (SGD momentum, RMSprop rho, beta_1).
         a: f32,
         /// Second hyper-parameter (RMSprop momentum, beta_2).
@@ -82,46 +85,61 @@ fn entry_of(rule: UpdateRule) -> (Entry, u32, f32, f32, f32) {
     }
 }
 
-/// GPU launch. Buffers: w, g, scales, step, then the rule's state slots.
-pub fn gpu(rule: UpdateRule, n: usize, slot: usize, clipvalue: f32, lr_mult: f32) -> GpuLaunch {
+/// GPU launch. Buffers: weights, grads, scales, step, then the rule's state arenas.
+pub fn gpu(rule: UpdateRule, tensors: &[ArenaTensor], clipvalue: f32) -> GpuLaunch {
     let (entry, flags, a, b, epsilon) = entry_of(rule);
+    let table = chunk_table(tensors);
     let p = UpdateParams {
-        n: n as u32,
-        slot: slot as u32,
+        chunks: table.len() as u32,
         flags,
         clipvalue,
-        lr_mult,
         a,
         b,
         epsilon,
         ..Default::default()
     };
-    // One invocation per vec4 (buffers are padded to whole vec4s).
-    GpuLaunch::new(
-        entry,
-        rw_seq(4 + rule.slots().len() as u32),
-        p,
-        grid_256(n.div_ceil(4)),
-    )
+    let grid = grid_groups(table.len());
+    GpuLaunch::new(entry, rw_seq(4 + rule.slots().len() as u32), p, grid).with_table(table)
 }
 
 /// CPU reference. Buffers as [`gpu`].
-pub fn cpu(
+pub fn cpu(rule: UpdateRule, tensors: &[ArenaTensor], clipvalue: f32, b: &mut [&mut [f32]]) {
+    for t in tensors {
+        let range = t.offset..t.offset + t.n;
+        let (w, rest) = b.split_at_mut(1);
+        let (g, rest) = rest.split_at_mut(1);
+        let (fixed, slots) = rest.split_at_mut(2);
+        let scale = fixed[0][t.slot];
+        let step = &fixed[1];
+        let mut state: Vec<&mut [f32]> = slots.iter_mut().map(|s| &mut s[range.clone()]).collect();
+        tensor_cpu(
+            rule,
+            clipvalue,
+            t.lr_mult,
+            scale,
+            step,
+            &mut w[0][range.clone()],
+            &g[0][range.clone()],
+            &mut state,
+        );
+    }
+}
+
+/// One tensor of [`cpu`]: its weights, gradient and state slices.
+#[allow(clippy::too_many_arguments)]
+fn tensor_cpu(
     rule: UpdateRule,
-    n: usize,
-    slot: usize,
     clipvalue: f32,
     lr_mult: f32,
-    b: &mut [Vec<f32>],
+    scale: f32,
+    step: &[f32],
+    w: &mut [f32],
+    g: &[f32],
+    state: &mut [&mut [f32]],
 ) {
-    let scale = b[2][slot];
-    let lr = b[3][2] * lr_mult;
-    let (s0, s1, s2, s3) = (b[3][4], b[3][5], b[3][6], b[3][7]);
-    let (w, rest) = b.split_at_mut(1);
-    let w = &mut w[0];
-    let (g, rest) = rest.split_at_mut(1);
-    let g = &g[0];
-    let state = &mut rest[2..];
+    let n = w.len();
+    let lr = step[2] * lr_mult;
+    let (s0, s1, s2, s3) = (step[4], step[5], step[6], step[7]);
     for i in 0..n {
         let mut gi = g[i] * scale;
         if clipvalue > 0.0 {
