@@ -25,7 +25,8 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> s7: array<f32>;
 @group(0) @binding(8) var<storage, read_write> s8: array<f32>;
 
-// s1 = x, s2 = mean [cols], s3 = var [cols]
+// s1 = x, s2 = mean [cols], s3 = var [cols], s4 = moving mean, s5 = moving var: the
+// batch statistics, and the EWMA of the moving ones in the same pass.
 @compute @workgroup_size(64)
 fn bn_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = gid.x;
@@ -38,8 +39,11 @@ fn bn_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
         let d = s1[r * p.cols + c] - mean;
         sq += d * d;
     }
+    let variance = sq / f32(p.rows);
     s2[c] = mean;
-    s3[c] = sq / f32(p.rows);
+    s3[c] = variance;
+    s4[c] = s4[c] * p.momentum + mean * (1.0 - p.momentum);
+    s5[c] = s5[c] * p.momentum + variance * (1.0 - p.momentum);
 }
 
 // s1 = x, s2 = mean, s3 = var, s4 = gamma, s5 = beta, s6 = y.
@@ -53,15 +57,6 @@ fn bn_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     // (x − mean)·inv + beta: algebraically Keras's x·inv + (beta − mean·inv), without
     // the cancellation that form suffers when the mean is large.
     s6[i] = (s1[i] - s2[c]) * inv + s5[c];
-}
-
-// s1 = batch mean, s2 = batch var, s3 = moving mean, s4 = moving var
-@compute @workgroup_size(64)
-fn bn_moving_update(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let c = gid.x;
-    if (c >= p.cols) { return; }
-    s3[c] = s3[c] * p.momentum + s1[c] * (1.0 - p.momentum);
-    s4[c] = s4[c] * p.momentum + s2[c] * (1.0 - p.momentum);
 }
 
 // Full batch-norm backward (through the batch mean and variance).

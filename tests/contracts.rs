@@ -161,15 +161,15 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             cols: 3,
         },
         Kernel::AccumulateMetrics { rows: 2 },
-        Kernel::BnStats { rows: 2, cols: 3 },
+        Kernel::BnStats {
+            rows: 2,
+            cols: 3,
+            momentum: 0.99,
+        },
         Kernel::BnApply {
             rows: 2,
             cols: 3,
             eps: 1e-3,
-        },
-        Kernel::BnMovingUpdate {
-            cols: 3,
-            momentum: 0.99,
         },
         Kernel::BnBackward {
             rows: 2,

@@ -267,8 +267,18 @@ fn batch_norm_gradients() {
     // Training-mode forward: statistics recomputed from the perturbed x.
     let f = |p: &[Vec<f32>]| {
         let s = run(
-            &Kernel::BnStats { rows, cols },
-            &[p[0].clone(), vec![0.0; cols], vec![0.0; cols]],
+            &Kernel::BnStats {
+                rows,
+                cols,
+                momentum: 0.99,
+            },
+            &[
+                p[0].clone(),
+                vec![0.0; cols],
+                vec![0.0; cols],
+                vec![0.0; cols],
+                vec![1.0; cols],
+            ],
         );
         run(
             &Kernel::BnApply { rows, cols, eps },
@@ -284,8 +294,18 @@ fn batch_norm_gradients() {
         .clone()
     };
     let s = run(
-        &Kernel::BnStats { rows, cols },
-        &[x.clone(), vec![0.0; cols], vec![0.0; cols]],
+        &Kernel::BnStats {
+            rows,
+            cols,
+            momentum: 0.99,
+        },
+        &[
+            x.clone(),
+            vec![0.0; cols],
+            vec![0.0; cols],
+            vec![0.0; cols],
+            vec![1.0; cols],
+        ],
     );
     let g = run(
         &Kernel::BnBackward { rows, cols, eps },

@@ -24,8 +24,18 @@ fn batch_norm_of_one_sample_yields_beta() {
     let cols = 4;
     let x = vec![3.0, -2.0, 1e4, 0.0];
     let s = run(
-        &Kernel::BnStats { rows: 1, cols },
-        &[x.clone(), vec![0.0; cols], vec![0.0; cols]],
+        &Kernel::BnStats {
+            rows: 1,
+            cols,
+            momentum: 0.99,
+        },
+        &[
+            x.clone(),
+            vec![0.0; cols],
+            vec![0.0; cols],
+            vec![0.0; cols],
+            vec![1.0; cols],
+        ],
     );
     let beta = vec![0.1, 0.2, 0.3, 0.4];
     let y = run(

@@ -131,12 +131,10 @@ pub enum Entry {
     LossForwardBackward,
     /// Metric accumulation.
     AccumulateMetrics,
-    /// BN batch statistics.
+    /// BN batch statistics and the moving statistics' EWMA.
     BnStats,
     /// BN normalize.
     BnApply,
-    /// BN moving statistics.
-    BnMovingUpdate,
     /// BN backward.
     BnBackward,
     /// Gradient statistics.
@@ -195,7 +193,6 @@ impl Entry {
             Entry::AccumulateMetrics => "accumulate_metrics",
             Entry::BnStats => "bn_stats",
             Entry::BnApply => "bn_apply",
-            Entry::BnMovingUpdate => "bn_moving_update",
             Entry::BnBackward => "bn_backward",
             Entry::GradStats => "grad_stats",
             Entry::ClipScale => "clip_scale",
@@ -233,9 +230,7 @@ impl Entry {
             | Entry::Add
             | Entry::Scale => Module::Elementwise,
             Entry::LossForwardBackward | Entry::AccumulateMetrics => Module::Loss,
-            Entry::BnStats | Entry::BnApply | Entry::BnMovingUpdate | Entry::BnBackward => {
-                Module::BatchNorm
-            }
+            Entry::BnStats | Entry::BnApply | Entry::BnBackward => Module::BatchNorm,
             Entry::GradStats | Entry::ClipScale => Module::GradStats,
             Entry::SgdUpdate | Entry::SgdMomentumUpdate => Module::UpdateSgd,
             Entry::AdagradUpdate => Module::UpdateAdagrad,

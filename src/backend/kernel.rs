@@ -398,12 +398,15 @@ pub enum Kernel {
         /// Batch rows.
         rows: usize,
     },
-    /// Per-column batch mean and biased variance. Buffers: x, mean, var.
+    /// Per-column batch mean and biased variance, and in the same pass the EWMA of the
+    /// moving statistics. Buffers: x, mean, var, moving_mean, moving_var.
     BnStats {
         /// Rows.
         rows: usize,
         /// Columns.
         cols: usize,
+        /// Keras momentum (weight of the old moving value).
+        momentum: f32,
     },
     /// Normalize, scale, shift. Buffers: x, mean, var, gamma, beta, y.
     BnApply {
@@ -413,13 +416,6 @@ pub enum Kernel {
         cols: usize,
         /// Variance epsilon.
         eps: f32,
-    },
-    /// EWMA of the moving statistics. Buffers: mean, var, moving_mean, moving_var.
-    BnMovingUpdate {
-        /// Columns.
-        cols: usize,
-        /// Keras momentum (weight of the old value).
-        momentum: f32,
     },
     /// BN backward. Buffers: x, mean, var, gamma, dy, dx, dgamma, dbeta.
     BnBackward {
@@ -515,9 +511,8 @@ impl Kernel {
             Kernel::SoftmaxBackward { .. } => 3,
             Kernel::Loss { .. } => 4,
             Kernel::AccumulateMetrics { .. } => 2,
-            Kernel::BnStats { .. } => 3,
+            Kernel::BnStats { .. } => 5,
             Kernel::BnApply { .. } => 6,
-            Kernel::BnMovingUpdate { .. } => 4,
             Kernel::BnBackward { .. } => 8,
             Kernel::GradStats { .. } => 2,
             Kernel::ActStats { .. } => 2,
@@ -543,9 +538,8 @@ impl Kernel {
             Kernel::ActBackward { .. } => &[3],
             Kernel::PreluBackward { .. } => &[3, 4],
             Kernel::Loss { .. } => &[2, 3],
-            Kernel::BnStats { .. } => &[1, 2],
+            Kernel::BnStats { .. } => &[1, 2, 3, 4],
             Kernel::BnApply { .. } => &[5],
-            Kernel::BnMovingUpdate { .. } => &[2, 3],
             Kernel::BnBackward { .. } => &[5, 6, 7],
             Kernel::Update { rule, .. } => UPDATE_WRITES[rule.slots().len()],
             Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } => &[4, 5],
@@ -571,11 +565,10 @@ impl Kernel {
             Kernel::Scale { n, .. } => vec![n, n],
             Kernel::Loss { rows, cols, .. } => vec![rows * cols, rows, rows * cols, 2 * rows],
             Kernel::AccumulateMetrics { rows } => vec![2 * rows, 3],
-            Kernel::BnStats { rows, cols } => vec![rows * cols, cols, cols],
+            Kernel::BnStats { rows, cols, .. } => vec![rows * cols, cols, cols, cols, cols],
             Kernel::BnApply { rows, cols, .. } => {
                 vec![rows * cols, cols, cols, cols, cols, rows * cols]
             }
-            Kernel::BnMovingUpdate { cols, .. } => vec![cols; 4],
             Kernel::BnBackward { rows, cols, .. } => vec![
                 rows * cols,
                 cols,

@@ -239,11 +239,10 @@ pub fn backward(
                 }
             }
             // No gradient flows through these: data movement, statistics consumed by
-            // BnApply's rule, side effects, and the loss (which seeds the pass).
+            // BnApply's rule (and the moving statistics beside them), side effects, and the loss (which seeds the pass).
             Kernel::GatherU8 { .. }
             | Kernel::GatherF32 { .. }
             | Kernel::BnStats { .. }
-            | Kernel::BnMovingUpdate { .. }
             | Kernel::Loss { .. }
             | Kernel::AccumulateMetrics { .. } => {}
             ref other => {

@@ -1,5 +1,5 @@
-//! Batch normalization over the last axis (`shaders/batch_norm.wgsl`): batch statistics,
-//! normalize/scale/shift, the EWMA of the moving statistics and the backward pass.
+//! Batch normalization over the last axis (`shaders/batch_norm.wgsl`): batch statistics
+//! with the EWMA of the moving statistics, normalize/scale/shift, and the backward pass.
 
 // Index loops on purpose: each one reads like the formula it implements.
 #![allow(clippy::needless_range_loop)]
@@ -39,17 +39,17 @@ pub fn gpu(entry: Entry, rows: usize, cols: usize, eps: f32, momentum: f32) -> G
     };
     let per_col = (ceil_div(cols, 64), 1, 1);
     let (arity, grid) = match entry {
-        Entry::BnStats => (3, per_col),
+        Entry::BnStats => (5, per_col),
         Entry::BnApply => (6, grid_256(rows * cols)),
-        Entry::BnMovingUpdate => (4, per_col),
         Entry::BnBackward => (8, per_col),
         other => panic!("{other:?} is not a batch-norm entry"),
     };
     GpuLaunch::new(entry, rw_seq(arity), p, grid)
 }
 
-/// CPU per-column batch mean and biased variance. Buffers: x, mean, var.
-pub fn stats_cpu(rows: usize, cols: usize, b: &mut [&mut [f32]]) {
+/// CPU per-column batch mean and biased variance, then the EWMA of the moving statistics.
+/// Buffers: x, mean, var, moving_mean, moving_var.
+pub fn stats_cpu(rows: usize, cols: usize, momentum: f32, b: &mut [&mut [f32]]) {
     for c in 0..cols {
         let mean = (0..rows).map(|r| b[0][r * cols + c]).sum::<f32>() / rows as f32;
         let var = (0..rows)
@@ -58,6 +58,8 @@ pub fn stats_cpu(rows: usize, cols: usize, b: &mut [&mut [f32]]) {
             / rows as f32;
         b[1][c] = mean;
         b[2][c] = var;
+        b[3][c] = b[3][c] * momentum + mean * (1.0 - momentum);
+        b[4][c] = b[4][c] * momentum + var * (1.0 - momentum);
     }
 }
 
@@ -67,14 +69,6 @@ pub fn apply_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]]) {
         let c = i % cols;
         let inv = b[3][c] / (b[2][c] + eps).sqrt();
         b[5][i] = (b[0][i] - b[1][c]) * inv + b[4][c];
-    }
-}
-
-/// CPU EWMA of the moving statistics. Buffers: mean, var, moving_mean, moving_var.
-pub fn moving_update_cpu(cols: usize, momentum: f32, b: &mut [&mut [f32]]) {
-    for c in 0..cols {
-        b[2][c] = b[2][c] * momentum + b[0][c] * (1.0 - momentum);
-        b[3][c] = b[3][c] * momentum + b[1][c] * (1.0 - momentum);
     }
 }
 

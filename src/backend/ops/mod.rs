@@ -51,12 +51,13 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         Kernel::Scale { n, factor } => simple_gpu(Entry::Scale, n, 1, factor),
         Kernel::Loss { kind, rows, cols } => loss::loss_gpu(kind, rows, cols),
         Kernel::AccumulateMetrics { rows } => loss::metrics_gpu(rows),
-        Kernel::BnStats { rows, cols } => batch_norm::gpu(Entry::BnStats, rows, cols, 0.0, 0.0),
+        Kernel::BnStats {
+            rows,
+            cols,
+            momentum,
+        } => batch_norm::gpu(Entry::BnStats, rows, cols, 0.0, momentum),
         Kernel::BnApply { rows, cols, eps } => {
             batch_norm::gpu(Entry::BnApply, rows, cols, eps, 0.0)
-        }
-        Kernel::BnMovingUpdate { cols, momentum } => {
-            batch_norm::gpu(Entry::BnMovingUpdate, 0, cols, 0.0, momentum)
         }
         Kernel::BnBackward { rows, cols, eps } => {
             batch_norm::gpu(Entry::BnBackward, rows, cols, eps, 0.0)
@@ -117,11 +118,12 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
         Kernel::Scale { n, factor } => ew::scale_cpu(n, factor, b),
         Kernel::Loss { kind, rows, cols } => loss::loss_cpu(kind, rows, cols, b),
         Kernel::AccumulateMetrics { rows } => loss::metrics_cpu(rows, b),
-        Kernel::BnStats { rows, cols } => batch_norm::stats_cpu(rows, cols, b),
+        Kernel::BnStats {
+            rows,
+            cols,
+            momentum,
+        } => batch_norm::stats_cpu(rows, cols, momentum, b),
         Kernel::BnApply { rows, cols, eps } => batch_norm::apply_cpu(rows, cols, eps, b),
-        Kernel::BnMovingUpdate { cols, momentum } => {
-            batch_norm::moving_update_cpu(cols, momentum, b)
-        }
         Kernel::BnBackward { rows, cols, eps } => batch_norm::backward_cpu(rows, cols, eps, b),
         Kernel::GradStats {
             ref tensors,

@@ -96,17 +96,15 @@ impl LayerOps for BatchNormalization {
         if cx.training && cx.layer_trainable() {
             let mean = cx.g.temp(format!("{name}/batch_mean"), &[cols]);
             let var = cx.g.temp(format!("{name}/batch_var"), &[cols]);
-            cx.g.push(Kernel::BnStats { rows, cols }, vec![x, mean, var]);
+            let stats = Kernel::BnStats {
+                rows,
+                cols,
+                momentum: self.momentum,
+            };
+            cx.g.push(stats, vec![x, mean, var, mm, mv]);
             cx.g.push(
                 Kernel::BnApply { rows, cols, eps },
                 vec![x, mean, var, gamma, beta, y],
-            );
-            cx.g.push(
-                Kernel::BnMovingUpdate {
-                    cols,
-                    momentum: self.momentum,
-                },
-                vec![mean, var, mm, mv],
             );
         } else {
             cx.g.push(
