@@ -1,12 +1,6 @@
-// Element-wise and row-wise kernels: activations (forward and backward), bias add and its
-// gradient, PReLU, softmax, and plain add/scale.
-//
-// Activation codes: the ACT_* constants below, checked against `ActKind::code` by
-// tests/contracts.rs. Parameters: leaky_relu f0 = slope, rrelu f0 = lower and f1 = upper,
-// elu f0 = alpha.
-// Gradient conventions follow TensorFlow/Keras (see docs/semantics.md): relu'(0) = 0,
-// leaky'(0) = slope, elu'(0) = alpha, selu'(0) = scale, tanh and sigmoid derivatives are
-// computed from the float32 output.
+// Element-wise and row-wise kernels: activations (forward and backward; the functions
+// themselves are in activation.wgsl, prepended), bias add and its gradient, PReLU, softmax,
+// and plain add/scale.
 
 struct Params {
     n: u32,     // element count (or rows for row-wise kernels)
@@ -26,81 +20,14 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> s4: array<f32>;
 @group(0) @binding(5) var<storage, read_write> s5: array<f32>;
 
-const ACT_LINEAR: u32 = 0u;
-const ACT_RELU: u32 = 1u;
-const ACT_LEAKY_RELU: u32 = 2u;
-const ACT_RRELU: u32 = 3u;
-const ACT_ELU: u32 = 4u;
-const ACT_SELU: u32 = 5u;
-const ACT_TANH: u32 = 6u;
-const ACT_SIGMOID: u32 = 7u;
-const ACT_SOFTMAX: u32 = 8u;
-
-const SELU_ALPHA: f32 = 1.6732632423543772;
-const SELU_SCALE: f32 = 1.0507009873554805;
-
 // Flattened invocation index for 2-D dispatches of 256-wide workgroups.
 fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * 256u;
 }
 
-// PCG hash: a counter-based generator, so the backward pass regenerates the
-// slopes the forward pass drew without storing them.
-fn pcg(v: u32) -> u32 {
-    let state = v * 747796405u + 2891336453u;
-    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-    return (word >> 22u) ^ word;
-}
-
-fn uniform01(seed: u32, step: u32, i: u32) -> f32 {
-    let h = pcg(seed ^ pcg(step ^ pcg(i)));
-    return f32(h >> 8u) * (1.0 / 16777216.0);
-}
-
-// Slope an RReLU applies to negative inputs at element i: drawn per element and per
-// step while training, the mean slope at inference.
-fn rrelu_slope(i: u32, step: u32) -> f32 {
-    if ((p.flags & 1u) == 0u) {
-        return (p.f0 + p.f1) * 0.5;
-    }
-    let seed = p.flags >> 8u;
-    return p.f0 + (p.f1 - p.f0) * uniform01(seed, step, i);
-}
-
-fn act(x: f32, i: u32, step: u32) -> f32 {
-    switch p.code {
-        case ACT_RELU: { return max(x, 0.0); }
-        case ACT_LEAKY_RELU: { return select(p.f0 * x, x, x > 0.0); }
-        case ACT_RRELU: {
-            if (x >= 0.0) { return x; }
-            return rrelu_slope(i, step) * x;
-        }
-        case ACT_ELU: { return select(p.f0 * (exp(x) - 1.0), x, x > 0.0); }
-        case ACT_SELU: { return select(SELU_SCALE * SELU_ALPHA * (exp(x) - 1.0), SELU_SCALE * x, x > 0.0); }
-        // Clamp: tanh(±20) is ±1 in float32, and large arguments overflow exp inside tanh.
-        case ACT_TANH: { return tanh(clamp(x, -20.0, 20.0)); }
-        case ACT_SIGMOID: { return 1.0 / (1.0 + exp(-x)); }
-        default: { return x; }
-    }
-}
-
-fn act_grad(x: f32, y: f32, i: u32, step: u32) -> f32 {
-    switch p.code {
-        case ACT_RELU: { return select(0.0, 1.0, x > 0.0); }
-        case ACT_LEAKY_RELU: { return select(p.f0, 1.0, x > 0.0); }
-        case ACT_RRELU: {
-            if ((p.flags & 1u) != 0u) {
-                if (x >= 0.0) { return 1.0; }
-                return rrelu_slope(i, step);
-            }
-            return select(rrelu_slope(i, step), 1.0, x > 0.0);
-        }
-        case ACT_ELU: { return select(p.f0 * exp(x), 1.0, x > 0.0); }
-        case ACT_SELU: { return select(SELU_SCALE * SELU_ALPHA * exp(x), SELU_SCALE, x >= 0.0); }
-        case ACT_TANH: { return 1.0 - y * y; }
-        case ACT_SIGMOID: { return y * (1.0 - y); }
-        default: { return 1.0; }
-    }
+// The activation's parameters from this module's Params.
+fn params_act() -> Act {
+    return Act(p.code, p.flags, p.f0, p.f1);
 }
 
 // s1 = x, s2 = y, s3 = step
@@ -110,7 +37,7 @@ fn act_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     if (i >= p.n) { return; }
     var step = 0u;
     if (p.code == ACT_RRELU) { step = bitcast<u32>(s3[0]); }
-    s2[i] = act(s1[i], i, step);
+    s2[i] = act(params_act(), s1[i], i, step);
 }
 
 // s1 = x, s2 = y, s3 = dy, s4 = dx, s5 = step
@@ -120,7 +47,27 @@ fn act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if (i >= p.n) { return; }
     var step = 0u;
     if (p.code == ACT_RRELU) { step = bitcast<u32>(s5[0]); }
-    s4[i] = s3[i] * act_grad(s1[i], s2[i], i, step);
+    s4[i] = s3[i] * act_grad(params_act(), s1[i], s2[i], i, step);
+}
+
+// The backward pass of a dense layer's fused bias + activation (matmul_* of dense.wgsl),
+// from the output alone, one invocation per column: dz = f'(y)·dy, and the bias gradient
+// db = Σ_rows dz. n = rows. s1 = y, s2 = dy, s3 = dz, s4 = db, s5 = step
+@compute @workgroup_size(256)
+fn bias_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let c = flat(gid, nwg);
+    if (c >= p.cols) { return; }
+    var step = 0u;
+    if (p.code == ACT_RRELU) { step = bitcast<u32>(s5[0]); }
+    let a = params_act();
+    var acc = 0.0;
+    for (var r = 0u; r < p.n; r++) {
+        let i = r * p.cols + c;
+        let dz = s2[i] * act_grad_from_output(a, s1[i], i, step);
+        s3[i] = dz;
+        acc += dz;
+    }
+    s4[c] = acc;
 }
 
 // s1 = x [n = rows*cols], s2 = bias [cols], s3 = y

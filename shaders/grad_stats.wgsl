@@ -7,12 +7,12 @@
 // The stats buffer holds, per parameter tensor (slot) t, [‖g‖² of the last step,
 // Σ‖g‖ over the steps since the last reset, first step whose gradient was non-finite
 // (u32 bits; 0xffffffff while none)].
-// The partials buffer holds, per chunk, [Σ g², non-finite flag (u32 bits)].
+// The partials buffer holds, per segment, [Σ g², non-finite flag (u32 bits)].
 
 struct Params {
     n: u32,    // rows of the table
     mode: u32, // clip_scale: CLIP_* below
-    first_chunk: u32, // grad_stats: the first chunk's index in the partials
+    first_segment: u32, // grad_stats: its first segment's index in the partials
     pad1: u32,
     threshold: f32,
     pad2: f32,
@@ -30,58 +30,66 @@ const NO_STEP: u32 = 0xffffffffu;
 @group(0) @binding(2) var<storage, read_write> s2: array<f32>;
 @group(0) @binding(3) var<storage, read_write> s3: array<f32>;
 @group(0) @binding(4) var<storage, read_write> s4: array<vec4<f32>>;
-// grad_stats: per chunk (first vec4, words of the tensor from there, slot, lr bits);
-// clip_scale: per tensor (first chunk, chunks, slot, 0).
+// grad_stats: per segment (first vec4, words of the tensor from there, slot, 0);
+// clip_scale: per tensor (first segment, segments, slot, 0).
 @group(0) @binding(15) var<storage, read> table: array<vec4<u32>>;
 
-var<workgroup> partial: array<f32, 256>;
-var<workgroup> bad: array<u32, 256>;
+// Words of a tensor one grad_stats workgroup reduces (Rust: grad_stats::SEGMENT).
+const SEGMENT: u32 = 16384u;
 
-// One workgroup per chunk, one vec4 per invocation (no loop). s4 = gradient arena as
+var<workgroup> partial: array<f32, 64>;
+var<workgroup> bad: array<u32, 64>;
+
+// One workgroup of 64 per segment (16384 words of one tensor; 64 vec4s a lane): few
+// workgroups and barriers, which is what a CPU adapter pays for. s4 = gradient arena as
 // vec4s, s1 = partials.
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn grad_stats(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
-    let c = wid.x + wid.y * nwg.x;
-    var sq = 0.0;
+    let seg = wid.x + wid.y * nwg.x;
+    var acc = vec4<f32>(0.0);
     var nonfinite = 0u;
-    if (c < p.n) {
-        let row = table[c];
-        let lanes = vec4<u32>(lid.x * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
-        if (lid.x * 4u < row.y) {
+    if (seg < p.n) {
+        let row = table[seg];
+        let words = min(row.y, SEGMENT);
+        for (var i = lid.x; i * 4u < words; i += 64u) {
             // Lanes past the tensor (padding of the arena) count as zeros.
-            let g = select(vec4<f32>(0.0), s4[row.x + lid.x], lanes < vec4<u32>(row.y));
-            sq = dot(g, g);
+            let lanes = vec4<u32>(i * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
+            let g = select(vec4<f32>(0.0), s4[row.x + i], lanes < vec4<u32>(row.y));
+            acc += g * g;
             let bits = bitcast<vec4<u32>>(g) & vec4<u32>(0x7f800000u);
             if (any(bits == vec4<u32>(0x7f800000u))) { nonfinite = 1u; }
         }
     }
-    partial[lid.x] = sq;
+    partial[lid.x] = acc.x + acc.y + acc.z + acc.w;
     bad[lid.x] = nonfinite;
     workgroupBarrier();
-    for (var stride = 128u; stride > 0u; stride = stride / 2u) {
+    for (var stride = 32u; stride > 0u; stride = stride / 2u) {
         if (lid.x < stride) {
             partial[lid.x] += partial[lid.x + stride];
             bad[lid.x] = bad[lid.x] | bad[lid.x + stride];
         }
         workgroupBarrier();
     }
-    if (lid.x == 0u && c < p.n) {
-        let at = 2u * (p.first_chunk + c);
+    if (lid.x == 0u && seg < p.n) {
+        let at = 2u * (p.first_segment + seg);
         s1[at] = partial[0];
         s1[at + 1u] = bitcast<f32>(bad[0]);
     }
 }
 
-// Single invocation. s1 = partials, s2 = stats, s3 = scales, s4 = step record (as vec4s).
-@compute @workgroup_size(1)
-fn clip_scale() {
+// One workgroup; lane t sums the segments of tensors t, t + 64, … . s1 = partials,
+// s2 = stats, s3 = scales, s4 = step record (as vec4s).
+var<workgroup> lane_sq: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn clip_scale(@builtin(local_invocation_id) lid: vec3<u32>) {
     let step = s4[0].x;
-    var total = 0.0;
-    for (var t = 0u; t < p.n; t++) {
+    var mine = 0.0;
+    for (var t = lid.x; t < p.n; t += 64u) {
         let row = table[t];
         var sq = 0.0;
         var nonfinite = 0u;
@@ -95,10 +103,14 @@ fn clip_scale() {
         if (nonfinite != 0u && bitcast<u32>(s2[base + 2u]) == NO_STEP) {
             s2[base + 2u] = step;
         }
-        total += sq;
+        mine += sq;
     }
+    lane_sq[lid.x] = mine;
+    workgroupBarrier();
+    var total = 0.0;
+    for (var i = 0u; i < 64u; i++) { total += lane_sq[i]; }
     let c = p.threshold;
-    for (var t = 0u; t < p.n; t++) {
+    for (var t = lid.x; t < p.n; t += 64u) {
         let slot = table[t].z;
         if (p.mode == CLIP_GLOBAL_NORM) {
             // Keras: g · c·min(1/N, 1/c); a non-finite N poisons every gradient.

@@ -176,9 +176,16 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             cols: 3,
             eps: 1e-3,
         },
+        Kernel::BiasActBackward {
+            rows: 2,
+            cols: 3,
+            act: ActKind::Relu,
+            training: false,
+            seed: 0,
+        },
         Kernel::GradStats {
             tensors: ArenaTensor::pack(&[5, 1100]),
-            first_chunk: 1,
+            first_segment: 1,
         },
         Kernel::ClipScale {
             tensors: ArenaTensor::pack(&[5, 1100]),
@@ -230,6 +237,16 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         };
         let l = gpu_launch(&kernel, variant);
         out.push((kernel, l));
+        let dense = Kernel::Dense {
+            m,
+            k,
+            n,
+            act: ActKind::Elu { alpha: 1.0 },
+            training: false,
+            seed: 0,
+        };
+        let l = gpu_launch(&dense, variant);
+        out.push((dense, l));
     }
     out
 }

@@ -128,6 +128,91 @@ fn bias_gradient_is_column_sum() {
     check("db", &db, &numeric(&f, &[x, b], 1, &u));
 }
 
+/// The dense launch `y = f(x·w + b)` against its backward kernels (BiasActBackward, or
+/// ColumnSum for a linear one, then the two matmuls), for x, w and b.
+#[test]
+fn dense_gradients() {
+    let (m, k, n) = (3, 4, 5);
+    let x = random(m * k, 1.0, 30);
+    let w = random(k * n, 1.0, 31);
+    let u = random(m * n, 1.0, 32);
+    let mut step = vec![0.0; 8];
+    step[0] = f32::from_bits(9);
+    let mut acts: Vec<ActKind> = ActKind::all()
+        .into_iter()
+        .filter(|a| a.derivative_from_output())
+        .collect();
+    acts.push(ActKind::Elu { alpha: 0.7 });
+    for act in acts {
+        for training in [false, true] {
+            // Pre-activations away from the kinks: the bias moves them off 0.
+            let b: Vec<f32> = (0..n).map(|j| 0.3 + 0.1 * j as f32).collect();
+            let fwd = Kernel::Dense {
+                m,
+                k,
+                n,
+                act,
+                training,
+                seed: 3,
+            };
+            let f = |p: &[Vec<f32>]| {
+                let inputs = [
+                    p[0].clone(),
+                    p[1].clone(),
+                    p[2].clone(),
+                    vec![0.0; m * n],
+                    step.clone(),
+                ];
+                run(&fwd, &inputs)[3].clone()
+            };
+            let inputs = [x.clone(), w.clone(), b.clone()];
+            let y = f(&inputs);
+            let (dz, db) = if act == ActKind::Linear {
+                let db = run(
+                    &Kernel::ColumnSum { rows: m, cols: n },
+                    &[u.clone(), vec![0.0; n]],
+                );
+                (u.clone(), db[1].clone())
+            } else {
+                let k = Kernel::BiasActBackward {
+                    rows: m,
+                    cols: n,
+                    act,
+                    training,
+                    seed: 3,
+                };
+                let out = run(
+                    &k,
+                    &[y, u.clone(), vec![0.0; m * n], vec![0.0; n], step.clone()],
+                );
+                (out[2].clone(), out[3].clone())
+            };
+            let mm = |m, k, n, ta, tb| Kernel::MatMul {
+                m,
+                k,
+                n,
+                trans_a: ta,
+                trans_b: tb,
+                accumulate: false,
+            };
+            let dx = run(
+                &mm(m, n, k, false, true),
+                &[dz.clone(), w.clone(), vec![0.0; m * k]],
+            )[2]
+            .clone();
+            let dw = run(
+                &mm(k, m, n, true, false),
+                &[x.clone(), dz, vec![0.0; k * n]],
+            )[2]
+            .clone();
+            let what = format!("{act:?} training={training}");
+            check(&format!("{what} dx"), &dx, &numeric(&f, &inputs, 0, &u));
+            check(&format!("{what} dw"), &dw, &numeric(&f, &inputs, 1, &u));
+            check(&format!("{what} db"), &db, &numeric(&f, &inputs, 2, &u));
+        }
+    }
+}
+
 #[test]
 fn activation_gradients() {
     let n = 24;

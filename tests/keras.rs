@@ -457,7 +457,7 @@ fn clipping_cases_match_keras() {
             let partials = be.alloc(2 * chunk_count(&tensors)).unwrap();
             let stats_k = Kernel::GradStats {
                 tensors: tensors.clone(),
-                first_chunk: 0,
+                first_segment: 0,
             };
             be.run(&stats_k, &[g, partials]).unwrap();
             let clip_k = Kernel::ClipScale {

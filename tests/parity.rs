@@ -7,7 +7,7 @@ use common::*;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use steadygrad::backend::kernel::{arena_end, chunk_count};
+use steadygrad::backend::kernel::{arena_end, segment_count};
 use steadygrad::backend::{
     ActKind, ArenaTensor, Backend, ClipMode, CpuBackend, GpuBackend, GpuOptions, Kernel,
     KernelKind, LossKind, MatmulVariant, STEP_WORDS,
@@ -123,8 +123,42 @@ fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
                 let c = random(m * n, 1.0, 30 + si as u64);
                 check(&mut g, kernel, vec![a, b, c], 1e-5);
             }
+            // The dense layer's launch: the same bodies, stored through the bias and
+            // activation epilogue.
+            for (ai, act) in dense_acts().into_iter().enumerate() {
+                for training in [false, true] {
+                    let kernel = Kernel::Dense {
+                        m,
+                        k,
+                        n,
+                        act,
+                        training,
+                        seed: 3,
+                    };
+                    let x = random_with_edges(m * k, 1.0, 40 + si as u64);
+                    let w = random(k * n, 1.0, 50 + ai as u64);
+                    let bias = random_with_edges(n, 2.0, 60);
+                    let step = step_record(11, 0, 0.0, [0.0; 4]);
+                    check(
+                        &mut g,
+                        kernel,
+                        vec![x, w, bias, vec![0.0; m * n], step],
+                        1e-5,
+                    );
+                }
+            }
         }
     }
+}
+
+/// The activations a dense layer fuses (those whose output tells the derivative).
+fn dense_acts() -> Vec<ActKind> {
+    let v: Vec<ActKind> = acts()
+        .into_iter()
+        .filter(|a| a.derivative_from_output())
+        .collect();
+    assert!(!ActKind::Elu { alpha: -0.5 }.derivative_from_output());
+    v
 }
 
 /// Every element-wise activation (softmax has its own row-wise kernels), plus one with a
@@ -161,8 +195,42 @@ fn activations_match_reference_forward_and_backward() {
                     training,
                     seed: 5,
                 };
-                let (c, gg) = both(&mut g, &bwd, &[x.clone(), y, dy, vec![0.0; n], step]);
+                let (c, gg) = both(
+                    &mut g,
+                    &bwd,
+                    &[x.clone(), y.clone(), dy.clone(), vec![0.0; n], step.clone()],
+                );
                 assert_close(&format!("{act:?} dx n={n}"), &gg[3], &c[3], 1e-6, 1e-5);
+                if !act.derivative_from_output() {
+                    continue;
+                }
+                // The dense epilogue's backward, as one row of n columns and as n rows
+                // of one: from the output alone, the same derivative as from the input.
+                let dx = c[3].clone();
+                for (rows, cols) in [(1, n), (n, 1)] {
+                    let k = Kernel::BiasActBackward {
+                        rows,
+                        cols,
+                        act,
+                        training,
+                        seed: 5,
+                    };
+                    let inputs = [
+                        y.clone(),
+                        dy.clone(),
+                        vec![0.0; n],
+                        vec![0.0; cols],
+                        step.clone(),
+                    ];
+                    let (c, gg) = both(&mut g, &k, &inputs);
+                    assert_close(&format!("{act:?} dz n={n}"), &gg[2], &c[2], 1e-6, 1e-5);
+                    assert_close(&format!("{act:?} db n={n}"), &gg[3], &c[3], 1e-5, 1e-5);
+                    assert_close(&format!("{act:?} dz vs dx n={n}"), &c[2], &dx, 1e-6, 1e-5);
+                    let sum: f32 = c[2].iter().sum();
+                    if cols == 1 {
+                        assert_close(&format!("{act:?} db = Σ dz"), &c[3], &[sum], 1e-5, 1e-5);
+                    }
+                }
             }
         }
     }
@@ -356,10 +424,10 @@ fn batch_norm_kernels_match_reference_including_large_means() {
     }
 }
 
-/// Arena tensors of odd sizes (one element; one crossing three chunks), with a
-/// learning-rate multiplier each and gaps of padding between them.
+/// Arena tensors of odd sizes (one element; one across 40 chunks and 3 statistics
+/// segments), with a learning-rate multiplier each and gaps of padding between them.
 fn arena_tensors() -> Vec<ArenaTensor> {
-    let mut t = ArenaTensor::pack(&[785, 1, 2100, 7]);
+    let mut t = ArenaTensor::pack(&[785, 1, 40_000, 7]);
     for (i, x) in t.iter_mut().enumerate() {
         x.slot = 3 - i;
         x.lr_mult = [0.5, 1.0, 2.0, 0.25][i];
@@ -371,38 +439,32 @@ fn optimizer_kernels_match_reference() {
     let Some(mut g) = gpu() else { return };
     let tensors = arena_tensors();
     let end = arena_end(&tensors);
-    let chunks = chunk_count(&tensors);
+    let segs = segment_count(&tensors);
     let mut grad = random_with_edges(end, 2.0, 14);
     let step = step_record(3, 0, 0.05, [0.0; 4]);
     let none = f32::from_bits(u32::MAX);
-    // The second group's launch: its chunks after 2 of an earlier group.
+    // The second group's launch: its segments after 2 of an earlier group.
     let stats_k = Kernel::GradStats {
         tensors: tensors.clone(),
-        first_chunk: 2,
+        first_segment: 2,
     };
     check(
         &mut g,
         stats_k.clone(),
-        vec![grad.clone(), vec![0.5; 2 * (chunks + 2)]],
+        vec![grad.clone(), vec![0.5; 2 * (segs + 2)]],
         1e-5,
     );
-    // A NaN in the third tensor's second chunk (slot 1), and garbage in the padding.
-    grad[tensors[2].offset + 1500] = f32::NAN;
+    // A NaN in the third tensor's second segment (slot 1), and garbage in the padding.
+    grad[tensors[2].offset + 20_000] = f32::NAN;
     grad[tensors[0].offset + 700] = f32::INFINITY;
     grad[tensors[0].offset + 900] = f32::NAN;
-    let (c, gg) = both(
-        &mut g,
-        &stats_k,
-        &[grad.clone(), vec![0.0; 2 * (chunks + 2)]],
-    );
+    let (c, gg) = both(&mut g, &stats_k, &[grad.clone(), vec![0.0; 2 * (segs + 2)]]);
     for (name, out) in [("reference", &c), ("GPU", &gg)] {
-        let flags: Vec<u32> = (0..chunks + 2)
-            .map(|i| out[1][2 * i + 1].to_bits())
-            .collect();
+        let flags: Vec<u32> = (0..segs + 2).map(|i| out[1][2 * i + 1].to_bits()).collect();
         assert_eq!(
             flags,
             vec![0, 0, 1, 0, 0, 1, 0, 0],
-            "{name}: non-finite chunks"
+            "{name}: non-finite segments"
         );
     }
     let partials = c[1].clone();
@@ -416,12 +478,12 @@ fn optimizer_kernels_match_reference() {
     ] {
         let shifted = Kernel::GradStats {
             tensors: tensors.clone(),
-            first_chunk: 0,
+            first_segment: 0,
         };
         let clean = both(
             &mut g,
             &shifted,
-            &[random(end, 0.3, 9), vec![0.0; 2 * chunks]],
+            &[random(end, 0.3, 9), vec![0.0; 2 * segs]],
         )
         .0;
         let k = Kernel::ClipScale {
@@ -434,7 +496,7 @@ fn optimizer_kernels_match_reference() {
             vec![clean[1].clone(), stats.clone(), vec![0.0; 4], step.clone()],
             1e-6,
         );
-        // With the non-finite chunk: its tensor's first bad step is recorded once.
+        // With the non-finite segments: its tensor's first bad step is recorded once.
         let (c, gg) = both(
             &mut g,
             &k,

@@ -159,7 +159,7 @@ fn clip(mode: ClipMode, grads: &[Vec<f32>]) -> Vec<Vec<f32>> {
     let partials = be.alloc(2 * grads.len()).unwrap();
     let k = Kernel::GradStats {
         tensors: tensors.clone(),
-        first_chunk: 0,
+        first_segment: 0,
     };
     be.run(&k, &[g, partials]).unwrap();
     let k = Kernel::ClipScale {

@@ -3,12 +3,16 @@
 //! point uses. `tests/contracts.rs` parses the shaders and fails when a `Params` layout, a
 //! binding, an entry point or an op code disagrees with what is declared here.
 
-/// A WGSL shader module (one file under `shaders/`, or a shared prelude plus a file).
+/// A WGSL shader module: one file under `shaders/`, or shared files plus its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter)]
 pub enum Module {
-    /// `matmul.wgsl`.
+    /// `matmul_store.wgsl` + `matmul_body.wgsl`: the matmul variants, stored plainly.
     Matmul,
-    /// `elementwise.wgsl`: activations, bias, PReLU, softmax, add, scale.
+    /// `activation.wgsl` + `dense_store.wgsl` + `matmul_body.wgsl`: the same variants,
+    /// stored through the dense layer's bias + activation epilogue.
+    Dense,
+    /// `activation.wgsl` + `elementwise.wgsl`: activations, bias, PReLU, softmax, add,
+    /// scale.
     Elementwise,
     /// `loss.wgsl`.
     Loss,
@@ -32,14 +36,72 @@ pub enum Module {
     Health,
 }
 
-const UPDATE_COMMON: &str = include_str!("../../shaders/update_common.wgsl");
+/// Every shader file, by name.
+const SHADERS: &[(&str, &str)] = &[
+    (
+        "activation.wgsl",
+        include_str!("../../shaders/activation.wgsl"),
+    ),
+    (
+        "matmul_body.wgsl",
+        include_str!("../../shaders/matmul_body.wgsl"),
+    ),
+    (
+        "matmul_store.wgsl",
+        include_str!("../../shaders/matmul_store.wgsl"),
+    ),
+    (
+        "dense_store.wgsl",
+        include_str!("../../shaders/dense_store.wgsl"),
+    ),
+    (
+        "elementwise.wgsl",
+        include_str!("../../shaders/elementwise.wgsl"),
+    ),
+    ("loss.wgsl", include_str!("../../shaders/loss.wgsl")),
+    (
+        "batch_norm.wgsl",
+        include_str!("../../shaders/batch_norm.wgsl"),
+    ),
+    (
+        "grad_stats.wgsl",
+        include_str!("../../shaders/grad_stats.wgsl"),
+    ),
+    (
+        "update_common.wgsl",
+        include_str!("../../shaders/update_common.wgsl"),
+    ),
+    (
+        "update_sgd.wgsl",
+        include_str!("../../shaders/update_sgd.wgsl"),
+    ),
+    (
+        "update_adagrad.wgsl",
+        include_str!("../../shaders/update_adagrad.wgsl"),
+    ),
+    (
+        "update_rmsprop.wgsl",
+        include_str!("../../shaders/update_rmsprop.wgsl"),
+    ),
+    (
+        "update_adam.wgsl",
+        include_str!("../../shaders/update_adam.wgsl"),
+    ),
+    (
+        "update_nadam.wgsl",
+        include_str!("../../shaders/update_nadam.wgsl"),
+    ),
+    ("gather.wgsl", include_str!("../../shaders/gather.wgsl")),
+    ("health.wgsl", include_str!("../../shaders/health.wgsl")),
+];
 
 impl Module {
     /// The file names the module's source is assembled from, in order.
     pub fn files(&self) -> &'static [&'static str] {
         match self {
-            Module::Matmul => &["matmul.wgsl"],
-            Module::Elementwise => &["elementwise.wgsl"],
+            Module::Matmul => &["matmul_store.wgsl", "matmul_body.wgsl"],
+            Module::Dense => &["activation.wgsl", "dense_store.wgsl", "matmul_body.wgsl"],
+            Module::Elementwise => &["activation.wgsl", "elementwise.wgsl"],
             Module::Loss => &["loss.wgsl"],
             Module::BatchNorm => &["batch_norm.wgsl"],
             Module::GradStats => &["grad_stats.wgsl"],
@@ -53,34 +115,24 @@ impl Module {
         }
     }
 
-    /// The module's WGSL source.
+    /// The module's WGSL source: its files, in order.
     pub fn source(&self) -> String {
-        let own = match self {
-            Module::Matmul => include_str!("../../shaders/matmul.wgsl"),
-            Module::Elementwise => include_str!("../../shaders/elementwise.wgsl"),
-            Module::Loss => include_str!("../../shaders/loss.wgsl"),
-            Module::BatchNorm => include_str!("../../shaders/batch_norm.wgsl"),
-            Module::GradStats => include_str!("../../shaders/grad_stats.wgsl"),
-            Module::UpdateSgd => include_str!("../../shaders/update_sgd.wgsl"),
-            Module::UpdateAdagrad => include_str!("../../shaders/update_adagrad.wgsl"),
-            Module::UpdateRmsprop => include_str!("../../shaders/update_rmsprop.wgsl"),
-            Module::UpdateAdam => include_str!("../../shaders/update_adam.wgsl"),
-            Module::UpdateNadam => include_str!("../../shaders/update_nadam.wgsl"),
-            Module::Gather => include_str!("../../shaders/gather.wgsl"),
-            Module::Health => include_str!("../../shaders/health.wgsl"),
+        let file = |name: &str| {
+            SHADERS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, src)| *src)
+                .expect("every module file is in SHADERS")
         };
-        if self.files().len() == 2 {
-            format!("{UPDATE_COMMON}\n{own}")
-        } else {
-            own.to_string()
-        }
+        let parts: Vec<&str> = self.files().iter().map(|f| file(f)).collect();
+        parts.join("\n")
     }
 
     /// Field names and WGSL types of the module's `Params` uniform, in order.
     pub fn params_fields(&self) -> &'static [(&'static str, &'static str)] {
         use super::ops::*;
         match self {
-            Module::Matmul => matmul::MatmulParams::FIELDS,
+            Module::Matmul | Module::Dense => matmul::MatmulParams::FIELDS,
             Module::Elementwise => elementwise::ElementwiseParams::FIELDS,
             Module::Loss => loss::LossParams::FIELDS,
             Module::BatchNorm => batch_norm::BatchNormParams::FIELDS,
@@ -107,6 +159,16 @@ pub enum Entry {
     MatmulVec8,
     /// Workgroup-tiled matmul.
     MatmulTiled,
+    /// Dense layer forward (bias + activation epilogue), scalar register-blocked body.
+    DenseRegblock,
+    /// Dense layer forward, vec4 body.
+    DenseVec4,
+    /// Dense layer forward, 8×8 vec4 body.
+    DenseVec8,
+    /// Dense layer forward, workgroup-tiled body.
+    DenseTiled,
+    /// The dense epilogue's backward: activation derivative and bias gradient.
+    BiasActBackward,
     /// `y = x + bias[col]`.
     BiasAdd,
     /// Column sums.
@@ -175,10 +237,11 @@ impl Entry {
     /// The entry point's WGSL function name.
     pub fn name(&self) -> &'static str {
         match self {
-            Entry::MatmulRegblock => "matmul_regblock",
-            Entry::MatmulVec4 => "matmul_vec4",
-            Entry::MatmulVec8 => "matmul_vec8",
-            Entry::MatmulTiled => "matmul_tiled",
+            Entry::MatmulRegblock | Entry::DenseRegblock => "matmul_regblock",
+            Entry::MatmulVec4 | Entry::DenseVec4 => "matmul_vec4",
+            Entry::MatmulVec8 | Entry::DenseVec8 => "matmul_vec8",
+            Entry::MatmulTiled | Entry::DenseTiled => "matmul_tiled",
+            Entry::BiasActBackward => "bias_act_backward",
             Entry::BiasAdd => "bias_add",
             Entry::ColumnSum => "column_sum",
             Entry::ActForward => "act_forward",
@@ -219,7 +282,11 @@ impl Entry {
             Entry::MatmulRegblock | Entry::MatmulVec4 | Entry::MatmulVec8 | Entry::MatmulTiled => {
                 Module::Matmul
             }
-            Entry::BiasAdd
+            Entry::DenseRegblock | Entry::DenseVec4 | Entry::DenseVec8 | Entry::DenseTiled => {
+                Module::Dense
+            }
+            Entry::BiasActBackward
+            | Entry::BiasAdd
             | Entry::ColumnSum
             | Entry::ActForward
             | Entry::ActBackward
@@ -248,10 +315,12 @@ impl Entry {
     /// Pipeline-overridable constants the entry is created with.
     pub fn constants(&self) -> &'static [(&'static str, f64)] {
         match self {
-            Entry::MatmulRegblock | Entry::MatmulVec4 => &[("WG_X", 8.0), ("WG_Y", 8.0)],
+            Entry::MatmulRegblock | Entry::MatmulVec4 | Entry::DenseRegblock | Entry::DenseVec4 => {
+                &[("WG_X", 8.0), ("WG_Y", 8.0)]
+            }
             // Eight rows of C per invocation: 8×4 workgroups cover a 32-row batch exactly
             // (with 8×8, half of each workgroup sits idle there: measured 25 % slower).
-            Entry::MatmulVec8 => &[("WG_X", 8.0), ("WG_Y", 4.0)],
+            Entry::MatmulVec8 | Entry::DenseVec8 => &[("WG_X", 8.0), ("WG_Y", 4.0)],
             _ => &[],
         }
     }

@@ -607,6 +607,7 @@ impl Backend for GpuBackend {
                 trans_b,
                 ..
             } => self.choose_matmul(m, k, n, trans_a, trans_b)?,
+            Kernel::Dense { m, k, n, .. } => self.choose_matmul(m, k, n, false, false)?,
             _ => MatmulVariant::RegisterBlocked,
         };
         let launch = ops::gpu_launch(kernel, variant);

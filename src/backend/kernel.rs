@@ -11,7 +11,7 @@ pub const STEP_WORDS: usize = 8;
 
 /// Activation functions, with Keras's parameters. Adding one: its variant here (the
 /// compiler then asks for its code and name below, its CPU value and derivative in
-/// [`super::ops::elementwise`]); its `ACT_*` constant and cases in `elementwise.wgsl`
+/// [`super::ops::elementwise`]); its `ACT_*` constant and cases in `activation.wgsl`
 /// (`tests/contracts.rs` and the parity suite check them for every variant of
 /// [`ActKind::all`]); its name in `parse_activation` (`src/nn/layers/activation.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, strum::EnumIter)]
@@ -68,6 +68,20 @@ impl ActKind {
                 other => other,
             })
             .collect()
+    }
+
+    /// Whether the output alone tells the derivative (its sign tells the input's): what a
+    /// dense layer needs to fuse the activation into its matmul and differentiate it
+    /// without keeping the pre-activation. False for softmax and for parameters that
+    /// flip signs (a negative ELU alpha, a negative leaky or RReLU slope).
+    pub fn derivative_from_output(&self) -> bool {
+        match *self {
+            ActKind::Softmax => false,
+            ActKind::LeakyRelu { alpha } => alpha >= 0.0,
+            ActKind::Rrelu { lower, .. } => lower >= 0.0,
+            ActKind::Elu { alpha } => alpha > 0.0,
+            _ => true,
+        }
     }
 
     /// The code the WGSL kernels switch on, and the two float parameters.
@@ -275,6 +289,16 @@ impl ArenaTensor {
     }
 }
 
+/// Words of a tensor one workgroup of [`Kernel::GradStats`] reduces (64 lanes, 64 vec4s
+/// each): on a CPU adapter workgroups and barriers cost more than loads (measured on
+/// llvmpipe: a workgroup per 1,024 words took 3.4 ms for the seed network's gradients).
+pub const SEGMENT: usize = 16384;
+
+/// Segments over all `tensors` (each tensor's `⌈n / SEGMENT⌉`).
+pub fn segment_count(tensors: &[ArenaTensor]) -> usize {
+    tensors.iter().map(|t| t.n.div_ceil(SEGMENT)).sum()
+}
+
 /// Chunks over all `tensors` (each tensor's `⌈n / CHUNK⌉`).
 pub fn chunk_count(tensors: &[ArenaTensor]) -> usize {
     tensors.iter().map(|t| t.n.div_ceil(CHUNK)).sum()
@@ -306,6 +330,38 @@ pub enum Kernel {
         trans_b: bool,
         /// Add into C instead of overwriting.
         accumulate: bool,
+    },
+    /// A dense layer's forward in one launch: `y = f(x·w + bias)`, the bias and the
+    /// activation applied as the matmul stores (its epilogue). `f` is one whose derivative
+    /// the output tells ([`ActKind::derivative_from_output`]), so the backward pass
+    /// ([`Kernel::BiasActBackward`]) needs no pre-activation. Buffers: x, w, bias, y, step.
+    Dense {
+        /// Rows of x and y.
+        m: usize,
+        /// Columns of x (rows of w).
+        k: usize,
+        /// Columns of w and y.
+        n: usize,
+        /// The activation (`Linear`: bias only).
+        act: ActKind,
+        /// RReLU draws slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
+    /// The backward pass of [`Kernel::Dense`]'s epilogue from its output: `dz = f'(y)·dy`
+    /// and the bias gradient `db[c] = Σ_r dz[r,c]`. Buffers: y, dy, dz, db, step.
+    BiasActBackward {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// The activation.
+        act: ActKind,
+        /// RReLU used drawn slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
     },
     /// `y = x + bias[col]`. Buffers: x, bias, y.
     BiasAdd {
@@ -426,15 +482,15 @@ pub enum Kernel {
         /// Variance epsilon.
         eps: f32,
     },
-    /// First pass of the gradient statistics over a gradient arena: per [`CHUNK`] of each
-    /// tensor, its sum of squares and whether it holds a non-finite value.
-    /// Buffers: grads (the arena), partials (2 words per chunk, from `first_chunk`).
+    /// First pass of the gradient statistics over a gradient arena: per [`SEGMENT`] of
+    /// each tensor, its sum of squares and whether it holds a non-finite value.
+    /// Buffers: grads (the arena), partials (2 words per segment, from `first_segment`).
     GradStats {
         /// The tensors, in the arena.
         tensors: Vec<ArenaTensor>,
-        /// Where this launch's chunks start in the partials (the chunks of the groups
-        /// before it).
-        first_chunk: usize,
+        /// Where this launch's segments start in the partials (the segments of the
+        /// groups before it).
+        first_segment: usize,
     },
     /// Health statistics of one activation output `[rows, cols]` into
     /// `health[offset..offset + 4]`: mean, standard deviation, the fraction of units that
@@ -503,6 +559,7 @@ impl Kernel {
         match self {
             Kernel::MatMul { .. } | Kernel::BiasAdd { .. } | Kernel::Add { .. } => 3,
             Kernel::ColumnSum { .. } | Kernel::Scale { .. } => 2,
+            Kernel::Dense { .. } | Kernel::BiasActBackward { .. } => 5,
             Kernel::ActForward { .. } => 3,
             Kernel::ActBackward { .. } => 5,
             Kernel::PreluForward { .. } => 3,
@@ -530,6 +587,8 @@ impl Kernel {
             Kernel::MatMul { .. } | Kernel::BiasAdd { .. } | Kernel::Add { .. } => &[2],
             Kernel::PreluForward { .. } | Kernel::SoftmaxBackward { .. } => &[2],
             Kernel::ColumnSum { .. } | Kernel::Scale { .. } => &[1],
+            Kernel::Dense { .. } => &[3],
+            Kernel::BiasActBackward { .. } => &[2, 3],
             Kernel::ActForward { .. } | Kernel::SoftmaxForward { .. } => &[1],
             Kernel::AccumulateMetrics { .. } | Kernel::GradStats { .. } => &[1],
             Kernel::ActStats { .. } => &[1],
@@ -552,6 +611,10 @@ impl Kernel {
         match *self {
             Kernel::MatMul { m, k, n, .. } => vec![m * k, k * n, m * n],
             Kernel::BiasAdd { rows, cols } => vec![rows * cols, cols, rows * cols],
+            Kernel::Dense { m, k, n, .. } => vec![m * k, k * n, n, m * n, STEP_WORDS],
+            Kernel::BiasActBackward { rows, cols, .. } => {
+                vec![rows * cols, rows * cols, rows * cols, cols, STEP_WORDS]
+            }
             Kernel::ColumnSum { rows, cols } => vec![rows * cols, cols],
             Kernel::ActForward { n, .. } => vec![n, n, STEP_WORDS],
             Kernel::ActBackward { n, .. } => vec![n, n, n, n, STEP_WORDS],
@@ -581,15 +644,18 @@ impl Kernel {
             ],
             Kernel::GradStats {
                 ref tensors,
-                first_chunk,
-            } => vec![arena_end(tensors), 2 * (first_chunk + chunk_count(tensors))],
+                first_segment,
+            } => vec![
+                arena_end(tensors),
+                2 * (first_segment + segment_count(tensors)),
+            ],
             Kernel::ActStats {
                 rows, cols, offset, ..
             } => vec![rows * cols, offset + 4],
             Kernel::PairNorms { n, offset } => vec![n, n, offset + 2],
             Kernel::ClipScale { ref tensors, .. } => {
                 let slots = tensors.iter().map(|t| t.slot + 1).max().unwrap_or(0);
-                vec![2 * chunk_count(tensors), 3 * slots, slots, STEP_WORDS]
+                vec![2 * segment_count(tensors), 3 * slots, slots, STEP_WORDS]
             }
             Kernel::Update {
                 rule, ref tensors, ..

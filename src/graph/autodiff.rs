@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::ir::{Graph, TensorId};
-use crate::backend::Kernel;
+use crate::backend::{ActKind, Kernel};
 use crate::error::{Error, Result};
 
 /// Appends the backward pass of `g.nodes[..forward_len]` to `g`.
@@ -108,6 +108,78 @@ pub fn backward(
                         vec![a[0], dc, db],
                     );
                     accumulate(g, &mut grads, a[1], db);
+                }
+            }
+            Kernel::Dense {
+                m,
+                k,
+                n,
+                act,
+                training,
+                seed,
+            } => {
+                // y = f(x·w + b); args x, w, b, y, step.
+                let Some(&dy) = grads.get(&a[3]) else {
+                    continue;
+                };
+                let bias_grad = needs.contains(&a[2]);
+                let dz = if act == ActKind::Linear {
+                    if bias_grad {
+                        let db = g.temp(grad_name(g, a[2]), &[n]);
+                        g.push(Kernel::ColumnSum { rows: m, cols: n }, vec![dy, db]);
+                        accumulate(g, &mut grads, a[2], db);
+                    }
+                    dy
+                } else {
+                    // dz = f'(y)·dy from the output; the bias gradient in the same pass.
+                    let dz = g.temp(format!("{}/pre", grad_name(g, a[3])), &[m, n]);
+                    let db = g.temp(grad_name(g, a[2]), &[n]);
+                    g.push(
+                        Kernel::BiasActBackward {
+                            rows: m,
+                            cols: n,
+                            act,
+                            training,
+                            seed,
+                        },
+                        vec![a[3], dy, dz, db, a[4]],
+                    );
+                    if bias_grad {
+                        accumulate(g, &mut grads, a[2], db);
+                    }
+                    dz
+                };
+                if needs.contains(&a[0]) {
+                    let dx = g.temp(grad_name(g, a[0]), &[m, k]);
+                    // dx = dz · wᵀ
+                    g.push(
+                        Kernel::MatMul {
+                            m,
+                            k: n,
+                            n: k,
+                            trans_a: false,
+                            trans_b: true,
+                            accumulate: false,
+                        },
+                        vec![dz, a[1], dx],
+                    );
+                    accumulate(g, &mut grads, a[0], dx);
+                }
+                if needs.contains(&a[1]) {
+                    let dw = g.temp(grad_name(g, a[1]), &[k, n]);
+                    // dw = xᵀ · dz
+                    g.push(
+                        Kernel::MatMul {
+                            m: k,
+                            k: m,
+                            n,
+                            trans_a: true,
+                            trans_b: false,
+                            accumulate: false,
+                        },
+                        vec![a[0], dz, dw],
+                    );
+                    accumulate(g, &mut grads, a[1], dw);
                 }
             }
             Kernel::BiasAdd { rows, cols } => {

@@ -2,7 +2,7 @@
 //! applied to tensors in the kernel's documented buffer order, so lowering is the
 //! identity and the same graph runs on every backend.
 
-use crate::backend::Kernel;
+use crate::backend::{ActKind, Kernel};
 
 /// Index of a tensor in a [`Graph`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -122,6 +122,63 @@ impl Graph {
             vec![x, w, y],
         );
         y
+    }
+
+    /// A dense layer's `x·w + b` in one launch ([`Kernel::Dense`], no activation yet:
+    /// [`Graph::fuse_activation`] may add it).
+    pub fn dense(
+        &mut self,
+        name: &str,
+        x: TensorId,
+        w: TensorId,
+        b: TensorId,
+        step: TensorId,
+    ) -> TensorId {
+        let (m, k) = self.dims2(x);
+        let n = self.shape(w)[1];
+        let y = self.temp(name, &[m, n]);
+        self.push(
+            Kernel::Dense {
+                m,
+                k,
+                n,
+                act: ActKind::Linear,
+                training: false,
+                seed: 0,
+            },
+            vec![x, w, b, y, step],
+        );
+        y
+    }
+
+    /// Applies `act` to `t` inside the launch that produced it, when that is the last node
+    /// and a [`Kernel::Dense`] without an activation yet, and the output alone tells the
+    /// derivative. Returns whether it did (then `t` holds the activated values).
+    pub fn fuse_activation(
+        &mut self,
+        t: TensorId,
+        act: ActKind,
+        training: bool,
+        seed: u32,
+    ) -> bool {
+        let Some(node) = self.nodes.last_mut() else {
+            return false;
+        };
+        let fusable = act.derivative_from_output() && node.args.get(3) == Some(&t);
+        match &mut node.kernel {
+            Kernel::Dense {
+                act: a,
+                training: tr,
+                seed: s,
+                ..
+            } if fusable && *a == ActKind::Linear => {
+                *a = act;
+                *tr = training;
+                *s = seed;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// `x + b` broadcast over rows.

@@ -283,7 +283,18 @@ impl<'a> Lowering<'a> {
 
     /// Appends an activation node (softmax row-wise, the rest element-wise).
     pub fn apply(&mut self, x: TensorId, act: ActKind, seed: u32, training: bool) -> TensorId {
+        // Into the dense launch that produced x, when it can take it (one launch fewer).
+        if self.g.fuse_activation(x, act, training, seed) {
+            let name = format!("{}/{}", self.g.tensors[x.0].name, act.keras_name());
+            self.g.tensors[x.0].name = name;
+            return x;
+        }
         apply_activation(self.g, x, act, training, seed, self.step)
+    }
+
+    /// The step record (for kernels that read the step, as RReLU's generator does).
+    pub fn step(&self) -> TensorId {
+        self.step
     }
 
     /// Ends lowering: the output before its deferred last activation, and that

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::session::Session;
-use crate::backend::kernel::chunk_count;
+use crate::backend::kernel::segment_count;
 use crate::backend::{ArenaTensor, Backend, BufId, Kernel};
 use crate::error::Result;
 use crate::graph::{autodiff, Executor, Graph, TensorId, TensorKind};
@@ -310,7 +310,7 @@ impl Session {
             g.push(
                 Kernel::GradStats {
                     tensors: tensors.clone(),
-                    first_chunk: chunk_count(&all),
+                    first_segment: segment_count(&all),
                 },
                 vec![ga, partials],
             );

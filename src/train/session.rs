@@ -22,7 +22,7 @@ pub(crate) struct Training {
     pub optimizer: Box<dyn Optimizer>,
     pub arenas: Vec<TrainArena>,
     pub slots: Vec<Vec<BufId>>,
-    /// Per-chunk partial sums of the gradient statistics (2 words a chunk, all groups).
+    /// Per-segment partial sums of the gradient statistics (2 words a segment, all groups).
     pub partials: BufId,
 }
 
@@ -128,13 +128,13 @@ impl Session {
         let lens: Vec<usize> = self.model.weights().iter().map(|w| w.data.len()).collect();
         let (arenas, slots) =
             arena::alloc_training(self.backend.as_mut(), &self.arenas, &lens, &init)?;
-        let chunks: usize = lens
+        let segments: usize = lens
             .iter()
             .zip(self.model.weights())
             .filter(|(_, w)| w.optimizable)
-            .map(|(n, _)| n.div_ceil(crate::backend::CHUNK))
+            .map(|(n, _)| n.div_ceil(crate::backend::kernel::SEGMENT))
             .sum();
-        let partials = self.backend.alloc(2 * chunks.max(1))?;
+        let partials = self.backend.alloc(2 * segments.max(1))?;
         self.carry = optimizer.carry().map(|c| c.1).unwrap_or(1.0);
         self.step = 0;
         self.training = Some(Training {

@@ -38,6 +38,30 @@ fn params(n: usize, cols: usize) -> ElementwiseParams {
     }
 }
 
+/// GPU launch of the fused bias + activation backward. Buffers: y, dy, dz, db, step.
+pub fn bias_act_backward_gpu(
+    act: ActKind,
+    rows: usize,
+    cols: usize,
+    training: bool,
+    seed: u32,
+) -> GpuLaunch {
+    let (code, f0, f1) = act.code();
+    let p = ElementwiseParams {
+        code,
+        flags: u32::from(training) | (seed << 8),
+        f0,
+        f1,
+        ..params(rows, cols)
+    };
+    GpuLaunch::new(
+        Entry::BiasActBackward,
+        rw_seq(5),
+        p,
+        (ceil_div(cols, 256), 1, 1),
+    )
+}
+
 /// GPU launch of an activation forward (`backward` false, buffers x, y, step) or backward
 /// (buffers x, y, dy, dx, step).
 pub fn act_gpu(act: ActKind, n: usize, training: bool, seed: u32, backward: bool) -> GpuLaunch {
@@ -168,6 +192,67 @@ pub fn act_derivative(
         }
         ActKind::Tanh => 1.0 - y * y,
         ActKind::Sigmoid => y * (1.0 - y),
+    }
+}
+
+/// `f'` for one element from its output alone (TensorFlow's Relu/Elu/Selu gradients do
+/// the same); exact when [`ActKind::derivative_from_output`] holds, with the conventions
+/// of [`act_derivative`] at 0.
+pub fn act_derivative_from_output(
+    act: ActKind,
+    y: f32,
+    training: bool,
+    seed: u32,
+    step: u32,
+    i: usize,
+) -> f32 {
+    let step_fn = |positive: bool, neg: f32| if positive { 1.0 } else { neg };
+    match act {
+        ActKind::Linear | ActKind::Softmax => 1.0,
+        ActKind::Relu => step_fn(y > 0.0, 0.0),
+        ActKind::LeakyRelu { alpha } => step_fn(y > 0.0, alpha),
+        ActKind::Rrelu { lower, upper } => {
+            let positive = if training {
+                !y.is_sign_negative()
+            } else {
+                y > 0.0
+            };
+            step_fn(positive, rrelu_slope(lower, upper, training, seed, step, i))
+        }
+        ActKind::Elu { alpha } => step_fn(y > 0.0, alpha + y),
+        ActKind::Selu => {
+            if !y.is_sign_negative() {
+                SELU_SCALE
+            } else {
+                SELU_SCALE * SELU_ALPHA + y
+            }
+        }
+        ActKind::Tanh => 1.0 - y * y,
+        ActKind::Sigmoid => y * (1.0 - y),
+    }
+}
+
+/// CPU backward of a dense layer's fused bias + activation: `dz = f'(y)·dy` and
+/// `db = Σ_rows dz`. Buffers: y, dy, dz, db, step.
+#[allow(clippy::too_many_arguments)]
+pub fn bias_act_backward_cpu(
+    act: ActKind,
+    rows: usize,
+    cols: usize,
+    training: bool,
+    seed: u32,
+    b: &mut [&mut [f32]],
+) {
+    let step = b[4][0].to_bits();
+    for c in 0..cols {
+        let mut acc = 0.0;
+        for r in 0..rows {
+            let i = r * cols + c;
+            let dz = b[1][i] * act_derivative_from_output(act, b[0][i], training, seed, step, i);
+            b[2][i] = dz;
+            acc += dz;
+        }
+        b[3][c] = acc;
     }
 }
 

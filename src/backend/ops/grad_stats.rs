@@ -1,12 +1,12 @@
 //! Gradient statistics and clip factors (`shaders/grad_stats.wgsl`), over a gradient arena
-//! in two launches whatever the tensor count: `grad_stats` reduces each [`CHUNK`] of
+//! in two launches whatever the tensor count: `grad_stats` reduces each [`SEGMENT`] of
 //! every tensor in its own workgroup (all in parallel), `clip_scale` sums each tensor's
-//! chunks into its squared norm, running norm sum and first non-finite step, then the
+//! segments into its squared norm, running norm sum and first non-finite step, then the
 //! factors of Keras's `clipnorm` / `global_clipnorm`.
 
 use crate::backend::contract::{rw_seq, shader_params, GpuLaunch};
 use crate::backend::contract::{Binding, Entry};
-use crate::backend::kernel::{chunk_count, ArenaTensor, ClipMode, CHUNK};
+use crate::backend::kernel::{chunk_count, segment_count, ArenaTensor, ClipMode, CHUNK, SEGMENT};
 
 /// Marks "no non-finite gradient yet" in the stats buffer (as u32 bits).
 pub const NO_STEP: u32 = u32::MAX;
@@ -14,12 +14,12 @@ pub const NO_STEP: u32 = u32::MAX;
 shader_params! {
     /// `Params` of `grad_stats.wgsl`.
     GradStatsParams {
-        /// Rows of the table: chunks (grad_stats) or tensors (clip_scale).
+        /// Rows of the table: segments (grad_stats) or tensors (clip_scale).
         n: u32,
         /// Clip mode ([`ClipMode::code`]).
         mode: u32,
-        /// grad_stats: the first chunk's index in the partials.
-        first_chunk: u32,
+        /// grad_stats: its first segment's index in the partials.
+        first_segment: u32,
         /// Unused.
         pad1: u32,
         /// Clip threshold.
@@ -50,15 +50,31 @@ pub fn chunk_table(tensors: &[ArenaTensor]) -> Vec<[u32; 4]> {
     rows
 }
 
-/// One row per tensor: (first chunk, chunk count, slot, 0).
+/// One row per segment: (first vec4, words of its tensor from there on, slot, 0).
+fn segment_table(tensors: &[ArenaTensor]) -> Vec<[u32; 4]> {
+    let mut rows = Vec::with_capacity(segment_count(tensors));
+    for t in tensors {
+        for s in 0..t.n.div_ceil(SEGMENT) {
+            rows.push([
+                ((t.offset + s * SEGMENT) / 4) as u32,
+                (t.n - s * SEGMENT) as u32,
+                t.slot as u32,
+                0,
+            ]);
+        }
+    }
+    rows
+}
+
+/// One row per tensor: (first segment, segment count, slot, 0).
 fn tensor_table(tensors: &[ArenaTensor]) -> Vec<[u32; 4]> {
     let mut first = 0;
     tensors
         .iter()
         .map(|t| {
-            let chunks = t.n.div_ceil(CHUNK);
-            let row = [first as u32, chunks as u32, t.slot as u32, 0];
-            first += chunks;
+            let segments = t.n.div_ceil(SEGMENT);
+            let row = [first as u32, segments as u32, t.slot as u32, 0];
+            first += segments;
             row
         })
         .collect()
@@ -71,11 +87,11 @@ pub fn grid_groups(groups: usize) -> (u32, u32, u32) {
 }
 
 /// GPU launch of grad_stats. Buffers: grads (bound as vec4s), partials.
-pub fn stats_gpu(tensors: &[ArenaTensor], first_chunk: usize) -> GpuLaunch {
-    let table = chunk_table(tensors);
+pub fn stats_gpu(tensors: &[ArenaTensor], first_segment: usize) -> GpuLaunch {
+    let table = segment_table(tensors);
     let p = GradStatsParams {
         n: table.len() as u32,
-        first_chunk: first_chunk as u32,
+        first_segment: first_segment as u32,
         ..Default::default()
     };
     let bindings = vec![Binding::rw(4), Binding::rw(1)];
@@ -95,11 +111,11 @@ pub fn clip_gpu(tensors: &[ArenaTensor], mode: ClipMode) -> GpuLaunch {
 }
 
 /// CPU grad_stats. Buffers: grads, partials.
-pub fn stats_cpu(tensors: &[ArenaTensor], first_chunk: usize, b: &mut [&mut [f32]]) {
-    for (i, row) in chunk_table(tensors).iter().enumerate() {
-        let c = first_chunk + i;
+pub fn stats_cpu(tensors: &[ArenaTensor], first_segment: usize, b: &mut [&mut [f32]]) {
+    for (i, row) in segment_table(tensors).iter().enumerate() {
+        let c = first_segment + i;
         let start = 4 * row[0] as usize;
-        let g = &b[0][start..start + (row[1] as usize).min(CHUNK)];
+        let g = &b[0][start..start + (row[1] as usize).min(SEGMENT)];
         let sq: f32 = g.iter().map(|v| v * v).sum();
         let bad = g.iter().any(|v| !v.is_finite());
         b[1][2 * c] = sq;
@@ -112,10 +128,10 @@ pub fn clip_cpu(tensors: &[ArenaTensor], mode: ClipMode, b: &mut [&mut [f32]]) {
     let step = b[3][0];
     let mut total = 0.0f32;
     for row in tensor_table(tensors) {
-        let (first, chunks, slot) = (row[0] as usize, row[1] as usize, row[2] as usize);
+        let (first, segments, slot) = (row[0] as usize, row[1] as usize, row[2] as usize);
         let mut sq = 0.0f32;
         let mut bad = false;
-        for c in first..first + chunks {
+        for c in first..first + segments {
             sq += b[0][2 * c];
             bad |= b[0][2 * c + 1].to_bits() != 0;
         }

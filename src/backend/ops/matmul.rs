@@ -1,11 +1,16 @@
-//! Matrix multiply `C = op(A)·op(B)` (optional transposes, optional accumulate): the CPU
-//! reference and the GPU launch of its three WGSL variants (`shaders/matmul.wgsl`).
+//! Matrix multiply `C = op(A)·op(B)` (optional transposes, optional accumulate), and the
+//! dense layer's `y = f(x·w + bias)` with the bias and activation applied as the matmul
+//! stores: the CPU references and the GPU launches of the WGSL variants
+//! (`shaders/matmul_body.wgsl`, stored plainly by `matmul_store.wgsl` or through the
+//! epilogue of `dense_store.wgsl`).
 
+use super::elementwise::act_value;
 use crate::backend::contract::{ceil_div, shader_params, Binding, Entry, GpuLaunch};
+use crate::backend::kernel::ActKind;
 use crate::backend::MatmulVariant;
 
 shader_params! {
-    /// `Params` of `matmul.wgsl`.
+    /// `Params` of the matmul and dense modules.
     MatmulParams {
         /// Rows of C.
         m: u32,
@@ -15,6 +20,14 @@ shader_params! {
         n: u32,
         /// Bit 0: A stored transposed; bit 1: B stored transposed; bit 2: accumulate.
         flags: u32,
+        /// Dense: the activation code ([`ActKind::code`]).
+        code: u32,
+        /// Dense: bit 0 training (RReLU draws slopes), bits 8..: RReLU's layer seed.
+        act_flags: u32,
+        /// Dense: the activation's first parameter.
+        f0: f32,
+        /// Dense: its second parameter.
+        f1: f32,
     }
 }
 
@@ -58,32 +71,103 @@ pub fn gpu(
         k: k as u32,
         n: n as u32,
         flags,
+        ..Default::default()
     };
+    let (kind, a, b, grid) = shape(m, k, n, trans_a, trans_b, variant);
+    let entry = match kind {
+        Kind::Vec4 => Entry::MatmulVec4,
+        Kind::Vec8 => Entry::MatmulVec8,
+        Kind::Regblock => Entry::MatmulRegblock,
+        Kind::Tiled => Entry::MatmulTiled,
+    };
+    GpuLaunch::new(entry, vec![a, b, Binding::rw(3)], params, grid)
+}
+
+/// The GPU launch of [`crate::backend::Kernel::Dense`] for the chosen variant. Buffers:
+/// x, w, bias, y, step.
+pub fn dense_gpu(
+    m: usize,
+    k: usize,
+    n: usize,
+    act: ActKind,
+    training: bool,
+    seed: u32,
+    variant: MatmulVariant,
+) -> GpuLaunch {
+    let (code, f0, f1) = act.code();
+    let params = MatmulParams {
+        m: m as u32,
+        k: k as u32,
+        n: n as u32,
+        code,
+        act_flags: u32::from(training) | (seed << 8),
+        f0,
+        f1,
+        ..Default::default()
+    };
+    let (kind, a, b, grid) = shape(m, k, n, false, false, variant);
+    let entry = match kind {
+        Kind::Vec4 => Entry::DenseVec4,
+        Kind::Vec8 => Entry::DenseVec8,
+        Kind::Regblock => Entry::DenseRegblock,
+        Kind::Tiled => Entry::DenseTiled,
+    };
+    let bindings = vec![a, b, Binding::ro(6), Binding::rw(3), Binding::ro(7)];
+    GpuLaunch::new(entry, bindings, params, grid)
+}
+
+/// Which kernel body runs a variant on a shape.
+enum Kind {
+    Vec4,
+    Vec8,
+    Regblock,
+    Tiled,
+}
+
+/// The kernel body, A's and B's bindings (scalar or vec4 views) and the grid.
+fn shape(
+    m: usize,
+    k: usize,
+    n: usize,
+    trans_a: bool,
+    trans_b: bool,
+    variant: MatmulVariant,
+) -> (Kind, Binding, Binding, (u32, u32, u32)) {
     let vec4_ok = vec4_loads_fit(m, k, n, trans_a, trans_b);
     let blocks = (ceil_div(n.div_ceil(4), 8), ceil_div(m.div_ceil(4), 8), 1);
-    let (ro1, ro2, rw3) = (Binding::ro(1), Binding::ro(2), Binding::rw(3));
+    let (s1, s2, v4, v5) = (
+        Binding::ro(1),
+        Binding::ro(2),
+        Binding::ro(4),
+        Binding::ro(5),
+    );
     match variant {
-        MatmulVariant::RegisterBlocked if vec4_ok => GpuLaunch::new(
-            Entry::MatmulVec4,
-            vec![Binding::ro(4), Binding::ro(5), rw3],
-            params,
-            blocks,
-        ),
-        MatmulVariant::RegisterBlocked8 if vec4_ok => GpuLaunch::new(
-            Entry::MatmulVec8,
-            vec![Binding::ro(4), Binding::ro(5), rw3],
-            params,
-            vec8_grid(m, n),
-        ),
+        MatmulVariant::RegisterBlocked if vec4_ok => (Kind::Vec4, v4, v5, blocks),
+        MatmulVariant::RegisterBlocked8 if vec4_ok => (Kind::Vec8, v4, v5, vec8_grid(m, n)),
         MatmulVariant::RegisterBlocked | MatmulVariant::RegisterBlocked8 => {
-            GpuLaunch::new(Entry::MatmulRegblock, vec![ro1, ro2, rw3], params, blocks)
+            (Kind::Regblock, s1, s2, blocks)
         }
-        MatmulVariant::Tiled => GpuLaunch::new(
-            Entry::MatmulTiled,
-            vec![ro1, ro2, rw3],
-            params,
-            (ceil_div(n, 64), ceil_div(m, 64), 1),
-        ),
+        MatmulVariant::Tiled => (Kind::Tiled, s1, s2, (ceil_div(n, 64), ceil_div(m, 64), 1)),
+    }
+}
+
+/// CPU reference of [`crate::backend::Kernel::Dense`]. Buffers: x, w, bias, y, step.
+pub fn dense_cpu(
+    m: usize,
+    k: usize,
+    n: usize,
+    act: ActKind,
+    training: bool,
+    seed: u32,
+    b: &mut [&mut [f32]],
+) {
+    let step = b[4][0].to_bits();
+    let (inputs, outputs) = b.split_at_mut(2);
+    let (bias, outputs) = outputs.split_at_mut(1);
+    let (x, w) = inputs.split_at_mut(1);
+    cpu(m, k, n, false, false, false, &mut [x[0], w[0], outputs[0]]);
+    for (i, y) in outputs[0][..m * n].iter_mut().enumerate() {
+        *y = act_value(act, *y + bias[0][i % n], training, seed, step, i);
     }
 }
 

@@ -27,6 +27,21 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             trans_b,
             accumulate,
         } => matmul::gpu(m, k, n, trans_a, trans_b, accumulate, matmul_variant),
+        Kernel::Dense {
+            m,
+            k,
+            n,
+            act,
+            training,
+            seed,
+        } => matmul::dense_gpu(m, k, n, act, training, seed, matmul_variant),
+        Kernel::BiasActBackward {
+            rows,
+            cols,
+            act,
+            training,
+            seed,
+        } => elementwise::bias_act_backward_gpu(act, rows, cols, training, seed),
         Kernel::BiasAdd { rows, cols } => simple_gpu(Entry::BiasAdd, rows, cols, 0.0),
         Kernel::ColumnSum { rows, cols } => simple_gpu(Entry::ColumnSum, rows, cols, 0.0),
         Kernel::ActForward {
@@ -64,8 +79,8 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         }
         Kernel::GradStats {
             ref tensors,
-            first_chunk,
-        } => grad_stats::stats_gpu(tensors, first_chunk),
+            first_segment,
+        } => grad_stats::stats_gpu(tensors, first_segment),
         Kernel::ClipScale { ref tensors, mode } => grad_stats::clip_gpu(tensors, mode),
         Kernel::ActStats {
             rows,
@@ -96,6 +111,21 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
             trans_b,
             accumulate,
         } => matmul::cpu(m, k, n, trans_a, trans_b, accumulate, b),
+        Kernel::Dense {
+            m,
+            k,
+            n,
+            act,
+            training,
+            seed,
+        } => matmul::dense_cpu(m, k, n, act, training, seed, b),
+        Kernel::BiasActBackward {
+            rows,
+            cols,
+            act,
+            training,
+            seed,
+        } => ew::bias_act_backward_cpu(act, rows, cols, training, seed, b),
         Kernel::BiasAdd { rows, cols } => ew::bias_add_cpu(rows, cols, b),
         Kernel::ColumnSum { rows, cols } => ew::column_sum_cpu(rows, cols, b),
         Kernel::ActForward {
@@ -127,8 +157,8 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
         Kernel::BnBackward { rows, cols, eps } => batch_norm::backward_cpu(rows, cols, eps, b),
         Kernel::GradStats {
             ref tensors,
-            first_chunk,
-        } => grad_stats::stats_cpu(tensors, first_chunk, b),
+            first_segment,
+        } => grad_stats::stats_cpu(tensors, first_segment, b),
         Kernel::ClipScale { ref tensors, mode } => grad_stats::clip_cpu(tensors, mode, b),
         Kernel::ActStats {
             rows,

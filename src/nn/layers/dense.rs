@@ -96,11 +96,15 @@ impl LayerOps for Dense {
         let x = cx.input();
         let kernel = cx.weight("kernel")?;
         let name = cx.layer_name().to_string();
-        let mut y = cx.g.matmul(&format!("{name}/matmul"), x, kernel);
-        if self.use_bias {
+        // With a bias, one launch ([`Kernel::Dense`]); the activation joins it when the
+        // next layer asks for this output (Lowering::input).
+        let y = if self.use_bias {
             let bias = cx.weight("bias")?;
-            y = cx.g.bias_add(&format!("{name}/pre"), y, bias);
-        }
+            let step = cx.step();
+            cx.g.dense(&format!("{name}/pre"), x, kernel, bias, step)
+        } else {
+            cx.g.matmul(&format!("{name}/matmul"), x, kernel)
+        };
         cx.set_output(y, self.units);
         cx.activate(self.activation);
         Ok(())

@@ -1,4 +1,8 @@
-// Matrix multiply C[m,n] = op(A)[m,k] * op(B)[k,n], with op = optional transpose.
+// Matrix multiply C[m,n] = op(A)[m,k] * op(B)[k,n], with op = optional transpose: the
+// kernel bodies. How a result is stored is up to the file before this one:
+// matmul_store.wgsl stores (or accumulates) plainly, dense_store.wgsl applies a dense
+// layer's bias and activation first (its epilogue). Both define `c`, store_row and
+// store_one.
 //
 // Transposes are expressed as strides so one kernel serves the forward pass (X·W),
 // the input gradient (dY·Wᵀ) and the weight gradient (Xᵀ·dY) without branches in the
@@ -16,12 +20,16 @@ struct Params {
     // bit 0: A is stored transposed ([k,m]); bit 1: B is stored transposed ([n,k]);
     // bit 2: accumulate into C instead of overwriting it.
     flags: u32,
+    // The dense epilogue's activation (dense_store.wgsl; unused by plain matmuls).
+    code: u32,
+    act_flags: u32,
+    f0: f32,
+    f1: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
 // The same A and B seen as vec4s, for matmul_vec4.
 @group(0) @binding(4) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> b4: array<vec4<f32>>;
@@ -72,38 +80,15 @@ fn matmul_regblock(
         acc[2] += a[ra.z + ka] * bv;
         acc[3] += a[ra.w + ka] * bv;
     }
-    let accumulate = (p.flags & 4u) != 0u;
     for (var i = 0u; i < 4u; i++) {
         let r = row0 + i;
         if (r >= p.m) { break; }
         for (var j = 0u; j < 4u; j++) {
             let col = col0 + j * stride;
             if (col >= p.n) { break; }
-            let idx = r * p.n + col;
-            if (accumulate) {
-                c[idx] = c[idx] + acc[i][j];
-            } else {
-                c[idx] = acc[i][j];
-            }
+            store_one(r, col, acc[i][j]);
         }
     }
-}
-
-// Stores one row of a 4×4 block of C. Components are picked with constant indices only:
-// dynamically indexed private arrays are spilled to per-lane memory on CPU adapters, which
-// made the accumulation ten times slower.
-fn store_row(r: u32, col0: u32, v: vec4<f32>) {
-    if (r >= p.m || col0 >= p.n) { return; }
-    let accumulate = (p.flags & 4u) != 0u;
-    let base = r * p.n + col0;
-    var out = v;
-    if (accumulate) {
-        out += vec4<f32>(c[base], c[base + min(1u, p.n - 1u - col0)], c[base + min(2u, p.n - 1u - col0)], c[base + min(3u, p.n - 1u - col0)]);
-    }
-    c[base] = out.x;
-    if (col0 + 1u < p.n) { c[base + 1u] = out.y; }
-    if (col0 + 2u < p.n) { c[base + 2u] = out.z; }
-    if (col0 + 3u < p.n) { c[base + 3u] = out.w; }
 }
 
 // 4×4 blocks of C from vec4 loads: per four steps of k, four vec4 loads of A and four of
