@@ -160,7 +160,6 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             rows: 2,
             cols: 3,
         },
-        Kernel::AccumulateMetrics { rows: 2 },
         Kernel::BnStats {
             rows: 2,
             cols: 3,

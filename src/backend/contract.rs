@@ -191,8 +191,6 @@ pub enum Entry {
     Scale,
     /// Loss and its gradient.
     LossForwardBackward,
-    /// Metric accumulation.
-    AccumulateMetrics,
     /// BN batch statistics and the moving statistics' EWMA.
     BnStats,
     /// BN normalize.
@@ -253,7 +251,6 @@ impl Entry {
             Entry::Add => "add",
             Entry::Scale => "scale",
             Entry::LossForwardBackward => "loss_forward_backward",
-            Entry::AccumulateMetrics => "accumulate_metrics",
             Entry::BnStats => "bn_stats",
             Entry::BnApply => "bn_apply",
             Entry::BnBackward => "bn_backward",
@@ -296,7 +293,7 @@ impl Entry {
             | Entry::SoftmaxBackward
             | Entry::Add
             | Entry::Scale => Module::Elementwise,
-            Entry::LossForwardBackward | Entry::AccumulateMetrics => Module::Loss,
+            Entry::LossForwardBackward => Module::Loss,
             Entry::BnStats | Entry::BnApply | Entry::BnBackward => Module::BatchNorm,
             Entry::GradStats | Entry::ClipScale => Module::GradStats,
             Entry::SgdUpdate | Entry::SgdMomentumUpdate => Module::UpdateSgd,

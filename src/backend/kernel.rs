@@ -439,8 +439,9 @@ pub enum Kernel {
         /// Multiplier.
         factor: f32,
     },
-    /// Loss, its gradient, and per-row (loss, correct). Buffers: input, labels (u32), grad,
-    /// row_stats.
+    /// Loss and its gradient, the gradient's column sums (the output layer's bias
+    /// gradient), and `metrics += (Σ loss, Σ correct, rows)`, in one launch. Buffers:
+    /// input, labels (u32), grad, grad_column_sums, metrics.
     Loss {
         /// Which loss.
         kind: LossKind,
@@ -448,11 +449,6 @@ pub enum Kernel {
         rows: usize,
         /// Output columns.
         cols: usize,
-    },
-    /// `metrics += (Σ loss, Σ correct, rows)`. Buffers: row_stats, metrics.
-    AccumulateMetrics {
-        /// Batch rows.
-        rows: usize,
     },
     /// Per-column batch mean and biased variance, and in the same pass the EWMA of the
     /// moving statistics. Buffers: x, mean, var, moving_mean, moving_var.
@@ -566,8 +562,7 @@ impl Kernel {
             Kernel::PreluBackward { .. } => 5,
             Kernel::SoftmaxForward { .. } => 2,
             Kernel::SoftmaxBackward { .. } => 3,
-            Kernel::Loss { .. } => 4,
-            Kernel::AccumulateMetrics { .. } => 2,
+            Kernel::Loss { .. } => 5,
             Kernel::BnStats { .. } => 5,
             Kernel::BnApply { .. } => 6,
             Kernel::BnBackward { .. } => 8,
@@ -590,13 +585,13 @@ impl Kernel {
             Kernel::Dense { .. } => &[3],
             Kernel::BiasActBackward { .. } => &[2, 3],
             Kernel::ActForward { .. } | Kernel::SoftmaxForward { .. } => &[1],
-            Kernel::AccumulateMetrics { .. } | Kernel::GradStats { .. } => &[1],
+            Kernel::GradStats { .. } => &[1],
             Kernel::ActStats { .. } => &[1],
             Kernel::PairNorms { .. } => &[2],
             Kernel::ClipScale { .. } => &[1, 2],
             Kernel::ActBackward { .. } => &[3],
             Kernel::PreluBackward { .. } => &[3, 4],
-            Kernel::Loss { .. } => &[2, 3],
+            Kernel::Loss { .. } => &[2, 3, 4],
             Kernel::BnStats { .. } => &[1, 2, 3, 4],
             Kernel::BnApply { .. } => &[5],
             Kernel::BnBackward { .. } => &[5, 6, 7],
@@ -626,8 +621,7 @@ impl Kernel {
             Kernel::SoftmaxBackward { rows, cols } => vec![rows * cols; 3],
             Kernel::Add { n } => vec![n, n, n],
             Kernel::Scale { n, .. } => vec![n, n],
-            Kernel::Loss { rows, cols, .. } => vec![rows * cols, rows, rows * cols, 2 * rows],
-            Kernel::AccumulateMetrics { rows } => vec![2 * rows, 3],
+            Kernel::Loss { rows, cols, .. } => vec![rows * cols, rows, rows * cols, cols, 3],
             Kernel::BnStats { rows, cols, .. } => vec![rows * cols, cols, cols, cols, cols],
             Kernel::BnApply { rows, cols, .. } => {
                 vec![rows * cols, cols, cols, cols, cols, rows * cols]

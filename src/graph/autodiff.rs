@@ -8,16 +8,28 @@ use super::ir::{Graph, TensorId};
 use crate::backend::{ActKind, Kernel};
 use crate::error::{Error, Result};
 
+/// Where the backward pass starts: a forward tensor `y` and its already-computed gradient
+/// `dy` (the loss kernel writes the gradient of the loss with respect to its input), and
+/// when the same kernel also summed `dy`'s columns, those sums (a bias gradient for free).
+#[derive(Clone, Copy, Debug)]
+pub struct Seed {
+    /// The forward tensor.
+    pub y: TensorId,
+    /// Its gradient.
+    pub dy: TensorId,
+    /// `Σ_rows dy`, when already computed.
+    pub dy_column_sums: Option<TensorId>,
+}
+
 /// Appends the backward pass of `g.nodes[..forward_len]` to `g`.
 ///
-/// `seed` is `(y, dy)`: a forward tensor and its already-computed gradient (the loss
-/// kernel writes the gradient of the loss with respect to its input). Returns the gradient
-/// tensor of every tensor in `wrt` that the seed depends on. Only tensors that depend on
-/// `wrt` get gradients: frozen layers below the last trainable one cost nothing.
+/// Returns the gradient tensor of every tensor in `wrt` that the seed depends on. Only
+/// tensors that depend on `wrt` get gradients: frozen layers below the last trainable one
+/// cost nothing.
 pub fn backward(
     g: &mut Graph,
     forward_len: usize,
-    seed: (TensorId, TensorId),
+    start: Seed,
     wrt: &[TensorId],
 ) -> Result<HashMap<TensorId, TensorId>> {
     // Which tensors depend on a parameter we differentiate with respect to.
@@ -39,7 +51,7 @@ pub fn backward(
     }
 
     let mut grads: HashMap<TensorId, TensorId> = HashMap::new();
-    grads.insert(seed.0, seed.1);
+    grads.insert(start.y, start.dy);
 
     fn accumulate(
         g: &mut Graph,
@@ -125,8 +137,14 @@ pub fn backward(
                 let bias_grad = needs.contains(&a[2]);
                 let dz = if act == ActKind::Linear {
                     if bias_grad {
-                        let db = g.temp(grad_name(g, a[2]), &[n]);
-                        g.push(Kernel::ColumnSum { rows: m, cols: n }, vec![dy, db]);
+                        let db = match start.dy_column_sums {
+                            Some(sums) if dy == start.dy => sums,
+                            _ => {
+                                let db = g.temp(grad_name(g, a[2]), &[n]);
+                                g.push(Kernel::ColumnSum { rows: m, cols: n }, vec![dy, db]);
+                                db
+                            }
+                        };
                         accumulate(g, &mut grads, a[2], db);
                     }
                     dy
@@ -315,8 +333,7 @@ pub fn backward(
             Kernel::GatherU8 { .. }
             | Kernel::GatherF32 { .. }
             | Kernel::BnStats { .. }
-            | Kernel::Loss { .. }
-            | Kernel::AccumulateMetrics { .. } => {}
+            | Kernel::Loss { .. } => {}
             ref other => {
                 if node.outputs().any(|o| grads.contains_key(&o)) {
                     return Err(Error::Config(format!("no gradient rule for {other:?}")));

@@ -8,7 +8,8 @@ use super::session::Session;
 use crate::backend::kernel::segment_count;
 use crate::backend::{ArenaTensor, Backend, BufId, Kernel};
 use crate::error::Result;
-use crate::graph::{autodiff, Executor, Graph, TensorId, TensorKind};
+use crate::graph::autodiff::{self, Seed};
+use crate::graph::{Executor, Graph, TensorId, TensorKind};
 use crate::nn::layer::{apply_activation, RecordedActivation};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -206,22 +207,25 @@ impl Session {
             };
             let units = g.dims2(input).1;
             let dinput = g.temp("dloss", &[rows, units]);
-            let row_stats = g.temp("row_stats", &[rows, 2]);
+            let sums = g.temp("dloss/column_sums", &[units]);
+            let metrics = g.external("metrics", &[3]);
+            bound.insert(metrics, self.metrics);
             g.push(
                 Kernel::Loss {
                     kind,
                     rows,
                     cols: units,
                 },
-                vec![input, y, dinput, row_stats],
+                vec![input, y, dinput, sums, metrics],
             );
-            let metrics = g.external("metrics", &[3]);
-            bound.insert(metrics, self.metrics);
-            g.push(Kernel::AccumulateMetrics { rows }, vec![row_stats, metrics]);
             output = input;
             if training {
                 let h = health.as_ref().map(|(t, _, l)| (*t, l));
-                let seed = (input, dinput);
+                let seed = Seed {
+                    y: input,
+                    dy: dinput,
+                    dy_column_sums: Some(sums),
+                };
                 self.lower_training(&mut g, &mut bound, &mut owned, &w, step, seed, h)?;
             }
         }
@@ -257,7 +261,7 @@ impl Session {
         views: &mut Vec<BufId>,
         w: &[TensorId],
         step: TensorId,
-        seed: (TensorId, TensorId),
+        seed: Seed,
         health: Option<(TensorId, &HealthLayout)>,
     ) -> Result<()> {
         let t = self.training.as_ref().ok_or_else(|| {

@@ -1,6 +1,7 @@
-//! Losses with their gradient and the metric accumulation (`shaders/loss.wgsl`).
+//! Losses with their gradient, its column sums and the metric accumulation, in one launch
+//! (`shaders/loss.wgsl`).
 
-use crate::backend::contract::{ceil_div, rw_seq, shader_params, Entry, GpuLaunch};
+use crate::backend::contract::{rw_seq, shader_params, Entry, GpuLaunch};
 use crate::backend::kernel::LossKind;
 
 shader_params! {
@@ -17,7 +18,8 @@ shader_params! {
     }
 }
 
-/// GPU launch of the loss. Buffers: input, labels (u32), grad, row_stats.
+/// GPU launch of the loss (one workgroup). Buffers: input, labels (u32), grad,
+/// grad_column_sums, metrics.
 pub fn loss_gpu(kind: LossKind, rows: usize, cols: usize) -> GpuLaunch {
     let p = LossParams {
         rows: rows as u32,
@@ -25,21 +27,7 @@ pub fn loss_gpu(kind: LossKind, rows: usize, cols: usize) -> GpuLaunch {
         code: kind.code(),
         pad: 0,
     };
-    GpuLaunch::new(
-        Entry::LossForwardBackward,
-        rw_seq(4),
-        p,
-        (ceil_div(rows, 64), 1, 1),
-    )
-}
-
-/// GPU launch of the metric accumulation. Buffers: row_stats, metrics.
-pub fn metrics_gpu(rows: usize) -> GpuLaunch {
-    let p = LossParams {
-        rows: rows as u32,
-        ..Default::default()
-    };
-    GpuLaunch::new(Entry::AccumulateMetrics, rw_seq(2), p, (1, 1, 1))
+    GpuLaunch::new(Entry::LossForwardBackward, rw_seq(5), p, (1, 1, 1))
 }
 
 fn target_of(label: usize, c: usize, cols: usize) -> f32 {
@@ -52,9 +40,11 @@ fn target_of(label: usize, c: usize, cols: usize) -> f32 {
     }
 }
 
-/// CPU loss, gradient and per-row (loss, correct). Buffers: input, labels, grad, row_stats.
+/// CPU loss, gradient, its column sums, and `metrics += (Σ loss, Σ correct, rows)`.
+/// Buffers: input, labels, grad, grad_column_sums, metrics.
 pub fn loss_cpu(kind: LossKind, rows: usize, cols: usize, b: &mut [&mut [f32]]) {
     let inv_b = 1.0 / rows as f32;
+    let (mut total, mut right) = (0.0f32, 0.0f32);
     for r in 0..rows {
         let base = r * cols;
         let label = b[1][r].to_bits() as usize;
@@ -102,16 +92,13 @@ pub fn loss_cpu(kind: LossKind, rows: usize, cols: usize, b: &mut [&mut [f32]]) 
                 }
             }
         }
-        b[3][2 * r] = loss;
-        b[3][2 * r + 1] = if arg == label { 1.0 } else { 0.0 };
+        total += loss;
+        right += if arg == label { 1.0 } else { 0.0 };
     }
-}
-
-/// CPU `metrics += (Σ loss, Σ correct, rows)`. Buffers: row_stats, metrics.
-pub fn metrics_cpu(rows: usize, b: &mut [&mut [f32]]) {
-    let l: f32 = (0..rows).map(|r| b[0][2 * r]).sum();
-    let c: f32 = (0..rows).map(|r| b[0][2 * r + 1]).sum();
-    b[1][0] += l;
-    b[1][1] += c;
-    b[1][2] += rows as f32;
+    b[4][0] += total;
+    b[4][1] += right;
+    b[4][2] += rows as f32;
+    for c in 0..cols {
+        b[3][c] = (0..rows).map(|r| b[2][r * cols + c]).sum();
+    }
 }

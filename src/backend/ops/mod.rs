@@ -65,7 +65,6 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         Kernel::Add { n } => simple_gpu(Entry::Add, n, 1, 0.0),
         Kernel::Scale { n, factor } => simple_gpu(Entry::Scale, n, 1, factor),
         Kernel::Loss { kind, rows, cols } => loss::loss_gpu(kind, rows, cols),
-        Kernel::AccumulateMetrics { rows } => loss::metrics_gpu(rows),
         Kernel::BnStats {
             rows,
             cols,
@@ -147,7 +146,6 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
         Kernel::Add { n } => ew::add_cpu(n, b),
         Kernel::Scale { n, factor } => ew::scale_cpu(n, factor, b),
         Kernel::Loss { kind, rows, cols } => loss::loss_cpu(kind, rows, cols, b),
-        Kernel::AccumulateMetrics { rows } => loss::metrics_cpu(rows, b),
         Kernel::BnStats {
             rows,
             cols,
