@@ -23,31 +23,48 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> s5: array<f32>;
 @group(0) @binding(6) var<storage, read_write> s6: array<f32>;
 @group(0) @binding(7) var<storage, read_write> s7: array<f32>;
-@group(0) @binding(8) var<storage, read_write> s8: array<f32>;
 
-// s1 = x, s2 = mean [cols], s3 = var [cols], s4 = moving mean, s5 = moving var: the
-// batch statistics, and the EWMA of the moving ones in the same pass.
+// Training mode, one invocation per column and three walks down it: the batch mean, the
+// biased variance, then the normalized, scaled and shifted output; the moving statistics'
+// EWMA beside them. s1 = x, s2 = gamma, s3 = beta, s4 = y, s5 = batch statistics
+// [2·cols]: mean then var (kept for the backward pass), s6 = moving mean, s7 = moving var.
+// The walks step an index by cols rather than count rows: counted loops made llvmpipe run
+// this kernel 100× slower at 32 rows (measured).
 @compute @workgroup_size(64)
-fn bn_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn bn_train(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = gid.x;
     if (c >= p.cols) { return; }
+    let end = p.rows * p.cols;
     var sum = 0.0;
-    for (var r = 0u; r < p.rows; r++) { sum += s1[r * p.cols + c]; }
+    var i = c;
+    while (i < end) {
+        sum += s1[i];
+        i += p.cols;
+    }
     let mean = sum / f32(p.rows);
     var sq = 0.0;
-    for (var r = 0u; r < p.rows; r++) {
-        let d = s1[r * p.cols + c] - mean;
+    i = c;
+    while (i < end) {
+        let d = s1[i] - mean;
         sq += d * d;
+        i += p.cols;
     }
     let variance = sq / f32(p.rows);
-    s2[c] = mean;
-    s3[c] = variance;
-    s4[c] = s4[c] * p.momentum + mean * (1.0 - p.momentum);
-    s5[c] = s5[c] * p.momentum + variance * (1.0 - p.momentum);
+    s5[c] = mean;
+    s5[p.cols + c] = variance;
+    s6[c] = s6[c] * p.momentum + mean * (1.0 - p.momentum);
+    s7[c] = s7[c] * p.momentum + variance * (1.0 - p.momentum);
+    let inv = inverseSqrt(variance + p.eps) * s2[c];
+    let shift = s3[c];
+    i = c;
+    while (i < end) {
+        s4[i] = (s1[i] - mean) * inv + shift;
+        i += p.cols;
+    }
 }
 
+// Inference mode (the moving statistics), one invocation per element.
 // s1 = x, s2 = mean, s3 = var, s4 = gamma, s5 = beta, s6 = y.
-// Training passes the batch statistics, inference the moving ones.
 @compute @workgroup_size(256)
 fn bn_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
@@ -60,28 +77,32 @@ fn bn_apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 }
 
 // Full batch-norm backward (through the batch mean and variance).
-// s1 = x, s2 = mean, s3 = var, s4 = gamma, s5 = dy, s6 = dx, s7 = dgamma, s8 = dbeta
+// s1 = x, s2 = batch statistics [2·cols] (mean, var), s3 = gamma, s4 = dy, s5 = dx,
+// s6 = dgamma, s7 = dbeta
 @compute @workgroup_size(64)
 fn bn_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = gid.x;
     if (c >= p.cols) { return; }
     let mean = s2[c];
-    let invstd = inverseSqrt(s3[c] + p.eps);
+    let invstd = inverseSqrt(s2[p.cols + c] + p.eps);
+    let end = p.rows * p.cols;
     var sum_dy = 0.0;
     var sum_dy_xhat = 0.0;
-    for (var r = 0u; r < p.rows; r++) {
-        let i = r * p.cols + c;
+    var i = c;
+    while (i < end) {
         let xhat = (s1[i] - mean) * invstd;
-        sum_dy += s5[i];
-        sum_dy_xhat += s5[i] * xhat;
+        sum_dy += s4[i];
+        sum_dy_xhat += s4[i] * xhat;
+        i += p.cols;
     }
     let n = f32(p.rows);
-    let k = s4[c] * invstd / n;
-    for (var r = 0u; r < p.rows; r++) {
-        let i = r * p.cols + c;
+    let k = s3[c] * invstd / n;
+    i = c;
+    while (i < end) {
         let xhat = (s1[i] - mean) * invstd;
-        s6[i] = k * (n * s5[i] - sum_dy - xhat * sum_dy_xhat);
+        s5[i] = k * (n * s4[i] - sum_dy - xhat * sum_dy_xhat);
+        i += p.cols;
     }
-    s7[c] = sum_dy_xhat;
-    s8[c] = sum_dy;
+    s6[c] = sum_dy_xhat;
+    s7[c] = sum_dy;
 }

@@ -160,9 +160,10 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             rows: 2,
             cols: 3,
         },
-        Kernel::BnStats {
+        Kernel::BnTrain {
             rows: 2,
             cols: 3,
+            eps: 1e-3,
             momentum: 0.99,
         },
         Kernel::BnApply {

@@ -272,7 +272,7 @@ fn sampling_off_leaves_the_step_as_it_was() {
     }
     // The seed network's step: as many dispatches as before health sampling existed.
     let plain = counts[0].0;
-    assert_eq!(plain, 25.0);
+    assert_eq!(plain, 22.0);
     assert_eq!(counts[0].2, 0);
     // One sampled step (the first) adds a few kernels and one read; the others are unchanged.
     assert_eq!(counts[1].2, 1);

@@ -250,36 +250,29 @@ fn batch_norm_cases_match_keras() {
                 data(&i["u"]),
             );
             let n = rows * cols;
-            // Batch statistics and, in the same launch, the moving statistics' update.
-            let stats = run(
+            // Training mode in one launch: batch statistics, the moving statistics'
+            // update and the output.
+            let out = run(
                 be.as_mut(),
-                Kernel::BnStats {
+                Kernel::BnTrain {
                     rows,
                     cols,
+                    eps,
                     momentum,
                 },
                 &[
                     x.clone(),
-                    vec![0.0; cols],
-                    vec![0.0; cols],
+                    gamma.clone(),
+                    beta.clone(),
+                    vec![0.0; n],
+                    vec![0.0; 2 * cols],
                     mm.clone(),
                     mv.clone(),
                 ],
             );
-            let (mean, var) = (stats[1].clone(), stats[2].clone());
-            let y = run(
-                be.as_mut(),
-                Kernel::BnApply { rows, cols, eps },
-                &[
-                    x.clone(),
-                    mean.clone(),
-                    var.clone(),
-                    gamma.clone(),
-                    beta.clone(),
-                    vec![0.0; n],
-                ],
-            )[5]
-            .clone();
+            let stats = out[4].clone();
+            let (mean, var) = (stats[..cols].to_vec(), stats[cols..].to_vec());
+            let y = out[3].clone();
             let key = |k: &str| e.get(k).map(data);
             assert_keras(
                 &format!("{dev} {name} batch_mean"),
@@ -318,7 +311,7 @@ fn batch_norm_cases_match_keras() {
                 &infer,
                 &key("y_infer").unwrap(),
             );
-            let moved = &stats[1..];
+            let moved = &out[3..];
             assert_keras(
                 &format!("{dev} {name} moving_mean"),
                 &moved[2],
@@ -340,8 +333,7 @@ fn batch_norm_cases_match_keras() {
                 Kernel::BnBackward { rows, cols, eps },
                 &[
                     x.clone(),
-                    mean,
-                    var,
+                    stats,
                     gamma.clone(),
                     u,
                     vec![0.0; n],
@@ -352,19 +344,19 @@ fn batch_norm_cases_match_keras() {
             // Full-network gradients go through more arithmetic than one op: whole-network tolerance.
             assert_close(
                 &format!("{dev} {name} dx"),
-                &g[5],
+                &g[4],
                 &key("dx").unwrap(),
                 1e-5,
                 1e-4,
             );
             assert_keras(
                 &format!("{dev} {name} dgamma"),
-                &g[6],
+                &g[5],
                 &key("dgamma").unwrap(),
             );
             assert_keras(
                 &format!("{dev} {name} dbeta"),
-                &g[7],
+                &g[6],
                 &key("dbeta").unwrap(),
             );
         }

@@ -369,30 +369,35 @@ fn batch_norm_kernels_match_reference_including_large_means() {
                 .iter()
                 .map(|v| v + offset)
                 .collect();
-            let stats = Kernel::BnStats {
+            let train = Kernel::BnTrain {
                 rows,
                 cols,
+                eps: 1e-3,
                 momentum: 0.99,
             };
             let moving = [random(cols, 1.0, 11), random(cols, 1.0, 12)];
+            let gamma = random(cols, 2.0, 9);
+            let beta = random(cols, 1.0, 10);
             let (c, gg) = both(
                 &mut g,
-                &stats,
+                &train,
                 &[
                     x.clone(),
-                    vec![0.0; cols],
-                    vec![0.0; cols],
+                    gamma.clone(),
+                    beta.clone(),
+                    vec![0.0; n],
+                    vec![0.0; 2 * cols],
                     moving[0].clone(),
                     moving[1].clone(),
                 ],
             );
-            assert_close("bn mean", &gg[1], &c[1], 1e-3, 1e-5);
-            assert_close("bn var", &gg[2], &c[2], 1e-4, 1e-3);
-            assert_close("bn moving mean", &gg[3], &c[3], 1e-3, 1e-5);
-            assert_close("bn moving var", &gg[4], &c[4], 1e-4, 1e-3);
-            let (mean, var) = (c[1].clone(), c[2].clone());
-            let gamma = random(cols, 2.0, 9);
-            let beta = random(cols, 1.0, 10);
+            assert_close("bn y", &gg[3], &c[3], 1e-4, 1e-3);
+            assert_close("bn mean", &gg[4][..cols], &c[4][..cols], 1e-3, 1e-5);
+            assert_close("bn var", &gg[4][cols..], &c[4][cols..], 1e-4, 1e-3);
+            assert_close("bn moving mean", &gg[5], &c[5], 1e-3, 1e-5);
+            assert_close("bn moving var", &gg[6], &c[6], 1e-4, 1e-3);
+            let stats = c[4].clone();
+            let (mean, var) = (stats[..cols].to_vec(), stats[cols..].to_vec());
             check(
                 &mut g,
                 Kernel::BnApply {
@@ -402,8 +407,8 @@ fn batch_norm_kernels_match_reference_including_large_means() {
                 },
                 vec![
                     x.clone(),
-                    mean.clone(),
-                    var.clone(),
+                    mean,
+                    var,
                     gamma.clone(),
                     beta.clone(),
                     vec![0.0; n],
@@ -420,8 +425,7 @@ fn batch_norm_kernels_match_reference_including_large_means() {
                 },
                 &[
                     x.clone(),
-                    mean,
-                    var,
+                    stats,
                     gamma,
                     dy,
                     vec![0.0; n],
@@ -429,7 +433,7 @@ fn batch_norm_kernels_match_reference_including_large_means() {
                     vec![0.0; cols],
                 ],
             );
-            for i in 5..8 {
+            for i in 4..7 {
                 let e = rel_err(&gg[i], &c[i]);
                 assert!(
                     e < 1e-4 || c[i].iter().all(|v| v.abs() < 1e-5),

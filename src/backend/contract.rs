@@ -191,8 +191,8 @@ pub enum Entry {
     Scale,
     /// Loss and its gradient.
     LossForwardBackward,
-    /// BN batch statistics and the moving statistics' EWMA.
-    BnStats,
+    /// BN training-mode forward: statistics, moving statistics, output.
+    BnTrain,
     /// BN normalize.
     BnApply,
     /// BN backward.
@@ -251,7 +251,7 @@ impl Entry {
             Entry::Add => "add",
             Entry::Scale => "scale",
             Entry::LossForwardBackward => "loss_forward_backward",
-            Entry::BnStats => "bn_stats",
+            Entry::BnTrain => "bn_train",
             Entry::BnApply => "bn_apply",
             Entry::BnBackward => "bn_backward",
             Entry::GradStats => "grad_stats",
@@ -294,7 +294,7 @@ impl Entry {
             | Entry::Add
             | Entry::Scale => Module::Elementwise,
             Entry::LossForwardBackward => Module::Loss,
-            Entry::BnStats | Entry::BnApply | Entry::BnBackward => Module::BatchNorm,
+            Entry::BnTrain | Entry::BnApply | Entry::BnBackward => Module::BatchNorm,
             Entry::GradStats | Entry::ClipScale => Module::GradStats,
             Entry::SgdUpdate | Entry::SgdMomentumUpdate => Module::UpdateSgd,
             Entry::AdagradUpdate => Module::UpdateAdagrad,

@@ -450,17 +450,22 @@ pub enum Kernel {
         /// Output columns.
         cols: usize,
     },
-    /// Per-column batch mean and biased variance, and in the same pass the EWMA of the
-    /// moving statistics. Buffers: x, mean, var, moving_mean, moving_var.
-    BnStats {
+    /// Training-mode batch normalization in one launch: per column the batch mean and
+    /// biased variance (kept for the backward pass), the EWMA of the moving statistics,
+    /// and the normalized, scaled, shifted output. Buffers: x, gamma, beta, y, batch
+    /// statistics `[2·cols]` (mean then var), moving_mean, moving_var.
+    BnTrain {
         /// Rows.
         rows: usize,
         /// Columns.
         cols: usize,
+        /// Variance epsilon.
+        eps: f32,
         /// Keras momentum (weight of the old moving value).
         momentum: f32,
     },
-    /// Normalize, scale, shift. Buffers: x, mean, var, gamma, beta, y.
+    /// Inference-mode normalize, scale, shift (with the moving statistics). Buffers: x,
+    /// mean, var, gamma, beta, y.
     BnApply {
         /// Rows.
         rows: usize,
@@ -469,7 +474,8 @@ pub enum Kernel {
         /// Variance epsilon.
         eps: f32,
     },
-    /// BN backward. Buffers: x, mean, var, gamma, dy, dx, dgamma, dbeta.
+    /// BN backward (training mode: through the batch statistics). Buffers: x, batch
+    /// statistics `[2·cols]` (mean then var), gamma, dy, dx, dgamma, dbeta.
     BnBackward {
         /// Rows.
         rows: usize,
@@ -563,9 +569,9 @@ impl Kernel {
             Kernel::SoftmaxForward { .. } => 2,
             Kernel::SoftmaxBackward { .. } => 3,
             Kernel::Loss { .. } => 5,
-            Kernel::BnStats { .. } => 5,
+            Kernel::BnTrain { .. } => 7,
             Kernel::BnApply { .. } => 6,
-            Kernel::BnBackward { .. } => 8,
+            Kernel::BnBackward { .. } => 7,
             Kernel::GradStats { .. } => 2,
             Kernel::ActStats { .. } => 2,
             Kernel::PairNorms { .. } => 3,
@@ -592,9 +598,9 @@ impl Kernel {
             Kernel::ActBackward { .. } => &[3],
             Kernel::PreluBackward { .. } => &[3, 4],
             Kernel::Loss { .. } => &[2, 3, 4],
-            Kernel::BnStats { .. } => &[1, 2, 3, 4],
+            Kernel::BnTrain { .. } => &[3, 4, 5, 6],
             Kernel::BnApply { .. } => &[5],
-            Kernel::BnBackward { .. } => &[5, 6, 7],
+            Kernel::BnBackward { .. } => &[4, 5, 6],
             Kernel::Update { rule, .. } => UPDATE_WRITES[rule.slots().len()],
             Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } => &[4, 5],
         }
@@ -622,20 +628,17 @@ impl Kernel {
             Kernel::Add { n } => vec![n, n, n],
             Kernel::Scale { n, .. } => vec![n, n],
             Kernel::Loss { rows, cols, .. } => vec![rows * cols, rows, rows * cols, cols, 3],
-            Kernel::BnStats { rows, cols, .. } => vec![rows * cols, cols, cols, cols, cols],
+            Kernel::BnTrain { rows, cols, .. } => {
+                let n = rows * cols;
+                vec![n, cols, cols, n, 2 * cols, cols, cols]
+            }
             Kernel::BnApply { rows, cols, .. } => {
                 vec![rows * cols, cols, cols, cols, cols, rows * cols]
             }
-            Kernel::BnBackward { rows, cols, .. } => vec![
-                rows * cols,
-                cols,
-                cols,
-                cols,
-                rows * cols,
-                rows * cols,
-                cols,
-                cols,
-            ],
+            Kernel::BnBackward { rows, cols, .. } => {
+                let n = rows * cols;
+                vec![n, 2 * cols, cols, n, n, cols, cols]
+            }
             Kernel::GradStats {
                 ref tensors,
                 first_segment,

@@ -34,12 +34,8 @@ pub fn backward(
 ) -> Result<HashMap<TensorId, TensorId>> {
     // Which tensors depend on a parameter we differentiate with respect to.
     let mut needs: HashSet<TensorId> = wrt.iter().copied().collect();
-    let mut producer: HashMap<TensorId, usize> = HashMap::new();
-    for (i, node) in g.nodes[..forward_len].iter().enumerate() {
+    for node in &g.nodes[..forward_len] {
         let outs: Vec<TensorId> = node.outputs().collect();
-        for &o in &outs {
-            producer.entry(o).or_insert(i);
-        }
         let depends = node
             .args
             .iter()
@@ -264,76 +260,71 @@ pub fn backward(
                     accumulate(g, &mut grads, a[0], dx);
                 }
             }
+            Kernel::BnTrain {
+                rows, cols, eps, ..
+            } => {
+                // args x, gamma, beta, y, batch statistics, moving_mean, moving_var:
+                // through the batch mean and variance as well.
+                let Some(&dy) = grads.get(&a[3]) else {
+                    continue;
+                };
+                let dx = g.temp(grad_name(g, a[0]), &[rows, cols]);
+                let dgamma = g.temp(grad_name(g, a[1]), &[cols]);
+                let dbeta = g.temp(grad_name(g, a[2]), &[cols]);
+                g.push(
+                    Kernel::BnBackward { rows, cols, eps },
+                    vec![a[0], a[4], a[1], dy, dx, dgamma, dbeta],
+                );
+                if needs.contains(&a[0]) {
+                    accumulate(g, &mut grads, a[0], dx);
+                }
+                if needs.contains(&a[1]) {
+                    accumulate(g, &mut grads, a[1], dgamma);
+                }
+                if needs.contains(&a[2]) {
+                    accumulate(g, &mut grads, a[2], dbeta);
+                }
+            }
             Kernel::BnApply { rows, cols, eps } => {
                 let Some(&dy) = grads.get(&a[5]) else {
                     continue;
                 };
-                let batch_stats = producer
-                    .get(&a[1])
-                    .map(|&p| {
-                        matches!(g.nodes[p].kernel, Kernel::BnStats { .. })
-                            && g.nodes[p].args[0] == a[0]
-                    })
-                    .unwrap_or(false);
-                if batch_stats {
-                    // Training mode: through the batch mean and variance as well.
+                // Inference mode (a frozen layer): y is affine in x with fixed statistics,
+                // dx = dy·gamma/sqrt(var + eps) — BnApply with zero mean and zero shift
+                // computes exactly that.
+                if needs.contains(&a[3]) || needs.contains(&a[4]) {
+                    return Err(Error::Config(
+                        "a trainable BatchNormalization cannot run in inference mode during training".into(),
+                    ));
+                }
+                if needs.contains(&a[0]) {
+                    let z1 = g.temp("zeros", &[cols]);
+                    let z2 = g.temp("zeros", &[cols]);
                     let dx = g.temp(grad_name(g, a[0]), &[rows, cols]);
-                    let dgamma = g.temp(grad_name(g, a[3]), &[cols]);
-                    let dbeta = g.temp(grad_name(g, a[4]), &[cols]);
                     g.push(
-                        Kernel::BnBackward { rows, cols, eps },
-                        vec![a[0], a[1], a[2], a[3], dy, dx, dgamma, dbeta],
+                        Kernel::Scale {
+                            n: cols,
+                            factor: 0.0,
+                        },
+                        vec![a[1], z1],
                     );
-                    if needs.contains(&a[0]) {
-                        accumulate(g, &mut grads, a[0], dx);
-                    }
-                    if needs.contains(&a[3]) {
-                        accumulate(g, &mut grads, a[3], dgamma);
-                    }
-                    if needs.contains(&a[4]) {
-                        accumulate(g, &mut grads, a[4], dbeta);
-                    }
-                } else {
-                    // Inference mode (a frozen layer): y is affine in x with fixed
-                    // statistics, dx = dy·gamma/sqrt(var + eps) — BnApply with zero mean
-                    // and zero shift computes exactly that.
-                    if needs.contains(&a[3]) || needs.contains(&a[4]) {
-                        return Err(Error::Config(
-                            "a trainable BatchNormalization cannot run in inference mode during training".into(),
-                        ));
-                    }
-                    if needs.contains(&a[0]) {
-                        let z1 = g.temp("zeros", &[cols]);
-                        let z2 = g.temp("zeros", &[cols]);
-                        let dx = g.temp(grad_name(g, a[0]), &[rows, cols]);
-                        g.push(
-                            Kernel::Scale {
-                                n: cols,
-                                factor: 0.0,
-                            },
-                            vec![a[1], z1],
-                        );
-                        g.push(
-                            Kernel::Scale {
-                                n: cols,
-                                factor: 0.0,
-                            },
-                            vec![a[1], z2],
-                        );
-                        g.push(
-                            Kernel::BnApply { rows, cols, eps },
-                            vec![dy, z1, a[2], a[3], z2, dx],
-                        );
-                        accumulate(g, &mut grads, a[0], dx);
-                    }
+                    g.push(
+                        Kernel::Scale {
+                            n: cols,
+                            factor: 0.0,
+                        },
+                        vec![a[1], z2],
+                    );
+                    g.push(
+                        Kernel::BnApply { rows, cols, eps },
+                        vec![dy, z1, a[2], a[3], z2, dx],
+                    );
+                    accumulate(g, &mut grads, a[0], dx);
                 }
             }
-            // No gradient flows through these: data movement, statistics consumed by
-            // BnApply's rule (and the moving statistics beside them), side effects, and the loss (which seeds the pass).
-            Kernel::GatherU8 { .. }
-            | Kernel::GatherF32 { .. }
-            | Kernel::BnStats { .. }
-            | Kernel::Loss { .. } => {}
+            // No gradient flows through these: data movement and the loss (which seeds the
+            // pass).
+            Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } | Kernel::Loss { .. } => {}
             ref other => {
                 if node.outputs().any(|o| grads.contains_key(&o)) {
                     return Err(Error::Config(format!("no gradient rule for {other:?}")));

@@ -1,5 +1,6 @@
-//! Batch normalization over the last axis (`shaders/batch_norm.wgsl`): batch statistics
-//! with the EWMA of the moving statistics, normalize/scale/shift, and the backward pass.
+//! Batch normalization over the last axis (`shaders/batch_norm.wgsl`): training-mode
+//! forward (batch statistics, the EWMA of the moving statistics and the output in one
+//! launch), the inference-mode forward, and the backward pass.
 
 // Index loops on purpose: each one reads like the formula it implements.
 #![allow(clippy::needless_range_loop)]
@@ -39,31 +40,37 @@ pub fn gpu(entry: Entry, rows: usize, cols: usize, eps: f32, momentum: f32) -> G
     };
     let per_col = (ceil_div(cols, 64), 1, 1);
     let (arity, grid) = match entry {
-        Entry::BnStats => (5, per_col),
+        Entry::BnTrain => (7, per_col),
         Entry::BnApply => (6, grid_256(rows * cols)),
-        Entry::BnBackward => (8, per_col),
+        Entry::BnBackward => (7, per_col),
         other => panic!("{other:?} is not a batch-norm entry"),
     };
     GpuLaunch::new(entry, rw_seq(arity), p, grid)
 }
 
-/// CPU per-column batch mean and biased variance, then the EWMA of the moving statistics.
-/// Buffers: x, mean, var, moving_mean, moving_var.
-pub fn stats_cpu(rows: usize, cols: usize, momentum: f32, b: &mut [&mut [f32]]) {
+/// CPU training-mode forward: per column the batch mean and biased variance, the EWMA of
+/// the moving statistics, and the normalized output. Buffers: x, gamma, beta, y, batch
+/// statistics (mean then var), moving_mean, moving_var.
+pub fn train_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut [&mut [f32]]) {
     for c in 0..cols {
         let mean = (0..rows).map(|r| b[0][r * cols + c]).sum::<f32>() / rows as f32;
         let var = (0..rows)
             .map(|r| (b[0][r * cols + c] - mean).powi(2))
             .sum::<f32>()
             / rows as f32;
-        b[1][c] = mean;
-        b[2][c] = var;
-        b[3][c] = b[3][c] * momentum + mean * (1.0 - momentum);
-        b[4][c] = b[4][c] * momentum + var * (1.0 - momentum);
+        b[4][c] = mean;
+        b[4][cols + c] = var;
+        b[5][c] = b[5][c] * momentum + mean * (1.0 - momentum);
+        b[6][c] = b[6][c] * momentum + var * (1.0 - momentum);
+        let inv = b[1][c] / (var + eps).sqrt();
+        for r in 0..rows {
+            let i = r * cols + c;
+            b[3][i] = (b[0][i] - mean) * inv + b[2][c];
+        }
     }
 }
 
-/// CPU normalize, scale, shift. Buffers: x, mean, var, gamma, beta, y.
+/// CPU inference-mode normalize, scale, shift. Buffers: x, mean, var, gamma, beta, y.
 pub fn apply_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]]) {
     for i in 0..rows * cols {
         let c = i % cols;
@@ -72,21 +79,21 @@ pub fn apply_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]]) {
     }
 }
 
-/// CPU backward. Buffers: x, mean, var, gamma, dy, dx, dgamma, dbeta.
+/// CPU backward. Buffers: x, batch statistics (mean then var), gamma, dy, dx, dgamma, dbeta.
 pub fn backward_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]]) {
     let n = rows as f32;
     for c in 0..cols {
         let mean = b[1][c];
-        let invstd = 1.0 / (b[2][c] + eps).sqrt();
+        let invstd = 1.0 / (b[1][cols + c] + eps).sqrt();
         let xhat = |r: usize, x: &[f32]| (x[r * cols + c] - mean) * invstd;
-        let sum_dy: f32 = (0..rows).map(|r| b[4][r * cols + c]).sum();
-        let sum_dy_xhat: f32 = (0..rows).map(|r| b[4][r * cols + c] * xhat(r, b[0])).sum();
-        let k = b[3][c] * invstd / n;
+        let sum_dy: f32 = (0..rows).map(|r| b[3][r * cols + c]).sum();
+        let sum_dy_xhat: f32 = (0..rows).map(|r| b[3][r * cols + c] * xhat(r, b[0])).sum();
+        let k = b[2][c] * invstd / n;
         for r in 0..rows {
             let i = r * cols + c;
-            b[5][i] = k * (n * b[4][i] - sum_dy - xhat(r, b[0]) * sum_dy_xhat);
+            b[4][i] = k * (n * b[3][i] - sum_dy - xhat(r, b[0]) * sum_dy_xhat);
         }
-        b[6][c] = sum_dy_xhat;
-        b[7][c] = sum_dy;
+        b[5][c] = sum_dy_xhat;
+        b[6][c] = sum_dy;
     }
 }

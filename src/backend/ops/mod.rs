@@ -65,11 +65,12 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         Kernel::Add { n } => simple_gpu(Entry::Add, n, 1, 0.0),
         Kernel::Scale { n, factor } => simple_gpu(Entry::Scale, n, 1, factor),
         Kernel::Loss { kind, rows, cols } => loss::loss_gpu(kind, rows, cols),
-        Kernel::BnStats {
+        Kernel::BnTrain {
             rows,
             cols,
+            eps,
             momentum,
-        } => batch_norm::gpu(Entry::BnStats, rows, cols, 0.0, momentum),
+        } => batch_norm::gpu(Entry::BnTrain, rows, cols, eps, momentum),
         Kernel::BnApply { rows, cols, eps } => {
             batch_norm::gpu(Entry::BnApply, rows, cols, eps, 0.0)
         }
@@ -146,11 +147,12 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
         Kernel::Add { n } => ew::add_cpu(n, b),
         Kernel::Scale { n, factor } => ew::scale_cpu(n, factor, b),
         Kernel::Loss { kind, rows, cols } => loss::loss_cpu(kind, rows, cols, b),
-        Kernel::BnStats {
+        Kernel::BnTrain {
             rows,
             cols,
+            eps,
             momentum,
-        } => batch_norm::stats_cpu(rows, cols, momentum, b),
+        } => batch_norm::train_cpu(rows, cols, eps, momentum, b),
         Kernel::BnApply { rows, cols, eps } => batch_norm::apply_cpu(rows, cols, eps, b),
         Kernel::BnBackward { rows, cols, eps } => batch_norm::backward_cpu(rows, cols, eps, b),
         Kernel::GradStats {

@@ -94,18 +94,14 @@ impl LayerOps for BatchNormalization {
         let y = cx.g.temp(format!("{name}/out"), &[rows, cols]);
         let eps = self.epsilon;
         if cx.training && cx.layer_trainable() {
-            let mean = cx.g.temp(format!("{name}/batch_mean"), &[cols]);
-            let var = cx.g.temp(format!("{name}/batch_var"), &[cols]);
-            let stats = Kernel::BnStats {
+            let stats = cx.g.temp(format!("{name}/batch_stats"), &[2 * cols]);
+            let train = Kernel::BnTrain {
                 rows,
                 cols,
+                eps,
                 momentum: self.momentum,
             };
-            cx.g.push(stats, vec![x, mean, var, mm, mv]);
-            cx.g.push(
-                Kernel::BnApply { rows, cols, eps },
-                vec![x, mean, var, gamma, beta, y],
-            );
+            cx.g.push(train, vec![x, gamma, beta, y, stats, mm, mv]);
         } else {
             cx.g.push(
                 Kernel::BnApply { rows, cols, eps },
