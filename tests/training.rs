@@ -142,6 +142,50 @@ fn streamed_batches_equal_resident_ones() {
     assert_eq!(results[0].1, results[1].1);
 }
 
+/// A model larger than one binding is split into several arena groups (one update launch
+/// each, the global clip norm still over all of them): the same training, value for value,
+/// with the same gradient statistics.
+#[test]
+fn models_split_across_arena_groups_train_exactly_alike() {
+    let (train, _) = mnist();
+    let data = first(&train, 96);
+    let opts = FitOptions {
+        batch_size: 32,
+        shuffle: false,
+        ..Default::default()
+    };
+    let mut results = Vec::new();
+    // Unlimited: one group; 32,000 words: the 784×40 kernel alone, the rest in another.
+    for limit in [None, Some(32_000)] {
+        let be = match limit {
+            None => CpuBackend::new(),
+            Some(words) => CpuBackend::with_binding_limit(words),
+        };
+        let m = mlp(
+            ActKind::Elu { alpha: 1.0 },
+            Initializer::HE_NORMAL,
+            &[40, 20],
+            4,
+        );
+        let opt = Sgd::new(0.05).momentum(0.9).clip(Clip::GlobalNorm(0.5));
+        let mut s = compiled(m, Box::new(be), opt);
+        let h = s.fit(&data, None, &opts, &mut []).unwrap();
+        let state = s.optimizer_state().unwrap();
+        let dispatches = h.counters.dispatches_per_step;
+        results.push((
+            h.epochs[0].loss,
+            s.get_weights().unwrap(),
+            state.slots,
+            dispatches,
+        ));
+    }
+    // Two groups: a gradient-statistics and an update launch more per step.
+    assert_eq!(results[1].3, results[0].3 + 2.0, "dispatches per step");
+    assert_eq!(results[0].0, results[1].0, "loss");
+    assert_eq!(results[0].1, results[1].1, "weights");
+    assert_eq!(results[0].2, results[1].2, "momentum slots");
+}
+
 fn deep_relu(seed: u64) -> Sequential {
     mlp(
         ActKind::Relu,

@@ -15,6 +15,8 @@ pub struct CpuBackend {
     views: Vec<Option<(usize, usize, usize)>>,
     launches: Vec<(Kernel, Vec<BufId>)>,
     pending: Vec<LaunchId>,
+    /// The largest binding it admits, when limited ([`CpuBackend::with_binding_limit`]).
+    binding_limit: Option<usize>,
     counters: Counters,
     live: usize,
     freed: Vec<usize>,
@@ -24,6 +26,16 @@ impl CpuBackend {
     /// A new, empty CPU backend.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A CPU backend that reports `words` as the largest buffer one kernel may bind, as a
+    /// small adapter would: models larger than that are split into several arena groups
+    /// (for tests of that path).
+    pub fn with_binding_limit(words: usize) -> Self {
+        CpuBackend {
+            binding_limit: Some(words),
+            ..Self::default()
+        }
     }
 
     /// The words of a buffer or view.
@@ -180,7 +192,7 @@ impl Backend for CpuBackend {
     }
 
     fn max_buffer_words(&self) -> usize {
-        usize::MAX / 8
+        self.binding_limit.unwrap_or(usize::MAX / 8)
     }
 
     fn live_buffers(&self) -> usize {
