@@ -111,8 +111,8 @@ pub fn run(train: &Dataset, quick: bool) -> Result<BenchReport> {
             let Some(be) = backend(dev) else { continue };
             let steps = match (quick, batch) {
                 (true, _) => 4,
-                (false, 32) => 60,
-                (false, _) => 12,
+                (false, 32) => 120,
+                (false, _) => 24,
             };
             let mut s = Session::with_backend(seed_network(false)?, be)?;
             s.compile(
