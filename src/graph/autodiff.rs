@@ -49,26 +49,6 @@ pub fn backward(
     let mut grads: HashMap<TensorId, TensorId> = HashMap::new();
     grads.insert(start.y, start.dy);
 
-    fn accumulate(
-        g: &mut Graph,
-        grads: &mut HashMap<TensorId, TensorId>,
-        t: TensorId,
-        d: TensorId,
-    ) {
-        match grads.get(&t).copied() {
-            None => {
-                grads.insert(t, d);
-            }
-            Some(old) => {
-                let n = g.tensors[t.0].numel();
-                let shape = g.shape(t).to_vec();
-                let sum = g.temp(format!("d{}", g.tensors[t.0].name), &shape);
-                g.push(Kernel::Add { n }, vec![old, d, sum]);
-                grads.insert(t, sum);
-            }
-        }
-    }
-
     for i in (0..forward_len).rev() {
         let node = g.nodes[i].clone();
         let a = &node.args;
@@ -85,38 +65,7 @@ pub fn backward(
                 let Some(&dc) = grads.get(&a[2]) else {
                     continue;
                 };
-                if needs.contains(&a[0]) {
-                    let da = g.temp(grad_name(g, a[0]), &[m, k]);
-                    // dA = dC · Bᵀ
-                    g.push(
-                        Kernel::MatMul {
-                            m,
-                            k: n,
-                            n: k,
-                            trans_a: false,
-                            trans_b: true,
-                            accumulate: false,
-                        },
-                        vec![dc, a[1], da],
-                    );
-                    accumulate(g, &mut grads, a[0], da);
-                }
-                if needs.contains(&a[1]) {
-                    let db = g.temp(grad_name(g, a[1]), &[k, n]);
-                    // dB = Aᵀ · dC
-                    g.push(
-                        Kernel::MatMul {
-                            m: k,
-                            k: m,
-                            n,
-                            trans_a: true,
-                            trans_b: false,
-                            accumulate: false,
-                        },
-                        vec![a[0], dc, db],
-                    );
-                    accumulate(g, &mut grads, a[1], db);
-                }
+                matmul_backward(g, &mut grads, &needs, [a[0], a[1], dc], (m, k, n));
             }
             Kernel::Dense {
                 m,
@@ -163,38 +112,7 @@ pub fn backward(
                     }
                     dz
                 };
-                if needs.contains(&a[0]) {
-                    let dx = g.temp(grad_name(g, a[0]), &[m, k]);
-                    // dx = dz · wᵀ
-                    g.push(
-                        Kernel::MatMul {
-                            m,
-                            k: n,
-                            n: k,
-                            trans_a: false,
-                            trans_b: true,
-                            accumulate: false,
-                        },
-                        vec![dz, a[1], dx],
-                    );
-                    accumulate(g, &mut grads, a[0], dx);
-                }
-                if needs.contains(&a[1]) {
-                    let dw = g.temp(grad_name(g, a[1]), &[k, n]);
-                    // dw = xᵀ · dz
-                    g.push(
-                        Kernel::MatMul {
-                            m: k,
-                            k: m,
-                            n,
-                            trans_a: true,
-                            trans_b: false,
-                            accumulate: false,
-                        },
-                        vec![a[0], dz, dw],
-                    );
-                    accumulate(g, &mut grads, a[1], dw);
-                }
+                matmul_backward(g, &mut grads, &needs, [a[0], a[1], dz], (m, k, n));
             }
             Kernel::BiasAdd { rows, cols } => {
                 let Some(&dy) = grads.get(&a[2]) else {
@@ -336,4 +254,50 @@ pub fn backward(
         .iter()
         .filter_map(|w| grads.get(w).map(|d| (*w, *d)))
         .collect())
+}
+
+/// Adds `d` to the gradient of `t` (a new tensor when `t` already has one).
+fn accumulate(g: &mut Graph, grads: &mut HashMap<TensorId, TensorId>, t: TensorId, d: TensorId) {
+    match grads.get(&t).copied() {
+        None => {
+            grads.insert(t, d);
+        }
+        Some(old) => {
+            let n = g.tensors[t.0].numel();
+            let shape = g.shape(t).to_vec();
+            let sum = g.temp(format!("d{}", g.tensors[t.0].name), &shape);
+            g.push(Kernel::Add { n }, vec![old, d, sum]);
+            grads.insert(t, sum);
+        }
+    }
+}
+
+/// The two matmuls of `c = a·b`'s backward pass, for the operands that need them:
+/// `da = dc·bᵀ` and `db = aᵀ·dc`. `[a, b, dc]`, `(m, k, n)`: c is `[m, n]`.
+fn matmul_backward(
+    g: &mut Graph,
+    grads: &mut HashMap<TensorId, TensorId>,
+    needs: &HashSet<TensorId>,
+    [a, b, dc]: [TensorId; 3],
+    (m, k, n): (usize, usize, usize),
+) {
+    let grad_name = |g: &Graph, t: TensorId| format!("d{}", g.tensors[t.0].name);
+    let mm = |m, k, n, trans_a, trans_b| Kernel::MatMul {
+        m,
+        k,
+        n,
+        trans_a,
+        trans_b,
+        accumulate: false,
+    };
+    if needs.contains(&a) {
+        let da = g.temp(grad_name(g, a), &[m, k]);
+        g.push(mm(m, n, k, false, true), vec![dc, b, da]);
+        accumulate(g, grads, a, da);
+    }
+    if needs.contains(&b) {
+        let db = g.temp(grad_name(g, b), &[k, n]);
+        g.push(mm(k, m, n, true, false), vec![a, dc, db]);
+        accumulate(g, grads, b, db);
+    }
 }
