@@ -7,6 +7,8 @@
 //! - [`contract`]: the typed Rust ↔ WGSL contract (modules, entry points, bindings, params);
 //! - [`cpu`], [`gpu`]: the two backends.
 
+pub mod activation;
+pub mod arena;
 pub mod autotune;
 pub mod contract;
 pub mod cpu;

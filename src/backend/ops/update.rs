@@ -1,7 +1,7 @@
 //! Optimizer updates (`shaders/update_common.wgsl` + `update_<rule>.wgsl`): one fused
 //! launch over the weight, gradient and state arenas applies every tensor's clip factor,
 //! value clipping and the rule's Keras formula (a multi-tensor apply: one workgroup per
-//! [`CHUNK`] of a tensor, found through the chunk table). The CPU loops below are the
+//! [`CHUNK`](crate::backend::CHUNK) of a tensor, found through the chunk table). The CPU loops below are the
 //! reference the parity tests hold the WGSL to.
 
 use super::grad_stats::{chunk_table, grid_groups};

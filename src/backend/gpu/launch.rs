@@ -1,0 +1,273 @@
+//! Launches on the wgpu backend: the matmul variant a shape gets (timed once and cached),
+//! preparing a launch (parameters, table, bind group, pipeline built once per entry point),
+//! and encoding launches into one compute pass.
+
+use super::{GpuBackend, MatmulVariant, Pipeline, Prepared};
+use crate::backend::autotune::{shape_class, CANDIDATES};
+use crate::backend::contract::{Binding, Entry, GpuLaunch, TABLE_BINDING};
+use crate::backend::kernel::Kernel;
+use crate::backend::{ops, Backend, BufId, LaunchId};
+use crate::error::{Error, Result};
+
+impl GpuBackend {
+    /// The variant for a matmul shape: forced, cached, or timed now (each candidate run on
+    /// this shape; the fastest is cached).
+    pub fn choose_matmul(
+        &mut self,
+        m: usize,
+        k: usize,
+        n: usize,
+        ta: bool,
+        tb: bool,
+    ) -> Result<MatmulVariant> {
+        if let Some(v) = self.forced {
+            return Ok(v);
+        }
+        let class = shape_class(m, k, n, ta, tb);
+        if let Some(v) = self.tune.get(&self.tune_key, &class) {
+            self.last_matmul = v;
+            return Ok(v);
+        }
+        // Large shapes are timed on a 256-capped proxy of the same class traits, so tuning
+        // stays within milliseconds.
+        let (pm, pk, pn) = (m.min(256), k.min(256), n.min(256));
+        let a = self.alloc(pm * pk)?;
+        let b = self.alloc(pk * pn)?;
+        let c = self.alloc(pm * pn)?;
+        let mut best = (f64::INFINITY, MatmulVariant::RegisterBlocked);
+        for v in CANDIDATES {
+            let kernel = Kernel::MatMul {
+                m: pm,
+                k: pk,
+                n: pn,
+                trans_a: ta,
+                trans_b: tb,
+                accumulate: false,
+            };
+            let launch = ops::gpu_launch(&kernel, v);
+            let id = self.prepare_launch(&kernel, &[a, b, c], launch)?;
+            // Once to build the pipeline, then timed: the fastest of three runs.
+            self.run_now(id)?;
+            let mut t = f64::INFINITY;
+            for _ in 0..3 {
+                let t0 = std::time::Instant::now();
+                self.run_now(id)?;
+                t = t.min(t0.elapsed().as_secs_f64());
+            }
+            if t < best.0 {
+                best = (t, v);
+            }
+        }
+        for buf in [a, b, c] {
+            self.free(buf);
+        }
+        self.tune.set(&self.tune_key, &class, best.1);
+        if let Some(p) = &self.tune_path {
+            // The cache is an optimization: failing to write it only means tuning again.
+            let _ = self.tune.save(p);
+        }
+        self.last_matmul = best.1;
+        Ok(best.1)
+    }
+
+    /// Prepares a launch already lowered (parameters, bindings and grid fixed).
+    pub(super) fn prepare_launch(
+        &mut self,
+        kernel: &Kernel,
+        bufs: &[BufId],
+        launch: GpuLaunch,
+    ) -> Result<LaunchId> {
+        let workgroups = launch.grid;
+        if workgroups.1 > 65_535 {
+            return Err(Error::Shape(format!(
+                "{kernel:?} is too large for one dispatch"
+            )));
+        }
+        let entry = launch.entry;
+        // Uniform structs are sized in whole 16-byte blocks.
+        let mut params = launch.params.clone();
+        params.resize(params.len().div_ceil(16) * 16, 0);
+        let params_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(entry.name()),
+            size: params.len() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: true,
+        });
+        params_buf
+            .slice(..)
+            .get_mapped_range_mut()
+            .map_err(|e| Error::Gpu(format!("writing kernel parameters: {e}")))?
+            .copy_from_slice(&params);
+        params_buf.unmap();
+        let layout = self.pipeline(entry, &launch.bindings).layout.clone();
+        let table = if launch.table.is_empty() {
+            None
+        } else {
+            let words: Vec<u32> = launch.table.iter().flatten().copied().collect();
+            let t = self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("arena table"),
+                size: (words.len() * 4) as u64,
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: true,
+            });
+            t.slice(..)
+                .get_mapped_range_mut()
+                .map_err(|e| Error::Gpu(format!("writing a launch table: {e}")))?
+                .copy_from_slice(bytemuck::cast_slice(&words));
+            t.unmap();
+            Some(t)
+        };
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: params_buf.as_entire_binding(),
+        }];
+        for (binding, b) in launch.bindings.iter().zip(bufs) {
+            let (root, offset, words) = self.span(*b);
+            // Whole vec4s: views start 256-byte aligned and end before the next one.
+            let size = wgpu::BufferSize::new((words.div_ceil(4) * 16) as u64);
+            entries.push(wgpu::BindGroupEntry {
+                binding: binding.index,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: self.buffer(root),
+                    offset: (offset * 4) as u64,
+                    size,
+                }),
+            });
+        }
+        if let Some(t) = &table {
+            entries.push(wgpu::BindGroupEntry {
+                binding: TABLE_BINDING,
+                resource: t.as_entire_binding(),
+            });
+        }
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(entry.name()),
+            layout: &layout,
+            entries: &entries,
+        });
+        self.check_errors()?;
+        self.counters.allocations += 2 + u64::from(table.is_some());
+        self.launches.push(Prepared {
+            pipeline: entry,
+            bind_group,
+            workgroups,
+            _params: params_buf,
+            _table: table,
+        });
+        Ok(LaunchId(self.launches.len() - 1))
+    }
+
+    /// One command buffer with one compute pass dispatching `ids` in order.
+    pub(super) fn encode(&self, ids: &[LaunchId], label: &str) -> wgpu::CommandBuffer {
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(label),
+                timestamp_writes: None,
+            });
+            for id in ids {
+                let l = &self.launches[id.0];
+                pass.set_pipeline(&self.pipelines[&l.pipeline].pipeline);
+                pass.set_bind_group(0, &l.bind_group, &[]);
+                let (x, y, z) = l.workgroups;
+                pass.dispatch_workgroups(x, y, z);
+            }
+        }
+        enc.finish()
+    }
+
+    /// Submits one prepared launch on its own and waits for it (for timing).
+    pub(super) fn run_now(&mut self, id: LaunchId) -> Result<()> {
+        let commands = self.encode(&[id], "autotune");
+        self.queue.submit([commands]);
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
+        self.check_errors()
+    }
+
+    pub(super) fn check_errors(&self) -> Result<()> {
+        let mut errs = self.errors.lock().unwrap();
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            let msg = errs.join("; ");
+            errs.clear();
+            Err(Error::Gpu(msg))
+        }
+    }
+
+    pub(super) fn buffer(&self, b: BufId) -> &wgpu::Buffer {
+        &self.bufs[b.0].as_ref().expect("buffer used after free").0
+    }
+
+    pub(super) fn pipeline(&mut self, entry: Entry, bindings: &[Binding]) -> &Pipeline {
+        if !self.pipelines.contains_key(&entry) {
+            let module = entry.module();
+            let device = &self.device;
+            let shader = self.modules.entry(module).or_insert_with(|| {
+                device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(module.files().last().copied().unwrap_or("shader")),
+                    source: wgpu::ShaderSource::Wgsl(module.source().into()),
+                })
+            });
+            let mut entries = vec![wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            }];
+            for b in bindings {
+                entries.push(wgpu::BindGroupLayoutEntry {
+                    binding: b.index,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        // llvmpipe compiles loads from read-write storage far more
+                        // conservatively: the matmul ran ~10× slower with read-write inputs.
+                        ty: wgpu::BufferBindingType::Storage {
+                            read_only: b.read_only,
+                        },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                });
+            }
+            let layout = self
+                .device
+                .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                    label: Some(entry.name()),
+                    entries: &entries,
+                });
+            let pl = self
+                .device
+                .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some(entry.name()),
+                    bind_group_layouts: &[Some(&layout)],
+                    immediate_size: 0,
+                });
+            let pipeline = self
+                .device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry.name()),
+                    layout: Some(&pl),
+                    module: shader,
+                    entry_point: Some(entry.name()),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants: entry.constants(),
+                        // Every kernel writes its workgroup memory before reading it.
+                        zero_initialize_workgroup_memory: false,
+                    },
+                    cache: None,
+                });
+            self.pipelines.insert(entry, Pipeline { pipeline, layout });
+        }
+        &self.pipelines[&entry]
+    }
+}
