@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use steadygrad::backend::autotune::{shape_class, TuneCache};
+use steadygrad::backend::autotune::{shape_class, TuneCache, CANDIDATES};
 use steadygrad::backend::{Backend, GpuBackend, GpuOptions, Kernel, MatmulVariant};
 use steadygrad::data::idx::load_mnist_dir;
 use steadygrad::optim::Sgd;
@@ -55,14 +55,7 @@ fn choices_are_cached_reused_and_yield_to_a_forced_variant() {
     };
 
     // A choice in the cache is used as it is (here one the timing would not pick).
-    let other = [
-        MatmulVariant::RegisterBlocked,
-        MatmulVariant::RegisterBlocked8,
-        MatmulVariant::Tiled,
-    ]
-    .into_iter()
-    .find(|v| *v != chosen)
-    .unwrap();
+    let other = CANDIDATES.into_iter().find(|v| *v != chosen).unwrap();
     let mut c = TuneCache::load(&cache);
     c.set(&adapter_key, &class, other);
     c.save(&cache).unwrap();
@@ -89,11 +82,7 @@ fn training_gives_the_same_weights_whichever_variant_runs() {
     let data = train.limit(96);
     let dir = std::env::temp_dir().join(format!("steadygrad-autotune-w-{}", std::process::id()));
     let mut results = Vec::new();
-    for v in [
-        MatmulVariant::RegisterBlocked,
-        MatmulVariant::RegisterBlocked8,
-        MatmulVariant::Tiled,
-    ] {
+    for v in CANDIDATES {
         let g = GpuBackend::new(&options(&dir.join("c.json"), Some(v))).unwrap();
         let mut s = Session::with_backend(seed_network(false), Box::new(g)).unwrap();
         s.compile(

@@ -224,6 +224,7 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
     for (m, k, n, variant) in [
         (8, 12, 16, MatmulVariant::RegisterBlocked),
         (8, 12, 16, MatmulVariant::RegisterBlocked8),
+        (8, 12, 16, MatmulVariant::RegisterBlocked16),
         (7, 13, 5, MatmulVariant::RegisterBlocked),
         (7, 13, 5, MatmulVariant::Tiled),
     ] {

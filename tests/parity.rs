@@ -86,6 +86,7 @@ fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
     for variant in [
         MatmulVariant::RegisterBlocked,
         MatmulVariant::RegisterBlocked8,
+        MatmulVariant::RegisterBlocked16,
         MatmulVariant::Tiled,
     ] {
         let mut g = GpuBackend::new(&GpuOptions {

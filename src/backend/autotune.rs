@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use super::MatmulVariant;
 
 /// The variants timed, in order.
-pub const CANDIDATES: [MatmulVariant; 3] = [
+pub const CANDIDATES: [MatmulVariant; 4] = [
     MatmulVariant::RegisterBlocked,
     MatmulVariant::RegisterBlocked8,
+    MatmulVariant::RegisterBlocked16,
     MatmulVariant::Tiled,
 ];
 
@@ -24,6 +25,7 @@ impl MatmulVariant {
         match self {
             MatmulVariant::RegisterBlocked => "regblock",
             MatmulVariant::RegisterBlocked8 => "regblock8",
+            MatmulVariant::RegisterBlocked16 => "regblock16",
             MatmulVariant::Tiled => "tiled",
         }
     }
@@ -57,6 +59,7 @@ pub fn kernels_fingerprint() -> String {
         Entry::MatmulRegblock,
         Entry::MatmulVec4,
         Entry::MatmulVec8,
+        Entry::MatmulVec16,
         Entry::MatmulTiled,
     ] {
         for (name, value) in e.constants() {

@@ -157,6 +157,8 @@ pub enum Entry {
     MatmulVec4,
     /// Register-blocked matmul, 8×8 outputs per invocation, reading vec4s.
     MatmulVec8,
+    /// Register-blocked matmul, 16×8 outputs per invocation, reading vec4s.
+    MatmulVec16,
     /// Workgroup-tiled matmul.
     MatmulTiled,
     /// Dense layer forward (bias + activation epilogue), scalar register-blocked body.
@@ -165,6 +167,8 @@ pub enum Entry {
     DenseVec4,
     /// Dense layer forward, 8×8 vec4 body.
     DenseVec8,
+    /// Dense layer forward, 16×8 vec4 body.
+    DenseVec16,
     /// Dense layer forward, workgroup-tiled body.
     DenseTiled,
     /// The dense epilogue's backward: activation derivative and bias gradient.
@@ -238,6 +242,7 @@ impl Entry {
             Entry::MatmulRegblock | Entry::DenseRegblock => "matmul_regblock",
             Entry::MatmulVec4 | Entry::DenseVec4 => "matmul_vec4",
             Entry::MatmulVec8 | Entry::DenseVec8 => "matmul_vec8",
+            Entry::MatmulVec16 | Entry::DenseVec16 => "matmul_vec16",
             Entry::MatmulTiled | Entry::DenseTiled => "matmul_tiled",
             Entry::BiasActBackward => "bias_act_backward",
             Entry::BiasAdd => "bias_add",
@@ -276,12 +281,16 @@ impl Entry {
     /// The module that defines it.
     pub fn module(&self) -> Module {
         match self {
-            Entry::MatmulRegblock | Entry::MatmulVec4 | Entry::MatmulVec8 | Entry::MatmulTiled => {
-                Module::Matmul
-            }
-            Entry::DenseRegblock | Entry::DenseVec4 | Entry::DenseVec8 | Entry::DenseTiled => {
-                Module::Dense
-            }
+            Entry::MatmulRegblock
+            | Entry::MatmulVec4
+            | Entry::MatmulVec8
+            | Entry::MatmulVec16
+            | Entry::MatmulTiled => Module::Matmul,
+            Entry::DenseRegblock
+            | Entry::DenseVec4
+            | Entry::DenseVec8
+            | Entry::DenseVec16
+            | Entry::DenseTiled => Module::Dense,
             Entry::BiasActBackward
             | Entry::BiasAdd
             | Entry::ColumnSum
@@ -318,6 +327,8 @@ impl Entry {
             // Eight rows of C per invocation: 8×4 workgroups cover a 32-row batch exactly
             // (with 8×8, half of each workgroup sits idle there: measured 25 % slower).
             Entry::MatmulVec8 | Entry::DenseVec8 => &[("WG_X", 8.0), ("WG_Y", 4.0)],
+            // Sixteen rows per invocation: 8×2 workgroups cover a 32-row batch exactly.
+            Entry::MatmulVec16 | Entry::DenseVec16 => &[("WG_X", 8.0), ("WG_Y", 2.0)],
             _ => &[],
         }
     }

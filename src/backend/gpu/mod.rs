@@ -22,6 +22,8 @@ pub enum MatmulVariant {
     RegisterBlocked,
     /// Register-blocked 8×8 per invocation (vec4 loads; 4×4 scalar when unaligned).
     RegisterBlocked8,
+    /// Register-blocked 16×8 per invocation (vec4 loads; 4×4 scalar when unaligned).
+    RegisterBlocked16,
     /// Workgroup-memory tiling (64×64 tiles): fastest on discrete GPUs.
     Tiled,
 }
@@ -47,7 +49,7 @@ impl GpuOptions {
             None | Some("") | Some("auto") => None,
             Some(name) => Some(MatmulVariant::from_name(name).ok_or_else(|| {
                 Error::Config(format!(
-                    "STEADYGRAD_MATMUL={name}: expected auto, regblock, regblock8 or tiled"
+                    "STEADYGRAD_MATMUL={name}: expected auto, regblock, regblock8, regblock16 or tiled"
                 ))
             })?),
         };

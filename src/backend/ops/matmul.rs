@@ -37,19 +37,19 @@ pub fn vec4_loads_fit(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool
     k.is_multiple_of(4) && (!trans_a || m.is_multiple_of(4)) && (trans_b || n.is_multiple_of(4))
 }
 
-/// Workgroups for `matmul_vec8`: one invocation per 8×8 block of C, in workgroups of the
-/// size its contract creates the pipeline with.
-fn vec8_grid(m: usize, n: usize) -> (u32, u32, u32) {
+/// Workgroups for `entry`: one invocation per `rows`×`cols` block of C, in workgroups of
+/// the size its contract creates the pipeline with.
+fn block_grid(entry: Entry, m: usize, n: usize, rows: usize, cols: usize) -> (u32, u32, u32) {
     let constant = |name: &str| {
-        Entry::MatmulVec8
+        entry
             .constants()
             .iter()
             .find(|(k, _)| *k == name)
             .map_or(1, |(_, v)| *v as usize)
     };
     (
-        ceil_div(n.div_ceil(8), constant("WG_X")),
-        ceil_div(m.div_ceil(8), constant("WG_Y")),
+        ceil_div(n.div_ceil(cols), constant("WG_X")),
+        ceil_div(m.div_ceil(rows), constant("WG_Y")),
         1,
     )
 }
@@ -77,6 +77,7 @@ pub fn gpu(
     let entry = match kind {
         Kind::Vec4 => Entry::MatmulVec4,
         Kind::Vec8 => Entry::MatmulVec8,
+        Kind::Vec16 => Entry::MatmulVec16,
         Kind::Regblock => Entry::MatmulRegblock,
         Kind::Tiled => Entry::MatmulTiled,
     };
@@ -109,6 +110,7 @@ pub fn dense_gpu(
     let entry = match kind {
         Kind::Vec4 => Entry::DenseVec4,
         Kind::Vec8 => Entry::DenseVec8,
+        Kind::Vec16 => Entry::DenseVec16,
         Kind::Regblock => Entry::DenseRegblock,
         Kind::Tiled => Entry::DenseTiled,
     };
@@ -120,6 +122,7 @@ pub fn dense_gpu(
 enum Kind {
     Vec4,
     Vec8,
+    Vec16,
     Regblock,
     Tiled,
 }
@@ -143,10 +146,17 @@ fn shape(
     );
     match variant {
         MatmulVariant::RegisterBlocked if vec4_ok => (Kind::Vec4, v4, v5, blocks),
-        MatmulVariant::RegisterBlocked8 if vec4_ok => (Kind::Vec8, v4, v5, vec8_grid(m, n)),
-        MatmulVariant::RegisterBlocked | MatmulVariant::RegisterBlocked8 => {
-            (Kind::Regblock, s1, s2, blocks)
+        MatmulVariant::RegisterBlocked8 if vec4_ok => {
+            let grid = block_grid(Entry::MatmulVec8, m, n, 8, 8);
+            (Kind::Vec8, v4, v5, grid)
         }
+        MatmulVariant::RegisterBlocked16 if vec4_ok => {
+            let grid = block_grid(Entry::MatmulVec16, m, n, 16, 8);
+            (Kind::Vec16, v4, v5, grid)
+        }
+        MatmulVariant::RegisterBlocked
+        | MatmulVariant::RegisterBlocked8
+        | MatmulVariant::RegisterBlocked16 => (Kind::Regblock, s1, s2, blocks),
         MatmulVariant::Tiled => (Kind::Tiled, s1, s2, (ceil_div(n, 64), ceil_div(m, 64), 1)),
     }
 }
