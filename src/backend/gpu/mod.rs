@@ -22,7 +22,7 @@ pub enum MatmulVariant {
     RegisterBlocked,
     /// Register-blocked 8×8 per invocation (vec4 loads; 4×4 scalar when unaligned).
     RegisterBlocked8,
-    /// Register-blocked 16×8 per invocation (vec4 loads; 4×4 scalar when unaligned).
+    /// Register-blocked 16×16 per invocation (vec4 loads; 4×4 scalar when unaligned).
     RegisterBlocked16,
     /// Workgroup-memory tiling (64×64 tiles): fastest on discrete GPUs.
     Tiled,

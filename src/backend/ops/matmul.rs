@@ -151,7 +151,7 @@ fn shape(
             (Kind::Vec8, v4, v5, grid)
         }
         MatmulVariant::RegisterBlocked16 if vec4_ok => {
-            let grid = block_grid(Entry::MatmulVec16, m, n, 16, 8);
+            let grid = block_grid(Entry::MatmulVec16, m, n, 16, 16);
             (Kind::Vec16, v4, v5, grid)
         }
         MatmulVariant::RegisterBlocked
