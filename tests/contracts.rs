@@ -195,6 +195,10 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             rows: 2,
             features: 3,
         },
+        Kernel::GatherU8 {
+            rows: 2,
+            features: 8,
+        },
         Kernel::GatherF32 {
             rows: 2,
             features: 3,

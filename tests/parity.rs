@@ -578,34 +578,43 @@ fn update_rules_match_reference() {
 
 fn gathers_match_reference() {
     let Some(mut g) = gpu() else { return };
-    let (samples, features, rows) = (37usize, 7usize, 5usize);
-    let bytes: Vec<u8> = (0..samples * features)
-        .map(|i| (i * 37 % 256) as u8)
-        .collect();
-    let mut packed = bytes.clone();
-    packed.resize(bytes.len().div_ceil(4) * 4, 0);
-    let packed_words: Vec<f32> = packed
-        .chunks(4)
-        .map(|c| f32::from_bits(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-        .collect();
+    let (samples, rows) = (37usize, 5usize);
     let labels = words(&(0..samples as u32).map(|i| i % 10).collect::<Vec<_>>());
     let perm = words(&(0..samples as u32).rev().collect::<Vec<_>>());
     let step = step_record(0, 3, 0.0, [0.0; 4]);
-    let (c, gg) = both(
-        &mut g,
-        &Kernel::GatherU8 { rows, features },
-        &[
-            packed_words,
-            labels.clone(),
-            perm.clone(),
-            step.clone(),
-            vec![0.0; rows * features],
-            vec![0.0; rows],
-        ],
-    );
-    assert_eq!(c[4][0], bytes[(samples - 4) * features] as f32 / 255.0);
-    assert_close("gather u8 x", &gg[4], &c[4], 1e-7, 1e-6);
-    assert_eq!(words_of(&gg[5]), words_of(&c[5]));
+    // Rows of 7 bytes straddle words (a byte an invocation); rows of 8 are whole words
+    // (a word an invocation).
+    for features in [7usize, 8] {
+        let bytes: Vec<u8> = (0..samples * features)
+            .map(|i| (i * 37 % 256) as u8)
+            .collect();
+        let mut packed = bytes.clone();
+        packed.resize(bytes.len().div_ceil(4) * 4, 0);
+        let packed_words: Vec<f32> = packed
+            .chunks(4)
+            .map(|c| f32::from_bits(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .collect();
+        let (c, gg) = both(
+            &mut g,
+            &Kernel::GatherU8 { rows, features },
+            &[
+                packed_words,
+                labels.clone(),
+                perm.clone(),
+                step.clone(),
+                vec![0.0; rows * features],
+                vec![0.0; rows],
+            ],
+        );
+        assert_eq!(c[4][0], bytes[(samples - 4) * features] as f32 / 255.0);
+        assert_eq!(
+            c[4][features + 1],
+            bytes[(samples - 5) * features + 1] as f32 / 255.0
+        );
+        assert_close("gather u8 x", &gg[4], &c[4], 1e-7, 1e-6);
+        assert_eq!(words_of(&gg[5]), words_of(&c[5]));
+    }
+    let features = 7;
     let data = random(samples * features, 1.0, 18);
     check(
         &mut g,

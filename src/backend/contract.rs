@@ -227,6 +227,8 @@ pub enum Entry {
     NadamUpdate,
     /// Gather of byte images.
     GatherU8,
+    /// Gather of byte images whose rows are whole words, a word an invocation.
+    GatherU8Words,
     /// Gather of f32 samples.
     GatherF32,
     /// Activation health statistics.
@@ -272,6 +274,7 @@ impl Entry {
             Entry::AmsgradUpdate => "amsgrad_update",
             Entry::NadamUpdate => "nadam_update",
             Entry::GatherU8 => "gather_u8",
+            Entry::GatherU8Words => "gather_u8_words",
             Entry::GatherF32 => "gather_f32",
             Entry::ActStats => "act_stats",
             Entry::PairNorms => "pair_norms",
@@ -313,7 +316,7 @@ impl Entry {
             | Entry::RmspropCenteredMomentumUpdate => Module::UpdateRmsprop,
             Entry::AdamUpdate | Entry::AmsgradUpdate => Module::UpdateAdam,
             Entry::NadamUpdate => Module::UpdateNadam,
-            Entry::GatherU8 | Entry::GatherF32 => Module::Gather,
+            Entry::GatherU8 | Entry::GatherU8Words | Entry::GatherF32 => Module::Gather,
             Entry::ActStats | Entry::PairNorms => Module::Health,
         }
     }

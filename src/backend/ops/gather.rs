@@ -24,6 +24,12 @@ pub fn gpu(rows: usize, features: usize, bytes: bool) -> GpuLaunch {
         features: features as u32,
         ..Default::default()
     };
+    // Byte rows of whole words: a word (four values) an invocation, x bound as vec4s.
+    if bytes && features.is_multiple_of(4) {
+        let bindings = [1, 3, 4, 5, 8, 7].into_iter().map(Binding::rw).collect();
+        let grid = grid_256(rows * features / 4);
+        return GpuLaunch::new(Entry::GatherU8Words, bindings, p, grid);
+    }
     let (entry, data) = if bytes {
         (Entry::GatherU8, 1)
     } else {
