@@ -96,6 +96,7 @@ fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
         .unwrap();
         let sizes = [
             (1, 1, 1),
+            (7, 13, 5),
             (7, 33, 1),
             (33, 7, 300),
             (1, 785, 7),
@@ -107,6 +108,8 @@ fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
             (6, 8, 4),
             // More than one workgroup of 8×8 blocks both ways.
             (72, 16, 136),
+            // The seed network's first layer at batch 32.
+            (32, 784, 300),
         ];
         for (si, &(m, k, n)) in sizes.iter().enumerate() {
             for flags in 0..8u32 {

@@ -190,11 +190,14 @@ impl Session {
 
     fn sync(&mut self) -> Result<()> {
         if self.host_stale {
-            for (i, b) in self.weights.clone().into_iter().enumerate() {
-                let v = self.backend.read(b)?;
-                let name = self.model.weights()[i].name.clone();
-                let n = self.model.weights()[i].data.len();
-                self.model.set_weight(&name, &v[..n])?;
+            // One read per arena group, not one per weight.
+            for g in 0..self.arenas.len() {
+                let all = self.backend.read(self.arenas[g].params)?;
+                for &(i, at) in &self.arenas[g].layout.members {
+                    let name = self.model.weights()[i].name.clone();
+                    let n = self.model.weights()[i].data.len();
+                    self.model.set_weight(&name, &all[at..at + n])?;
+                }
             }
             self.host_stale = false;
         }

@@ -6,7 +6,7 @@
 
 use crate::backend::contract::{rw_seq, shader_params, GpuLaunch};
 use crate::backend::contract::{Binding, Entry};
-use crate::backend::kernel::{chunk_count, segment_count, ArenaTensor, ClipMode, CHUNK, SEGMENT};
+use crate::backend::kernel::{ArenaTensor, ClipMode, SEGMENT};
 
 /// Marks "no non-finite gradient yet" in the stats buffer (as u32 bits).
 pub const NO_STEP: u32 = u32::MAX;
@@ -33,33 +33,18 @@ shader_params! {
     }
 }
 
-/// One row per chunk: (first vec4 of the chunk, words of its tensor from there on, slot,
-/// learning-rate multiplier bits). Shared with the update kernels.
-pub fn chunk_table(tensors: &[ArenaTensor]) -> Vec<[u32; 4]> {
-    let mut rows = Vec::with_capacity(chunk_count(tensors));
+/// One row per `block` words of each tensor: (first vec4 of the block, words of its tensor
+/// from there on, slot, learning-rate multiplier bits). The update kernels walk it by
+/// [`CHUNK`](crate::backend::CHUNK), the statistics by [`SEGMENT`].
+pub fn block_table(tensors: &[ArenaTensor], block: usize) -> Vec<[u32; 4]> {
+    let mut rows = Vec::new();
     for t in tensors {
-        for c in 0..t.n.div_ceil(CHUNK) {
+        for c in 0..t.n.div_ceil(block) {
             rows.push([
-                ((t.offset + c * CHUNK) / 4) as u32,
-                (t.n - c * CHUNK) as u32,
+                ((t.offset + c * block) / 4) as u32,
+                (t.n - c * block) as u32,
                 t.slot as u32,
                 t.lr_mult.to_bits(),
-            ]);
-        }
-    }
-    rows
-}
-
-/// One row per segment: (first vec4, words of its tensor from there on, slot, 0).
-fn segment_table(tensors: &[ArenaTensor]) -> Vec<[u32; 4]> {
-    let mut rows = Vec::with_capacity(segment_count(tensors));
-    for t in tensors {
-        for s in 0..t.n.div_ceil(SEGMENT) {
-            rows.push([
-                ((t.offset + s * SEGMENT) / 4) as u32,
-                (t.n - s * SEGMENT) as u32,
-                t.slot as u32,
-                0,
             ]);
         }
     }
@@ -88,7 +73,7 @@ pub fn grid_groups(groups: usize) -> (u32, u32, u32) {
 
 /// GPU launch of grad_stats. Buffers: grads (bound as vec4s), partials.
 pub fn stats_gpu(tensors: &[ArenaTensor], first_segment: usize) -> GpuLaunch {
-    let table = segment_table(tensors);
+    let table = block_table(tensors, SEGMENT);
     let p = GradStatsParams {
         n: table.len() as u32,
         first_segment: first_segment as u32,
@@ -112,7 +97,7 @@ pub fn clip_gpu(tensors: &[ArenaTensor], mode: ClipMode) -> GpuLaunch {
 
 /// CPU grad_stats. Buffers: grads, partials.
 pub fn stats_cpu(tensors: &[ArenaTensor], first_segment: usize, b: &mut [&mut [f32]]) {
-    for (i, row) in segment_table(tensors).iter().enumerate() {
+    for (i, row) in block_table(tensors, SEGMENT).iter().enumerate() {
         let c = first_segment + i;
         let start = 4 * row[0] as usize;
         let g = &b[0][start..start + (row[1] as usize).min(SEGMENT)];

@@ -74,14 +74,7 @@ pub fn gpu(
         ..Default::default()
     };
     let (kind, a, b, grid) = shape(m, k, n, trans_a, trans_b, variant);
-    let entry = match kind {
-        Kind::Vec4 => Entry::MatmulVec4,
-        Kind::Vec8 => Entry::MatmulVec8,
-        Kind::Vec16 => Entry::MatmulVec16,
-        Kind::Regblock => Entry::MatmulRegblock,
-        Kind::Tiled => Entry::MatmulTiled,
-    };
-    GpuLaunch::new(entry, vec![a, b, Binding::rw(3)], params, grid)
+    GpuLaunch::new(kind.entry(false), vec![a, b, Binding::rw(3)], params, grid)
 }
 
 /// The GPU launch of [`crate::backend::Kernel::Dense`] for the chosen variant. Buffers:
@@ -107,13 +100,7 @@ pub fn dense_gpu(
         ..Default::default()
     };
     let (kind, a, b, grid) = shape(m, k, n, false, false, variant);
-    let entry = match kind {
-        Kind::Vec4 => Entry::DenseVec4,
-        Kind::Vec8 => Entry::DenseVec8,
-        Kind::Vec16 => Entry::DenseVec16,
-        Kind::Regblock => Entry::DenseRegblock,
-        Kind::Tiled => Entry::DenseTiled,
-    };
+    let entry = kind.entry(true);
     let bindings = vec![a, b, Binding::ro(6), Binding::rw(3), Binding::ro(7)];
     GpuLaunch::new(entry, bindings, params, grid)
 }
@@ -125,6 +112,24 @@ enum Kind {
     Vec16,
     Regblock,
     Tiled,
+}
+
+impl Kind {
+    /// The body's entry point, stored plainly or through the dense epilogue.
+    fn entry(&self, dense: bool) -> Entry {
+        match (self, dense) {
+            (Kind::Vec4, false) => Entry::MatmulVec4,
+            (Kind::Vec8, false) => Entry::MatmulVec8,
+            (Kind::Vec16, false) => Entry::MatmulVec16,
+            (Kind::Regblock, false) => Entry::MatmulRegblock,
+            (Kind::Tiled, false) => Entry::MatmulTiled,
+            (Kind::Vec4, true) => Entry::DenseVec4,
+            (Kind::Vec8, true) => Entry::DenseVec8,
+            (Kind::Vec16, true) => Entry::DenseVec16,
+            (Kind::Regblock, true) => Entry::DenseRegblock,
+            (Kind::Tiled, true) => Entry::DenseTiled,
+        }
+    }
 }
 
 /// The kernel body, A's and B's bindings (scalar or vec4 views) and the grid.

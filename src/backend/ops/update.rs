@@ -1,12 +1,12 @@
 //! Optimizer updates (`shaders/update_common.wgsl` + `update_<rule>.wgsl`): one fused
 //! launch over the weight, gradient and state arenas applies every tensor's clip factor,
 //! value clipping and the rule's Keras formula (a multi-tensor apply: one workgroup per
-//! [`CHUNK`](crate::backend::CHUNK) of a tensor, found through the chunk table). The CPU loops below are the
+//! [`CHUNK`] of a tensor, found through the chunk table). The CPU loops below are the
 //! reference the parity tests hold the WGSL to.
 
-use super::grad_stats::{chunk_table, grid_groups};
+use super::grad_stats::{block_table, grid_groups};
 use crate::backend::contract::{rw_seq, shader_params, Entry, GpuLaunch};
-use crate::backend::kernel::{ArenaTensor, UpdateRule};
+use crate::backend::kernel::{ArenaTensor, UpdateRule, CHUNK};
 
 shader_params! {
     /// `Params` of `update_common.wgsl`.
@@ -88,7 +88,7 @@ fn entry_of(rule: UpdateRule) -> (Entry, u32, f32, f32, f32) {
 /// GPU launch. Buffers: weights, grads, scales, step, then the rule's state arenas.
 pub fn gpu(rule: UpdateRule, tensors: &[ArenaTensor], clipvalue: f32) -> GpuLaunch {
     let (entry, flags, a, b, epsilon) = entry_of(rule);
-    let table = chunk_table(tensors);
+    let table = block_table(tensors, CHUNK);
     let p = UpdateParams {
         chunks: table.len() as u32,
         flags,
