@@ -1,5 +1,5 @@
 // Matrix multiply C[m,n] = op(A)[m,k] * op(B)[k,n], with op = optional transpose: the
-// kernel bodies. How a result is stored is up to the file before this one:
+// kernel bodies. How a result is stored is up to the store file before this one:
 // matmul_store.wgsl stores (or accumulates) plainly, dense_store.wgsl applies a dense
 // layer's bias and activation first (its epilogue). Both define `c`, store_row and
 // store_one.
@@ -30,9 +30,9 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
-// The same A and B seen as vec4s, for matmul_vec4.
-@group(0) @binding(4) var<storage, read> a4: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read> b4: array<vec4<f32>>;
+// The vec4 kernels (matmul_vec4, _vec8, _vec16) read A and B as vec4s through load_a4 and
+// load_b4, which the operand file before this one defines: matmul_buffer_operands.wgsl
+// (storage buffers) or matmul_texture_operands.wgsl (rgba32float textures).
 
 // Workgroup shape, set per entry point by the host contract (Entry::constants).
 override WG_X: u32 = 8u;
@@ -122,18 +122,18 @@ fn matmul_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
         if (ta) {
             let o = gid.y;
             am = transpose(mat4x4<f32>(
-                a4[kk * m4 + o], a4[(kk + 1u) * m4 + o], a4[(kk + 2u) * m4 + o], a4[(kk + 3u) * m4 + o]));
+                load_a4(kk * m4 + o), load_a4((kk + 1u) * m4 + o), load_a4((kk + 2u) * m4 + o), load_a4((kk + 3u) * m4 + o)));
         } else {
-            am = mat4x4<f32>(a4[ra.x + q], a4[ra.y + q], a4[ra.z + q], a4[ra.w + q]);
+            am = mat4x4<f32>(load_a4(ra.x + q), load_a4(ra.y + q), load_a4(ra.z + q), load_a4(ra.w + q));
         }
         // Columns of bm: row kk+t of B over the block's four columns.
         var bm: mat4x4<f32>;
         if (tb) {
-            bm = transpose(mat4x4<f32>(b4[cb.x + q], b4[cb.y + q], b4[cb.z + q], b4[cb.w + q]));
+            bm = transpose(mat4x4<f32>(load_b4(cb.x + q), load_b4(cb.y + q), load_b4(cb.z + q), load_b4(cb.w + q)));
         } else {
             let o = gid.x;
             bm = mat4x4<f32>(
-                b4[kk * n4 + o], b4[(kk + 1u) * n4 + o], b4[(kk + 2u) * n4 + o], b4[(kk + 3u) * n4 + o]);
+                load_b4(kk * n4 + o), load_b4((kk + 1u) * n4 + o), load_b4((kk + 2u) * n4 + o), load_b4((kk + 3u) * n4 + o));
         }
         acc0 += bm * am[0];
         acc1 += bm * am[1];
@@ -180,27 +180,27 @@ fn matmul_vec8(@builtin(global_invocation_id) gid: vec3<u32>) {
         var am_lo: mat4x4<f32>;
         if (ta) {
             am_hi = transpose(mat4x4<f32>(
-                a4[kk * m4 + ra_o], a4[(kk + 1u) * m4 + ra_o], a4[(kk + 2u) * m4 + ra_o], a4[(kk + 3u) * m4 + ra_o]));
+                load_a4(kk * m4 + ra_o), load_a4((kk + 1u) * m4 + ra_o), load_a4((kk + 2u) * m4 + ra_o), load_a4((kk + 3u) * m4 + ra_o)));
             am_lo = transpose(mat4x4<f32>(
-                a4[kk * m4 + rb_o], a4[(kk + 1u) * m4 + rb_o], a4[(kk + 2u) * m4 + rb_o], a4[(kk + 3u) * m4 + rb_o]));
+                load_a4(kk * m4 + rb_o), load_a4((kk + 1u) * m4 + rb_o), load_a4((kk + 2u) * m4 + rb_o), load_a4((kk + 3u) * m4 + rb_o)));
         } else {
             let ia = rows_a * k4 + vec4<u32>(q);
             let ib = rows_b * k4 + vec4<u32>(q);
-            am_hi = mat4x4<f32>(a4[ia.x], a4[ia.y], a4[ia.z], a4[ia.w]);
-            am_lo = mat4x4<f32>(a4[ib.x], a4[ib.y], a4[ib.z], a4[ib.w]);
+            am_hi = mat4x4<f32>(load_a4(ia.x), load_a4(ia.y), load_a4(ia.z), load_a4(ia.w));
+            am_lo = mat4x4<f32>(load_a4(ib.x), load_a4(ib.y), load_a4(ib.z), load_a4(ib.w));
         }
         var bm_l: mat4x4<f32>;
         var bm_r: mat4x4<f32>;
         if (tb) {
             let ja = cols_a * k4 + vec4<u32>(q);
             let jb = cols_b * k4 + vec4<u32>(q);
-            bm_l = transpose(mat4x4<f32>(b4[ja.x], b4[ja.y], b4[ja.z], b4[ja.w]));
-            bm_r = transpose(mat4x4<f32>(b4[jb.x], b4[jb.y], b4[jb.z], b4[jb.w]));
+            bm_l = transpose(mat4x4<f32>(load_b4(ja.x), load_b4(ja.y), load_b4(ja.z), load_b4(ja.w)));
+            bm_r = transpose(mat4x4<f32>(load_b4(jb.x), load_b4(jb.y), load_b4(jb.z), load_b4(jb.w)));
         } else {
             bm_l = mat4x4<f32>(
-                b4[kk * n4 + ca_o], b4[(kk + 1u) * n4 + ca_o], b4[(kk + 2u) * n4 + ca_o], b4[(kk + 3u) * n4 + ca_o]);
+                load_b4(kk * n4 + ca_o), load_b4((kk + 1u) * n4 + ca_o), load_b4((kk + 2u) * n4 + ca_o), load_b4((kk + 3u) * n4 + ca_o));
             bm_r = mat4x4<f32>(
-                b4[kk * n4 + cb_o], b4[(kk + 1u) * n4 + cb_o], b4[(kk + 2u) * n4 + cb_o], b4[(kk + 3u) * n4 + cb_o]);
+                load_b4(kk * n4 + cb_o), load_b4((kk + 1u) * n4 + cb_o), load_b4((kk + 2u) * n4 + cb_o), load_b4((kk + 3u) * n4 + cb_o));
         }
         a0 += bm_l * am_hi[0]; b0 += bm_r * am_hi[0];
         a1 += bm_l * am_hi[1]; b1 += bm_r * am_hi[1];
@@ -277,19 +277,19 @@ fn matmul_vec16(@builtin(global_invocation_id) gid: vec3<u32>) {
         var am2: mat4x4<f32>;
         var am3: mat4x4<f32>;
         if (ta) {
-            am0 = transpose(mat4x4<f32>(a4[kk * m4 + ro0], a4[(kk + 1u) * m4 + ro0], a4[(kk + 2u) * m4 + ro0], a4[(kk + 3u) * m4 + ro0]));
-            am1 = transpose(mat4x4<f32>(a4[kk * m4 + ro1], a4[(kk + 1u) * m4 + ro1], a4[(kk + 2u) * m4 + ro1], a4[(kk + 3u) * m4 + ro1]));
-            am2 = transpose(mat4x4<f32>(a4[kk * m4 + ro2], a4[(kk + 1u) * m4 + ro2], a4[(kk + 2u) * m4 + ro2], a4[(kk + 3u) * m4 + ro2]));
-            am3 = transpose(mat4x4<f32>(a4[kk * m4 + ro3], a4[(kk + 1u) * m4 + ro3], a4[(kk + 2u) * m4 + ro3], a4[(kk + 3u) * m4 + ro3]));
+            am0 = transpose(mat4x4<f32>(load_a4(kk * m4 + ro0), load_a4((kk + 1u) * m4 + ro0), load_a4((kk + 2u) * m4 + ro0), load_a4((kk + 3u) * m4 + ro0)));
+            am1 = transpose(mat4x4<f32>(load_a4(kk * m4 + ro1), load_a4((kk + 1u) * m4 + ro1), load_a4((kk + 2u) * m4 + ro1), load_a4((kk + 3u) * m4 + ro1)));
+            am2 = transpose(mat4x4<f32>(load_a4(kk * m4 + ro2), load_a4((kk + 1u) * m4 + ro2), load_a4((kk + 2u) * m4 + ro2), load_a4((kk + 3u) * m4 + ro2)));
+            am3 = transpose(mat4x4<f32>(load_a4(kk * m4 + ro3), load_a4((kk + 1u) * m4 + ro3), load_a4((kk + 2u) * m4 + ro3), load_a4((kk + 3u) * m4 + ro3)));
         } else {
             let i0 = rows0 * k4 + vec4<u32>(q);
-            am0 = mat4x4<f32>(a4[i0.x], a4[i0.y], a4[i0.z], a4[i0.w]);
+            am0 = mat4x4<f32>(load_a4(i0.x), load_a4(i0.y), load_a4(i0.z), load_a4(i0.w));
             let i1 = rows1 * k4 + vec4<u32>(q);
-            am1 = mat4x4<f32>(a4[i1.x], a4[i1.y], a4[i1.z], a4[i1.w]);
+            am1 = mat4x4<f32>(load_a4(i1.x), load_a4(i1.y), load_a4(i1.z), load_a4(i1.w));
             let i2 = rows2 * k4 + vec4<u32>(q);
-            am2 = mat4x4<f32>(a4[i2.x], a4[i2.y], a4[i2.z], a4[i2.w]);
+            am2 = mat4x4<f32>(load_a4(i2.x), load_a4(i2.y), load_a4(i2.z), load_a4(i2.w));
             let i3 = rows3 * k4 + vec4<u32>(q);
-            am3 = mat4x4<f32>(a4[i3.x], a4[i3.y], a4[i3.z], a4[i3.w]);
+            am3 = mat4x4<f32>(load_a4(i3.x), load_a4(i3.y), load_a4(i3.z), load_a4(i3.w));
         }
         var bm0: mat4x4<f32>;
         var bm1: mat4x4<f32>;
@@ -297,18 +297,18 @@ fn matmul_vec16(@builtin(global_invocation_id) gid: vec3<u32>) {
         var bm3: mat4x4<f32>;
         if (tb) {
             let j0 = cols0 * k4 + vec4<u32>(q);
-            bm0 = transpose(mat4x4<f32>(b4[j0.x], b4[j0.y], b4[j0.z], b4[j0.w]));
+            bm0 = transpose(mat4x4<f32>(load_b4(j0.x), load_b4(j0.y), load_b4(j0.z), load_b4(j0.w)));
             let j1 = cols1 * k4 + vec4<u32>(q);
-            bm1 = transpose(mat4x4<f32>(b4[j1.x], b4[j1.y], b4[j1.z], b4[j1.w]));
+            bm1 = transpose(mat4x4<f32>(load_b4(j1.x), load_b4(j1.y), load_b4(j1.z), load_b4(j1.w)));
             let j2 = cols2 * k4 + vec4<u32>(q);
-            bm2 = transpose(mat4x4<f32>(b4[j2.x], b4[j2.y], b4[j2.z], b4[j2.w]));
+            bm2 = transpose(mat4x4<f32>(load_b4(j2.x), load_b4(j2.y), load_b4(j2.z), load_b4(j2.w)));
             let j3 = cols3 * k4 + vec4<u32>(q);
-            bm3 = transpose(mat4x4<f32>(b4[j3.x], b4[j3.y], b4[j3.z], b4[j3.w]));
+            bm3 = transpose(mat4x4<f32>(load_b4(j3.x), load_b4(j3.y), load_b4(j3.z), load_b4(j3.w)));
         } else {
-            bm0 = mat4x4<f32>(b4[kk * n4 + co0], b4[(kk + 1u) * n4 + co0], b4[(kk + 2u) * n4 + co0], b4[(kk + 3u) * n4 + co0]);
-            bm1 = mat4x4<f32>(b4[kk * n4 + co1], b4[(kk + 1u) * n4 + co1], b4[(kk + 2u) * n4 + co1], b4[(kk + 3u) * n4 + co1]);
-            bm2 = mat4x4<f32>(b4[kk * n4 + co2], b4[(kk + 1u) * n4 + co2], b4[(kk + 2u) * n4 + co2], b4[(kk + 3u) * n4 + co2]);
-            bm3 = mat4x4<f32>(b4[kk * n4 + co3], b4[(kk + 1u) * n4 + co3], b4[(kk + 2u) * n4 + co3], b4[(kk + 3u) * n4 + co3]);
+            bm0 = mat4x4<f32>(load_b4(kk * n4 + co0), load_b4((kk + 1u) * n4 + co0), load_b4((kk + 2u) * n4 + co0), load_b4((kk + 3u) * n4 + co0));
+            bm1 = mat4x4<f32>(load_b4(kk * n4 + co1), load_b4((kk + 1u) * n4 + co1), load_b4((kk + 2u) * n4 + co1), load_b4((kk + 3u) * n4 + co1));
+            bm2 = mat4x4<f32>(load_b4(kk * n4 + co2), load_b4((kk + 1u) * n4 + co2), load_b4((kk + 2u) * n4 + co2), load_b4((kk + 3u) * n4 + co2));
+            bm3 = mat4x4<f32>(load_b4(kk * n4 + co3), load_b4((kk + 1u) * n4 + co3), load_b4((kk + 2u) * n4 + co3), load_b4((kk + 3u) * n4 + co3));
         }
         c000 += bm0 * am0[0]; c010 += bm1 * am0[0]; c020 += bm2 * am0[0]; c030 += bm3 * am0[0];
         c001 += bm0 * am0[1]; c011 += bm1 * am0[1]; c021 += bm2 * am0[1]; c031 += bm3 * am0[1];

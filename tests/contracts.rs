@@ -9,7 +9,9 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 
-use steadygrad::backend::contract::{Entry, GpuLaunch, Module, TABLE_BINDING};
+use steadygrad::backend::contract::{
+    Entry, GpuLaunch, Module, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW,
+};
 use steadygrad::backend::ops::gpu_launch;
 use steadygrad::backend::{
     ActKind, ArenaTensor, ClipMode, Kernel, KernelKind, LossKind, MatmulVariant,
@@ -42,8 +44,9 @@ fn wgsl_params(src: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `@binding(N)` → (variable name, read-only) of every storage binding in group 0.
-fn wgsl_bindings(src: &str) -> HashMap<u32, (String, bool)> {
+/// `@binding(N)` → (variable name, read-only, texture) of every storage and texture binding
+/// in group 0.
+fn wgsl_bindings(src: &str) -> HashMap<u32, (String, bool, bool)> {
     let src = strip_comments(src);
     let mut out = HashMap::new();
     for line in src.lines() {
@@ -62,9 +65,18 @@ fn wgsl_bindings(src: &str) -> HashMap<u32, (String, bool)> {
                 other => panic!("binding {num}: access {other}"),
             };
             assert!(
-                out.insert(num, (name, read_only)).is_none(),
+                out.insert(num, (name, read_only, false)).is_none(),
                 "binding {num} declared twice"
             );
+        } else if let Some(d) = decl.trim().strip_prefix("var ") {
+            let (name, ty) = d.split_once(':').unwrap();
+            if ty.trim().trim_end_matches(';') == "texture_2d<f32>" {
+                let name = name.trim().to_string();
+                assert!(
+                    out.insert(num, (name, true, true)).is_none(),
+                    "binding {num} declared twice"
+                );
+            }
         }
     }
     out
@@ -229,6 +241,8 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         (8, 12, 16, MatmulVariant::RegisterBlocked),
         (8, 12, 16, MatmulVariant::RegisterBlocked8),
         (8, 12, 16, MatmulVariant::RegisterBlocked16),
+        (8, 12, 16, MatmulVariant::Texture8),
+        (8, 12, 16, MatmulVariant::Texture16),
         (7, 13, 5, MatmulVariant::RegisterBlocked),
         (7, 13, 5, MatmulVariant::Tiled),
     ] {
@@ -299,7 +313,7 @@ fn every_entry_point_and_binding_is_declared_as_rust_uses_it() {
                 "{kernel:?}: binding {} used twice",
                 b.index
             );
-            let (name, read_only) = declared.get(&b.index).unwrap_or_else(|| {
+            let (name, read_only, texture) = declared.get(&b.index).unwrap_or_else(|| {
                 panic!(
                     "{kernel:?}: binding {} not declared in {:?}",
                     b.index,
@@ -309,6 +323,11 @@ fn every_entry_point_and_binding_is_declared_as_rust_uses_it() {
             assert_eq!(
                 *read_only, b.read_only,
                 "{kernel:?}: access of binding {} ({name})",
+                b.index
+            );
+            assert_eq!(
+                *texture, b.texture,
+                "{kernel:?}: binding {} ({name}) as a texture",
                 b.index
             );
         }
@@ -325,6 +344,50 @@ fn every_entry_point_and_binding_is_declared_as_rust_uses_it() {
         missing.is_empty(),
         "kernel variants without a sample launch: {missing:?}"
     );
+}
+
+#[test]
+fn operand_textures_match_the_shaders_and_fall_back_when_too_large() {
+    let consts = wgsl_consts(&Module::MatmulTexture.source());
+    assert_eq!(consts.get("TEXTURE_ROW"), Some(&(TEXTURE_ROW as u32)));
+    let launch = |n: usize, variant| {
+        let kernel = Kernel::MatMul {
+            m: 4,
+            k: 4,
+            n,
+            trans_a: false,
+            trans_b: false,
+            accumulate: false,
+        };
+        gpu_launch(&kernel, variant)
+    };
+    // B of 4×n floats: n vec4s. The largest that fits, and one more row of texels.
+    let fits = TEXTURE_ROW * TEXTURE_MAX_ROWS;
+    let too_big = fits + TEXTURE_ROW;
+    assert_eq!(
+        launch(fits, MatmulVariant::Texture16).entry,
+        Entry::MatmulTexture16
+    );
+    assert_eq!(
+        launch(too_big, MatmulVariant::Texture16).entry,
+        Entry::MatmulVec16
+    );
+    assert_eq!(
+        launch(too_big, MatmulVariant::Texture8).entry,
+        Entry::MatmulVec8
+    );
+    // Unaligned shapes read scalars: the 4×4 storage kernel, as for the other variants.
+    let odd = Kernel::MatMul {
+        m: 7,
+        k: 13,
+        n: 5,
+        trans_a: false,
+        trans_b: false,
+        accumulate: false,
+    };
+    let l = gpu_launch(&odd, MatmulVariant::Texture16);
+    assert_eq!(l.entry, Entry::MatmulRegblock);
+    assert!(l.bindings.iter().all(|b| !b.texture));
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use steadygrad::backend::kernel::{arena_end, segment_count};
 use steadygrad::backend::{
     ActKind, ArenaTensor, Backend, ClipMode, CpuBackend, GpuBackend, GpuOptions, Kernel,
-    KernelKind, LossKind, MatmulVariant, STEP_WORDS,
+    KernelKind, LossKind, STEP_WORDS,
 };
 use strum::IntoEnumIterator;
 
@@ -83,12 +83,7 @@ fn check(gpu: &mut dyn Backend, kernel: Kernel, inputs: Vec<Vec<f32>>, tol: f64)
 
 fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
     let Some(_) = gpu() else { return };
-    for variant in [
-        MatmulVariant::RegisterBlocked,
-        MatmulVariant::RegisterBlocked8,
-        MatmulVariant::RegisterBlocked16,
-        MatmulVariant::Tiled,
-    ] {
+    for variant in steadygrad::backend::autotune::CANDIDATES {
         let mut g = GpuBackend::new(&GpuOptions {
             matmul: Some(variant),
             ..GpuOptions::from_env().unwrap()

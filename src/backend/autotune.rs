@@ -12,11 +12,13 @@ use std::path::{Path, PathBuf};
 use super::MatmulVariant;
 
 /// The variants timed, in order.
-pub const CANDIDATES: [MatmulVariant; 4] = [
+pub const CANDIDATES: [MatmulVariant; 6] = [
     MatmulVariant::RegisterBlocked,
     MatmulVariant::RegisterBlocked8,
     MatmulVariant::RegisterBlocked16,
     MatmulVariant::Tiled,
+    MatmulVariant::Texture8,
+    MatmulVariant::Texture16,
 ];
 
 impl MatmulVariant {
@@ -27,6 +29,8 @@ impl MatmulVariant {
             MatmulVariant::RegisterBlocked8 => "regblock8",
             MatmulVariant::RegisterBlocked16 => "regblock16",
             MatmulVariant::Tiled => "tiled",
+            MatmulVariant::Texture8 => "texture8",
+            MatmulVariant::Texture16 => "texture16",
         }
     }
 
@@ -54,13 +58,15 @@ pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -
 /// each entry's workgroup constants): FNV-1a, stable across Rust releases and machines.
 pub fn kernels_fingerprint() -> String {
     use super::contract::{Entry, Module};
-    let mut text = Module::Matmul.source();
+    let mut text = Module::Matmul.source() + &Module::MatmulTexture.source();
     for e in [
         Entry::MatmulRegblock,
         Entry::MatmulVec4,
         Entry::MatmulVec8,
         Entry::MatmulVec16,
         Entry::MatmulTiled,
+        Entry::MatmulTexture8,
+        Entry::MatmulTexture16,
     ] {
         for (name, value) in e.constants() {
             text.push_str(&format!("\n{}:{name}={value}", e.name()));

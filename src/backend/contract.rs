@@ -6,11 +6,18 @@
 /// A WGSL shader module: one file under `shaders/`, or shared files plus its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter)]
 pub enum Module {
-    /// `matmul_store.wgsl` + `matmul_body.wgsl`: the matmul variants, stored plainly.
+    /// `matmul_store.wgsl` + `matmul_buffer_operands.wgsl` + `matmul_body.wgsl`: the
+    /// matmul variants, stored plainly.
     Matmul,
-    /// `activation.wgsl` + `dense_store.wgsl` + `matmul_body.wgsl`: the same variants,
-    /// stored through the dense layer's bias + activation epilogue.
+    /// `activation.wgsl` + `dense_store.wgsl` + `matmul_buffer_operands.wgsl` +
+    /// `matmul_body.wgsl`: the same variants, stored through the dense layer's bias +
+    /// activation epilogue.
     Dense,
+    /// [`Module::Matmul`] with the vec4 kernels reading A and B from textures
+    /// (`matmul_texture_operands.wgsl`).
+    MatmulTexture,
+    /// [`Module::Dense`] with the vec4 kernels reading A and B from textures.
+    DenseTexture,
     /// `activation.wgsl` + `elementwise.wgsl`: activations, bias, PReLU, softmax, add,
     /// scale.
     Elementwise,
@@ -53,6 +60,14 @@ const SHADERS: &[(&str, &str)] = &[
     (
         "dense_store.wgsl",
         include_str!("../../shaders/dense_store.wgsl"),
+    ),
+    (
+        "matmul_buffer_operands.wgsl",
+        include_str!("../../shaders/matmul_buffer_operands.wgsl"),
+    ),
+    (
+        "matmul_texture_operands.wgsl",
+        include_str!("../../shaders/matmul_texture_operands.wgsl"),
     ),
     (
         "elementwise.wgsl",
@@ -99,8 +114,28 @@ impl Module {
     /// The file names the module's source is assembled from, in order.
     pub fn files(&self) -> &'static [&'static str] {
         match self {
-            Module::Matmul => &["matmul_store.wgsl", "matmul_body.wgsl"],
-            Module::Dense => &["activation.wgsl", "dense_store.wgsl", "matmul_body.wgsl"],
+            Module::Matmul => &[
+                "matmul_store.wgsl",
+                "matmul_buffer_operands.wgsl",
+                "matmul_body.wgsl",
+            ],
+            Module::Dense => &[
+                "activation.wgsl",
+                "dense_store.wgsl",
+                "matmul_buffer_operands.wgsl",
+                "matmul_body.wgsl",
+            ],
+            Module::MatmulTexture => &[
+                "matmul_store.wgsl",
+                "matmul_texture_operands.wgsl",
+                "matmul_body.wgsl",
+            ],
+            Module::DenseTexture => &[
+                "activation.wgsl",
+                "dense_store.wgsl",
+                "matmul_texture_operands.wgsl",
+                "matmul_body.wgsl",
+            ],
             Module::Elementwise => &["activation.wgsl", "elementwise.wgsl"],
             Module::Loss => &["loss.wgsl"],
             Module::BatchNorm => &["batch_norm.wgsl"],
@@ -132,7 +167,9 @@ impl Module {
     pub fn params_fields(&self) -> &'static [(&'static str, &'static str)] {
         use super::ops::*;
         match self {
-            Module::Matmul | Module::Dense => matmul::MatmulParams::FIELDS,
+            Module::Matmul | Module::Dense | Module::MatmulTexture | Module::DenseTexture => {
+                matmul::MatmulParams::FIELDS
+            }
             Module::Elementwise => elementwise::ElementwiseParams::FIELDS,
             Module::Loss => loss::LossParams::FIELDS,
             Module::BatchNorm => batch_norm::BatchNormParams::FIELDS,
@@ -161,6 +198,10 @@ pub enum Entry {
     MatmulVec16,
     /// Workgroup-tiled matmul.
     MatmulTiled,
+    /// Register-blocked matmul, 8×8 outputs per invocation, reading vec4 texels.
+    MatmulTexture8,
+    /// Register-blocked matmul, 16×16 outputs per invocation, reading vec4 texels.
+    MatmulTexture16,
     /// Dense layer forward (bias + activation epilogue), scalar register-blocked body.
     DenseRegblock,
     /// Dense layer forward, vec4 body.
@@ -171,6 +212,10 @@ pub enum Entry {
     DenseVec16,
     /// Dense layer forward, workgroup-tiled body.
     DenseTiled,
+    /// Dense layer forward, 8×8 body reading texels.
+    DenseTexture8,
+    /// Dense layer forward, 16×16 body reading texels.
+    DenseTexture16,
     /// The dense epilogue's backward: activation derivative and bias gradient.
     BiasActBackward,
     /// `y = x + bias[col]`.
@@ -243,8 +288,13 @@ impl Entry {
         match self {
             Entry::MatmulRegblock | Entry::DenseRegblock => "matmul_regblock",
             Entry::MatmulVec4 | Entry::DenseVec4 => "matmul_vec4",
-            Entry::MatmulVec8 | Entry::DenseVec8 => "matmul_vec8",
-            Entry::MatmulVec16 | Entry::DenseVec16 => "matmul_vec16",
+            Entry::MatmulVec8 | Entry::DenseVec8 | Entry::MatmulTexture8 | Entry::DenseTexture8 => {
+                "matmul_vec8"
+            }
+            Entry::MatmulVec16
+            | Entry::DenseVec16
+            | Entry::MatmulTexture16
+            | Entry::DenseTexture16 => "matmul_vec16",
             Entry::MatmulTiled | Entry::DenseTiled => "matmul_tiled",
             Entry::BiasActBackward => "bias_act_backward",
             Entry::BiasAdd => "bias_add",
@@ -294,6 +344,8 @@ impl Entry {
             | Entry::DenseVec8
             | Entry::DenseVec16
             | Entry::DenseTiled => Module::Dense,
+            Entry::MatmulTexture8 | Entry::MatmulTexture16 => Module::MatmulTexture,
+            Entry::DenseTexture8 | Entry::DenseTexture16 => Module::DenseTexture,
             Entry::BiasActBackward
             | Entry::BiasAdd
             | Entry::ColumnSum
@@ -329,24 +381,40 @@ impl Entry {
             }
             // Eight rows of C per invocation: 8×4 workgroups cover a 32-row batch exactly
             // (with 8×8, half of each workgroup sits idle there: measured 25 % slower).
-            Entry::MatmulVec8 | Entry::DenseVec8 => &[("WG_X", 8.0), ("WG_Y", 4.0)],
+            Entry::MatmulVec8 | Entry::DenseVec8 | Entry::MatmulTexture8 | Entry::DenseTexture8 => {
+                &[("WG_X", 8.0), ("WG_Y", 4.0)]
+            }
             // 16×16 per invocation: 4×2 workgroups cover a 32-row batch exactly and keep
             // enough workgroups along the columns for two threads.
             Entry::MatmulVec16 | Entry::DenseVec16 => &[("WG_X", 8.0), ("WG_Y", 2.0)],
+            // Texels: 8×1 workgroups (measured on llvmpipe against 8×2: equal on large
+            // shapes, up to 1.5× faster on a 32-row batch).
+            Entry::MatmulTexture16 | Entry::DenseTexture16 => &[("WG_X", 8.0), ("WG_Y", 1.0)],
             _ => &[],
         }
     }
 }
 
-/// One storage binding of an entry point: its `@binding` number and whether the shader
-/// declares it `var<storage, read>`.
+/// One binding of an entry point: its `@binding` number, whether the shader declares it
+/// `var<storage, read>`, and whether it is a `texture_2d<f32>` the backend fills from the
+/// buffer before the launch (see [`TEXTURE_ROW`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Binding {
     /// `@binding(N)` in group 0 (0 is always the `Params` uniform).
     pub index: u32,
-    /// Declared `read` (true) or `read_write`.
+    /// Declared `read` (true) or `read_write`; textures are read-only.
     pub read_only: bool,
+    /// A `texture_2d<f32>` (rgba32float) holding the buffer's vec4s, not the buffer.
+    pub texture: bool,
 }
+
+/// Texels a row of an operand texture: vec4 number `i` of the buffer is texel
+/// `(i % TEXTURE_ROW, i / TEXTURE_ROW)` (`const TEXTURE_ROW` in the WGSL).
+pub const TEXTURE_ROW: usize = 1024;
+
+/// Rows an operand texture may have: WebGPU's guaranteed 2-D texture size, so buffers
+/// up to `TEXTURE_ROW × TEXTURE_MAX_ROWS` vec4s can be read as textures on any adapter.
+pub const TEXTURE_MAX_ROWS: usize = 8192;
 
 impl Binding {
     /// A `read_write` binding.
@@ -354,6 +422,7 @@ impl Binding {
         Binding {
             index,
             read_only: false,
+            texture: false,
         }
     }
     /// A `read` binding.
@@ -361,6 +430,15 @@ impl Binding {
         Binding {
             index,
             read_only: true,
+            texture: false,
+        }
+    }
+    /// A texture binding filled from the buffer before the launch.
+    pub const fn texture(index: u32) -> Binding {
+        Binding {
+            index,
+            read_only: true,
+            texture: true,
         }
     }
 }
@@ -410,10 +488,7 @@ impl GpuLaunch {
 
     /// The launch with a table at [`TABLE_BINDING`] (listed last among its bindings).
     pub fn with_table(mut self, table: Vec<[u32; 4]>) -> Self {
-        self.bindings.push(Binding {
-            index: TABLE_BINDING,
-            read_only: true,
-        });
+        self.bindings.push(Binding::ro(TABLE_BINDING));
         self.table = table;
         self
     }

@@ -2,9 +2,12 @@
 //! preparing a launch (parameters, table, bind group, pipeline built once per entry point),
 //! and encoding launches into one compute pass.
 
+use super::texture::{encode_copy, TextureCopy};
 use super::{GpuBackend, MatmulVariant, Pipeline, Prepared};
 use crate::backend::autotune::{shape_class, CANDIDATES};
-use crate::backend::contract::{Binding, Entry, GpuLaunch, TABLE_BINDING};
+use crate::backend::contract::{
+    Binding, Entry, GpuLaunch, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW,
+};
 use crate::backend::kernel::Kernel;
 use crate::backend::{ops, Backend, BufId, LaunchId};
 use crate::error::{Error, Result};
@@ -126,11 +129,38 @@ impl GpuBackend {
             t.unmap();
             Some(t)
         };
+        // Operand textures first (they borrow the backend mutably), then the entries.
+        let mut copies = Vec::new();
+        let mut texture_views = Vec::new();
+        for (binding, b) in launch.bindings.iter().zip(bufs) {
+            if binding.texture {
+                let (root, offset, words) = self.span(*b);
+                // The kernel reads at most what shape() let fit a texture; a larger
+                // buffer's tail is not copied.
+                let texels = words.div_ceil(4).min(TEXTURE_ROW * TEXTURE_MAX_ROWS);
+                let (texture, view) = self.operand_texture(binding.index, texels);
+                copies.push(TextureCopy {
+                    buffer: self.buffer(root).clone(),
+                    offset: (offset * 4) as u64,
+                    texels,
+                    texture,
+                });
+                texture_views.push(view);
+            }
+        }
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
             resource: params_buf.as_entire_binding(),
         }];
+        let mut views = texture_views.iter();
         for (binding, b) in launch.bindings.iter().zip(bufs) {
+            if binding.texture {
+                entries.push(wgpu::BindGroupEntry {
+                    binding: binding.index,
+                    resource: wgpu::BindingResource::TextureView(views.next().unwrap()),
+                });
+                continue;
+            }
             let (root, offset, words) = self.span(*b);
             // Whole vec4s: views start 256-byte aligned and end before the next one.
             let size = wgpu::BufferSize::new((words.div_ceil(4) * 16) as u64);
@@ -160,23 +190,37 @@ impl GpuBackend {
             pipeline: entry,
             bind_group,
             workgroups,
+            copies,
             _params: params_buf,
             _table: table,
         });
         Ok(LaunchId(self.launches.len() - 1))
     }
 
-    /// One command buffer with one compute pass dispatching `ids` in order.
+    /// One command buffer dispatching `ids` in order: one compute pass, ended before each
+    /// launch that reads operand textures so that their copies go in between.
     pub(super) fn encode(&self, ids: &[LaunchId], label: &str) -> wgpu::CommandBuffer {
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
-        {
+        let mut rest = ids;
+        while !rest.is_empty() {
+            // This pass: the first launch (after its copies) and those up to the next one
+            // with copies of its own.
+            let split = rest[1..]
+                .iter()
+                .position(|id| !self.launches[id.0].copies.is_empty())
+                .map_or(rest.len(), |i| i + 1);
+            let (group, tail) = rest.split_at(split);
+            rest = tail;
+            for copy in &self.launches[group[0].0].copies {
+                encode_copy(&mut enc, copy);
+            }
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some(label),
                 timestamp_writes: None,
             });
-            for id in ids {
+            for id in group {
                 let l = &self.launches[id.0];
                 pass.set_pipeline(&self.pipelines[&l.pipeline].pipeline);
                 pass.set_bind_group(0, &l.bind_group, &[]);
@@ -233,10 +277,15 @@ impl GpuBackend {
                 count: None,
             }];
             for b in bindings {
-                entries.push(wgpu::BindGroupLayoutEntry {
-                    binding: b.index,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
+                let ty = if b.texture {
+                    // rgba32float is not filterable without a feature; textureLoad needs none.
+                    wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    }
+                } else {
+                    wgpu::BindingType::Buffer {
                         // llvmpipe compiles loads from read-write storage far more
                         // conservatively: the matmul ran ~10× slower with read-write inputs.
                         ty: wgpu::BufferBindingType::Storage {
@@ -244,7 +293,12 @@ impl GpuBackend {
                         },
                         has_dynamic_offset: false,
                         min_binding_size: None,
-                    },
+                    }
+                };
+                entries.push(wgpu::BindGroupLayoutEntry {
+                    binding: b.index,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty,
                     count: None,
                 });
             }

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 mod launch;
+mod texture;
 
-use super::autotune::{kernels_fingerprint, TuneCache};
+use super::autotune::{kernels_fingerprint, TuneCache, CANDIDATES};
 
 use super::contract::{Entry, Module};
 use super::kernel::Kernel;
@@ -26,6 +27,11 @@ pub enum MatmulVariant {
     RegisterBlocked16,
     /// Workgroup-memory tiling (64×64 tiles): fastest on discrete GPUs.
     Tiled,
+    /// [`MatmulVariant::RegisterBlocked8`] reading A and B as rgba32float textures (copied
+    /// in before the launch); the storage kernel when an operand does not fit a texture.
+    Texture8,
+    /// [`MatmulVariant::RegisterBlocked16`] reading A and B as textures.
+    Texture16,
 }
 
 /// How to choose and configure the GPU.
@@ -48,8 +54,10 @@ impl GpuOptions {
         let matmul = match std::env::var("STEADYGRAD_MATMUL").ok().as_deref() {
             None | Some("") | Some("auto") => None,
             Some(name) => Some(MatmulVariant::from_name(name).ok_or_else(|| {
+                let names: Vec<&str> = CANDIDATES.iter().map(|v| v.name()).collect();
                 Error::Config(format!(
-                    "STEADYGRAD_MATMUL={name}: expected auto, regblock, regblock8, regblock16 or tiled"
+                    "STEADYGRAD_MATMUL={name}: expected auto or one of {}",
+                    names.join(", ")
                 ))
             })?),
         };
@@ -75,6 +83,8 @@ struct Prepared {
     pipeline: Entry,
     bind_group: wgpu::BindGroup,
     workgroups: (u32, u32, u32),
+    /// Operand textures to fill before the dispatch.
+    copies: Vec<texture::TextureCopy>,
     // Kept alive for the bind group.
     _params: wgpu::Buffer,
     _table: Option<wgpu::Buffer>,
@@ -100,6 +110,8 @@ pub struct GpuBackend {
     /// `Some((root, offset, words))` for views (their `bufs` entry stays empty).
     views: Vec<Option<(usize, usize, usize)>>,
     launches: Vec<Prepared>,
+    /// Operand textures by (binding, rows), shared by the launches of that size.
+    textures: HashMap<(u32, u32), (wgpu::Texture, wgpu::TextureView)>,
     pending: Vec<LaunchId>,
     counters: Counters,
     errors: Arc<Mutex<Vec<String>>>,
@@ -212,6 +224,7 @@ impl GpuBackend {
             bufs: Vec::new(),
             views: Vec::new(),
             launches: Vec::new(),
+            textures: HashMap::new(),
             pending: Vec::new(),
             counters: Counters::default(),
             errors,

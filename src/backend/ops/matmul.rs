@@ -5,7 +5,9 @@
 //! epilogue of `dense_store.wgsl`).
 
 use super::elementwise::act_value;
-use crate::backend::contract::{ceil_div, shader_params, Binding, Entry, GpuLaunch};
+use crate::backend::contract::{
+    ceil_div, shader_params, Binding, Entry, GpuLaunch, TEXTURE_MAX_ROWS, TEXTURE_ROW,
+};
 use crate::backend::kernel::ActKind;
 use crate::backend::MatmulVariant;
 
@@ -112,6 +114,8 @@ enum Kind {
     Vec16,
     Regblock,
     Tiled,
+    Texture8,
+    Texture16,
 }
 
 impl Kind {
@@ -128,6 +132,10 @@ impl Kind {
             (Kind::Vec16, true) => Entry::DenseVec16,
             (Kind::Regblock, true) => Entry::DenseRegblock,
             (Kind::Tiled, true) => Entry::DenseTiled,
+            (Kind::Texture8, false) => Entry::MatmulTexture8,
+            (Kind::Texture16, false) => Entry::MatmulTexture16,
+            (Kind::Texture8, true) => Entry::DenseTexture8,
+            (Kind::Texture16, true) => Entry::DenseTexture16,
         }
     }
 }
@@ -142,6 +150,8 @@ fn shape(
     variant: MatmulVariant,
 ) -> (Kind, Binding, Binding, (u32, u32, u32)) {
     let vec4_ok = vec4_loads_fit(m, k, n, trans_a, trans_b);
+    let textures_ok = vec4_ok && fits_texture(m * k) && fits_texture(k * n);
+    let (t4, t5) = (Binding::texture(4), Binding::texture(5));
     let blocks = (ceil_div(n.div_ceil(4), 8), ceil_div(m.div_ceil(4), 8), 1);
     let (s1, s2, v4, v5) = (
         Binding::ro(1),
@@ -150,6 +160,20 @@ fn shape(
         Binding::ro(5),
     );
     match variant {
+        MatmulVariant::Texture8 if textures_ok => {
+            let grid = block_grid(Entry::MatmulTexture8, m, n, 8, 8);
+            (Kind::Texture8, t4, t5, grid)
+        }
+        MatmulVariant::Texture16 if textures_ok => {
+            let grid = block_grid(Entry::MatmulTexture16, m, n, 16, 16);
+            (Kind::Texture16, t4, t5, grid)
+        }
+        MatmulVariant::Texture8 => {
+            shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked8)
+        }
+        MatmulVariant::Texture16 => {
+            shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked16)
+        }
         MatmulVariant::RegisterBlocked if vec4_ok => (Kind::Vec4, v4, v5, blocks),
         MatmulVariant::RegisterBlocked8 if vec4_ok => {
             let grid = block_grid(Entry::MatmulVec8, m, n, 8, 8);
@@ -164,6 +188,12 @@ fn shape(
         | MatmulVariant::RegisterBlocked16 => (Kind::Regblock, s1, s2, blocks),
         MatmulVariant::Tiled => (Kind::Tiled, s1, s2, (ceil_div(n, 64), ceil_div(m, 64), 1)),
     }
+}
+
+/// Whether an operand of `words` floats fits an operand texture (see
+/// [`crate::backend::contract::TEXTURE_ROW`]).
+fn fits_texture(words: usize) -> bool {
+    words.div_ceil(4).div_ceil(TEXTURE_ROW) <= TEXTURE_MAX_ROWS
 }
 
 /// CPU reference of [`crate::backend::Kernel::Dense`]. Buffers: x, w, bias, y, step.
