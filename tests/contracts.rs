@@ -188,6 +188,18 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             cols: 3,
             eps: 1e-3,
         },
+        // Whole vec4s of columns: the four-columns-an-invocation entries.
+        Kernel::BnTrain {
+            rows: 2,
+            cols: 8,
+            eps: 1e-3,
+            momentum: 0.99,
+        },
+        Kernel::BnBackward {
+            rows: 2,
+            cols: 8,
+            eps: 1e-3,
+        },
         Kernel::BiasActBackward {
             rows: 2,
             cols: 3,

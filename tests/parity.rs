@@ -361,7 +361,17 @@ fn losses_and_metrics_match_reference_for_large_logits() {
 
 fn batch_norm_kernels_match_reference_including_large_means() {
     let Some(mut g) = gpu() else { return };
-    for &(rows, cols) in &[(1usize, 7usize), (2, 33), (32, 10), (1000, 3)] {
+    // Column counts in whole vec4s take the four-columns-an-invocation kernels.
+    for &(rows, cols) in &[
+        (1usize, 7usize),
+        (2, 33),
+        (32, 10),
+        (1000, 3),
+        (1, 4),
+        (32, 12),
+        (33, 100),
+        (256, 784),
+    ] {
         let n = rows * cols;
         for offset in [0.0f32, 1e4] {
             let x: Vec<f32> = random_with_edges(n, 2.0, 8)

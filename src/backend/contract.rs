@@ -242,10 +242,14 @@ pub enum Entry {
     LossForwardBackward,
     /// BN training-mode forward: statistics, moving statistics, output.
     BnTrain,
+    /// [`Entry::BnTrain`], four columns an invocation through vec4 bindings.
+    BnTrain4,
     /// BN normalize.
     BnApply,
     /// BN backward.
     BnBackward,
+    /// [`Entry::BnBackward`], four columns an invocation through vec4 bindings.
+    BnBackward4,
     /// Gradient statistics.
     GradStats,
     /// Clip factors.
@@ -309,8 +313,10 @@ impl Entry {
             Entry::Scale => "scale",
             Entry::LossForwardBackward => "loss_forward_backward",
             Entry::BnTrain => "bn_train",
+            Entry::BnTrain4 => "bn_train4",
             Entry::BnApply => "bn_apply",
             Entry::BnBackward => "bn_backward",
+            Entry::BnBackward4 => "bn_backward4",
             Entry::GradStats => "grad_stats",
             Entry::ClipScale => "clip_scale",
             Entry::SgdUpdate => "sgd_update",
@@ -358,7 +364,11 @@ impl Entry {
             | Entry::Add
             | Entry::Scale => Module::Elementwise,
             Entry::LossForwardBackward => Module::Loss,
-            Entry::BnTrain | Entry::BnApply | Entry::BnBackward => Module::BatchNorm,
+            Entry::BnTrain
+            | Entry::BnTrain4
+            | Entry::BnApply
+            | Entry::BnBackward
+            | Entry::BnBackward4 => Module::BatchNorm,
             Entry::GradStats | Entry::ClipScale => Module::GradStats,
             Entry::SgdUpdate | Entry::SgdMomentumUpdate => Module::UpdateSgd,
             Entry::AdagradUpdate => Module::UpdateAdagrad,

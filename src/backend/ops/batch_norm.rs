@@ -5,7 +5,9 @@
 // Index loops on purpose: each one reads like the formula it implements.
 #![allow(clippy::needless_range_loop)]
 
-use crate::backend::contract::{ceil_div, grid_256, rw_seq, shader_params, Entry, GpuLaunch};
+use crate::backend::contract::{
+    ceil_div, grid_256, rw_seq, shader_params, Binding, Entry, GpuLaunch,
+};
 
 shader_params! {
     /// `Params` of `batch_norm.wgsl`.
@@ -38,14 +40,21 @@ pub fn gpu(entry: Entry, rows: usize, cols: usize, eps: f32, momentum: f32) -> G
         momentum,
         ..Default::default()
     };
+    // Four columns an invocation, through the vec4 bindings (7 + i for buffer i), when
+    // the columns come in whole vec4s.
+    let vec4 = cols.is_multiple_of(4);
     let per_col = (ceil_div(cols, 64), 1, 1);
-    let (arity, grid) = match entry {
-        Entry::BnTrain => (7, per_col),
-        Entry::BnApply => (6, grid_256(rows * cols)),
-        Entry::BnBackward => (7, per_col),
+    let per_vec4 = (ceil_div(cols / 4, 64), 1, 1);
+    let vec4_bindings = |n: u32| (8..8 + n).map(Binding::rw).collect();
+    match entry {
+        Entry::BnTrain if vec4 => GpuLaunch::new(Entry::BnTrain4, vec4_bindings(7), p, per_vec4),
+        Entry::BnBackward if vec4 => {
+            GpuLaunch::new(Entry::BnBackward4, vec4_bindings(7), p, per_vec4)
+        }
+        Entry::BnTrain | Entry::BnBackward => GpuLaunch::new(entry, rw_seq(7), p, per_col),
+        Entry::BnApply => GpuLaunch::new(entry, rw_seq(6), p, grid_256(rows * cols)),
         other => panic!("{other:?} is not a batch-norm entry"),
-    };
-    GpuLaunch::new(entry, rw_seq(arity), p, grid)
+    }
 }
 
 /// CPU training-mode forward: per column the batch mean and biased variance, the EWMA of
