@@ -343,6 +343,15 @@ fn every_entry_point_and_binding_is_declared_as_rust_uses_it() {
                 b.index
             );
         }
+        // Every pipeline constant, the entry's and the launch's own, is an `override`.
+        for (name, _) in l.entry.constants().iter().chain(&l.constants) {
+            assert!(
+                code.contains(&format!("override {name}:")),
+                "{:?}: constant {name} is not an override of {:?}",
+                l.entry,
+                l.entry.module()
+            );
+        }
         // The params blob is the module's struct, 4 bytes a field.
         assert_eq!(l.params.len(), 4 * l.entry.module().params_fields().len());
     }

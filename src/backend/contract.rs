@@ -474,6 +474,10 @@ pub struct GpuLaunch {
     /// arena kernels' per-chunk and per-tensor records); the backend keeps it in a buffer
     /// of the launch's own. Empty: none.
     pub table: Vec<[u32; 4]>,
+    /// Pipeline-overridable constants of this launch, beside the entry's own
+    /// ([`Entry::constants`]): a pipeline is built per distinct set, so values that would
+    /// otherwise be uniforms branched on inside a loop are folded away.
+    pub constants: Vec<(&'static str, f64)>,
 }
 
 /// Where the arena kernels read their table (see [`GpuLaunch::table`]).
@@ -493,7 +497,14 @@ impl GpuLaunch {
             params: bytemuck::bytes_of(&params).to_vec(),
             grid,
             table: Vec::new(),
+            constants: Vec::new(),
         }
+    }
+
+    /// The launch with its own pipeline constants (see [`GpuLaunch::constants`]).
+    pub fn with_constants(mut self, constants: Vec<(&'static str, f64)>) -> Self {
+        self.constants = constants;
+        self
     }
 
     /// The launch with a table at [`TABLE_BINDING`] (listed last among its bindings).

@@ -111,7 +111,10 @@ impl GpuBackend {
             .map_err(|e| Error::Gpu(format!("writing kernel parameters: {e}")))?
             .copy_from_slice(&params);
         params_buf.unmap();
-        let layout = self.pipeline(entry, &launch.bindings).layout.clone();
+        let (pipeline, layout) = {
+            let p = self.pipeline(entry, &launch.bindings, &launch.constants);
+            (p.pipeline.clone(), p.layout.clone())
+        };
         let table = if launch.table.is_empty() {
             None
         } else {
@@ -187,7 +190,7 @@ impl GpuBackend {
         self.check_errors()?;
         self.counters.allocations += 2 + u64::from(table.is_some());
         self.launches.push(Prepared {
-            pipeline: entry,
+            pipeline,
             bind_group,
             workgroups,
             copies,
@@ -222,7 +225,7 @@ impl GpuBackend {
             });
             for id in group {
                 let l = &self.launches[id.0];
-                pass.set_pipeline(&self.pipelines[&l.pipeline].pipeline);
+                pass.set_pipeline(&l.pipeline);
                 pass.set_bind_group(0, &l.bind_group, &[]);
                 let (x, y, z) = l.workgroups;
                 pass.dispatch_workgroups(x, y, z);
@@ -256,8 +259,24 @@ impl GpuBackend {
         &self.bufs[b.0].as_ref().expect("buffer used after free").0
     }
 
-    pub(super) fn pipeline(&mut self, entry: Entry, bindings: &[Binding]) -> &Pipeline {
-        if !self.pipelines.contains_key(&entry) {
+    /// The pipeline of an entry point with the launch's own constants (beside the entry's),
+    /// built the first time that combination is asked for.
+    pub(super) fn pipeline(
+        &mut self,
+        entry: Entry,
+        bindings: &[Binding],
+        constants: &[(&'static str, f64)],
+    ) -> &Pipeline {
+        let key = (
+            entry,
+            constants
+                .iter()
+                .map(|(name, v)| (*name, v.to_bits()))
+                .collect::<Vec<_>>(),
+        );
+        if !self.pipelines.contains_key(&key) {
+            let all: Vec<(&str, f64)> =
+                entry.constants().iter().chain(constants).copied().collect();
             let module = entry.module();
             let device = &self.device;
             let shader = self.modules.entry(module).or_insert_with(|| {
@@ -323,14 +342,15 @@ impl GpuBackend {
                     module: shader,
                     entry_point: Some(entry.name()),
                     compilation_options: wgpu::PipelineCompilationOptions {
-                        constants: entry.constants(),
+                        constants: &all,
                         // Every kernel writes its workgroup memory before reading it.
                         zero_initialize_workgroup_memory: false,
                     },
                     cache: None,
                 });
-            self.pipelines.insert(entry, Pipeline { pipeline, layout });
+            self.pipelines
+                .insert(key.clone(), Pipeline { pipeline, layout });
         }
-        &self.pipelines[&entry]
+        &self.pipelines[&key]
     }
 }

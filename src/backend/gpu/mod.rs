@@ -74,13 +74,16 @@ impl GpuOptions {
     }
 }
 
+/// A pipeline's entry point and launch constants (names and value bits).
+type PipelineKey = (Entry, Vec<(&'static str, u64)>);
+
 struct Pipeline {
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
 }
 
 struct Prepared {
-    pipeline: Entry,
+    pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     workgroups: (u32, u32, u32),
     /// Operand textures to fill before the dispatch.
@@ -105,7 +108,7 @@ pub struct GpuBackend {
     last_matmul: MatmulVariant,
     max_binding_bytes: u64,
     modules: HashMap<Module, wgpu::ShaderModule>,
-    pipelines: HashMap<Entry, Pipeline>,
+    pipelines: HashMap<PipelineKey, Pipeline>,
     bufs: Vec<Option<(wgpu::Buffer, usize)>>,
     /// `Some((root, offset, words))` for views (their `bufs` entry stays empty).
     views: Vec<Option<(usize, usize, usize)>>,

@@ -77,6 +77,7 @@ pub fn gpu(
     };
     let (kind, a, b, grid) = shape(m, k, n, trans_a, trans_b, variant);
     GpuLaunch::new(kind.entry(false), vec![a, b, Binding::rw(3)], params, grid)
+        .with_constants(transposes(trans_a, trans_b))
 }
 
 /// The GPU launch of [`crate::backend::Kernel::Dense`] for the chosen variant. Buffers:
@@ -104,7 +105,16 @@ pub fn dense_gpu(
     let (kind, a, b, grid) = shape(m, k, n, false, false, variant);
     let entry = kind.entry(true);
     let bindings = vec![a, b, Binding::ro(6), Binding::rw(3), Binding::ro(7)];
-    GpuLaunch::new(entry, bindings, params, grid)
+    GpuLaunch::new(entry, bindings, params, grid).with_constants(transposes(false, false))
+}
+
+/// The transposes as the pipeline constants the vec4 bodies branch on (`TRANS_A`,
+/// `TRANS_B`; the scalar bodies read the flags): one pipeline per combination.
+fn transposes(trans_a: bool, trans_b: bool) -> Vec<(&'static str, f64)> {
+    vec![
+        ("TRANS_A", f64::from(u8::from(trans_a))),
+        ("TRANS_B", f64::from(u8::from(trans_b))),
+    ]
 }
 
 /// Which kernel body runs a variant on a shape.
