@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use steadygrad::backend::autotune::{shape_class, TuneCache, CANDIDATES};
+use steadygrad::backend::autotune::{shape_class, tuning_shape, TuneCache, CANDIDATES};
 use steadygrad::backend::{Backend, GpuBackend, GpuOptions, Kernel, MatmulVariant};
 use steadygrad::data::idx::load_mnist_dir;
 use steadygrad::optim::Sgd;
@@ -32,6 +32,38 @@ fn prepare_matmul(g: &mut GpuBackend, m: usize, k: usize, n: usize) {
         accumulate: false,
     };
     g.prepare(&kernel, &[a, b, c]).unwrap();
+}
+
+#[test]
+fn candidates_are_timed_on_the_shape_or_a_proxy_of_its_class() {
+    // Up to 2^26 multiply-adds: the shape itself (the seed network's largest at batch 256).
+    assert_eq!(tuning_shape(784, 256, 300), (784, 256, 300));
+    assert_eq!(tuning_shape(7, 13, 5), (7, 13, 5));
+    // Larger: a proxy in the same class but for its size (transposes, vec4 alignment and
+    // rows of a multiple of 1 KiB kept).
+    for (m, k, n) in [
+        (1024, 1024, 1024),
+        (2048, 784, 300),
+        (1001, 998, 1030),
+        (512, 300, 1024),
+    ] {
+        let (pm, pk, pn) = tuning_shape(m, k, n);
+        assert!(
+            pm <= 256 && pk <= 256 && pn <= 256,
+            "{m}x{k}x{n}: proxy {pm}x{pk}x{pn}"
+        );
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let (real, proxy) = (
+                shape_class(m, k, n, ta, tb),
+                shape_class(pm, pk, pn, ta, tb),
+            );
+            let traits = |c: &str| c.split('-').next().unwrap().to_string();
+            assert_eq!(traits(&real), traits(&proxy), "{m}x{k}x{n} {ta} {tb}");
+        }
+    }
+    // Rows of a multiple of 256 floats form their own class.
+    assert_eq!(shape_class(256, 256, 256, true, false), "TNvp-12");
+    assert_eq!(shape_class(252, 252, 252, true, false), "TNv-11");
 }
 
 #[test]

@@ -40,25 +40,69 @@ impl MatmulVariant {
     }
 }
 
+/// Row lengths (in floats) from which a matmul is timed on a proxy of its class, and what
+/// the proxy's dimensions are capped at.
+const PROXY_ABOVE: f64 = (1u64 << 26) as f64;
+const PROXY_DIM: usize = 256;
+
+/// Whether a stored row of this many floats is a multiple of 256 (1 KiB): operands whose
+/// rows are run into cache-set conflicts on CPU adapters (measured on llvmpipe: the 16×16
+/// texture kernel at 256³ with A transposed ran 10× slower than at 252³), so such shapes
+/// form a class of their own and are timed as such.
+fn pow2_rows(len: usize) -> bool {
+    len.is_multiple_of(256)
+}
+
 /// The shape class a choice is made for: the transposes, whether vec4 loads are possible,
-/// and the size in powers of 4 of multiply-adds.
+/// whether a stored row of A or B is a multiple of 1 KiB, and the size in powers of 4 of
+/// multiply-adds.
 pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> String {
     let vec4 = super::ops::matmul::vec4_loads_fit(m, k, n, trans_a, trans_b);
+    let a_row = if trans_a { m } else { k };
+    let b_row = if trans_b { k } else { n };
+    let pow2 = pow2_rows(a_row) || pow2_rows(b_row);
     let work = (m as f64) * (k as f64) * (n as f64);
     let bucket = (work.max(1.0).log2() / 2.0).floor() as u32;
     format!(
-        "{}{}{}-{bucket}",
+        "{}{}{}{}-{bucket}",
         if trans_a { "T" } else { "N" },
         if trans_b { "T" } else { "N" },
-        if vec4 { "v" } else { "s" }
+        if vec4 { "v" } else { "s" },
+        if pow2 { "p" } else { "" }
     )
 }
 
+/// The shape the candidates are timed on: the shape itself up to 2²⁶ multiply-adds, else
+/// each dimension over 256 capped at a value of the same traits (a multiple of 256, of 4,
+/// or neither), so the proxy falls in the same class but for its size.
+pub fn tuning_shape(m: usize, k: usize, n: usize) -> (usize, usize, usize) {
+    if (m as f64) * (k as f64) * (n as f64) <= PROXY_ABOVE {
+        return (m, k, n);
+    }
+    let cap = |d: usize| {
+        if d <= PROXY_DIM {
+            d
+        } else if pow2_rows(d) {
+            PROXY_DIM
+        } else if d.is_multiple_of(4) {
+            PROXY_DIM - 4
+        } else {
+            PROXY_DIM - 1
+        }
+    };
+    (cap(m), cap(k), cap(n))
+}
+
 /// A short fingerprint of the matmul kernels as the pipelines are built (the WGSL source and
-/// each entry's workgroup constants): FNV-1a, stable across Rust releases and machines.
+/// each entry's workgroup constants) and of how they are timed: FNV-1a, stable across Rust
+/// releases and machines.
 pub fn kernels_fingerprint() -> String {
     use super::contract::{Entry, Module};
     let mut text = Module::Matmul.source() + &Module::MatmulTexture.source();
+    // How choices are made: a cache from an older procedure is not trusted either.
+    text.push_str(&format!(
+        "\ntuned on the shape up to {PROXY_ABOVE} multiply-adds, else on {PROXY_DIM}-capped proxies"
+    ));
     for e in [
         Entry::MatmulRegblock,
         Entry::MatmulVec4,

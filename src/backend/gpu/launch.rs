@@ -4,7 +4,7 @@
 
 use super::texture::{encode_copy, TextureCopy};
 use super::{GpuBackend, MatmulVariant, Pipeline, Prepared};
-use crate::backend::autotune::{shape_class, CANDIDATES};
+use crate::backend::autotune::{shape_class, tuning_shape, CANDIDATES};
 use crate::backend::contract::{
     Binding, Entry, GpuLaunch, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW,
 };
@@ -31,9 +31,9 @@ impl GpuBackend {
             self.last_matmul = v;
             return Ok(v);
         }
-        // Large shapes are timed on a 256-capped proxy of the same class traits, so tuning
-        // stays within milliseconds.
-        let (pm, pk, pn) = (m.min(256), k.min(256), n.min(256));
+        // Large shapes are timed on a proxy of the same class traits, so tuning stays
+        // within a fraction of a second.
+        let (pm, pk, pn) = tuning_shape(m, k, n);
         let a = self.alloc(pm * pk)?;
         let b = self.alloc(pk * pn)?;
         let c = self.alloc(pm * pn)?;
@@ -55,10 +55,14 @@ impl GpuBackend {
         }
         // Timed in turns (so a burst of load on a shared machine hits every candidate),
         // two launches a submit (as a step runs them: back to back): the fastest of three
-        // turns each.
+        // turns each. A candidate over twice the best time after a turn is not run again.
         let mut times = vec![f64::INFINITY; ids.len()];
         for _ in 0..3 {
+            let best = times.iter().copied().fold(f64::INFINITY, f64::min);
             for (t, &id) in times.iter_mut().zip(&ids) {
+                if *t > 2.0 * best {
+                    continue;
+                }
                 let t0 = std::time::Instant::now();
                 self.run_now(&[id, id])?;
                 *t = t.min(t0.elapsed().as_secs_f64());
