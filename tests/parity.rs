@@ -7,6 +7,7 @@ use common::*;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+use steadygrad::backend::autotune::CANDIDATES;
 use steadygrad::backend::kernel::{arena_end, segment_count};
 use steadygrad::backend::{
     ActKind, ArenaTensor, Backend, ClipMode, CpuBackend, GpuBackend, GpuOptions, Kernel,
@@ -83,7 +84,7 @@ fn check(gpu: &mut dyn Backend, kernel: Kernel, inputs: Vec<Vec<f32>>, tol: f64)
 
 fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
     let Some(_) = gpu() else { return };
-    for variant in steadygrad::backend::autotune::CANDIDATES {
+    for variant in CANDIDATES {
         let mut g = GpuBackend::new(&GpuOptions {
             matmul: Some(variant),
             ..GpuOptions::from_env().unwrap()
@@ -123,8 +124,22 @@ fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
                 check(&mut g, kernel, vec![a, b, c], 1e-5);
             }
             // The dense layer's launch: the same bodies, stored through the bias and
-            // activation epilogue.
-            for (ai, act) in dense_acts().into_iter().enumerate() {
+            // activation epilogue (a pipeline per activation: every activation through
+            // the first variant's body, three of them, the random one among them,
+            // through the others').
+            let acts = if variant == CANDIDATES[0] {
+                dense_acts()
+            } else {
+                vec![
+                    ActKind::Linear,
+                    ActKind::Elu { alpha: 0.5 },
+                    ActKind::Rrelu {
+                        lower: 0.1,
+                        upper: 0.3,
+                    },
+                ]
+            };
+            for (ai, act) in acts.into_iter().enumerate() {
                 for training in [false, true] {
                     let kernel = Kernel::Dense {
                         m,

@@ -105,7 +105,9 @@ pub fn dense_gpu(
     let (kind, a, b, grid) = shape(m, k, n, false, false, variant);
     let entry = kind.entry(true);
     let bindings = vec![a, b, Binding::ro(6), Binding::rw(3), Binding::ro(7)];
-    GpuLaunch::new(entry, bindings, params, grid).with_constants(transposes(false, false))
+    let mut constants = transposes(false, false);
+    constants.push(("ACT_CODE", f64::from(code)));
+    GpuLaunch::new(entry, bindings, params, grid).with_constants(constants)
 }
 
 /// The transposes as the pipeline constants the vec4 bodies branch on (`TRANS_A`,
