@@ -19,6 +19,15 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> s3: array<f32>;
 @group(0) @binding(4) var<storage, read_write> s4: array<f32>;
 @group(0) @binding(5) var<storage, read_write> s5: array<f32>;
+// bias_act_backward4's vec4 views of y, dy, dz and db (the step stays s5).
+@group(0) @binding(6) var<storage, read_write> v1: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> v2: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> v3: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read_write> v4: array<vec4<f32>>;
+
+// bias_act_backward4's activation code, fixed per pipeline (equal to p.code), so the
+// derivative compiles to the one activation instead of a switch per element.
+override BACK_ACT: u32 = 0u;
 
 // Flattened invocation index for 2-D dispatches of 256-wide workgroups.
 fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
@@ -68,6 +77,36 @@ fn bias_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
         acc += dz;
     }
     s4[c] = acc;
+}
+
+// bias_act_backward, four columns an invocation (cols % 4 == 0) through vec4 loads, the
+// column walked by stepping an index (counted row loops hit an llvmpipe cliff at 32 rows
+// elsewhere), the activation fixed by BACK_ACT. n = rows.
+@compute @workgroup_size(64)
+fn bias_act_backward4(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = gid.x;
+    let cols = p.cols / 4u;
+    if (c >= cols) { return; }
+    var step = 0u;
+    if (BACK_ACT == ACT_RRELU) { step = bitcast<u32>(s5[0]); }
+    let a = Act(BACK_ACT, p.flags, p.f0, p.f1);
+    let end = p.n * cols;
+    var acc = vec4<f32>(0.0);
+    var i = c;
+    while (i < end) {
+        let y = v1[i];
+        let e = i * 4u;
+        let d = vec4<f32>(
+            act_grad_from_output(a, y.x, e, step),
+            act_grad_from_output(a, y.y, e + 1u, step),
+            act_grad_from_output(a, y.z, e + 2u, step),
+            act_grad_from_output(a, y.w, e + 3u, step));
+        let dz = v2[i] * d;
+        v3[i] = dz;
+        acc += dz;
+        i += cols;
+    }
+    v4[c] = acc;
 }
 
 // s1 = x [n = rows*cols], s2 = bias [cols], s3 = y

@@ -207,6 +207,13 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             training: false,
             seed: 0,
         },
+        Kernel::BiasActBackward {
+            rows: 2,
+            cols: 8,
+            act: ActKind::Elu { alpha: 1.0 },
+            training: false,
+            seed: 0,
+        },
         Kernel::GradStats {
             tensors: ArenaTensor::pack(&[5, 1100]),
             first_segment: 1,

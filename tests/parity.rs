@@ -188,7 +188,7 @@ fn acts() -> Vec<ActKind> {
 
 fn activations_match_reference_forward_and_backward() {
     let Some(mut g) = gpu() else { return };
-    for &n in &[1usize, 7, 33, 300, 785] {
+    for &n in &[1usize, 7, 33, 128, 300, 785] {
         for act in acts() {
             for training in [false, true] {
                 let x = random_with_edges(n, 6.0, n as u64);
@@ -218,10 +218,15 @@ fn activations_match_reference_forward_and_backward() {
                 if !act.derivative_from_output() {
                     continue;
                 }
-                // The dense epilogue's backward, as one row of n columns and as n rows
-                // of one: from the output alone, the same derivative as from the input.
+                // The dense epilogue's backward, as one row of n columns, as n rows of
+                // one and (n a multiple of 4) as rows of 4: from the output alone, the
+                // same derivative as from the input.
                 let dx = c[3].clone();
-                for (rows, cols) in [(1, n), (n, 1)] {
+                let mut shapes = vec![(1, n), (n, 1)];
+                if n % 4 == 0 {
+                    shapes.push((n / 4, 4));
+                }
+                for (rows, cols) in shapes {
                     let k = Kernel::BiasActBackward {
                         rows,
                         cols,

@@ -218,6 +218,8 @@ pub enum Entry {
     DenseTexture16,
     /// The dense epilogue's backward: activation derivative and bias gradient.
     BiasActBackward,
+    /// [`Entry::BiasActBackward`], four columns an invocation through vec4 bindings.
+    BiasActBackward4,
     /// `y = x + bias[col]`.
     BiasAdd,
     /// Column sums.
@@ -301,6 +303,7 @@ impl Entry {
             | Entry::DenseTexture16 => "matmul_vec16",
             Entry::MatmulTiled | Entry::DenseTiled => "matmul_tiled",
             Entry::BiasActBackward => "bias_act_backward",
+            Entry::BiasActBackward4 => "bias_act_backward4",
             Entry::BiasAdd => "bias_add",
             Entry::ColumnSum => "column_sum",
             Entry::ActForward => "act_forward",
@@ -353,6 +356,7 @@ impl Entry {
             Entry::MatmulTexture8 | Entry::MatmulTexture16 => Module::MatmulTexture,
             Entry::DenseTexture8 | Entry::DenseTexture16 => Module::DenseTexture,
             Entry::BiasActBackward
+            | Entry::BiasActBackward4
             | Entry::BiasAdd
             | Entry::ColumnSum
             | Entry::ActForward

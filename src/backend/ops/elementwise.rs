@@ -5,7 +5,9 @@
 // Index loops on purpose: each one reads like the formula it implements.
 #![allow(clippy::needless_range_loop)]
 
-use crate::backend::contract::{ceil_div, grid_256, rw_seq, shader_params, Entry, GpuLaunch};
+use crate::backend::contract::{
+    ceil_div, grid_256, rw_seq, shader_params, Binding, Entry, GpuLaunch,
+};
 use crate::backend::kernel::{ActKind, SELU_ALPHA, SELU_SCALE};
 
 shader_params! {
@@ -54,6 +56,19 @@ pub fn bias_act_backward_gpu(
         f1,
         ..params(rows, cols)
     };
+    if cols.is_multiple_of(4) {
+        // Four columns an invocation through the vec4 views, the activation a constant.
+        let bindings = vec![
+            Binding::rw(6),
+            Binding::rw(7),
+            Binding::rw(8),
+            Binding::rw(9),
+            Binding::rw(5),
+        ];
+        let grid = (ceil_div(cols / 4, 64), 1, 1);
+        return GpuLaunch::new(Entry::BiasActBackward4, bindings, p, grid)
+            .with_constants(vec![("BACK_ACT", f64::from(code))]);
+    }
     GpuLaunch::new(
         Entry::BiasActBackward,
         rw_seq(5),
