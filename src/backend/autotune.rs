@@ -101,7 +101,8 @@ pub fn kernels_fingerprint() -> String {
     let mut text = Module::Matmul.source() + &Module::MatmulTexture.source();
     // How choices are made: a cache from an older procedure is not trusted either.
     text.push_str(&format!(
-        "\ntuned on the shape up to {PROXY_ABOVE} multiply-adds, else on {PROXY_DIM}-capped proxies"
+        "\ntuned on the shape up to {PROXY_ABOVE} multiply-adds, else on {PROXY_DIM}-capped proxies, \
+         in five turns of about 5 ms"
     ));
     for e in [
         Entry::MatmulRegblock,
