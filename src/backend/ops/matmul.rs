@@ -171,15 +171,14 @@ fn shape(
         Binding::ro(4),
         Binding::ro(5),
     );
+    // A kernel of `size`×`size` outputs an invocation, in workgroups of its contract's shape.
+    let blocked = |kind: Kind, a, b, size| {
+        let grid = block_grid(kind.entry(false), m, n, size, size);
+        (kind, a, b, grid)
+    };
     match variant {
-        MatmulVariant::Texture8 if textures_ok => {
-            let grid = block_grid(Entry::MatmulTexture8, m, n, 8, 8);
-            (Kind::Texture8, t4, t5, grid)
-        }
-        MatmulVariant::Texture16 if textures_ok => {
-            let grid = block_grid(Entry::MatmulTexture16, m, n, 16, 16);
-            (Kind::Texture16, t4, t5, grid)
-        }
+        MatmulVariant::Texture8 if textures_ok => blocked(Kind::Texture8, t4, t5, 8),
+        MatmulVariant::Texture16 if textures_ok => blocked(Kind::Texture16, t4, t5, 16),
         MatmulVariant::Texture8 => {
             shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked8)
         }
@@ -187,14 +186,8 @@ fn shape(
             shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked16)
         }
         MatmulVariant::RegisterBlocked if vec4_ok => (Kind::Vec4, v4, v5, blocks),
-        MatmulVariant::RegisterBlocked8 if vec4_ok => {
-            let grid = block_grid(Entry::MatmulVec8, m, n, 8, 8);
-            (Kind::Vec8, v4, v5, grid)
-        }
-        MatmulVariant::RegisterBlocked16 if vec4_ok => {
-            let grid = block_grid(Entry::MatmulVec16, m, n, 16, 16);
-            (Kind::Vec16, v4, v5, grid)
-        }
+        MatmulVariant::RegisterBlocked8 if vec4_ok => blocked(Kind::Vec8, v4, v5, 8),
+        MatmulVariant::RegisterBlocked16 if vec4_ok => blocked(Kind::Vec16, v4, v5, 16),
         MatmulVariant::RegisterBlocked
         | MatmulVariant::RegisterBlocked8
         | MatmulVariant::RegisterBlocked16 => (Kind::Regblock, s1, s2, blocks),
