@@ -1,0 +1,291 @@
+//! Element-wise, row and column, loss and batch-norm parity.
+
+use super::matmul::acts;
+use super::*;
+
+pub(super) fn activations_match_reference_forward_and_backward() {
+    let Some(mut g) = gpu() else { return };
+    for &n in &[1usize, 7, 33, 128, 300, 785] {
+        for act in acts() {
+            for training in [false, true] {
+                let x = random_with_edges(n, 6.0, n as u64);
+                let step = step_record(17, 0, 0.0, [0.0; 4]);
+                let fwd = Kernel::ActForward {
+                    act,
+                    n,
+                    training,
+                    seed: 5,
+                };
+                let (c, gg) = both(&mut g, &fwd, &[x.clone(), vec![0.0; n], step.clone()]);
+                assert_close(&format!("{act:?} y n={n}"), &gg[1], &c[1], 1e-6, 1e-5);
+                let y = c[1].clone();
+                let dy = random(n, 1.0, 99);
+                let bwd = Kernel::ActBackward {
+                    act,
+                    n,
+                    training,
+                    seed: 5,
+                };
+                let (c, gg) = both(
+                    &mut g,
+                    &bwd,
+                    &[x.clone(), y.clone(), dy.clone(), vec![0.0; n], step.clone()],
+                );
+                assert_close(&format!("{act:?} dx n={n}"), &gg[3], &c[3], 1e-6, 1e-5);
+                if !act.derivative_from_output() {
+                    continue;
+                }
+                // The dense epilogue's backward, as one row of n columns, as n rows of
+                // one and (n a multiple of 4) as rows of 4: from the output alone, the
+                // same derivative as from the input.
+                let dx = c[3].clone();
+                let mut shapes = vec![(1, n), (n, 1)];
+                if n % 4 == 0 {
+                    shapes.push((n / 4, 4));
+                }
+                for (rows, cols) in shapes {
+                    let k = Kernel::BiasActBackward {
+                        rows,
+                        cols,
+                        act,
+                        training,
+                        seed: 5,
+                    };
+                    let inputs = [
+                        y.clone(),
+                        dy.clone(),
+                        vec![0.0; n],
+                        vec![0.0; cols],
+                        step.clone(),
+                    ];
+                    let (c, gg) = both(&mut g, &k, &inputs);
+                    assert_close(&format!("{act:?} dz n={n}"), &gg[2], &c[2], 1e-6, 1e-5);
+                    assert_close(&format!("{act:?} db n={n}"), &gg[3], &c[3], 1e-5, 1e-5);
+                    assert_close(&format!("{act:?} dz vs dx n={n}"), &c[2], &dx, 1e-6, 1e-5);
+                    let sum: f32 = c[2].iter().sum();
+                    if cols == 1 {
+                        assert_close(&format!("{act:?} db = Σ dz"), &c[3], &[sum], 1e-5, 1e-5);
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn row_and_column_kernels_match_reference() {
+    let Some(mut g) = gpu() else { return };
+    for &(rows, cols) in &[(1usize, 1usize), (7, 33), (33, 7), (300, 10), (2, 785)] {
+        let n = rows * cols;
+        let x = random_with_edges(n, 3.0, 1);
+        let v = random(cols, 1.0, 2);
+        let dy = random(n, 1.0, 3);
+        check(
+            &mut g,
+            Kernel::BiasAdd { rows, cols },
+            vec![x.clone(), v.clone(), vec![0.0; n]],
+            1e-6,
+        );
+        check(
+            &mut g,
+            Kernel::ColumnSum { rows, cols },
+            vec![dy.clone(), vec![0.0; cols]],
+            1e-5,
+        );
+        check(
+            &mut g,
+            Kernel::PreluForward { rows, cols },
+            vec![x.clone(), v.clone(), vec![0.0; n]],
+            1e-6,
+        );
+        check(
+            &mut g,
+            Kernel::PreluBackward { rows, cols },
+            vec![
+                x.clone(),
+                v.clone(),
+                dy.clone(),
+                vec![0.0; n],
+                vec![0.0; cols],
+            ],
+            1e-5,
+        );
+        let mut big = x.clone();
+        big[0] = 100.0;
+        if n > 1 {
+            big[1] = -100.0;
+        }
+        check(
+            &mut g,
+            Kernel::SoftmaxForward { rows, cols },
+            vec![big.clone(), vec![0.0; n]],
+            1e-5,
+        );
+        check(
+            &mut g,
+            Kernel::SoftmaxBackward { rows, cols },
+            vec![x.clone(), dy.clone(), vec![0.0; n]],
+            1e-5,
+        );
+        check(
+            &mut g,
+            Kernel::Add { n },
+            vec![x.clone(), dy.clone(), vec![0.0; n]],
+            1e-6,
+        );
+        check(
+            &mut g,
+            Kernel::Scale { n, factor: -0.37 },
+            vec![x.clone(), vec![0.0; n]],
+            1e-6,
+        );
+    }
+}
+
+pub(super) fn losses_and_metrics_match_reference_for_large_logits() {
+    let Some(mut g) = gpu() else { return };
+    // 32 rows: the batch size at which one loop form ran 80× slower on llvmpipe.
+    for &(rows, cols) in &[
+        (1usize, 10usize),
+        (7, 10),
+        (32, 10),
+        (33, 3),
+        (300, 10),
+        (5, 1),
+    ] {
+        let n = rows * cols;
+        let mut z = random_with_edges(n, 10.0, 4);
+        z[0] = 100.0;
+        if n > 2 {
+            z[2] = -100.0;
+        }
+        let labels: Vec<u32> = (0..rows)
+            .map(|r| {
+                ((r * 7) % cols.max(2).min(cols + 1)).min(if cols == 1 { 1 } else { cols - 1 })
+                    as u32
+            })
+            .collect();
+        let labels = words(&labels);
+        for kind in [
+            LossKind::SoftmaxCrossEntropy,
+            LossKind::SigmoidBinaryCrossEntropy,
+            LossKind::MeanSquaredError,
+        ] {
+            let k = Kernel::Loss { kind, rows, cols };
+            // Metrics accumulate onto what is there.
+            let inputs = [
+                z.clone(),
+                labels.clone(),
+                vec![0.0; n],
+                vec![0.0; cols],
+                vec![1.0, 2.0, 3.0],
+            ];
+            let (c, gg) = both(&mut g, &k, &inputs);
+            assert!(
+                c[4].iter().all(|v| v.is_finite()),
+                "{kind:?}: reference loss not finite"
+            );
+            assert_close(&format!("{kind:?} grad"), &gg[2], &c[2], 1e-6, 1e-5);
+            assert_close(&format!("{kind:?} column sums"), &gg[3], &c[3], 1e-6, 1e-5);
+            assert_close(&format!("{kind:?} metrics"), &gg[4], &c[4], 1e-5, 1e-5);
+            assert_eq!(c[4][2], 3.0 + rows as f32, "rows counted");
+            let sums: Vec<f32> = (0..cols)
+                .map(|j| (0..rows).map(|r| c[2][r * cols + j]).sum())
+                .collect();
+            assert_close(&format!("{kind:?} Σ grad"), &c[3], &sums, 1e-7, 1e-6);
+        }
+    }
+}
+
+pub(super) fn batch_norm_kernels_match_reference_including_large_means() {
+    let Some(mut g) = gpu() else { return };
+    // Column counts in whole vec4s take the four-columns-an-invocation kernels.
+    for &(rows, cols) in &[
+        (1usize, 7usize),
+        (2, 33),
+        (32, 10),
+        (1000, 3),
+        (1, 4),
+        (32, 12),
+        (33, 100),
+        (256, 784),
+    ] {
+        let n = rows * cols;
+        for offset in [0.0f32, 1e4] {
+            let x: Vec<f32> = random_with_edges(n, 2.0, 8)
+                .iter()
+                .map(|v| v + offset)
+                .collect();
+            let train = Kernel::BnTrain {
+                rows,
+                cols,
+                eps: 1e-3,
+                momentum: 0.99,
+            };
+            let moving = [random(cols, 1.0, 11), random(cols, 1.0, 12)];
+            let gamma = random(cols, 2.0, 9);
+            let beta = random(cols, 1.0, 10);
+            let (c, gg) = both(
+                &mut g,
+                &train,
+                &[
+                    x.clone(),
+                    gamma.clone(),
+                    beta.clone(),
+                    vec![0.0; n],
+                    vec![0.0; 2 * cols],
+                    moving[0].clone(),
+                    moving[1].clone(),
+                ],
+            );
+            assert_close("bn y", &gg[3], &c[3], 1e-4, 1e-3);
+            assert_close("bn mean", &gg[4][..cols], &c[4][..cols], 1e-3, 1e-5);
+            assert_close("bn var", &gg[4][cols..], &c[4][cols..], 1e-4, 1e-3);
+            assert_close("bn moving mean", &gg[5], &c[5], 1e-3, 1e-5);
+            assert_close("bn moving var", &gg[6], &c[6], 1e-4, 1e-3);
+            let stats = c[4].clone();
+            let (mean, var) = (stats[..cols].to_vec(), stats[cols..].to_vec());
+            check(
+                &mut g,
+                Kernel::BnApply {
+                    rows,
+                    cols,
+                    eps: 1e-3,
+                },
+                vec![
+                    x.clone(),
+                    mean,
+                    var,
+                    gamma.clone(),
+                    beta.clone(),
+                    vec![0.0; n],
+                ],
+                1e-5,
+            );
+            let dy = random(n, 1.0, 13);
+            let (c, gg) = both(
+                &mut g,
+                &Kernel::BnBackward {
+                    rows,
+                    cols,
+                    eps: 1e-3,
+                },
+                &[
+                    x.clone(),
+                    stats,
+                    gamma,
+                    dy,
+                    vec![0.0; n],
+                    vec![0.0; cols],
+                    vec![0.0; cols],
+                ],
+            );
+            for i in 4..7 {
+                let e = rel_err(&gg[i], &c[i]);
+                assert!(
+                    e < 1e-4 || c[i].iter().all(|v| v.abs() < 1e-5),
+                    "bn backward buffer {i}: {e:e}"
+                );
+            }
+        }
+    }
+}

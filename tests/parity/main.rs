@@ -1,0 +1,170 @@
+//! Every kernel: the GPU equals the CPU reference on random inputs with edge values and
+//! odd sizes.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod elementwise;
+mod matmul;
+mod optimizer;
+
+use common::*;
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use steadygrad::backend::autotune::CANDIDATES;
+use steadygrad::backend::kernel::{arena_end, segment_count};
+use steadygrad::backend::{
+    ActKind, ArenaTensor, Backend, ClipMode, CpuBackend, GpuBackend, GpuOptions, Kernel,
+    KernelKind, LossKind, STEP_WORDS,
+};
+use strum::IntoEnumIterator;
+
+/// The kernel variants a parity case has run for.
+static COVERED: Mutex<Vec<KernelKind>> = Mutex::new(Vec::new());
+
+/// u32 values as the f32 words that carry them (labels, indices, the step record).
+fn words(v: &[u32]) -> Vec<f32> {
+    v.iter().map(|&u| f32::from_bits(u)).collect()
+}
+
+/// A step record: step, batch offset, learning rate, optimizer scalars.
+fn step_record(step: u32, offset: u32, lr: f32, scalars: [f32; 4]) -> Vec<f32> {
+    let mut r = words(&[step, offset]);
+    r.push(lr);
+    r.push(0.0);
+    r.extend(scalars);
+    assert_eq!(r.len(), STEP_WORDS);
+    r
+}
+
+/// Runs `kernel` on the CPU reference and on `gpu` with the same buffers and returns both
+/// sets of buffers after the launch.
+fn both(
+    gpu: &mut dyn Backend,
+    kernel: &Kernel,
+    inputs: &[Vec<f32>],
+) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+    COVERED.lock().unwrap().push(KernelKind::from(kernel));
+    let mut cpu = CpuBackend::new();
+    let mut out = Vec::new();
+    for be in [&mut cpu as &mut dyn Backend, gpu] {
+        let ids: Vec<_> = inputs.iter().map(|d| be.upload(d).unwrap()).collect();
+        be.run(kernel, &ids).unwrap();
+        out.push(ids.iter().map(|b| be.read(*b).unwrap()).collect::<Vec<_>>());
+    }
+    let g = out.pop().unwrap();
+    let c = out.pop().unwrap();
+    (c, g)
+}
+
+fn check(gpu: &mut dyn Backend, kernel: Kernel, inputs: Vec<Vec<f32>>, tol: f64) {
+    let (c, g) = both(gpu, &kernel, &inputs);
+    for (i, (cv, gv)) in c.iter().zip(&g).enumerate() {
+        assert!(
+            gv.iter()
+                .zip(cv)
+                .all(|(a, b)| a.is_finite() == b.is_finite()),
+            "{kernel:?} buffer {i}: finiteness differs"
+        );
+        // Bit-identical values (also NaN-coded words such as "no step yet") agree.
+        let (gv, cv): (Vec<f32>, Vec<f32>) = gv
+            .iter()
+            .zip(cv)
+            .map(|(a, b)| {
+                if a.to_bits() == b.to_bits() {
+                    (0.0, 0.0)
+                } else {
+                    (*a, *b)
+                }
+            })
+            .unzip();
+        let e = rel_err(&gv, &cv);
+        assert!(
+            e < tol,
+            "{kernel:?} buffer {i}: relative error {e:e} ≥ {tol:e}"
+        );
+    }
+}
+
+#[test]
+fn bad_launches_are_typed_errors() {
+    let mut cpu = CpuBackend::new();
+    let a = cpu.alloc(4).unwrap();
+    let b = cpu.alloc(4).unwrap();
+    let k = Kernel::MatMul {
+        m: 3,
+        k: 3,
+        n: 3,
+        trans_a: false,
+        trans_b: false,
+        accumulate: false,
+    };
+    assert!(cpu.prepare(&k, &[a, b, a]).is_err());
+    assert!(cpu.prepare(&Kernel::Add { n: 4 }, &[a, b]).is_err());
+    assert!(cpu.prepare(&Kernel::Add { n: 4 }, &[a, b, a]).is_err());
+}
+
+/// Views: reads, writes and launches see exactly the parent's words they cover; views of
+/// one parent that overlap are refused as aliases, disjoint ones are not; misplaced views
+/// are errors.
+#[test]
+fn views_alias_their_parents_words() {
+    let mut backends: Vec<Box<dyn Backend>> = vec![Box::new(CpuBackend::new())];
+    if let Some(g) = gpu() {
+        backends.push(Box::new(g));
+    }
+    for mut be in backends {
+        let parent = be
+            .upload(&(0..200).map(|i| i as f32).collect::<Vec<_>>())
+            .unwrap();
+        let a = be.view(parent, 0, 5).unwrap();
+        let b = be.view(parent, 64, 5).unwrap();
+        let c = be.view(parent, 128, 70).unwrap();
+        assert_eq!(be.read(b).unwrap(), vec![64.0, 65.0, 66.0, 67.0, 68.0]);
+        be.write(b, 1, &[-1.0]).unwrap();
+        assert_eq!(be.read(parent).unwrap()[65], -1.0);
+        // c = a + b, all inside one buffer.
+        let add = Kernel::Add { n: 5 };
+        be.run(&add, &[a, b, c]).unwrap();
+        let all = be.read(parent).unwrap();
+        assert_eq!(&all[128..133], &[64.0, 0.0, 68.0, 70.0, 72.0]);
+        assert_eq!(all[133], 133.0, "words past the view are untouched");
+        assert_eq!(all[5], 5.0);
+        let wide = be.view(parent, 0, 100).unwrap();
+        assert!(
+            be.prepare(&add, &[wide, b, c]).is_err(),
+            "overlapping views"
+        );
+        assert!(be.view(parent, 3, 5).is_err(), "unaligned offset");
+        assert!(be.view(parent, 192, 9).is_err(), "past the end");
+        assert_eq!(be.len(c), 70);
+    }
+}
+
+fn words_of(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// The whole GPU-vs-CPU parity suite, then the check that it covered every kernel variant:
+/// a new `Kernel` variant without a parity case fails here.
+#[test]
+fn every_kernel_variant_matches_the_reference() {
+    let Some(_) = gpu() else { return };
+    matmul::matmul_matches_reference_for_odd_sizes_and_both_variants();
+    elementwise::activations_match_reference_forward_and_backward();
+    elementwise::row_and_column_kernels_match_reference();
+    elementwise::losses_and_metrics_match_reference_for_large_logits();
+    elementwise::batch_norm_kernels_match_reference_including_large_means();
+    optimizer::optimizer_kernels_match_reference();
+    optimizer::update_rules_match_reference();
+    optimizer::gathers_match_reference();
+    optimizer::health_kernels_match_reference();
+    let covered: HashSet<KernelKind> = COVERED.lock().unwrap().iter().copied().collect();
+    let missing: Vec<KernelKind> = KernelKind::iter()
+        .filter(|k| !covered.contains(k))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "kernel variants without a parity case: {missing:?}"
+    );
+}

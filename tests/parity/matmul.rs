@@ -1,0 +1,107 @@
+//! Matmul and dense-layer parity: every autotuner candidate, every transpose, odd shapes.
+
+use super::*;
+
+pub(super) fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
+    let Some(_) = gpu() else { return };
+    for variant in CANDIDATES {
+        let mut g = GpuBackend::new(&GpuOptions {
+            matmul: Some(variant),
+            ..GpuOptions::from_env().unwrap()
+        })
+        .unwrap();
+        let sizes = [
+            (1, 1, 1),
+            (7, 13, 5),
+            (7, 33, 1),
+            (33, 7, 300),
+            (1, 785, 7),
+            (300, 33, 785),
+            (64, 64, 64),
+            // 4-aligned shapes take the vec4 kernel on CPU adapters.
+            (8, 12, 16),
+            (32, 300, 100),
+            (6, 8, 4),
+            // More than one workgroup of 8×8 blocks both ways.
+            (72, 16, 136),
+            // The seed network's first layer at batch 32.
+            (32, 784, 300),
+        ];
+        for (si, &(m, k, n)) in sizes.iter().enumerate() {
+            for flags in 0..8u32 {
+                let (ta, tb, acc) = (flags & 1 != 0, flags & 2 != 0, flags & 4 != 0);
+                let kernel = Kernel::MatMul {
+                    m,
+                    k,
+                    n,
+                    trans_a: ta,
+                    trans_b: tb,
+                    accumulate: acc,
+                };
+                let a = random_with_edges(m * k, 1.0, 10 + si as u64);
+                let b = random(k * n, 1.0, 20 + si as u64);
+                let c = random(m * n, 1.0, 30 + si as u64);
+                check(&mut g, kernel, vec![a, b, c], 1e-5);
+            }
+            // The dense layer's launch: the same bodies, stored through the bias and
+            // activation epilogue (a pipeline per activation: every activation through
+            // the first variant's body, three of them, the random one among them,
+            // through the others').
+            let acts = if variant == CANDIDATES[0] {
+                dense_acts()
+            } else {
+                vec![
+                    ActKind::Linear,
+                    ActKind::Elu { alpha: 0.5 },
+                    ActKind::Rrelu {
+                        lower: 0.1,
+                        upper: 0.3,
+                    },
+                ]
+            };
+            for (ai, act) in acts.into_iter().enumerate() {
+                for training in [false, true] {
+                    let kernel = Kernel::Dense {
+                        m,
+                        k,
+                        n,
+                        act,
+                        training,
+                        seed: 3,
+                    };
+                    let x = random_with_edges(m * k, 1.0, 40 + si as u64);
+                    let w = random(k * n, 1.0, 50 + ai as u64);
+                    let bias = random_with_edges(n, 2.0, 60);
+                    let step = step_record(11, 0, 0.0, [0.0; 4]);
+                    check(
+                        &mut g,
+                        kernel,
+                        vec![x, w, bias, vec![0.0; m * n], step],
+                        1e-5,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The activations a dense layer fuses (those whose output tells the derivative).
+pub(super) fn dense_acts() -> Vec<ActKind> {
+    let v: Vec<ActKind> = acts()
+        .into_iter()
+        .filter(|a| a.derivative_from_output())
+        .collect();
+    assert!(!ActKind::Elu { alpha: -0.5 }.derivative_from_output());
+    v
+}
+
+/// Every element-wise activation (softmax has its own row-wise kernels), plus one with a
+/// non-default parameter.
+pub(super) fn acts() -> Vec<ActKind> {
+    let mut v: Vec<ActKind> = ActKind::all()
+        .into_iter()
+        .filter(|a| *a != ActKind::Softmax)
+        .collect();
+    v.push(ActKind::Elu { alpha: 0.5 });
+    v
+}
