@@ -351,6 +351,135 @@ fn matmul_vec16(@builtin(global_invocation_id) gid: vec3<u32>) {
     store_row(row0 + 15u, col0 + 0u, c303); store_row(row0 + 15u, col0 + 4u, c313); store_row(row0 + 15u, col0 + 8u, c323); store_row(row0 + 15u, col0 + 12u, c333);
 }
 
+// 16×20 blocks of C: matmul_vec16 with a fifth column block (80 accumulators), for
+// widths that 16-column blocks cover badly (300 columns are 18.75 blocks of 16 but 15 of
+// 20: at WG_X = 8, 79 % of the 16-wide lanes have work and 94 % of the 20-wide ones).
+// Same alignment needs as matmul_vec4. Generated like matmul_vec16, unrolled.
+@compute @workgroup_size(WG_X, WG_Y)
+fn matmul_vec16x20(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let row0 = gid.y * 16u;
+    let col0 = gid.x * 20u;
+    let ta = TRANS_A;
+    let tb = TRANS_B;
+    let m4 = p.m / 4u;
+    let n4 = p.n / 4u;
+    let k4 = p.k / 4u;
+    let last_row = vec4<u32>(p.m - 1u);
+    let last_col = vec4<u32>(p.n - 1u);
+    let lo = vec4<u32>(0u, 1u, 2u, 3u);
+    let rows0 = min(vec4<u32>(row0 + 0u) + lo, last_row);
+    let ro0 = min(gid.y * 4u + 0u, m4 - 1u);
+    let rows1 = min(vec4<u32>(row0 + 4u) + lo, last_row);
+    let ro1 = min(gid.y * 4u + 1u, m4 - 1u);
+    let rows2 = min(vec4<u32>(row0 + 8u) + lo, last_row);
+    let ro2 = min(gid.y * 4u + 2u, m4 - 1u);
+    let rows3 = min(vec4<u32>(row0 + 12u) + lo, last_row);
+    let ro3 = min(gid.y * 4u + 3u, m4 - 1u);
+    let cols0 = min(vec4<u32>(col0 + 0u) + lo, last_col);
+    let co0 = min(gid.x * 5u + 0u, n4 - 1u);
+    let cols1 = min(vec4<u32>(col0 + 4u) + lo, last_col);
+    let co1 = min(gid.x * 5u + 1u, n4 - 1u);
+    let cols2 = min(vec4<u32>(col0 + 8u) + lo, last_col);
+    let co2 = min(gid.x * 5u + 2u, n4 - 1u);
+    let cols3 = min(vec4<u32>(col0 + 12u) + lo, last_col);
+    let co3 = min(gid.x * 5u + 3u, n4 - 1u);
+    let cols4 = min(vec4<u32>(col0 + 16u) + lo, last_col);
+    let co4 = min(gid.x * 5u + 4u, n4 - 1u);
+    var c000 = vec4<f32>(0.0); var c010 = vec4<f32>(0.0); var c020 = vec4<f32>(0.0); var c030 = vec4<f32>(0.0); var c040 = vec4<f32>(0.0);
+    var c001 = vec4<f32>(0.0); var c011 = vec4<f32>(0.0); var c021 = vec4<f32>(0.0); var c031 = vec4<f32>(0.0); var c041 = vec4<f32>(0.0);
+    var c002 = vec4<f32>(0.0); var c012 = vec4<f32>(0.0); var c022 = vec4<f32>(0.0); var c032 = vec4<f32>(0.0); var c042 = vec4<f32>(0.0);
+    var c003 = vec4<f32>(0.0); var c013 = vec4<f32>(0.0); var c023 = vec4<f32>(0.0); var c033 = vec4<f32>(0.0); var c043 = vec4<f32>(0.0);
+    var c100 = vec4<f32>(0.0); var c110 = vec4<f32>(0.0); var c120 = vec4<f32>(0.0); var c130 = vec4<f32>(0.0); var c140 = vec4<f32>(0.0);
+    var c101 = vec4<f32>(0.0); var c111 = vec4<f32>(0.0); var c121 = vec4<f32>(0.0); var c131 = vec4<f32>(0.0); var c141 = vec4<f32>(0.0);
+    var c102 = vec4<f32>(0.0); var c112 = vec4<f32>(0.0); var c122 = vec4<f32>(0.0); var c132 = vec4<f32>(0.0); var c142 = vec4<f32>(0.0);
+    var c103 = vec4<f32>(0.0); var c113 = vec4<f32>(0.0); var c123 = vec4<f32>(0.0); var c133 = vec4<f32>(0.0); var c143 = vec4<f32>(0.0);
+    var c200 = vec4<f32>(0.0); var c210 = vec4<f32>(0.0); var c220 = vec4<f32>(0.0); var c230 = vec4<f32>(0.0); var c240 = vec4<f32>(0.0);
+    var c201 = vec4<f32>(0.0); var c211 = vec4<f32>(0.0); var c221 = vec4<f32>(0.0); var c231 = vec4<f32>(0.0); var c241 = vec4<f32>(0.0);
+    var c202 = vec4<f32>(0.0); var c212 = vec4<f32>(0.0); var c222 = vec4<f32>(0.0); var c232 = vec4<f32>(0.0); var c242 = vec4<f32>(0.0);
+    var c203 = vec4<f32>(0.0); var c213 = vec4<f32>(0.0); var c223 = vec4<f32>(0.0); var c233 = vec4<f32>(0.0); var c243 = vec4<f32>(0.0);
+    var c300 = vec4<f32>(0.0); var c310 = vec4<f32>(0.0); var c320 = vec4<f32>(0.0); var c330 = vec4<f32>(0.0); var c340 = vec4<f32>(0.0);
+    var c301 = vec4<f32>(0.0); var c311 = vec4<f32>(0.0); var c321 = vec4<f32>(0.0); var c331 = vec4<f32>(0.0); var c341 = vec4<f32>(0.0);
+    var c302 = vec4<f32>(0.0); var c312 = vec4<f32>(0.0); var c322 = vec4<f32>(0.0); var c332 = vec4<f32>(0.0); var c342 = vec4<f32>(0.0);
+    var c303 = vec4<f32>(0.0); var c313 = vec4<f32>(0.0); var c323 = vec4<f32>(0.0); var c333 = vec4<f32>(0.0); var c343 = vec4<f32>(0.0);
+    for (var q = 0u; q < k4; q++) {
+        let kk = q * 4u;
+        var am0: mat4x4<f32>;
+        var am1: mat4x4<f32>;
+        var am2: mat4x4<f32>;
+        var am3: mat4x4<f32>;
+        if (ta) {
+            am0 = transpose(mat4x4<f32>(load_a4(kk * m4 + ro0), load_a4((kk + 1u) * m4 + ro0), load_a4((kk + 2u) * m4 + ro0), load_a4((kk + 3u) * m4 + ro0)));
+            am1 = transpose(mat4x4<f32>(load_a4(kk * m4 + ro1), load_a4((kk + 1u) * m4 + ro1), load_a4((kk + 2u) * m4 + ro1), load_a4((kk + 3u) * m4 + ro1)));
+            am2 = transpose(mat4x4<f32>(load_a4(kk * m4 + ro2), load_a4((kk + 1u) * m4 + ro2), load_a4((kk + 2u) * m4 + ro2), load_a4((kk + 3u) * m4 + ro2)));
+            am3 = transpose(mat4x4<f32>(load_a4(kk * m4 + ro3), load_a4((kk + 1u) * m4 + ro3), load_a4((kk + 2u) * m4 + ro3), load_a4((kk + 3u) * m4 + ro3)));
+        } else {
+            let i0 = rows0 * k4 + vec4<u32>(q);
+            am0 = mat4x4<f32>(load_a4(i0.x), load_a4(i0.y), load_a4(i0.z), load_a4(i0.w));
+            let i1 = rows1 * k4 + vec4<u32>(q);
+            am1 = mat4x4<f32>(load_a4(i1.x), load_a4(i1.y), load_a4(i1.z), load_a4(i1.w));
+            let i2 = rows2 * k4 + vec4<u32>(q);
+            am2 = mat4x4<f32>(load_a4(i2.x), load_a4(i2.y), load_a4(i2.z), load_a4(i2.w));
+            let i3 = rows3 * k4 + vec4<u32>(q);
+            am3 = mat4x4<f32>(load_a4(i3.x), load_a4(i3.y), load_a4(i3.z), load_a4(i3.w));
+        }
+        var bm0: mat4x4<f32>;
+        var bm1: mat4x4<f32>;
+        var bm2: mat4x4<f32>;
+        var bm3: mat4x4<f32>;
+        var bm4: mat4x4<f32>;
+        if (tb) {
+            let j0 = cols0 * k4 + vec4<u32>(q);
+            bm0 = transpose(mat4x4<f32>(load_b4(j0.x), load_b4(j0.y), load_b4(j0.z), load_b4(j0.w)));
+            let j1 = cols1 * k4 + vec4<u32>(q);
+            bm1 = transpose(mat4x4<f32>(load_b4(j1.x), load_b4(j1.y), load_b4(j1.z), load_b4(j1.w)));
+            let j2 = cols2 * k4 + vec4<u32>(q);
+            bm2 = transpose(mat4x4<f32>(load_b4(j2.x), load_b4(j2.y), load_b4(j2.z), load_b4(j2.w)));
+            let j3 = cols3 * k4 + vec4<u32>(q);
+            bm3 = transpose(mat4x4<f32>(load_b4(j3.x), load_b4(j3.y), load_b4(j3.z), load_b4(j3.w)));
+            let j4 = cols4 * k4 + vec4<u32>(q);
+            bm4 = transpose(mat4x4<f32>(load_b4(j4.x), load_b4(j4.y), load_b4(j4.z), load_b4(j4.w)));
+        } else {
+            bm0 = mat4x4<f32>(load_b4(kk * n4 + co0), load_b4((kk + 1u) * n4 + co0), load_b4((kk + 2u) * n4 + co0), load_b4((kk + 3u) * n4 + co0));
+            bm1 = mat4x4<f32>(load_b4(kk * n4 + co1), load_b4((kk + 1u) * n4 + co1), load_b4((kk + 2u) * n4 + co1), load_b4((kk + 3u) * n4 + co1));
+            bm2 = mat4x4<f32>(load_b4(kk * n4 + co2), load_b4((kk + 1u) * n4 + co2), load_b4((kk + 2u) * n4 + co2), load_b4((kk + 3u) * n4 + co2));
+            bm3 = mat4x4<f32>(load_b4(kk * n4 + co3), load_b4((kk + 1u) * n4 + co3), load_b4((kk + 2u) * n4 + co3), load_b4((kk + 3u) * n4 + co3));
+            bm4 = mat4x4<f32>(load_b4(kk * n4 + co4), load_b4((kk + 1u) * n4 + co4), load_b4((kk + 2u) * n4 + co4), load_b4((kk + 3u) * n4 + co4));
+        }
+        c000 += bm0 * am0[0]; c010 += bm1 * am0[0]; c020 += bm2 * am0[0]; c030 += bm3 * am0[0]; c040 += bm4 * am0[0];
+        c001 += bm0 * am0[1]; c011 += bm1 * am0[1]; c021 += bm2 * am0[1]; c031 += bm3 * am0[1]; c041 += bm4 * am0[1];
+        c002 += bm0 * am0[2]; c012 += bm1 * am0[2]; c022 += bm2 * am0[2]; c032 += bm3 * am0[2]; c042 += bm4 * am0[2];
+        c003 += bm0 * am0[3]; c013 += bm1 * am0[3]; c023 += bm2 * am0[3]; c033 += bm3 * am0[3]; c043 += bm4 * am0[3];
+        c100 += bm0 * am1[0]; c110 += bm1 * am1[0]; c120 += bm2 * am1[0]; c130 += bm3 * am1[0]; c140 += bm4 * am1[0];
+        c101 += bm0 * am1[1]; c111 += bm1 * am1[1]; c121 += bm2 * am1[1]; c131 += bm3 * am1[1]; c141 += bm4 * am1[1];
+        c102 += bm0 * am1[2]; c112 += bm1 * am1[2]; c122 += bm2 * am1[2]; c132 += bm3 * am1[2]; c142 += bm4 * am1[2];
+        c103 += bm0 * am1[3]; c113 += bm1 * am1[3]; c123 += bm2 * am1[3]; c133 += bm3 * am1[3]; c143 += bm4 * am1[3];
+        c200 += bm0 * am2[0]; c210 += bm1 * am2[0]; c220 += bm2 * am2[0]; c230 += bm3 * am2[0]; c240 += bm4 * am2[0];
+        c201 += bm0 * am2[1]; c211 += bm1 * am2[1]; c221 += bm2 * am2[1]; c231 += bm3 * am2[1]; c241 += bm4 * am2[1];
+        c202 += bm0 * am2[2]; c212 += bm1 * am2[2]; c222 += bm2 * am2[2]; c232 += bm3 * am2[2]; c242 += bm4 * am2[2];
+        c203 += bm0 * am2[3]; c213 += bm1 * am2[3]; c223 += bm2 * am2[3]; c233 += bm3 * am2[3]; c243 += bm4 * am2[3];
+        c300 += bm0 * am3[0]; c310 += bm1 * am3[0]; c320 += bm2 * am3[0]; c330 += bm3 * am3[0]; c340 += bm4 * am3[0];
+        c301 += bm0 * am3[1]; c311 += bm1 * am3[1]; c321 += bm2 * am3[1]; c331 += bm3 * am3[1]; c341 += bm4 * am3[1];
+        c302 += bm0 * am3[2]; c312 += bm1 * am3[2]; c322 += bm2 * am3[2]; c332 += bm3 * am3[2]; c342 += bm4 * am3[2];
+        c303 += bm0 * am3[3]; c313 += bm1 * am3[3]; c323 += bm2 * am3[3]; c333 += bm3 * am3[3]; c343 += bm4 * am3[3];
+    }
+    store_row(row0 + 0u, col0 + 0u, c000); store_row(row0 + 0u, col0 + 4u, c010); store_row(row0 + 0u, col0 + 8u, c020); store_row(row0 + 0u, col0 + 12u, c030); store_row(row0 + 0u, col0 + 16u, c040);
+    store_row(row0 + 1u, col0 + 0u, c001); store_row(row0 + 1u, col0 + 4u, c011); store_row(row0 + 1u, col0 + 8u, c021); store_row(row0 + 1u, col0 + 12u, c031); store_row(row0 + 1u, col0 + 16u, c041);
+    store_row(row0 + 2u, col0 + 0u, c002); store_row(row0 + 2u, col0 + 4u, c012); store_row(row0 + 2u, col0 + 8u, c022); store_row(row0 + 2u, col0 + 12u, c032); store_row(row0 + 2u, col0 + 16u, c042);
+    store_row(row0 + 3u, col0 + 0u, c003); store_row(row0 + 3u, col0 + 4u, c013); store_row(row0 + 3u, col0 + 8u, c023); store_row(row0 + 3u, col0 + 12u, c033); store_row(row0 + 3u, col0 + 16u, c043);
+    store_row(row0 + 4u, col0 + 0u, c100); store_row(row0 + 4u, col0 + 4u, c110); store_row(row0 + 4u, col0 + 8u, c120); store_row(row0 + 4u, col0 + 12u, c130); store_row(row0 + 4u, col0 + 16u, c140);
+    store_row(row0 + 5u, col0 + 0u, c101); store_row(row0 + 5u, col0 + 4u, c111); store_row(row0 + 5u, col0 + 8u, c121); store_row(row0 + 5u, col0 + 12u, c131); store_row(row0 + 5u, col0 + 16u, c141);
+    store_row(row0 + 6u, col0 + 0u, c102); store_row(row0 + 6u, col0 + 4u, c112); store_row(row0 + 6u, col0 + 8u, c122); store_row(row0 + 6u, col0 + 12u, c132); store_row(row0 + 6u, col0 + 16u, c142);
+    store_row(row0 + 7u, col0 + 0u, c103); store_row(row0 + 7u, col0 + 4u, c113); store_row(row0 + 7u, col0 + 8u, c123); store_row(row0 + 7u, col0 + 12u, c133); store_row(row0 + 7u, col0 + 16u, c143);
+    store_row(row0 + 8u, col0 + 0u, c200); store_row(row0 + 8u, col0 + 4u, c210); store_row(row0 + 8u, col0 + 8u, c220); store_row(row0 + 8u, col0 + 12u, c230); store_row(row0 + 8u, col0 + 16u, c240);
+    store_row(row0 + 9u, col0 + 0u, c201); store_row(row0 + 9u, col0 + 4u, c211); store_row(row0 + 9u, col0 + 8u, c221); store_row(row0 + 9u, col0 + 12u, c231); store_row(row0 + 9u, col0 + 16u, c241);
+    store_row(row0 + 10u, col0 + 0u, c202); store_row(row0 + 10u, col0 + 4u, c212); store_row(row0 + 10u, col0 + 8u, c222); store_row(row0 + 10u, col0 + 12u, c232); store_row(row0 + 10u, col0 + 16u, c242);
+    store_row(row0 + 11u, col0 + 0u, c203); store_row(row0 + 11u, col0 + 4u, c213); store_row(row0 + 11u, col0 + 8u, c223); store_row(row0 + 11u, col0 + 12u, c233); store_row(row0 + 11u, col0 + 16u, c243);
+    store_row(row0 + 12u, col0 + 0u, c300); store_row(row0 + 12u, col0 + 4u, c310); store_row(row0 + 12u, col0 + 8u, c320); store_row(row0 + 12u, col0 + 12u, c330); store_row(row0 + 12u, col0 + 16u, c340);
+    store_row(row0 + 13u, col0 + 0u, c301); store_row(row0 + 13u, col0 + 4u, c311); store_row(row0 + 13u, col0 + 8u, c321); store_row(row0 + 13u, col0 + 12u, c331); store_row(row0 + 13u, col0 + 16u, c341);
+    store_row(row0 + 14u, col0 + 0u, c302); store_row(row0 + 14u, col0 + 4u, c312); store_row(row0 + 14u, col0 + 8u, c322); store_row(row0 + 14u, col0 + 12u, c332); store_row(row0 + 14u, col0 + 16u, c342);
+    store_row(row0 + 15u, col0 + 0u, c303); store_row(row0 + 15u, col0 + 4u, c313); store_row(row0 + 15u, col0 + 8u, c323); store_row(row0 + 15u, col0 + 12u, c333); store_row(row0 + 15u, col0 + 16u, c343);
+}
+
 const TILE: u32 = 64u;
 const BK: u32 = 16u;
 var<workgroup> tile_a: array<f32, 1024>; // [TILE rows][BK]

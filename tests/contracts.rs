@@ -262,6 +262,7 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         (8, 12, 16, MatmulVariant::RegisterBlocked16),
         (8, 12, 16, MatmulVariant::Texture8),
         (8, 12, 16, MatmulVariant::Texture16),
+        (8, 12, 16, MatmulVariant::Texture16x20),
         (7, 13, 5, MatmulVariant::RegisterBlocked),
         (7, 13, 5, MatmulVariant::Tiled),
     ] {

@@ -12,13 +12,14 @@ use std::path::{Path, PathBuf};
 use super::MatmulVariant;
 
 /// The variants timed, in order.
-pub const CANDIDATES: [MatmulVariant; 6] = [
+pub const CANDIDATES: [MatmulVariant; 7] = [
     MatmulVariant::RegisterBlocked,
     MatmulVariant::RegisterBlocked8,
     MatmulVariant::RegisterBlocked16,
     MatmulVariant::Tiled,
     MatmulVariant::Texture8,
     MatmulVariant::Texture16,
+    MatmulVariant::Texture16x20,
 ];
 
 impl MatmulVariant {
@@ -31,6 +32,7 @@ impl MatmulVariant {
             MatmulVariant::Tiled => "tiled",
             MatmulVariant::Texture8 => "texture8",
             MatmulVariant::Texture16 => "texture16",
+            MatmulVariant::Texture16x20 => "texture16x20",
         }
     }
 
@@ -112,6 +114,7 @@ pub fn kernels_fingerprint() -> String {
         Entry::MatmulTiled,
         Entry::MatmulTexture8,
         Entry::MatmulTexture16,
+        Entry::MatmulTexture16x20,
     ] {
         for (name, value) in e.constants() {
             text.push_str(&format!("\n{}:{name}={value}", e.name()));

@@ -202,6 +202,8 @@ pub enum Entry {
     MatmulTexture8,
     /// Register-blocked matmul, 16×16 outputs per invocation, reading vec4 texels.
     MatmulTexture16,
+    /// Register-blocked matmul, 16×20 outputs per invocation, reading vec4 texels.
+    MatmulTexture16x20,
     /// Dense layer forward (bias + activation epilogue), scalar register-blocked body.
     DenseRegblock,
     /// Dense layer forward, vec4 body.
@@ -216,6 +218,8 @@ pub enum Entry {
     DenseTexture8,
     /// Dense layer forward, 16×16 body reading texels.
     DenseTexture16,
+    /// Dense layer forward, 16×20 body reading texels.
+    DenseTexture16x20,
     /// The dense epilogue's backward: activation derivative and bias gradient.
     BiasActBackward,
     /// [`Entry::BiasActBackward`], four columns an invocation through vec4 bindings.
@@ -301,6 +305,7 @@ impl Entry {
             | Entry::DenseVec16
             | Entry::MatmulTexture16
             | Entry::DenseTexture16 => "matmul_vec16",
+            Entry::MatmulTexture16x20 | Entry::DenseTexture16x20 => "matmul_vec16x20",
             Entry::MatmulTiled | Entry::DenseTiled => "matmul_tiled",
             Entry::BiasActBackward => "bias_act_backward",
             Entry::BiasActBackward4 => "bias_act_backward4",
@@ -353,8 +358,12 @@ impl Entry {
             | Entry::DenseVec8
             | Entry::DenseVec16
             | Entry::DenseTiled => Module::Dense,
-            Entry::MatmulTexture8 | Entry::MatmulTexture16 => Module::MatmulTexture,
-            Entry::DenseTexture8 | Entry::DenseTexture16 => Module::DenseTexture,
+            Entry::MatmulTexture8 | Entry::MatmulTexture16 | Entry::MatmulTexture16x20 => {
+                Module::MatmulTexture
+            }
+            Entry::DenseTexture8 | Entry::DenseTexture16 | Entry::DenseTexture16x20 => {
+                Module::DenseTexture
+            }
             Entry::BiasActBackward
             | Entry::BiasActBackward4
             | Entry::BiasAdd
@@ -403,7 +412,10 @@ impl Entry {
             Entry::MatmulVec16 | Entry::DenseVec16 => &[("WG_X", 8.0), ("WG_Y", 2.0)],
             // Texels: 8×1 workgroups (measured on llvmpipe against 8×2: equal on large
             // shapes, up to 1.5× faster on a 32-row batch).
-            Entry::MatmulTexture16 | Entry::DenseTexture16 => &[("WG_X", 8.0), ("WG_Y", 1.0)],
+            Entry::MatmulTexture16
+            | Entry::DenseTexture16
+            | Entry::MatmulTexture16x20
+            | Entry::DenseTexture16x20 => &[("WG_X", 8.0), ("WG_Y", 1.0)],
             _ => &[],
         }
     }

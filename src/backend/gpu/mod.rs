@@ -32,6 +32,9 @@ pub enum MatmulVariant {
     Texture8,
     /// [`MatmulVariant::RegisterBlocked16`] reading A and B as textures.
     Texture16,
+    /// 16×20 outputs per invocation reading A and B as textures (the 16×16 storage kernel
+    /// when they do not fit).
+    Texture16x20,
 }
 
 /// How to choose and configure the GPU.

@@ -128,6 +128,7 @@ enum Kind {
     Tiled,
     Texture8,
     Texture16,
+    Texture16x20,
 }
 
 impl Kind {
@@ -148,6 +149,8 @@ impl Kind {
             (Kind::Texture16, false) => Entry::MatmulTexture16,
             (Kind::Texture8, true) => Entry::DenseTexture8,
             (Kind::Texture16, true) => Entry::DenseTexture16,
+            (Kind::Texture16x20, false) => Entry::MatmulTexture16x20,
+            (Kind::Texture16x20, true) => Entry::DenseTexture16x20,
         }
     }
 }
@@ -171,23 +174,24 @@ fn shape(
         Binding::ro(4),
         Binding::ro(5),
     );
-    // A kernel of `size`×`size` outputs an invocation, in workgroups of its contract's shape.
-    let blocked = |kind: Kind, a, b, size| {
-        let grid = block_grid(kind.entry(false), m, n, size, size);
+    // A kernel of `rows`×`cols` outputs an invocation, in workgroups of its contract's shape.
+    let blocked = |kind: Kind, a, b, (rows, cols)| {
+        let grid = block_grid(kind.entry(false), m, n, rows, cols);
         (kind, a, b, grid)
     };
     match variant {
-        MatmulVariant::Texture8 if textures_ok => blocked(Kind::Texture8, t4, t5, 8),
-        MatmulVariant::Texture16 if textures_ok => blocked(Kind::Texture16, t4, t5, 16),
+        MatmulVariant::Texture8 if textures_ok => blocked(Kind::Texture8, t4, t5, (8, 8)),
+        MatmulVariant::Texture16 if textures_ok => blocked(Kind::Texture16, t4, t5, (16, 16)),
+        MatmulVariant::Texture16x20 if textures_ok => blocked(Kind::Texture16x20, t4, t5, (16, 20)),
         MatmulVariant::Texture8 => {
             shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked8)
         }
-        MatmulVariant::Texture16 => {
+        MatmulVariant::Texture16 | MatmulVariant::Texture16x20 => {
             shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked16)
         }
         MatmulVariant::RegisterBlocked if vec4_ok => (Kind::Vec4, v4, v5, blocks),
-        MatmulVariant::RegisterBlocked8 if vec4_ok => blocked(Kind::Vec8, v4, v5, 8),
-        MatmulVariant::RegisterBlocked16 if vec4_ok => blocked(Kind::Vec16, v4, v5, 16),
+        MatmulVariant::RegisterBlocked8 if vec4_ok => blocked(Kind::Vec8, v4, v5, (8, 8)),
+        MatmulVariant::RegisterBlocked16 if vec4_ok => blocked(Kind::Vec16, v4, v5, (16, 16)),
         MatmulVariant::RegisterBlocked
         | MatmulVariant::RegisterBlocked8
         | MatmulVariant::RegisterBlocked16 => (Kind::Regblock, s1, s2, blocks),
