@@ -97,6 +97,39 @@ fn matmul_regblock(
     }
 }
 
+// Narrow C (at most 16 columns, NARROW_N of them, fixed per pipeline): one row of C an
+// invocation, the lanes along the rows, every column in registers (the constant width
+// unrolls the column loops, and the lanes all read the same row of B). The 4×4 kernel
+// spreads its interleaved columns over a 10-column output with two thirds of its lanes
+// idle (measured on llvmpipe at 256×100×10: twice the time). The walk steps indices
+// rather than counting k (counted loops hit an llvmpipe cliff at 32 iterations
+// elsewhere).
+override NARROW_N: u32 = 16u;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn matmul_narrow(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let r = min(gid.x, p.m - 1u);
+    let sa = a_strides(); // (row stride, k stride)
+    let sb = b_strides(); // (k stride, col stride)
+    var acc: array<f32, 16>;
+    var ia = r * sa.x;
+    let a_end = ia + p.k * sa.y;
+    var ib = 0u;
+    while (ia < a_end) {
+        let av = a[ia];
+        for (var j = 0u; j < NARROW_N; j++) {
+            acc[j] += av * b[ib + j * sb.y];
+        }
+        ia += sa.y;
+        ib += sb.x;
+    }
+    if (gid.x < p.m) {
+        for (var j = 0u; j < NARROW_N; j++) {
+            store_one(gid.x, j, acc[j]);
+        }
+    }
+}
+
 // 4×4 blocks of C from vec4 loads: per four steps of k, four vec4 loads of A and four of
 // B feed 64 multiply-adds (the scalar kernel needs eight loads per 16). Used when k is a
 // multiple of 4 and the vec4s are aligned: m % 4 == 0 for a transposed A, n % 4 == 0 for

@@ -265,6 +265,7 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         (8, 12, 16, MatmulVariant::Texture16x20),
         (7, 13, 5, MatmulVariant::RegisterBlocked),
         (7, 13, 5, MatmulVariant::Tiled),
+        (7, 13, 5, MatmulVariant::Narrow),
     ] {
         let kernel = Kernel::MatMul {
             m,

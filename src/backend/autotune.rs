@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use super::MatmulVariant;
 
 /// The variants timed, in order.
-pub const CANDIDATES: [MatmulVariant; 7] = [
+pub const CANDIDATES: [MatmulVariant; 8] = [
     MatmulVariant::RegisterBlocked,
     MatmulVariant::RegisterBlocked8,
     MatmulVariant::RegisterBlocked16,
@@ -20,6 +20,7 @@ pub const CANDIDATES: [MatmulVariant; 7] = [
     MatmulVariant::Texture8,
     MatmulVariant::Texture16,
     MatmulVariant::Texture16x20,
+    MatmulVariant::Narrow,
 ];
 
 impl MatmulVariant {
@@ -33,6 +34,7 @@ impl MatmulVariant {
             MatmulVariant::Texture8 => "texture8",
             MatmulVariant::Texture16 => "texture16",
             MatmulVariant::Texture16x20 => "texture16x20",
+            MatmulVariant::Narrow => "narrow",
         }
     }
 
@@ -56,8 +58,8 @@ fn pow2_rows(len: usize) -> bool {
 }
 
 /// The shape class a choice is made for: the transposes, whether vec4 loads are possible,
-/// whether a stored row of A or B is a multiple of 1 KiB, and the size in powers of 4 of
-/// multiply-adds.
+/// whether a stored row of A or B is a multiple of 1 KiB, whether C is narrow (at most
+/// 16 columns), and the size in powers of 4 of multiply-adds.
 pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> String {
     let vec4 = super::ops::matmul::vec4_loads_fit(m, k, n, trans_a, trans_b);
     let a_row = if trans_a { m } else { k };
@@ -66,11 +68,16 @@ pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -
     let work = (m as f64) * (k as f64) * (n as f64);
     let bucket = (work.max(1.0).log2() / 2.0).floor() as u32;
     format!(
-        "{}{}{}{}-{bucket}",
+        "{}{}{}{}{}-{bucket}",
         if trans_a { "T" } else { "N" },
         if trans_b { "T" } else { "N" },
         if vec4 { "v" } else { "s" },
-        if pow2 { "p" } else { "" }
+        if pow2 { "p" } else { "" },
+        if n <= super::ops::matmul::NARROW_MAX {
+            "n"
+        } else {
+            ""
+        }
     )
 }
 
@@ -115,6 +122,7 @@ pub fn kernels_fingerprint() -> String {
         Entry::MatmulTexture8,
         Entry::MatmulTexture16,
         Entry::MatmulTexture16x20,
+        Entry::MatmulNarrow,
     ] {
         for (name, value) in e.constants() {
             text.push_str(&format!("\n{}:{name}={value}", e.name()));

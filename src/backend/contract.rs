@@ -190,6 +190,8 @@ impl Module {
 pub enum Entry {
     /// Register-blocked matmul reading scalars.
     MatmulRegblock,
+    /// Matmul of at most 16 output columns, a row of C an invocation.
+    MatmulNarrow,
     /// Register-blocked matmul reading vec4s (aligned shapes).
     MatmulVec4,
     /// Register-blocked matmul, 8×8 outputs per invocation, reading vec4s.
@@ -206,6 +208,8 @@ pub enum Entry {
     MatmulTexture16x20,
     /// Dense layer forward (bias + activation epilogue), scalar register-blocked body.
     DenseRegblock,
+    /// Dense layer forward, narrow body (at most 16 output columns).
+    DenseNarrow,
     /// Dense layer forward, vec4 body.
     DenseVec4,
     /// Dense layer forward, 8×8 vec4 body.
@@ -297,6 +301,7 @@ impl Entry {
     pub fn name(&self) -> &'static str {
         match self {
             Entry::MatmulRegblock | Entry::DenseRegblock => "matmul_regblock",
+            Entry::MatmulNarrow | Entry::DenseNarrow => "matmul_narrow",
             Entry::MatmulVec4 | Entry::DenseVec4 => "matmul_vec4",
             Entry::MatmulVec8 | Entry::DenseVec8 | Entry::MatmulTexture8 | Entry::DenseTexture8 => {
                 "matmul_vec8"
@@ -349,11 +354,13 @@ impl Entry {
     pub fn module(&self) -> Module {
         match self {
             Entry::MatmulRegblock
+            | Entry::MatmulNarrow
             | Entry::MatmulVec4
             | Entry::MatmulVec8
             | Entry::MatmulVec16
             | Entry::MatmulTiled => Module::Matmul,
             Entry::DenseRegblock
+            | Entry::DenseNarrow
             | Entry::DenseVec4
             | Entry::DenseVec8
             | Entry::DenseVec16
@@ -399,6 +406,8 @@ impl Entry {
     /// Pipeline-overridable constants the entry is created with.
     pub fn constants(&self) -> &'static [(&'static str, f64)] {
         match self {
+            // A row an invocation: eight rows a workgroup, one SIMD row of a CPU adapter.
+            Entry::MatmulNarrow | Entry::DenseNarrow => &[("WG_X", 8.0), ("WG_Y", 1.0)],
             Entry::MatmulRegblock | Entry::MatmulVec4 | Entry::DenseRegblock | Entry::DenseVec4 => {
                 &[("WG_X", 8.0), ("WG_Y", 8.0)]
             }

@@ -27,6 +27,8 @@ pub enum MatmulVariant {
     RegisterBlocked16,
     /// Workgroup-memory tiling (64×64 tiles): fastest on discrete GPUs.
     Tiled,
+    /// A row of C an invocation, for at most 16 output columns (the 4×4 kernel beyond).
+    Narrow,
     /// [`MatmulVariant::RegisterBlocked8`] reading A and B as rgba32float textures (copied
     /// in before the launch); the storage kernel when an operand does not fit a texture.
     Texture8,

@@ -77,7 +77,7 @@ pub fn gpu(
     };
     let (kind, a, b, grid) = shape(m, k, n, trans_a, trans_b, variant);
     GpuLaunch::new(kind.entry(false), vec![a, b, Binding::rw(3)], params, grid)
-        .with_constants(transposes(trans_a, trans_b))
+        .with_constants(constants(&kind, n, trans_a, trans_b))
 }
 
 /// The GPU launch of [`crate::backend::Kernel::Dense`] for the chosen variant. Buffers:
@@ -105,22 +105,33 @@ pub fn dense_gpu(
     let (kind, a, b, grid) = shape(m, k, n, false, false, variant);
     let entry = kind.entry(true);
     let bindings = vec![a, b, Binding::ro(6), Binding::rw(3), Binding::ro(7)];
-    let mut constants = transposes(false, false);
+    let mut constants = constants(&kind, n, false, false);
     constants.push(("ACT_CODE", f64::from(code)));
     GpuLaunch::new(entry, bindings, params, grid).with_constants(constants)
 }
 
-/// The transposes as the pipeline constants the vec4 bodies branch on (`TRANS_A`,
-/// `TRANS_B`; the scalar bodies read the flags): one pipeline per combination.
-fn transposes(trans_a: bool, trans_b: bool) -> Vec<(&'static str, f64)> {
-    vec![
+/// The pipeline constants of a launch: the transposes the vec4 bodies branch on (`TRANS_A`,
+/// `TRANS_B`; the scalar bodies read the flags) and the narrow body's width: one pipeline
+/// per combination.
+fn constants(kind: &Kind, n: usize, trans_a: bool, trans_b: bool) -> Vec<(&'static str, f64)> {
+    let mut c = vec![
         ("TRANS_A", f64::from(u8::from(trans_a))),
         ("TRANS_B", f64::from(u8::from(trans_b))),
-    ]
+    ];
+    if matches!(kind, Kind::Narrow) {
+        c.push(("NARROW_N", n as f64));
+    }
+    c
 }
+
+/// The most columns of C the narrow kernel takes (its registers), and the most rows (its
+/// one-dimensional grid of 8-row workgroups).
+pub const NARROW_MAX: usize = 16;
+const NARROW_ROWS_MAX: usize = 65_535 * 8;
 
 /// Which kernel body runs a variant on a shape.
 enum Kind {
+    Narrow,
     Vec4,
     Vec8,
     Vec16,
@@ -139,6 +150,8 @@ impl Kind {
             (Kind::Vec8, false) => Entry::MatmulVec8,
             (Kind::Vec16, false) => Entry::MatmulVec16,
             (Kind::Regblock, false) => Entry::MatmulRegblock,
+            (Kind::Narrow, false) => Entry::MatmulNarrow,
+            (Kind::Narrow, true) => Entry::DenseNarrow,
             (Kind::Tiled, false) => Entry::MatmulTiled,
             (Kind::Vec4, true) => Entry::DenseVec4,
             (Kind::Vec8, true) => Entry::DenseVec8,
@@ -180,6 +193,10 @@ fn shape(
         (kind, a, b, grid)
     };
     match variant {
+        MatmulVariant::Narrow if n <= NARROW_MAX && m <= NARROW_ROWS_MAX => {
+            (Kind::Narrow, s1, s2, (ceil_div(m, 8), 1, 1))
+        }
+        MatmulVariant::Narrow => shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked),
         MatmulVariant::Texture8 if textures_ok => blocked(Kind::Texture8, t4, t5, (8, 8)),
         MatmulVariant::Texture16 if textures_ok => blocked(Kind::Texture16, t4, t5, (16, 16)),
         MatmulVariant::Texture16x20 if textures_ok => blocked(Kind::Texture16x20, t4, t5, (16, 20)),
