@@ -564,6 +564,10 @@ macro_rules! shader_params {
 }
 pub(crate) use shader_params;
 
+/// Workgroups one dispatch may have along each dimension (WebGPU's guaranteed
+/// `maxComputeWorkgroupsPerDimension`).
+pub const MAX_WORKGROUPS: usize = 65_535;
+
 /// `ceil(a / b)` as a workgroup count (at least 1).
 pub fn ceil_div(a: usize, b: usize) -> u32 {
     a.div_ceil(b).max(1) as u32
@@ -573,6 +577,6 @@ pub fn ceil_div(a: usize, b: usize) -> u32 {
 /// exceeds the 65,535 workgroups one dimension allows.
 pub fn grid_256(count: usize) -> (u32, u32, u32) {
     let groups = ceil_div(count, 256);
-    let x = groups.min(65_535);
+    let x = groups.min(MAX_WORKGROUPS as u32);
     (x, groups.div_ceil(x), 1)
 }

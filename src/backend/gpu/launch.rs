@@ -6,7 +6,7 @@ use super::texture::{encode_copy, TextureCopy};
 use super::{GpuBackend, MatmulVariant, Pipeline, Prepared};
 use crate::backend::autotune::{shape_class, tuning_shape, CANDIDATES};
 use crate::backend::contract::{
-    Binding, Entry, GpuLaunch, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW,
+    Binding, Entry, GpuLaunch, MAX_WORKGROUPS, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW,
 };
 use crate::backend::kernel::Kernel;
 use crate::backend::{ops, Backend, BufId, LaunchId};
@@ -102,7 +102,8 @@ impl GpuBackend {
         launch: GpuLaunch,
     ) -> Result<LaunchId> {
         let workgroups = launch.grid;
-        if workgroups.1 > 65_535 {
+        let (x, y, z) = workgroups;
+        if [x, y, z].iter().any(|&w| w as usize > MAX_WORKGROUPS) {
             return Err(Error::Shape(format!(
                 "{kernel:?} is too large for one dispatch"
             )));

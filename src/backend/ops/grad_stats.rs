@@ -4,8 +4,7 @@
 //! segments into its squared norm, running norm sum and first non-finite step, then the
 //! factors of Keras's `clipnorm` / `global_clipnorm`.
 
-use crate::backend::contract::{rw_seq, shader_params, GpuLaunch};
-use crate::backend::contract::{Binding, Entry};
+use crate::backend::contract::{rw_seq, shader_params, Binding, Entry, GpuLaunch, MAX_WORKGROUPS};
 use crate::backend::kernel::{ArenaTensor, ClipMode, SEGMENT};
 
 /// Marks "no non-finite gradient yet" in the stats buffer (as u32 bits).
@@ -65,9 +64,9 @@ fn tensor_table(tensors: &[ArenaTensor]) -> Vec<[u32; 4]> {
         .collect()
 }
 
-/// A grid of `groups` workgroups (x up to 65,535, then y).
+/// A grid of `groups` workgroups (x up to [`MAX_WORKGROUPS`], then y).
 pub fn grid_groups(groups: usize) -> (u32, u32, u32) {
-    let x = groups.clamp(1, 65_535);
+    let x = groups.clamp(1, MAX_WORKGROUPS);
     (x as u32, groups.div_ceil(x) as u32, 1)
 }
 

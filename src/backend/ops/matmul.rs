@@ -6,7 +6,8 @@
 
 use super::elementwise::act_value;
 use crate::backend::contract::{
-    ceil_div, shader_params, Binding, Entry, GpuLaunch, TEXTURE_MAX_ROWS, TEXTURE_ROW,
+    ceil_div, shader_params, Binding, Entry, GpuLaunch, MAX_WORKGROUPS, TEXTURE_MAX_ROWS,
+    TEXTURE_ROW,
 };
 use crate::backend::kernel::ActKind;
 use crate::backend::MatmulVariant;
@@ -42,18 +43,20 @@ pub fn vec4_loads_fit(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool
 /// Workgroups for `entry`: one invocation per `rows`×`cols` block of C, in workgroups of
 /// the size its contract creates the pipeline with.
 fn block_grid(entry: Entry, m: usize, n: usize, rows: usize, cols: usize) -> (u32, u32, u32) {
-    let constant = |name: &str| {
-        entry
-            .constants()
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map_or(1, |(_, v)| *v as usize)
-    };
     (
-        ceil_div(n.div_ceil(cols), constant("WG_X")),
-        ceil_div(m.div_ceil(rows), constant("WG_Y")),
+        ceil_div(n.div_ceil(cols), workgroup_size(entry, "WG_X")),
+        ceil_div(m.div_ceil(rows), workgroup_size(entry, "WG_Y")),
         1,
     )
+}
+
+/// An entry's workgroup-size constant (`WG_X`, `WG_Y`; 1 when it has none).
+fn workgroup_size(entry: Entry, name: &str) -> usize {
+    entry
+        .constants()
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map_or(1, |(_, v)| *v as usize)
 }
 
 /// The GPU launch for the chosen variant (the vec4 kernel when the shape allows it).
@@ -124,10 +127,8 @@ fn constants(kind: &Kind, n: usize, trans_a: bool, trans_b: bool) -> Vec<(&'stat
     c
 }
 
-/// The most columns of C the narrow kernel takes (its registers), and the most rows (its
-/// one-dimensional grid of 8-row workgroups).
+/// The most columns of C the narrow kernel takes (its registers).
 pub const NARROW_MAX: usize = 16;
-const NARROW_ROWS_MAX: usize = 65_535 * 8;
 
 /// Which kernel body runs a variant on a shape.
 enum Kind {
@@ -192,9 +193,13 @@ fn shape(
         let grid = block_grid(kind.entry(false), m, n, rows, cols);
         (kind, a, b, grid)
     };
+    // The narrow kernel's one-dimensional grid: a row of C a lane.
+    let narrow_groups = m
+        .div_ceil(workgroup_size(Entry::MatmulNarrow, "WG_X"))
+        .max(1);
     match variant {
-        MatmulVariant::Narrow if n <= NARROW_MAX && m <= NARROW_ROWS_MAX => {
-            (Kind::Narrow, s1, s2, (ceil_div(m, 8), 1, 1))
+        MatmulVariant::Narrow if n <= NARROW_MAX && narrow_groups <= MAX_WORKGROUPS => {
+            (Kind::Narrow, s1, s2, (narrow_groups as u32, 1, 1))
         }
         MatmulVariant::Narrow => shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked),
         MatmulVariant::Texture8 if textures_ok => blocked(Kind::Texture8, t4, t5, (8, 8)),
