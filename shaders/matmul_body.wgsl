@@ -387,7 +387,9 @@ fn matmul_vec16(@builtin(global_invocation_id) gid: vec3<u32>) {
 // 16×20 blocks of C: matmul_vec16 with a fifth column block (80 accumulators), for
 // widths that 16-column blocks cover badly (300 columns are 18.75 blocks of 16 but 15 of
 // 20: at WG_X = 8, 79 % of the 16-wide lanes have work and 94 % of the 20-wide ones).
-// Same alignment needs as matmul_vec4. Generated like matmul_vec16, unrolled.
+// Same alignment needs as matmul_vec4. Written out in full like matmul_vec16 rather than
+// looping over arrays of accumulators: dynamically indexed private arrays are spilled to
+// per-lane memory on CPU adapters (see store_row), so the two bodies stay separate.
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul_vec16x20(@builtin(global_invocation_id) gid: vec3<u32>) {
     let row0 = gid.y * 16u;
