@@ -7,8 +7,9 @@
 struct Params {
     rows: u32,
     cols: u32,
-    pad0: u32,
-    pad1: u32,
+    // Synchronized BN only: rows of the whole batch, and bn_moments' pass (1 = variance).
+    total: u32,
+    centered: u32,
     eps: f32,
     momentum: f32,
     pad2: f32,
@@ -180,4 +181,99 @@ fn bn_backward4(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     v6[c] = sum_dy_xhat;
     v7[c] = sum_dy;
+}
+
+// Synchronized batch norm: each rank holds a shard of the batch; the host sums each
+// entry's per-column results across ranks between the launches.
+
+// A shard's share of a batch moment, one invocation per column: the mean (Σx / total)
+// into s2[c], or, centered, the biased variance about the whole batch's mean
+// (Σ(x − mean)² / total) into s2[cols + c]. s1 = x, s2 = batch statistics [2·cols].
+@compute @workgroup_size(64)
+fn bn_moments(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = gid.x;
+    if (c >= p.cols) { return; }
+    let end = p.rows * p.cols;
+    var acc = 0.0;
+    var i = c;
+    if (p.centered == 0u) {
+        while (i < end) {
+            acc += s1[i];
+            i += p.cols;
+        }
+        s2[c] = acc / f32(p.total);
+    } else {
+        let mean = s2[c];
+        while (i < end) {
+            let d = s1[i] - mean;
+            acc += d * d;
+            i += p.cols;
+        }
+        s2[p.cols + c] = acc / f32(p.total);
+    }
+}
+
+// bn_train with the batch statistics given (already summed across ranks): the moving
+// statistics' EWMA and the output. Bindings as bn_train; s5 is read.
+@compute @workgroup_size(64)
+fn bn_normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = gid.x;
+    if (c >= p.cols) { return; }
+    let mean = s5[c];
+    let variance = s5[p.cols + c];
+    s6[c] = s6[c] * p.momentum + mean * (1.0 - p.momentum);
+    s7[c] = s7[c] * p.momentum + variance * (1.0 - p.momentum);
+    let inv = inverseSqrt(variance + p.eps) * s2[c];
+    let shift = s3[c];
+    let end = p.rows * p.cols;
+    var i = c;
+    while (i < end) {
+        s4[i] = (s1[i] - mean) * inv + shift;
+        i += p.cols;
+    }
+}
+
+// A shard's Σ dy·x̂ and Σ dy per column, into dgamma and dbeta (its share of their
+// gradients) and into the sums the host adds up across ranks.
+// s1 = x, s2 = batch statistics, s3 = dy, s4 = dgamma, s5 = dbeta, s6 = sums [2·cols].
+@compute @workgroup_size(64)
+fn bn_backward_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = gid.x;
+    if (c >= p.cols) { return; }
+    let mean = s2[c];
+    let invstd = inverseSqrt(s2[p.cols + c] + p.eps);
+    let end = p.rows * p.cols;
+    var sum_dy = 0.0;
+    var sum_dy_xhat = 0.0;
+    var i = c;
+    while (i < end) {
+        sum_dy += s3[i];
+        sum_dy_xhat += s3[i] * ((s1[i] - mean) * invstd);
+        i += p.cols;
+    }
+    s4[c] = sum_dy_xhat;
+    s5[c] = sum_dy;
+    s6[c] = sum_dy_xhat;
+    s6[p.cols + c] = sum_dy;
+}
+
+// dx from the whole batch's sums, as bn_backward with n = total.
+// s1 = x, s2 = batch statistics, s3 = gamma, s4 = dy, s5 = sums (Σ dy·x̂, Σ dy), s6 = dx.
+@compute @workgroup_size(64)
+fn bn_backward_dx(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = gid.x;
+    if (c >= p.cols) { return; }
+    let mean = s2[c];
+    let invstd = inverseSqrt(s2[p.cols + c] + p.eps);
+    let sum_dy_xhat = s5[c];
+    let sum_dy = s5[p.cols + c];
+    let n = f32(p.total);
+    let k = s3[c] * invstd / n;
+    let end = p.rows * p.cols;
+    var i = c;
+    while (i < end) {
+        let xhat = (s1[i] - mean) * invstd;
+        s6[i] = k * (n * s4[i] - sum_dy - xhat * sum_dy_xhat);
+        i += p.cols;
+    }
 }

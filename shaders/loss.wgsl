@@ -11,7 +11,8 @@ struct Params {
     rows: u32,
     cols: u32,
     code: u32,
-    pad: u32,
+    // Rows of the whole batch the gradient averages over (rows, unless this is a shard).
+    total: u32,
 }
 
 const LOSS_SOFTMAX_CROSS_ENTROPY: u32 = 0u;
@@ -34,7 +35,7 @@ fn target_of(label: u32, c: u32) -> f32 {
 fn row_loss(r: u32) -> vec2<f32> {
     let base = r * p.cols;
     let label = bitcast<u32>(s2[r]);
-    let inv_b = 1.0 / f32(p.rows);
+    let inv_b = 1.0 / f32(p.total);
     // Prediction: argmax (first maximal index) for several columns, threshold for one.
     var mx = s1[base];
     var arg = 0u;

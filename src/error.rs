@@ -56,6 +56,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// Data-parallel training failed: a rank disagrees, left, or the transport failed.
+    #[error("distributed training: {0}")]
+    Distributed(String),
     /// An I/O error with the path it concerned.
     #[error("{path}: {source}")]
     Io {

@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod bench;
 pub mod data;
+pub mod dist;
 pub mod error;
 pub mod experiment;
 pub mod graph;

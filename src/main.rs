@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         }
     };
     let r = match parsed.command {
+        Command::Train(a) if a.distributed => cli::distributed::train(a),
         Command::Train(a) => cli::commands::train(a),
         Command::Summary(s) => cli::commands::summary(s),
         Command::Evaluate(a) => cli::commands::evaluate(a),

@@ -171,6 +171,7 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             kind: LossKind::SoftmaxCrossEntropy,
             rows: 2,
             cols: 3,
+            total: 4,
         },
         Kernel::BnTrain {
             rows: 2,
@@ -198,6 +199,30 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         Kernel::BnBackward {
             rows: 2,
             cols: 8,
+            eps: 1e-3,
+        },
+        Kernel::BnMoments {
+            rows: 2,
+            cols: 3,
+            total: 4,
+            centered: true,
+        },
+        Kernel::BnNormalize {
+            rows: 2,
+            cols: 3,
+            total: 4,
+            eps: 1e-3,
+            momentum: 0.99,
+        },
+        Kernel::BnBackwardSums {
+            rows: 2,
+            cols: 3,
+            eps: 1e-3,
+        },
+        Kernel::BnBackwardDx {
+            rows: 2,
+            cols: 3,
+            total: 4,
             eps: 1e-3,
         },
         Kernel::BiasActBackward {

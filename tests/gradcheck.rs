@@ -314,7 +314,12 @@ fn loss_gradients() {
         LossKind::SigmoidBinaryCrossEntropy,
         LossKind::MeanSquaredError,
     ] {
-        let k = Kernel::Loss { kind, rows, cols };
+        let k = Kernel::Loss {
+            kind,
+            rows,
+            cols,
+            total: rows,
+        };
         // The scalar loss is the mean of the per-row losses (their sum lands in metrics[0]).
         let inputs = |z: &[f32]| {
             [

@@ -260,6 +260,14 @@ pub enum Entry {
     BnBackward,
     /// [`Entry::BnBackward`], four columns an invocation through vec4 bindings.
     BnBackward4,
+    /// Synchronized BN: a shard's share of the batch mean or variance.
+    BnMoments,
+    /// Synchronized BN: moving statistics and output from given batch statistics.
+    BnNormalize,
+    /// Synchronized BN backward: a shard's `Σ dy·x̂` and `Σ dy`.
+    BnBackwardSums,
+    /// Synchronized BN backward: dx from the whole batch's sums.
+    BnBackwardDx,
     /// Gradient statistics.
     GradStats,
     /// Clip factors.
@@ -330,6 +338,10 @@ impl Entry {
             Entry::BnApply => "bn_apply",
             Entry::BnBackward => "bn_backward",
             Entry::BnBackward4 => "bn_backward4",
+            Entry::BnMoments => "bn_moments",
+            Entry::BnNormalize => "bn_normalize",
+            Entry::BnBackwardSums => "bn_backward_sums",
+            Entry::BnBackwardDx => "bn_backward_dx",
             Entry::GradStats => "grad_stats",
             Entry::ClipScale => "clip_scale",
             Entry::SgdUpdate => "sgd_update",
@@ -388,7 +400,11 @@ impl Entry {
             | Entry::BnTrain4
             | Entry::BnApply
             | Entry::BnBackward
-            | Entry::BnBackward4 => Module::BatchNorm,
+            | Entry::BnBackward4
+            | Entry::BnMoments
+            | Entry::BnNormalize
+            | Entry::BnBackwardSums
+            | Entry::BnBackwardDx => Module::BatchNorm,
             Entry::GradStats | Entry::ClipScale => Module::GradStats,
             Entry::SgdUpdate | Entry::SgdMomentumUpdate => Module::UpdateSgd,
             Entry::AdagradUpdate => Module::UpdateAdagrad,

@@ -277,6 +277,10 @@ pub enum Kernel {
         rows: usize,
         /// Output columns.
         cols: usize,
+        /// Rows of the whole batch the loss averages over: `rows` in one process, the
+        /// global batch when each rank holds a shard of it (the gradients are then summed
+        /// across ranks).
+        total: usize,
     },
     /// Training-mode batch normalization in one launch: per column the batch mean and
     /// biased variance (kept for the backward pass), the EWMA of the moving statistics,
@@ -309,6 +313,59 @@ pub enum Kernel {
         rows: usize,
         /// Columns.
         cols: usize,
+        /// Variance epsilon.
+        eps: f32,
+    },
+    /// Synchronized batch norm, a moment of each column over a shard of the batch, divided
+    /// by the whole batch's rows (summed across ranks it is the whole batch's moment):
+    /// the mean into `stats[..cols]`, or (`centered`) the biased variance about that mean
+    /// into `stats[cols..]`. Buffers: x, batch statistics `[2·cols]`.
+    BnMoments {
+        /// Rows of the shard.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Rows of the whole batch.
+        total: usize,
+        /// Variance pass (reads the mean) rather than mean pass.
+        centered: bool,
+    },
+    /// Synchronized batch norm's training forward with given batch statistics: the EWMA
+    /// of the moving statistics and the normalized, scaled, shifted output. Buffers as
+    /// [`Kernel::BnTrain`] (the statistics are read, not written).
+    BnNormalize {
+        /// Rows of the shard.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Rows of the whole batch (for the backward pass).
+        total: usize,
+        /// Variance epsilon.
+        eps: f32,
+        /// Keras momentum (weight of the old moving value).
+        momentum: f32,
+    },
+    /// Synchronized batch norm's backward, first half: the shard's `Σ dy·x̂` and `Σ dy`
+    /// per column, into dgamma and dbeta (this shard's share of their gradients) and into
+    /// `sums` `[2·cols]` (to be summed across ranks). Buffers: x, batch statistics, dy,
+    /// dgamma, dbeta, sums.
+    BnBackwardSums {
+        /// Rows of the shard.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Variance epsilon.
+        eps: f32,
+    },
+    /// Synchronized batch norm's backward, second half: dx from the whole batch's sums.
+    /// Buffers: x, batch statistics, gamma, dy, sums (`Σ dy·x̂` then `Σ dy`), dx.
+    BnBackwardDx {
+        /// Rows of the shard.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Rows of the whole batch.
+        total: usize,
         /// Variance epsilon.
         eps: f32,
     },
@@ -400,6 +457,9 @@ impl Kernel {
             Kernel::BnTrain { .. } => 7,
             Kernel::BnApply { .. } => 6,
             Kernel::BnBackward { .. } => 7,
+            Kernel::BnMoments { .. } => 2,
+            Kernel::BnNormalize { .. } => 7,
+            Kernel::BnBackwardSums { .. } | Kernel::BnBackwardDx { .. } => 6,
             Kernel::GradStats { .. } => 2,
             Kernel::ActStats { .. } => 2,
             Kernel::PairNorms { .. } => 3,
@@ -429,6 +489,10 @@ impl Kernel {
             Kernel::BnTrain { .. } => &[3, 4, 5, 6],
             Kernel::BnApply { .. } => &[5],
             Kernel::BnBackward { .. } => &[4, 5, 6],
+            Kernel::BnMoments { .. } => &[1],
+            Kernel::BnNormalize { .. } => &[3, 5, 6],
+            Kernel::BnBackwardSums { .. } => &[3, 4, 5],
+            Kernel::BnBackwardDx { .. } => &[5],
             Kernel::Update { rule, .. } => UPDATE_WRITES[rule.slots().len()],
             Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } => &[4, 5],
         }
@@ -466,6 +530,19 @@ impl Kernel {
             Kernel::BnBackward { rows, cols, .. } => {
                 let n = rows * cols;
                 vec![n, 2 * cols, cols, n, n, cols, cols]
+            }
+            Kernel::BnMoments { rows, cols, .. } => vec![rows * cols, 2 * cols],
+            Kernel::BnNormalize { rows, cols, .. } => {
+                let n = rows * cols;
+                vec![n, cols, cols, n, 2 * cols, cols, cols]
+            }
+            Kernel::BnBackwardSums { rows, cols, .. } => {
+                let n = rows * cols;
+                vec![n, 2 * cols, n, cols, cols, 2 * cols]
+            }
+            Kernel::BnBackwardDx { rows, cols, .. } => {
+                let n = rows * cols;
+                vec![n, 2 * cols, cols, n, 2 * cols, n]
             }
             Kernel::GradStats {
                 ref tensors,

@@ -270,6 +270,12 @@ pub struct TrainArgs {
     /// Save the trained model (and optimizer state) to this folder.
     #[arg(long)]
     pub save: Option<PathBuf>,
+    /// Data-parallel training over MPI, run under `mpirun -np N`: each rank trains on
+    /// its shard of every global batch (--batch-size split evenly) and the gradients are
+    /// summed across ranks; batch norm uses the whole batch's statistics; rank 0 alone
+    /// prints and writes. Needs a build with `--features mpi`.
+    #[arg(long)]
+    pub distributed: bool,
 }
 
 #[derive(clap::Args)]

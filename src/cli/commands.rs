@@ -7,6 +7,7 @@ use std::path::Path;
 use steadygrad::backend::{ActKind, DeviceInfo};
 use steadygrad::data::idx::load_mnist_dir;
 use steadygrad::data::{load_safetensors_dataset, Dataset};
+use steadygrad::dist::Communicator;
 use steadygrad::io::tensor_file::{load_safetensors_x, write_probabilities};
 use steadygrad::io::{load_model, save_model};
 use steadygrad::nn::{parse_activation, Initializer, Layer, Sequential};
@@ -20,8 +21,9 @@ use super::args::{
 };
 use super::report::{print_activation_stats, report, Progress};
 
-/// The model the flags describe, for samples of `input_shape`.
-pub fn build_model(a: &ModelArgs, input_shape: &[usize]) -> Result<Sequential> {
+/// The model the flags describe, for samples of `input_shape`; `synchronized` makes its
+/// batch norm use the whole global batch's statistics in distributed training.
+pub fn build_model(a: &ModelArgs, input_shape: &[usize], synchronized: bool) -> Result<Sequential> {
     if let Some(path) = &a.model_config {
         return steadygrad::io::model_from_json_file(path, a.seed);
     }
@@ -44,16 +46,23 @@ pub fn build_model(a: &ModelArgs, input_shape: &[usize]) -> Result<Sequential> {
             Layer::activation(act)
         }
     };
+    let batch_norm = || -> Layer {
+        steadygrad::nn::BatchNormalization {
+            synchronized,
+            ..Default::default()
+        }
+        .into()
+    };
     let mut layers = vec![Layer::flatten()];
     if placement == BnPlacement::After {
-        layers.push(Layer::batch_norm());
+        layers.push(batch_norm());
     }
     for &units in &a.hidden {
         let dense = Layer::dense(units).kernel_initializer(init);
         match placement {
             BnPlacement::Before => {
                 layers.push(dense.use_bias(false).into());
-                layers.push(Layer::batch_norm());
+                layers.push(batch_norm());
                 layers.push(hidden_act());
             }
             _ => {
@@ -64,7 +73,7 @@ pub fn build_model(a: &ModelArgs, input_shape: &[usize]) -> Result<Sequential> {
                     layers.push(dense.activation(act).into());
                 }
                 if placement == BnPlacement::After {
-                    layers.push(Layer::batch_norm());
+                    layers.push(batch_norm());
                 }
             }
         }
@@ -232,7 +241,8 @@ pub fn run_fit(
     if t.check_every == Some(0) {
         return Err(Error::Config("--check-every must be at least 1".into()));
     }
-    let mut progress = Progress::new(t.json, t.grad_stats, test.is_some());
+    let lead = session.rank().0 == 0;
+    let mut progress = Progress::new(t.json, t.grad_stats, test.is_some()).silent(!lead);
     let steps_per_epoch = train.len().div_ceil(t.batch_size.max(1)).max(1);
     let (epochs, max_steps) = match t.steps {
         Some(0) => return Err(Error::Config("--steps must be at least 1".into())),
@@ -266,7 +276,9 @@ pub fn run_fit(
     };
     let r = session.fit(train, test, &opts, &mut [&mut progress]);
     // The health history is written even when training stopped: it shows what led there.
-    super::health::finish(t, &progress.health)?;
+    if lead {
+        super::health::finish(t, &progress.health)?;
+    }
     r
 }
 
@@ -312,27 +324,61 @@ pub fn check_outputs(t: &TrainOptions) -> Result<()> {
 
 /// `steadygrad train`.
 pub fn train(a: TrainArgs) -> Result<()> {
-    check_outputs(&a.train)?;
+    train_on(a, None)
+}
+
+/// `steadygrad train`, as one rank of data-parallel training when `comm` is given (rank 0
+/// alone prints and writes files).
+pub fn train_on(a: TrainArgs, comm: Option<Box<dyn Communicator>>) -> Result<()> {
+    let (rank, ranks) = comm.as_ref().map_or((0, 1), |c| (c.rank(), c.size()));
+    let lead = rank == 0;
+    if lead {
+        check_outputs(&a.train)?;
+    }
+    if ranks > 1 {
+        steadygrad::dist::check_batch(a.train.batch_size, ranks)
+            .map_err(|e| Error::Config(format!("--batch-size: {e}")))?;
+    }
     let (train_set, test_set) = load_data(&a.data)?;
     let (model, state) = match &a.model_dir {
         Some(dir) => {
             let l = load_model(dir)?;
             (l.model, l.optimizer)
         }
-        None => (build_model(&a.model, &train_set.sample_shape)?, None),
+        None => (
+            build_model(&a.model, &train_set.sample_shape, comm.is_some())?,
+            None,
+        ),
     };
     // Everything the flags decide is checked before a device is opened.
     let optimizer = optimizer_of(&a.train)?;
     let loss = loss_of(&model, &a.train.loss)?;
     loss.check(&model)?;
-    let mut session = open_session(model, a.train.device)?;
+    let mut session = if lead {
+        open_session(model, a.train.device)?
+    } else {
+        Session::new(model, device_of(a.train.device))?
+    };
+    if let Some(c) = comm {
+        session.set_communicator(c)?;
+        if lead {
+            eprintln!(
+                "distributed: {ranks} ranks, {} rows each per step",
+                a.train.batch_size / ranks
+            );
+        }
+    }
     let info: DeviceInfo = session.device_info();
-    compile(
-        &mut session,
-        optimizer,
-        loss,
-        state.as_ref().zip(a.model_dir.as_deref()),
-    )?;
+    if lead {
+        compile(
+            &mut session,
+            optimizer,
+            loss,
+            state.as_ref().zip(a.model_dir.as_deref()),
+        )?;
+    } else {
+        compile_quietly(&mut session, optimizer, loss, state.as_ref())?;
+    }
     let history = run_fit(
         &mut session,
         &a.train,
@@ -345,6 +391,9 @@ pub fn train(a: TrainArgs) -> Result<()> {
         .epochs
         .last()
         .and_then(|l| l.val_loss.zip(l.val_accuracy));
+    if !lead {
+        return Ok(());
+    }
     if a.train.activation_stats {
         print_activation_stats(&mut session, test_set.as_ref().unwrap_or(&train_set))?;
     }
@@ -355,11 +404,26 @@ pub fn train(a: TrainArgs) -> Result<()> {
     report(&a.train, &info, name, &history, eval)
 }
 
+/// [`compile`] without its notes (ranks other than 0).
+fn compile_quietly(
+    session: &mut Session,
+    optimizer: Box<dyn Optimizer>,
+    loss: LossName,
+    state: Option<&OptimizerState>,
+) -> Result<()> {
+    let name = optimizer.name();
+    session.compile(optimizer, loss)?;
+    match state {
+        Some(s) if s.optimizer == name => session.set_optimizer_state(s),
+        _ => Ok(()),
+    }
+}
+
 /// `steadygrad summary`.
 pub fn summary(s: SummaryArgs) -> Result<()> {
     let model = match &s.model_dir {
         Some(d) => load_model(d)?.model,
-        None => build_model(&s.model, &[28, 28])?,
+        None => build_model(&s.model, &[28, 28], false)?,
     };
     print!("{}", model.summary());
     for w in model.init_warnings() {

@@ -16,6 +16,8 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     smoothed: Ewma,
     quiet: bool,
+    /// Print nothing at all (ranks other than 0 of distributed training).
+    silent: bool,
     grad_stats: bool,
     has_test: bool,
     rows: usize,
@@ -31,12 +33,20 @@ impl Progress {
             bar: None,
             smoothed: Ewma::new(0.9),
             quiet,
+            silent: false,
             grad_stats,
             has_test,
             rows: 0,
             start: std::time::Instant::now(),
             health: Vec::new(),
         }
+    }
+
+    /// Prints nothing when `on` (the progress of a rank other than 0).
+    pub fn silent(mut self, on: bool) -> Progress {
+        self.silent = on;
+        self.quiet |= on;
+        self
     }
 }
 
@@ -79,6 +89,9 @@ impl Callback for Progress {
     fn on_epoch_end(&mut self, l: &EpochLogs) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
+        }
+        if self.silent {
+            return;
         }
         let test = match (l.val_loss, l.val_accuracy) {
             (Some(tl), Some(ta)) => format!(" test_loss {tl:.4} test_accuracy {ta:.4}"),

@@ -203,6 +203,46 @@ pub fn backward(
                     accumulate(g, &mut grads, a[2], dbeta);
                 }
             }
+            Kernel::BnNormalize {
+                rows,
+                cols,
+                total,
+                eps,
+                ..
+            } => {
+                // Synchronized BN (args as BnTrain): the shard's Σ dy·x̂ and Σ dy are its
+                // share of dgamma and dbeta; their sums over the ranks give dx.
+                let Some(&dy) = grads.get(&a[3]) else {
+                    continue;
+                };
+                let dgamma = g.temp(grad_name(g, a[1]), &[cols]);
+                let dbeta = g.temp(grad_name(g, a[2]), &[cols]);
+                let sums = g.temp(format!("{}/sums", grad_name(g, a[3])), &[2 * cols]);
+                g.push(
+                    Kernel::BnBackwardSums { rows, cols, eps },
+                    vec![a[0], a[4], dy, dgamma, dbeta, sums],
+                );
+                if needs.contains(&a[0]) {
+                    g.all_reduce(sums, 0, 2 * cols, super::ir::Reduce::Sum);
+                    let dx = g.temp(grad_name(g, a[0]), &[rows, cols]);
+                    g.push(
+                        Kernel::BnBackwardDx {
+                            rows,
+                            cols,
+                            total,
+                            eps,
+                        },
+                        vec![a[0], a[4], a[1], dy, sums, dx],
+                    );
+                    accumulate(g, &mut grads, a[0], dx);
+                }
+                if needs.contains(&a[1]) {
+                    accumulate(g, &mut grads, a[1], dgamma);
+                }
+                if needs.contains(&a[2]) {
+                    accumulate(g, &mut grads, a[2], dbeta);
+                }
+            }
             Kernel::BnApply { rows, cols, eps } => {
                 let Some(&dy) = grads.get(&a[5]) else {
                     continue;

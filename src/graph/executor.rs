@@ -4,16 +4,27 @@
 
 use std::collections::HashMap;
 
-use super::ir::{Graph, TensorId, TensorKind};
+use super::ir::{Graph, Reduce, TensorId, TensorKind};
 use super::plan::plan;
 use crate::backend::{Backend, BufId, LaunchId};
+use crate::dist::Communicator;
 use crate::error::{Error, Result};
+
+/// An all-reduce point bound to its buffer.
+struct BoundSync {
+    at: usize,
+    buf: BufId,
+    offset: usize,
+    len: usize,
+    op: Reduce,
+}
 
 /// A graph made ready to run on one backend.
 pub struct Executor {
     launches: Vec<LaunchId>,
     slots: Vec<BufId>,
     bufs: HashMap<TensorId, BufId>,
+    syncs: Vec<BoundSync>,
 }
 
 impl Executor {
@@ -58,18 +69,81 @@ impl Executor {
             let ids: Vec<BufId> = n.args.iter().map(|a| bufs[a]).collect();
             launches.push(backend.prepare(&n.kernel, &ids)?);
         }
+        let syncs = g
+            .syncs
+            .iter()
+            .map(|s| BoundSync {
+                at: s.at,
+                buf: bufs[&s.tensor],
+                offset: s.offset,
+                len: s.len,
+                op: s.op,
+            })
+            .collect();
         Ok(Executor {
             launches,
             slots,
             bufs,
+            syncs,
         })
     }
 
-    /// Records every node for the backend's next submit.
+    /// Records every node for the backend's next submit (a graph with all-reduce points
+    /// needs [`Executor::run`]).
     pub fn record(&self, backend: &mut dyn Backend) {
+        debug_assert!(self.syncs.is_empty(), "a graph with all-reduce points");
         for l in &self.launches {
             backend.launch(*l);
         }
+    }
+
+    /// Whether the graph has all-reduce points.
+    pub fn is_distributed(&self) -> bool {
+        !self.syncs.is_empty()
+    }
+
+    /// Records the graph's nodes; at each all-reduce point submits what is recorded,
+    /// reads the values to combine, combines them across ranks through `comm` (all the
+    /// point's tensors in one flat all-reduce) and writes them back. The caller submits
+    /// what follows the last point.
+    pub fn run(&self, backend: &mut dyn Backend, comm: Option<&dyn Communicator>) -> Result<()> {
+        let Some(comm) = comm.filter(|_| !self.syncs.is_empty()) else {
+            self.record(backend);
+            return Ok(());
+        };
+        let ranks = comm.size() as f32;
+        let mut next = 0;
+        let mut i = 0;
+        while i < self.syncs.len() {
+            let at = self.syncs[i].at;
+            let group: Vec<&BoundSync> =
+                self.syncs[i..].iter().take_while(|s| s.at == at).collect();
+            i += group.len();
+            for l in &self.launches[next..at] {
+                backend.launch(*l);
+            }
+            next = at;
+            backend.submit()?;
+            let mut flat = Vec::new();
+            for s in &group {
+                let v = backend.read(s.buf)?;
+                flat.extend_from_slice(&v[s.offset..s.offset + s.len]);
+            }
+            comm.all_reduce_sum(&mut flat)?;
+            let mut at_value = 0;
+            for s in &group {
+                let part = &mut flat[at_value..at_value + s.len];
+                if s.op == Reduce::Mean {
+                    part.iter_mut().for_each(|v| *v /= ranks);
+                }
+                backend.write(s.buf, s.offset, part)?;
+                at_value += s.len;
+            }
+        }
+        for l in &self.launches[next..] {
+            backend.launch(*l);
+        }
+        Ok(())
     }
 
     /// The buffer holding tensor `t`.

@@ -52,6 +52,32 @@ impl Node {
     }
 }
 
+/// How an all-reduce combines the ranks' values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reduce {
+    /// The sum (gradients and statistics that are already divided by the whole batch).
+    Sum,
+    /// The mean over ranks.
+    Mean,
+}
+
+/// An all-reduce point of data-parallel training: after the first `at` nodes have run,
+/// `len` values of `tensor` from `offset` are combined across ranks and written back.
+/// Graphs built for one process have none.
+#[derive(Clone, Debug)]
+pub struct Sync {
+    /// Number of nodes run before it.
+    pub at: usize,
+    /// The tensor.
+    pub tensor: TensorId,
+    /// First value.
+    pub offset: usize,
+    /// Number of values.
+    pub len: usize,
+    /// How the ranks' values combine.
+    pub op: Reduce,
+}
+
 /// A list of nodes in execution order over a table of tensors.
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
@@ -59,6 +85,8 @@ pub struct Graph {
     pub tensors: Vec<TensorInfo>,
     /// Nodes in execution order.
     pub nodes: Vec<Node>,
+    /// All-reduce points, in order of `at`.
+    pub syncs: Vec<Sync>,
 }
 
 impl Graph {
@@ -96,6 +124,18 @@ impl Graph {
     pub fn push(&mut self, kernel: Kernel, args: Vec<TensorId>) {
         debug_assert_eq!(args.len(), kernel.arity(), "{kernel:?}");
         self.nodes.push(Node { kernel, args });
+    }
+
+    /// Combines `len` values of `t` from `offset` across ranks at this point of the graph
+    /// (after the nodes pushed so far).
+    pub fn all_reduce(&mut self, t: TensorId, offset: usize, len: usize, op: Reduce) {
+        self.syncs.push(Sync {
+            at: self.nodes.len(),
+            tensor: t,
+            offset,
+            len,
+            op,
+        });
     }
 
     /// `[rows, cols]` of a 2-D tensor.

@@ -8,4 +8,4 @@ pub mod ir;
 pub mod plan;
 
 pub use executor::Executor;
-pub use ir::{Graph, Node, TensorId, TensorKind};
+pub use ir::{Graph, Node, Reduce, Sync, TensorId, TensorKind};

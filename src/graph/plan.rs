@@ -33,6 +33,31 @@ pub fn plan(g: &Graph, keep: &[TensorId]) -> Result<Plan> {
             last_use.insert(*a, i);
         }
     }
+    // A temporary summed across ranks must be written before its all-reduce and read
+    // after it, so its slot is live across the all-reduce.
+    for s in &g.syncs {
+        let info = &g.tensors[s.tensor.0];
+        if s.offset + s.len > info.numel() {
+            return Err(Error::Config(format!(
+                "all-reduce of {}[{}..{}] is past its {} values",
+                info.name,
+                s.offset,
+                s.offset + s.len,
+                info.numel()
+            )));
+        }
+        if info.kind == TensorKind::Temp {
+            let written = g.nodes[..s.at]
+                .iter()
+                .any(|n| n.outputs().any(|o| o == s.tensor));
+            if !written || last_use.get(&s.tensor).is_none_or(|&u| u < s.at) {
+                return Err(Error::Config(format!(
+                    "temporary {} is all-reduced where it is not live",
+                    info.name
+                )));
+            }
+        }
+    }
     let mut plan = Plan::default();
     let mut free: Vec<usize> = Vec::new();
     for (i, n) in g.nodes.iter().enumerate() {

@@ -171,6 +171,8 @@ pub struct Lowering<'a> {
     layer_name: String,
     layer_trainable: bool,
     layer_seed: u32,
+    /// When this batch is one rank's shard of a global batch (data-parallel training).
+    pub shard: Option<crate::dist::Shard>,
 }
 
 impl<'a> Lowering<'a> {
@@ -199,6 +201,7 @@ impl<'a> Lowering<'a> {
             layer_name: String::new(),
             layer_trainable: true,
             layer_seed: 0,
+            shard: None,
         }
     }
 

@@ -275,7 +275,24 @@ impl Sequential {
         step: TensorId,
         weights: &HashMap<String, TensorId>,
     ) -> Result<Lowered> {
+        self.lower_shard(g, x, rows, training, step, weights, None)
+    }
+
+    /// [`Sequential::lower`] for one rank's shard of a global batch: synchronized batch
+    /// norm sums its statistics across ranks, the others average their moving statistics.
+    #[allow(clippy::too_many_arguments)]
+    pub fn lower_shard(
+        &self,
+        g: &mut Graph,
+        x: TensorId,
+        rows: usize,
+        training: bool,
+        step: TensorId,
+        weights: &HashMap<String, TensorId>,
+        shard: Option<crate::dist::Shard>,
+    ) -> Result<Lowered> {
         let mut cx = Lowering::new(g, x, rows, self.input_features(), training, step, weights);
+        cx.shard = shard;
         for (li, l) in self.layers.iter().enumerate() {
             cx.begin_layer(li, &l.name, l.trainable, self.layer_seed(li));
             l.ops().lower(&mut cx)?;

@@ -51,6 +51,7 @@ impl Session {
             mode: Mode::Inspect,
             rows,
             data: None,
+            total: rows,
         };
         let acts: Vec<_> = self.plans[&key]
             .activations

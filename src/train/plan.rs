@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use super::session::Session;
 use crate::backend::kernel::segment_count;
 use crate::backend::{ArenaTensor, Backend, BufId, Kernel};
+use crate::dist::Shard;
 use crate::error::Result;
 use crate::graph::autodiff::{self, Seed};
-use crate::graph::{Executor, Graph, TensorId, TensorKind};
+use crate::graph::{Executor, Graph, Reduce, TensorId, TensorKind};
 use crate::nn::layer::{apply_activation, RecordedActivation};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -29,6 +30,8 @@ pub(crate) struct PlanKey {
     pub rows: usize,
     /// Resident data set (its data buffer), or `None` for host-written batches.
     pub data: Option<BufId>,
+    /// Rows of the global batch this one is a shard of (`rows` in one process).
+    pub total: usize,
 }
 
 /// A prepared graph and the buffers it owns.
@@ -135,9 +138,15 @@ impl Session {
             }
         };
         let training = matches!(key.mode, Mode::Train | Mode::TrainHealth);
+        // A training shard of a global batch: its graph gets the all-reduce points.
+        let ranks = self.comm.as_ref().map_or(1, |c| c.size());
+        let shard = (training && ranks > 1).then_some(Shard {
+            total: key.total,
+            ranks,
+        });
         let fwd = self
             .model
-            .lower(&mut g, x, rows, training, step, &by_name)?;
+            .lower_shard(&mut g, x, rows, training, step, &by_name, shard)?;
         let mut health = None;
         if key.mode == Mode::TrainHealth {
             let mut layout = HealthLayout {
@@ -215,6 +224,7 @@ impl Session {
                     kind,
                     rows,
                     cols: units,
+                    total: if shard.is_some() { key.total } else { rows },
                 },
                 vec![input, y, dinput, sums, metrics],
             );
@@ -226,7 +236,8 @@ impl Session {
                     dy: dinput,
                     dy_column_sums: Some(sums),
                 };
-                self.lower_training(&mut g, &mut bound, &mut owned, &w, step, seed, h)?;
+                let sharded = shard.is_some();
+                self.lower_training(&mut g, &mut bound, &mut owned, &w, step, seed, h, sharded)?;
             }
         }
         let mut const_bufs = owned;
@@ -252,7 +263,8 @@ impl Session {
         Ok(())
     }
 
-    /// Appends backward, gradient statistics, clip factors and the optimizer's updates.
+    /// Appends backward, gradient statistics, clip factors and the optimizer's updates;
+    /// for a shard, the gradients are summed across ranks right after the backward pass.
     #[allow(clippy::too_many_arguments)]
     fn lower_training(
         &mut self,
@@ -263,6 +275,7 @@ impl Session {
         step: TensorId,
         seed: Seed,
         health: Option<(TensorId, &HealthLayout)>,
+        sharded: bool,
     ) -> Result<()> {
         let t = self.training.as_ref().ok_or_else(|| {
             crate::Error::Config("the session is not compiled: call compile before fit".into())
@@ -311,15 +324,23 @@ impl Session {
             }
             let ga = g.external("grads", &[arena.layout.opt_words.max(1)]);
             bound.insert(ga, train.grads);
+            groups.push((arena, train, ga, tensors));
+        }
+        if sharded {
+            // One flat all-reduce of every group's gradient arena.
+            for (arena, _, ga, _) in &groups {
+                g.all_reduce(*ga, 0, arena.layout.opt_words, Reduce::Sum);
+            }
+        }
+        for (_, _, ga, tensors) in &groups {
             g.push(
                 Kernel::GradStats {
                     tensors: tensors.clone(),
                     first_segment: segment_count(&all),
                 },
-                vec![ga, partials],
+                vec![*ga, partials],
             );
-            all.extend_from_slice(&tensors);
-            groups.push((arena, train, ga, tensors));
+            all.extend_from_slice(tensors);
         }
         if !all.is_empty() {
             g.push(

@@ -105,8 +105,12 @@ impl Session {
         Ok(())
     }
 
+    /// The running loss and accuracy (over every rank's shard, when there are several).
     fn read_metrics(&mut self) -> Result<(f32, f32)> {
-        let m = self.backend.read(self.metrics)?;
+        let mut m = self.backend.read(self.metrics)?;
+        if let Some(c) = self.comm.as_ref().filter(|c| c.size() > 1) {
+            c.all_reduce_sum(&mut m[..3])?;
+        }
         let n = m[2].max(1.0);
         Ok((m[0] / n, m[1] / n))
     }
@@ -219,6 +223,11 @@ impl Session {
         let data_buf = source.map(|i| self.resident[i].data);
         let perm_buf = source.map(|i| self.resident[i].perm);
         let nw = self.model.weights().len();
+        let (rank, ranks) = self.rank();
+        if ranks > 1 {
+            crate::dist::check_batch(opts.batch_size, ranks)?;
+            self.check_replicas()?;
+        }
         self.reset_stats()?;
         let mut history = History::default();
         let mut in_step = Counters::default();
@@ -255,7 +264,12 @@ impl Session {
                     break;
                 }
                 let offset = b * opts.batch_size;
-                let rows = opts.batch_size.min(n - offset);
+                let global_rows = opts.batch_size.min(n - offset);
+                if global_rows < ranks {
+                    // A last batch too small to give every rank a row is left out.
+                    break;
+                }
+                let (shard_offset, rows) = crate::dist::shard_rows(global_rows, rank, ranks);
                 let sample = opts
                     .health_every
                     .is_some_and(|k| steps_counted.is_multiple_of(k.max(1) as u64));
@@ -267,12 +281,13 @@ impl Session {
                     },
                     rows,
                     data: data_buf,
+                    total: global_rows,
                 };
                 let fresh = !self.plans.contains_key(&key);
                 self.plan(key)?;
                 let before = self.backend.counters();
-                self.feed(key, train, &order, offset)?;
-                self.plans[&key].exec.record(self.backend.as_mut());
+                self.feed(key, train, &order, offset + shard_offset)?;
+                self.run_plan(key)?;
                 self.backend.submit()?;
                 self.host_stale = true;
                 let after = self.backend.counters();
@@ -286,7 +301,7 @@ impl Session {
                 steps_counted += 1;
                 steps_this_epoch += 1;
                 self.step += 1;
-                seen += rows;
+                seen += global_rows;
                 let mut running = None;
                 if sample {
                     let h = self.read_health(key)?;
@@ -322,7 +337,7 @@ impl Session {
                     }
                 }
                 for c in callbacks.iter_mut() {
-                    c.on_batch_end(b, rows, running);
+                    c.on_batch_end(b, global_rows, running);
                 }
             }
             let (loss, accuracy) = self.read_metrics()?;
@@ -352,6 +367,8 @@ impl Session {
                 })
                 .collect();
             self.reset_stats()?;
+            // Every epoch: the ranks still hold the same weights.
+            self.check_replicas()?;
             let epoch_total = self.backend.counters() - epoch_start;
             epoch_other = epoch_other + (epoch_total - epoch_in_step);
             let (val_loss, val_accuracy) = match validation {
@@ -403,26 +420,31 @@ impl Session {
         self.evaluate_checked(data, batch_size)
     }
 
+    /// Evaluates; with several ranks each evaluates its contiguous shard of `data` and the
+    /// metrics are summed across ranks.
     fn evaluate_checked(&mut self, data: &Dataset, batch: usize) -> Result<(f32, f32)> {
         let source = self.resident(data)?;
         let data_buf = source.map(|i| self.resident[i].data);
         let n = data.len();
+        let (rank, ranks) = self.rank();
+        let (first, count) = crate::dist::shard_rows(n, rank, ranks);
         let order: Vec<usize> = (0..n).collect();
         if let Some(i) = source {
             let perm = self.resident[i].perm;
             resident::write_order(self.backend.as_mut(), perm, &order)?;
         }
         self.backend.write(self.metrics, 0, &[0.0; 3])?;
-        for offset in (0..n).step_by(batch) {
-            let rows = batch.min(n - offset);
+        for offset in (first..first + count).step_by(batch) {
+            let rows = batch.min(first + count - offset);
             let key = PlanKey {
                 mode: Mode::Eval,
                 rows,
                 data: data_buf,
+                total: rows,
             };
             self.plan(key)?;
             self.feed(key, data, &order, offset)?;
-            self.plans[&key].exec.record(self.backend.as_mut());
+            self.run_plan(key)?;
             self.backend.submit()?;
         }
         self.read_metrics()
@@ -473,6 +495,7 @@ impl Session {
             mode,
             rows,
             data: None,
+            total: rows,
         };
         self.plan(key)?;
         let mut record = [0u32; STEP_WORDS];
@@ -482,7 +505,7 @@ impl Session {
         let bx = plan.host_x.expect("host-fed plan");
         let output = plan.exec.buffer(plan.output);
         self.backend.write(bx, 0, x)?;
-        self.plans[&key].exec.record(self.backend.as_mut());
+        self.run_plan(key)?;
         self.backend.submit()?;
         self.backend.read(output)
     }

@@ -11,6 +11,7 @@ use super::resident::Resident;
 use super::{open_backend, Device, LossName};
 use crate::backend::ops::grad_stats::NO_STEP;
 use crate::backend::{Backend, BufId, Counters, DeviceInfo, STEP_WORDS};
+use crate::dist::{self, Communicator};
 use crate::error::{Error, Result};
 use crate::nn::{Sequential, Weight};
 use crate::optim::{Optimizer, OptimizerState, SlotValues};
@@ -50,6 +51,8 @@ pub struct Session {
     /// Force host-written batches (as for a data set too large for the device).
     pub(crate) stream: bool,
     notice: Option<String>,
+    /// The ranks of data-parallel training, when there are several.
+    pub(crate) comm: Option<Box<dyn Communicator>>,
 }
 
 impl Session {
@@ -93,9 +96,48 @@ impl Session {
             carry: 1.0,
             stream: false,
             notice: None,
+            comm: None,
         };
         s.reset_stats()?;
         Ok(s)
+    }
+
+    /// Makes this session one rank of data-parallel training: `fit` then trains on this
+    /// rank's shard of every global batch (`batch_size` rows split evenly among the
+    /// ranks) and sums the gradients across ranks before the identical update, so the
+    /// weights equal one process's on the same global batches; synchronized batch norm
+    /// uses the whole batch's statistics; `evaluate` and the metrics cover every rank's
+    /// shard. Every rank must build the same model, compile the same way and call the
+    /// same methods in the same order. Errors if the ranks' weights already differ.
+    pub fn set_communicator(&mut self, comm: Box<dyn Communicator>) -> Result<()> {
+        self.invalidate_plans();
+        self.comm = Some(comm);
+        self.check_replicas()
+    }
+
+    /// This session's rank and the number of ranks ((0, 1) in one process).
+    pub fn rank(&self) -> (usize, usize) {
+        self.comm.as_ref().map_or((0, 1), |c| (c.rank(), c.size()))
+    }
+
+    /// Checks that every rank holds the same weights (a checksum each, gathered); the
+    /// error names the first rank that differs from rank 0.
+    pub(crate) fn check_replicas(&mut self) -> Result<()> {
+        if self.comm.as_ref().is_none_or(|c| c.size() < 2) {
+            return Ok(());
+        }
+        self.sync()?;
+        let sum = dist::checksum(self.model.weights().iter().map(|w| w.data.as_slice()));
+        let sums = self.comm.as_ref().expect("checked").all_gather(sum)?;
+        dist::check_agreement("weights", &sums)
+    }
+
+    /// Runs a prepared plan: records it (and, on several ranks, runs its all-reduce
+    /// points); the caller submits.
+    pub(crate) fn run_plan(&mut self, key: PlanKey) -> Result<()> {
+        self.plans[&key]
+            .exec
+            .run(self.backend.as_mut(), self.comm.as_deref())
     }
 
     /// When [`Device::Auto`] fell back to the CPU reference, why.

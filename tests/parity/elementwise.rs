@@ -170,7 +170,12 @@ pub(super) fn losses_and_metrics_match_reference_for_large_logits() {
             LossKind::SigmoidBinaryCrossEntropy,
             LossKind::MeanSquaredError,
         ] {
-            let k = Kernel::Loss { kind, rows, cols };
+            let k = Kernel::Loss {
+                kind,
+                rows,
+                cols,
+                total: rows,
+            };
             // Metrics accumulate onto what is there.
             let inputs = [
                 z.clone(),

@@ -1,6 +1,7 @@
 //! Every kernel: the GPU equals the CPU reference on random inputs with edge values and
 //! odd sizes.
 
+mod batch_norm_sync;
 #[path = "../common/mod.rs"]
 mod common;
 mod elementwise;
@@ -155,6 +156,7 @@ fn every_kernel_variant_matches_the_reference() {
     elementwise::row_and_column_kernels_match_reference();
     elementwise::losses_and_metrics_match_reference_for_large_logits();
     elementwise::batch_norm_kernels_match_reference_including_large_means();
+    batch_norm_sync::synchronized_batch_norm_matches_reference_and_the_whole_batch();
     optimizer::optimizer_kernels_match_reference();
     optimizer::update_rules_match_reference();
     optimizer::gathers_match_reference();

@@ -16,10 +16,10 @@ shader_params! {
         rows: u32,
         /// Columns (features).
         cols: u32,
-        /// Unused.
-        pad0: u32,
-        /// Unused.
-        pad1: u32,
+        /// Synchronized BN: rows of the whole batch.
+        total: u32,
+        /// `bn_moments`: 1 for the variance pass, 0 for the mean.
+        centered: u32,
         /// Variance epsilon.
         eps: f32,
         /// Keras momentum of the moving statistics.
@@ -55,6 +55,34 @@ pub fn gpu(entry: Entry, rows: usize, cols: usize, eps: f32, momentum: f32) -> G
         Entry::BnApply => GpuLaunch::new(entry, rw_seq(6), p, grid_256(rows * cols)),
         other => panic!("{other:?} is not a batch-norm entry"),
     }
+}
+
+/// GPU launch of one of the synchronized-BN entries (one invocation per column).
+pub fn sync_gpu(
+    entry: Entry,
+    rows: usize,
+    cols: usize,
+    total: usize,
+    eps: f32,
+    momentum: f32,
+    centered: bool,
+) -> GpuLaunch {
+    let p = BatchNormParams {
+        rows: rows as u32,
+        cols: cols as u32,
+        total: total as u32,
+        centered: u32::from(centered),
+        eps,
+        momentum,
+        ..Default::default()
+    };
+    let n = match entry {
+        Entry::BnMoments => 2,
+        Entry::BnNormalize => 7,
+        Entry::BnBackwardSums | Entry::BnBackwardDx => 6,
+        other => panic!("{other:?} is not a synchronized batch-norm entry"),
+    };
+    GpuLaunch::new(entry, rw_seq(n), p, (ceil_div(cols, 64), 1, 1))
 }
 
 /// CPU training-mode forward: per column the batch mean and biased variance, the EWMA of
@@ -104,5 +132,71 @@ pub fn backward_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]]) {
         }
         b[5][c] = sum_dy_xhat;
         b[6][c] = sum_dy;
+    }
+}
+
+/// CPU share of a batch moment (synchronized BN): the column mean of the shard's rows
+/// divided by `total` into `stats[..cols]`, or (`centered`) the squared deviations from
+/// `stats[c]` over `total` into `stats[cols..]`. Buffers: x, batch statistics.
+pub fn moments_cpu(rows: usize, cols: usize, total: usize, centered: bool, b: &mut [&mut [f32]]) {
+    for c in 0..cols {
+        if centered {
+            let mean = b[1][c];
+            let sq: f32 = (0..rows).map(|r| (b[0][r * cols + c] - mean).powi(2)).sum();
+            b[1][cols + c] = sq / total as f32;
+        } else {
+            let sum: f32 = (0..rows).map(|r| b[0][r * cols + c]).sum();
+            b[1][c] = sum / total as f32;
+        }
+    }
+}
+
+/// CPU training-mode forward from given batch statistics (synchronized BN): the EWMA of
+/// the moving statistics and the output. Buffers as [`train_cpu`].
+pub fn normalize_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut [&mut [f32]]) {
+    for c in 0..cols {
+        let (mean, var) = (b[4][c], b[4][cols + c]);
+        b[5][c] = b[5][c] * momentum + mean * (1.0 - momentum);
+        b[6][c] = b[6][c] * momentum + var * (1.0 - momentum);
+        let inv = b[1][c] / (var + eps).sqrt();
+        for r in 0..rows {
+            let i = r * cols + c;
+            b[3][i] = (b[0][i] - mean) * inv + b[2][c];
+        }
+    }
+}
+
+/// CPU backward's first half (synchronized BN): the shard's `Σ dy·x̂` and `Σ dy` per
+/// column into dgamma, dbeta and `sums`. Buffers: x, batch statistics, dy, dgamma, dbeta,
+/// sums.
+pub fn backward_sums_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]]) {
+    for c in 0..cols {
+        let mean = b[1][c];
+        let invstd = 1.0 / (b[1][cols + c] + eps).sqrt();
+        let sum_dy: f32 = (0..rows).map(|r| b[2][r * cols + c]).sum();
+        let sum_dy_xhat: f32 = (0..rows)
+            .map(|r| b[2][r * cols + c] * (b[0][r * cols + c] - mean) * invstd)
+            .sum();
+        b[3][c] = sum_dy_xhat;
+        b[4][c] = sum_dy;
+        b[5][c] = sum_dy_xhat;
+        b[5][cols + c] = sum_dy;
+    }
+}
+
+/// CPU backward's second half (synchronized BN): dx from the whole batch's sums, with
+/// `n = total`. Buffers: x, batch statistics, gamma, dy, sums, dx.
+pub fn backward_dx_cpu(rows: usize, cols: usize, total: usize, eps: f32, b: &mut [&mut [f32]]) {
+    let n = total as f32;
+    for c in 0..cols {
+        let mean = b[1][c];
+        let invstd = 1.0 / (b[1][cols + c] + eps).sqrt();
+        let (sum_dy_xhat, sum_dy) = (b[4][c], b[4][cols + c]);
+        let k = b[2][c] * invstd / n;
+        for r in 0..rows {
+            let i = r * cols + c;
+            let xhat = (b[0][i] - mean) * invstd;
+            b[5][i] = k * (n * b[3][i] - sum_dy - xhat * sum_dy_xhat);
+        }
     }
 }

@@ -13,19 +13,19 @@ shader_params! {
         cols: u32,
         /// Loss code ([`LossKind::code`]).
         code: u32,
-        /// Unused.
-        pad: u32,
+        /// Rows of the whole batch the loss averages over (`rows` in one process).
+        total: u32,
     }
 }
 
 /// GPU launch of the loss (one workgroup). Buffers: input, labels (u32), grad,
 /// grad_column_sums, metrics.
-pub fn loss_gpu(kind: LossKind, rows: usize, cols: usize) -> GpuLaunch {
+pub fn loss_gpu(kind: LossKind, rows: usize, cols: usize, total: usize) -> GpuLaunch {
     let p = LossParams {
         rows: rows as u32,
         cols: cols as u32,
         code: kind.code(),
-        pad: 0,
+        total: total as u32,
     };
     GpuLaunch::new(Entry::LossForwardBackward, rw_seq(5), p, (1, 1, 1))
 }
@@ -40,10 +40,11 @@ fn target_of(label: usize, c: usize, cols: usize) -> f32 {
     }
 }
 
-/// CPU loss, gradient, its column sums, and `metrics += (Σ loss, Σ correct, rows)`.
+/// CPU loss, gradient, its column sums, and `metrics += (Σ loss, Σ correct, rows)`. The
+/// gradient is of the mean over `total` rows (the whole batch when this is a shard).
 /// Buffers: input, labels, grad, grad_column_sums, metrics.
-pub fn loss_cpu(kind: LossKind, rows: usize, cols: usize, b: &mut [&mut [f32]]) {
-    let inv_b = 1.0 / rows as f32;
+pub fn loss_cpu(kind: LossKind, rows: usize, cols: usize, total: usize, b: &mut [&mut [f32]]) {
+    let inv_b = 1.0 / total as f32;
     let (mut total, mut right) = (0.0f32, 0.0f32);
     for r in 0..rows {
         let base = r * cols;

@@ -64,7 +64,12 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         }
         Kernel::Add { n } => simple_gpu(Entry::Add, n, 1, 0.0),
         Kernel::Scale { n, factor } => simple_gpu(Entry::Scale, n, 1, factor),
-        Kernel::Loss { kind, rows, cols } => loss::loss_gpu(kind, rows, cols),
+        Kernel::Loss {
+            kind,
+            rows,
+            cols,
+            total,
+        } => loss::loss_gpu(kind, rows, cols, total),
         Kernel::BnTrain {
             rows,
             cols,
@@ -77,6 +82,28 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         Kernel::BnBackward { rows, cols, eps } => {
             batch_norm::gpu(Entry::BnBackward, rows, cols, eps, 0.0)
         }
+        Kernel::BnMoments {
+            rows,
+            cols,
+            total,
+            centered,
+        } => batch_norm::sync_gpu(Entry::BnMoments, rows, cols, total, 0.0, 0.0, centered),
+        Kernel::BnNormalize {
+            rows,
+            cols,
+            total,
+            eps,
+            momentum,
+        } => batch_norm::sync_gpu(Entry::BnNormalize, rows, cols, total, eps, momentum, false),
+        Kernel::BnBackwardSums { rows, cols, eps } => {
+            batch_norm::sync_gpu(Entry::BnBackwardSums, rows, cols, rows, eps, 0.0, false)
+        }
+        Kernel::BnBackwardDx {
+            rows,
+            cols,
+            total,
+            eps,
+        } => batch_norm::sync_gpu(Entry::BnBackwardDx, rows, cols, total, eps, 0.0, false),
         Kernel::GradStats {
             ref tensors,
             first_segment,
@@ -146,7 +173,12 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
         Kernel::SoftmaxBackward { rows, cols } => ew::softmax_backward_cpu(rows, cols, b),
         Kernel::Add { n } => ew::add_cpu(n, b),
         Kernel::Scale { n, factor } => ew::scale_cpu(n, factor, b),
-        Kernel::Loss { kind, rows, cols } => loss::loss_cpu(kind, rows, cols, b),
+        Kernel::Loss {
+            kind,
+            rows,
+            cols,
+            total,
+        } => loss::loss_cpu(kind, rows, cols, total, b),
         Kernel::BnTrain {
             rows,
             cols,
@@ -155,6 +187,28 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
         } => batch_norm::train_cpu(rows, cols, eps, momentum, b),
         Kernel::BnApply { rows, cols, eps } => batch_norm::apply_cpu(rows, cols, eps, b),
         Kernel::BnBackward { rows, cols, eps } => batch_norm::backward_cpu(rows, cols, eps, b),
+        Kernel::BnMoments {
+            rows,
+            cols,
+            total,
+            centered,
+        } => batch_norm::moments_cpu(rows, cols, total, centered, b),
+        Kernel::BnNormalize {
+            rows,
+            cols,
+            eps,
+            momentum,
+            ..
+        } => batch_norm::normalize_cpu(rows, cols, eps, momentum, b),
+        Kernel::BnBackwardSums { rows, cols, eps } => {
+            batch_norm::backward_sums_cpu(rows, cols, eps, b)
+        }
+        Kernel::BnBackwardDx {
+            rows,
+            cols,
+            total,
+            eps,
+        } => batch_norm::backward_dx_cpu(rows, cols, total, eps, b),
         Kernel::GradStats {
             ref tensors,
             first_segment,

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use super::{reject_set, typed, FromKeras};
 use crate::backend::Kernel;
 use crate::error::Result;
+use crate::graph::Reduce;
 use crate::nn::init::Initializer;
 use crate::nn::layer::{LayerOps, Lowering, WeightSpec};
 
@@ -22,6 +23,10 @@ pub struct BatchNormalization {
     pub center: bool,
     /// Learn a scale (gamma).
     pub scale: bool,
+    /// In data-parallel training, normalize with the statistics of the whole global
+    /// batch (summed across ranks) rather than each rank's shard (Keras's
+    /// `synchronized`). Either way the moving statistics stay equal on every rank.
+    pub synchronized: bool,
 }
 
 impl Default for BatchNormalization {
@@ -31,6 +36,7 @@ impl Default for BatchNormalization {
             epsilon: 1e-3,
             center: true,
             scale: true,
+            synchronized: false,
         }
     }
 }
@@ -93,7 +99,32 @@ impl LayerOps for BatchNormalization {
         let name = cx.layer_name().to_string();
         let y = cx.g.temp(format!("{name}/out"), &[rows, cols]);
         let eps = self.epsilon;
-        if cx.training && cx.layer_trainable() {
+        let shard = cx.shard.filter(|s| s.ranks > 1);
+        if cx.training && cx.layer_trainable() && self.synchronized && shard.is_some() {
+            // The whole batch's mean, then its variance about that mean, each a sum of
+            // the ranks' shares; then the output from them.
+            let total = shard.map_or(rows, |s| s.total);
+            let stats = cx.g.temp(format!("{name}/batch_stats"), &[2 * cols]);
+            for centered in [false, true] {
+                let k = Kernel::BnMoments {
+                    rows,
+                    cols,
+                    total,
+                    centered,
+                };
+                cx.g.push(k, vec![x, stats]);
+                let at = if centered { cols } else { 0 };
+                cx.g.all_reduce(stats, at, cols, Reduce::Sum);
+            }
+            let k = Kernel::BnNormalize {
+                rows,
+                cols,
+                total,
+                eps,
+                momentum: self.momentum,
+            };
+            cx.g.push(k, vec![x, gamma, beta, y, stats, mm, mv]);
+        } else if cx.training && cx.layer_trainable() {
             let stats = cx.g.temp(format!("{name}/batch_stats"), &[2 * cols]);
             let train = Kernel::BnTrain {
                 rows,
@@ -102,6 +133,12 @@ impl LayerOps for BatchNormalization {
                 momentum: self.momentum,
             };
             cx.g.push(train, vec![x, gamma, beta, y, stats, mm, mv]);
+            if shard.is_some() {
+                // Each rank normalized with its shard's statistics; the moving ones are
+                // averaged so that every rank keeps the same.
+                cx.g.all_reduce(mm, 0, cols, Reduce::Mean);
+                cx.g.all_reduce(mv, 0, cols, Reduce::Mean);
+            }
         } else {
             cx.g.push(
                 Kernel::BnApply { rows, cols, eps },
@@ -118,6 +155,7 @@ impl LayerOps for BatchNormalization {
         c.insert("epsilon".into(), json!(self.epsilon));
         c.insert("center".into(), json!(self.center));
         c.insert("scale".into(), json!(self.scale));
+        c.insert("synchronized".into(), json!(self.synchronized));
         c
     }
 }
@@ -220,13 +258,12 @@ impl FromKeras for BatchNormalization {
                 ));
             }
         }
-        // `synchronized` only matters across devices; one device computes the same.
-        let _ = c.synchronized;
         let bn = BatchNormalization {
             momentum: c.momentum,
             epsilon: c.epsilon,
             center: c.center,
             scale: c.scale,
+            synchronized: c.synchronized,
         };
         bn.validate()?;
         Ok(bn)
