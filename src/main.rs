@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Evaluate(a) => cli::commands::evaluate(a),
         Command::Predict(a) => cli::commands::predict(a),
         Command::Transfer(a) => cli::transfer::transfer(a),
+        Command::Bench(a) if a.distributed => cli::distributed::bench(a),
         Command::Bench(a) => cli::commands::bench(a),
         Command::Experiment(cli::args::ExperimentCommand::Depth(a)) => cli::health::depth(a),
         Command::Plot(a) => cli::health::plot(a),

@@ -106,6 +106,10 @@ pub struct BenchArgs {
     /// The data set trained on (the bundled digits by default).
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
+    /// Under `mpirun`: time the all-reduce between the ranks instead (the seed network's
+    /// gradients and larger buffers up to 100 M values). Needs a build with `--features mpi`.
+    #[arg(long)]
+    pub distributed: bool,
 }
 
 #[derive(clap::Args)]

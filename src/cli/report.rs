@@ -144,6 +144,14 @@ pub fn report(
             "per step: {:.1} dispatches, {:.2} submits, {:.0} bytes uploaded, {:.0} bytes read back, {:.0} allocations; per epoch: {:.0} bytes read back (metrics and guard)",
             c.dispatches_per_step, c.submits_per_step, c.upload_bytes_per_step, c.readback_bytes_per_step, c.allocations_per_step, c.readback_bytes_per_epoch
         );
+        if c.allreduce_rounds_per_step > 0.0 {
+            eprintln!(
+                "all-reduce per step: {:.1} rounds, {:.0} bytes from each rank, {:.3} ms in them (waits for other ranks included)",
+                c.allreduce_rounds_per_step,
+                c.allreduce_bytes_per_step,
+                1e3 * c.allreduce_seconds_per_step
+            );
+        }
     }
     if t.json {
         let sps: f64 = if history.epochs.is_empty() {
@@ -175,6 +183,9 @@ pub fn report(
             "readback_bytes_per_step": c.readback_bytes_per_step,
             "readback_bytes_per_epoch": c.readback_bytes_per_epoch,
             "allocations_per_step": c.allocations_per_step,
+            "allreduce_rounds_per_step": c.allreduce_rounds_per_step,
+            "allreduce_bytes_per_step": c.allreduce_bytes_per_step,
+            "allreduce_seconds_per_step": c.allreduce_seconds_per_step,
         });
         let mut so = std::io::stdout().lock();
         let _ = writeln!(so, "{v}");

@@ -6,15 +6,17 @@
 //! submit.
 //!
 //! Implementations: [`ThreadGroup`] (ranks as threads of one process, e.g. one adapter
-//! each) and, with the `mpi` feature, [`MpiComm`] (ranks as processes under `mpirun`,
+//! each) and, with the `mpi` feature, `MpiComm` (ranks as processes under `mpirun`,
 //! over Open MPI through the `mpi` crate).
 
+mod bench;
 #[cfg(feature = "mpi")]
 mod mpi;
 mod threads;
 
 #[cfg(feature = "mpi")]
 pub use self::mpi::{Mpi, MpiComm};
+pub use bench::{all_reduce_timings, AllReduceTiming};
 pub use threads::ThreadGroup;
 
 use crate::error::{Error, Result};

@@ -19,6 +19,28 @@ struct BoundSync {
     op: Reduce,
 }
 
+/// What one run's all-reduce points cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SyncCost {
+    /// All-reduce rounds.
+    pub rounds: u64,
+    /// Values each rank contributed.
+    pub values: u64,
+    /// Seconds inside the all-reduces (the exchange, and any wait for slower ranks).
+    pub seconds: f64,
+}
+
+impl std::ops::Add for SyncCost {
+    type Output = SyncCost;
+    fn add(self, o: SyncCost) -> SyncCost {
+        SyncCost {
+            rounds: self.rounds + o.rounds,
+            values: self.values + o.values,
+            seconds: self.seconds + o.seconds,
+        }
+    }
+}
+
 /// A graph made ready to run on one backend.
 pub struct Executor {
     launches: Vec<LaunchId>,
@@ -106,10 +128,15 @@ impl Executor {
     /// reads the values to combine, combines them across ranks through `comm` (all the
     /// point's tensors in one flat all-reduce) and writes them back. The caller submits
     /// what follows the last point.
-    pub fn run(&self, backend: &mut dyn Backend, comm: Option<&dyn Communicator>) -> Result<()> {
+    pub fn run(
+        &self,
+        backend: &mut dyn Backend,
+        comm: Option<&dyn Communicator>,
+    ) -> Result<SyncCost> {
+        let mut cost = SyncCost::default();
         let Some(comm) = comm.filter(|_| !self.syncs.is_empty()) else {
             self.record(backend);
-            return Ok(());
+            return Ok(cost);
         };
         let ranks = comm.size() as f32;
         let mut next = 0;
@@ -129,7 +156,11 @@ impl Executor {
                 let v = backend.read(s.buf)?;
                 flat.extend_from_slice(&v[s.offset..s.offset + s.len]);
             }
+            let t0 = std::time::Instant::now();
             comm.all_reduce_sum(&mut flat)?;
+            cost.seconds += t0.elapsed().as_secs_f64();
+            cost.rounds += 1;
+            cost.values += flat.len() as u64;
             let mut at_value = 0;
             for s in &group {
                 let part = &mut flat[at_value..at_value + s.len];
@@ -143,7 +174,7 @@ impl Executor {
         for l in &self.launches[next..] {
             backend.launch(*l);
         }
-        Ok(())
+        Ok(cost)
     }
 
     /// The buffer holding tensor `t`.

@@ -7,5 +7,5 @@ pub mod executor;
 pub mod ir;
 pub mod plan;
 
-pub use executor::Executor;
+pub use executor::{Executor, SyncCost};
 pub use ir::{Graph, Node, Reduce, Sync, TensorId, TensorKind};

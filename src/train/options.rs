@@ -109,6 +109,13 @@ pub struct StepCounters {
     pub readback_bytes_per_epoch: f64,
     /// Device objects created per step after the first (0: everything is made once).
     pub allocations_per_step: f64,
+    /// Data-parallel training: all-reduce rounds per step (0 in one process).
+    pub allreduce_rounds_per_step: f64,
+    /// Data-parallel training: bytes each rank contributes to all-reduces per step.
+    pub allreduce_bytes_per_step: f64,
+    /// Data-parallel training: seconds per step inside all-reduces (the exchange and any
+    /// wait for slower ranks).
+    pub allreduce_seconds_per_step: f64,
 }
 
 /// What `fit` returns: one [`EpochLogs`] per epoch and the per-step counters.

@@ -233,6 +233,7 @@ impl Session {
         let mut in_step = Counters::default();
         let mut epoch_other = Counters::default();
         let mut steps_counted = 0u64;
+        let mut sync_cost = crate::graph::SyncCost::default();
         let steps_per_epoch = n.div_ceil(opts.batch_size);
         let mut rng = rand::rngs::StdRng::seed_from_u64(opts.seed);
         let mut start: Option<Start> = None;
@@ -287,7 +288,7 @@ impl Session {
                 self.plan(key)?;
                 let before = self.backend.counters();
                 self.feed(key, train, &order, offset + shard_offset)?;
-                self.run_plan(key)?;
+                sync_cost = sync_cost + self.run_plan(key)?;
                 self.backend.submit()?;
                 self.host_stale = true;
                 let after = self.backend.counters();
@@ -406,6 +407,9 @@ impl Session {
             readback_bytes_per_step: in_step.readback_bytes as f64 / s,
             readback_bytes_per_epoch: epoch_other.readback_bytes as f64 / epochs,
             allocations_per_step: reused_allocations as f64 / reused_steps.max(1) as f64,
+            allreduce_rounds_per_step: sync_cost.rounds as f64 / s,
+            allreduce_bytes_per_step: 4.0 * sync_cost.values as f64 / s,
+            allreduce_seconds_per_step: sync_cost.seconds / s,
         };
         Ok(history)
     }

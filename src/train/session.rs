@@ -13,6 +13,7 @@ use crate::backend::ops::grad_stats::NO_STEP;
 use crate::backend::{Backend, BufId, Counters, DeviceInfo, STEP_WORDS};
 use crate::dist::{self, Communicator};
 use crate::error::{Error, Result};
+use crate::graph::SyncCost;
 use crate::nn::{Sequential, Weight};
 use crate::optim::{Optimizer, OptimizerState, SlotValues};
 
@@ -134,7 +135,7 @@ impl Session {
 
     /// Runs a prepared plan: records it (and, on several ranks, runs its all-reduce
     /// points); the caller submits.
-    pub(crate) fn run_plan(&mut self, key: PlanKey) -> Result<()> {
+    pub(crate) fn run_plan(&mut self, key: PlanKey) -> Result<SyncCost> {
         self.plans[&key]
             .exec
             .run(self.backend.as_mut(), self.comm.as_deref())
