@@ -62,11 +62,19 @@ fn bn_train(@builtin(global_invocation_id) gid: vec3<u32>) {
     let variance = sq / f32(p.rows);
     s5[c] = mean;
     s5[p.cols + c] = variance;
+    normalize_column(c, mean, variance);
+}
+
+// Column c from its batch statistics: the moving statistics' EWMA (s6, s7) and the output
+// y = (x − mean)·gamma/sqrt(var + eps) + beta (s4, from s1, s2, s3). For bn_train and
+// bn_normalize, which bind alike.
+fn normalize_column(c: u32, mean: f32, variance: f32) {
     s6[c] = s6[c] * p.momentum + mean * (1.0 - p.momentum);
     s7[c] = s7[c] * p.momentum + variance * (1.0 - p.momentum);
     let inv = inverseSqrt(variance + p.eps) * s2[c];
     let shift = s3[c];
-    i = c;
+    let end = p.rows * p.cols;
+    var i = c;
     while (i < end) {
         s4[i] = (s1[i] - mean) * inv + shift;
         i += p.cols;
@@ -141,16 +149,23 @@ fn bn_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
         sum_dy_xhat += s4[i] * xhat;
         i += p.cols;
     }
-    let n = f32(p.rows);
+    dx_column(c, mean, invstd, sum_dy_xhat, sum_dy, f32(p.rows));
+    s6[c] = sum_dy_xhat;
+    s7[c] = sum_dy;
+}
+
+// Column c of dx (s5) from the batch's Σ dy·x̂ and Σ dy over n rows:
+// dx = gamma/(n·σ)·(n·dy − Σdy − x̂·Σdy·x̂), with x = s1, gamma = s3, dy = s4. For
+// bn_backward and bn_backward_dx, which bind alike.
+fn dx_column(c: u32, mean: f32, invstd: f32, sum_dy_xhat: f32, sum_dy: f32, n: f32) {
     let k = s3[c] * invstd / n;
-    i = c;
+    let end = p.rows * p.cols;
+    var i = c;
     while (i < end) {
         let xhat = (s1[i] - mean) * invstd;
         s5[i] = k * (n * s4[i] - sum_dy - xhat * sum_dy_xhat);
         i += p.cols;
     }
-    s6[c] = sum_dy_xhat;
-    s7[c] = sum_dy;
 }
 
 // bn_backward, four columns an invocation (cols % 4 == 0).
@@ -219,18 +234,7 @@ fn bn_moments(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn bn_normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = gid.x;
     if (c >= p.cols) { return; }
-    let mean = s5[c];
-    let variance = s5[p.cols + c];
-    s6[c] = s6[c] * p.momentum + mean * (1.0 - p.momentum);
-    s7[c] = s7[c] * p.momentum + variance * (1.0 - p.momentum);
-    let inv = inverseSqrt(variance + p.eps) * s2[c];
-    let shift = s3[c];
-    let end = p.rows * p.cols;
-    var i = c;
-    while (i < end) {
-        s4[i] = (s1[i] - mean) * inv + shift;
-        i += p.cols;
-    }
+    normalize_column(c, s5[c], s5[p.cols + c]);
 }
 
 // A shard's Σ dy·x̂ and Σ dy per column, into dgamma and dbeta (its share of their
@@ -258,22 +262,11 @@ fn bn_backward_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // dx from the whole batch's sums, as bn_backward with n = total.
-// s1 = x, s2 = batch statistics, s3 = gamma, s4 = dy, s5 = sums (Σ dy·x̂, Σ dy), s6 = dx.
+// s1 = x, s2 = batch statistics, s3 = gamma, s4 = dy, s5 = dx, s6 = sums (Σ dy·x̂, Σ dy).
 @compute @workgroup_size(64)
 fn bn_backward_dx(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = gid.x;
     if (c >= p.cols) { return; }
-    let mean = s2[c];
     let invstd = inverseSqrt(s2[p.cols + c] + p.eps);
-    let sum_dy_xhat = s5[c];
-    let sum_dy = s5[p.cols + c];
-    let n = f32(p.total);
-    let k = s3[c] * invstd / n;
-    let end = p.rows * p.cols;
-    var i = c;
-    while (i < end) {
-        let xhat = (s1[i] - mean) * invstd;
-        s6[i] = k * (n * s4[i] - sum_dy - xhat * sum_dy_xhat);
-        i += p.cols;
-    }
+    dx_column(c, s2[c], invstd, s6[c], s6[p.cols + c], f32(p.total));
 }

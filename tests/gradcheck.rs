@@ -386,3 +386,105 @@ fn batch_norm_gradients() {
     check("bn dgamma", &g[5], &numeric(&f, &inputs, 1, &u));
     check("bn dbeta", &g[6], &numeric(&f, &inputs, 2, &u));
 }
+
+/// Synchronized batch norm over two shards of one batch (4 and 2 rows), the all-reduces
+/// done on the host: the shards' dx, and their dgamma and dbeta summed, against finite
+/// differences of the whole batch's output.
+#[test]
+fn synchronized_batch_norm_gradients() {
+    let (rows, cols, eps) = (6, 3, 1e-3);
+    let n = rows * cols;
+    let x = random(n, 2.0, 23);
+    let gamma = random(cols, 1.5, 24);
+    let beta = random(cols, 1.0, 25);
+    let u = random(n, 1.0, 26);
+    let shards = [(0usize, 4usize), (4, 2)];
+    let part = |v: &[f32], (o, r): (usize, usize)| v[o * cols..(o + r) * cols].to_vec();
+    let add = |a: &mut [f32], b: &[f32]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+    let stats_of = |x: &[f32]| {
+        let mut stats = vec![0.0f32; 2 * cols];
+        for centered in [false, true] {
+            let mut sum = vec![0.0f32; 2 * cols];
+            for s in shards {
+                let k = Kernel::BnMoments {
+                    rows: s.1,
+                    cols,
+                    total: rows,
+                    centered,
+                };
+                add(&mut sum, &run(&k, &[part(x, s), stats.clone()])[1]);
+            }
+            let r = if centered { cols..2 * cols } else { 0..cols };
+            stats[r.clone()].copy_from_slice(&sum[r]);
+        }
+        stats
+    };
+    let forward = |x: &[f32], gamma: &[f32], beta: &[f32]| {
+        let stats = stats_of(x);
+        let mut y = Vec::new();
+        for s in shards {
+            let k = Kernel::BnNormalize {
+                rows: s.1,
+                cols,
+                total: rows,
+                eps,
+                momentum: 0.99,
+            };
+            let inputs = [
+                part(x, s),
+                gamma.to_vec(),
+                beta.to_vec(),
+                vec![0.0; s.1 * cols],
+                stats.clone(),
+                vec![0.0; cols],
+                vec![1.0; cols],
+            ];
+            y.extend(run(&k, &inputs)[3].clone());
+        }
+        y
+    };
+    let f = |p: &[Vec<f32>]| forward(&p[0], &p[1], &p[2]);
+    let stats = stats_of(&x);
+    let (mut dgamma, mut dbeta, mut sums) = (vec![0.0; cols], vec![0.0; cols], vec![0.0; 2 * cols]);
+    for s in shards {
+        let k = Kernel::BnBackwardSums {
+            rows: s.1,
+            cols,
+            eps,
+        };
+        let inputs = [
+            part(&x, s),
+            stats.clone(),
+            part(&u, s),
+            vec![0.0; cols],
+            vec![0.0; cols],
+            vec![0.0; 2 * cols],
+        ];
+        let out = run(&k, &inputs);
+        add(&mut dgamma, &out[3]);
+        add(&mut dbeta, &out[4]);
+        add(&mut sums, &out[5]);
+    }
+    let mut dx = Vec::new();
+    for s in shards {
+        let k = Kernel::BnBackwardDx {
+            rows: s.1,
+            cols,
+            total: rows,
+            eps,
+        };
+        let inputs = [
+            part(&x, s),
+            stats.clone(),
+            gamma.clone(),
+            part(&u, s),
+            vec![0.0; s.1 * cols],
+            sums.clone(),
+        ];
+        dx.extend(run(&k, &inputs)[4].clone());
+    }
+    let inputs = [x, gamma, beta];
+    check("synced bn dx", &dx, &numeric(&f, &inputs, 0, &u));
+    check("synced bn dgamma", &dgamma, &numeric(&f, &inputs, 1, &u));
+    check("synced bn dbeta", &dbeta, &numeric(&f, &inputs, 2, &u));
+}

@@ -358,7 +358,7 @@ pub enum Kernel {
         eps: f32,
     },
     /// Synchronized batch norm's backward, second half: dx from the whole batch's sums.
-    /// Buffers: x, batch statistics, gamma, dy, sums (`Σ dy·x̂` then `Σ dy`), dx.
+    /// Buffers: x, batch statistics, gamma, dy, dx, sums (`Σ dy·x̂` then `Σ dy`).
     BnBackwardDx {
         /// Rows of the shard.
         rows: usize,
@@ -492,7 +492,7 @@ impl Kernel {
             Kernel::BnMoments { .. } => &[1],
             Kernel::BnNormalize { .. } => &[3, 5, 6],
             Kernel::BnBackwardSums { .. } => &[3, 4, 5],
-            Kernel::BnBackwardDx { .. } => &[5],
+            Kernel::BnBackwardDx { .. } => &[4],
             Kernel::Update { rule, .. } => UPDATE_WRITES[rule.slots().len()],
             Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } => &[4, 5],
         }
@@ -542,7 +542,7 @@ impl Kernel {
             }
             Kernel::BnBackwardDx { rows, cols, .. } => {
                 let n = rows * cols;
-                vec![n, 2 * cols, cols, n, 2 * cols, n]
+                vec![n, 2 * cols, cols, n, n, 2 * cols]
             }
             Kernel::GradStats {
                 ref tensors,

@@ -232,7 +232,7 @@ pub fn backward(
                             total,
                             eps,
                         },
-                        vec![a[0], a[4], a[1], dy, sums, dx],
+                        vec![a[0], a[4], a[1], dy, dx, sums],
                     );
                     accumulate(g, &mut grads, a[0], dx);
                 }

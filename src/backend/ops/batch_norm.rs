@@ -97,14 +97,8 @@ pub fn train_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut [&mu
             / rows as f32;
         b[4][c] = mean;
         b[4][cols + c] = var;
-        b[5][c] = b[5][c] * momentum + mean * (1.0 - momentum);
-        b[6][c] = b[6][c] * momentum + var * (1.0 - momentum);
-        let inv = b[1][c] / (var + eps).sqrt();
-        for r in 0..rows {
-            let i = r * cols + c;
-            b[3][i] = (b[0][i] - mean) * inv + b[2][c];
-        }
     }
+    normalize_cpu(rows, cols, eps, momentum, b);
 }
 
 /// CPU inference-mode normalize, scale, shift. Buffers: x, mean, var, gamma, beta, y.
@@ -118,20 +112,65 @@ pub fn apply_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]]) {
 
 /// CPU backward. Buffers: x, batch statistics (mean then var), gamma, dy, dx, dgamma, dbeta.
 pub fn backward_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]]) {
-    let n = rows as f32;
     for c in 0..cols {
-        let mean = b[1][c];
-        let invstd = 1.0 / (b[1][cols + c] + eps).sqrt();
-        let xhat = |r: usize, x: &[f32]| (x[r * cols + c] - mean) * invstd;
-        let sum_dy: f32 = (0..rows).map(|r| b[3][r * cols + c]).sum();
-        let sum_dy_xhat: f32 = (0..rows).map(|r| b[3][r * cols + c] * xhat(r, b[0])).sum();
-        let k = b[2][c] * invstd / n;
-        for r in 0..rows {
-            let i = r * cols + c;
-            b[4][i] = k * (n * b[3][i] - sum_dy - xhat(r, b[0]) * sum_dy_xhat);
-        }
+        let (sum_dy_xhat, sum_dy) = column_sums(rows, cols, eps, c, b[0], b[1], b[3]);
         b[5][c] = sum_dy_xhat;
         b[6][c] = sum_dy;
+        let (ins, outs) = b.split_at_mut(4);
+        let ins = [&*ins[0], &*ins[1], &*ins[2], &*ins[3]];
+        dx_column(
+            rows,
+            cols,
+            rows,
+            eps,
+            c,
+            ins,
+            [sum_dy_xhat, sum_dy],
+            outs[0],
+        );
+    }
+}
+
+/// Column `c`'s `Σ dy·x̂` and `Σ dy`.
+fn column_sums(
+    rows: usize,
+    cols: usize,
+    eps: f32,
+    c: usize,
+    x: &[f32],
+    stats: &[f32],
+    dy: &[f32],
+) -> (f32, f32) {
+    let mean = stats[c];
+    let invstd = 1.0 / (stats[cols + c] + eps).sqrt();
+    let sum_dy: f32 = (0..rows).map(|r| dy[r * cols + c]).sum();
+    let sum_dy_xhat: f32 = (0..rows)
+        .map(|r| dy[r * cols + c] * (x[r * cols + c] - mean) * invstd)
+        .sum();
+    (sum_dy_xhat, sum_dy)
+}
+
+/// Column `c` of dx from the batch's `[Σ dy·x̂, Σ dy]` over `n` rows:
+/// `dx = γ/(n·σ)·(n·dy − Σdy − x̂·Σdy·x̂)`. `inputs`: x, statistics, gamma, dy.
+#[allow(clippy::too_many_arguments)]
+fn dx_column(
+    rows: usize,
+    cols: usize,
+    n: usize,
+    eps: f32,
+    c: usize,
+    [x, stats, gamma, dy]: [&[f32]; 4],
+    [sum_dy_xhat, sum_dy]: [f32; 2],
+    dx: &mut [f32],
+) {
+    let n = n as f32;
+    let mean = stats[c];
+    let invstd = 1.0 / (stats[cols + c] + eps).sqrt();
+    let k = gamma[c] * invstd / n;
+    for r in 0..rows {
+        let i = r * cols + c;
+        let xhat = (x[i] - mean) * invstd;
+        dx[i] = k * (n * dy[i] - sum_dy - xhat * sum_dy_xhat);
     }
 }
 
@@ -171,12 +210,7 @@ pub fn normalize_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut 
 /// sums.
 pub fn backward_sums_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]]) {
     for c in 0..cols {
-        let mean = b[1][c];
-        let invstd = 1.0 / (b[1][cols + c] + eps).sqrt();
-        let sum_dy: f32 = (0..rows).map(|r| b[2][r * cols + c]).sum();
-        let sum_dy_xhat: f32 = (0..rows)
-            .map(|r| b[2][r * cols + c] * (b[0][r * cols + c] - mean) * invstd)
-            .sum();
+        let (sum_dy_xhat, sum_dy) = column_sums(rows, cols, eps, c, b[0], b[1], b[2]);
         b[3][c] = sum_dy_xhat;
         b[4][c] = sum_dy;
         b[5][c] = sum_dy_xhat;
@@ -185,18 +219,12 @@ pub fn backward_sums_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]
 }
 
 /// CPU backward's second half (synchronized BN): dx from the whole batch's sums, with
-/// `n = total`. Buffers: x, batch statistics, gamma, dy, sums, dx.
+/// `n = total`. Buffers: x, batch statistics, gamma, dy, dx, sums.
 pub fn backward_dx_cpu(rows: usize, cols: usize, total: usize, eps: f32, b: &mut [&mut [f32]]) {
-    let n = total as f32;
     for c in 0..cols {
-        let mean = b[1][c];
-        let invstd = 1.0 / (b[1][cols + c] + eps).sqrt();
-        let (sum_dy_xhat, sum_dy) = (b[4][c], b[4][cols + c]);
-        let k = b[2][c] * invstd / n;
-        for r in 0..rows {
-            let i = r * cols + c;
-            let xhat = (b[0][i] - mean) * invstd;
-            b[5][i] = k * (n * b[3][i] - sum_dy - xhat * sum_dy_xhat);
-        }
+        let sums = [b[5][c], b[5][cols + c]];
+        let (ins, outs) = b.split_at_mut(4);
+        let ins = [&*ins[0], &*ins[1], &*ins[2], &*ins[3]];
+        dx_column(rows, cols, total, eps, c, ins, sums, outs[0]);
     }
 }

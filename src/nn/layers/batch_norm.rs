@@ -275,6 +275,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn synchronized_is_read_and_written() {
+        let mut c = BatchNormalization::default().keras_config();
+        assert_eq!(c["synchronized"], json!(false));
+        c.insert("synchronized".into(), json!(true));
+        let bn = BatchNormalization::from_keras("BatchNormalization", c).unwrap();
+        assert!(bn.synchronized);
+        assert_eq!(bn.keras_config()["synchronized"], json!(true));
+    }
+
+    #[test]
     fn defaults_round_trip_and_typed_errors() {
         let bn = BatchNormalization::default();
         assert_eq!((bn.momentum, bn.epsilon), (0.99, 1e-3));
