@@ -139,6 +139,15 @@ fn bn_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (c >= p.cols) { return; }
     let mean = s2[c];
     let invstd = inverseSqrt(s2[p.cols + c] + p.eps);
+    let sums = column_sums(c, mean, invstd);
+    dx_column(c, mean, invstd, sums.x, sums.y, f32(p.rows));
+    s6[c] = sums.x;
+    s7[c] = sums.y;
+}
+
+// Column c's (Σ dy·x̂, Σ dy), with x = s1, dy = s4. For bn_backward and bn_backward_sums,
+// which bind alike.
+fn column_sums(c: u32, mean: f32, invstd: f32) -> vec2<f32> {
     let end = p.rows * p.cols;
     var sum_dy = 0.0;
     var sum_dy_xhat = 0.0;
@@ -149,9 +158,7 @@ fn bn_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
         sum_dy_xhat += s4[i] * xhat;
         i += p.cols;
     }
-    dx_column(c, mean, invstd, sum_dy_xhat, sum_dy, f32(p.rows));
-    s6[c] = sum_dy_xhat;
-    s7[c] = sum_dy;
+    return vec2<f32>(sum_dy_xhat, sum_dy);
 }
 
 // Column c of dx (s5) from the batch's Σ dy·x̂ and Σ dy over n rows:
@@ -237,28 +244,18 @@ fn bn_normalize(@builtin(global_invocation_id) gid: vec3<u32>) {
     normalize_column(c, s5[c], s5[p.cols + c]);
 }
 
-// A shard's Σ dy·x̂ and Σ dy per column, into dgamma and dbeta (its share of their
-// gradients) and into the sums the host adds up across ranks.
-// s1 = x, s2 = batch statistics, s3 = dy, s4 = dgamma, s5 = dbeta, s6 = sums [2·cols].
+// A shard's Σ dy·x̂ and Σ dy per column, into the sums the host adds up across ranks and
+// into dgamma and dbeta (the shard's share of their gradients).
+// s1 = x, s2 = batch statistics, s3 = sums [2·cols], s4 = dy, s5 = dgamma, s6 = dbeta.
 @compute @workgroup_size(64)
 fn bn_backward_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = gid.x;
     if (c >= p.cols) { return; }
-    let mean = s2[c];
-    let invstd = inverseSqrt(s2[p.cols + c] + p.eps);
-    let end = p.rows * p.cols;
-    var sum_dy = 0.0;
-    var sum_dy_xhat = 0.0;
-    var i = c;
-    while (i < end) {
-        sum_dy += s3[i];
-        sum_dy_xhat += s3[i] * ((s1[i] - mean) * invstd);
-        i += p.cols;
-    }
-    s4[c] = sum_dy_xhat;
-    s5[c] = sum_dy;
-    s6[c] = sum_dy_xhat;
-    s6[p.cols + c] = sum_dy;
+    let sums = column_sums(c, s2[c], inverseSqrt(s2[p.cols + c] + p.eps));
+    s3[c] = sums.x;
+    s3[p.cols + c] = sums.y;
+    s5[c] = sums.x;
+    s6[c] = sums.y;
 }
 
 // dx from the whole batch's sums, as bn_backward with n = total.

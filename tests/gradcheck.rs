@@ -455,15 +455,15 @@ fn synchronized_batch_norm_gradients() {
         let inputs = [
             part(&x, s),
             stats.clone(),
+            vec![0.0; 2 * cols],
             part(&u, s),
             vec![0.0; cols],
             vec![0.0; cols],
-            vec![0.0; 2 * cols],
         ];
         let out = run(&k, &inputs);
-        add(&mut dgamma, &out[3]);
-        add(&mut dbeta, &out[4]);
-        add(&mut sums, &out[5]);
+        add(&mut sums, &out[2]);
+        add(&mut dgamma, &out[4]);
+        add(&mut dbeta, &out[5]);
     }
     let mut dx = Vec::new();
     for s in shards {

@@ -346,9 +346,9 @@ pub enum Kernel {
         momentum: f32,
     },
     /// Synchronized batch norm's backward, first half: the shard's `Σ dy·x̂` and `Σ dy`
-    /// per column, into dgamma and dbeta (this shard's share of their gradients) and into
-    /// `sums` `[2·cols]` (to be summed across ranks). Buffers: x, batch statistics, dy,
-    /// dgamma, dbeta, sums.
+    /// per column, into `sums` `[2·cols]` (to be summed across ranks) and into dgamma and
+    /// dbeta (this shard's share of their gradients). Buffers: x, batch statistics, sums,
+    /// dy, dgamma, dbeta.
     BnBackwardSums {
         /// Rows of the shard.
         rows: usize,
@@ -491,7 +491,7 @@ impl Kernel {
             Kernel::BnBackward { .. } => &[4, 5, 6],
             Kernel::BnMoments { .. } => &[1],
             Kernel::BnNormalize { .. } => &[3, 5, 6],
-            Kernel::BnBackwardSums { .. } => &[3, 4, 5],
+            Kernel::BnBackwardSums { .. } => &[2, 4, 5],
             Kernel::BnBackwardDx { .. } => &[4],
             Kernel::Update { rule, .. } => UPDATE_WRITES[rule.slots().len()],
             Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } => &[4, 5],
@@ -538,7 +538,7 @@ impl Kernel {
             }
             Kernel::BnBackwardSums { rows, cols, .. } => {
                 let n = rows * cols;
-                vec![n, 2 * cols, n, cols, cols, 2 * cols]
+                vec![n, 2 * cols, 2 * cols, n, cols, cols]
             }
             Kernel::BnBackwardDx { rows, cols, .. } => {
                 let n = rows * cols;

@@ -220,7 +220,7 @@ pub fn backward(
                 let sums = g.temp(format!("{}/sums", grad_name(g, a[3])), &[2 * cols]);
                 g.push(
                     Kernel::BnBackwardSums { rows, cols, eps },
-                    vec![a[0], a[4], dy, dgamma, dbeta, sums],
+                    vec![a[0], a[4], sums, dy, dgamma, dbeta],
                 );
                 if needs.contains(&a[0]) {
                     g.all_reduce(sums, 0, 2 * cols, super::ir::Reduce::Sum);

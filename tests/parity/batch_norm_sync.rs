@@ -136,15 +136,15 @@ pub(super) fn synchronized_batch_norm_matches_reference_and_the_whole_batch() {
                 let inputs = vec![
                     part(&x, s),
                     stats.clone(),
+                    vec![0.0; 2 * cols],
                     part(&dy, s),
                     vec![0.0; cols],
                     vec![0.0; cols],
-                    vec![0.0; 2 * cols],
                 ];
                 let out = agreed(&mut g, k, inputs);
-                assert_eq!(out[3], out[5][..cols], "dgamma share and sums");
-                assert_eq!(out[4], out[5][cols..], "dbeta share and sums");
-                sum_into(&mut sums, &out[5]);
+                assert_eq!(out[4], out[2][..cols], "dgamma share and sums");
+                assert_eq!(out[5], out[2][cols..], "dbeta share and sums");
+                sum_into(&mut sums, &out[2]);
             }
             assert_close("synced dgamma", &sums[..cols], &whole_back[5], 1e-3, 1e-3);
             assert_close("synced dbeta", &sums[cols..], &whole_back[6], 1e-3, 1e-3);

@@ -206,15 +206,15 @@ pub fn normalize_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut 
 }
 
 /// CPU backward's first half (synchronized BN): the shard's `Σ dy·x̂` and `Σ dy` per
-/// column into dgamma, dbeta and `sums`. Buffers: x, batch statistics, dy, dgamma, dbeta,
-/// sums.
+/// column into `sums`, dgamma and dbeta. Buffers: x, batch statistics, sums, dy, dgamma,
+/// dbeta.
 pub fn backward_sums_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]]) {
     for c in 0..cols {
-        let (sum_dy_xhat, sum_dy) = column_sums(rows, cols, eps, c, b[0], b[1], b[2]);
-        b[3][c] = sum_dy_xhat;
-        b[4][c] = sum_dy;
-        b[5][c] = sum_dy_xhat;
-        b[5][cols + c] = sum_dy;
+        let (sum_dy_xhat, sum_dy) = column_sums(rows, cols, eps, c, b[0], b[1], b[3]);
+        b[2][c] = sum_dy_xhat;
+        b[2][cols + c] = sum_dy;
+        b[4][c] = sum_dy_xhat;
+        b[5][c] = sum_dy;
     }
 }
 
