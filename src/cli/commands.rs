@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use steadygrad::backend::{ActKind, DeviceInfo};
+use steadygrad::backend::{ActKind, DeviceInfo, GpuOptions};
 use steadygrad::data::idx::load_mnist_dir;
 use steadygrad::data::{load_safetensors_dataset, Dataset};
 use steadygrad::dist::Communicator;
@@ -188,7 +188,16 @@ fn device_of(d: DeviceArg) -> Device {
 
 /// Opens a session on the flags' device and prints which device it is.
 pub fn open_session(model: Sequential, device: DeviceArg) -> Result<Session> {
-    let session = Session::new(model, device_of(device))?;
+    open_session_with(model, device, &GpuOptions::from_env()?)
+}
+
+/// [`open_session`] with given GPU options.
+pub fn open_session_with(
+    model: Sequential,
+    device: DeviceArg,
+    gpu: &GpuOptions,
+) -> Result<Session> {
+    let session = Session::new_with(model, device_of(device), gpu)?;
     if let Some(n) = session.fallback_notice() {
         eprintln!("note: {n}");
     }
@@ -356,10 +365,15 @@ pub fn train_on(a: TrainArgs, comm: Option<Box<dyn Communicator>>) -> Result<()>
     let optimizer = optimizer_of(&a.train)?;
     let loss = loss_of(&model, &a.train.loss)?;
     loss.check(&model)?;
+    // Each rank of a host takes an adapter of its own when there are several.
+    let gpu = GpuOptions {
+        ordinal: comm.as_ref().map_or(0, |c| c.local_rank()),
+        ..GpuOptions::from_env()?
+    };
     let mut session = if lead {
-        open_session(model, a.train.device)?
+        open_session_with(model, a.train.device, &gpu)?
     } else {
-        Session::new(model, device_of(a.train.device))?
+        Session::new_with(model, device_of(a.train.device), &gpu)?
     };
     if let Some(c) = comm {
         session.set_communicator(c)?;

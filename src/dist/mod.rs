@@ -29,6 +29,10 @@ pub trait Communicator {
     fn rank(&self) -> usize;
     /// Number of ranks.
     fn size(&self) -> usize;
+    /// This rank among those on its host (which adapter it takes there).
+    fn local_rank(&self) -> usize {
+        self.rank()
+    }
     /// Sums `data` element-wise across ranks, in place.
     fn all_reduce_sum(&self, data: &mut [f32]) -> Result<()>;
     /// Every rank's `value`, in rank order.

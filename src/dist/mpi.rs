@@ -26,9 +26,10 @@ impl Mpi {
 
     /// `MPI_COMM_WORLD`: every rank `mpirun` started.
     pub fn world(&self) -> MpiComm {
-        MpiComm {
-            world: self.universe.world(),
-        }
+        let world = self.universe.world();
+        // The ranks that share this host's memory, in world order.
+        let local_rank = world.split_shared(0).rank() as usize;
+        MpiComm { world, local_rank }
     }
 
     /// Ends every rank of the job with `code`.
@@ -40,6 +41,7 @@ impl Mpi {
 /// A communicator over MPI's world (ranks as processes under `mpirun`).
 pub struct MpiComm {
     world: SimpleCommunicator,
+    local_rank: usize,
 }
 
 impl Communicator for MpiComm {
@@ -49,6 +51,10 @@ impl Communicator for MpiComm {
 
     fn size(&self) -> usize {
         self.world.size() as usize
+    }
+
+    fn local_rank(&self) -> usize {
+        self.local_rank
     }
 
     fn all_reduce_sum(&self, data: &mut [f32]) -> Result<()> {

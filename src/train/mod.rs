@@ -40,10 +40,18 @@ pub enum Device {
 
 /// Opens a backend for `device`; the second value is a notice when `Auto` fell back.
 pub fn open_backend(device: Device) -> Result<(Box<dyn Backend>, Option<String>)> {
+    open_backend_with(device, &GpuOptions::from_env()?)
+}
+
+/// [`open_backend`] with given GPU options (e.g. the adapter ordinal of a rank).
+pub fn open_backend_with(
+    device: Device,
+    opts: &GpuOptions,
+) -> Result<(Box<dyn Backend>, Option<String>)> {
     match device {
         Device::Cpu => Ok((Box::new(CpuBackend::new()), None)),
-        Device::Gpu => Ok((Box::new(GpuBackend::new(&GpuOptions::from_env()?)?), None)),
-        Device::Auto => match GpuBackend::new(&GpuOptions::from_env()?) {
+        Device::Gpu => Ok((Box::new(GpuBackend::new(opts)?), None)),
+        Device::Auto => match GpuBackend::new(opts) {
             Ok(g) => Ok((Box::new(g), None)),
             Err(e) => Ok((
                 Box::new(CpuBackend::new()),

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use super::arena::{self, Arena, TrainArena};
 use super::plan::{Plan, PlanKey};
 use super::resident::Resident;
-use super::{open_backend, Device, LossName};
+use super::{open_backend_with, Device, LossName};
 use crate::backend::ops::grad_stats::NO_STEP;
-use crate::backend::{Backend, BufId, Counters, DeviceInfo, STEP_WORDS};
+use crate::backend::{Backend, BufId, Counters, DeviceInfo, GpuOptions, STEP_WORDS};
 use crate::dist::{self, Communicator};
 use crate::error::{Error, Result};
 use crate::graph::SyncCost;
@@ -59,7 +59,13 @@ pub struct Session {
 impl Session {
     /// Opens `device` and uploads the model's weights.
     pub fn new(model: Sequential, device: Device) -> Result<Session> {
-        let (backend, notice) = open_backend(device)?;
+        Session::new_with(model, device, &GpuOptions::from_env()?)
+    }
+
+    /// [`Session::new`] with given GPU options (an adapter name or ordinal, a forced
+    /// matmul variant).
+    pub fn new_with(model: Sequential, device: Device, opts: &GpuOptions) -> Result<Session> {
+        let (backend, notice) = open_backend_with(device, opts)?;
         let mut s = Session::with_backend(model, backend)?;
         s.notice = notice;
         Ok(s)

@@ -50,6 +50,10 @@ pub struct GpuOptions {
     pub matmul: Option<MatmulVariant>,
     /// Where the autotuner keeps its choices (default: [`TuneCache::default_path`]).
     pub tune_cache: Option<PathBuf>,
+    /// Which of the adapters that tie for the best kind to take, modulo their count: the
+    /// ranks of data-parallel training on one host pass their local rank, so each takes a
+    /// GPU of its own (0: the first).
+    pub ordinal: usize,
 }
 
 impl GpuOptions {
@@ -75,6 +79,7 @@ impl GpuOptions {
                 .filter(|s| !s.is_empty()),
             matmul,
             tune_cache: None,
+            ordinal: 0,
         })
     }
 }
@@ -150,6 +155,36 @@ fn type_rank(t: wgpu::DeviceType) -> u32 {
     }
 }
 
+/// Sorts `items` best rank first, then brings the `ordinal`-th (modulo their count) of
+/// those tying for the best rank to the front.
+fn best_first<T>(items: &mut [T], rank: impl Fn(&T) -> u32, ordinal: usize) {
+    items.sort_by_key(&rank);
+    if let Some(best) = items.first().map(&rank) {
+        let ties = items.iter().take_while(|a| rank(a) == best).count();
+        items[..ties].rotate_left(ordinal % ties);
+    }
+}
+
+#[cfg(test)]
+mod adapter_choice_tests {
+    use super::best_first;
+
+    #[test]
+    fn ordinals_spread_over_the_best_adapters_only() {
+        // (name, kind rank): two discrete GPUs, an integrated one, a software one.
+        let adapters = [("soft", 3), ("gpu0", 0), ("igpu", 1), ("gpu1", 0)];
+        let pick = |ordinal| {
+            let mut v = adapters.to_vec();
+            best_first(&mut v, |a| a.1, ordinal);
+            v[0].0
+        };
+        assert_eq!(
+            [pick(0), pick(1), pick(2), pick(3)],
+            ["gpu0", "gpu1", "gpu0", "gpu1"]
+        );
+    }
+}
+
 impl GpuBackend {
     /// Opens the best adapter per the options (and the environment variables they mirror):
     /// a discrete GPU before an integrated one before a software rasterizer.
@@ -171,6 +206,16 @@ impl GpuBackend {
             adapters.retain(|a| a.get_info().name.to_lowercase().contains(&w));
         }
         adapters.sort_by_key(|a| type_rank(a.get_info().device_type));
+        if let Some(best) = adapters
+            .first()
+            .map(|a| type_rank(a.get_info().device_type))
+        {
+            let ties = adapters
+                .iter()
+                .take_while(|a| type_rank(a.get_info().device_type) == best)
+                .count();
+            adapters.rotate_left(opts.ordinal % ties);
+        }
         let adapter = adapters.into_iter().next().ok_or_else(|| {
             if seen.is_empty() {
                 Error::NoAdapter(
