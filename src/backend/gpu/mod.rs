@@ -165,26 +165,6 @@ fn best_first<T>(items: &mut [T], rank: impl Fn(&T) -> u32, ordinal: usize) {
     }
 }
 
-#[cfg(test)]
-mod adapter_choice_tests {
-    use super::best_first;
-
-    #[test]
-    fn ordinals_spread_over_the_best_adapters_only() {
-        // (name, kind rank): two discrete GPUs, an integrated one, a software one.
-        let adapters = [("soft", 3), ("gpu0", 0), ("igpu", 1), ("gpu1", 0)];
-        let pick = |ordinal| {
-            let mut v = adapters.to_vec();
-            best_first(&mut v, |a| a.1, ordinal);
-            v[0].0
-        };
-        assert_eq!(
-            [pick(0), pick(1), pick(2), pick(3)],
-            ["gpu0", "gpu1", "gpu0", "gpu1"]
-        );
-    }
-}
-
 impl GpuBackend {
     /// Opens the best adapter per the options (and the environment variables they mirror):
     /// a discrete GPU before an integrated one before a software rasterizer.
@@ -205,17 +185,11 @@ impl GpuBackend {
             let w = want.to_lowercase();
             adapters.retain(|a| a.get_info().name.to_lowercase().contains(&w));
         }
-        adapters.sort_by_key(|a| type_rank(a.get_info().device_type));
-        if let Some(best) = adapters
-            .first()
-            .map(|a| type_rank(a.get_info().device_type))
-        {
-            let ties = adapters
-                .iter()
-                .take_while(|a| type_rank(a.get_info().device_type) == best)
-                .count();
-            adapters.rotate_left(opts.ordinal % ties);
-        }
+        best_first(
+            &mut adapters,
+            |a| type_rank(a.get_info().device_type),
+            opts.ordinal,
+        );
         let adapter = adapters.into_iter().next().ok_or_else(|| {
             if seen.is_empty() {
                 Error::NoAdapter(
@@ -446,5 +420,25 @@ impl Backend for GpuBackend {
 
     fn live_buffers(&self) -> usize {
         self.bufs.iter().filter(|b| b.is_some()).count()
+    }
+}
+
+#[cfg(test)]
+mod adapter_choice_tests {
+    use super::best_first;
+
+    #[test]
+    fn ordinals_spread_over_the_best_adapters_only() {
+        // (name, kind rank): two discrete GPUs, an integrated one, a software one.
+        let adapters = [("soft", 3), ("gpu0", 0), ("igpu", 1), ("gpu1", 0)];
+        let pick = |ordinal| {
+            let mut v = adapters.to_vec();
+            best_first(&mut v, |a| a.1, ordinal);
+            v[0].0
+        };
+        assert_eq!(
+            [pick(0), pick(1), pick(2), pick(3)],
+            ["gpu0", "gpu1", "gpu0", "gpu1"]
+        );
     }
 }
