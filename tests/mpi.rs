@@ -196,9 +196,10 @@ fn json_comes_once_from_rank_zero() {
     assert_eq!(v["steps"], 3);
 }
 
-/// The pid of the process of `bin` that MPI started as `rank`.
+/// The pid of the process of `bin` that the `mpirun` of pid `parent` started as `rank`
+/// (other tests run jobs of the same binary at the same time).
 #[cfg(target_os = "linux")]
-fn rank_pid(bin: &Path, rank: usize) -> Option<u32> {
+fn rank_pid(bin: &Path, parent: u32, rank: usize) -> Option<u32> {
     let want = format!("OMPI_COMM_WORLD_RANK={rank}");
     for e in std::fs::read_dir("/proc").ok()?.flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
@@ -206,6 +207,18 @@ fn rank_pid(bin: &Path, rank: usize) -> Option<u32> {
         };
         let exe = std::fs::read_link(e.path().join("exe")).ok();
         if exe.as_deref() != Some(bin) {
+            continue;
+        }
+        // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so split
+        // after its closing parenthesis.
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+        let mut fields = after.split_whitespace();
+        let (state, ppid) = (
+            fields.next(),
+            fields.next().and_then(|p| p.parse::<u32>().ok()),
+        );
+        if ppid != Some(parent) || state == Some("Z") {
             continue;
         }
         let env = std::fs::read(e.path().join("environ")).unwrap_or_default();
@@ -239,9 +252,11 @@ fn a_rank_that_dies_ends_the_others_instead_of_hanging() {
         .spawn()
         .unwrap();
     let start = Instant::now();
-    let pid = loop {
-        if let Some(p) = rank_pid(&bin, 1) {
-            break p;
+    let mpirun_pid = child.id();
+    let (pid0, pid) = loop {
+        let pids = (rank_pid(&bin, mpirun_pid, 0), rank_pid(&bin, mpirun_pid, 1));
+        if let (Some(p0), Some(p1)) = pids {
+            break (p0, p1);
         }
         assert!(start.elapsed() < LIMIT, "rank 1 never started");
         assert!(child.try_wait().unwrap().is_none(), "mpirun ended early");
@@ -278,7 +293,20 @@ fn a_rank_that_dies_ends_the_others_instead_of_hanging() {
         err.contains("signal 9") || err.contains("Killed") || err.contains("exited"),
         "{err}"
     );
-    assert!(rank_pid(&bin, 0).is_none(), "rank 0 still runs");
+    // Rank 0 is gone too (or a zombie), within a few seconds.
+    let alive = || {
+        let proc0 = PathBuf::from(format!("/proc/{pid0}"));
+        let stat = std::fs::read_to_string(proc0.join("stat")).unwrap_or_default();
+        let zombie = stat
+            .rsplit_once(')')
+            .is_some_and(|x| x.1.trim_start().starts_with('Z'));
+        std::fs::read_link(proc0.join("exe")).ok().as_deref() == Some(bin.as_path()) && !zombie
+    };
+    let gone_by = Instant::now() + Duration::from_secs(10);
+    while alive() && Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!alive(), "rank 0 (pid {pid0}) outlived mpirun");
 }
 
 #[test]
