@@ -5,7 +5,7 @@
 //! `steadygrad bench [--json] [--quick]` and `cargo bench` run it.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use web_time::Instant;
 
 use serde_json::{json, Value};
 

@@ -1,7 +1,7 @@
 //! Timing the all-reduce itself (`steadygrad bench --distributed`): what a step's
 //! gradient exchange costs between these ranks, apart from training.
 
-use std::time::Instant;
+use web_time::Instant;
 
 use super::Communicator;
 use crate::error::Result;

@@ -156,7 +156,7 @@ impl Executor {
                 let v = backend.read(s.buf)?;
                 flat.extend_from_slice(&v[s.offset..s.offset + s.len]);
             }
-            let t0 = std::time::Instant::now();
+            let t0 = web_time::Instant::now();
             comm.all_reduce_sum(&mut flat)?;
             cost.seconds += t0.elapsed().as_secs_f64();
             cost.rounds += 1;

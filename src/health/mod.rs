@@ -1,6 +1,6 @@
 //! Gradient health, made visible: per-layer statistics sampled inside training steps
 //! ([`HealthSample`]), a verdict in words with the chapter's remedies ([`verdict()`]), the
-//! history as CSV ([`csv`]) and as PNG charts ([`plot`]).
+//! history as CSV ([`csv`]) and as PNG charts (`plot`, native only).
 //!
 //! A sampled step is the ordinary training step plus a few kernels (activation statistics,
 //! the weight's norm before and after its update) and one read-back; steps in between are
@@ -45,6 +45,7 @@
 
 pub mod csv;
 pub mod ewma;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod plot;
 pub mod verdict;
 

@@ -170,8 +170,8 @@ pub fn write_folder(dir: &Path, files: &[(&str, Vec<u8>)], fs: &dyn FsOps) -> Re
     let stamp = format!(
         "{}-{}",
         std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
+        web_time::SystemTime::now()
+            .duration_since(web_time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0)
     );

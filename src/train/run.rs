@@ -2,7 +2,7 @@
 //! step record and, for host-fed plans, the batch) and the per-epoch reads of the metrics
 //! and the non-finite guard.
 
-use std::time::Instant;
+use web_time::Instant;
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

@@ -52,7 +52,7 @@ impl GpuBackend {
             let id = self.prepare_launch(&kernel, &[a, b, c], launch)?;
             // Once to build the pipeline, once to see how long a launch takes.
             self.run_now(&[id])?;
-            let t0 = std::time::Instant::now();
+            let t0 = web_time::Instant::now();
             self.run_now(&[id])?;
             first = first.min(t0.elapsed().as_secs_f64());
             ids.push(id);
@@ -71,7 +71,7 @@ impl GpuBackend {
                     continue;
                 }
                 let launches = vec![id; reps];
-                let t0 = std::time::Instant::now();
+                let t0 = web_time::Instant::now();
                 self.run_now(&launches)?;
                 *t = t.min(t0.elapsed().as_secs_f64());
             }
