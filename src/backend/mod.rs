@@ -87,6 +87,10 @@ pub struct DeviceInfo {
     pub api: String,
 }
 
+/// What [`Backend::read_words_async`] returns.
+pub type ReadFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<u32>>> + 'a>>;
+
 /// The operations a backend provides. Launches are recorded with [`Backend::launch`] and
 /// handed to the device together by [`Backend::submit`]: on the GPU, one command buffer
 /// and one queue submission.
@@ -112,6 +116,11 @@ pub trait Backend {
     fn write_words(&mut self, buf: BufId, offset: usize, data: &[u32]) -> Result<()>;
     /// Reads a whole buffer back (waits for submitted work to finish).
     fn read_words(&mut self, buf: BufId) -> Result<Vec<u32>>;
+    /// [`Backend::read_words`] without blocking: in a browser, WebGPU hands the data over
+    /// through the event loop. (Backends that read at once return a ready future.)
+    fn read_words_async(&mut self, buf: BufId) -> ReadFuture<'_> {
+        Box::pin(std::future::ready(self.read_words(buf)))
+    }
     /// Prepares a launch: validates the buffers against the kernel and fixes its bindings.
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId>;
     /// Records a prepared launch for the next submit.

@@ -17,11 +17,13 @@ mod plan;
 mod resident;
 mod run;
 pub mod session;
+pub mod stepwise;
 
 pub use crate::health::Ewma;
 pub use inspect::ActivationStats;
 pub use options::{Callback, Divergence, EpochLogs, FitOptions, History, StepCounters};
 pub use session::Session;
+pub use stepwise::Epoch;
 
 use crate::backend::{ActKind, Backend, CpuBackend, GpuBackend, GpuOptions, LossKind};
 use crate::error::{Error, Result};

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::health::{HealthSample, LayerHealth};
 
 impl Session {
-    fn check_data(&self, d: &Dataset, what: &str) -> Result<()> {
+    pub(crate) fn check_data(&self, d: &Dataset, what: &str) -> Result<()> {
         if d.is_empty() {
             return Err(Error::InvalidData(format!("the {what} data set is empty")));
         }
@@ -45,7 +45,7 @@ impl Session {
     }
 
     /// The resident copy of `d` (uploaded on first use), or `None` to stream batches.
-    fn resident(&mut self, d: &Dataset) -> Result<Option<usize>> {
+    pub(crate) fn resident(&mut self, d: &Dataset) -> Result<Option<usize>> {
         if self.stream || data_words(d) > self.backend.max_buffer_words() {
             return Ok(None);
         }
@@ -105,8 +105,24 @@ impl Session {
         Ok(())
     }
 
+    /// Runs one prepared training step on the batch at `offset` of `order`: the step
+    /// record (and a host-fed batch), the graph, one submit (more at all-reduce points).
+    pub(crate) fn run_step(
+        &mut self,
+        key: PlanKey,
+        data: &Dataset,
+        order: &[usize],
+        offset: usize,
+    ) -> Result<crate::graph::SyncCost> {
+        self.feed(key, data, order, offset)?;
+        let cost = self.run_plan(key)?;
+        self.backend.submit()?;
+        self.host_stale = true;
+        Ok(cost)
+    }
+
     /// The running loss and accuracy (over every rank's shard, when there are several).
-    fn read_metrics(&mut self) -> Result<(f32, f32)> {
+    pub(crate) fn read_metrics(&mut self) -> Result<(f32, f32)> {
         let mut m = self.backend.read(self.metrics)?;
         if let Some(c) = self.comm.as_ref().filter(|c| c.size() > 1) {
             c.all_reduce_sum(&mut m[..3])?;
@@ -287,10 +303,7 @@ impl Session {
                 let fresh = !self.plans.contains_key(&key);
                 self.plan(key)?;
                 let before = self.backend.counters();
-                self.feed(key, train, &order, offset + shard_offset)?;
-                sync_cost = sync_cost + self.run_plan(key)?;
-                self.backend.submit()?;
-                self.host_stale = true;
+                sync_cost = sync_cost + self.run_step(key, train, &order, offset + shard_offset)?;
                 let after = self.backend.counters();
                 if !fresh && !sample {
                     // Steps that reuse their plan: they should create nothing.
@@ -427,6 +440,13 @@ impl Session {
     /// Evaluates; with several ranks each evaluates its contiguous shard of `data` and the
     /// metrics are summed across ranks.
     fn evaluate_checked(&mut self, data: &Dataset, batch: usize) -> Result<(f32, f32)> {
+        self.record_evaluation(data, batch)?;
+        self.read_metrics()
+    }
+
+    /// Runs every evaluation batch of `data` (this rank's shard), accumulating the metrics
+    /// on the device; nothing is read back.
+    pub(crate) fn record_evaluation(&mut self, data: &Dataset, batch: usize) -> Result<()> {
         let source = self.resident(data)?;
         let data_buf = source.map(|i| self.resident[i].data);
         let n = data.len();
@@ -451,12 +471,41 @@ impl Session {
             self.run_plan(key)?;
             self.backend.submit()?;
         }
-        self.read_metrics()
+        Ok(())
     }
 
     /// Output probabilities (after the last activation) for the samples in `x`, given flat
     /// (Keras's `predict`).
     pub fn predict(&mut self, x: &[f32], batch_size: usize) -> Result<Vec<f32>> {
+        let n = self.check_predict(x, batch_size)?;
+        let features = self.model.input_features();
+        let units = self.model.output_units();
+        let mut out = Vec::with_capacity(n * units);
+        for offset in (0..n).step_by(batch_size) {
+            let rows = batch_size.min(n - offset);
+            let v = self.run_host_batch(
+                Mode::Predict,
+                &x[offset * features..(offset + rows) * features],
+                rows,
+            )?;
+            out.extend_from_slice(&v[..rows * units]);
+        }
+        Ok(out)
+    }
+
+    /// Runs one host-fed inference batch and returns the plan's output values.
+    pub(crate) fn run_host_batch(
+        &mut self,
+        mode: Mode,
+        x: &[f32],
+        rows: usize,
+    ) -> Result<Vec<f32>> {
+        let output = self.submit_host_batch(mode, x, rows)?;
+        self.backend.read(output)
+    }
+
+    /// Checks `predict`'s arguments: the number of samples in `x`.
+    pub(crate) fn check_predict(&self, x: &[f32], batch_size: usize) -> Result<usize> {
         if batch_size == 0 {
             return Err(Error::Config("batch size must be at least 1".into()));
         }
@@ -473,28 +522,16 @@ impl Session {
                 x[i]
             )));
         }
-        let n = x.len() / features;
-        let units = self.model.output_units();
-        let mut out = Vec::with_capacity(n * units);
-        for offset in (0..n).step_by(batch_size) {
-            let rows = batch_size.min(n - offset);
-            let v = self.run_host_batch(
-                Mode::Predict,
-                &x[offset * features..(offset + rows) * features],
-                rows,
-            )?;
-            out.extend_from_slice(&v[..rows * units]);
-        }
-        Ok(out)
+        Ok(x.len() / features)
     }
 
-    /// Runs one host-fed inference batch and returns the plan's output buffer.
-    pub(crate) fn run_host_batch(
+    /// Submits one host-fed inference batch and returns the buffer its output lands in.
+    pub(crate) fn submit_host_batch(
         &mut self,
         mode: Mode,
         x: &[f32],
         rows: usize,
-    ) -> Result<Vec<f32>> {
+    ) -> Result<crate::backend::BufId> {
         let key = PlanKey {
             mode,
             rows,
@@ -511,6 +548,6 @@ impl Session {
         self.backend.write(bx, 0, x)?;
         self.run_plan(key)?;
         self.backend.submit()?;
-        self.backend.read(output)
+        Ok(output)
     }
 }

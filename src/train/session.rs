@@ -237,18 +237,24 @@ impl Session {
         Ok(self.model()?.weights().to_vec())
     }
 
-    fn sync(&mut self) -> Result<()> {
+    pub(crate) fn sync(&mut self) -> Result<()> {
         if self.host_stale {
             // One read per arena group, not one per weight.
             for g in 0..self.arenas.len() {
                 let all = self.backend.read(self.arenas[g].params)?;
-                for &(i, at) in &self.arenas[g].layout.members {
-                    let name = self.model.weights()[i].name.clone();
-                    let n = self.model.weights()[i].data.len();
-                    self.model.set_weight(&name, &all[at..at + n])?;
-                }
+                self.absorb_arena(g, &all)?;
             }
             self.host_stale = false;
+        }
+        Ok(())
+    }
+
+    /// Copies weight arena `g`'s values, read back as `all`, into the model.
+    pub(crate) fn absorb_arena(&mut self, g: usize, all: &[f32]) -> Result<()> {
+        for &(i, at) in &self.arenas[g].layout.members {
+            let name = self.model.weights()[i].name.clone();
+            let n = self.model.weights()[i].data.len();
+            self.model.set_weight(&name, &all[at..at + n])?;
         }
         Ok(())
     }

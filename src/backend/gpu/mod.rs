@@ -13,7 +13,9 @@ use super::autotune::{kernels_fingerprint, TuneCache, CANDIDATES};
 
 use super::contract::{Entry, Module};
 use super::kernel::Kernel;
-use super::{check_view, ops, validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId};
+use super::{
+    check_view, ops, validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId, ReadFuture,
+};
 use crate::error::{Error, Result};
 
 /// Which matmul kernel to use.
@@ -166,14 +168,93 @@ fn best_first<T>(items: &mut [T], rank: impl Fn(&T) -> u32, ordinal: usize) {
 }
 
 impl GpuBackend {
+    /// Submits what is pending and copies `buf` into a new mappable buffer.
+    fn start_read(&mut self, buf: BufId) -> Result<(wgpu::Buffer, usize)> {
+        if !self.pending.is_empty() {
+            self.submit()?;
+        }
+        let words = self.len(buf);
+        let bytes = (words.max(1) * 4) as u64;
+        self.counters.allocations += 1;
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        let (root, at, _) = self.span(buf);
+        enc.copy_buffer_to_buffer(self.buffer(root), (at * 4) as u64, &staging, 0, bytes);
+        self.queue.submit([enc.finish()]);
+        Ok((staging, words))
+    }
+
+    /// The words of a mapped staging buffer (`mapped`: how its mapping ended, if it did).
+    fn finish_read(
+        &mut self,
+        staging: wgpu::Buffer,
+        words: usize,
+        mapped: Option<std::result::Result<(), wgpu::BufferAsyncError>>,
+    ) -> Result<Vec<u32>> {
+        self.check_errors()?;
+        match mapped {
+            Some(Ok(())) => {}
+            Some(Err(e)) => return Err(Error::Gpu(format!("reading a buffer back: {e}"))),
+            None => return Err(Error::Gpu("buffer map did not complete".into())),
+        }
+        let view = staging
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| Error::Gpu(format!("reading a buffer back: {e}")))?;
+        let out: Vec<u32> = bytemuck::cast_slice(&view[..])[..words].to_vec();
+        drop(view);
+        staging.unmap();
+        self.counters.readback_bytes += 4 * words as u64;
+        Ok(out)
+    }
+
+    /// Waits until the device has done everything submitted (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn wait(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))
+    }
+
     /// Opens the best adapter per the options (and the environment variables they mirror):
-    /// a discrete GPU before an integrated one before a software rasterizer.
+    /// a discrete GPU before an integrated one before a software rasterizer. In a browser,
+    /// where nothing may block, use [`GpuBackend::open`].
     pub fn new(opts: &GpuOptions) -> Result<Self> {
+        #[cfg(not(target_arch = "wasm32"))]
+        return pollster::block_on(Self::open(opts));
+        #[cfg(target_arch = "wasm32")]
+        return Err(Error::NoAdapter(format!(
+            "in a browser the adapter is opened asynchronously (GpuBackend::open), not with {opts:?}"
+        )));
+    }
+
+    /// [`GpuBackend::new`] without blocking: in a browser, the page's WebGPU adapter (and,
+    /// with no matmul variant forced, the register-blocked 8×8 kernel: timing candidates
+    /// needs blocking reads).
+    pub async fn open(opts: &GpuOptions) -> Result<Self> {
         let backends = parse_backends(opts.api.as_deref())?;
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
         desc.backends = backends;
         let instance = wgpu::Instance::new(desc);
-        let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
+        #[cfg(not(target_arch = "wasm32"))]
+        let mut adapters = instance.enumerate_adapters(backends).await;
+        #[cfg(target_arch = "wasm32")]
+        let mut adapters: Vec<wgpu::Adapter> = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
+            .await
+            .into_iter()
+            .collect();
         let seen: Vec<String> = adapters
             .iter()
             .map(|a| {
@@ -208,12 +289,14 @@ impl GpuBackend {
         // Ask for the adapter's own limits: the defaults cap storage bindings at 128 MiB
         // even on GPUs that bind far more.
         let limits = adapter.limits();
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("steadygrad"),
-            required_limits: limits.clone(),
-            ..Default::default()
-        }))
-        .map_err(|e| Error::NoAdapter(format!("{}: {e}", ainfo.name)))?;
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("steadygrad"),
+                required_limits: limits.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| Error::NoAdapter(format!("{}: {e}", ainfo.name)))?;
         let errors = Arc::new(Mutex::new(Vec::new()));
         let sink = errors.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
@@ -234,7 +317,11 @@ impl GpuBackend {
                 adapter: ainfo.name.clone(),
                 api: format!("{:?}", ainfo.backend).to_lowercase(),
             },
-            forced: opts.matmul,
+            forced: opts.matmul.or(if cfg!(target_arch = "wasm32") {
+                Some(MatmulVariant::RegisterBlocked8)
+            } else {
+                None
+            }),
             tune_key: format!(
                 "{}|{}|{}|kernels {}",
                 ainfo.name,
@@ -336,47 +423,37 @@ impl Backend for GpuBackend {
     }
 
     fn read_words(&mut self, buf: BufId) -> Result<Vec<u32>> {
-        if !self.pending.is_empty() {
-            self.submit()?;
+        #[cfg(target_arch = "wasm32")]
+        return Err(Error::Gpu(format!(
+            "a blocking read of buffer {buf:?} in a browser: use the asynchronous reads"
+        )));
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let (staging, words) = self.start_read(buf)?;
+            let slot = Arc::new(Mutex::new(None));
+            let s2 = slot.clone();
+            staging
+                .slice(..)
+                .map_async(wgpu::MapMode::Read, move |r| *s2.lock().unwrap() = Some(r));
+            self.wait()?;
+            let mapped = slot.lock().unwrap().take();
+            self.finish_read(staging, words, mapped)
         }
-        let words = self.len(buf);
-        let bytes = (words.max(1) * 4) as u64;
-        self.counters.allocations += 1;
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut enc = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-        let (root, at, _) = self.span(buf);
-        enc.copy_buffer_to_buffer(self.buffer(root), (at * 4) as u64, &staging, 0, bytes);
-        self.queue.submit([enc.finish()]);
-        let slot = Arc::new(Mutex::new(None));
-        let s2 = slot.clone();
-        staging
-            .slice(..)
-            .map_async(wgpu::MapMode::Read, move |r| *s2.lock().unwrap() = Some(r));
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
-        self.check_errors()?;
-        match slot.lock().unwrap().take() {
-            Some(Ok(())) => {}
-            Some(Err(e)) => return Err(Error::Gpu(format!("reading a buffer back: {e}"))),
-            None => return Err(Error::Gpu("buffer map did not complete".into())),
-        }
-        let view = staging
-            .slice(..)
-            .get_mapped_range()
-            .map_err(|e| Error::Gpu(format!("reading a buffer back: {e}")))?;
-        let out: Vec<u32> = bytemuck::cast_slice(&view[..])[..words].to_vec();
-        drop(view);
-        staging.unmap();
-        self.counters.readback_bytes += 4 * words as u64;
-        Ok(out)
+    }
+
+    fn read_words_async(&mut self, buf: BufId) -> ReadFuture<'_> {
+        Box::pin(async move {
+            let (staging, words) = self.start_read(buf)?;
+            let (tx, rx) = futures_channel::oneshot::channel();
+            staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send(r);
+            });
+            // Natively the device is polled here; in a browser the event loop maps it.
+            #[cfg(not(target_arch = "wasm32"))]
+            self.wait()?;
+            let mapped = rx.await.ok();
+            self.finish_read(staging, words, mapped)
+        })
     }
 
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId> {
