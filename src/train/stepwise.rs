@@ -121,7 +121,11 @@ impl Session {
     }
 
     /// [`Session::evaluate`] without blocking.
-    pub async fn evaluate_async(&mut self, data: &Dataset, batch_size: usize) -> Result<(f32, f32)> {
+    pub async fn evaluate_async(
+        &mut self,
+        data: &Dataset,
+        batch_size: usize,
+    ) -> Result<(f32, f32)> {
         if batch_size == 0 {
             return Err(Error::Config("batch size must be at least 1".into()));
         }

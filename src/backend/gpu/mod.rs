@@ -314,7 +314,12 @@ impl GpuBackend {
             queue,
             info: DeviceInfo {
                 kind: "gpu",
-                adapter: ainfo.name.clone(),
+                // A browser may keep the adapter's description to itself.
+                adapter: if ainfo.name.is_empty() {
+                    "WebGPU adapter (unnamed by the browser)".into()
+                } else {
+                    ainfo.name.clone()
+                },
                 api: format!("{:?}", ainfo.backend).to_lowercase(),
             },
             forced: opts.matmul.or(if cfg!(target_arch = "wasm32") {

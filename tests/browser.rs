@@ -1,0 +1,273 @@
+//! The page of `web/` in headless Chromium, whose WebGPU runs on SwiftShader when there is
+//! no GPU: `web/build.sh`, then `web/dist` served on 127.0.0.1 by a small server here that
+//! also takes the page's report (a POST), and the page opened with URL parameters.
+//! Skipped with a notice when Chromium is not installed, unless
+//! `STEADYGRAD_REQUIRE_BROWSER=1` (as `.ci/run` sets), which makes that a failure.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::*;
+
+const WEB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/web");
+
+/// The Chromium binary, or `None` (with a notice) when there is none and it is not
+/// required.
+fn chromium() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if found.is_none() {
+        if std::env::var("STEADYGRAD_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!("STEADYGRAD_REQUIRE_BROWSER=1 but Chromium is not installed");
+        }
+        eprintln!("note: browser test skipped: no chromium (apt install chromium)");
+    }
+    found
+}
+
+/// Runs `web/build.sh` once.
+fn dist() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = Command::new("bash")
+                .arg(Path::new(WEB).join("build.sh"))
+                .output()
+                .expect("bash runs");
+            assert!(
+                out.status.success(),
+                "web/build.sh failed:\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Path::new(WEB).join("dist")
+        })
+        .clone()
+}
+
+/// A static file server for `root` (and `extra`: URL prefix → folder) that passes every
+/// POST body to the returned receiver.
+fn serve(root: PathBuf, extra: Option<(&'static str, PathBuf)>) -> (u16, Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (root, extra, tx) = (root.clone(), extra.clone(), tx.clone());
+            std::thread::spawn(move || {
+                let _ = answer(stream, &root, extra.as_ref(), &tx);
+            });
+        }
+    });
+    (port, rx)
+}
+
+fn answer(
+    stream: TcpStream,
+    root: &Path,
+    extra: Option<&(&'static str, PathBuf)>,
+    posts: &Sender<String>,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    let mut length = 0;
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h)?;
+        if h.trim().is_empty() {
+            break;
+        }
+        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut out = stream;
+    if method == "POST" {
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        let _ = posts.send(String::from_utf8_lossy(&body).into_owned());
+        return out.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+    }
+    let path = target.split('?').next().unwrap_or("/");
+    let file = match extra {
+        Some((prefix, dir)) if path.starts_with(prefix) => dir.join(&path[prefix.len()..]),
+        _ if path == "/" => root.join("index.html"),
+        _ => root.join(path.trim_start_matches('/')),
+    };
+    match (path.contains(".."), std::fs::read(&file)) {
+        (false, Ok(bytes)) => {
+            let kind = match file.extension().and_then(|e| e.to_str()) {
+                Some("html") => "text/html; charset=utf-8",
+                Some("js") => "text/javascript",
+                Some("wasm") => "application/wasm",
+                Some("json") => "application/json",
+                _ => "application/octet-stream",
+            };
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                bytes.len()
+            );
+            out.write_all(head.as_bytes())?;
+            out.write_all(&bytes)
+        }
+        _ => out
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+    }
+}
+
+/// Chromium, headless, with WebGPU (or, `webgpu: false`, without), on `url`.
+fn open_page(browser: &str, url: &str, webgpu: bool, extra: &[&str]) -> Child {
+    let profile = std::env::temp_dir().join(format!(
+        "steadygrad-chromium-{}-{}",
+        std::process::id(),
+        url.len() + extra.len()
+    ));
+    let mut c = Command::new(browser);
+    c.args([
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    if webgpu {
+        c.args([
+            "--enable-unsafe-webgpu",
+            "--enable-unsafe-swiftshader",
+            "--use-webgpu-adapter=swiftshader",
+            "--remote-debugging-port=0",
+        ]);
+    } else {
+        c.arg("--disable-features=WebGPU");
+    }
+    c.args(extra)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromium starts")
+}
+
+/// Opens `query` on the page and returns the JSON object it POSTs.
+fn report(browser: &str, query: &str, model: Option<PathBuf>) -> serde_json::Value {
+    let (port, posts) = serve(dist(), model.map(|m| ("/model/", m)));
+    let url = format!("http://127.0.0.1:{port}/?{query}&report=/result");
+    let mut page = open_page(browser, &url, true, &[]);
+    let got = posts.recv_timeout(Duration::from_secs(900));
+    let _ = page.kill();
+    let _ = page.wait();
+    let body = got.unwrap_or_else(|_| panic!("no report from {url} within 15 minutes"));
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(v.get("error").is_none(), "the page failed: {v}");
+    v
+}
+
+#[test]
+fn the_page_trains_one_epoch_to_90_percent_and_matches_native_weights() {
+    let Some(browser) = chromium() else { return };
+    let v = report(browser, "autorun=1&epochs=1", None);
+    let adapter = v["adapter"].as_str().unwrap();
+    assert!(!adapter.is_empty(), "{v}");
+    assert_eq!(v["epochs"], 1);
+    let acc = v["test_accuracy"].as_f64().unwrap();
+    assert!(acc >= 0.9, "test accuracy {acc} after one epoch: {v}");
+    assert!(v["samples_per_second"].as_f64().unwrap() > 0.0);
+    eprintln!("browser: {v}");
+
+    // Fixed order, 20 steps: the page's weights against the native GPU path's.
+    let page = report(
+        browser,
+        "autorun=1&epochs=1&steps=20&noshuffle=1&batch=64&weights=1",
+        None,
+    );
+    assert_eq!(page["steps"], 20);
+    let Some(gpu) = gpu() else { return };
+    let (train, _) =
+        steadygrad::data::idx::load_mnist_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data"))
+            .unwrap();
+    let model = steadygrad::nn::seed_network(false).unwrap();
+    let mut s = steadygrad::Session::with_backend(model, Box::new(gpu)).unwrap();
+    let opt = steadygrad::Sgd::new(0.01).momentum(0.9).nesterov(true);
+    s.compile(
+        Box::new(opt),
+        steadygrad::LossName::SparseCategoricalCrossentropy,
+    )
+    .unwrap();
+    let mut e = s.begin_epoch(&train, 64, None).unwrap();
+    for _ in 0..20 {
+        assert!(s.train_next(&train, &mut e).unwrap());
+    }
+    let weights = page["weights"].as_object().unwrap();
+    for w in s.get_weights().unwrap() {
+        let theirs: Vec<f32> = serde_json::from_value(weights[&w.name].clone()).unwrap();
+        let ours = &w.data[..theirs.len()];
+        assert_close(&format!("browser {}", w.name), &theirs, ours, 1e-4, 1e-3);
+    }
+}
+
+#[test]
+fn a_saved_model_folder_shows_the_same_accuracy_in_the_page() {
+    let Some(browser) = chromium() else { return };
+    // A model trained a few steps natively, saved as the CLI saves it.
+    let dir = std::env::temp_dir().join(format!("steadygrad-web-model-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (train, test) =
+        steadygrad::data::idx::load_mnist_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data"))
+            .unwrap();
+    let model = steadygrad::nn::seed_network(false).unwrap();
+    let mut s = compile_cpu(
+        model,
+        steadygrad::Sgd::new(0.01).momentum(0.9).nesterov(true),
+    );
+    let opts = steadygrad::FitOptions {
+        epochs: 1,
+        max_steps: Some(30),
+        ..Default::default()
+    };
+    s.fit(&train, None, &opts, &mut []).unwrap();
+    let (_, accuracy) = s.evaluate(&test, 256).unwrap();
+    steadygrad::io::save_model(s.model().unwrap(), None, &dir).unwrap();
+    let v = report(browser, "model=/model/", Some(dir.clone()));
+    let theirs = v["test_accuracy"].as_f64().unwrap();
+    assert!(
+        (theirs - accuracy as f64).abs() < 1e-3,
+        "page {theirs}, native {accuracy}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_browser_without_webgpu_gets_the_message() {
+    let Some(browser) = chromium() else { return };
+    let (port, _) = serve(dist(), None);
+    let url = format!("http://127.0.0.1:{port}/?autorun=1");
+    let page = open_page(
+        browser,
+        &url,
+        false,
+        &["--dump-dom", "--virtual-time-budget=5000"],
+    );
+    let out = page.wait_with_output().unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(dom.contains("has no WebGPU"), "{dom}");
+}
