@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 WASM_BINDGEN_VERSION=0.2.130
+# Where `cargo install` puts wasm-bindgen.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
