@@ -344,12 +344,10 @@ pub fn train_on(a: TrainArgs, comm: Option<Box<dyn Communicator>>) -> Result<()>
     if lead {
         check_outputs(&a.train)?;
     }
-    let b = a.train.batch_size;
-    if ranks > 1 && !b.is_multiple_of(ranks) {
-        return Err(Error::Config(format!(
-            "--batch-size {b} does not divide evenly among {ranks} ranks: use a multiple of {ranks}"
-        )));
-    }
+    steadygrad::dist::check_batch(a.train.batch_size, ranks).map_err(|e| match e {
+        Error::Config(m) => Error::Config(format!("--batch-size: {m}")),
+        other => other,
+    })?;
     let (train_set, test_set) = load_data(&a.data)?;
     let (model, state) = match &a.model_dir {
         Some(dir) => {

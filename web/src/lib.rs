@@ -190,15 +190,16 @@ async fn digits() -> Result<Rc<(Dataset, Dataset)>, String> {
     Ok(d)
 }
 
-/// Opens `model` on the page's WebGPU adapter and shows the adapter's name.
-async fn open(model: Sequential) -> Result<Session, String> {
+/// Opens `model` on the page's WebGPU adapter and shows the adapter's name (returned
+/// with the session).
+async fn open(model: Sequential) -> Result<(Session, String), String> {
     ui::set_text("status", "opening the WebGPU adapter…");
     let s = Session::open(model, &GpuOptions::default())
         .await
         .map_err(|e| format!("no WebGPU adapter for training: {e}"))?;
     let label = adapter_label(&s).await;
     ui::set_text("adapter", &label);
-    Ok(s)
+    Ok((s, label))
 }
 
 /// The adapter as the browser describes it (vendor, architecture, description: what
@@ -240,7 +241,7 @@ async fn train(p: Params) -> Result<Value, String> {
     let d = digits().await?;
     let (train, test) = (&d.0, &d.1);
     let model = steadygrad::nn::seed_network(false).map_err(|e| e.to_string())?;
-    let mut s = open(model).await?;
+    let (mut s, adapter) = open(model).await?;
     let opt = Sgd::new(0.01).momentum(0.9).nesterov(true);
     s.compile(Box::new(opt), LossName::SparseCategoricalCrossentropy)
         .map_err(|e| e.to_string())?;
@@ -305,7 +306,7 @@ async fn train(p: Params) -> Result<Value, String> {
         }
     }
     let mut report = json!({
-        "adapter": adapter_label(&s).await,
+        "adapter": adapter,
         "epochs": epochs_done,
         "steps": s.steps_done(),
         "test_accuracy": last["test_accuracy"],
@@ -386,7 +387,7 @@ async fn show_model(name: &str, json: &[u8], weights: &[u8]) -> Result<Value, St
         model_from_bytes(Path::new(name), json, weights, None).map_err(|e| e.to_string())?;
     let d = digits().await?;
     let test = &d.1;
-    let mut s = open(loaded.model).await?;
+    let (mut s, adapter) = open(loaded.model).await?;
     let (loss, accuracy) = s
         .evaluate_async(test, 256)
         .await
@@ -397,7 +398,7 @@ async fn show_model(name: &str, json: &[u8], weights: &[u8]) -> Result<Value, St
     );
     show_predictions(&mut s, test).await?;
     Ok(json!({
-        "adapter": adapter_label(&s).await,
+        "adapter": adapter,
         "model": name,
         "test_loss": loss,
         "test_accuracy": accuracy,
