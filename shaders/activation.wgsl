@@ -1,6 +1,6 @@
-// Activation functions shared by elementwise.wgsl and the dense epilogue of the matmul
-// kernels (dense.wgsl): values, derivatives from the input (and output), derivatives from
-// the output alone.
+// Activation functions shared by the activation kernels (elementwise/) and the dense
+// epilogue of the matmul kernels (matmul/dense_store.wgsl): values, derivatives from the
+// input (and output), derivatives from the output alone.
 //
 // Activation codes: the ACT_* constants below, checked against `ActKind::code` by
 // tests/contracts.rs.

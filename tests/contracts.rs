@@ -1,147 +1,99 @@
-//! The typed contract between Rust and WGSL, checked against the shader sources: every
-//! module's `struct Params` has exactly the fields (names, types, order) of its Rust
-//! parameter struct; every entry point exists as a `@compute` function of its module; every
-//! binding a launch uses is declared in that module at that number with that access; every
-//! op code the shaders switch on equals Rust's. A shader edited without its Rust side (or
-//! the reverse) fails here, before any GPU runs it.
+//! The typed contract between Rust and WGSL, checked by compiling every shader module
+//! through naga (the WGSL front end wgpu itself uses): each module's source is generated
+//! declarations (its `Params` from the Rust struct, its buffers from the kernel's declared
+//! [`Arg`]s) followed by its files. For every kernel launch the backends build, the module
+//! must parse and validate; its entry point must be a `@compute` function that uses
+//! exactly the bindings the launch binds, writes every buffer its kernel declares written
+//! (and no other: a write to a `read` buffer fails validation), and declares every
+//! pipeline constant as an `override`; every op code the shaders switch on must equal
+//! Rust's. A shader edited without its Rust side (or the reverse) fails here, before any
+//! GPU runs it.
 
 mod common;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
+use naga::valid::{Capabilities, GlobalUse, ValidationFlags, Validator};
 use steadygrad::backend::contract::{
-    Entry, GpuLaunch, Module, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW,
+    shader_file, shader_files, Entry, GpuLaunch, Module, ACT_FORWARD, ADD, CLIP_SCALE, LOSS,
+    MATMUL_TEXTURE, MODULES, TEXTURE_MAX_ROWS, TEXTURE_ROW,
 };
 use steadygrad::backend::ops::gpu_launch;
+use steadygrad::backend::signature::{Access, Arg, TABLE_BINDING};
 use steadygrad::backend::{
     ActKind, ArenaTensor, ClipMode, Kernel, KernelKind, LossKind, MatmulVariant,
 };
 use strum::IntoEnumIterator;
 
-/// Drops `//` comments.
-fn strip_comments(src: &str) -> String {
-    src.lines()
-        .map(|l| l.split("//").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// A module compiled by naga, with its analysis.
+struct Compiled {
+    module: naga::Module,
+    info: naga::valid::ModuleInfo,
 }
 
-/// The fields of `struct Params { … }` in a WGSL source, as (name, type).
-fn wgsl_params(src: &str) -> Vec<(String, String)> {
-    let src = strip_comments(src);
-    let start = src.find("struct Params").expect("a struct Params");
-    let body = &src[start..];
-    let open = body.find('{').unwrap();
-    let close = body.find('}').unwrap();
-    body[open + 1..close]
-        .split(',')
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-        .map(|f| {
-            let (n, t) = f.split_once(':').expect("name: type");
-            (n.trim().to_string(), t.trim().to_string())
-        })
-        .collect()
+fn compile(src: &str) -> Result<Compiled, String> {
+    let module = naga::front::wgsl::parse_str(src).map_err(|e| e.emit_to_string(src))?;
+    let info = Validator::new(ValidationFlags::all(), Capabilities::default())
+        .validate(&module)
+        .map_err(|e| e.emit_to_string(src))?;
+    Ok(Compiled { module, info })
 }
 
-/// `@binding(N)` → (variable name, read-only, texture) of every storage and texture binding
-/// in group 0.
-fn wgsl_bindings(src: &str) -> HashMap<u32, (String, bool, bool)> {
-    let src = strip_comments(src);
-    let mut out = HashMap::new();
-    for line in src.lines() {
-        let line = line.trim();
-        let Some(rest) = line.strip_prefix("@group(0) @binding(") else {
-            continue;
-        };
-        let (num, decl) = rest.split_once(')').unwrap();
-        let num: u32 = num.parse().unwrap();
-        if let Some(d) = decl.trim().strip_prefix("var<storage, ") {
-            let (access, tail) = d.split_once('>').unwrap();
-            let name = tail.trim().split(':').next().unwrap().trim().to_string();
-            let read_only = match access {
-                "read" => true,
-                "read_write" => false,
-                other => panic!("binding {num}: access {other}"),
-            };
-            assert!(
-                out.insert(num, (name, read_only, false)).is_none(),
-                "binding {num} declared twice"
-            );
-        } else if let Some(d) = decl.trim().strip_prefix("var ") {
-            let (name, ty) = d.split_once(':').unwrap();
-            if ty.trim().trim_end_matches(';') == "texture_2d<f32>" {
-                let name = name.trim().to_string();
-                assert!(
-                    out.insert(num, (name, true, true)).is_none(),
-                    "binding {num} declared twice"
-                );
-            }
+impl Compiled {
+    /// Binding number → how entry point `name` uses it (only the bindings it uses).
+    fn uses(&self, name: &str) -> Option<HashMap<u32, GlobalUse>> {
+        let (i, ep) = self
+            .module
+            .entry_points
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.name == name)?;
+        assert_eq!(
+            ep.stage,
+            naga::ShaderStage::Compute,
+            "{name} is not @compute"
+        );
+        let f = self.info.get_entry_point(i);
+        Some(
+            self.module
+                .global_variables
+                .iter()
+                .filter_map(|(h, g)| {
+                    let b = g.binding.as_ref()?;
+                    let u = f[h];
+                    (!u.is_empty()).then_some((b.binding, u))
+                })
+                .collect(),
+        )
+    }
+
+    /// The value of `const NAME: u32`.
+    fn u32_const(&self, name: &str) -> Option<u32> {
+        let (_, c) = self
+            .module
+            .constants
+            .iter()
+            .find(|(_, c)| c.name.as_deref() == Some(name))?;
+        match self.module.global_expressions[c.init] {
+            naga::Expression::Literal(naga::Literal::U32(v)) => Some(v),
+            ref other => panic!("{name} = {other:?}"),
         }
     }
-    out
-}
 
-/// `const NAME: u32 = Nu;` declarations.
-fn wgsl_consts(src: &str) -> HashMap<String, u32> {
-    strip_comments(src)
-        .lines()
-        .filter_map(|l| {
-            let l = l.trim().strip_prefix("const ")?;
-            let (name, rest) = l.split_once(':')?;
-            let (ty, value) = rest.split_once('=')?;
-            if ty.trim() != "u32" {
-                return None;
-            }
-            let v = value.trim().trim_end_matches(';').trim_end_matches('u');
-            let v = if let Some(hex) = v.strip_prefix("0x") {
-                u32::from_str_radix(hex, 16).ok()?
-            } else {
-                v.parse().ok()?
-            };
-            Some((name.trim().to_string(), v))
-        })
-        .collect()
-}
-
-fn compare_params(module: Module, src: &str) -> Result<(), String> {
-    let wgsl = wgsl_params(src);
-    let rust: Vec<(String, String)> = module
-        .params_fields()
-        .iter()
-        .map(|(n, t)| (n.to_string(), t.to_string()))
-        .collect();
-    if wgsl == rust {
-        Ok(())
-    } else {
-        Err(format!("{module:?}: WGSL Params {wgsl:?} vs Rust {rust:?}"))
-    }
-}
-
-#[test]
-fn every_params_struct_matches_its_shader() {
-    for module in Module::iter() {
-        compare_params(module, &module.source()).unwrap();
-        // Only 4-byte scalars: the Rust struct has no padding the WGSL one lacks.
-        assert!(module
-            .params_fields()
+    fn overrides(&self) -> HashSet<String> {
+        self.module
+            .overrides
             .iter()
-            .all(|(_, t)| *t == "u32" || *t == "f32"));
+            .filter_map(|(_, o)| o.name.clone())
+            .collect()
     }
 }
 
-#[test]
-fn a_changed_shader_layout_is_caught() {
-    // Swap two fields of the batch-norm Params: the check must fail.
-    let src = Module::BatchNorm.source().replacen(
-        "    eps: f32,\n    momentum: f32,",
-        "    momentum: f32,\n    eps: f32,",
-        1,
-    );
-    assert_ne!(src, Module::BatchNorm.source(), "the edit applied");
-    assert!(compare_params(Module::BatchNorm, &src).is_err());
-    let src = Module::Loss.source().replacen("code: u32", "code: f32", 1);
-    assert!(compare_params(Module::Loss, &src).is_err());
+/// The buffers' declarations as the module sees them: name, access, element type.
+fn signature(args: &[Arg]) -> Vec<(&'static str, Access, &'static str)> {
+    args.iter()
+        .map(|a| (a.name, a.access, a.elem.wgsl()))
+        .collect()
 }
 
 /// One launch per entry point (and more), built the way the backends build them.
@@ -317,77 +269,76 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
 }
 
 #[test]
-fn every_entry_point_and_binding_is_declared_as_rust_uses_it() {
+fn every_entry_point_uses_exactly_the_bindings_its_launch_gives_it() {
     let launches = sample_launches();
     let mut entries = HashSet::new();
     let mut kinds = HashSet::new();
+    let mut compiled: HashMap<&str, Compiled> = HashMap::new();
+    let mut signatures: HashMap<&str, Vec<(&str, Access, &str)>> = HashMap::new();
     for (kernel, l) in &launches {
         entries.insert(l.entry);
         kinds.insert(KernelKind::from(kernel));
-        let src = l.entry.module().source();
-        let code = strip_comments(&src);
-        let needle = format!("fn {}(", l.entry.name());
-        let at = code
-            .find(&needle)
-            .unwrap_or_else(|| panic!("{:?}: no {needle}", l.entry));
-        assert!(
-            code[..at].trim_end().ends_with(')') && code[..at].contains("@compute"),
-            "{:?} is not a @compute entry point",
+        let module = l.entry.module();
+        let args = kernel.args();
+        // Every kernel of a module takes buffers of the same names, accesses and types.
+        let sig = signature(&args);
+        let first = signatures.entry(module.name).or_insert_with(|| sig.clone());
+        assert_eq!(
+            *first, sig,
+            "{kernel:?}: module {} serves kernels of other buffers",
+            module.name
+        );
+        let c = compiled.entry(module.name).or_insert_with(|| {
+            compile(&module.source(&args))
+                .unwrap_or_else(|e| panic!("module {} does not compile:\n{e}", module.name))
+        });
+        let uses = c
+            .uses(l.entry.name())
+            .unwrap_or_else(|| panic!("{:?}: no entry point {}", l.entry, l.entry.name()));
+        let bindings = l.entry.bindings(&args);
+        let mut bound: BTreeSet<u32> = bindings.iter().map(|b| b.index).collect();
+        bound.insert(0);
+        let used: BTreeSet<u32> = uses.keys().copied().collect();
+        assert_eq!(
+            used, bound,
+            "{kernel:?}: {:?} uses bindings {used:?}, its launch binds {bound:?} (0 = Params)",
             l.entry
         );
-        // One binding per buffer, then the launch's own table when it has one.
-        let table = usize::from(!l.table.is_empty());
-        assert_eq!(
-            l.bindings.len(),
-            kernel.arity() + table,
-            "{kernel:?}: one binding per buffer"
-        );
-        if table == 1 {
-            let last = l.bindings.last().unwrap();
+        for (arg, b) in args.iter().zip(&bindings) {
+            let writes = uses[&b.index].contains(GlobalUse::WRITE);
             assert_eq!(
-                last.index, TABLE_BINDING,
-                "{kernel:?}: the table comes last"
+                writes,
+                arg.access == Access::ReadWrite,
+                "{kernel:?}: {:?} {} buffer {} it declares {:?}",
+                l.entry,
+                if writes { "writes" } else { "never writes" },
+                arg.name,
+                arg.access
             );
-            assert!(last.read_only, "{kernel:?}: the table is read-only");
         }
-        let declared = wgsl_bindings(&src);
-        let mut seen = HashSet::new();
-        for b in &l.bindings {
-            assert!(b.index > 0, "{kernel:?}: binding 0 is the Params uniform");
-            assert!(
-                seen.insert(b.index),
-                "{kernel:?}: binding {} used twice",
-                b.index
-            );
-            let (name, read_only, texture) = declared.get(&b.index).unwrap_or_else(|| {
-                panic!(
-                    "{kernel:?}: binding {} not declared in {:?}",
-                    b.index,
-                    l.entry.module()
-                )
-            });
-            assert_eq!(
-                *read_only, b.read_only,
-                "{kernel:?}: access of binding {} ({name})",
-                b.index
-            );
-            assert_eq!(
-                *texture, b.texture,
-                "{kernel:?}: binding {} ({name}) as a texture",
-                b.index
-            );
+        // The table comes with the modules that read one.
+        assert_eq!(
+            !l.table.is_empty(),
+            module.table,
+            "{kernel:?}: a table where its module reads one"
+        );
+        if module.table {
+            assert!(bindings
+                .iter()
+                .any(|b| b.index == TABLE_BINDING && b.read_only));
         }
         // Every pipeline constant, the entry's and the launch's own, is an `override`.
+        let overrides = c.overrides();
         for (name, _) in l.entry.constants().iter().chain(&l.constants) {
             assert!(
-                code.contains(&format!("override {name}:")),
-                "{:?}: constant {name} is not an override of {:?}",
+                overrides.contains(*name),
+                "{:?}: constant {name} is not an override of {}",
                 l.entry,
-                l.entry.module()
+                module.name
             );
         }
         // The params blob is the module's struct, 4 bytes a field.
-        assert_eq!(l.params.len(), 4 * l.entry.module().params_fields().len());
+        assert_eq!(l.params.len(), 4 * module.params.len());
     }
     let missing: Vec<Entry> = Entry::iter().filter(|e| !entries.contains(e)).collect();
     assert!(
@@ -402,9 +353,65 @@ fn every_entry_point_and_binding_is_declared_as_rust_uses_it() {
 }
 
 #[test]
+fn a_shader_that_disagrees_with_its_kernel_fails_to_compile() {
+    let add = Kernel::Add { n: 4 }.args();
+    assert!(compile(&ADD.source(&add)).is_ok());
+    // Writing a buffer the kernel declares read-only.
+    let src = ADD
+        .source(&add)
+        .replace("c[i] = a[i] + b[i];", "a[i] = b[i];");
+    assert!(compile(&src).is_err());
+    // A buffer named otherwise in Rust than in the WGSL.
+    let mut renamed = add.clone();
+    renamed[1].name = "other";
+    assert!(compile(&ADD.source(&renamed)).is_err());
+    // A Params field the WGSL reads but Rust does not declare.
+    let src = ADD
+        .source(&add)
+        .replace("if (i >= p.n)", "if (i >= p.count)");
+    assert!(compile(&src).is_err());
+}
+
+#[test]
+fn params_are_four_byte_scalars_and_every_shader_file_is_used() {
+    let mut used = HashSet::new();
+    for m in MODULES {
+        // Only 4-byte scalars: the Rust struct has no padding the WGSL one lacks.
+        assert!(
+            m.params.iter().all(|(_, t)| *t == "u32" || *t == "f32"),
+            "{}",
+            m.name
+        );
+        for f in m.files {
+            assert!(shader_file(f).is_some(), "{}: no shaders/{f}", m.name);
+            used.insert(*f);
+        }
+    }
+    let names: HashSet<&str> = MODULES.iter().map(|m| m.name).collect();
+    assert_eq!(names.len(), MODULES.len(), "module names are unique");
+    let orphans: Vec<&str> = shader_files().filter(|f| !used.contains(f)).collect();
+    assert!(
+        orphans.is_empty(),
+        "shader files no module uses: {orphans:?}"
+    );
+    // Every entry's module is listed.
+    for e in Entry::iter() {
+        assert!(MODULES.iter().any(|m| m.name == e.module().name), "{e:?}");
+    }
+}
+
+#[test]
 fn operand_textures_match_the_shaders_and_fall_back_when_too_large() {
-    let consts = wgsl_consts(&Module::MatmulTexture.source());
-    assert_eq!(consts.get("TEXTURE_ROW"), Some(&(TEXTURE_ROW as u32)));
+    let mm = Kernel::MatMul {
+        m: 4,
+        k: 4,
+        n: 4,
+        trans_a: false,
+        trans_b: false,
+        accumulate: false,
+    };
+    let c = compile(&MATMUL_TEXTURE.source(&mm.args())).unwrap();
+    assert_eq!(c.u32_const("TEXTURE_ROW"), Some(TEXTURE_ROW as u32));
     let launch = |n: usize, variant| {
         let kernel = Kernel::MatMul {
             m: 4,
@@ -442,17 +449,38 @@ fn operand_textures_match_the_shaders_and_fall_back_when_too_large() {
     };
     let l = gpu_launch(&odd, MatmulVariant::Texture16);
     assert_eq!(l.entry, Entry::MatmulRegblock);
-    assert!(l.bindings.iter().all(|b| !b.texture));
+    assert!(l.entry.bindings(&odd.args()).iter().all(|b| !b.texture));
+}
+
+/// A module compiled for a kernel it serves.
+fn compiled(module: &'static Module, kernel: Kernel) -> Compiled {
+    compile(&module.source(&kernel.args())).unwrap()
 }
 
 #[test]
 fn op_codes_match_the_shaders() {
-    let ew = wgsl_consts(&Module::Elementwise.source());
+    let ew = compiled(
+        &ACT_FORWARD,
+        Kernel::ActForward {
+            act: ActKind::Relu,
+            n: 1,
+            training: false,
+            seed: 0,
+        },
+    );
     for act in ActKind::all() {
         let name = format!("ACT_{}", act.keras_name().to_uppercase());
-        assert_eq!(ew.get(&name), Some(&act.code().0), "{name}");
+        assert_eq!(ew.u32_const(&name), Some(act.code().0), "{name}");
     }
-    let loss = wgsl_consts(&Module::Loss.source());
+    let loss = compiled(
+        &LOSS,
+        Kernel::Loss {
+            kind: LossKind::MeanSquaredError,
+            rows: 1,
+            cols: 1,
+            total: 1,
+        },
+    );
     for (kind, name) in [
         (LossKind::SoftmaxCrossEntropy, "LOSS_SOFTMAX_CROSS_ENTROPY"),
         (
@@ -461,19 +489,49 @@ fn op_codes_match_the_shaders() {
         ),
         (LossKind::MeanSquaredError, "LOSS_MEAN_SQUARED_ERROR"),
     ] {
-        assert_eq!(loss.get(name), Some(&kind.code()), "{name}");
+        assert_eq!(loss.u32_const(name), Some(kind.code()), "{name}");
     }
-    let clip = wgsl_consts(&Module::GradStats.source());
+    let tensors = ArenaTensor::pack(&[5]);
+    let clip = compiled(
+        &CLIP_SCALE,
+        Kernel::ClipScale {
+            tensors,
+            mode: ClipMode::None,
+        },
+    );
     for (mode, name) in [
         (ClipMode::None, "CLIP_NONE"),
         (ClipMode::PerTensorNorm(1.0), "CLIP_PER_TENSOR_NORM"),
         (ClipMode::GlobalNorm(1.0), "CLIP_GLOBAL_NORM"),
     ] {
-        assert_eq!(clip.get(name), Some(&mode.code().0), "{name}");
+        assert_eq!(clip.u32_const(name), Some(mode.code().0), "{name}");
     }
-    let health = wgsl_consts(&Module::Health.source());
+    assert_eq!(
+        clip.u32_const("NO_STEP"),
+        Some(steadygrad::backend::ops::grad_stats::NO_STEP)
+    );
+    let stats = compiled(
+        &steadygrad::backend::contract::GRAD_STATS,
+        Kernel::GradStats {
+            tensors: ArenaTensor::pack(&[5]),
+            first_segment: 0,
+        },
+    );
+    assert_eq!(
+        stats.u32_const("SEGMENT"),
+        Some(steadygrad::backend::kernel::SEGMENT as u32)
+    );
+    let health = compiled(
+        &steadygrad::backend::contract::ACT_STATS,
+        Kernel::ActStats {
+            rows: 1,
+            cols: 1,
+            saturation: 0,
+            offset: 0,
+        },
+    );
     for (code, name) in [(0u32, "SAT_NONE"), (1, "SAT_TANH"), (2, "SAT_SIGMOID")] {
-        assert_eq!(health.get(name), Some(&code), "{name}");
+        assert_eq!(health.u32_const(name), Some(code), "{name}");
         // The CPU reference's meaning of the code.
         let y = 0.995;
         assert_eq!(
@@ -482,8 +540,4 @@ fn op_codes_match_the_shaders() {
             "{name}"
         );
     }
-    assert_eq!(
-        clip.get("NO_STEP"),
-        Some(&steadygrad::backend::ops::grad_stats::NO_STEP)
-    );
 }

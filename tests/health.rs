@@ -69,7 +69,7 @@ fn gpu_statistics_equal_the_cpu_reference() {
         1,
         1,
     );
-    let (gpu, _) = sampled(
+    let (gpu, r) = sampled(
         seed_network(false),
         Box::new(g),
         &data,
@@ -77,6 +77,7 @@ fn gpu_statistics_equal_the_cpu_reference() {
         1,
         1,
     );
+    r.unwrap();
     let (c, g) = (&cpu[0], &gpu[0]);
     assert_eq!(c.layers.len(), g.layers.len());
     assert!((c.loss - g.loss).abs() < 1e-4 * c.loss.abs().max(1.0));

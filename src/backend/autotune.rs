@@ -106,8 +106,17 @@ pub fn tuning_shape(m: usize, k: usize, n: usize) -> (usize, usize, usize) {
 /// each entry's workgroup constants) and of how they are timed: FNV-1a, stable across Rust
 /// releases and machines.
 pub fn kernels_fingerprint() -> String {
-    use super::contract::{Entry, Module};
-    let mut text = Module::Matmul.source() + &Module::MatmulTexture.source();
+    use super::contract::{Entry, MATMUL, MATMUL_TEXTURE};
+    let args = super::Kernel::MatMul {
+        m: 1,
+        k: 1,
+        n: 1,
+        trans_a: false,
+        trans_b: false,
+        accumulate: false,
+    }
+    .args();
+    let mut text = MATMUL.source(&args) + &MATMUL_TEXTURE.source(&args);
     // How choices are made: a cache from an older procedure is not trusted either.
     text.push_str(&format!(
         "\ntuned on the shape up to {PROXY_ABOVE} multiply-adds, else on {PROXY_DIM}-capped proxies, \

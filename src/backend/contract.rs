@@ -1,462 +1,369 @@
-//! The typed contract between Rust and WGSL: which shader module an entry point lives in,
-//! the uniform parameter struct each module declares, and the storage bindings each entry
-//! point uses. `tests/contracts.rs` parses the shaders and fails when a `Params` layout, a
-//! binding, an entry point or an op code disagrees with what is declared here.
+//! The typed contract between Rust and WGSL, declared once: every compute entry point
+//! with its WGSL function, its shader module, its pipeline constants and how it views its
+//! kernel's buffers ([`Entry`]); every module with its `Params` struct and its files
+//! ([`Module`]). A module's source is generated declarations — the `Params` uniform from
+//! the Rust struct, the buffers from the kernel's declared [`Arg`]s
+//! ([`super::signature::wgsl_header`]) — followed by its files, so the WGSL names every
+//! buffer as Rust does. `tests/contracts.rs` compiles every module through naga and checks
+//! that each entry point uses exactly the bindings a launch gives it, writes what its
+//! kernel declares written, and shares the op codes Rust uses.
 
-/// A WGSL shader module: one file under `shaders/`, or shared files plus its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter)]
-pub enum Module {
-    /// `matmul_store.wgsl` + `matmul_buffer_operands.wgsl` + `matmul_body.wgsl`: the
-    /// matmul variants, stored plainly.
-    Matmul,
-    /// `activation.wgsl` + `dense_store.wgsl` + `matmul_buffer_operands.wgsl` +
-    /// `matmul_body.wgsl`: the same variants, stored through the dense layer's bias +
-    /// activation epilogue.
-    Dense,
-    /// [`Module::Matmul`] with the vec4 kernels reading A and B from textures
-    /// (`matmul_texture_operands.wgsl`).
-    MatmulTexture,
-    /// [`Module::Dense`] with the vec4 kernels reading A and B from textures.
-    DenseTexture,
-    /// `activation.wgsl` + `elementwise.wgsl`: activations, bias, PReLU, softmax, add,
-    /// scale.
-    Elementwise,
-    /// `loss.wgsl`.
-    Loss,
-    /// `batch_norm.wgsl`.
-    BatchNorm,
-    /// `grad_stats.wgsl`: gradient statistics and clip factors.
-    GradStats,
-    /// `update_common.wgsl` + `update_sgd.wgsl`.
-    UpdateSgd,
-    /// `update_common.wgsl` + `update_adagrad.wgsl`.
-    UpdateAdagrad,
-    /// `update_common.wgsl` + `update_rmsprop.wgsl`.
-    UpdateRmsprop,
-    /// `update_common.wgsl` + `update_adam.wgsl`.
-    UpdateAdam,
-    /// `update_common.wgsl` + `update_nadam.wgsl`.
-    UpdateNadam,
-    /// `gather.wgsl`.
-    Gather,
-    /// `health.wgsl`.
-    Health,
+use super::ops::{
+    batch_norm::BatchNormParams, elementwise::ElementwiseParams, gather::GatherParams,
+    grad_stats::GradStatsParams, health::HealthParams, loss::LossParams, matmul::MatmulParams,
+    update::UpdateParams,
+};
+pub use super::signature::{Access, Arg, Elem, View, TABLE_BINDING};
+
+/// Every file under `shaders/`, by its path there (embedded by `build.rs`).
+const SHADERS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/shaders.rs"));
+
+/// The source of a file under `shaders/` (e.g. `matmul/body.wgsl`).
+pub fn shader_file(path: &str) -> Option<&'static str> {
+    SHADERS.iter().find(|(p, _)| *p == path).map(|(_, s)| *s)
 }
 
-/// Every shader file, by name.
-const SHADERS: &[(&str, &str)] = &[
-    (
-        "activation.wgsl",
-        include_str!("../../shaders/activation.wgsl"),
-    ),
-    (
-        "matmul_body.wgsl",
-        include_str!("../../shaders/matmul_body.wgsl"),
-    ),
-    (
-        "matmul_store.wgsl",
-        include_str!("../../shaders/matmul_store.wgsl"),
-    ),
-    (
-        "dense_store.wgsl",
-        include_str!("../../shaders/dense_store.wgsl"),
-    ),
-    (
-        "matmul_buffer_operands.wgsl",
-        include_str!("../../shaders/matmul_buffer_operands.wgsl"),
-    ),
-    (
-        "matmul_texture_operands.wgsl",
-        include_str!("../../shaders/matmul_texture_operands.wgsl"),
-    ),
-    (
-        "elementwise.wgsl",
-        include_str!("../../shaders/elementwise.wgsl"),
-    ),
-    ("loss.wgsl", include_str!("../../shaders/loss.wgsl")),
-    (
-        "batch_norm.wgsl",
-        include_str!("../../shaders/batch_norm.wgsl"),
-    ),
-    (
-        "grad_stats.wgsl",
-        include_str!("../../shaders/grad_stats.wgsl"),
-    ),
-    (
-        "update_common.wgsl",
-        include_str!("../../shaders/update_common.wgsl"),
-    ),
-    (
-        "update_sgd.wgsl",
-        include_str!("../../shaders/update_sgd.wgsl"),
-    ),
-    (
-        "update_adagrad.wgsl",
-        include_str!("../../shaders/update_adagrad.wgsl"),
-    ),
-    (
-        "update_rmsprop.wgsl",
-        include_str!("../../shaders/update_rmsprop.wgsl"),
-    ),
-    (
-        "update_adam.wgsl",
-        include_str!("../../shaders/update_adam.wgsl"),
-    ),
-    (
-        "update_nadam.wgsl",
-        include_str!("../../shaders/update_nadam.wgsl"),
-    ),
-    ("gather.wgsl", include_str!("../../shaders/gather.wgsl")),
-    ("health.wgsl", include_str!("../../shaders/health.wgsl")),
-];
+/// The paths of every file under `shaders/`.
+pub fn shader_files() -> impl Iterator<Item = &'static str> {
+    SHADERS.iter().map(|(p, _)| *p)
+}
+
+/// A WGSL shader module: its `Params` uniform and its files under `shaders/`, in order,
+/// after the generated declarations. Every entry point of a module takes buffers of the
+/// same names, accesses and element types (its kernels' [`Arg`]s).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Module {
+    /// A unique name (the shader module's label).
+    pub name: &'static str,
+    /// The `Params` fields (name, WGSL type), from the Rust struct ([`ShaderParams`]).
+    pub params: &'static [(&'static str, &'static str)],
+    /// Files under `shaders/`, in order.
+    pub files: &'static [&'static str],
+    /// Whether its entry points read a launch's table at [`TABLE_BINDING`].
+    pub table: bool,
+}
 
 impl Module {
-    /// The file names the module's source is assembled from, in order.
-    pub fn files(&self) -> &'static [&'static str] {
-        match self {
-            Module::Matmul => &[
-                "matmul_store.wgsl",
-                "matmul_buffer_operands.wgsl",
-                "matmul_body.wgsl",
-            ],
-            Module::Dense => &[
-                "activation.wgsl",
-                "dense_store.wgsl",
-                "matmul_buffer_operands.wgsl",
-                "matmul_body.wgsl",
-            ],
-            Module::MatmulTexture => &[
-                "matmul_store.wgsl",
-                "matmul_texture_operands.wgsl",
-                "matmul_body.wgsl",
-            ],
-            Module::DenseTexture => &[
-                "activation.wgsl",
-                "dense_store.wgsl",
-                "matmul_texture_operands.wgsl",
-                "matmul_body.wgsl",
-            ],
-            Module::Elementwise => &["activation.wgsl", "elementwise.wgsl"],
-            Module::Loss => &["loss.wgsl"],
-            Module::BatchNorm => &["batch_norm.wgsl"],
-            Module::GradStats => &["grad_stats.wgsl"],
-            Module::UpdateSgd => &["update_common.wgsl", "update_sgd.wgsl"],
-            Module::UpdateAdagrad => &["update_common.wgsl", "update_adagrad.wgsl"],
-            Module::UpdateRmsprop => &["update_common.wgsl", "update_rmsprop.wgsl"],
-            Module::UpdateAdam => &["update_common.wgsl", "update_adam.wgsl"],
-            Module::UpdateNadam => &["update_common.wgsl", "update_nadam.wgsl"],
-            Module::Gather => &["gather.wgsl"],
-            Module::Health => &["health.wgsl"],
-        }
-    }
-
-    /// The module's WGSL source: its files, in order.
-    pub fn source(&self) -> String {
-        let file = |name: &str| {
-            SHADERS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, src)| *src)
-                .expect("every module file is in SHADERS")
-        };
-        let parts: Vec<&str> = self.files().iter().map(|f| file(f)).collect();
-        parts.join("\n")
-    }
-
-    /// Field names and WGSL types of the module's `Params` uniform, in order.
-    pub fn params_fields(&self) -> &'static [(&'static str, &'static str)] {
-        use super::ops::*;
-        match self {
-            Module::Matmul | Module::Dense | Module::MatmulTexture | Module::DenseTexture => {
-                matmul::MatmulParams::FIELDS
+    /// The module's WGSL for kernels taking `args`: the generated declarations (with the
+    /// buffer views any of the module's entry points uses), then its files.
+    pub fn source(&'static self, args: &[Arg]) -> String {
+        let mut views: Vec<(&str, View)> = Vec::new();
+        for e in <Entry as strum::IntoEnumIterator>::iter().filter(|e| e.module().name == self.name)
+        {
+            for &v in e.views() {
+                if !views.contains(&v) {
+                    views.push(v);
+                }
             }
-            Module::Elementwise => elementwise::ElementwiseParams::FIELDS,
-            Module::Loss => loss::LossParams::FIELDS,
-            Module::BatchNorm => batch_norm::BatchNormParams::FIELDS,
-            Module::GradStats => grad_stats::GradStatsParams::FIELDS,
-            Module::UpdateSgd
-            | Module::UpdateAdagrad
-            | Module::UpdateRmsprop
-            | Module::UpdateAdam
-            | Module::UpdateNadam => update::UpdateParams::FIELDS,
-            Module::Gather => gather::GatherParams::FIELDS,
-            Module::Health => health::HealthParams::FIELDS,
         }
+        let mut src = super::signature::wgsl_header(self.params, args, &views, self.table);
+        for f in self.files {
+            src.push_str(&format!("\n// ---- shaders/{f}\n"));
+            src.push_str(shader_file(f).unwrap_or_else(|| panic!("shaders/{f} is missing")));
+        }
+        src
     }
 }
 
-/// A compute entry point. Every kernel launch names one; there is no lookup by string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter)]
-pub enum Entry {
-    /// Register-blocked matmul reading scalars.
-    MatmulRegblock,
-    /// Matmul of at most 16 output columns, a row of C an invocation.
-    MatmulNarrow,
-    /// Register-blocked matmul reading vec4s (aligned shapes).
-    MatmulVec4,
-    /// Register-blocked matmul, 8×8 outputs per invocation, reading vec4s.
-    MatmulVec8,
-    /// Register-blocked matmul, 16×16 outputs per invocation, reading vec4s.
-    MatmulVec16,
-    /// Workgroup-tiled matmul.
-    MatmulTiled,
-    /// Register-blocked matmul, 8×8 outputs per invocation, reading vec4 texels.
-    MatmulTexture8,
-    /// Register-blocked matmul, 16×16 outputs per invocation, reading vec4 texels.
-    MatmulTexture16,
-    /// Register-blocked matmul, 16×20 outputs per invocation, reading vec4 texels.
-    MatmulTexture16x20,
-    /// Dense layer forward (bias + activation epilogue), scalar register-blocked body.
-    DenseRegblock,
-    /// Dense layer forward, narrow body (at most 16 output columns).
-    DenseNarrow,
-    /// Dense layer forward, vec4 body.
-    DenseVec4,
-    /// Dense layer forward, 8×8 vec4 body.
-    DenseVec8,
-    /// Dense layer forward, 16×16 vec4 body.
-    DenseVec16,
-    /// Dense layer forward, workgroup-tiled body.
-    DenseTiled,
-    /// Dense layer forward, 8×8 body reading texels.
-    DenseTexture8,
-    /// Dense layer forward, 16×16 body reading texels.
-    DenseTexture16,
-    /// Dense layer forward, 16×20 body reading texels.
-    DenseTexture16x20,
-    /// The dense epilogue's backward: activation derivative and bias gradient.
-    BiasActBackward,
-    /// [`Entry::BiasActBackward`], four columns an invocation through vec4 bindings.
-    BiasActBackward4,
-    /// `y = x + bias[col]`.
-    BiasAdd,
-    /// Column sums.
-    ColumnSum,
+macro_rules! modules {
+    ($($(#[$doc:meta])* $name:ident: $params:ty, [$($file:literal),* $(,)?] $(, $table:ident)?;)*) => {
+        $(
+            $(#[$doc])*
+            pub const $name: Module = Module {
+                name: stringify!($name),
+                params: <$params as ShaderParams>::FIELDS,
+                files: &[$($file),*],
+                table: modules!(@table $($table)?),
+            };
+        )*
+        /// Every module.
+        pub const MODULES: &[&Module] = &[$(&$name),*];
+    };
+    (@table) => { false };
+    (@table table) => { true };
+}
+
+modules! {
+    /// The matmul bodies, stored plainly (or accumulated).
+    MATMUL: MatmulParams, ["matmul/store.wgsl", "matmul/buffer_operands.wgsl", "matmul/body.wgsl"];
+    /// [`MATMUL`] with the vec4 bodies reading A and B from textures.
+    MATMUL_TEXTURE: MatmulParams, ["matmul/store.wgsl", "matmul/texture_operands.wgsl", "matmul/body.wgsl"];
+    /// The matmul bodies stored through the dense layer's bias + activation epilogue.
+    DENSE: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/buffer_operands.wgsl", "matmul/body.wgsl"];
+    /// [`DENSE`] with the vec4 bodies reading A and B from textures.
+    DENSE_TEXTURE: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/texture_operands.wgsl", "matmul/body.wgsl"];
     /// Activation forward.
-    ActForward,
+    ACT_FORWARD: ElementwiseParams, ["activation.wgsl", "elementwise/common.wgsl", "elementwise/act_forward.wgsl"];
     /// Activation backward.
-    ActBackward,
+    ACT_BACKWARD: ElementwiseParams, ["activation.wgsl", "elementwise/common.wgsl", "elementwise/act_backward.wgsl"];
+    /// The dense epilogue's backward.
+    BIAS_ACT_BACKWARD: ElementwiseParams, ["activation.wgsl", "elementwise/common.wgsl", "elementwise/bias_act_backward.wgsl"];
+    /// Bias add.
+    BIAS_ADD: ElementwiseParams, ["elementwise/common.wgsl", "elementwise/bias_add.wgsl"];
+    /// Column sums.
+    COLUMN_SUM: ElementwiseParams, ["elementwise/common.wgsl", "elementwise/column_sum.wgsl"];
     /// PReLU forward.
-    PreluForward,
+    PRELU_FORWARD: ElementwiseParams, ["elementwise/common.wgsl", "elementwise/prelu_forward.wgsl"];
     /// PReLU backward.
-    PreluBackward,
-    /// Row-wise softmax.
-    SoftmaxForward,
+    PRELU_BACKWARD: ElementwiseParams, ["elementwise/common.wgsl", "elementwise/prelu_backward.wgsl"];
+    /// Softmax forward.
+    SOFTMAX_FORWARD: ElementwiseParams, ["elementwise/common.wgsl", "elementwise/softmax_forward.wgsl"];
     /// Softmax backward.
-    SoftmaxBackward,
+    SOFTMAX_BACKWARD: ElementwiseParams, ["elementwise/common.wgsl", "elementwise/softmax_backward.wgsl"];
     /// `c = a + b`.
-    Add,
+    ADD: ElementwiseParams, ["elementwise/common.wgsl", "elementwise/add.wgsl"];
     /// `y = factor·x`.
-    Scale,
-    /// Loss and its gradient.
-    LossForwardBackward,
-    /// BN training-mode forward: statistics, moving statistics, output.
-    BnTrain,
-    /// [`Entry::BnTrain`], four columns an invocation through vec4 bindings.
-    BnTrain4,
-    /// BN normalize.
-    BnApply,
-    /// BN backward.
-    BnBackward,
-    /// [`Entry::BnBackward`], four columns an invocation through vec4 bindings.
-    BnBackward4,
-    /// Synchronized BN: a shard's share of the batch mean or variance.
-    BnMoments,
-    /// Synchronized BN: moving statistics and output from given batch statistics.
-    BnNormalize,
-    /// Synchronized BN backward: a shard's `Σ dy·x̂` and `Σ dy`.
-    BnBackwardSums,
-    /// Synchronized BN backward: dx from the whole batch's sums.
-    BnBackwardDx,
-    /// Gradient statistics.
-    GradStats,
-    /// Clip factors.
-    ClipScale,
+    SCALE: ElementwiseParams, ["elementwise/common.wgsl", "elementwise/scale.wgsl"];
+    /// Loss, its gradient and the metrics.
+    LOSS: LossParams, ["loss.wgsl"];
+    /// Batch norm, training forward.
+    BN_TRAIN: BatchNormParams, ["batch_norm/normalize.wgsl", "batch_norm/train.wgsl"];
+    /// Batch norm, inference forward.
+    BN_APPLY: BatchNormParams, ["batch_norm/apply.wgsl"];
+    /// Batch norm backward.
+    BN_BACKWARD: BatchNormParams, ["batch_norm/column_sums.wgsl", "batch_norm/dx_column.wgsl", "batch_norm/backward.wgsl"];
+    /// Synchronized batch norm: a shard's share of a moment.
+    BN_MOMENTS: BatchNormParams, ["batch_norm/moments.wgsl"];
+    /// Synchronized batch norm: the output from given statistics.
+    BN_NORMALIZE: BatchNormParams, ["batch_norm/normalize.wgsl", "batch_norm/normalize_sync.wgsl"];
+    /// Synchronized batch norm backward: a shard's sums.
+    BN_BACKWARD_SUMS: BatchNormParams, ["batch_norm/column_sums.wgsl", "batch_norm/backward_sums.wgsl"];
+    /// Synchronized batch norm backward: dx from the whole batch's sums.
+    BN_BACKWARD_DX: BatchNormParams, ["batch_norm/dx_column.wgsl", "batch_norm/backward_dx.wgsl"];
+    /// Gradient statistics, first pass.
+    GRAD_STATS: GradStatsParams, ["grad_stats/stats.wgsl"], table;
+    /// Gradient statistics, second pass, and clip factors.
+    CLIP_SCALE: GradStatsParams, ["grad_stats/clip_scale.wgsl"], table;
     /// Plain SGD.
-    SgdUpdate,
-    /// SGD with momentum (and Nesterov).
-    SgdMomentumUpdate,
+    UPDATE_SGD: UpdateParams, ["update/common.wgsl", "update/sgd.wgsl"], table;
+    /// SGD with momentum.
+    UPDATE_SGD_MOMENTUM: UpdateParams, ["update/common.wgsl", "update/sgd_momentum.wgsl"], table;
     /// AdaGrad.
-    AdagradUpdate,
+    UPDATE_ADAGRAD: UpdateParams, ["update/common.wgsl", "update/adagrad.wgsl"], table;
     /// RMSprop.
-    RmspropUpdate,
+    UPDATE_RMSPROP: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop.wgsl"], table;
     /// RMSprop with momentum.
-    RmspropMomentumUpdate,
+    UPDATE_RMSPROP_MOMENTUM: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_momentum.wgsl"], table;
     /// Centered RMSprop.
-    RmspropCenteredUpdate,
+    UPDATE_RMSPROP_CENTERED: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered.wgsl"], table;
     /// Centered RMSprop with momentum.
-    RmspropCenteredMomentumUpdate,
+    UPDATE_RMSPROP_CENTERED_MOMENTUM: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered_momentum.wgsl"], table;
     /// Adam.
-    AdamUpdate,
+    UPDATE_ADAM: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/adam.wgsl"], table;
     /// Adam with AMSGrad.
-    AmsgradUpdate,
+    UPDATE_AMSGRAD: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/amsgrad.wgsl"], table;
     /// Nadam.
-    NadamUpdate,
+    UPDATE_NADAM: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/nadam.wgsl"], table;
     /// Gather of byte images.
-    GatherU8,
-    /// Gather of byte images whose rows are whole words, a word an invocation.
-    GatherU8Words,
+    GATHER_U8: GatherParams, ["gather/u8.wgsl"];
     /// Gather of f32 samples.
-    GatherF32,
+    GATHER_F32: GatherParams, ["gather/f32.wgsl"];
     /// Activation health statistics.
-    ActStats,
+    ACT_STATS: HealthParams, ["health/act_stats.wgsl", "health/reduce.wgsl"];
     /// Weight and update norms.
-    PairNorms,
+    PAIR_NORMS: HealthParams, ["health/pair_norms.wgsl", "health/reduce.wgsl"];
 }
 
-impl Entry {
-    /// The entry point's WGSL function name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Entry::MatmulRegblock | Entry::DenseRegblock => "matmul_regblock",
-            Entry::MatmulNarrow | Entry::DenseNarrow => "matmul_narrow",
-            Entry::MatmulVec4 | Entry::DenseVec4 => "matmul_vec4",
-            Entry::MatmulVec8 | Entry::DenseVec8 | Entry::MatmulTexture8 | Entry::DenseTexture8 => {
-                "matmul_vec8"
-            }
-            Entry::MatmulVec16
-            | Entry::DenseVec16
-            | Entry::MatmulTexture16
-            | Entry::DenseTexture16 => "matmul_vec16",
-            Entry::MatmulTexture16x20 | Entry::DenseTexture16x20 => "matmul_vec16x20",
-            Entry::MatmulTiled | Entry::DenseTiled => "matmul_tiled",
-            Entry::BiasActBackward => "bias_act_backward",
-            Entry::BiasActBackward4 => "bias_act_backward4",
-            Entry::BiasAdd => "bias_add",
-            Entry::ColumnSum => "column_sum",
-            Entry::ActForward => "act_forward",
-            Entry::ActBackward => "act_backward",
-            Entry::PreluForward => "prelu_forward",
-            Entry::PreluBackward => "prelu_backward",
-            Entry::SoftmaxForward => "softmax_forward",
-            Entry::SoftmaxBackward => "softmax_backward",
-            Entry::Add => "add",
-            Entry::Scale => "scale",
-            Entry::LossForwardBackward => "loss_forward_backward",
-            Entry::BnTrain => "bn_train",
-            Entry::BnTrain4 => "bn_train4",
-            Entry::BnApply => "bn_apply",
-            Entry::BnBackward => "bn_backward",
-            Entry::BnBackward4 => "bn_backward4",
-            Entry::BnMoments => "bn_moments",
-            Entry::BnNormalize => "bn_normalize",
-            Entry::BnBackwardSums => "bn_backward_sums",
-            Entry::BnBackwardDx => "bn_backward_dx",
-            Entry::GradStats => "grad_stats",
-            Entry::ClipScale => "clip_scale",
-            Entry::SgdUpdate => "sgd_update",
-            Entry::SgdMomentumUpdate => "sgd_momentum_update",
-            Entry::AdagradUpdate => "adagrad_update",
-            Entry::RmspropUpdate => "rmsprop_update",
-            Entry::RmspropMomentumUpdate => "rmsprop_momentum_update",
-            Entry::RmspropCenteredUpdate => "rmsprop_centered_update",
-            Entry::RmspropCenteredMomentumUpdate => "rmsprop_centered_momentum_update",
-            Entry::AdamUpdate => "adam_update",
-            Entry::AmsgradUpdate => "amsgrad_update",
-            Entry::NadamUpdate => "nadam_update",
-            Entry::GatherU8 => "gather_u8",
-            Entry::GatherU8Words => "gather_u8_words",
-            Entry::GatherF32 => "gather_f32",
-            Entry::ActStats => "act_stats",
-            Entry::PairNorms => "pair_norms",
+macro_rules! entries {
+    ($($(#[$doc:meta])* $variant:ident: $fn:literal in $module:ident
+        [$($arg:ident: $view:ident),*] [$($cname:ident = $cval:expr),*];)*) => {
+        /// A compute entry point. Every kernel launch names one; there is no lookup by string.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter)]
+        pub enum Entry {
+            $($(#[$doc])* $variant,)*
         }
-    }
 
-    /// The module that defines it.
-    pub fn module(&self) -> Module {
-        match self {
-            Entry::MatmulRegblock
-            | Entry::MatmulNarrow
-            | Entry::MatmulVec4
-            | Entry::MatmulVec8
-            | Entry::MatmulVec16
-            | Entry::MatmulTiled => Module::Matmul,
-            Entry::DenseRegblock
-            | Entry::DenseNarrow
-            | Entry::DenseVec4
-            | Entry::DenseVec8
-            | Entry::DenseVec16
-            | Entry::DenseTiled => Module::Dense,
-            Entry::MatmulTexture8 | Entry::MatmulTexture16 | Entry::MatmulTexture16x20 => {
-                Module::MatmulTexture
+        impl Entry {
+            /// The entry point's WGSL function name.
+            pub fn name(&self) -> &'static str {
+                match self { $(Entry::$variant => $fn,)* }
             }
-            Entry::DenseTexture8 | Entry::DenseTexture16 | Entry::DenseTexture16x20 => {
-                Module::DenseTexture
-            }
-            Entry::BiasActBackward
-            | Entry::BiasActBackward4
-            | Entry::BiasAdd
-            | Entry::ColumnSum
-            | Entry::ActForward
-            | Entry::ActBackward
-            | Entry::PreluForward
-            | Entry::PreluBackward
-            | Entry::SoftmaxForward
-            | Entry::SoftmaxBackward
-            | Entry::Add
-            | Entry::Scale => Module::Elementwise,
-            Entry::LossForwardBackward => Module::Loss,
-            Entry::BnTrain
-            | Entry::BnTrain4
-            | Entry::BnApply
-            | Entry::BnBackward
-            | Entry::BnBackward4
-            | Entry::BnMoments
-            | Entry::BnNormalize
-            | Entry::BnBackwardSums
-            | Entry::BnBackwardDx => Module::BatchNorm,
-            Entry::GradStats | Entry::ClipScale => Module::GradStats,
-            Entry::SgdUpdate | Entry::SgdMomentumUpdate => Module::UpdateSgd,
-            Entry::AdagradUpdate => Module::UpdateAdagrad,
-            Entry::RmspropUpdate
-            | Entry::RmspropMomentumUpdate
-            | Entry::RmspropCenteredUpdate
-            | Entry::RmspropCenteredMomentumUpdate => Module::UpdateRmsprop,
-            Entry::AdamUpdate | Entry::AmsgradUpdate => Module::UpdateAdam,
-            Entry::NadamUpdate => Module::UpdateNadam,
-            Entry::GatherU8 | Entry::GatherU8Words | Entry::GatherF32 => Module::Gather,
-            Entry::ActStats | Entry::PairNorms => Module::Health,
-        }
-    }
 
-    /// Pipeline-overridable constants the entry is created with.
-    pub fn constants(&self) -> &'static [(&'static str, f64)] {
-        match self {
-            // A row an invocation: eight rows a workgroup, one SIMD row of a CPU adapter.
-            Entry::MatmulNarrow | Entry::DenseNarrow => &[("WG_X", 8.0), ("WG_Y", 1.0)],
-            Entry::MatmulRegblock | Entry::MatmulVec4 | Entry::DenseRegblock | Entry::DenseVec4 => {
-                &[("WG_X", 8.0), ("WG_Y", 8.0)]
+            /// The module that defines it.
+            pub fn module(&self) -> &'static Module {
+                match self { $(Entry::$variant => &$module,)* }
             }
-            // Eight rows of C per invocation: 8×4 workgroups cover a 32-row batch exactly
-            // (with 8×8, half of each workgroup sits idle there: measured 25 % slower).
-            Entry::MatmulVec8 | Entry::DenseVec8 | Entry::MatmulTexture8 | Entry::DenseTexture8 => {
-                &[("WG_X", 8.0), ("WG_Y", 4.0)]
+
+            /// The buffers it sees other than as scalars (by name), and how.
+            pub fn views(&self) -> &'static [(&'static str, View)] {
+                match self { $(Entry::$variant => &[$((stringify!($arg), View::$view)),*],)* }
             }
-            // 16×16 per invocation: 4×2 workgroups cover a 32-row batch exactly and keep
-            // enough workgroups along the columns for two threads.
-            Entry::MatmulVec16 | Entry::DenseVec16 => &[("WG_X", 8.0), ("WG_Y", 2.0)],
-            // Texels: 8×1 workgroups (measured on llvmpipe against 8×2: equal on large
-            // shapes, up to 1.5× faster on a 32-row batch).
-            Entry::MatmulTexture16
-            | Entry::DenseTexture16
-            | Entry::MatmulTexture16x20
-            | Entry::DenseTexture16x20 => &[("WG_X", 8.0), ("WG_Y", 1.0)],
-            _ => &[],
+
+            /// Pipeline-overridable constants the entry is created with.
+            pub fn constants(&self) -> &'static [(&'static str, f64)] {
+                match self { $(Entry::$variant => &[$((stringify!($cname), $cval as f64)),*],)* }
+            }
         }
-    }
+    };
 }
 
-/// One binding of an entry point: its `@binding` number, whether the shader declares it
-/// `var<storage, read>`, and whether it is a `texture_2d<f32>` the backend fills from the
-/// buffer before the launch (see [`TEXTURE_ROW`]).
+entries! {
+    // Workgroup shapes: 8×8 for the 4×4-register bodies; 8×4 for 8×8 outputs (covers a
+    // 32-row batch exactly; 8×8 left half of each workgroup idle there: measured 25 %
+    // slower); 8×2 for 16×16 outputs (4×2 workgroups cover a 32-row batch and keep enough
+    // along the columns for two threads); 8×1 for the texel bodies (measured on llvmpipe
+    // against 8×2: equal on large shapes, up to 1.5× faster on a 32-row batch); the narrow
+    // body a row an invocation, eight rows a workgroup (one SIMD row of a CPU adapter).
+    /// Register-blocked matmul reading scalars.
+    MatmulRegblock: "matmul_regblock" in MATMUL [] [WG_X = 8, WG_Y = 8];
+    /// Matmul of at most 16 output columns, a row of C an invocation.
+    MatmulNarrow: "matmul_narrow" in MATMUL [] [WG_X = 8, WG_Y = 1];
+    /// Register-blocked matmul reading vec4s (aligned shapes).
+    MatmulVec4: "matmul_vec4" in MATMUL [a: Vec4, b: Vec4] [WG_X = 8, WG_Y = 8];
+    /// Register-blocked matmul, 8×8 outputs per invocation, reading vec4s.
+    MatmulVec8: "matmul_vec8" in MATMUL [a: Vec4, b: Vec4] [WG_X = 8, WG_Y = 4];
+    /// Register-blocked matmul, 16×16 outputs per invocation, reading vec4s.
+    MatmulVec16: "matmul_vec16" in MATMUL [a: Vec4, b: Vec4] [WG_X = 8, WG_Y = 2];
+    /// Workgroup-tiled matmul.
+    MatmulTiled: "matmul_tiled" in MATMUL [] [];
+    /// Register-blocked matmul, 8×8 outputs per invocation, reading vec4 texels.
+    MatmulTexture8: "matmul_vec8" in MATMUL_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 4];
+    /// Register-blocked matmul, 16×16 outputs per invocation, reading vec4 texels.
+    MatmulTexture16: "matmul_vec16" in MATMUL_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 1];
+    /// Register-blocked matmul, 16×20 outputs per invocation, reading vec4 texels.
+    MatmulTexture16x20: "matmul_vec16x20" in MATMUL_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 1];
+    /// Dense layer forward (bias + activation epilogue), scalar register-blocked body.
+    DenseRegblock: "matmul_regblock" in DENSE [] [WG_X = 8, WG_Y = 8];
+    /// Dense layer forward, narrow body (at most 16 output columns).
+    DenseNarrow: "matmul_narrow" in DENSE [] [WG_X = 8, WG_Y = 1];
+    /// Dense layer forward, vec4 body.
+    DenseVec4: "matmul_vec4" in DENSE [a: Vec4, b: Vec4] [WG_X = 8, WG_Y = 8];
+    /// Dense layer forward, 8×8 vec4 body.
+    DenseVec8: "matmul_vec8" in DENSE [a: Vec4, b: Vec4] [WG_X = 8, WG_Y = 4];
+    /// Dense layer forward, 16×16 vec4 body.
+    DenseVec16: "matmul_vec16" in DENSE [a: Vec4, b: Vec4] [WG_X = 8, WG_Y = 2];
+    /// Dense layer forward, workgroup-tiled body.
+    DenseTiled: "matmul_tiled" in DENSE [] [];
+    /// Dense layer forward, 8×8 body reading texels.
+    DenseTexture8: "matmul_vec8" in DENSE_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 4];
+    /// Dense layer forward, 16×16 body reading texels.
+    DenseTexture16: "matmul_vec16" in DENSE_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 1];
+    /// Dense layer forward, 16×20 body reading texels.
+    DenseTexture16x20: "matmul_vec16x20" in DENSE_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 1];
+    /// The dense epilogue's backward: activation derivative and bias gradient.
+    BiasActBackward: "bias_act_backward" in BIAS_ACT_BACKWARD [] [];
+    /// [`Entry::BiasActBackward`], four columns an invocation through vec4 views.
+    BiasActBackward4: "bias_act_backward4" in BIAS_ACT_BACKWARD [y: Vec4, dy: Vec4, dz: Vec4, db: Vec4] [];
+    /// `y = x + bias[col]`.
+    BiasAdd: "bias_add" in BIAS_ADD [] [];
+    /// Column sums.
+    ColumnSum: "column_sum" in COLUMN_SUM [] [];
+    /// Activation forward.
+    ActForward: "act_forward" in ACT_FORWARD [] [];
+    /// Activation backward.
+    ActBackward: "act_backward" in ACT_BACKWARD [] [];
+    /// PReLU forward.
+    PreluForward: "prelu_forward" in PRELU_FORWARD [] [];
+    /// PReLU backward.
+    PreluBackward: "prelu_backward" in PRELU_BACKWARD [] [];
+    /// Row-wise softmax.
+    SoftmaxForward: "softmax_forward" in SOFTMAX_FORWARD [] [];
+    /// Softmax backward.
+    SoftmaxBackward: "softmax_backward" in SOFTMAX_BACKWARD [] [];
+    /// `c = a + b`.
+    Add: "add" in ADD [] [];
+    /// `y = factor·x`.
+    Scale: "scale" in SCALE [] [];
+    /// Loss and its gradient.
+    LossForwardBackward: "loss_forward_backward" in LOSS [] [];
+    /// BN training-mode forward: statistics, moving statistics, output.
+    BnTrain: "bn_train" in BN_TRAIN [] [];
+    /// [`Entry::BnTrain`], four columns an invocation through vec4 views.
+    BnTrain4: "bn_train4" in BN_TRAIN [x: Vec4, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
+    /// BN normalize with the moving statistics.
+    BnApply: "bn_apply" in BN_APPLY [] [];
+    /// BN backward.
+    BnBackward: "bn_backward" in BN_BACKWARD [] [];
+    /// [`Entry::BnBackward`], four columns an invocation through vec4 views.
+    BnBackward4: "bn_backward4" in BN_BACKWARD [x: Vec4, stats: Vec4, gamma: Vec4, dy: Vec4, dx: Vec4, dgamma: Vec4, dbeta: Vec4] [];
+    /// Synchronized BN: a shard's share of the batch mean or variance.
+    BnMoments: "bn_moments" in BN_MOMENTS [] [];
+    /// Synchronized BN: moving statistics and output from given batch statistics.
+    BnNormalize: "bn_normalize" in BN_NORMALIZE [] [];
+    /// Synchronized BN backward: a shard's `Σ dy·x̂` and `Σ dy`.
+    BnBackwardSums: "bn_backward_sums" in BN_BACKWARD_SUMS [] [];
+    /// Synchronized BN backward: dx from the whole batch's sums.
+    BnBackwardDx: "bn_backward_dx" in BN_BACKWARD_DX [] [];
+    /// Gradient statistics.
+    GradStats: "grad_stats" in GRAD_STATS [grads: Vec4] [];
+    /// Clip factors.
+    ClipScale: "clip_scale" in CLIP_SCALE [] [];
+    /// Plain SGD.
+    SgdUpdate: "sgd_update" in UPDATE_SGD [w: Vec4, grad: Vec4] [];
+    /// SGD with momentum (and Nesterov).
+    SgdMomentumUpdate: "sgd_momentum_update" in UPDATE_SGD_MOMENTUM [w: Vec4, grad: Vec4, momentum: Vec4] [];
+    /// AdaGrad.
+    AdagradUpdate: "adagrad_update" in UPDATE_ADAGRAD [w: Vec4, grad: Vec4, accumulator: Vec4] [];
+    /// RMSprop.
+    RmspropUpdate: "rmsprop_update" in UPDATE_RMSPROP [w: Vec4, grad: Vec4, velocity: Vec4] [];
+    /// RMSprop with momentum.
+    RmspropMomentumUpdate: "rmsprop_momentum_update" in UPDATE_RMSPROP_MOMENTUM [w: Vec4, grad: Vec4, velocity: Vec4, momentum: Vec4] [];
+    /// Centered RMSprop.
+    RmspropCenteredUpdate: "rmsprop_centered_update" in UPDATE_RMSPROP_CENTERED [w: Vec4, grad: Vec4, velocity: Vec4, average_gradient: Vec4] [];
+    /// Centered RMSprop with momentum.
+    RmspropCenteredMomentumUpdate: "rmsprop_centered_momentum_update" in UPDATE_RMSPROP_CENTERED_MOMENTUM [w: Vec4, grad: Vec4, velocity: Vec4, momentum: Vec4, average_gradient: Vec4] [];
+    /// Adam.
+    AdamUpdate: "adam_update" in UPDATE_ADAM [w: Vec4, grad: Vec4, momentum: Vec4, velocity: Vec4] [];
+    /// Adam with AMSGrad.
+    AmsgradUpdate: "amsgrad_update" in UPDATE_AMSGRAD [w: Vec4, grad: Vec4, momentum: Vec4, velocity: Vec4, velocity_hat: Vec4] [];
+    /// Nadam.
+    NadamUpdate: "nadam_update" in UPDATE_NADAM [w: Vec4, grad: Vec4, momentum: Vec4, velocity: Vec4] [];
+    /// Gather of byte images.
+    GatherU8: "gather_u8" in GATHER_U8 [] [];
+    /// Gather of byte images whose rows are whole words, a word an invocation.
+    GatherU8Words: "gather_u8_words" in GATHER_U8 [x: Vec4] [];
+    /// Gather of f32 samples.
+    GatherF32: "gather_f32" in GATHER_F32 [] [];
+    /// Activation health statistics.
+    ActStats: "act_stats" in ACT_STATS [] [];
+    /// Weight and update norms.
+    PairNorms: "pair_norms" in PAIR_NORMS [] [];
+}
+
+/// One binding of a launch, derived from its kernel's [`Arg`]s and its entry's views.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Binding {
     /// `@binding(N)` in group 0 (0 is always the `Params` uniform).
     pub index: u32,
     /// Declared `read` (true) or `read_write`; textures are read-only.
     pub read_only: bool,
-    /// A `texture_2d<f32>` (rgba32float) holding the buffer's vec4s, not the buffer.
+    /// An rgba32float texture the backend fills from the buffer before the launch.
     pub texture: bool,
+}
+
+impl Entry {
+    /// How the entry sees buffer `name`.
+    pub fn view_of(&self, name: &str) -> View {
+        self.views()
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(View::Scalar, |(_, v)| *v)
+    }
+
+    /// The bindings of a launch of this entry over buffers `args` (one per buffer, in
+    /// order), then the table's when the module reads one.
+    pub fn bindings(&self, args: &[Arg]) -> Vec<Binding> {
+        let mut out: Vec<Binding> = args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let view = self.view_of(a.name);
+                Binding {
+                    index: view.binding(i),
+                    read_only: a.access == Access::Read || view == View::Texture,
+                    texture: view == View::Texture,
+                }
+            })
+            .collect();
+        if self.module().table {
+            out.push(Binding {
+                index: TABLE_BINDING,
+                read_only: true,
+                texture: false,
+            });
+        }
+        out
+    }
 }
 
 /// Texels a row of an operand texture: vec4 number `i` of the buffer is texel
@@ -467,46 +374,12 @@ pub const TEXTURE_ROW: usize = 1024;
 /// up to `TEXTURE_ROW × TEXTURE_MAX_ROWS` vec4s can be read as textures on any adapter.
 pub const TEXTURE_MAX_ROWS: usize = 8192;
 
-impl Binding {
-    /// A `read_write` binding.
-    pub const fn rw(index: u32) -> Binding {
-        Binding {
-            index,
-            read_only: false,
-            texture: false,
-        }
-    }
-    /// A `read` binding.
-    pub const fn ro(index: u32) -> Binding {
-        Binding {
-            index,
-            read_only: true,
-            texture: false,
-        }
-    }
-    /// A texture binding filled from the buffer before the launch.
-    pub const fn texture(index: u32) -> Binding {
-        Binding {
-            index,
-            read_only: true,
-            texture: true,
-        }
-    }
-}
-
-/// `read_write` bindings 1..=n, the common case.
-pub fn rw_seq(n: u32) -> Vec<Binding> {
-    (1..=n).map(Binding::rw).collect()
-}
-
-/// Everything the GPU needs to launch one kernel: entry point, bindings (in the kernel's
-/// buffer order), the `Params` bytes and the workgroup grid.
+/// Everything the GPU needs to launch one kernel besides its buffers: entry point, the
+/// `Params` bytes, the workgroup grid, and a table and constants where it has them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GpuLaunch {
     /// Entry point.
     pub entry: Entry,
-    /// Binding of each buffer, in the kernel's documented buffer order.
-    pub bindings: Vec<Binding>,
     /// The module's `Params` struct as bytes.
     pub params: Vec<u8>,
     /// Workgroups in x, y, z.
@@ -521,20 +394,11 @@ pub struct GpuLaunch {
     pub constants: Vec<(&'static str, f64)>,
 }
 
-/// Where the arena kernels read their table (see [`GpuLaunch::table`]).
-pub const TABLE_BINDING: u32 = 15;
-
 impl GpuLaunch {
     /// A launch with `params` serialized from a typed parameter struct.
-    pub fn new<P: ShaderParams>(
-        entry: Entry,
-        bindings: Vec<Binding>,
-        params: P,
-        grid: (u32, u32, u32),
-    ) -> Self {
+    pub fn new<P: ShaderParams>(entry: Entry, params: P, grid: (u32, u32, u32)) -> Self {
         GpuLaunch {
             entry,
-            bindings,
             params: bytemuck::bytes_of(&params).to_vec(),
             grid,
             table: Vec::new(),
@@ -548,22 +412,21 @@ impl GpuLaunch {
         self
     }
 
-    /// The launch with a table at [`TABLE_BINDING`] (listed last among its bindings).
+    /// The launch with a table at [`TABLE_BINDING`] (its module must read one).
     pub fn with_table(mut self, table: Vec<[u32; 4]>) -> Self {
-        self.bindings.push(Binding::ro(TABLE_BINDING));
         self.table = table;
         self
     }
 }
 
-/// A `#[repr(C)]` uniform parameter struct mirrored by a WGSL `struct Params`.
+/// A `#[repr(C)]` uniform parameter struct, declared to WGSL as `struct Params`.
 pub trait ShaderParams: bytemuck::Pod {
     /// Field names and WGSL types, in order.
     const FIELDS: &'static [(&'static str, &'static str)];
 }
 
-/// Declares a `#[repr(C)]` parameter struct together with its field list, so the
-/// contract test can compare it with the shader's `struct Params`.
+/// Declares a `#[repr(C)]` parameter struct together with its field list, from which its
+/// modules' WGSL `struct Params` is generated.
 macro_rules! shader_params {
     ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ident),* $(,)? }) => {
         $(#[$meta])*

@@ -8,6 +8,7 @@
 
 pub use super::activation::{ActKind, SELU_ALPHA, SELU_SCALE};
 pub use super::arena::{arena_end, chunk_count, segment_count, ArenaTensor, CHUNK, SEGMENT};
+pub use super::signature::{Access, Arg, Elem};
 
 /// Words in the step record.
 pub const STEP_WORDS: usize = 8;
@@ -138,13 +139,13 @@ impl UpdateRule {
 }
 
 /// One kernel launch: which computation and its sizes. The buffers it reads and writes are
-/// given alongside, in the order each variant documents.
+/// given alongside, in the order [`Kernel::args`] declares.
 #[derive(Clone, Debug, PartialEq, strum::EnumDiscriminants)]
 #[strum_discriminants(name(KernelKind), derive(Hash, strum::EnumIter))]
 #[strum_discriminants(doc = "The kernel variants without their sizes (for coverage tests).")]
 pub enum Kernel {
     /// `c[m,n] = op(a)·op(b)` (or `+=` with `accumulate`). `trans_a`: a is stored `[k,m]`;
-    /// `trans_b`: b is stored `[n,k]`. Buffers: a, b, c.
+    /// `trans_b`: b is stored `[n,k]`.
     MatMul {
         /// Rows of C.
         m: usize,
@@ -162,7 +163,7 @@ pub enum Kernel {
     /// A dense layer's forward in one launch: `y = f(x·w + bias)`, the bias and the
     /// activation applied as the matmul stores (its epilogue). `f` is one whose derivative
     /// the output tells ([`ActKind::derivative_from_output`]), so the backward pass
-    /// ([`Kernel::BiasActBackward`]) needs no pre-activation. Buffers: x, w, bias, y, step.
+    /// ([`Kernel::BiasActBackward`]) needs no pre-activation.
     Dense {
         /// Rows of x and y.
         m: usize,
@@ -178,7 +179,7 @@ pub enum Kernel {
         seed: u32,
     },
     /// The backward pass of [`Kernel::Dense`]'s epilogue from its output: `dz = f'(y)·dy`
-    /// and the bias gradient `db[c] = Σ_r dz[r,c]`. Buffers: y, dy, dz, db, step.
+    /// and the bias gradient `db[c] = Σ_r dz[r,c]`.
     BiasActBackward {
         /// Rows.
         rows: usize,
@@ -191,21 +192,21 @@ pub enum Kernel {
         /// Per-layer seed of RReLU's generator.
         seed: u32,
     },
-    /// `y = x + bias[col]`. Buffers: x, bias, y.
+    /// `y = x + bias[col]`.
     BiasAdd {
         /// Rows.
         rows: usize,
         /// Columns.
         cols: usize,
     },
-    /// `db[c] = Σ_r dy[r,c]`. Buffers: dy, db.
+    /// `db[c] = Σ_r dy[r,c]`.
     ColumnSum {
         /// Rows.
         rows: usize,
         /// Columns.
         cols: usize,
     },
-    /// `y = f(x)`. Buffers: x, y, step.
+    /// `y = f(x)`.
     ActForward {
         /// Which activation (not softmax).
         act: ActKind,
@@ -216,7 +217,7 @@ pub enum Kernel {
         /// Per-layer seed of RReLU's generator.
         seed: u32,
     },
-    /// `dx = f'(x, y)·dy`. Buffers: x, y, dy, dx, step.
+    /// `dx = f'(x, y)·dy`.
     ActBackward {
         /// Which activation (not softmax).
         act: ActKind,
@@ -227,40 +228,40 @@ pub enum Kernel {
         /// Per-layer seed of RReLU's generator.
         seed: u32,
     },
-    /// Keras PReLU forward. Buffers: x, alpha, y.
+    /// Keras PReLU forward.
     PreluForward {
         /// Rows.
         rows: usize,
         /// Columns (alpha's length).
         cols: usize,
     },
-    /// PReLU backward. Buffers: x, alpha, dy, dx, dalpha.
+    /// PReLU backward.
     PreluBackward {
         /// Rows.
         rows: usize,
         /// Columns.
         cols: usize,
     },
-    /// Row-wise softmax. Buffers: x, y.
+    /// Row-wise softmax.
     SoftmaxForward {
         /// Rows.
         rows: usize,
         /// Columns.
         cols: usize,
     },
-    /// Softmax backward from its output. Buffers: y, dy, dx.
+    /// Softmax backward from its output.
     SoftmaxBackward {
         /// Rows.
         rows: usize,
         /// Columns.
         cols: usize,
     },
-    /// `c = a + b`. Buffers: a, b, c.
+    /// `c = a + b`.
     Add {
         /// Element count.
         n: usize,
     },
-    /// `y = factor·x`. Buffers: x, y.
+    /// `y = factor·x`.
     Scale {
         /// Element count.
         n: usize,
@@ -268,8 +269,7 @@ pub enum Kernel {
         factor: f32,
     },
     /// Loss and its gradient, the gradient's column sums (the output layer's bias
-    /// gradient), and `metrics += (Σ loss, Σ correct, rows)`, in one launch. Buffers:
-    /// input, labels (u32), grad, grad_column_sums, metrics.
+    /// gradient), and `metrics += (Σ loss, Σ correct, rows)`, in one launch.
     Loss {
         /// Which loss.
         kind: LossKind,
@@ -284,8 +284,7 @@ pub enum Kernel {
     },
     /// Training-mode batch normalization in one launch: per column the batch mean and
     /// biased variance (kept for the backward pass), the EWMA of the moving statistics,
-    /// and the normalized, scaled, shifted output. Buffers: x, gamma, beta, y, batch
-    /// statistics `[2·cols]` (mean then var), moving_mean, moving_var.
+    /// and the normalized, scaled, shifted output.
     BnTrain {
         /// Rows.
         rows: usize,
@@ -296,8 +295,7 @@ pub enum Kernel {
         /// Keras momentum (weight of the old moving value).
         momentum: f32,
     },
-    /// Inference-mode normalize, scale, shift (with the moving statistics). Buffers: x,
-    /// mean, var, gamma, beta, y.
+    /// Inference-mode normalize, scale, shift (with the moving statistics).
     BnApply {
         /// Rows.
         rows: usize,
@@ -306,8 +304,7 @@ pub enum Kernel {
         /// Variance epsilon.
         eps: f32,
     },
-    /// BN backward (training mode: through the batch statistics). Buffers: x, batch
-    /// statistics `[2·cols]` (mean then var), gamma, dy, dx, dgamma, dbeta.
+    /// BN backward (training mode: through the batch statistics).
     BnBackward {
         /// Rows.
         rows: usize,
@@ -319,7 +316,7 @@ pub enum Kernel {
     /// Synchronized batch norm, a moment of each column over a shard of the batch, divided
     /// by the whole batch's rows (summed across ranks it is the whole batch's moment):
     /// the mean into `stats[..cols]`, or (`centered`) the biased variance about that mean
-    /// into `stats[cols..]`. Buffers: x, batch statistics `[2·cols]`.
+    /// into `stats[cols..]`.
     BnMoments {
         /// Rows of the shard.
         rows: usize,
@@ -331,8 +328,7 @@ pub enum Kernel {
         centered: bool,
     },
     /// Synchronized batch norm's training forward with given batch statistics: the EWMA
-    /// of the moving statistics and the normalized, scaled, shifted output. Buffers as
-    /// [`Kernel::BnTrain`] (the statistics are read, not written).
+    /// of the moving statistics and the normalized, scaled, shifted output.
     BnNormalize {
         /// Rows of the shard.
         rows: usize,
@@ -347,8 +343,7 @@ pub enum Kernel {
     },
     /// Synchronized batch norm's backward, first half: the shard's `Σ dy·x̂` and `Σ dy`
     /// per column, into `sums` `[2·cols]` (to be summed across ranks) and into dgamma and
-    /// dbeta (this shard's share of their gradients). Buffers: x, batch statistics, sums,
-    /// dy, dgamma, dbeta.
+    /// dbeta (this shard's share of their gradients).
     BnBackwardSums {
         /// Rows of the shard.
         rows: usize,
@@ -358,7 +353,6 @@ pub enum Kernel {
         eps: f32,
     },
     /// Synchronized batch norm's backward, second half: dx from the whole batch's sums.
-    /// Buffers: x, batch statistics, gamma, dy, dx, sums (`Σ dy·x̂` then `Σ dy`).
     BnBackwardDx {
         /// Rows of the shard.
         rows: usize,
@@ -371,7 +365,6 @@ pub enum Kernel {
     },
     /// First pass of the gradient statistics over a gradient arena: per [`SEGMENT`] of
     /// each tensor, its sum of squares and whether it holds a non-finite value.
-    /// Buffers: grads (the arena), partials (2 words per segment, from `first_segment`).
     GradStats {
         /// The tensors, in the arena.
         tensors: Vec<ArenaTensor>,
@@ -382,7 +375,7 @@ pub enum Kernel {
     /// Health statistics of one activation output `[rows, cols]` into
     /// `health[offset..offset + 4]`: mean, standard deviation, the fraction of units that
     /// output exactly 0 for every row (dead), and the fraction of outputs within 1 % of the
-    /// activation's bounds (`saturation`: 0 none, 1 tanh, 2 sigmoid). Buffers: y, health.
+    /// activation's bounds (`saturation`: 0 none, 1 tanh, 2 sigmoid).
     ActStats {
         /// Rows.
         rows: usize,
@@ -394,7 +387,7 @@ pub enum Kernel {
         offset: usize,
     },
     /// `health[offset] = ‖b‖²`, `health[offset + 1] = ‖a − b‖²` (a weight after and before
-    /// its update). Buffers: a, b, health.
+    /// its update).
     PairNorms {
         /// Element count.
         n: usize,
@@ -404,7 +397,7 @@ pub enum Kernel {
     /// Second pass: each tensor's squared norm, norm sum and first non-finite step (u32
     /// bits, `u32::MAX` while none) into `stats[3·slot..]`, and its clip factor into
     /// `scales[slot]` (Keras's `clipnorm` per tensor, `global_clipnorm` over the tensors
-    /// listed). Buffers: partials, stats, scales, step.
+    /// listed).
     ClipScale {
         /// The tensors, as in the [`Kernel::GradStats`] launch before.
         tensors: Vec<ArenaTensor>,
@@ -412,8 +405,7 @@ pub enum Kernel {
         mode: ClipMode,
     },
     /// Fused clip + optimizer update of every tensor listed, in one launch over the
-    /// arenas. Buffers: weights, grads, scales, step, then one arena per state slot of the
-    /// rule ([`UpdateRule::slots`]); a tensor sits at the same offset in each.
+    /// arenas.
     Update {
         /// The update rule and its hyper-parameters.
         rule: UpdateRule,
@@ -423,8 +415,7 @@ pub enum Kernel {
         clipvalue: f32,
     },
     /// Gather a batch of byte images (scaled by 1/255) and labels through the shuffled
-    /// index buffer at the step's offset. Buffers: data (bytes packed in words), labels
-    /// (u32), perm (u32), step, x, y (u32 labels).
+    /// index buffer at the step's offset.
     GatherU8 {
         /// Batch rows.
         rows: usize,
@@ -441,139 +432,201 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    /// Number of buffers the kernel takes.
-    pub fn arity(&self) -> usize {
-        match self {
-            Kernel::MatMul { .. } | Kernel::BiasAdd { .. } | Kernel::Add { .. } => 3,
-            Kernel::ColumnSum { .. } | Kernel::Scale { .. } => 2,
-            Kernel::Dense { .. } | Kernel::BiasActBackward { .. } => 5,
-            Kernel::ActForward { .. } => 3,
-            Kernel::ActBackward { .. } => 5,
-            Kernel::PreluForward { .. } => 3,
-            Kernel::PreluBackward { .. } => 5,
-            Kernel::SoftmaxForward { .. } => 2,
-            Kernel::SoftmaxBackward { .. } => 3,
-            Kernel::Loss { .. } => 5,
-            Kernel::BnTrain { .. } => 7,
-            Kernel::BnApply { .. } => 6,
-            Kernel::BnBackward { .. } => 7,
-            Kernel::BnMoments { .. } => 2,
-            Kernel::BnNormalize { .. } => 7,
-            Kernel::BnBackwardSums { .. } | Kernel::BnBackwardDx { .. } => 6,
-            Kernel::GradStats { .. } => 2,
-            Kernel::ActStats { .. } => 2,
-            Kernel::PairNorms { .. } => 3,
-            Kernel::ClipScale { .. } => 4,
-            Kernel::Update { rule, .. } => 4 + rule.slots().len(),
-            Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } => 6,
-        }
-    }
-
-    /// Positions (in the buffer list) of the buffers the kernel writes.
-    pub fn writes(&self) -> &'static [usize] {
-        const UPDATE_WRITES: [&[usize]; 4] = [&[0], &[0, 4], &[0, 4, 5], &[0, 4, 5, 6]];
-        match self {
-            Kernel::MatMul { .. } | Kernel::BiasAdd { .. } | Kernel::Add { .. } => &[2],
-            Kernel::PreluForward { .. } | Kernel::SoftmaxBackward { .. } => &[2],
-            Kernel::ColumnSum { .. } | Kernel::Scale { .. } => &[1],
-            Kernel::Dense { .. } => &[3],
-            Kernel::BiasActBackward { .. } => &[2, 3],
-            Kernel::ActForward { .. } | Kernel::SoftmaxForward { .. } => &[1],
-            Kernel::GradStats { .. } => &[1],
-            Kernel::ActStats { .. } => &[1],
-            Kernel::PairNorms { .. } => &[2],
-            Kernel::ClipScale { .. } => &[1, 2],
-            Kernel::ActBackward { .. } => &[3],
-            Kernel::PreluBackward { .. } => &[3, 4],
-            Kernel::Loss { .. } => &[2, 3, 4],
-            Kernel::BnTrain { .. } => &[3, 4, 5, 6],
-            Kernel::BnApply { .. } => &[5],
-            Kernel::BnBackward { .. } => &[4, 5, 6],
-            Kernel::BnMoments { .. } => &[1],
-            Kernel::BnNormalize { .. } => &[3, 5, 6],
-            Kernel::BnBackwardSums { .. } => &[2, 4, 5],
-            Kernel::BnBackwardDx { .. } => &[4],
-            Kernel::Update { rule, .. } => UPDATE_WRITES[rule.slots().len()],
-            Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } => &[4, 5],
-        }
-    }
-
-    /// Minimum length (in 4-byte words) each buffer must have; checked before a launch is
-    /// prepared so a size bug is a typed error, not an out-of-bounds read on the GPU.
-    pub fn min_lens(&self) -> Vec<usize> {
+    /// The kernel's buffers, in launch order: each one's name (its WGSL variable), access,
+    /// element type and least length — the one description the launch checks, the
+    /// planner, autodiff, the WGSL declarations and the bind groups all derive from.
+    pub fn args(&self) -> Vec<Arg> {
+        use Arg as A;
+        let step = A::read("step", STEP_WORDS).u32();
         match *self {
-            Kernel::MatMul { m, k, n, .. } => vec![m * k, k * n, m * n],
-            Kernel::BiasAdd { rows, cols } => vec![rows * cols, cols, rows * cols],
-            Kernel::Dense { m, k, n, .. } => vec![m * k, k * n, n, m * n, STEP_WORDS],
-            Kernel::BiasActBackward { rows, cols, .. } => {
-                vec![rows * cols, rows * cols, rows * cols, cols, STEP_WORDS]
+            Kernel::MatMul { m, k, n, .. } => {
+                vec![
+                    A::read("a", m * k),
+                    A::read("b", k * n),
+                    A::write("c", m * n),
+                ]
             }
-            Kernel::ColumnSum { rows, cols } => vec![rows * cols, cols],
-            Kernel::ActForward { n, .. } => vec![n, n, STEP_WORDS],
-            Kernel::ActBackward { n, .. } => vec![n, n, n, n, STEP_WORDS],
-            Kernel::PreluForward { rows, cols } => vec![rows * cols, cols, rows * cols],
-            Kernel::PreluBackward { rows, cols } => {
-                vec![rows * cols, cols, rows * cols, rows * cols, cols]
+            // The matmul kernels' operand names: a = x, b = the kernel, c = y.
+            Kernel::Dense { m, k, n, .. } => vec![
+                A::read("a", m * k),
+                A::read("b", k * n),
+                A::read("bias", n),
+                A::write("c", m * n),
+                step,
+            ],
+            Kernel::BiasActBackward { rows, cols, .. } => vec![
+                A::read("y", rows * cols),
+                A::read("dy", rows * cols),
+                A::write("dz", rows * cols),
+                A::write("db", cols),
+                step,
+            ],
+            Kernel::BiasAdd { rows, cols } => vec![
+                A::read("x", rows * cols),
+                A::read("bias", cols),
+                A::write("y", rows * cols),
+            ],
+            Kernel::ColumnSum { rows, cols } => {
+                vec![A::read("x", rows * cols), A::write("sums", cols)]
             }
-            Kernel::SoftmaxForward { rows, cols } => vec![rows * cols, rows * cols],
-            Kernel::SoftmaxBackward { rows, cols } => vec![rows * cols; 3],
-            Kernel::Add { n } => vec![n, n, n],
-            Kernel::Scale { n, .. } => vec![n, n],
-            Kernel::Loss { rows, cols, .. } => vec![rows * cols, rows, rows * cols, cols, 3],
-            Kernel::BnTrain { rows, cols, .. } => {
-                let n = rows * cols;
-                vec![n, cols, cols, n, 2 * cols, cols, cols]
+            Kernel::ActForward { n, .. } => vec![A::read("x", n), A::write("y", n), step],
+            Kernel::ActBackward { n, .. } => vec![
+                A::read("x", n),
+                A::read("y", n),
+                A::read("dy", n),
+                A::write("dx", n),
+                step,
+            ],
+            Kernel::PreluForward { rows, cols } => vec![
+                A::read("x", rows * cols),
+                A::read("alpha", cols),
+                A::write("y", rows * cols),
+            ],
+            Kernel::PreluBackward { rows, cols } => vec![
+                A::read("x", rows * cols),
+                A::read("alpha", cols),
+                A::read("dy", rows * cols),
+                A::write("dx", rows * cols),
+                A::write("dalpha", cols),
+            ],
+            Kernel::SoftmaxForward { rows, cols } => {
+                vec![A::read("x", rows * cols), A::write("y", rows * cols)]
             }
-            Kernel::BnApply { rows, cols, .. } => {
-                vec![rows * cols, cols, cols, cols, cols, rows * cols]
+            Kernel::SoftmaxBackward { rows, cols } => vec![
+                A::read("y", rows * cols),
+                A::read("dy", rows * cols),
+                A::write("dx", rows * cols),
+            ],
+            Kernel::Add { n } => vec![A::read("a", n), A::read("b", n), A::write("c", n)],
+            Kernel::Scale { n, .. } => vec![A::read("x", n), A::write("y", n)],
+            Kernel::Loss { rows, cols, .. } => vec![
+                A::read("x", rows * cols),
+                A::read("labels", rows).u32(),
+                A::write("dx", rows * cols),
+                A::write("dx_sums", cols),
+                A::write("metrics", 3),
+            ],
+            Kernel::BnTrain { rows, cols, .. } => vec![
+                A::read("x", rows * cols),
+                A::read("gamma", cols),
+                A::read("beta", cols),
+                A::write("y", rows * cols),
+                A::write("stats", 2 * cols),
+                A::write("moving_mean", cols),
+                A::write("moving_var", cols),
+            ],
+            Kernel::BnApply { rows, cols, .. } => vec![
+                A::read("x", rows * cols),
+                A::read("moving_mean", cols),
+                A::read("moving_var", cols),
+                A::read("gamma", cols),
+                A::read("beta", cols),
+                A::write("y", rows * cols),
+            ],
+            Kernel::BnBackward { rows, cols, .. } => vec![
+                A::read("x", rows * cols),
+                A::read("stats", 2 * cols),
+                A::read("gamma", cols),
+                A::read("dy", rows * cols),
+                A::write("dx", rows * cols),
+                A::write("dgamma", cols),
+                A::write("dbeta", cols),
+            ],
+            Kernel::BnMoments { rows, cols, .. } => {
+                vec![A::read("x", rows * cols), A::write("stats", 2 * cols)]
             }
-            Kernel::BnBackward { rows, cols, .. } => {
-                let n = rows * cols;
-                vec![n, 2 * cols, cols, n, n, cols, cols]
-            }
-            Kernel::BnMoments { rows, cols, .. } => vec![rows * cols, 2 * cols],
-            Kernel::BnNormalize { rows, cols, .. } => {
-                let n = rows * cols;
-                vec![n, cols, cols, n, 2 * cols, cols, cols]
-            }
-            Kernel::BnBackwardSums { rows, cols, .. } => {
-                let n = rows * cols;
-                vec![n, 2 * cols, 2 * cols, n, cols, cols]
-            }
-            Kernel::BnBackwardDx { rows, cols, .. } => {
-                let n = rows * cols;
-                vec![n, 2 * cols, cols, n, n, 2 * cols]
-            }
+            Kernel::BnNormalize { rows, cols, .. } => vec![
+                A::read("x", rows * cols),
+                A::read("gamma", cols),
+                A::read("beta", cols),
+                A::write("y", rows * cols),
+                A::read("stats", 2 * cols),
+                A::write("moving_mean", cols),
+                A::write("moving_var", cols),
+            ],
+            Kernel::BnBackwardSums { rows, cols, .. } => vec![
+                A::read("x", rows * cols),
+                A::read("stats", 2 * cols),
+                A::write("sums", 2 * cols),
+                A::read("dy", rows * cols),
+                A::write("dgamma", cols),
+                A::write("dbeta", cols),
+            ],
+            Kernel::BnBackwardDx { rows, cols, .. } => vec![
+                A::read("x", rows * cols),
+                A::read("stats", 2 * cols),
+                A::read("gamma", cols),
+                A::read("dy", rows * cols),
+                A::write("dx", rows * cols),
+                A::read("sums", 2 * cols),
+            ],
             Kernel::GradStats {
                 ref tensors,
                 first_segment,
             } => vec![
-                arena_end(tensors),
-                2 * (first_segment + segment_count(tensors)),
+                A::read("grads", arena_end(tensors)),
+                A::write("partials", 2 * (first_segment + segment_count(tensors))),
             ],
             Kernel::ActStats {
                 rows, cols, offset, ..
-            } => vec![rows * cols, offset + 4],
-            Kernel::PairNorms { n, offset } => vec![n, n, offset + 2],
+            } => vec![A::read("y", rows * cols), A::write("health", offset + 4)],
+            Kernel::PairNorms { n, offset } => vec![
+                A::read("after", n),
+                A::read("before", n),
+                A::write("health", offset + 2),
+            ],
             Kernel::ClipScale { ref tensors, .. } => {
                 let slots = tensors.iter().map(|t| t.slot + 1).max().unwrap_or(0);
-                vec![2 * segment_count(tensors), 3 * slots, slots, STEP_WORDS]
+                vec![
+                    A::read("partials", 2 * segment_count(tensors)),
+                    A::write("stats", 3 * slots),
+                    A::write("scales", slots),
+                    step,
+                ]
             }
             Kernel::Update {
                 rule, ref tensors, ..
             } => {
                 let end = arena_end(tensors);
                 let slots = tensors.iter().map(|t| t.slot + 1).max().unwrap_or(0);
-                let mut v = vec![end, end, slots, STEP_WORDS];
-                v.extend(rule.slots().iter().map(|_| end));
+                let mut v = vec![
+                    A::write("w", end),
+                    A::read("grad", end),
+                    A::read("scales", slots),
+                    step,
+                ];
+                v.extend(rule.slots().iter().map(|name| A::write(name, end)));
                 v
             }
-            Kernel::GatherU8 { rows, features } => {
-                vec![0, 0, rows, STEP_WORDS, rows * features, rows]
-            }
-            Kernel::GatherF32 { rows, features } => {
-                vec![0, 0, rows, STEP_WORDS, rows * features, rows]
-            }
+            Kernel::GatherU8 { rows, features } => vec![
+                A::read("data", 0).u32(),
+                A::read("labels", 0).u32(),
+                A::read("perm", rows).u32(),
+                step,
+                A::write("x", rows * features),
+                A::write("y", rows).u32(),
+            ],
+            Kernel::GatherF32 { rows, features } => vec![
+                A::read("data", 0),
+                A::read("labels", 0).u32(),
+                A::read("perm", rows).u32(),
+                step,
+                A::write("x", rows * features),
+                A::write("y", rows).u32(),
+            ],
         }
+    }
+
+    /// Number of buffers the kernel takes.
+    pub fn arity(&self) -> usize {
+        self.args().len()
+    }
+
+    /// Positions (in the buffer list) of the buffers the kernel writes.
+    pub fn writes(&self) -> Vec<usize> {
+        (self.args().iter().enumerate())
+            .filter(|(_, a)| a.writes())
+            .map(|(i, _)| i)
+            .collect()
     }
 }

@@ -15,6 +15,7 @@ pub mod cpu;
 pub mod gpu;
 pub mod kernel;
 pub mod ops;
+pub mod signature;
 
 pub use cpu::CpuBackend;
 pub use gpu::{GpuBackend, GpuOptions, MatmulVariant};
@@ -180,27 +181,30 @@ pub(crate) fn check_view(offset: usize, words: usize, len: usize) -> Result<()> 
     Ok(())
 }
 
-/// Checks a launch's buffers against its kernel: arity, sizes and aliasing (two buffers
-/// alias when they share words of one allocation: the same buffer, or overlapping views).
+/// Checks a launch's buffers against its kernel's declared ones ([`Kernel::args`]):
+/// their number, each one's least length, aliasing (two buffers alias when they share
+/// words of one allocation: the same buffer, or overlapping views), and that views of one
+/// allocation are all read or all written.
 pub(crate) fn validate_launch(
     kernel: &Kernel,
     bufs: &[BufId],
     span: impl Fn(BufId) -> (BufId, usize, usize),
 ) -> Result<()> {
-    let len = |b| span(b).2;
     use crate::error::Error;
-    if bufs.len() != kernel.arity() {
+    let args = kernel.args();
+    if bufs.len() != args.len() {
         return Err(Error::Shape(format!(
             "{kernel:?} takes {} buffers, got {}",
-            kernel.arity(),
+            args.len(),
             bufs.len()
         )));
     }
-    for (i, (b, need)) in bufs.iter().zip(kernel.min_lens()).enumerate() {
-        if len(*b) < need {
+    for (b, arg) in bufs.iter().zip(&args) {
+        let len = span(*b).2;
+        if len < arg.min_len {
             return Err(Error::Shape(format!(
-                "{kernel:?}: buffer {i} holds {} values, needs {need}",
-                len(*b)
+                "{kernel:?}: buffer {} holds {len} values, needs {}",
+                arg.name, arg.min_len
             )));
         }
     }
@@ -208,9 +212,22 @@ pub(crate) fn validate_launch(
         for j in i + 1..bufs.len() {
             let (ri, oi, li) = span(bufs[i]);
             let (rj, oj, lj) = span(bufs[j]);
-            if ri == rj && oi < oj + lj && oj < oi + li {
+            if ri != rj {
+                continue;
+            }
+            if oi < oj + lj && oj < oi + li {
                 return Err(Error::Shape(format!(
-                    "{kernel:?}: buffers {i} and {j} alias; kernels never run in place"
+                    "{kernel:?}: buffers {} and {} alias; kernels never run in place",
+                    args[i].name, args[j].name
+                )));
+            }
+            // WebGPU's rule for one dispatch: a buffer is bound read-only or read-write,
+            // not both, even through disjoint views.
+            if args[i].access != args[j].access {
+                return Err(Error::Shape(format!(
+                    "{kernel:?}: buffers {} and {} are views of one buffer, one read and one \
+                     written; a launch binds a buffer one way",
+                    args[i].name, args[j].name
                 )));
             }
         }

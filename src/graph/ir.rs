@@ -48,7 +48,7 @@ pub struct Node {
 impl Node {
     /// The tensors the node writes.
     pub fn outputs(&self) -> impl Iterator<Item = TensorId> + '_ {
-        self.kernel.writes().iter().map(|&i| self.args[i])
+        self.kernel.writes().into_iter().map(|i| self.args[i])
     }
 }
 

@@ -1,7 +1,7 @@
-//! Arenas: the session keeps every weight in one device buffer per group (optimizable
-//! weights first, each at a [`CHUNK`] boundary, then the rest), and once compiled a
-//! gradient arena and one arena per optimizer slot over the optimizable part, with the
-//! same offsets. Each weight, gradient and slot the layers and the saved state see is a
+//! Arenas: the session keeps every optimizable weight in one device buffer per group, each
+//! at a [`CHUNK`] boundary (the rest, batch norm's moving statistics, in a state buffer
+//! beside it), and once compiled a gradient arena and one arena per optimizer slot with
+//! the same offsets. Each weight, gradient and slot the layers and the saved state see is a
 //! view into them; the gradient statistics and the optimizer update run as one launch over
 //! a whole group ([`crate::backend::Kernel::Update`]). A model fits in one group unless it
 //! is larger than one binding the adapter allows.
@@ -12,41 +12,62 @@ use crate::error::{Error, Result};
 /// Where the weights of one group sit.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct GroupLayout {
-    /// (weight index, offset in words) of each member.
+    /// (weight index, offset in words) of each optimizable member, in the group's weight
+    /// arena.
     pub members: Vec<(usize, usize)>,
-    /// Words of the group's weight arena.
+    /// Words of the weight arena (and of the gradient and slot arenas).
     pub words: usize,
-    /// Words of its optimizable prefix (the gradient and slot arenas' length).
-    pub opt_words: usize,
+    /// (weight index, offset in words) of each other member (batch norm's moving
+    /// statistics), in the group's state buffer.
+    pub state_members: Vec<(usize, usize)>,
+    /// Words of the state buffer.
+    pub state_words: usize,
 }
 
-/// Packs weights of `(length, optimizable)` into groups of at most `max_words`: the
-/// optimizable weights of each group first at [`CHUNK`] boundaries, the others after
-/// them at [`VIEW_ALIGN`] boundaries. A weight larger than `max_words` gets a group of
-/// its own (whose allocation then reports the size).
+/// Packs weights of `(length, optimizable)` into groups of at most `max_words` a buffer:
+/// the optimizable weights of each group in its weight arena at [`CHUNK`] boundaries, the
+/// others in its state buffer at [`VIEW_ALIGN`] boundaries. (A kernel may not bind one
+/// buffer both read-only and read-write, and batch norm reads its scale and shift while
+/// it writes its moving statistics: they sit in different buffers.) A weight larger than
+/// `max_words` gets a group of its own (whose allocation then reports the size).
 pub(crate) fn layout(weights: &[(usize, bool)], max_words: usize) -> Vec<GroupLayout> {
     let mut groups: Vec<GroupLayout> = vec![GroupLayout::default()];
     for pass in [true, false] {
         let align = if pass { CHUNK } else { VIEW_ALIGN };
+        // Where this pass packs: the weight arenas, then the state buffers.
+        let place = |g: &mut GroupLayout| -> (usize, bool) {
+            if pass {
+                (g.words, g.members.is_empty())
+            } else {
+                (g.state_words, g.state_members.is_empty())
+            }
+        };
+        let mut current = 0;
         for (i, &(len, optimizable)) in weights.iter().enumerate() {
             if optimizable != pass {
                 continue;
             }
-            let mut g = groups.last_mut().expect("one group");
-            let mut at = g.words.div_ceil(align) * align;
-            if at + len > max_words && !g.members.is_empty() {
-                groups.push(GroupLayout::default());
-                g = groups.last_mut().expect("pushed");
-                at = 0;
+            let (used, empty) = place(&mut groups[current]);
+            let mut at = used.div_ceil(align) * align;
+            if at + len > max_words && !empty {
+                current += 1;
+                if current == groups.len() {
+                    groups.push(GroupLayout::default());
+                }
+                let (used, _) = place(&mut groups[current]);
+                at = used.div_ceil(align) * align;
             }
-            g.members.push((i, at));
-            g.words = at + len;
-            if optimizable {
-                g.opt_words = g.words;
+            let g = &mut groups[current];
+            if pass {
+                g.members.push((i, at));
+                g.words = at + len;
+            } else {
+                g.state_members.push((i, at));
+                g.state_words = at + len;
             }
         }
     }
-    groups.retain(|g| !g.members.is_empty());
+    groups.retain(|g| !g.members.is_empty() || !g.state_members.is_empty());
     groups
 }
 
@@ -54,8 +75,21 @@ pub(crate) fn layout(weights: &[(usize, bool)], max_words: usize) -> Vec<GroupLa
 #[derive(Debug)]
 pub(crate) struct Arena {
     pub layout: GroupLayout,
-    /// The weights.
+    /// The optimizable weights.
     pub params: BufId,
+    /// The other weights, when there are any.
+    pub state: Option<BufId>,
+}
+
+impl Arena {
+    /// Each buffer of the group with the (weight index, offset) of its members.
+    pub fn buffers(&self) -> Vec<(BufId, Vec<(usize, usize)>)> {
+        let mut v = vec![(self.params, self.layout.members.clone())];
+        if let Some(s) = self.state {
+            v.push((s, self.layout.state_members.clone()));
+        }
+        v
+    }
 }
 
 /// Allocates the weight arenas for `weights` (their values) and returns them with one
@@ -70,12 +104,26 @@ pub(crate) fn upload_weights(
     let mut views = vec![BufId(usize::MAX); weights.len()];
     for layout in groups {
         let params = backend.alloc(layout.words.max(1))?;
-        for &(i, at) in &layout.members {
-            let v = backend.view(params, at, shape[i].0)?;
+        let state = if layout.state_members.is_empty() {
+            None
+        } else {
+            Some(backend.alloc(layout.state_words)?)
+        };
+        let members = (layout.members.iter().map(|m| (params, m))).chain(
+            state
+                .iter()
+                .flat_map(|&b| layout.state_members.iter().map(move |m| (b, m))),
+        );
+        for (buf, &(i, at)) in members {
+            let v = backend.view(buf, at, shape[i].0)?;
             backend.write(v, 0, weights[i].0)?;
             views[i] = v;
         }
-        arenas.push(Arena { layout, params });
+        arenas.push(Arena {
+            layout,
+            params,
+            state,
+        });
     }
     if views.contains(&BufId(usize::MAX)) {
         return Err(Error::Config("a weight was left out of the arenas".into()));
@@ -102,17 +150,15 @@ pub(crate) fn alloc_training(
     let mut out = Vec::new();
     let mut views: Vec<Vec<BufId>> = vec![Vec::new(); lens.len()];
     for a in arenas {
-        let words = a.layout.opt_words.max(1);
+        let words = a.layout.words.max(1);
         let grads = backend.alloc(words)?;
         let mut slots = Vec::new();
         for &v in init {
             slots.push(backend.upload(&vec![v; words])?);
         }
         for &(i, at) in &a.layout.members {
-            if at < a.layout.opt_words {
-                for &s in &slots {
-                    views[i].push(backend.view(s, at, lens[i].max(1))?);
-                }
+            for &s in &slots {
+                views[i].push(backend.view(s, at, lens[i].max(1))?);
             }
         }
         out.push(TrainArena { grads, slots });
@@ -125,12 +171,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn optimizable_weights_come_first_at_chunk_boundaries() {
+    fn optimizable_weights_at_chunk_boundaries_the_others_apart() {
         let g = layout(&[(10, false), (1500, true), (7, true), (3, false)], 1 << 20);
         assert_eq!(g.len(), 1);
-        assert_eq!(g[0].members, vec![(1, 0), (2, 2048), (0, 2112), (3, 2176)]);
-        assert_eq!(g[0].opt_words, 2055);
-        assert_eq!(g[0].words, 2179);
+        assert_eq!(g[0].members, vec![(1, 0), (2, 2048)]);
+        assert_eq!(g[0].words, 2055);
+        assert_eq!(g[0].state_members, vec![(0, 0), (3, 64)]);
+        assert_eq!(g[0].state_words, 67);
     }
 
     #[test]
@@ -138,7 +185,8 @@ mod tests {
         let g = layout(&[(3000, true), (3000, true), (100, false)], 4096);
         assert_eq!(g.len(), 2);
         assert_eq!(g[0].members, vec![(0, 0)]);
-        assert_eq!(g[1].members, vec![(1, 0), (2, 3008)]);
+        assert_eq!(g[0].state_members, vec![(2, 0)]);
+        assert_eq!(g[1].members, vec![(1, 0)]);
         // A weight beyond the limit stands alone.
         let g = layout(&[(10, true), (9000, true)], 4096);
         assert_eq!(g[1].members, vec![(1, 0)]);

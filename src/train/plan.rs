@@ -322,14 +322,14 @@ impl Session {
             if tensors.is_empty() {
                 continue;
             }
-            let ga = g.external("grads", &[arena.layout.opt_words.max(1)]);
+            let ga = g.external("grads", &[arena.layout.words.max(1)]);
             bound.insert(ga, train.grads);
             groups.push((arena, train, ga, tensors));
         }
         if sharded {
             // One flat all-reduce of every group's gradient arena.
             for (arena, _, ga, _) in &groups {
-                g.all_reduce(*ga, 0, arena.layout.opt_words, Reduce::Sum);
+                g.all_reduce(*ga, 0, arena.layout.words, Reduce::Sum);
             }
         }
         for (_, _, ga, tensors) in &groups {
@@ -369,7 +369,7 @@ impl Session {
                 .iter()
                 .zip(&train.slots)
                 .map(|(name, b)| {
-                    let s = g.external(*name, &[arena.layout.opt_words.max(1)]);
+                    let s = g.external(*name, &[arena.layout.words.max(1)]);
                     bound.insert(s, *b);
                     s
                 })

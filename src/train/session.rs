@@ -239,19 +239,22 @@ impl Session {
 
     pub(crate) fn sync(&mut self) -> Result<()> {
         if self.host_stale {
-            // One read per arena group, not one per weight.
+            // One read per arena buffer, not one per weight.
             for g in 0..self.arenas.len() {
-                let all = self.backend.read(self.arenas[g].params)?;
-                self.absorb_arena(g, &all)?;
+                for (buf, members) in self.arenas[g].buffers() {
+                    let all = self.backend.read(buf)?;
+                    self.absorb(&members, &all)?;
+                }
             }
             self.host_stale = false;
         }
         Ok(())
     }
 
-    /// Copies weight arena `g`'s values, read back as `all`, into the model.
-    pub(crate) fn absorb_arena(&mut self, g: usize, all: &[f32]) -> Result<()> {
-        for &(i, at) in &self.arenas[g].layout.members {
+    /// Copies the values of an arena buffer, read back as `all`, into the model's weights
+    /// (`members`: weight index and offset).
+    pub(crate) fn absorb(&mut self, members: &[(usize, usize)], all: &[f32]) -> Result<()> {
+        for &(i, at) in members {
             let name = self.model.weights()[i].name.clone();
             let n = self.model.weights()[i].data.len();
             self.model.set_weight(&name, &all[at..at + n])?;

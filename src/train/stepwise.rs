@@ -152,8 +152,10 @@ impl Session {
     pub async fn weights_async(&mut self) -> Result<Vec<Weight>> {
         if self.host_stale {
             for g in 0..self.arenas.len() {
-                let all = read_f32(self, self.arenas[g].params).await?;
-                self.absorb_arena(g, &all)?;
+                for (buf, members) in self.arenas[g].buffers() {
+                    let all = read_f32(self, buf).await?;
+                    self.absorb(&members, &all)?;
+                }
             }
             self.host_stale = false;
         }

@@ -9,6 +9,7 @@ use crate::backend::contract::{
     Binding, Entry, GpuLaunch, MAX_WORKGROUPS, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW,
 };
 use crate::backend::kernel::Kernel;
+use crate::backend::signature::Arg;
 use crate::backend::{ops, Backend, BufId, LaunchId};
 use crate::error::{Error, Result};
 
@@ -94,7 +95,8 @@ impl GpuBackend {
         Ok(best.1)
     }
 
-    /// Prepares a launch already lowered (parameters, bindings and grid fixed).
+    /// Prepares a launch already lowered (parameters and grid fixed): its bindings follow
+    /// from the kernel's buffers and the entry's views of them.
     pub(super) fn prepare_launch(
         &mut self,
         kernel: &Kernel,
@@ -109,6 +111,8 @@ impl GpuBackend {
             )));
         }
         let entry = launch.entry;
+        let args = kernel.args();
+        let bindings = entry.bindings(&args);
         // Uniform structs are sized in whole 16-byte blocks.
         let mut params = launch.params.clone();
         params.resize(params.len().div_ceil(16) * 16, 0);
@@ -125,7 +129,7 @@ impl GpuBackend {
             .copy_from_slice(&params);
         params_buf.unmap();
         let (pipeline, layout) = {
-            let p = self.pipeline(entry, &launch.bindings, &launch.constants);
+            let p = self.pipeline(entry, &args, &bindings, &launch.constants);
             (p.pipeline.clone(), p.layout.clone())
         };
         let table = if launch.table.is_empty() {
@@ -148,7 +152,7 @@ impl GpuBackend {
         // Operand textures first (they borrow the backend mutably), then the entries.
         let mut copies = Vec::new();
         let mut texture_views = Vec::new();
-        for (binding, b) in launch.bindings.iter().zip(bufs) {
+        for (binding, b) in bindings.iter().zip(bufs) {
             if binding.texture {
                 let (root, offset, words) = self.span(*b);
                 // The kernel reads at most what shape() let fit a texture; a larger
@@ -169,7 +173,7 @@ impl GpuBackend {
             resource: params_buf.as_entire_binding(),
         }];
         let mut views = texture_views.iter();
-        for (binding, b) in launch.bindings.iter().zip(bufs) {
+        for (binding, b) in bindings.iter().zip(bufs) {
             if binding.texture {
                 entries.push(wgpu::BindGroupEntry {
                     binding: binding.index,
@@ -273,10 +277,12 @@ impl GpuBackend {
     }
 
     /// The pipeline of an entry point with the launch's own constants (beside the entry's),
-    /// built the first time that combination is asked for.
+    /// built the first time that combination is asked for; its module's declarations come
+    /// from the kernel's buffers `args`, its layout from `bindings`.
     pub(super) fn pipeline(
         &mut self,
         entry: Entry,
+        args: &[Arg],
         bindings: &[Binding],
         constants: &[(&'static str, f64)],
     ) -> &Pipeline {
@@ -292,10 +298,10 @@ impl GpuBackend {
                 entry.constants().iter().chain(constants).copied().collect();
             let module = entry.module();
             let device = &self.device;
-            let shader = self.modules.entry(module).or_insert_with(|| {
+            let shader = self.modules.entry(module.name).or_insert_with(|| {
                 device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(module.files().last().copied().unwrap_or("shader")),
-                    source: wgpu::ShaderSource::Wgsl(module.source().into()),
+                    label: Some(module.name),
+                    source: wgpu::ShaderSource::Wgsl(module.source(args).into()),
                 })
             });
             let mut entries = vec![wgpu::BindGroupLayoutEntry {

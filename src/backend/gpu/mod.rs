@@ -11,7 +11,7 @@ mod texture;
 
 use super::autotune::{kernels_fingerprint, TuneCache, CANDIDATES};
 
-use super::contract::{Entry, Module};
+use super::contract::Entry;
 use super::kernel::Kernel;
 use super::{
     check_view, ops, validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId, ReadFuture,
@@ -119,7 +119,8 @@ pub struct GpuBackend {
     /// The variant each matmul launch uses (for `matmul_variant`), last chosen.
     last_matmul: MatmulVariant,
     max_binding_bytes: u64,
-    modules: HashMap<Module, wgpu::ShaderModule>,
+    /// Shader modules by name.
+    modules: HashMap<&'static str, wgpu::ShaderModule>,
     pipelines: HashMap<PipelineKey, Pipeline>,
     bufs: Vec<Option<(wgpu::Buffer, usize)>>,
     /// `Some((root, offset, words))` for views (their `bufs` entry stays empty).

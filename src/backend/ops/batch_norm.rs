@@ -1,16 +1,14 @@
-//! Batch normalization over the last axis (`shaders/batch_norm.wgsl`): training-mode
+//! Batch normalization over the last axis (`shaders/batch_norm/`): training-mode
 //! forward (batch statistics, the EWMA of the moving statistics and the output in one
 //! launch), the inference-mode forward, and the backward pass.
 
 // Index loops on purpose: each one reads like the formula it implements.
 #![allow(clippy::needless_range_loop)]
 
-use crate::backend::contract::{
-    ceil_div, grid_256, rw_seq, shader_params, Binding, Entry, GpuLaunch,
-};
+use crate::backend::contract::{ceil_div, grid_256, shader_params, Entry, GpuLaunch};
 
 shader_params! {
-    /// `Params` of `batch_norm.wgsl`.
+    /// `Params` of the batch-norm kernels.
     BatchNormParams {
         /// Rows.
         rows: u32,
@@ -40,19 +38,16 @@ pub fn gpu(entry: Entry, rows: usize, cols: usize, eps: f32, momentum: f32) -> G
         momentum,
         ..Default::default()
     };
-    // Four columns an invocation, through the vec4 bindings (7 + i for buffer i), when
-    // the columns come in whole vec4s.
+    // Four columns an invocation, through the vec4 views, when the columns come in whole
+    // vec4s.
     let vec4 = cols.is_multiple_of(4);
     let per_col = (ceil_div(cols, 64), 1, 1);
     let per_vec4 = (ceil_div(cols / 4, 64), 1, 1);
-    let vec4_bindings = |n: u32| (8..8 + n).map(Binding::rw).collect();
     match entry {
-        Entry::BnTrain if vec4 => GpuLaunch::new(Entry::BnTrain4, vec4_bindings(7), p, per_vec4),
-        Entry::BnBackward if vec4 => {
-            GpuLaunch::new(Entry::BnBackward4, vec4_bindings(7), p, per_vec4)
-        }
-        Entry::BnTrain | Entry::BnBackward => GpuLaunch::new(entry, rw_seq(7), p, per_col),
-        Entry::BnApply => GpuLaunch::new(entry, rw_seq(6), p, grid_256(rows * cols)),
+        Entry::BnTrain if vec4 => GpuLaunch::new(Entry::BnTrain4, p, per_vec4),
+        Entry::BnBackward if vec4 => GpuLaunch::new(Entry::BnBackward4, p, per_vec4),
+        Entry::BnTrain | Entry::BnBackward => GpuLaunch::new(entry, p, per_col),
+        Entry::BnApply => GpuLaunch::new(entry, p, grid_256(rows * cols)),
         other => panic!("{other:?} is not a batch-norm entry"),
     }
 }
@@ -76,13 +71,14 @@ pub fn sync_gpu(
         momentum,
         ..Default::default()
     };
-    let n = match entry {
-        Entry::BnMoments => 2,
-        Entry::BnNormalize => 7,
-        Entry::BnBackwardSums | Entry::BnBackwardDx => 6,
-        other => panic!("{other:?} is not a synchronized batch-norm entry"),
-    };
-    GpuLaunch::new(entry, rw_seq(n), p, (ceil_div(cols, 64), 1, 1))
+    assert!(
+        matches!(
+            entry,
+            Entry::BnMoments | Entry::BnNormalize | Entry::BnBackwardSums | Entry::BnBackwardDx
+        ),
+        "{entry:?} is not a synchronized batch-norm entry"
+    );
+    GpuLaunch::new(entry, p, (ceil_div(cols, 64), 1, 1))
 }
 
 /// CPU training-mode forward: per column the batch mean and biased variance, the EWMA of

@@ -1,17 +1,15 @@
-//! Element-wise and row-wise kernels (`shaders/elementwise.wgsl`): activations forward and
+//! Element-wise and row-wise kernels (`shaders/elementwise/`): activations forward and
 //! backward, bias add and its gradient, PReLU, softmax, add and scale — each with its CPU
 //! reference beside its GPU launch.
 
 // Index loops on purpose: each one reads like the formula it implements.
 #![allow(clippy::needless_range_loop)]
 
-use crate::backend::contract::{
-    ceil_div, grid_256, rw_seq, shader_params, Binding, Entry, GpuLaunch,
-};
+use crate::backend::contract::{ceil_div, grid_256, shader_params, Entry, GpuLaunch};
 use crate::backend::kernel::{ActKind, SELU_ALPHA, SELU_SCALE};
 
 shader_params! {
-    /// `Params` of `elementwise.wgsl`.
+    /// `Params` of the element-wise kernels.
     ElementwiseParams {
         /// Element count (rows for the row-wise kernels).
         n: u32,
@@ -58,23 +56,11 @@ pub fn bias_act_backward_gpu(
     };
     if cols.is_multiple_of(4) {
         // Four columns an invocation through the vec4 views, the activation a constant.
-        let bindings = vec![
-            Binding::rw(6),
-            Binding::rw(7),
-            Binding::rw(8),
-            Binding::rw(9),
-            Binding::rw(5),
-        ];
         let grid = (ceil_div(cols / 4, 64), 1, 1);
-        return GpuLaunch::new(Entry::BiasActBackward4, bindings, p, grid)
+        return GpuLaunch::new(Entry::BiasActBackward4, p, grid)
             .with_constants(vec![("BACK_ACT", f64::from(code))]);
     }
-    GpuLaunch::new(
-        Entry::BiasActBackward,
-        rw_seq(5),
-        p,
-        (ceil_div(cols, 256), 1, 1),
-    )
+    GpuLaunch::new(Entry::BiasActBackward, p, (ceil_div(cols, 256), 1, 1))
 }
 
 /// GPU launch of an activation forward (`backward` false, buffers x, y, step) or backward
@@ -88,35 +74,34 @@ pub fn act_gpu(act: ActKind, n: usize, training: bool, seed: u32, backward: bool
         f1,
         ..params(n, 0)
     };
-    let (entry, arity) = if backward {
-        (Entry::ActBackward, 5)
+    let entry = if backward {
+        Entry::ActBackward
     } else {
-        (Entry::ActForward, 3)
+        Entry::ActForward
     };
-    GpuLaunch::new(entry, rw_seq(arity), p, grid_256(n))
+    GpuLaunch::new(entry, p, grid_256(n))
 }
 
 /// GPU launch of the other element-wise kernels.
 pub fn simple_gpu(entry: Entry, rows: usize, cols: usize, factor: f32) -> GpuLaunch {
-    let (p, grid, arity) = match entry {
-        Entry::BiasAdd => (params(rows * cols, cols), grid_256(rows * cols), 3),
-        Entry::ColumnSum => (params(rows, cols), (ceil_div(cols, 256), 1, 1), 2),
-        Entry::PreluForward => (params(rows * cols, cols), grid_256(rows * cols), 3),
-        Entry::PreluBackward => (params(rows, cols), (ceil_div(cols, 256), 1, 1), 5),
-        Entry::SoftmaxForward => (params(rows, cols), (ceil_div(rows, 256), 1, 1), 2),
-        Entry::SoftmaxBackward => (params(rows, cols), (ceil_div(rows, 256), 1, 1), 3),
-        Entry::Add => (params(rows * cols, 1), grid_256(rows * cols), 3),
+    let (p, grid) = match entry {
+        Entry::BiasAdd => (params(rows * cols, cols), grid_256(rows * cols)),
+        Entry::ColumnSum => (params(rows, cols), (ceil_div(cols, 256), 1, 1)),
+        Entry::PreluForward => (params(rows * cols, cols), grid_256(rows * cols)),
+        Entry::PreluBackward => (params(rows, cols), (ceil_div(cols, 256), 1, 1)),
+        Entry::SoftmaxForward => (params(rows, cols), (ceil_div(rows, 256), 1, 1)),
+        Entry::SoftmaxBackward => (params(rows, cols), (ceil_div(rows, 256), 1, 1)),
+        Entry::Add => (params(rows * cols, 1), grid_256(rows * cols)),
         Entry::Scale => (
             ElementwiseParams {
                 f0: factor,
                 ..params(rows * cols, 1)
             },
             grid_256(rows * cols),
-            2,
         ),
         other => panic!("{other:?} is not a simple element-wise entry"),
     };
-    GpuLaunch::new(entry, rw_seq(arity), p, grid)
+    GpuLaunch::new(entry, p, grid)
 }
 
 /// The PCG hash the WGSL kernels use; bit-identical so RReLU slopes match exactly.

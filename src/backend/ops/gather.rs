@@ -1,10 +1,10 @@
 //! Mini-batch gather from a device-resident data set through the shuffled index buffer
-//! (`shaders/gather.wgsl`), so a training step uploads no samples.
+//! (`shaders/gather/`), so a training step uploads no samples.
 
-use crate::backend::contract::{grid_256, shader_params, Binding, Entry, GpuLaunch};
+use crate::backend::contract::{grid_256, shader_params, Entry, GpuLaunch};
 
 shader_params! {
-    /// `Params` of `gather.wgsl`.
+    /// `Params` of the gather kernels.
     GatherParams {
         /// Batch rows.
         rows: u32,
@@ -17,29 +17,27 @@ shader_params! {
     }
 }
 
-/// GPU launch. Buffers: data, labels, perm, step, x, y. Byte data binds at 1, f32 data at 2.
+/// GPU launch: byte or f32 samples.
 pub fn gpu(rows: usize, features: usize, bytes: bool) -> GpuLaunch {
     let p = GatherParams {
         rows: rows as u32,
         features: features as u32,
         ..Default::default()
     };
-    // Byte rows of whole words: a word (four values) an invocation, x bound as vec4s.
+    // Byte rows of whole words: a word (four values) an invocation, x seen as vec4s.
     if bytes && features.is_multiple_of(4) {
-        let bindings = [1, 3, 4, 5, 8, 7].into_iter().map(Binding::rw).collect();
         let grid = grid_256(rows * features / 4);
-        return GpuLaunch::new(Entry::GatherU8Words, bindings, p, grid);
+        return GpuLaunch::new(Entry::GatherU8Words, p, grid);
     }
-    let (entry, data) = if bytes {
-        (Entry::GatherU8, 1)
+    let entry = if bytes {
+        Entry::GatherU8
     } else {
-        (Entry::GatherF32, 2)
+        Entry::GatherF32
     };
-    let bindings = [data, 3, 4, 5, 6, 7].into_iter().map(Binding::rw).collect();
-    GpuLaunch::new(entry, bindings, p, grid_256(rows * features))
+    GpuLaunch::new(entry, p, grid_256(rows * features))
 }
 
-/// CPU reference (u32 labels, indices and offset). Buffers as [`gpu`].
+/// CPU reference (u32 labels, indices and offset).
 pub fn cpu(rows: usize, features: usize, bytes: bool, b: &mut [&mut [f32]]) {
     let offset = b[3][1].to_bits() as usize;
     for r in 0..rows {

@@ -1,17 +1,17 @@
-//! Gradient statistics and clip factors (`shaders/grad_stats.wgsl`), over a gradient arena
+//! Gradient statistics and clip factors (`shaders/grad_stats/`), over a gradient arena
 //! in two launches whatever the tensor count: `grad_stats` reduces each [`SEGMENT`] of
 //! every tensor in its own workgroup (all in parallel), `clip_scale` sums each tensor's
 //! segments into its squared norm, running norm sum and first non-finite step, then the
 //! factors of Keras's `clipnorm` / `global_clipnorm`.
 
-use crate::backend::contract::{rw_seq, shader_params, Binding, Entry, GpuLaunch, MAX_WORKGROUPS};
+use crate::backend::contract::{shader_params, Entry, GpuLaunch, MAX_WORKGROUPS};
 use crate::backend::kernel::{ArenaTensor, ClipMode, SEGMENT};
 
 /// Marks "no non-finite gradient yet" in the stats buffer (as u32 bits).
 pub const NO_STEP: u32 = u32::MAX;
 
 shader_params! {
-    /// `Params` of `grad_stats.wgsl`.
+    /// `Params` of `grad_stats/`.
     GradStatsParams {
         /// Rows of the table: segments (grad_stats) or tensors (clip_scale).
         n: u32,
@@ -78,8 +78,7 @@ pub fn stats_gpu(tensors: &[ArenaTensor], first_segment: usize) -> GpuLaunch {
         first_segment: first_segment as u32,
         ..Default::default()
     };
-    let bindings = vec![Binding::rw(4), Binding::rw(1)];
-    GpuLaunch::new(Entry::GradStats, bindings, p, grid_groups(table.len())).with_table(table)
+    GpuLaunch::new(Entry::GradStats, p, grid_groups(table.len())).with_table(table)
 }
 
 /// GPU launch of clip_scale. Buffers: partials, stats, scales, step.
@@ -91,7 +90,7 @@ pub fn clip_gpu(tensors: &[ArenaTensor], mode: ClipMode) -> GpuLaunch {
         threshold,
         ..Default::default()
     };
-    GpuLaunch::new(Entry::ClipScale, rw_seq(4), p, (1, 1, 1)).with_table(tensor_table(tensors))
+    GpuLaunch::new(Entry::ClipScale, p, (1, 1, 1)).with_table(tensor_table(tensors))
 }
 
 /// CPU grad_stats. Buffers: grads, partials.

@@ -1,10 +1,10 @@
-//! Gradient-health statistics (`shaders/health.wgsl`): activation mean, standard deviation,
+//! Gradient-health statistics (`shaders/health/`): activation mean, standard deviation,
 //! dead and saturated fractions; the norms of a weight and of its update.
 
-use crate::backend::contract::{rw_seq, shader_params, Entry, GpuLaunch};
+use crate::backend::contract::{shader_params, Entry, GpuLaunch};
 
 shader_params! {
-    /// `Params` of `health.wgsl`.
+    /// `Params` of the health kernels.
     HealthParams {
         /// Rows (element count for pair_norms).
         rows: u32,
@@ -25,7 +25,7 @@ pub fn act_stats_gpu(rows: usize, cols: usize, saturation: u32, offset: usize) -
         saturation,
         offset: offset as u32,
     };
-    GpuLaunch::new(Entry::ActStats, rw_seq(2), p, (1, 1, 1))
+    GpuLaunch::new(Entry::ActStats, p, (1, 1, 1))
 }
 
 /// GPU launch of pair_norms. Buffers: a, b, health.
@@ -35,7 +35,7 @@ pub fn pair_norms_gpu(n: usize, offset: usize) -> GpuLaunch {
         offset: offset as u32,
         ..Default::default()
     };
-    GpuLaunch::new(Entry::PairNorms, rw_seq(3), p, (1, 1, 1))
+    GpuLaunch::new(Entry::PairNorms, p, (1, 1, 1))
 }
 
 /// Whether `y` is within 1 % of the activation's bounds.

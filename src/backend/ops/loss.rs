@@ -1,7 +1,7 @@
 //! Losses with their gradient, its column sums and the metric accumulation, in one launch
 //! (`shaders/loss.wgsl`).
 
-use crate::backend::contract::{rw_seq, shader_params, Entry, GpuLaunch};
+use crate::backend::contract::{shader_params, Entry, GpuLaunch};
 use crate::backend::kernel::LossKind;
 
 shader_params! {
@@ -27,7 +27,7 @@ pub fn loss_gpu(kind: LossKind, rows: usize, cols: usize, total: usize) -> GpuLa
         code: kind.code(),
         total: total as u32,
     };
-    GpuLaunch::new(Entry::LossForwardBackward, rw_seq(5), p, (1, 1, 1))
+    GpuLaunch::new(Entry::LossForwardBackward, p, (1, 1, 1))
 }
 
 fn target_of(label: usize, c: usize, cols: usize) -> f32 {

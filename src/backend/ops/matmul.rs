@@ -1,13 +1,12 @@
 //! Matrix multiply `C = op(A)·op(B)` (optional transposes, optional accumulate), and the
 //! dense layer's `y = f(x·w + bias)` with the bias and activation applied as the matmul
 //! stores: the CPU references and the GPU launches of the WGSL variants
-//! (`shaders/matmul_body.wgsl`, stored plainly by `matmul_store.wgsl` or through the
-//! epilogue of `dense_store.wgsl`).
+//! (`shaders/matmul/body.wgsl`, stored plainly by `store.wgsl` or through the epilogue of
+//! `dense_store.wgsl`).
 
 use super::elementwise::act_value;
 use crate::backend::contract::{
-    ceil_div, shader_params, Binding, Entry, GpuLaunch, MAX_WORKGROUPS, TEXTURE_MAX_ROWS,
-    TEXTURE_ROW,
+    ceil_div, shader_params, Entry, GpuLaunch, MAX_WORKGROUPS, TEXTURE_MAX_ROWS, TEXTURE_ROW,
 };
 use crate::backend::kernel::ActKind;
 use crate::backend::MatmulVariant;
@@ -78,13 +77,12 @@ pub fn gpu(
         flags,
         ..Default::default()
     };
-    let (kind, a, b, grid) = shape(m, k, n, trans_a, trans_b, variant);
-    GpuLaunch::new(kind.entry(false), vec![a, b, Binding::rw(3)], params, grid)
+    let (kind, grid) = shape(m, k, n, trans_a, trans_b, variant);
+    GpuLaunch::new(kind.entry(false), params, grid)
         .with_constants(constants(&kind, n, trans_a, trans_b))
 }
 
-/// The GPU launch of [`crate::backend::Kernel::Dense`] for the chosen variant. Buffers:
-/// x, w, bias, y, step.
+/// The GPU launch of [`crate::backend::Kernel::Dense`] for the chosen variant.
 pub fn dense_gpu(
     m: usize,
     k: usize,
@@ -105,12 +103,10 @@ pub fn dense_gpu(
         f1,
         ..Default::default()
     };
-    let (kind, a, b, grid) = shape(m, k, n, false, false, variant);
-    let entry = kind.entry(true);
-    let bindings = vec![a, b, Binding::ro(6), Binding::rw(3), Binding::ro(7)];
+    let (kind, grid) = shape(m, k, n, false, false, variant);
     let mut constants = constants(&kind, n, false, false);
     constants.push(("ACT_CODE", f64::from(code)));
-    GpuLaunch::new(entry, bindings, params, grid).with_constants(constants)
+    GpuLaunch::new(kind.entry(true), params, grid).with_constants(constants)
 }
 
 /// The pipeline constants of a launch: the transposes the vec4 bodies branch on (`TRANS_A`,
@@ -169,7 +165,7 @@ impl Kind {
     }
 }
 
-/// The kernel body, A's and B's bindings (scalar or vec4 views) and the grid.
+/// The kernel body (which views A and B as its entry declares) and the grid.
 fn shape(
     m: usize,
     k: usize,
@@ -177,21 +173,14 @@ fn shape(
     trans_a: bool,
     trans_b: bool,
     variant: MatmulVariant,
-) -> (Kind, Binding, Binding, (u32, u32, u32)) {
+) -> (Kind, (u32, u32, u32)) {
     let vec4_ok = vec4_loads_fit(m, k, n, trans_a, trans_b);
     let textures_ok = vec4_ok && fits_texture(m * k) && fits_texture(k * n);
-    let (t4, t5) = (Binding::texture(4), Binding::texture(5));
     let blocks = (ceil_div(n.div_ceil(4), 8), ceil_div(m.div_ceil(4), 8), 1);
-    let (s1, s2, v4, v5) = (
-        Binding::ro(1),
-        Binding::ro(2),
-        Binding::ro(4),
-        Binding::ro(5),
-    );
     // A kernel of `rows`×`cols` outputs an invocation, in workgroups of its contract's shape.
-    let blocked = |kind: Kind, a, b, (rows, cols)| {
+    let blocked = |kind: Kind, (rows, cols)| {
         let grid = block_grid(kind.entry(false), m, n, rows, cols);
-        (kind, a, b, grid)
+        (kind, grid)
     };
     // The narrow kernel's one-dimensional grid: a row of C a lane.
     let narrow_groups = m
@@ -199,25 +188,25 @@ fn shape(
         .max(1);
     match variant {
         MatmulVariant::Narrow if n <= NARROW_MAX && narrow_groups <= MAX_WORKGROUPS => {
-            (Kind::Narrow, s1, s2, (narrow_groups as u32, 1, 1))
+            (Kind::Narrow, (narrow_groups as u32, 1, 1))
         }
         MatmulVariant::Narrow => shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked),
-        MatmulVariant::Texture8 if textures_ok => blocked(Kind::Texture8, t4, t5, (8, 8)),
-        MatmulVariant::Texture16 if textures_ok => blocked(Kind::Texture16, t4, t5, (16, 16)),
-        MatmulVariant::Texture16x20 if textures_ok => blocked(Kind::Texture16x20, t4, t5, (16, 20)),
+        MatmulVariant::Texture8 if textures_ok => blocked(Kind::Texture8, (8, 8)),
+        MatmulVariant::Texture16 if textures_ok => blocked(Kind::Texture16, (16, 16)),
+        MatmulVariant::Texture16x20 if textures_ok => blocked(Kind::Texture16x20, (16, 20)),
         MatmulVariant::Texture8 => {
             shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked8)
         }
         MatmulVariant::Texture16 | MatmulVariant::Texture16x20 => {
             shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked16)
         }
-        MatmulVariant::RegisterBlocked if vec4_ok => (Kind::Vec4, v4, v5, blocks),
-        MatmulVariant::RegisterBlocked8 if vec4_ok => blocked(Kind::Vec8, v4, v5, (8, 8)),
-        MatmulVariant::RegisterBlocked16 if vec4_ok => blocked(Kind::Vec16, v4, v5, (16, 16)),
+        MatmulVariant::RegisterBlocked if vec4_ok => (Kind::Vec4, blocks),
+        MatmulVariant::RegisterBlocked8 if vec4_ok => blocked(Kind::Vec8, (8, 8)),
+        MatmulVariant::RegisterBlocked16 if vec4_ok => blocked(Kind::Vec16, (16, 16)),
         MatmulVariant::RegisterBlocked
         | MatmulVariant::RegisterBlocked8
-        | MatmulVariant::RegisterBlocked16 => (Kind::Regblock, s1, s2, blocks),
-        MatmulVariant::Tiled => (Kind::Tiled, s1, s2, (ceil_div(n, 64), ceil_div(m, 64), 1)),
+        | MatmulVariant::RegisterBlocked16 => (Kind::Regblock, blocks),
+        MatmulVariant::Tiled => (Kind::Tiled, (ceil_div(n, 64), ceil_div(m, 64), 1)),
     }
 }
 

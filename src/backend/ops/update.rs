@@ -1,15 +1,15 @@
-//! Optimizer updates (`shaders/update_common.wgsl` + `update_<rule>.wgsl`): one fused
+//! Optimizer updates (`shaders/update/common.wgsl` + `update/<rule>.wgsl`): one fused
 //! launch over the weight, gradient and state arenas applies every tensor's clip factor,
 //! value clipping and the rule's Keras formula (a multi-tensor apply: one workgroup per
 //! [`CHUNK`] of a tensor, found through the chunk table). The CPU loops below are the
 //! reference the parity tests hold the WGSL to.
 
 use super::grad_stats::{block_table, grid_groups};
-use crate::backend::contract::{rw_seq, shader_params, Entry, GpuLaunch};
+use crate::backend::contract::{shader_params, Entry, GpuLaunch};
 use crate::backend::kernel::{ArenaTensor, UpdateRule, CHUNK};
 
 shader_params! {
-    /// `Params` of `update_common.wgsl`.
+    /// `Params` of the update kernels.
     UpdateParams {
         /// Rows of the chunk table.
         chunks: u32,
@@ -99,7 +99,7 @@ pub fn gpu(rule: UpdateRule, tensors: &[ArenaTensor], clipvalue: f32) -> GpuLaun
         ..Default::default()
     };
     let grid = grid_groups(table.len());
-    GpuLaunch::new(entry, rw_seq(4 + rule.slots().len() as u32), p, grid).with_table(table)
+    GpuLaunch::new(entry, p, grid).with_table(table)
 }
 
 /// CPU reference. Buffers as [`gpu`].

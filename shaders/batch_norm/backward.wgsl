@@ -1,0 +1,43 @@
+// Full batch-norm backward (through the batch mean and variance), one invocation per
+// column: dx, dgamma = Σ dy·x̂, dbeta = Σ dy.
+@compute @workgroup_size(64)
+fn bn_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = gid.x;
+    if (c >= p.cols) { return; }
+    let mean = stats[c];
+    let invstd = inverseSqrt(stats[p.cols + c] + p.eps);
+    let sums = column_sums(c, mean, invstd);
+    dx_column(c, mean, invstd, sums.x, sums.y, f32(p.rows));
+    dgamma[c] = sums.x;
+    dbeta[c] = sums.y;
+}
+
+// bn_backward, four columns an invocation (cols % 4 == 0) through the vec4 views.
+@compute @workgroup_size(64)
+fn bn_backward4(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = gid.x;
+    let cols = p.cols / 4u;
+    if (c >= cols) { return; }
+    let mean = stats4[c];
+    let invstd = inverseSqrt(stats4[cols + c] + vec4<f32>(p.eps));
+    let end = p.rows * cols;
+    var sum_dy = vec4<f32>(0.0);
+    var sum_dy_xhat = vec4<f32>(0.0);
+    var i = c;
+    while (i < end) {
+        let g = dy4[i];
+        sum_dy += g;
+        sum_dy_xhat += g * ((x4[i] - mean) * invstd);
+        i += cols;
+    }
+    let n = f32(p.rows);
+    let k = gamma4[c] * invstd / n;
+    i = c;
+    while (i < end) {
+        let xhat = (x4[i] - mean) * invstd;
+        dx4[i] = k * (n * dy4[i] - sum_dy - xhat * sum_dy_xhat);
+        i += cols;
+    }
+    dgamma4[c] = sum_dy_xhat;
+    dbeta4[c] = sum_dy;
+}

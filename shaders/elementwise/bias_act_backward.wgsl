@@ -1,0 +1,52 @@
+// The backward pass of a dense layer's fused bias + activation (the matmul kernels' dense
+// epilogue), from the output alone: dz = f'(y)·dy, and the bias gradient db = Σ_rows dz.
+// n = rows.
+
+// bias_act_backward4's activation code, fixed per pipeline (equal to p.code), so the
+// derivative compiles to the one activation instead of a switch per element.
+override BACK_ACT: u32 = 0u;
+
+// One invocation per column.
+@compute @workgroup_size(256)
+fn bias_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let c = flat(gid, nwg);
+    if (c >= p.cols) { return; }
+    let a = Act(p.code, p.flags, p.f0, p.f1);
+    var acc = 0.0;
+    for (var r = 0u; r < p.n; r++) {
+        let i = r * p.cols + c;
+        let d = dy[i] * act_grad_from_output(a, y[i], i, step[0]);
+        dz[i] = d;
+        acc += d;
+    }
+    db[c] = acc;
+}
+
+// Four columns an invocation (cols % 4 == 0) through the vec4 views, the column walked by
+// stepping an index (counted row loops hit an llvmpipe cliff at 32 rows elsewhere), the
+// activation fixed by BACK_ACT.
+@compute @workgroup_size(64)
+fn bias_act_backward4(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = gid.x;
+    let cols = p.cols / 4u;
+    if (c >= cols) { return; }
+    let a = Act(BACK_ACT, p.flags, p.f0, p.f1);
+    let s = step[0];
+    let end = p.n * cols;
+    var acc = vec4<f32>(0.0);
+    var i = c;
+    while (i < end) {
+        let yv = y4[i];
+        let e = i * 4u;
+        let d = vec4<f32>(
+            act_grad_from_output(a, yv.x, e, s),
+            act_grad_from_output(a, yv.y, e + 1u, s),
+            act_grad_from_output(a, yv.z, e + 2u, s),
+            act_grad_from_output(a, yv.w, e + 3u, s));
+        let g = dy4[i] * d;
+        dz4[i] = g;
+        acc += g;
+        i += cols;
+    }
+    db4[c] = acc;
+}

@@ -1,0 +1,17 @@
+// Keras Adam with AMSGrad (keras/src/optimizers/adam.py): v̂ ← max(v̂, v) replaces v in
+// Adam's step, w ← w − m·alpha / (sqrt(v̂) + ε).
+
+@compute @workgroup_size(256)
+fn amsgrad_update(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let i = element(wid, lid, nwg);
+    if (!in_tensor(i)) { return; }
+    let g = clipped_grad(i);
+    let m = first_moment(i, g);
+    let v_hat = max(velocity_hat4[i], second_moment(i, g));
+    velocity_hat4[i] = keep(i, velocity_hat4[i], v_hat);
+    adam_step(i, m, v_hat);
+}

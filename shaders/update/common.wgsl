@@ -1,0 +1,61 @@
+// Shared by the optimizer update kernels (each file of this folder follows it):
+// one launch updates every tensor of the arenas (weights, gradients, state: a tensor sits
+// at the same offset in each). One workgroup per chunk of 1024 words of one tensor, found
+// in the chunk table; one invocation per four elements (a vec4); lanes past the tensor's
+// end (arena padding) compute but store nothing. Bindings: w, g, clip scales, the step
+// record, then the rule's state arenas (Keras's optimizer variables, named as Keras names
+// them) in order.
+//
+// The step record: [step (u32), batch offset (u32), learning rate (f32), unused,
+// per-step optimizer scalars ×4 (f32)], written by the host once per step.
+
+// Declared before this file (generated from Rust): `p` (UpdateParams: chunks = rows of
+// the chunk table, flags bit 0 Nesterov (SGD), clipvalue (0 = off), a and b = the rule's
+// hyper-parameters (momentum, rho, beta_1, beta_2, …), epsilon), the buffers `w`, `grad`,
+// `scales`, `step` and the rule's state (each arena seen as vec4s: `w4`, `grad4`, …), and
+// `table`: per chunk (first vec4 of the chunk, words of its tensor from there, slot in the
+// scales, learning-rate multiplier bits).
+
+// This invocation's chunk row and its first word's place in the chunk (set by element).
+var<private> row: vec4<u32>;
+var<private> lane0: u32;
+
+// The arena vec4 index of this invocation (reads its chunk's row).
+fn element(wid: vec3<u32>, lid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    let c = wid.x + wid.y * nwg.x;
+    lane0 = lid.x * 4u;
+    if (c < p.chunks) { row = table[c]; } else { row = vec4<u32>(0u); }
+    return row.x + lid.x;
+}
+
+// Whether vec4 i holds any element of its tensor.
+fn in_tensor(i: u32) -> bool {
+    return lane0 < row.y;
+}
+
+// `updated` in the lanes inside the tensor, `current` in the padding.
+fn keep(i: u32, current: vec4<f32>, updated: vec4<f32>) -> vec4<f32> {
+    let lanes = vec4<u32>(lane0) + vec4<u32>(0u, 1u, 2u, 3u);
+    return select(current, updated, lanes < vec4<u32>(row.y));
+}
+
+// The tensor's learning-rate multiplier.
+fn lr_mult() -> f32 {
+    return bitcast<f32>(row.w);
+}
+
+// The gradient after norm clipping (a factor per tensor) and value clipping.
+fn clipped_grad(i: u32) -> vec4<f32> {
+    var g = grad4[i] * scales[row.z];
+    if (p.clipvalue > 0.0) { g = clamp(g, vec4<f32>(-p.clipvalue), vec4<f32>(p.clipvalue)); }
+    return g;
+}
+
+fn learning_rate() -> f32 {
+    return bitcast<f32>(step[2]) * lr_mult();
+}
+
+// Per-step scalar k (0..3) the host computed for this step.
+fn step_scalar(k: u32) -> f32 {
+    return bitcast<f32>(step[4u + k]);
+}

@@ -1,0 +1,13 @@
+// Keras RMSprop (rmsprop_common.wgsl) with momentum.
+@compute @workgroup_size(256)
+fn rmsprop_momentum_update(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let i = element(wid, lid, nwg);
+    if (!in_tensor(i)) { return; }
+    let m = p.b * momentum4[i] + rms_increment(i, clipped_grad(i), false, vec4<f32>(0.0));
+    momentum4[i] = keep(i, momentum4[i], m);
+    w4[i] = keep(i, w4[i], w4[i] - m);
+}

@@ -1,0 +1,135 @@
+"""Golden values for convolutional networks, computed by Keras itself (TensorFlow's bundled Keras 3).
+
+    python tests/data/cnn/gen_cnn_cases.py   (tensorflow-cpu==2.21.0, safetensors, numpy)
+
+Three small CNNs that mix the layers steadygrad implements (Reshape, Conv2D with same/valid
+padding, strides, dilation, no bias, MaxPooling2D/AveragePooling2D with same/valid padding,
+GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization over channels, Flatten of
+NHWC, Dense). For each, with Keras's own initial weights:
+
+  <case>.json:               model.to_json(), as `steadygrad train --model-config` reads it;
+  <case>_init.safetensors:   the initial weights (`<layer>/<var>`);
+  <case>_after.safetensors:  the weights after 3 `train_on_batch` steps on batches of 32
+                             bundled training digits in order (0..31, 32..63, 64..95), plus
+                             `predictions_before` / `predictions_after`: the probabilities
+                             (inference mode) of the first 16 test digits before and after;
+  cases.json:                per case the optimizer's class and config and the three losses.
+"""
+import gzip
+import json
+import os
+import struct
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+warnings.filterwarnings("ignore")
+
+import numpy as np
+import tensorflow as tf
+from safetensors.numpy import save_file
+
+keras = tf.keras
+L = keras.layers
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "..", "..", "data")
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        b = f.read()
+    (magic,) = struct.unpack(">I", b[:4])
+    ndim = magic & 0xFF
+    dims = struct.unpack(">" + "I" * ndim, b[4 : 4 + 4 * ndim])
+    return np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def cnn_a():
+    # Reshape, same conv + relu, max pool, strided valid conv without bias, BN over
+    # channels, elu, same-padded average pool (the padding excluded), Flatten (NHWC), Dense.
+    return [
+        keras.Input(shape=(28, 28)),
+        L.Reshape((28, 28, 1)),
+        L.Conv2D(8, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
+        L.MaxPooling2D(2),
+        L.Conv2D(12, 3, strides=2, padding="valid", use_bias=False),
+        L.BatchNormalization(),
+        L.Activation("elu"),
+        L.AveragePooling2D(pool_size=3, strides=2, padding="same"),
+        L.Flatten(),
+        L.Dense(10, activation="softmax"),
+    ]
+
+
+def cnn_b():
+    # Strided 5x5 same conv (odd padding at the bottom/right), dilated valid conv, same max
+    # pool of 3 stride 2, BN, 1x1 conv, global average pool.
+    return [
+        keras.Input(shape=(28, 28, 1)),
+        L.Conv2D(6, 5, strides=2, padding="same", activation="tanh"),
+        L.Conv2D(8, 3, dilation_rate=2, padding="valid", activation="relu"),
+        L.MaxPooling2D(pool_size=3, strides=2, padding="same"),
+        L.BatchNormalization(),
+        L.Conv2D(10, 1, kernel_initializer="glorot_normal"),
+        L.GlobalAveragePooling2D(),
+        L.Dense(10, activation="softmax"),
+    ]
+
+
+def cnn_c():
+    # Stride-3 valid conv with a sigmoid, valid average pool, global max pool.
+    return [
+        keras.Input(shape=(28, 28)),
+        L.Reshape((28, 28, 1)),
+        L.Conv2D(4, 3, strides=3, padding="valid", activation="sigmoid"),
+        L.AveragePooling2D(pool_size=2, padding="valid"),
+        L.Conv2D(16, (2, 3), padding="same", activation="selu", kernel_initializer="lecun_normal"),
+        L.GlobalMaxPooling2D(),
+        L.Dense(10, activation="softmax"),
+    ]
+
+
+CASES = {
+    "cnn_a": (cnn_a, 11, "SGD", {"learning_rate": 0.02, "momentum": 0.9, "nesterov": True}),
+    "cnn_b": (cnn_b, 12, "Adam", {"learning_rate": 0.003}),
+    "cnn_c": (cnn_c, 13, "SGD", {"learning_rate": 0.1}),
+}
+
+
+def weights(model):
+    return {
+        f"{l.name}/{v.name}": np.ascontiguousarray(v.numpy().astype(np.float32))
+        for l in model.layers
+        for v in l.weights
+    }
+
+
+def main():
+    x = (read_idx(f"{DATA}/mnist10k-train-images-idx3-ubyte.gz")[:96].astype(np.float32) / np.float32(255.0)).astype(np.float32)
+    y = read_idx(f"{DATA}/mnist10k-train-labels-idx1-ubyte.gz")[:96].astype(np.int64)
+    xt = (read_idx(f"{DATA}/mnist10k-test-images-idx3-ubyte.gz")[:16].astype(np.float32) / np.float32(255.0)).astype(np.float32)
+    cases = {}
+    for name, (build, seed, cls, cfg) in CASES.items():
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(seed)
+        model = keras.models.Sequential(build())
+        shape = model.input_shape[1:]
+        xs, xts = x.reshape((-1,) + shape), xt.reshape((-1,) + shape)
+        with open(os.path.join(HERE, f"{name}.json"), "w") as f:
+            f.write(model.to_json())
+        save_file(weights(model), os.path.join(HERE, f"{name}_init.safetensors"))
+        before = model.predict(xts, verbose=0).astype(np.float32)
+        model.compile(loss="sparse_categorical_crossentropy", optimizer=getattr(keras.optimizers, cls)(**cfg))
+        losses = [float(model.train_on_batch(xs[32 * s : 32 * (s + 1)], y[32 * s : 32 * (s + 1)])) for s in range(3)]
+        out = weights(model)
+        out["predictions_before"] = np.ascontiguousarray(before)
+        out["predictions_after"] = np.ascontiguousarray(model.predict(xts, verbose=0).astype(np.float32))
+        save_file(out, os.path.join(HERE, f"{name}_after.safetensors"))
+        cases[name] = {"class": cls, "config": cfg, "losses": losses, "keras": keras.__version__}
+        model.summary(print_fn=lambda s, **k: None)
+        print(name, losses)
+    with open(os.path.join(HERE, "cases.json"), "w") as f:
+        json.dump(cases, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
