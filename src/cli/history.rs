@@ -8,20 +8,25 @@ use steadygrad::train::{EpochLogs, History};
 use steadygrad::{Error, Result};
 
 /// The header line of an epoch history.
-pub const HEADER: &str = "epoch,loss,accuracy,test_loss,test_accuracy,samples_per_second";
+pub const HEADER: &str =
+    "epoch,loss,accuracy,test_loss,test_accuracy,samples_per_second,learning_rate";
+
+/// The header of histories written before the learning rate was a column (still read).
+const HEADER_V1: &str = "epoch,loss,accuracy,test_loss,test_accuracy,samples_per_second";
 
 /// The CSV text of a training history.
 pub fn to_csv(history: &History) -> String {
     let mut out = format!("{HEADER}\n");
     for e in &history.epochs {
         out += &format!(
-            "{},{},{},{},{},{:.1}\n",
+            "{},{},{},{},{},{:.1},{}\n",
             e.epoch + 1,
             e.loss,
             e.accuracy,
             e.val_loss.map(|v| v.to_string()).unwrap_or_default(),
             e.val_accuracy.map(|v| v.to_string()).unwrap_or_default(),
-            e.samples_per_second
+            e.samples_per_second,
+            e.learning_rate
         );
     }
     out
@@ -29,7 +34,7 @@ pub fn to_csv(history: &History) -> String {
 
 /// Whether `text` is an epoch history (by its header).
 pub fn is_epoch_history(text: &str) -> bool {
-    text.lines().next().map(str::trim) == Some(HEADER)
+    matches!(text.lines().next().map(str::trim), Some(HEADER | HEADER_V1))
 }
 
 /// Parses an epoch history back into the logs it was written from (without the gradient
@@ -41,11 +46,11 @@ pub fn from_csv(path: &Path, text: &str) -> Result<Vec<EpochLogs>> {
         reason: format!("line {line}: {reason}"),
     };
     let mut lines = text.lines().enumerate();
-    match lines.next() {
-        Some((_, h)) if h.trim() == HEADER => {}
+    let header = match lines.next() {
+        Some((_, h)) if matches!(h.trim(), HEADER | HEADER_V1) => h.trim(),
         _ => return Err(bad(1, format!("expected the header {HEADER}"))),
-    }
-    let names: Vec<&str> = HEADER.split(',').collect();
+    };
+    let names: Vec<&str> = header.split(',').collect();
     let mut rows = Vec::new();
     for (i, line) in lines {
         let n = i + 1;
@@ -87,6 +92,11 @@ pub fn from_csv(path: &Path, text: &str) -> Result<Vec<EpochLogs>> {
             val_loss: f32_of(num(3)?),
             val_accuracy: f32_of(num(4)?),
             samples_per_second: need(5)?,
+            learning_rate: if names.len() > 6 {
+                need(6)? as f32
+            } else {
+                f32::NAN
+            },
             grad_norms: Vec::new(),
             warnings: Vec::new(),
         });

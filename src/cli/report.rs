@@ -6,7 +6,7 @@ use std::io::Write;
 use indicatif::{ProgressBar, ProgressStyle};
 use steadygrad::backend::DeviceInfo;
 use steadygrad::data::Dataset;
-use steadygrad::train::{Callback, EpochLogs, Ewma, History, Session};
+use steadygrad::train::{Callback, Control, EpochLogs, Ewma, History, Session};
 use steadygrad::{Error, Result};
 
 use super::args::TrainOptions;
@@ -86,12 +86,12 @@ impl Callback for Progress {
             }
         }
     }
-    fn on_epoch_end(&mut self, l: &EpochLogs) {
+    fn on_epoch_end(&mut self, _s: &mut Session, l: &EpochLogs) -> Result<Control> {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
         if self.silent {
-            return;
+            return Ok(Control::Continue);
         }
         let test = match (l.val_loss, l.val_accuracy) {
             (Some(tl), Some(ta)) => format!(" test_loss {tl:.4} test_accuracy {ta:.4}"),
@@ -119,6 +119,7 @@ impl Callback for Progress {
                 eprintln!("    mean |grad| {name:<36} {norm:.3e}");
             }
         }
+        Ok(Control::Continue)
     }
 }
 

@@ -36,12 +36,12 @@ impl Session {
         data: &Dataset,
         samples: usize,
     ) -> Result<Vec<ActivationStats>> {
-        let features = self.model.input_features();
+        let features = self.weights.model.input_features();
         if data.features() != features || data.is_empty() {
             return Err(crate::Error::Shape(format!(
                 "the inspection samples have shape {:?}, the model takes {:?}",
                 data.sample_shape,
-                self.model.input_shape()
+                self.weights.model.input_shape()
             )));
         }
         let rows = samples.min(data.len()).max(1);
@@ -53,16 +53,15 @@ impl Session {
             data: None,
             total: rows,
         };
-        let acts: Vec<_> = self.plans[&key]
-            .activations
-            .iter()
-            .map(|a| (a.clone(), self.plans[&key].exec.buffer(a.tensor)))
+        let plan = self.plans.get(&key);
+        let acts: Vec<_> = (plan.activations.iter())
+            .map(|a| (a.clone(), plan.exec.buffer(a.tensor)))
             .collect();
-        let shapes = self.model.output_shapes()?;
+        let shapes = self.weights.model.output_shapes()?;
         let mut out = Vec::new();
         for (a, buf) in acts {
             let units: usize = shapes[a.layer].iter().product();
-            let v = self.backend.read(buf)?;
+            let v = self.device.backend.read(buf)?;
             let v = &v[..rows * units];
             let dead_units = if a.act == ActKind::Relu {
                 (0..units)
@@ -83,7 +82,7 @@ impl Session {
             let mean = v.iter().map(|&y| y as f64).sum::<f64>() / n;
             let var = v.iter().map(|&y| (y as f64 - mean).powi(2)).sum::<f64>() / n;
             out.push(ActivationStats {
-                layer: self.model.layers()[a.layer].name.clone(),
+                layer: self.weights.model.layers()[a.layer].name.clone(),
                 activation: a.name.to_string(),
                 units,
                 dead_units,

@@ -10,6 +10,8 @@
 //! asked).
 
 mod arena;
+mod device;
+pub mod epoch;
 mod guard;
 pub mod inspect;
 pub mod options;
@@ -18,12 +20,14 @@ mod resident;
 mod run;
 pub mod session;
 pub mod stepwise;
+mod trainer;
+mod weights;
 
 pub use crate::health::Ewma;
+pub use epoch::{Epoch, Step};
 pub use inspect::ActivationStats;
-pub use options::{Callback, Divergence, EpochLogs, FitOptions, History, StepCounters};
+pub use options::{Callback, Control, Divergence, EpochLogs, FitOptions, History, StepCounters};
 pub use session::Session;
-pub use stepwise::Epoch;
 
 use crate::backend::{ActKind, Backend, CpuBackend, GpuBackend, GpuOptions, LossKind};
 use crate::error::{Error, Result};

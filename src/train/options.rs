@@ -85,6 +85,9 @@ pub struct EpochLogs {
     pub val_accuracy: Option<f32>,
     /// Training throughput.
     pub samples_per_second: f64,
+    /// The learning rate of the epoch's last step (the schedule's value times any
+    /// reduction a callback made).
+    pub learning_rate: f32,
     /// Mean L2 norm of each trainable weight's gradient over the epoch's steps — the
     /// vanishing/exploding-gradient diagnostic.
     pub grad_norms: Vec<(String, f32)>,
@@ -129,15 +132,40 @@ pub struct History {
     pub health: Vec<crate::health::HealthSample>,
 }
 
-/// Hooks called during `fit`.
+/// What a callback asks of the loop after an epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Go on training.
+    Continue,
+    /// Stop after this epoch (Keras's `model.stop_training = True`).
+    Stop,
+}
+
+/// Hooks called by `fit`'s loop. The epoch-level ones get the session: a callback may
+/// read or set its weights, save it, or change its learning rate, as Keras's callbacks
+/// do through their model.
 pub trait Callback {
+    /// Before the first epoch.
+    fn on_train_begin(&mut self, _session: &mut crate::train::Session) -> crate::Result<()> {
+        Ok(())
+    }
     /// Before an epoch of `steps` steps.
     fn on_epoch_begin(&mut self, _epoch: usize, _steps: usize) {}
     /// After each step; `running_loss` is the epoch's mean loss so far when it was read
     /// back at this step (see [`FitOptions::metrics_every`]).
     fn on_batch_end(&mut self, _step_in_epoch: usize, _rows: usize, _running_loss: Option<f32>) {}
-    /// After an epoch.
-    fn on_epoch_end(&mut self, _logs: &EpochLogs) {}
+    /// After an epoch (with its validation metrics, if any).
+    fn on_epoch_end(
+        &mut self,
+        _session: &mut crate::train::Session,
+        _logs: &EpochLogs,
+    ) -> crate::Result<Control> {
+        Ok(Control::Continue)
+    }
+    /// After the last epoch (also when a callback stopped training).
+    fn on_train_end(&mut self, _session: &mut crate::train::Session) -> crate::Result<()> {
+        Ok(())
+    }
     /// After each health sample (see [`FitOptions::health_every`]).
     fn on_health(&mut self, _sample: &crate::health::HealthSample) {}
 }

@@ -63,6 +63,48 @@ impl HealthLayout {
     }
 }
 
+/// The prepared plans of a session, by key.
+#[derive(Default)]
+pub(crate) struct Plans {
+    map: HashMap<PlanKey, Plan>,
+}
+
+impl Plans {
+    /// The plan of `key` (prepared by [`Session::plan`]).
+    pub fn get(&self, key: &PlanKey) -> &Plan {
+        &self.map[key]
+    }
+
+    /// Adds a prepared plan.
+    pub fn insert(&mut self, key: PlanKey, plan: Plan) {
+        self.map.insert(key, plan);
+    }
+
+    /// Whether `key`'s plan is prepared.
+    pub fn contains(&self, key: &PlanKey) -> bool {
+        self.map.contains_key(key)
+    }
+
+    /// Drops every plan (after freezing, unfreezing, a new loss or optimizer the step
+    /// graphs differ).
+    pub fn clear(&mut self, backend: &mut dyn Backend) {
+        for (_, p) in self.map.drain() {
+            p.release(backend);
+        }
+    }
+
+    /// Drops the plans that gather from the resident data set `data`.
+    pub fn drop_data(&mut self, backend: &mut dyn Backend, data: BufId) {
+        let stale: Vec<PlanKey> = (self.map.keys())
+            .filter(|k| k.data == Some(data))
+            .copied()
+            .collect();
+        for k in stale {
+            self.map.remove(&k).expect("a plan").release(backend);
+        }
+    }
+}
+
 impl Plan {
     /// Frees the buffers the plan owns.
     pub fn release(self, backend: &mut dyn Backend) {
@@ -81,21 +123,18 @@ impl Plan {
 impl Session {
     /// Builds and prepares the graph for `key` (once; later calls find it).
     pub(crate) fn plan(&mut self, key: PlanKey) -> Result<()> {
-        if self.plans.contains_key(&key) {
+        if self.plans.contains(&key) {
             return Ok(());
         }
         let rows = key.rows;
-        let features = self.model.input_features();
+        let features = self.weights.model.input_features();
         let mut g = Graph::default();
         let mut bound: HashMap<TensorId, BufId> = HashMap::new();
         let step = g.external("step", &[crate::backend::STEP_WORDS]);
-        bound.insert(step, self.step_buf);
+        bound.insert(step, self.device.record);
         let mut by_name = HashMap::new();
-        let w: Vec<TensorId> = self
-            .model
-            .weights()
-            .iter()
-            .zip(&self.weights)
+        let w: Vec<TensorId> = (self.weights.model.weights().iter())
+            .zip(&self.weights.views)
             .map(|(wt, b)| {
                 let t = g.external(wt.name.clone(), &wt.shape);
                 bound.insert(t, *b);
@@ -105,13 +144,10 @@ impl Session {
             .collect();
         let (x, y, host_x, host_y) = match key.data {
             Some(data) => {
-                let r = self
-                    .resident
-                    .iter()
-                    .find(|r| r.data == data)
-                    .expect("resident data set");
-                let n = self.backend.len(r.labels);
-                let dt = g.external("dataset", &[self.backend.len(r.data)]);
+                let r = self.data.by_data(data);
+                let backend = &self.device.backend;
+                let n = backend.len(r.labels);
+                let dt = g.external("dataset", &[backend.len(r.data)]);
                 let lt = g.external("labels", &[n]);
                 let pt = g.external("perm", &[n]);
                 bound.insert(dt, r.data);
@@ -130,8 +166,8 @@ impl Session {
             None => {
                 let x = g.external("x", &[rows, features]);
                 let y = g.external("y", &[rows]);
-                let bx = self.backend.alloc(rows * features)?;
-                let by = self.backend.alloc(rows)?;
+                let bx = self.device.backend.alloc(rows * features)?;
+                let by = self.device.backend.alloc(rows)?;
                 bound.insert(x, bx);
                 bound.insert(y, by);
                 (x, y, Some(bx), Some(by))
@@ -145,6 +181,7 @@ impl Session {
             ranks,
         });
         let fwd = self
+            .weights
             .model
             .lower_shard(&mut g, x, rows, training, step, &by_name, shard)?;
         let mut health = None;
@@ -153,16 +190,17 @@ impl Session {
                 acts: fwd.activations.iter().map(|a| (a.layer, a.name)).collect(),
                 kernels: Vec::new(),
             };
-            for (li, l) in self.model.layers().iter().enumerate() {
+            let model = &self.weights.model;
+            for (li, l) in model.layers().iter().enumerate() {
                 let kernel = format!("{}/kernel", l.name);
-                if let Some(wi) = self.model.weight_index(&kernel) {
-                    if self.model.is_trainable(wi) {
+                if let Some(wi) = model.weight_index(&kernel) {
+                    if model.is_trainable(wi) {
                         layout.kernels.push((li, wi));
                     }
                 }
             }
             let ht = g.external("health", &[layout.words().max(1)]);
-            let hb = self.backend.alloc(layout.words().max(1))?;
+            let hb = self.device.backend.alloc(layout.words().max(1))?;
             bound.insert(ht, hb);
             for (i, a) in fwd.activations.iter().enumerate() {
                 let (rows, cols) = g.dims2(a.tensor);
@@ -218,7 +256,7 @@ impl Session {
             let dinput = g.temp("dloss", &[rows, units]);
             let sums = g.temp("dloss/column_sums", &[units]);
             let metrics = g.external("metrics", &[3]);
-            bound.insert(metrics, self.metrics);
+            bound.insert(metrics, self.device.metrics);
             g.push(
                 Kernel::Loss {
                     kind,
@@ -243,11 +281,11 @@ impl Session {
         let mut const_bufs = owned;
         for (t, value) in &fwd.consts {
             let n = g.tensors[t.0].numel();
-            let b = self.backend.upload(&vec![*value; n])?;
+            let b = self.device.backend.upload(&vec![*value; n])?;
             bound.insert(*t, b);
             const_bufs.push(b);
         }
-        let exec = Executor::new(&g, self.backend.as_mut(), &bound, &keep)?;
+        let exec = Executor::new(&g, self.device.backend.as_mut(), &bound, &keep)?;
         self.plans.insert(
             key,
             Plan {
@@ -277,10 +315,10 @@ impl Session {
         health: Option<(TensorId, &HealthLayout)>,
         sharded: bool,
     ) -> Result<()> {
-        let t = self.training.as_ref().ok_or_else(|| {
+        let t = self.trainer.as_ref().ok_or_else(|| {
             crate::Error::Config("the session is not compiled: call compile before fit".into())
         })?;
-        let model = &self.model;
+        let model = &self.weights.model;
         let nw = model.weights().len().max(1);
         let forward_len = g.nodes.len();
         let trainable: Vec<usize> = (0..model.weights().len())
@@ -290,15 +328,15 @@ impl Session {
         let grads = autodiff::backward(g, forward_len, seed, &wrt)?;
         let stats = g.external("grad_stats", &[3 * nw]);
         let scales = g.external("clip_scales", &[nw]);
-        let partials = g.external("grad_partials", &[self.backend.len(t.partials)]);
-        bound.insert(stats, self.stats);
-        bound.insert(scales, self.scales);
+        let partials = g.external("grad_partials", &[self.device.backend.len(t.partials)]);
+        bound.insert(stats, self.device.grad_stats);
+        bound.insert(scales, self.device.clip_scales);
         bound.insert(partials, t.partials);
         // Per group: the tensors updated, their gradients bound to views of the group's
         // gradient arena (autodiff's kernels write them in place), and the arena tensors.
         let mut groups = Vec::new();
         let mut all = Vec::new();
-        for (arena, train) in self.arenas.iter().zip(&t.arenas) {
+        for (arena, train) in self.weights.arenas.iter().zip(&t.arenas) {
             let mut tensors = Vec::new();
             for &(i, offset) in &arena.layout.members {
                 let Some(&gr) = grads.get(&w[i]) else {
@@ -308,7 +346,7 @@ impl Session {
                     continue;
                 }
                 let n = model.weights()[i].data.len();
-                let view = self.backend.view(train.grads, offset, n)?;
+                let view = self.device.backend.view(train.grads, offset, n)?;
                 views.push(view);
                 g.tensors[gr.0].kind = TensorKind::External;
                 bound.insert(gr, view);

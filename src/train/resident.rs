@@ -5,6 +5,53 @@ use crate::backend::{Backend, BufId};
 use crate::data::{Dataset, Samples};
 use crate::error::Result;
 
+/// The data sets a session keeps on the device (train, validation, test: at most
+/// [`ResidentSets::MAX`], the oldest dropped first).
+#[derive(Default)]
+pub(crate) struct ResidentSets {
+    pub sets: Vec<Resident>,
+    /// Force host-written batches (as for a data set too large for the device).
+    pub stream: bool,
+}
+
+impl ResidentSets {
+    /// Data sets kept at once.
+    pub const MAX: usize = 4;
+
+    /// The index of `d`'s resident copy, uploaded now if needed; `None` to stream its
+    /// batches (asked for, or larger than one binding). The second value is a data set
+    /// dropped to make room (the caller releases what refers to it).
+    pub fn find_or_upload(
+        &mut self,
+        backend: &mut dyn Backend,
+        d: &Dataset,
+    ) -> Result<(Option<usize>, Option<Resident>)> {
+        if self.stream || data_words(d) > backend.max_buffer_words() {
+            return Ok((None, None));
+        }
+        let fp = fingerprint(d);
+        if let Some(i) = self.sets.iter().position(|r| r.fingerprint == fp) {
+            return Ok((Some(i), None));
+        }
+        let dropped = (self.sets.len() >= Self::MAX).then(|| self.sets.remove(0));
+        if let Some(old) = &dropped {
+            for b in [old.data, old.labels, old.perm] {
+                backend.free(b);
+            }
+        }
+        self.sets.push(upload(backend, d)?);
+        Ok((Some(self.sets.len() - 1), dropped))
+    }
+
+    /// The resident set whose samples are in `data`.
+    pub fn by_data(&self, data: BufId) -> &Resident {
+        self.sets
+            .iter()
+            .find(|r| r.data == data)
+            .expect("a resident data set")
+    }
+}
+
 /// A data set resident on the device.
 pub(crate) struct Resident {
     pub fingerprint: u64,

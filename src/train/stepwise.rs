@@ -1,49 +1,16 @@
 //! Training and inference that never block on the device, for drivers that must not wait
 //! (a browser tab, where WebGPU hands read-backs to the event loop): a session opened
-//! with [`Session::open`], epochs begun with [`Session::begin_epoch`] and stepped with
-//! [`Session::train_next`] (one submit each, nothing read back), and the reads —
-//! running metrics, evaluation, predictions, weights — as futures. `fit` is the same
-//! steps with blocking reads between them; for one seed and data order both give the
-//! same weights.
+//! with [`Session::open`], epochs run through the one loop ([`Session::begin_epoch`],
+//! [`Session::train_next`], [`Session::end_epoch_async`]), and the reads — running
+//! metrics, evaluation, predictions, weights — as futures. For one seed and data order
+//! they give the same weights as `fit`.
 
-use rand::seq::SliceRandom;
-
-use super::plan::{Mode, PlanKey};
-use super::resident;
+use super::plan::Mode;
 use super::session::Session;
 use crate::backend::{BufId, GpuBackend, GpuOptions};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::nn::{Sequential, Weight};
-
-/// An epoch in progress: its sample order and the next batch.
-#[derive(Clone, Debug)]
-pub struct Epoch {
-    order: Vec<usize>,
-    batch_size: usize,
-    next: usize,
-    data: Option<BufId>,
-}
-
-impl Epoch {
-    /// Batches in the epoch.
-    pub fn steps(&self) -> usize {
-        self.order.len().div_ceil(self.batch_size)
-    }
-
-    /// Batches run so far.
-    pub fn done(&self) -> usize {
-        self.next
-    }
-
-    /// Rows of the batch `train_next` runs next (0 at the end).
-    pub fn next_rows(&self) -> usize {
-        self.order
-            .len()
-            .saturating_sub(self.next * self.batch_size)
-            .min(self.batch_size)
-    }
-}
 
 impl Session {
     /// Opens a GPU session without blocking (the only way in a browser).
@@ -52,70 +19,9 @@ impl Session {
         Session::with_backend(model, Box::new(backend))
     }
 
-    /// Begins an epoch over `train` in batches of `batch_size`: checks the data, uploads
-    /// it once, writes this epoch's order (shuffled by `rng` when given, as `fit` shuffles
-    /// with its seeded generator) and zeroes the running metrics.
-    pub fn begin_epoch(
-        &mut self,
-        train: &Dataset,
-        batch_size: usize,
-        rng: Option<&mut rand::rngs::StdRng>,
-    ) -> Result<Epoch> {
-        if self.training.is_none() {
-            return Err(Error::Config(
-                "the session is not compiled: call compile before training".into(),
-            ));
-        }
-        if batch_size == 0 {
-            return Err(Error::Config("batch size must be at least 1".into()));
-        }
-        if self.rank().1 > 1 {
-            return Err(Error::Config(
-                "step-by-step training runs in one process; several ranks train with fit".into(),
-            ));
-        }
-        self.check_data(train, "training")?;
-        let source = self.resident(train)?;
-        let mut order: Vec<usize> = (0..train.len()).collect();
-        if let Some(rng) = rng {
-            order.shuffle(rng);
-        }
-        if let Some(i) = source {
-            resident::write_order(self.backend.as_mut(), self.resident[i].perm, &order)?;
-        }
-        self.backend.write(self.metrics, 0, &[0.0; 3])?;
-        Ok(Epoch {
-            order,
-            batch_size,
-            next: 0,
-            data: source.map(|i| self.resident[i].data),
-        })
-    }
-
-    /// Runs the epoch's next batch: one training step, one submit, nothing read back.
-    /// Returns `false` (and runs nothing) once the epoch is done.
-    pub fn train_next(&mut self, train: &Dataset, epoch: &mut Epoch) -> Result<bool> {
-        let rows = epoch.next_rows();
-        if rows == 0 {
-            return Ok(false);
-        }
-        let key = PlanKey {
-            mode: Mode::Train,
-            rows,
-            data: epoch.data,
-            total: rows,
-        };
-        self.plan(key)?;
-        let offset = epoch.next * epoch.batch_size;
-        self.run_step(key, train, &epoch.order, offset)?;
-        self.step += 1;
-        epoch.next += 1;
-        Ok(true)
-    }
-
     /// The running (loss, accuracy) since the epoch (or evaluation) began.
     pub async fn metrics_async(&mut self) -> Result<(f32, f32)> {
-        let m = read_f32(self, self.metrics).await?;
+        let m = read_f32(self, self.device.metrics).await?;
         let n = m[2].max(1.0);
         Ok((m[0] / n, m[1] / n))
     }
@@ -137,7 +43,8 @@ impl Session {
     /// [`Session::predict`] without blocking.
     pub async fn predict_async(&mut self, x: &[f32], batch_size: usize) -> Result<Vec<f32>> {
         let n = self.check_predict(x, batch_size)?;
-        let (features, units) = (self.model.input_features(), self.model.output_units());
+        let model = &self.weights.model;
+        let (features, units) = (model.input_features(), model.output_units());
         let mut out = Vec::with_capacity(n * units);
         for offset in (0..n).step_by(batch_size) {
             let rows = batch_size.min(n - offset);
@@ -150,21 +57,21 @@ impl Session {
 
     /// [`Session::get_weights`] without blocking.
     pub async fn weights_async(&mut self) -> Result<Vec<Weight>> {
-        if self.host_stale {
-            for g in 0..self.arenas.len() {
-                for (buf, members) in self.arenas[g].buffers() {
+        if self.weights.host_stale {
+            for g in 0..self.weights.arenas.len() {
+                for (buf, members) in self.weights.arenas[g].buffers() {
                     let all = read_f32(self, buf).await?;
-                    self.absorb(&members, &all)?;
+                    self.weights.absorb(&members, &all)?;
                 }
             }
-            self.host_stale = false;
+            self.weights.host_stale = false;
         }
-        Ok(self.model.weights().to_vec())
+        Ok(self.weights.model.weights().to_vec())
     }
 }
 
 async fn read_f32(s: &mut Session, buf: BufId) -> Result<Vec<f32>> {
-    let words = s.backend.read_words_async(buf).await?;
+    let words = s.device.backend.read_words_async(buf).await?;
     Ok(words.into_iter().map(f32::from_bits).collect())
 }
 
@@ -206,9 +113,11 @@ mod tests {
         for _ in 0..2 {
             let mut e = b.begin_epoch(&d, 32, Some(&mut rng)).unwrap();
             assert_eq!(e.steps(), 3);
-            while b.train_next(&d, &mut e).unwrap() {}
+            while b.train_next(&d, &mut e).unwrap().is_some() {}
             assert_eq!(e.done(), 3);
             last = pollster::block_on(b.metrics_async()).unwrap();
+            let logs = pollster::block_on(b.end_epoch_async(e)).unwrap();
+            assert_eq!((logs.loss, logs.accuracy), last);
         }
         assert_eq!(b.steps_done(), 6);
         assert_eq!(last.0, h.epochs[1].loss);

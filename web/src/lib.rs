@@ -261,7 +261,7 @@ async fn train(p: Params) -> Result<Value, String> {
         while e.next_rows() > 0 && !done(&s) {
             for _ in 0..STEPS_PER_UPDATE {
                 let rows = e.next_rows();
-                if rows == 0 || done(&s) || !s.train_next(train, &mut e).map_err(err)? {
+                if rows == 0 || done(&s) || s.train_next(train, &mut e).map_err(err)?.is_none() {
                     break;
                 }
                 epoch_samples += rows;
@@ -284,7 +284,8 @@ async fn train(p: Params) -> Result<Value, String> {
                 ),
             );
         }
-        let (train_loss, train_acc) = s.metrics_async().await.map_err(err)?;
+        let logs = s.end_epoch_async(e).await.map_err(err)?;
+        let (train_loss, train_acc) = (logs.loss, logs.accuracy);
         seconds += start.elapsed().as_secs_f64();
         samples += epoch_samples;
         epochs_done += 1;
