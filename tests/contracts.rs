@@ -20,6 +20,7 @@ use steadygrad::backend::contract::{
 };
 use steadygrad::backend::ops::gpu_launch;
 use steadygrad::backend::signature::{Access, Arg, TABLE_BINDING};
+use steadygrad::backend::window::{Padding, Window};
 use steadygrad::backend::{
     ActKind, ArenaTensor, ClipMode, Kernel, KernelKind, LossKind, MatmulVariant,
 };
@@ -219,6 +220,15 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         },
         Kernel::PairNorms { n: 5, offset: 0 },
     ];
+    let win = Window::new(2, (5, 6, 3), (3, 3), (2, 1), (1, 1), Padding::Same).unwrap();
+    kernels.extend([
+        Kernel::Im2col { win },
+        Kernel::Col2im { win },
+        Kernel::MaxPool { win },
+        Kernel::MaxPoolBackward { win },
+        Kernel::AvgPool { win },
+        Kernel::AvgPoolBackward { win },
+    ]);
     for rule in common::update_rules() {
         kernels.push(Kernel::Update {
             rule,
@@ -243,6 +253,7 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         (7, 13, 5, MatmulVariant::RegisterBlocked),
         (7, 13, 5, MatmulVariant::Tiled),
         (7, 13, 5, MatmulVariant::Narrow),
+        (7, 13, 5, MatmulVariant::Reduce),
     ] {
         let kernel = Kernel::MatMul {
             m,

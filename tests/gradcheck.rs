@@ -488,3 +488,105 @@ fn synchronized_batch_norm_gradients() {
     check("synced bn dgamma", &dgamma, &numeric(&f, &inputs, 1, &u));
     check("synced bn dbeta", &dbeta, &numeric(&f, &inputs, 2, &u));
 }
+
+/// Windows with padding, strides, dilation and several channels.
+fn windows() -> Vec<steadygrad::backend::window::Window> {
+    use steadygrad::backend::window::{Padding, Window};
+    vec![
+        Window::new(2, (5, 4, 2), (3, 3), (2, 1), (1, 1), Padding::Same).unwrap(),
+        Window::new(1, (7, 6, 3), (2, 3), (1, 2), (2, 1), Padding::Valid).unwrap(),
+        Window::new(2, (4, 5, 1), (3, 2), (2, 2), (1, 1), Padding::Same).unwrap(),
+    ]
+}
+
+#[test]
+fn col2im_is_the_gradient_of_im2col() {
+    for (i, win) in windows().into_iter().enumerate() {
+        let x = random(win.input_len(), 1.0, 70 + i as u64);
+        let cols = win.positions() * win.patch();
+        let u = random(cols, 1.0, 80 + i as u64);
+        let f = |p: &[Vec<f32>]| {
+            run(&Kernel::Im2col { win }, &[p[0].clone(), vec![0.0; cols]])[1].clone()
+        };
+        let analytic = run(
+            &Kernel::Col2im { win },
+            &[u.clone(), vec![0.0; win.input_len()]],
+        )[1]
+        .clone();
+        check(
+            &format!("col2im {win:?}"),
+            &analytic,
+            &numeric(&f, &[x], 0, &u),
+        );
+    }
+}
+
+#[test]
+fn pooling_gradients() {
+    use steadygrad::backend::window::{Padding, Window};
+    let pools = [
+        Window::new(2, (5, 4, 2), (3, 3), (2, 1), (1, 1), Padding::Same).unwrap(),
+        Window::new(1, (7, 6, 3), (2, 3), (1, 2), (1, 1), Padding::Valid).unwrap(),
+        Window::new(2, (4, 5, 1), (3, 2), (2, 2), (1, 1), Padding::Same).unwrap(),
+    ];
+    for (i, win) in pools.into_iter().enumerate() {
+        let n = win.input_len();
+        let out = win.pooled_len();
+        // Distinct values spaced wider than the difference step: no ties flip.
+        let mut x: Vec<f32> = (0..n).map(|k| k as f32 * 0.05).collect();
+        let perm = random(n, 1.0, 90 + i as u64);
+        let mut idx: Vec<usize> = (0..n).collect();
+        idx.sort_by(|&a, &b| perm[a].total_cmp(&perm[b]));
+        x = idx.iter().map(|&k| x[k]).collect();
+        let u = random(out, 1.0, 95 + i as u64);
+        let maxf = |p: &[Vec<f32>]| {
+            run(
+                &Kernel::MaxPool { win },
+                &[p[0].clone(), vec![0.0; out], vec![0.0; out]],
+            )[1]
+            .clone()
+        };
+        let argmax = run(
+            &Kernel::MaxPool { win },
+            &[x.clone(), vec![0.0; out], vec![0.0; out]],
+        )[2]
+        .clone();
+        let analytic = run(
+            &Kernel::MaxPoolBackward { win },
+            &[u.clone(), argmax, vec![0.0; n]],
+        )[2]
+        .clone();
+        let num = {
+            // A smaller step than the spacing of the values.
+            let h = 1e-3f32;
+            (0..n)
+                .map(|k| {
+                    let mut p = x.clone();
+                    p[k] += h;
+                    let fp: f64 = maxf(&[p.clone()])
+                        .iter()
+                        .zip(&u)
+                        .map(|(a, b)| (*a * *b) as f64)
+                        .sum();
+                    p[k] -= 2.0 * h;
+                    let fm: f64 = maxf(&[p])
+                        .iter()
+                        .zip(&u)
+                        .map(|(a, b)| (*a * *b) as f64)
+                        .sum();
+                    ((fp - fm) / (2.0 * h as f64)) as f32
+                })
+                .collect::<Vec<f32>>()
+        };
+        check(&format!("max pool {win:?}"), &analytic, &num);
+        let avgf = |p: &[Vec<f32>]| {
+            run(&Kernel::AvgPool { win }, &[p[0].clone(), vec![0.0; out]])[1].clone()
+        };
+        let analytic = run(&Kernel::AvgPoolBackward { win }, &[u.clone(), vec![0.0; n]])[1].clone();
+        check(
+            &format!("avg pool {win:?}"),
+            &analytic,
+            &numeric(&avgf, &[x], 0, &u),
+        );
+    }
+}

@@ -16,7 +16,7 @@ use steadygrad::data::idx::load_mnist_dir;
 use steadygrad::data::{Dataset, Samples};
 use steadygrad::io::{load_model, save_model};
 use steadygrad::nn::{Initializer, Layer, Sequential};
-use steadygrad::optim::{self, Clip, Hyper, Optimizer, OptimizerState, Schedule};
+use steadygrad::optim::{Optimizer, OptimizerState};
 use steadygrad::train::{FitOptions, LossName, Session};
 
 fn cases() -> serde_json::Map<String, Value> {
@@ -66,23 +66,7 @@ fn network(case: &Value) -> Sequential {
 
 /// The optimizer Keras ran, from its class and config.
 fn optimizer(case: &Value) -> Box<dyn Optimizer> {
-    let c = &case["config"];
-    let f = |k: &str| c.get(k).and_then(Value::as_f64).map(|v| v as f32);
-    let b = |k: &str| c.get(k).and_then(Value::as_bool);
-    let h = Hyper {
-        learning_rate: Some(Schedule::Constant(f("learning_rate").unwrap())),
-        momentum: f("momentum"),
-        nesterov: b("nesterov"),
-        beta_1: f("beta_1"),
-        beta_2: f("beta_2"),
-        epsilon: f("epsilon"),
-        rho: f("rho"),
-        centered: b("centered"),
-        amsgrad: b("amsgrad"),
-        initial_accumulator_value: f("initial_accumulator_value"),
-        clip: Clip::from_options(f("clipvalue"), f("clipnorm"), f("global_clipnorm")).unwrap(),
-    };
-    optim::by_name(&case["class"].as_str().unwrap().to_lowercase(), &h).unwrap()
+    keras_optimizer(case)
 }
 
 /// The first 192 bundled training digits (pixels / 255).

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use super::MatmulVariant;
 
 /// The variants timed, in order.
-pub const CANDIDATES: [MatmulVariant; 8] = [
+pub const CANDIDATES: [MatmulVariant; 9] = [
     MatmulVariant::RegisterBlocked,
     MatmulVariant::RegisterBlocked8,
     MatmulVariant::RegisterBlocked16,
@@ -21,6 +21,7 @@ pub const CANDIDATES: [MatmulVariant; 8] = [
     MatmulVariant::Texture16,
     MatmulVariant::Texture16x20,
     MatmulVariant::Narrow,
+    MatmulVariant::Reduce,
 ];
 
 impl MatmulVariant {
@@ -35,6 +36,7 @@ impl MatmulVariant {
             MatmulVariant::Texture16 => "texture16",
             MatmulVariant::Texture16x20 => "texture16x20",
             MatmulVariant::Narrow => "narrow",
+            MatmulVariant::Reduce => "reduce",
         }
     }
 
@@ -132,6 +134,7 @@ pub fn kernels_fingerprint() -> String {
         Entry::MatmulTexture16,
         Entry::MatmulTexture16x20,
         Entry::MatmulNarrow,
+        Entry::MatmulReduce,
     ] {
         for (name, value) in e.constants() {
             text.push_str(&format!("\n{}:{name}={value}", e.name()));

@@ -11,7 +11,7 @@
 use super::ops::{
     batch_norm::BatchNormParams, elementwise::ElementwiseParams, gather::GatherParams,
     grad_stats::GradStatsParams, health::HealthParams, loss::LossParams, matmul::MatmulParams,
-    update::UpdateParams,
+    update::UpdateParams, window::WindowParams,
 };
 pub use super::signature::{Access, Arg, Elem, View, TABLE_BINDING};
 
@@ -162,6 +162,18 @@ modules! {
     ACT_STATS: HealthParams, ["health/act_stats.wgsl", "health/reduce.wgsl"];
     /// Weight and update norms.
     PAIR_NORMS: HealthParams, ["health/pair_norms.wgsl", "health/reduce.wgsl"];
+    /// A convolution's im2col.
+    IM2COL: WindowParams, ["window/common.wgsl", "window/im2col.wgsl"];
+    /// im2col's backward.
+    COL2IM: WindowParams, ["window/common.wgsl", "window/col2im.wgsl"];
+    /// Max pooling.
+    MAX_POOL: WindowParams, ["window/common.wgsl", "window/max_pool.wgsl"];
+    /// Max pooling's backward.
+    MAX_POOL_BACKWARD: WindowParams, ["window/common.wgsl", "window/max_pool_backward.wgsl"];
+    /// Average pooling.
+    AVG_POOL: WindowParams, ["window/common.wgsl", "window/avg_pool.wgsl"];
+    /// Average pooling's backward.
+    AVG_POOL_BACKWARD: WindowParams, ["window/common.wgsl", "window/avg_pool_backward.wgsl"];
 }
 
 macro_rules! entries {
@@ -216,6 +228,8 @@ entries! {
     MatmulVec16: "matmul_vec16" in MATMUL [a: Vec4, b: Vec4] [WG_X = 8, WG_Y = 2];
     /// Workgroup-tiled matmul.
     MatmulTiled: "matmul_tiled" in MATMUL [] [];
+    /// Matmul of few outputs over a long inner dimension: a workgroup a 4×4 block.
+    MatmulReduce: "matmul_reduce" in MATMUL [] [];
     /// Register-blocked matmul, 8×8 outputs per invocation, reading vec4 texels.
     MatmulTexture8: "matmul_vec8" in MATMUL_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 4];
     /// Register-blocked matmul, 16×16 outputs per invocation, reading vec4 texels.
@@ -234,6 +248,8 @@ entries! {
     DenseVec16: "matmul_vec16" in DENSE [a: Vec4, b: Vec4] [WG_X = 8, WG_Y = 2];
     /// Dense layer forward, workgroup-tiled body.
     DenseTiled: "matmul_tiled" in DENSE [] [];
+    /// Dense layer forward, a workgroup a 4×4 block (few outputs, a long inner dimension).
+    DenseReduce: "matmul_reduce" in DENSE [] [];
     /// Dense layer forward, 8×8 body reading texels.
     DenseTexture8: "matmul_vec8" in DENSE_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 4];
     /// Dense layer forward, 16×16 body reading texels.
@@ -318,6 +334,18 @@ entries! {
     ActStats: "act_stats" in ACT_STATS [] [];
     /// Weight and update norms.
     PairNorms: "pair_norms" in PAIR_NORMS [] [];
+    /// im2col.
+    Im2col: "im2col" in IM2COL [] [];
+    /// col2im.
+    Col2im: "col2im" in COL2IM [] [];
+    /// Max pooling.
+    MaxPool: "max_pool" in MAX_POOL [] [];
+    /// Max pooling's backward.
+    MaxPoolBackward: "max_pool_backward" in MAX_POOL_BACKWARD [] [];
+    /// Average pooling.
+    AvgPool: "avg_pool" in AVG_POOL [] [];
+    /// Average pooling's backward.
+    AvgPoolBackward: "avg_pool_backward" in AVG_POOL_BACKWARD [] [];
 }
 
 /// One binding of a launch, derived from its kernel's [`Arg`]s and its entry's views.

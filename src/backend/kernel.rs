@@ -9,6 +9,7 @@
 pub use super::activation::{ActKind, SELU_ALPHA, SELU_SCALE};
 pub use super::arena::{arena_end, chunk_count, segment_count, ArenaTensor, CHUNK, SEGMENT};
 pub use super::signature::{Access, Arg, Elem};
+pub use super::window::{Padding, Window};
 
 /// Words in the step record.
 pub const STEP_WORDS: usize = 8;
@@ -414,6 +415,43 @@ pub enum Kernel {
         /// Element-wise clip (0 = off).
         clipvalue: f32,
     },
+    /// im2col: each output position's receptive field as a row of `kh·kw·c` values (in
+    /// `(ky, kx, channel)` order, zeros in the padding), so a convolution is a matmul of
+    /// these rows with its `(kh, kw, c, filters)` kernel.
+    Im2col {
+        /// The window.
+        win: Window,
+    },
+    /// [`Kernel::Im2col`]'s backward: each input value the sum of the row entries that
+    /// copied it.
+    Col2im {
+        /// The window.
+        win: Window,
+    },
+    /// Max pooling over each window's values (the padding ignored), and the index in x of
+    /// the value taken (the first in window order among equals) for the backward pass.
+    MaxPool {
+        /// The window.
+        win: Window,
+    },
+    /// Max pooling's backward: each input value receives the gradients of the windows
+    /// that took it.
+    MaxPoolBackward {
+        /// The window.
+        win: Window,
+    },
+    /// Average pooling: the mean of each window's values inside the image (padding
+    /// excluded from the count, as TensorFlow does).
+    AvgPool {
+        /// The window.
+        win: Window,
+    },
+    /// Average pooling's backward: each input value receives `dy / count` of every window
+    /// holding it.
+    AvgPoolBackward {
+        /// The window.
+        win: Window,
+    },
     /// Gather a batch of byte images (scaled by 1/255) and labels through the shuffled
     /// index buffer at the step's offset.
     GatherU8 {
@@ -598,6 +636,32 @@ impl Kernel {
                 v.extend(rule.slots().iter().map(|name| A::write(name, end)));
                 v
             }
+            Kernel::Im2col { win } => vec![
+                A::read("x", win.input_len()),
+                A::write("cols", win.positions() * win.patch()),
+            ],
+            Kernel::Col2im { win } => vec![
+                A::read("cols", win.positions() * win.patch()),
+                A::write("dx", win.input_len()),
+            ],
+            Kernel::MaxPool { win } => vec![
+                A::read("x", win.input_len()),
+                A::write("y", win.pooled_len()),
+                A::write("argmax", win.pooled_len()).u32(),
+            ],
+            Kernel::MaxPoolBackward { win } => vec![
+                A::read("dy", win.pooled_len()),
+                A::read("argmax", win.pooled_len()).u32(),
+                A::write("dx", win.input_len()),
+            ],
+            Kernel::AvgPool { win } => vec![
+                A::read("x", win.input_len()),
+                A::write("y", win.pooled_len()),
+            ],
+            Kernel::AvgPoolBackward { win } => vec![
+                A::read("dy", win.pooled_len()),
+                A::write("dx", win.input_len()),
+            ],
             Kernel::GatherU8 { rows, features } => vec![
                 A::read("data", 0).u32(),
                 A::read("labels", 0).u32(),

@@ -16,6 +16,7 @@ pub mod gpu;
 pub mod kernel;
 pub mod ops;
 pub mod signature;
+pub mod window;
 
 pub use cpu::CpuBackend;
 pub use gpu::{GpuBackend, GpuOptions, MatmulVariant};
@@ -155,6 +156,29 @@ pub trait Backend {
         }
         Ok(b)
     }
+    /// Seconds one run of a prepared launch takes on its own: `reps` runs back to back in
+    /// one submit, waited for, the best of three such rounds divided by `reps` (for
+    /// profiling; the launch's outputs are overwritten as it runs).
+    fn time_launch(&mut self, id: LaunchId, reps: usize) -> Result<f64> {
+        let reps = reps.max(1);
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            let t = web_time::Instant::now();
+            for _ in 0..reps {
+                self.launch(id);
+            }
+            self.submit()?;
+            self.finish()?;
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        Ok(best / reps as f64)
+    }
+
+    /// Waits until everything submitted has run (a no-op where submits run at once).
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     /// Prepares, records and submits one kernel at once (for tests and one-off work).
     fn run(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<()> {
         let id = self.prepare(kernel, bufs)?;

@@ -280,6 +280,39 @@ pub fn backward(
                     accumulate(g, &mut grads, a[0], dx);
                 }
             }
+            Kernel::Im2col { win } => {
+                // args x, cols: each input value receives what the rows that copied it got.
+                let Some(&dcols) = grads.get(&a[1]) else {
+                    continue;
+                };
+                if needs.contains(&a[0]) {
+                    let dx = g.temp(grad_name(g, a[0]), g.shape(a[0]).to_vec().as_slice());
+                    g.push(Kernel::Col2im { win }, vec![dcols, dx]);
+                    accumulate(g, &mut grads, a[0], dx);
+                }
+            }
+            Kernel::MaxPool { win } => {
+                // args x, y, argmax.
+                let Some(&dy) = grads.get(&a[1]) else {
+                    continue;
+                };
+                if needs.contains(&a[0]) {
+                    let dx = g.temp(grad_name(g, a[0]), g.shape(a[0]).to_vec().as_slice());
+                    g.push(Kernel::MaxPoolBackward { win }, vec![dy, a[2], dx]);
+                    accumulate(g, &mut grads, a[0], dx);
+                }
+            }
+            Kernel::AvgPool { win } => {
+                // args x, y.
+                let Some(&dy) = grads.get(&a[1]) else {
+                    continue;
+                };
+                if needs.contains(&a[0]) {
+                    let dx = g.temp(grad_name(g, a[0]), g.shape(a[0]).to_vec().as_slice());
+                    g.push(Kernel::AvgPoolBackward { win }, vec![dy, dx]);
+                    accumulate(g, &mut grads, a[0], dx);
+                }
+            }
             // No gradient flows through these: data movement and the loss (which seeds the
             // pass).
             Kernel::GatherU8 { .. } | Kernel::GatherF32 { .. } | Kernel::Loss { .. } => {}

@@ -44,6 +44,8 @@ impl std::ops::Add for SyncCost {
 /// A graph made ready to run on one backend.
 pub struct Executor {
     launches: Vec<LaunchId>,
+    /// Each launch's kernel and the tensor it writes first (for profiles).
+    labels: Vec<String>,
     slots: Vec<BufId>,
     bufs: HashMap<TensorId, BufId>,
     syncs: Vec<BoundSync>,
@@ -87,9 +89,16 @@ impl Executor {
             bufs.insert(t, b);
         }
         let mut launches = Vec::with_capacity(g.nodes.len());
+        let mut labels = Vec::with_capacity(g.nodes.len());
         for n in &g.nodes {
             let ids: Vec<BufId> = n.args.iter().map(|a| bufs[a]).collect();
             launches.push(backend.prepare(&n.kernel, &ids)?);
+            let kind = format!("{:?}", crate::backend::KernelKind::from(&n.kernel));
+            let out = n.outputs().next().map(|t| g.tensors[t.0].name.clone());
+            labels.push(match out {
+                Some(o) => format!("{kind} → {o}"),
+                None => kind,
+            });
         }
         let syncs = g
             .syncs
@@ -104,6 +113,7 @@ impl Executor {
             .collect();
         Ok(Executor {
             launches,
+            labels,
             slots,
             bufs,
             syncs,
@@ -180,6 +190,14 @@ impl Executor {
     /// The buffer holding tensor `t`.
     pub fn buffer(&self, t: TensorId) -> BufId {
         self.bufs[&t]
+    }
+
+    /// Each launch with its label (its kernel and the tensor it writes).
+    pub fn launches(&self) -> impl Iterator<Item = (LaunchId, &str)> + '_ {
+        self.launches
+            .iter()
+            .copied()
+            .zip(self.labels.iter().map(String::as_str))
     }
 
     /// Number of kernel launches per run.

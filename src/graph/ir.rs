@@ -120,6 +120,18 @@ impl Graph {
         &self.tensors[t.0].shape
     }
 
+    /// Gives tensor `t` another shape of as many values (the same row-major data).
+    pub fn reshape(&mut self, t: TensorId, shape: &[usize]) {
+        let info = &mut self.tensors[t.0];
+        debug_assert_eq!(
+            info.numel(),
+            shape.iter().product::<usize>(),
+            "{} reshaped to {shape:?}",
+            info.name
+        );
+        info.shape = shape.to_vec();
+    }
+
     /// Appends a node.
     pub fn push(&mut self, kernel: Kernel, args: Vec<TensorId>) {
         debug_assert_eq!(args.len(), kernel.arity(), "{kernel:?}");
@@ -145,10 +157,14 @@ impl Graph {
         (s.iter().product::<usize>() / cols.max(1), cols)
     }
 
-    /// `x·w` for `x: [m, k]`, `w: [k, n]`.
-    pub fn matmul(&mut self, name: &str, x: TensorId, w: TensorId) -> TensorId {
-        let (m, k) = self.dims2(x);
-        let n = self.shape(w)[1];
+    /// `x·w` for `x` read as `[m, k]` and `w: [k, n]`.
+    pub fn matmul(
+        &mut self,
+        name: &str,
+        x: TensorId,
+        w: TensorId,
+        (m, k, n): (usize, usize, usize),
+    ) -> TensorId {
         let y = self.temp(name, &[m, n]);
         self.push(
             Kernel::MatMul {
@@ -164,18 +180,14 @@ impl Graph {
         y
     }
 
-    /// A dense layer's `x·w + b` in one launch ([`Kernel::Dense`], no activation yet:
-    /// [`Graph::fuse_activation`] may add it).
+    /// `x·w + b` in one launch ([`Kernel::Dense`], no activation yet:
+    /// [`Graph::fuse_activation`] may add it), for `x` read as `[m, k]`, `w` as `[k, n]`.
     pub fn dense(
         &mut self,
         name: &str,
-        x: TensorId,
-        w: TensorId,
-        b: TensorId,
-        step: TensorId,
+        [x, w, b, step]: [TensorId; 4],
+        (m, k, n): (usize, usize, usize),
     ) -> TensorId {
-        let (m, k) = self.dims2(x);
-        let n = self.shape(w)[1];
         let y = self.temp(name, &[m, n]);
         self.push(
             Kernel::Dense {

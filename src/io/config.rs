@@ -71,7 +71,14 @@ pub fn model_from_json(text: &str, seed: u64) -> Result<Sequential> {
             .ok_or_else(|| err(format!("model JSON: layer {i} has no class_name")))?;
         let cfg = match l.get("config") {
             Some(Value::Object(m)) => m.clone(),
-            None | Some(Value::Null) => l.as_object().cloned().unwrap_or_default(),
+            // The short form: the layer's fields beside its class name.
+            None | Some(Value::Null) => {
+                let mut m = l.as_object().cloned().unwrap_or_default();
+                for k in ["class_name", "config", "module", "registered_name"] {
+                    m.remove(k);
+                }
+                m
+            }
             Some(other) => {
                 return Err(err(format!(
                     "model JSON: layer {i} ({class}): config must be an object, got {other}"

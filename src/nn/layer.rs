@@ -146,6 +146,9 @@ pub struct RecordedActivation {
     pub act: ActKind,
     /// Its output tensor.
     pub tensor: TensorId,
+    /// Units along its last axis (a dense layer's units, a convolution's filters): a unit
+    /// is dead when it outputs 0 everywhere, at every position of every sample.
+    pub units: usize,
 }
 
 /// The state threaded through lowering a model's layers into a graph. Activations are
@@ -161,7 +164,8 @@ pub struct Lowering<'a> {
     pub step: TensorId,
     weights: &'a HashMap<String, TensorId>,
     cur: TensorId,
-    features: usize,
+    /// The current tensor's sample shape (its graph tensor is `[rows, product]`).
+    shape: Vec<usize>,
     pending: Option<(ActKind, u32, usize)>,
     /// Constant tensors requested (e.g. BN without center/scale), with their value.
     pub consts: Vec<(TensorId, f32)>,
@@ -176,12 +180,12 @@ pub struct Lowering<'a> {
 }
 
 impl<'a> Lowering<'a> {
-    /// Starts lowering with input `x` of `features` values per row.
+    /// Starts lowering with input `x`, samples of `shape`.
     pub fn new(
         g: &'a mut Graph,
         x: TensorId,
         rows: usize,
-        features: usize,
+        shape: &[usize],
         training: bool,
         step: TensorId,
         weights: &'a HashMap<String, TensorId>,
@@ -193,7 +197,7 @@ impl<'a> Lowering<'a> {
             step,
             weights,
             cur: x,
-            features,
+            shape: shape.to_vec(),
             pending: None,
             consts: Vec::new(),
             activations: Vec::new(),
@@ -225,7 +229,18 @@ impl<'a> Lowering<'a> {
 
     /// Values per row of the current tensor.
     pub fn features(&self) -> usize {
-        self.features
+        self.shape.iter().product()
+    }
+
+    /// The current tensor's sample shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Units along the current tensor's last axis (what batch norm normalizes and softmax
+    /// runs over).
+    pub fn units(&self) -> usize {
+        self.shape.last().copied().unwrap_or(1)
     }
 
     /// The layer's input, with any deferred activation applied.
@@ -237,15 +252,29 @@ impl<'a> Lowering<'a> {
                 name: act.keras_name(),
                 act,
                 tensor: self.cur,
+                units: self.units(),
             });
         }
         self.cur
     }
 
-    /// Sets the layer's output.
-    pub fn set_output(&mut self, t: TensorId, features: usize) {
+    /// Sets the layer's output, samples of `shape` (its graph tensor becomes
+    /// `[rows, product]`: the same row-major values).
+    pub fn set_output(&mut self, t: TensorId, shape: Vec<usize>) {
         self.cur = t;
-        self.features = features;
+        self.g.reshape(t, &[self.rows, shape.iter().product()]);
+        self.shape = shape;
+    }
+
+    /// Gives the current values another sample shape of as many values (Flatten,
+    /// Reshape). A deferred activation stays deferred, unless it is a softmax, which runs
+    /// over the old last axis first.
+    pub fn reshape(&mut self, shape: Vec<usize>) {
+        if matches!(self.pending, Some((ActKind::Softmax, _, _))) {
+            self.input();
+        }
+        let t = self.cur;
+        self.set_output(t, shape);
     }
 
     /// Records `t` (the current layer's output) as a hidden activation named `name`.
@@ -255,6 +284,7 @@ impl<'a> Lowering<'a> {
             name,
             act: ActKind::Linear,
             tensor: t,
+            units: self.units(),
         });
     }
 
@@ -292,7 +322,8 @@ impl<'a> Lowering<'a> {
             self.g.tensors[x.0].name = name;
             return x;
         }
-        apply_activation(self.g, x, act, training, seed, self.step)
+        let units = self.units();
+        apply_activation(self.g, x, act, training, seed, self.step, units)
     }
 
     /// The step record (for kernels that read the step, as RReLU's generator does).
@@ -309,6 +340,7 @@ impl<'a> Lowering<'a> {
             .unwrap_or((ActKind::Linear, 0));
         Lowered {
             pre_activation: self.cur,
+            units: self.units(),
             last_activation,
             last_seed,
             consts: self.consts,
@@ -321,6 +353,8 @@ impl<'a> Lowering<'a> {
 pub struct Lowered {
     /// Output before the last activation (the logits when that is a softmax).
     pub pre_activation: TensorId,
+    /// Units along the output's last axis.
+    pub units: usize,
     /// The last activation, not yet applied.
     pub last_activation: ActKind,
     /// Seed of that activation (for RReLU).
@@ -331,7 +365,8 @@ pub struct Lowered {
     pub activations: Vec<RecordedActivation>,
 }
 
-/// Appends an activation node to `g` (softmax row-wise, the rest element-wise).
+/// Appends an activation node to `g` (softmax over the last axis of `units`, the rest
+/// element-wise); the output has `x`'s graph shape.
 pub fn apply_activation(
     g: &mut Graph,
     x: TensorId,
@@ -339,20 +374,24 @@ pub fn apply_activation(
     training: bool,
     seed: u32,
     step: TensorId,
+    units: usize,
 ) -> TensorId {
     if act == ActKind::Linear {
         return x;
     }
-    let (rows, cols) = g.dims2(x);
+    let shape = g.shape(x).to_vec();
+    let n = g.tensors[x.0].numel();
     let name = format!("{}/{}", g.tensors[x.0].name, act.keras_name());
-    let y = g.temp(name, &[rows, cols]);
+    let y = g.temp(name, &shape);
     if act == ActKind::Softmax {
+        let cols = units.max(1);
+        let rows = n / cols;
         g.push(Kernel::SoftmaxForward { rows, cols }, vec![x, y]);
     } else {
         g.push(
             Kernel::ActForward {
                 act,
-                n: rows * cols,
+                n,
                 training,
                 seed,
             },

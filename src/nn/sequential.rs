@@ -291,7 +291,7 @@ impl Sequential {
         weights: &HashMap<String, TensorId>,
         shard: Option<crate::dist::Shard>,
     ) -> Result<Lowered> {
-        let mut cx = Lowering::new(g, x, rows, self.input_features(), training, step, weights);
+        let mut cx = Lowering::new(g, x, rows, &self.input_shape, training, step, weights);
         cx.shard = shard;
         for (li, l) in self.layers.iter().enumerate() {
             cx.begin_layer(li, &l.name, l.trainable, self.layer_seed(li));

@@ -73,6 +73,11 @@ impl Epoch {
             .min(self.batch_size)
     }
 
+    /// The resident data set the epoch gathers from (`None`: batches written by the host).
+    pub(crate) fn data(&self) -> Option<BufId> {
+        self.data
+    }
+
     /// The epoch with a health sample every `every` steps, the first at the step after
     /// `done` steps of the run (as [`crate::train::FitOptions::health_every`] counts them).
     pub fn with_health(mut self, every: Option<usize>, done: u64) -> Epoch {

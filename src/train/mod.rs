@@ -16,6 +16,7 @@ mod guard;
 pub mod inspect;
 pub mod options;
 mod plan;
+pub mod profile;
 mod resident;
 mod run;
 pub mod session;
@@ -27,6 +28,7 @@ pub use crate::health::Ewma;
 pub use epoch::{Epoch, Step};
 pub use inspect::ActivationStats;
 pub use options::{Callback, Control, Divergence, EpochLogs, FitOptions, History, StepCounters};
+pub use profile::LaunchTime;
 pub use session::Session;
 
 use crate::backend::{ActKind, Backend, CpuBackend, GpuBackend, GpuOptions, LossKind};

@@ -203,7 +203,10 @@ impl Session {
             let hb = self.device.backend.alloc(layout.words().max(1))?;
             bound.insert(ht, hb);
             for (i, a) in fwd.activations.iter().enumerate() {
-                let (rows, cols) = g.dims2(a.tensor);
+                // Per unit of the last axis (a filter of a convolution), over every
+                // sample and position.
+                let cols = a.units;
+                let rows = g.tensors[a.tensor.0].numel() / cols;
                 let saturation = match a.act {
                     crate::backend::ActKind::Tanh => 1,
                     crate::backend::ActKind::Sigmoid => 2,
@@ -236,6 +239,7 @@ impl Session {
                 false,
                 fwd.last_seed,
                 step,
+                fwd.units,
             );
             keep.push(output);
         } else {
@@ -250,6 +254,7 @@ impl Session {
                     training,
                     fwd.last_seed,
                     step,
+                    fwd.units,
                 )
             };
             let units = g.dims2(input).1;

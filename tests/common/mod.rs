@@ -187,3 +187,26 @@ pub fn steadygrad(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The optimizer a Keras golden case ran, from its `class` and `config`.
+pub fn keras_optimizer(case: &serde_json::Value) -> Box<dyn Optimizer> {
+    use serde_json::Value;
+    use steadygrad::optim::{self, Clip, Hyper, Schedule};
+    let c = &case["config"];
+    let f = |k: &str| c.get(k).and_then(Value::as_f64).map(|v| v as f32);
+    let b = |k: &str| c.get(k).and_then(Value::as_bool);
+    let h = Hyper {
+        learning_rate: Some(Schedule::Constant(f("learning_rate").unwrap())),
+        momentum: f("momentum"),
+        nesterov: b("nesterov"),
+        beta_1: f("beta_1"),
+        beta_2: f("beta_2"),
+        epsilon: f("epsilon"),
+        rho: f("rho"),
+        centered: b("centered"),
+        amsgrad: b("amsgrad"),
+        initial_accumulator_value: f("initial_accumulator_value"),
+        clip: Clip::from_options(f("clipvalue"), f("clipnorm"), f("global_clipnorm")).unwrap(),
+    };
+    optim::by_name(&case["class"].as_str().unwrap().to_lowercase(), &h).unwrap()
+}

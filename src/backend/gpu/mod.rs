@@ -27,6 +27,9 @@ pub enum MatmulVariant {
     RegisterBlocked8,
     /// Register-blocked 16×16 per invocation (vec4 loads; 4×4 scalar when unaligned).
     RegisterBlocked16,
+    /// A workgroup per 4×4 block of C, its invocations splitting k: for few outputs over
+    /// a long inner dimension (weight gradients of convolutions).
+    Reduce,
     /// Workgroup-memory tiling (64×64 tiles): fastest on discrete GPUs.
     Tiled,
     /// A row of C an invocation, for at most 16 output columns (the 4×4 kernel beyond).
@@ -495,6 +498,12 @@ impl Backend for GpuBackend {
 
     fn counters(&self) -> Counters {
         self.counters
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        #[cfg(not(target_arch = "wasm32"))]
+        self.wait()?;
+        self.check_errors()
     }
 
     fn max_buffer_words(&self) -> usize {

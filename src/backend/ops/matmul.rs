@@ -134,6 +134,7 @@ enum Kind {
     Vec16,
     Regblock,
     Tiled,
+    Reduce,
     Texture8,
     Texture16,
     Texture16x20,
@@ -150,6 +151,8 @@ impl Kind {
             (Kind::Narrow, false) => Entry::MatmulNarrow,
             (Kind::Narrow, true) => Entry::DenseNarrow,
             (Kind::Tiled, false) => Entry::MatmulTiled,
+            (Kind::Reduce, false) => Entry::MatmulReduce,
+            (Kind::Reduce, true) => Entry::DenseReduce,
             (Kind::Vec4, true) => Entry::DenseVec4,
             (Kind::Vec8, true) => Entry::DenseVec8,
             (Kind::Vec16, true) => Entry::DenseVec16,
@@ -207,6 +210,10 @@ fn shape(
         | MatmulVariant::RegisterBlocked8
         | MatmulVariant::RegisterBlocked16 => (Kind::Regblock, blocks),
         MatmulVariant::Tiled => (Kind::Tiled, (ceil_div(n, 64), ceil_div(m, 64), 1)),
+        MatmulVariant::Reduce if m.div_ceil(4).max(n.div_ceil(4)) <= MAX_WORKGROUPS => {
+            (Kind::Reduce, (ceil_div(n, 4), ceil_div(m, 4), 1))
+        }
+        MatmulVariant::Reduce => shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked),
     }
 }
 

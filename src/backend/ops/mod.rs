@@ -10,6 +10,7 @@ pub mod health;
 pub mod loss;
 pub mod matmul;
 pub mod update;
+pub mod window;
 
 use super::contract::{Entry, GpuLaunch};
 use super::kernel::Kernel;
@@ -123,6 +124,12 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         } => update::gpu(rule, tensors, clipvalue),
         Kernel::GatherU8 { rows, features } => gather::gpu(rows, features, true),
         Kernel::GatherF32 { rows, features } => gather::gpu(rows, features, false),
+        Kernel::Im2col { ref win } => window::gpu(Entry::Im2col, win),
+        Kernel::Col2im { ref win } => window::gpu(Entry::Col2im, win),
+        Kernel::MaxPool { ref win } => window::gpu(Entry::MaxPool, win),
+        Kernel::MaxPoolBackward { ref win } => window::gpu(Entry::MaxPoolBackward, win),
+        Kernel::AvgPool { ref win } => window::gpu(Entry::AvgPool, win),
+        Kernel::AvgPoolBackward { ref win } => window::gpu(Entry::AvgPoolBackward, win),
     }
 }
 
@@ -228,5 +235,11 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
         } => update::cpu(rule, tensors, clipvalue, b),
         Kernel::GatherU8 { rows, features } => gather::cpu(rows, features, true, b),
         Kernel::GatherF32 { rows, features } => gather::cpu(rows, features, false, b),
+        Kernel::Im2col { ref win } => window::im2col_cpu(win, b),
+        Kernel::Col2im { ref win } => window::col2im_cpu(win, b),
+        Kernel::MaxPool { ref win } => window::max_pool_cpu(win, b),
+        Kernel::MaxPoolBackward { ref win } => window::max_pool_backward_cpu(win, b),
+        Kernel::AvgPool { ref win } => window::avg_pool_cpu(win, b),
+        Kernel::AvgPoolBackward { ref win } => window::avg_pool_backward_cpu(win, b),
     }
 }

@@ -55,15 +55,11 @@ impl LayerOps for BatchNormalization {
         Ok(())
     }
     fn output_shape(&self, input: &[usize]) -> std::result::Result<Vec<usize>, String> {
-        if input.len() != 1 {
-            return Err(format!(
-                "BatchNormalization receives samples of shape {input:?}; add a Flatten layer before it"
-            ));
-        }
         Ok(input.to_vec())
     }
     fn weight_specs(&self, input: &[usize]) -> Vec<WeightSpec> {
-        let f = vec![input.iter().product::<usize>()];
+        // One of each per feature of the last axis (Keras's axis -1).
+        let f = vec![input.last().copied().unwrap_or(1)];
         let spec = |var, init, optimizable| WeightSpec {
             var,
             shape: f.clone(),
@@ -83,7 +79,10 @@ impl LayerOps for BatchNormalization {
     }
     fn lower(&self, cx: &mut Lowering) -> Result<()> {
         let x = cx.input();
-        let (rows, cols) = (cx.rows, cx.features());
+        // Statistics over every axis but the last: the batch, and for images their
+        // positions (a convolution's channels are normalized over N, H and W).
+        let cols = cx.units();
+        let rows = cx.rows * (cx.features() / cols);
         let gamma = if self.scale {
             cx.weight("gamma")?
         } else {
@@ -103,7 +102,8 @@ impl LayerOps for BatchNormalization {
         if cx.training && cx.layer_trainable() && self.synchronized && shard.is_some() {
             // The whole batch's mean, then its variance about that mean, each a sum of
             // the ranks' shares; then the output from them.
-            let total = shard.map_or(rows, |s| s.total);
+            let positions = cx.features() / cols;
+            let total = shard.map_or(rows, |s| s.total * positions);
             let stats = cx.g.temp(format!("{name}/batch_stats"), &[2 * cols]);
             for centered in [false, true] {
                 let k = Kernel::BnMoments {
@@ -145,7 +145,8 @@ impl LayerOps for BatchNormalization {
                 vec![x, mm, mv, gamma, beta, y],
             );
         }
-        cx.set_output(y, cols);
+        let shape = cx.shape().to_vec();
+        cx.set_output(y, shape);
         Ok(())
     }
     fn keras_config(&self) -> Map<String, Value> {

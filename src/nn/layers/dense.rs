@@ -98,14 +98,14 @@ impl LayerOps for Dense {
         let name = cx.layer_name().to_string();
         // With a bias, one launch ([`Kernel::Dense`]); the activation joins it when the
         // next layer asks for this output (Lowering::input).
+        let dims = (cx.rows, cx.features(), self.units);
         let y = if self.use_bias {
-            let bias = cx.weight("bias")?;
-            let step = cx.step();
-            cx.g.dense(&format!("{name}/pre"), x, kernel, bias, step)
+            let args = [x, kernel, cx.weight("bias")?, cx.step()];
+            cx.g.dense(&format!("{name}/pre"), args, dims)
         } else {
-            cx.g.matmul(&format!("{name}/matmul"), x, kernel)
+            cx.g.matmul(&format!("{name}/matmul"), x, kernel, dims)
         };
-        cx.set_output(y, self.units);
+        cx.set_output(y, vec![self.units]);
         cx.activate(self.activation);
         Ok(())
     }

@@ -18,8 +18,10 @@ impl LayerOps for Flatten {
     fn output_shape(&self, input: &[usize]) -> std::result::Result<Vec<usize>, String> {
         Ok(vec![input.iter().product()])
     }
-    fn lower(&self, _cx: &mut Lowering) -> Result<()> {
-        // Row-major data is already flat; a deferred activation stays deferred.
+    fn lower(&self, cx: &mut Lowering) -> Result<()> {
+        // Row-major NHWC data is already flat in Keras's order: (h·W + w)·C + c.
+        let features = cx.features();
+        cx.reshape(vec![features]);
         Ok(())
     }
     fn keras_config(&self) -> Map<String, Value> {

@@ -4,11 +4,15 @@
 
 pub mod activation;
 pub mod batch_norm;
+pub mod conv2d;
 pub mod dense;
 pub mod flatten;
+pub mod global_pooling;
 pub mod input_layer;
 pub mod leaky_relu;
+pub mod pooling;
 pub mod prelu;
+pub mod reshape;
 pub mod rrelu;
 
 use serde::de::DeserializeOwned;
@@ -18,10 +22,14 @@ use super::layer::LayerOps;
 
 pub use activation::{parse_activation, Activation};
 pub use batch_norm::BatchNormalization;
+pub use conv2d::Conv2D;
 pub use dense::Dense;
 pub use flatten::Flatten;
+pub use global_pooling::GlobalPooling2D;
 pub use leaky_relu::LeakyRelu;
+pub use pooling::{PoolKind, Pooling2D};
 pub use prelu::Prelu;
+pub use reshape::Reshape;
 pub use rrelu::Rrelu;
 
 /// A layer kind parsed from Keras JSON: its Keras class names and its config parser.
@@ -85,7 +93,11 @@ macro_rules! registry {
 
 registry! {
     Flatten(Flatten),
+    Reshape(Reshape),
     Dense(Dense),
+    Conv2D(Conv2D),
+    Pooling2D(Pooling2D),
+    GlobalPooling2D(GlobalPooling2D),
     BatchNormalization(BatchNormalization),
     Activation(Activation),
     LeakyRelu(LeakyRelu),
@@ -135,7 +147,7 @@ mod tests {
 
     #[test]
     fn unknown_class_is_named() {
-        let e = LayerKind::from_keras("Conv2D", Map::new()).unwrap_err();
-        assert!(e.contains("Conv2D"), "{e}");
+        let e = LayerKind::from_keras("Conv3D", Map::new()).unwrap_err();
+        assert!(e.contains("Conv3D"), "{e}");
     }
 }

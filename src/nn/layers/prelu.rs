@@ -28,7 +28,8 @@ impl LayerOps for Prelu {
     fn weight_specs(&self, input: &[usize]) -> Vec<WeightSpec> {
         vec![WeightSpec {
             var: "alpha",
-            shape: vec![input.iter().product()],
+            // Keras: one alpha per input value, of the sample's shape.
+            shape: input.to_vec(),
             init: Initializer::Zeros,
             optimizable: true,
         }]
@@ -39,7 +40,8 @@ impl LayerOps for Prelu {
         let alpha = cx.weight("alpha")?;
         let y = cx.g.temp(format!("{}/out", cx.layer_name()), &[rows, cols]);
         cx.g.push(Kernel::PreluForward { rows, cols }, vec![x, alpha, y]);
-        cx.set_output(y, cols);
+        let shape = cx.shape().to_vec();
+        cx.set_output(y, shape);
         cx.record("prelu", y);
         Ok(())
     }

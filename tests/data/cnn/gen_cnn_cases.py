@@ -13,7 +13,8 @@ NHWC, Dense). For each, with Keras's own initial weights:
                              bundled training digits in order (0..31, 32..63, 64..95), plus
                              `predictions_before` / `predictions_after`: the probabilities
                              (inference mode) of the first 16 test digits before and after;
-  cases.json:                per case the optimizer's class and config and the three losses.
+  cases.json:                per case the optimizer's class and config, the three losses and
+                             model.summary()'s text.
 """
 import gzip
 import json
@@ -117,6 +118,8 @@ def main():
         with open(os.path.join(HERE, f"{name}.json"), "w") as f:
             f.write(model.to_json())
         save_file(weights(model), os.path.join(HERE, f"{name}_init.safetensors"))
+        lines = []
+        model.summary(print_fn=lambda s, **k: lines.append(s))
         before = model.predict(xts, verbose=0).astype(np.float32)
         model.compile(loss="sparse_categorical_crossentropy", optimizer=getattr(keras.optimizers, cls)(**cfg))
         losses = [float(model.train_on_batch(xs[32 * s : 32 * (s + 1)], y[32 * s : 32 * (s + 1)])) for s in range(3)]
@@ -124,8 +127,13 @@ def main():
         out["predictions_before"] = np.ascontiguousarray(before)
         out["predictions_after"] = np.ascontiguousarray(model.predict(xts, verbose=0).astype(np.float32))
         save_file(out, os.path.join(HERE, f"{name}_after.safetensors"))
-        cases[name] = {"class": cls, "config": cfg, "losses": losses, "keras": keras.__version__}
-        model.summary(print_fn=lambda s, **k: None)
+        cases[name] = {
+            "class": cls,
+            "config": cfg,
+            "losses": losses,
+            "summary": "\n".join(lines),
+            "keras": keras.__version__,
+        }
         print(name, losses)
     with open(os.path.join(HERE, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)

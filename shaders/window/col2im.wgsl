@@ -1,0 +1,25 @@
+// im2col's backward: each input value is the sum of the cols entries that copied it — a
+// gather over the taps that read it, so no two invocations write one value. One
+// invocation per input value.
+@compute @workgroup_size(256)
+fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat(gid, nwg);
+    if (i >= p.n * H * W * C) { return; }
+    let ch = i % C;
+    let ix = (i / C) % W;
+    let iy = (i / (C * W)) % H;
+    let img = i / (C * W * H);
+    let row_len = KH * KW * C;
+    var acc = 0.0;
+    for (var ky = 0u; ky < KH; ky++) {
+        let oy = source_row(iy, ky);
+        if (oy < 0) { continue; }
+        for (var kx = 0u; kx < KW; kx++) {
+            let ox = source_col(ix, kx);
+            if (ox < 0) { continue; }
+            let row = (img * OH + u32(oy)) * OW + u32(ox);
+            acc += cols[row * row_len + (ky * KW + kx) * C + ch];
+        }
+    }
+    dx[i] = acc;
+}

@@ -1,0 +1,81 @@
+// Shared by the window kernels (im2col and its backward, max and average pooling and
+// theirs) over NHWC images. Declared before this file (generated from Rust): `p`
+// (WindowParams; these kernels read only its image count n) and the kernel's buffers.
+//
+// The window's geometry is fixed per pipeline as constants (a pipeline per layer): n
+// images of H × W × C; a window of KH × KW taps spaced DH, DW apart, moved by strides SH,
+// SW; padding PAD_TOP above and PAD_LEFT on the left; OH × OW outputs per image. Their
+// divisions and remainders then compile to multiplies — as uniforms they were a scalar
+// division per lane on a CPU adapter (measured on llvmpipe: 3–6× slower kernels).
+override H: u32;
+override W: u32;
+override C: u32;
+override KH: u32;
+override KW: u32;
+override SH: u32;
+override SW: u32;
+override DH: u32;
+override DW: u32;
+override PAD_TOP: u32;
+override PAD_LEFT: u32;
+override OH: u32;
+override OW: u32;
+
+// Flattened invocation index for 2-D dispatches of 256-wide workgroups.
+fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * 256u;
+}
+
+// Index of (image, row, column, channel) in the input.
+fn input_index(img: u32, iy: u32, ix: u32, ch: u32) -> u32 {
+    return ((img * H + iy) * W + ix) * C + ch;
+}
+
+// Index of (image, row, column, channel) in a pooled output.
+fn output_index(img: u32, oy: u32, ox: u32, ch: u32) -> u32 {
+    return ((img * OH + oy) * OW + ox) * C + ch;
+}
+
+// The input row tap ky of output row oy reads (negative or ≥ h: the padding).
+fn tap_row(oy: u32, ky: u32) -> i32 {
+    return i32(oy * SH + ky * DH) - i32(PAD_TOP);
+}
+
+// The input column tap kx of output column ox reads (negative or ≥ w: the padding).
+fn tap_col(ox: u32, kx: u32) -> i32 {
+    return i32(ox * SW + kx * DW) - i32(PAD_LEFT);
+}
+
+// The output row whose tap ky reads input row iy, or -1 when none does.
+fn source_row(iy: u32, ky: u32) -> i32 {
+    let t = i32(iy + PAD_TOP) - i32(ky * DH);
+    if (t < 0 || t % i32(SH) != 0) { return -1; }
+    let oy = t / i32(SH);
+    if (oy >= i32(OH)) { return -1; }
+    return oy;
+}
+
+// The output column whose tap kx reads input column ix, or -1 when none does.
+fn source_col(ix: u32, kx: u32) -> i32 {
+    let t = i32(ix + PAD_LEFT) - i32(kx * DW);
+    if (t < 0 || t % i32(SW) != 0) { return -1; }
+    let ox = t / i32(SW);
+    if (ox >= i32(OW)) { return -1; }
+    return ox;
+}
+
+// Whether an input position lies inside the image.
+fn inside(iy: i32, ix: i32) -> bool {
+    return iy >= 0 && iy < i32(H) && ix >= 0 && ix < i32(W);
+}
+
+// The number of real values in output (oy, ox)'s window.
+fn window_count(oy: u32, ox: u32) -> u32 {
+    var count = 0u;
+    for (var ky = 0u; ky < KH; ky++) {
+        for (var kx = 0u; kx < KW; kx++) {
+            if (inside(tap_row(oy, ky), tap_col(ox, kx))) { count += 1u; }
+        }
+    }
+    return count;
+}

@@ -1,0 +1,204 @@
+//! The window kernels: a convolution's im2col and its backward (`shaders/conv/`), and max
+//! and average pooling with their backward passes (`shaders/pool/`), over NHWC images —
+//! each CPU reference written as the formula reads, beside its GPU launch. The
+//! convolution itself is the im2col rows times the kernel: the autotuned matmul, with
+//! the dense layer's bias + activation epilogue.
+
+// Index loops on purpose: each one reads like the formula it implements.
+#![allow(clippy::needless_range_loop)]
+
+use crate::backend::contract::{grid_256, shader_params, Entry, GpuLaunch};
+use crate::backend::window::Window;
+
+shader_params! {
+    /// `Params` of the window kernels: the image count (the window's geometry is fixed per
+    /// pipeline, as constants: [`constants`]).
+    WindowParams {
+        /// Images.
+        n: u32,
+        /// Unused.
+        pad0: u32,
+        /// Unused.
+        pad1: u32,
+        /// Unused.
+        pad2: u32,
+    }
+}
+
+/// The window's geometry as the pipeline constants the WGSL declares (`override H`, …):
+/// divisions by them compile to multiplies.
+pub fn constants(win: &Window) -> Vec<(&'static str, f64)> {
+    [
+        ("H", win.h),
+        ("W", win.w),
+        ("C", win.c),
+        ("KH", win.kh),
+        ("KW", win.kw),
+        ("SH", win.sh),
+        ("SW", win.sw),
+        ("DH", win.dh),
+        ("DW", win.dw),
+        ("PAD_TOP", win.pad_top),
+        ("PAD_LEFT", win.pad_left),
+        ("OH", win.oh),
+        ("OW", win.ow),
+    ]
+    .into_iter()
+    .map(|(name, v)| (name, v as f64))
+    .collect()
+}
+
+/// The GPU launch of a window kernel: one invocation per value it writes.
+pub fn gpu(entry: Entry, win: &Window) -> GpuLaunch {
+    let count = match entry {
+        Entry::Im2col => win.positions() * win.patch(),
+        Entry::MaxPool | Entry::AvgPool => win.pooled_len(),
+        Entry::Col2im | Entry::MaxPoolBackward | Entry::AvgPoolBackward => win.input_len(),
+        other => panic!("{other:?} is not a window kernel"),
+    };
+    let p = WindowParams {
+        n: win.n as u32,
+        ..Default::default()
+    };
+    GpuLaunch::new(entry, p, grid_256(count)).with_constants(constants(win))
+}
+
+/// Index of (image, row, column, channel) in an NHWC tensor of `h × w × c` images.
+fn nhwc((h, w, c): (usize, usize, usize), img: usize, y: usize, x: usize, ch: usize) -> usize {
+    ((img * h + y) * w + x) * c + ch
+}
+
+/// im2col. Buffers: x, cols.
+pub fn im2col_cpu(win: &Window, b: &mut [&mut [f32]]) {
+    let dims = (win.h, win.w, win.c);
+    let patch = win.patch();
+    for img in 0..win.n {
+        for oy in 0..win.oh {
+            for ox in 0..win.ow {
+                let row = (img * win.oh + oy) * win.ow + ox;
+                for ky in 0..win.kh {
+                    for kx in 0..win.kw {
+                        for ch in 0..win.c {
+                            let col = (ky * win.kw + kx) * win.c + ch;
+                            b[1][row * patch + col] = match win.tap(oy, ox, ky, kx) {
+                                Some((iy, ix)) => b[0][nhwc(dims, img, iy, ix, ch)],
+                                None => 0.0,
+                            };
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// col2im, the adjoint of im2col: every row entry added back where it was copied from.
+/// Buffers: cols, dx.
+pub fn col2im_cpu(win: &Window, b: &mut [&mut [f32]]) {
+    let dims = (win.h, win.w, win.c);
+    let patch = win.patch();
+    b[1][..win.input_len()].fill(0.0);
+    for img in 0..win.n {
+        for oy in 0..win.oh {
+            for ox in 0..win.ow {
+                let row = (img * win.oh + oy) * win.ow + ox;
+                for ky in 0..win.kh {
+                    for kx in 0..win.kw {
+                        if let Some((iy, ix)) = win.tap(oy, ox, ky, kx) {
+                            for ch in 0..win.c {
+                                let col = (ky * win.kw + kx) * win.c + ch;
+                                b[1][nhwc(dims, img, iy, ix, ch)] += b[0][row * patch + col];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The input indices of output window (`img`, `oy`, `ox`) for channel `ch`, in window
+/// order (padding skipped).
+fn window_inputs(win: &Window, img: usize, oy: usize, ox: usize, ch: usize) -> Vec<usize> {
+    let dims = (win.h, win.w, win.c);
+    let mut v = Vec::new();
+    for ky in 0..win.kh {
+        for kx in 0..win.kw {
+            if let Some((iy, ix)) = win.tap(oy, ox, ky, kx) {
+                v.push(nhwc(dims, img, iy, ix, ch));
+            }
+        }
+    }
+    v
+}
+
+/// Index of output (`img`, `oy`, `ox`, `ch`).
+fn out_index(win: &Window, img: usize, oy: usize, ox: usize, ch: usize) -> usize {
+    ((img * win.oh + oy) * win.ow + ox) * win.c + ch
+}
+
+/// Max pooling. Buffers: x, y, argmax (u32 bits).
+pub fn max_pool_cpu(win: &Window, b: &mut [&mut [f32]]) {
+    for img in 0..win.n {
+        for oy in 0..win.oh {
+            for ox in 0..win.ow {
+                for ch in 0..win.c {
+                    let o = out_index(win, img, oy, ox, ch);
+                    let mut best: Option<usize> = None;
+                    for i in window_inputs(win, img, oy, ox, ch) {
+                        if best.is_none_or(|j| b[0][i] > b[0][j]) {
+                            best = Some(i);
+                        }
+                    }
+                    // Every window holds at least one real value (TensorFlow's padding
+                    // never exceeds the window).
+                    let i = best.expect("a window inside the image");
+                    b[1][o] = b[0][i];
+                    b[2][o] = f32::from_bits(i as u32);
+                }
+            }
+        }
+    }
+}
+
+/// Max pooling's backward. Buffers: dy, argmax (u32 bits), dx.
+pub fn max_pool_backward_cpu(win: &Window, b: &mut [&mut [f32]]) {
+    b[2][..win.input_len()].fill(0.0);
+    for o in 0..win.pooled_len() {
+        let i = b[1][o].to_bits() as usize;
+        b[2][i] += b[0][o];
+    }
+}
+
+/// Average pooling (the mean of the window's values inside the image). Buffers: x, y.
+pub fn avg_pool_cpu(win: &Window, b: &mut [&mut [f32]]) {
+    for img in 0..win.n {
+        for oy in 0..win.oh {
+            for ox in 0..win.ow {
+                for ch in 0..win.c {
+                    let inputs = window_inputs(win, img, oy, ox, ch);
+                    let sum: f32 = inputs.iter().map(|&i| b[0][i]).sum();
+                    b[1][out_index(win, img, oy, ox, ch)] = sum / inputs.len() as f32;
+                }
+            }
+        }
+    }
+}
+
+/// Average pooling's backward. Buffers: dy, dx.
+pub fn avg_pool_backward_cpu(win: &Window, b: &mut [&mut [f32]]) {
+    b[1][..win.input_len()].fill(0.0);
+    for img in 0..win.n {
+        for oy in 0..win.oh {
+            for ox in 0..win.ow {
+                for ch in 0..win.c {
+                    let inputs = window_inputs(win, img, oy, ox, ch);
+                    let g = b[0][out_index(win, img, oy, ox, ch)] / inputs.len() as f32;
+                    for i in inputs {
+                        b[1][i] += g;
+                    }
+                }
+            }
+        }
+    }
+}

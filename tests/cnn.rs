@@ -1,0 +1,163 @@
+//! Convolutional networks against Keras (golden cases of `tests/data/cnn/`, computed by
+//! `gen_cnn_cases.py`): three CNNs mixing same/valid/strided/dilated convolutions, max,
+//! average and global pooling, Reshape, batch norm over channels and no-bias convolutions,
+//! read from Keras's own `to_json`, with Keras's initial weights: the summary verbatim,
+//! predictions, and the weights, losses and predictions after 3 training steps, on the CPU
+//! reference and the GPU. Then a CNN trained on the bundled digits.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+use steadygrad::backend::{Backend, CpuBackend};
+use steadygrad::data::idx::load_mnist_dir;
+use steadygrad::data::Dataset;
+use steadygrad::io::model_from_json_file;
+use steadygrad::nn::Sequential;
+use steadygrad::train::{FitOptions, LossName, Session};
+
+const CASES: [&str; 3] = ["cnn_a", "cnn_b", "cnn_c"];
+
+fn cases() -> serde_json::Map<String, Value> {
+    let path = format!("{}/tests/data/cnn/cases.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str::<Value>(&std::fs::read_to_string(path).unwrap())
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .clone()
+}
+
+/// The case's model from Keras's JSON, with Keras's initial weights.
+fn keras_model(name: &str) -> Sequential {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cnn");
+    let mut m = model_from_json_file(&dir.join(format!("{name}.json")), 1).unwrap();
+    let init = load_safetensors(&format!("cnn/{name}_init.safetensors"));
+    for w in m.weights().to_vec() {
+        m.set_weight(&w.name, &init[&w.name]).unwrap();
+    }
+    m
+}
+
+fn digits() -> (Dataset, Dataset) {
+    load_mnist_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data")).unwrap()
+}
+
+fn backends() -> Vec<Box<dyn Backend>> {
+    let mut v: Vec<Box<dyn Backend>> = vec![Box::new(CpuBackend::new())];
+    if let Some(g) = gpu() {
+        v.push(Box::new(g));
+    }
+    v
+}
+
+#[test]
+fn summaries_are_keras_verbatim() {
+    let cases = cases();
+    for name in CASES {
+        let want = cases[name]["summary"].as_str().unwrap();
+        assert_eq!(
+            keras_model(name).summary().trim_end(),
+            want.trim_end(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn predictions_and_three_steps_match_keras() {
+    let cases = cases();
+    let (train, test) = digits();
+    let train = train.subset(&(0..96).collect::<Vec<_>>());
+    let xt: Vec<f32> = (0..16).flat_map(|i| test.sample(i)).collect();
+    for name in CASES {
+        let case = &cases[name];
+        let after = load_safetensors(&format!("cnn/{name}_after.safetensors"));
+        for be in backends() {
+            let dev = be.info().kind;
+            let what = format!("{name} on {dev}");
+            let mut s = Session::with_backend(keras_model(name), be).unwrap();
+            let p = s.predict(&xt, 16).unwrap();
+            assert_close(
+                &format!("{what}: predictions"),
+                &p,
+                &after["predictions_before"],
+                1e-5,
+                1e-4,
+            );
+            s.compile(
+                keras_optimizer(case),
+                LossName::SparseCategoricalCrossentropy,
+            )
+            .unwrap();
+            let opts = FitOptions {
+                epochs: 1,
+                batch_size: 32,
+                shuffle: false,
+                max_steps: Some(3),
+                metrics_every: Some(1),
+                ..Default::default()
+            };
+            let h = s.fit(&train, None, &opts, &mut []).unwrap();
+            assert_eq!(s.steps_done(), 3);
+            let losses: Vec<f32> = case["losses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+                .collect();
+            let mean = losses.iter().sum::<f32>() / 3.0;
+            assert_close(
+                &format!("{what}: mean loss"),
+                &[h.epochs[0].loss],
+                &[mean],
+                1e-5,
+                1e-4,
+            );
+            let m = s.model().unwrap().clone();
+            for w in m.weights() {
+                assert_close(
+                    &format!("{what}: {}", w.name),
+                    &w.data,
+                    &after[&w.name],
+                    1e-5,
+                    1e-4,
+                );
+            }
+            let p = s.predict(&xt, 7).unwrap();
+            assert_close(
+                &format!("{what}: predictions after"),
+                &p,
+                &after["predictions_after"],
+                1e-5,
+                1e-4,
+            );
+        }
+    }
+}
+
+#[test]
+fn the_example_cnn_learns_the_digits() {
+    // The README's CNN (examples/cnn.json, as Keras wrote it), the CLI's default
+    // optimizer, two epochs on the bundled digits.
+    let Some(g) = gpu() else { return };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cnn.json");
+    let m = model_from_json_file(&path, 42).unwrap();
+    let mut s = Session::with_backend(m, Box::new(g)).unwrap();
+    let opt = steadygrad::Sgd::new(0.01).momentum(0.9).nesterov(true);
+    s.compile(Box::new(opt), LossName::SparseCategoricalCrossentropy)
+        .unwrap();
+    let (train, test) = digits();
+    let opts = FitOptions {
+        epochs: 2,
+        seed: 42,
+        ..Default::default()
+    };
+    let h = s.fit(&train, Some(&test), &opts, &mut []).unwrap();
+    let acc = h.epochs.last().unwrap().val_accuracy.unwrap();
+    assert!(acc >= 0.95, "test accuracy {acc}");
+    assert_eq!(h.counters.submits_per_step, 1.0);
+    assert_eq!(h.counters.readback_bytes_per_step, 0.0);
+    assert_eq!(h.counters.allocations_per_step, 0.0);
+}
