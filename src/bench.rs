@@ -1,8 +1,9 @@
 //! The standard benchmark set, in one process so ratios compare like with like: matmul
-//! GFLOP/s at 256–2048 and the seed network's training (batch 32 and 256) and inference
-//! samples/s, each on the GPU path and the CPU reference, with the per-step counters
-//! (dispatches, submits, bytes moved, allocations) that do not depend on timing noise.
-//! `steadygrad bench [--json] [--quick]` and `cargo bench` run it.
+//! GFLOP/s at 256–2048, training samples/s of the seed network and of the small CNN of
+//! `examples/cnn.json` (batch 32 and 256) and the seed network's inference, each on the
+//! GPU path and the CPU reference, with the per-step counters (dispatches, submits, bytes
+//! moved, allocations) that do not depend on timing noise. `steadygrad bench [--json]
+//! [--quick]` and `cargo bench` run it.
 
 use std::collections::BTreeMap;
 use web_time::Instant;
@@ -12,7 +13,7 @@ use serde_json::{json, Value};
 use crate::backend::{Backend, CpuBackend, GpuBackend, GpuOptions, Kernel};
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::nn::seed_network;
+use crate::nn::{seed_network, Sequential};
 use crate::optim::Sgd;
 use crate::train::{FitOptions, LossName, Session, StepCounters};
 
@@ -25,12 +26,30 @@ pub struct BenchReport {
     pub matmul_variant: BTreeMap<usize, String>,
     /// Matmul GFLOP/s by size, per device (`gpu`, `cpu`).
     pub matmul_gflops: BTreeMap<&'static str, BTreeMap<usize, f64>>,
-    /// Seed-network training samples/s by batch size, per device.
-    pub train_samples_per_second: BTreeMap<&'static str, BTreeMap<usize, f64>>,
+    /// Training samples/s per device, model ([`MODELS`]) and batch size.
+    pub train_samples_per_second: BTreeMap<&'static str, PerModel<f64>>,
     /// Seed-network inference samples/s (batch 256), per device.
     pub predict_samples_per_second: BTreeMap<&'static str, f64>,
-    /// Per-step counters of seed-network training by batch size, per device.
-    pub counters: BTreeMap<&'static str, BTreeMap<usize, StepCounters>>,
+    /// Per-step counters of training per device, model and batch size.
+    pub counters: BTreeMap<&'static str, PerModel<StepCounters>>,
+}
+
+/// Values by model name, then batch size.
+pub type PerModel<T> = BTreeMap<&'static str, BTreeMap<usize, T>>;
+
+/// The models the benchmarks train: the chapter's seed network and the small CNN of
+/// `examples/cnn.json` (as Keras wrote it).
+pub const MODELS: [&str; 2] = ["seed_mlp", "cnn"];
+
+/// The small CNN of `examples/cnn.json`.
+pub const CNN_JSON: &str = include_str!("../examples/cnn.json");
+
+/// A benchmark model by name ([`MODELS`]).
+pub fn model(name: &str) -> Result<Sequential> {
+    match name {
+        "cnn" => crate::io::model_from_json(CNN_JSON, 42),
+        _ => seed_network(false),
+    }
 }
 
 fn matmul_gflops(be: &mut dyn Backend, n: usize, reps: usize) -> Result<f64> {
@@ -107,52 +126,77 @@ pub fn run(train: &Dataset, quick: bool) -> Result<BenchReport> {
         r.matmul_gflops.entry("cpu").or_default().insert(n, gf);
     }
     for dev in ["gpu", "cpu"] {
-        for batch in [32usize, 256] {
-            let Some(be) = backend(dev) else { continue };
-            let steps = match (quick, batch) {
-                (true, _) => 4,
-                (false, 32) => 120,
-                (false, _) => 24,
-            };
-            let mut s = Session::with_backend(seed_network(false)?, be)?;
-            s.compile(
-                Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
-                LossName::SparseCategoricalCrossentropy,
-            )?;
-            let warm = FitOptions {
-                batch_size: batch,
-                max_steps: Some(2),
-                ..Default::default()
-            };
-            s.fit(train, None, &warm, &mut [])?;
-            let opts = FitOptions {
-                batch_size: batch,
-                max_steps: Some(2 + steps as u64),
-                ..Default::default()
-            };
-            let t = Instant::now();
-            let h = s.fit(train, None, &opts, &mut [])?;
-            let sps = (steps * batch) as f64 / t.elapsed().as_secs_f64();
-            r.train_samples_per_second
-                .entry(dev)
-                .or_default()
-                .insert(batch, sps);
-            r.counters.entry(dev).or_default().insert(batch, h.counters);
-            if batch == 256 {
-                let n = if quick { 512 } else { 2048 };
-                let x: Vec<f32> = (0..n.min(train.len()))
-                    .flat_map(|i| train.sample(i))
-                    .collect();
-                s.predict(&x[..train.features() * 256.min(n)], 256)?;
-                let t = Instant::now();
-                s.predict(&x, 256)?;
-                let rows = x.len() / train.features();
-                r.predict_samples_per_second
-                    .insert(dev, rows as f64 / t.elapsed().as_secs_f64());
+        for name in MODELS {
+            for batch in [32usize, 256] {
+                let Some(be) = backend(dev) else { continue };
+                // The CPU reference runs a CNN's convolutions as plain loops: fewer steps.
+                let steps = match (quick, batch, dev == "cpu" && name == "cnn") {
+                    (true, _, _) | (_, _, true) => 4,
+                    (false, 32, _) => 120,
+                    (false, _, _) => 24,
+                };
+                let mut s = Session::with_backend(model(name)?, be)?;
+                let (sps, counters) = train_speed(&mut s, train, batch, steps)?;
+                r.train_samples_per_second
+                    .entry(dev)
+                    .or_default()
+                    .entry(name)
+                    .or_default()
+                    .insert(batch, sps);
+                r.counters
+                    .entry(dev)
+                    .or_default()
+                    .entry(name)
+                    .or_default()
+                    .insert(batch, counters);
+                if batch == 256 && name == "seed_mlp" {
+                    let n = if quick { 512 } else { 2048 };
+                    let x: Vec<f32> = (0..n.min(train.len()))
+                        .flat_map(|i| train.sample(i))
+                        .collect();
+                    s.predict(&x[..train.features() * 256.min(n)], 256)?;
+                    let t = Instant::now();
+                    s.predict(&x, 256)?;
+                    let rows = x.len() / train.features();
+                    r.predict_samples_per_second
+                        .insert(dev, rows as f64 / t.elapsed().as_secs_f64());
+                }
             }
         }
     }
     Ok(r)
+}
+
+/// Steady-state training samples/s of `s` (SGD with Nesterov momentum, the CLI's
+/// default) at `batch`: two warm-up steps (plans built, kernels tuned), then `steps`
+/// timed; and the per-step counters.
+fn train_speed(
+    s: &mut Session,
+    train: &Dataset,
+    batch: usize,
+    steps: usize,
+) -> Result<(f64, StepCounters)> {
+    s.compile(
+        Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
+        LossName::SparseCategoricalCrossentropy,
+    )?;
+    let warm = FitOptions {
+        batch_size: batch,
+        max_steps: Some(2),
+        ..Default::default()
+    };
+    s.fit(train, None, &warm, &mut [])?;
+    let opts = FitOptions {
+        batch_size: batch,
+        max_steps: Some(2 + steps as u64),
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let h = s.fit(train, None, &opts, &mut [])?;
+    Ok((
+        (steps * batch) as f64 / t.elapsed().as_secs_f64(),
+        h.counters,
+    ))
 }
 
 impl BenchReport {
@@ -162,6 +206,15 @@ impl BenchReport {
         key: usize,
     ) -> Option<f64> {
         Some(what.get("gpu")?.get(&key)? / what.get("cpu")?.get(&key)?)
+    }
+
+    /// Training samples/s of `model` at `batch` on `dev`.
+    pub fn train_speed(&self, dev: &str, model: &str, batch: usize) -> Option<f64> {
+        self.train_samples_per_second
+            .get(dev)?
+            .get(model)?
+            .get(&batch)
+            .copied()
     }
 
     /// The report as one JSON object.
@@ -176,35 +229,60 @@ impl BenchReport {
                 .collect::<serde_json::Map<String, Value>>()
                 .into()
         };
-        let counters: serde_json::Map<String, Value> = self
-            .counters
-            .iter()
-            .map(|(dev, v)| {
-                let inner: serde_json::Map<String, Value> = v
-                    .iter()
-                    .map(|(b, c)| {
-                        (
-                            b.to_string(),
-                            json!({
-                                "dispatches_per_step": c.dispatches_per_step,
-                                "submits_per_step": c.submits_per_step,
-                                "upload_bytes_per_step": c.upload_bytes_per_step,
-                                "readback_bytes_per_step": c.readback_bytes_per_step,
-                                "allocations_per_step": c.allocations_per_step,
-                            }),
-                        )
+        let per_model = |m: &BTreeMap<&'static str, PerModel<Value>>| -> Value {
+            m.iter()
+                .map(|(dev, models)| {
+                    let inner: serde_json::Map<String, Value> = (models.iter())
+                        .map(|(name, v)| {
+                            let b: serde_json::Map<String, Value> =
+                                v.iter().map(|(k, x)| (k.to_string(), x.clone())).collect();
+                            (name.to_string(), Value::Object(b))
+                        })
+                        .collect();
+                    (dev.to_string(), Value::Object(inner))
+                })
+                .collect::<serde_json::Map<String, Value>>()
+                .into()
+        };
+        let map = |m: &BTreeMap<&'static str, PerModel<f64>>| {
+            (m.iter())
+                .map(|(d, models)| {
+                    let models = (models.iter())
+                        .map(|(n, v)| (*n, v.iter().map(|(b, x)| (*b, json!(x))).collect()))
+                        .collect();
+                    (*d, models)
+                })
+                .collect::<BTreeMap<&'static str, PerModel<Value>>>()
+        };
+        let counters = (self.counters.iter())
+            .map(|(d, models)| {
+                let models = (models.iter())
+                    .map(|(n, v)| {
+                        let per_batch = (v.iter())
+                            .map(|(b, c)| {
+                                let j = json!({
+                                    "dispatches_per_step": c.dispatches_per_step,
+                                    "submits_per_step": c.submits_per_step,
+                                    "upload_bytes_per_step": c.upload_bytes_per_step,
+                                    "readback_bytes_per_step": c.readback_bytes_per_step,
+                                    "allocations_per_step": c.allocations_per_step,
+                                });
+                                (*b, j)
+                            })
+                            .collect();
+                        (*n, per_batch)
                     })
                     .collect();
-                (dev.to_string(), Value::Object(inner))
+                (*d, models)
             })
-            .collect();
+            .collect::<BTreeMap<&'static str, PerModel<Value>>>();
         json!({
             "adapter": self.adapter,
             "matmul_variant": self.matmul_variant.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<String, Value>>(),
             "matmul_gflops": by_key(&self.matmul_gflops),
-            "train_samples_per_second": by_key(&self.train_samples_per_second),
+            "train_samples_per_second": per_model(&map(&self.train_samples_per_second)),
             "predict_samples_per_second": self.predict_samples_per_second,
-            "per_step": counters,
+            "per_step": per_model(&counters),
         })
     }
 
@@ -240,22 +318,26 @@ impl BenchReport {
                     .unwrap_or("–".into())
             );
         }
-        for b in [32usize, 256] {
-            let f = |dev: &str| {
-                self.train_samples_per_second
-                    .get(dev)
-                    .and_then(|v| v.get(&b))
-                    .map(|x| format!("{x:.0}"))
-                    .unwrap_or_else(|| "–".into())
-            };
-            out += &format!(
-                "| seed network training, batch {b}, samples/s | {} | {} | {} |\n",
-                f("gpu"),
-                f("cpu"),
-                self.ratio(&self.train_samples_per_second, b)
-                    .map(|r| format!("{r:.2}"))
-                    .unwrap_or("–".into())
-            );
+        for (name, label) in [("seed_mlp", "seed network"), ("cnn", "small CNN")] {
+            for b in [32usize, 256] {
+                let f = |dev: &str| {
+                    self.train_speed(dev, name, b)
+                        .map(|x| format!("{x:.0}"))
+                        .unwrap_or_else(|| "–".into())
+                };
+                let ratio = match (
+                    self.train_speed("gpu", name, b),
+                    self.train_speed("cpu", name, b),
+                ) {
+                    (Some(g), Some(c)) => format!("{:.2}", g / c),
+                    _ => "–".into(),
+                };
+                out += &format!(
+                    "| {label} training, batch {b}, samples/s | {} | {} | {ratio} |\n",
+                    f("gpu"),
+                    f("cpu"),
+                );
+            }
         }
         let p = |dev: &str| {
             self.predict_samples_per_second
@@ -275,11 +357,14 @@ impl BenchReport {
             p("gpu"),
             p("cpu")
         );
-        if let Some(c) = self.counters.get("gpu").and_then(|v| v.get(&32)) {
-            out += &format!(
-                "\nPer training step of the seed network (GPU path, batch 32): {:.0} dispatches, {:.0} submit, {:.0} bytes uploaded, {:.0} bytes read back, {:.0} allocations.\n",
-                c.dispatches_per_step, c.submits_per_step, c.upload_bytes_per_step, c.readback_bytes_per_step, c.allocations_per_step
-            );
+        for (name, label) in [("seed_mlp", "the seed network"), ("cnn", "the small CNN")] {
+            let c = self.counters.get("gpu").and_then(|m| m.get(name)?.get(&32));
+            if let Some(c) = c {
+                out += &format!(
+                    "\nPer training step of {label} (GPU path, batch 32): {:.0} dispatches, {:.0} submit, {:.0} bytes uploaded, {:.0} bytes read back, {:.0} allocations.\n",
+                    c.dispatches_per_step, c.submits_per_step, c.upload_bytes_per_step, c.readback_bytes_per_step, c.allocations_per_step
+                );
+            }
         }
         out
     }

@@ -233,6 +233,46 @@ fn the_page_trains_one_epoch_to_90_percent_and_matches_native_weights() {
 }
 
 #[test]
+fn the_page_trains_the_cnn_as_the_native_engine_does() {
+    let Some(browser) = chromium() else { return };
+    let page = report(
+        browser,
+        "autorun=1&net=cnn&epochs=1&steps=10&noshuffle=1&batch=32&weights=1",
+        None,
+    );
+    assert_eq!(page["steps"], 10, "{page}");
+    let Some(gpu) = gpu() else { return };
+    let (train, _) =
+        steadygrad::data::idx::load_mnist_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data"))
+            .unwrap();
+    let json = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cnn.json");
+    let model = steadygrad::io::model_from_json_file(&json, 42).unwrap();
+    let mut s = steadygrad::Session::with_backend(model, Box::new(gpu)).unwrap();
+    let opt = steadygrad::Sgd::new(0.01).momentum(0.9).nesterov(true);
+    s.compile(
+        Box::new(opt),
+        steadygrad::LossName::SparseCategoricalCrossentropy,
+    )
+    .unwrap();
+    let mut e = s.begin_epoch(&train, 32, None).unwrap();
+    for _ in 0..10 {
+        assert!(s.train_next(&train, &mut e).unwrap().is_some());
+    }
+    let weights = page["weights"].as_object().unwrap();
+    for w in s.get_weights().unwrap() {
+        let theirs: Vec<f32> = serde_json::from_value(weights[&w.name].clone()).unwrap();
+        let ours = &w.data[..theirs.len()];
+        assert_close(
+            &format!("browser CNN {}", w.name),
+            &theirs,
+            ours,
+            1e-4,
+            1e-3,
+        );
+    }
+}
+
+#[test]
 fn a_saved_model_folder_shows_the_same_accuracy_in_the_page() {
     let Some(browser) = chromium() else { return };
     // A model trained a few steps natively, saved as the CLI saves it.

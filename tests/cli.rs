@@ -284,16 +284,30 @@ fn bench_quick_reports_the_standard_set_as_json() {
         v["matmul_gflops"][dev]["256"].as_f64().unwrap() > 0.0,
         "{v}"
     );
-    assert!(v["train_samples_per_second"][dev]["32"].as_f64().unwrap() > 0.0);
-    assert!(v["train_samples_per_second"][dev]["256"].as_f64().unwrap() > 0.0);
-    assert_eq!(v["per_step"][dev]["32"]["submits_per_step"], 1.0);
-    assert_eq!(v["per_step"][dev]["32"]["allocations_per_step"], 0.0);
+    for model in ["seed_mlp", "cnn"] {
+        for batch in ["32", "256"] {
+            let sps = &v["train_samples_per_second"][dev][model][batch];
+            assert!(sps.as_f64().unwrap() > 0.0, "{model} {batch}: {v}");
+            assert_eq!(v["per_step"][dev][model][batch]["submits_per_step"], 1.0);
+            assert_eq!(
+                v["per_step"][dev][model][batch]["allocations_per_step"],
+                0.0
+            );
+        }
+    }
     if common::gpu().is_some() {
         assert!(
             v["matmul_gflops"]["gpu"]["512"].as_f64().unwrap() > 0.0,
             "{v}"
         );
-        assert_eq!(v["per_step"]["gpu"]["256"]["readback_bytes_per_step"], 0.0);
+        assert_eq!(
+            v["per_step"]["gpu"]["seed_mlp"]["256"]["readback_bytes_per_step"],
+            0.0
+        );
+        assert_eq!(
+            v["per_step"]["gpu"]["cnn"]["32"]["readback_bytes_per_step"],
+            0.0
+        );
     }
 }
 

@@ -40,6 +40,35 @@ fn model(bn: bool, synchronized: bool) -> Sequential {
     Sequential::new(&[4, 5], layers, 3).unwrap()
 }
 
+/// A small CNN: convolution, channel batch norm (synchronized), max pooling, a strided
+/// no-bias convolution, global average pooling, softmax.
+fn cnn() -> Sequential {
+    use steadygrad::backend::window::Padding;
+    use steadygrad::nn::{Conv2D, GlobalPooling2D, PoolKind, Pooling2D, Reshape};
+    let layers: Vec<Layer> = vec![
+        Reshape::new(&[4, 5, 1]).into(),
+        Conv2D::new(6, 3)
+            .padding(Padding::Same)
+            .activation(ActKind::Relu)
+            .into(),
+        BatchNormalization {
+            synchronized: true,
+            momentum: 0.9,
+            ..Default::default()
+        }
+        .into(),
+        Pooling2D::new(PoolKind::Max, 2).into(),
+        Conv2D::new(8, 1).use_bias(false).into(),
+        GlobalPooling2D {
+            kind: PoolKind::Average,
+            keepdims: false,
+        }
+        .into(),
+        Layer::dense(10).activation(ActKind::Softmax).into(),
+    ];
+    Sequential::new(&[4, 5], layers, 3).unwrap()
+}
+
 fn data(n: usize) -> Dataset {
     let x = random(n * 20, 2.0, 7).iter().map(|v| v + 1.0).collect();
     let y = (0..n).map(|i| (i * 7 % 10) as u32).collect();
@@ -168,6 +197,13 @@ fn synchronized_batch_norm_on_gpu_ranks_equals_one_cpu_process() {
     let (m, d) = (model(true, true), data(64));
     let o = options(16, 2); // 8 steps
     assert_equal_to_one_process(&train_one(&m, &d, &o), &train_ranks(2, &m, &d, &o, true));
+}
+
+#[test]
+fn a_cnn_with_synchronized_channel_batch_norm_on_two_ranks_equals_one_process() {
+    let (m, d) = (cnn(), data(70));
+    let o = options(20, 2); // the last global batch (10 rows) splits 5/5
+    assert_equal_to_one_process(&train_one(&m, &d, &o), &train_ranks(2, &m, &d, &o, false));
 }
 
 #[test]

@@ -39,8 +39,8 @@ pub mod summary;
 pub use init::Initializer;
 pub use layer::{Layer, LayerOps, Lowered, Lowering, WeightSpec};
 pub use layers::{
-    parse_activation, Activation, BatchNormalization, Dense, Flatten, LayerKind, LeakyRelu, Prelu,
-    Rrelu,
+    parse_activation, Activation, BatchNormalization, Conv2D, Dense, Flatten, GlobalPooling2D,
+    LayerKind, LeakyRelu, PoolKind, Pooling2D, Prelu, Reshape, Rrelu,
 };
 pub use sequential::{Sequential, Weight};
 

@@ -1,11 +1,13 @@
-//! steadygrad in a browser tab: the engine compiled to wasm32 trains the seed network on
-//! the bundled digits through the page's WebGPU adapter, showing a live progress line, a
+//! steadygrad in a browser tab: the engine compiled to wasm32 trains the seed network (or
+//! the small CNN of `examples/cnn.json`) on the bundled digits through the page's WebGPU
+//! adapter, showing a live progress line, a
 //! loss chart, the test accuracy per epoch and test digits with their predicted labels;
 //! it also loads a saved model folder (the files the CLI writes and Keras reads) and
 //! shows its predictions.
 //!
 //! `index.html` loads this module and calls [`main`]. URL parameters: `autorun=1` trains
-//! at once; `epochs=N` (default 1), `batch=B` (32), `seed=S` (42, the shuffle's),
+//! at once; `net=mlp|cnn` (default mlp, the seed network); `epochs=N` (default 1),
+//! `batch=B` (32), `seed=S` (42, the shuffle's),
 //! `noshuffle=1`, `steps=N` (stop after N steps); `report=PATH` POSTs one JSON object to
 //! PATH when done (`{"adapter", "epochs", "test_accuracy", "samples_per_second", …}`,
 //! with `weights=1` the first values of every weight); `model=URL` loads the model
@@ -35,11 +37,41 @@ use web_time::Instant;
 const GRID: usize = 32;
 /// Training steps between two progress updates (each update reads the metrics back).
 const STEPS_PER_UPDATE: usize = 25;
+/// The small CNN the page can train, as Keras wrote it.
+const CNN_JSON: &str = include_str!("../../examples/cnn.json");
+
+/// Which network to train.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Net {
+    /// The chapter's seed network.
+    Mlp,
+    /// `examples/cnn.json`.
+    Cnn,
+}
+
+impl Net {
+    fn parse(s: &str) -> Result<Net, String> {
+        match s {
+            "mlp" => Ok(Net::Mlp),
+            "cnn" => Ok(Net::Cnn),
+            other => Err(format!("URL parameter net={other:?}: expected mlp or cnn")),
+        }
+    }
+
+    fn model(self) -> Result<Sequential, String> {
+        match self {
+            Net::Mlp => steadygrad::nn::seed_network(false),
+            Net::Cnn => steadygrad::io::model_from_json(CNN_JSON, 42),
+        }
+        .map_err(|e| e.to_string())
+    }
+}
 
 /// What the URL asks for.
 #[derive(Clone, Debug)]
 struct Params {
     autorun: bool,
+    net: Net,
     epochs: usize,
     batch: usize,
     seed: u64,
@@ -66,6 +98,7 @@ fn params() -> Result<Params, String> {
     let flag = |name: &str| q.get(name).is_some_and(|v| v == "1" || v == "true");
     let p = Params {
         autorun: flag("autorun"),
+        net: Net::parse(&q.get("net").unwrap_or_else(|| "mlp".into()))?,
         epochs: num("epochs", 1)? as usize,
         batch: num("batch", 32)? as usize,
         seed: num("seed", 42)?,
@@ -137,6 +170,9 @@ fn wire_buttons(p: &Params) {
             if let Some(n) = input_value("epochs").and_then(|v| v.parse().ok()) {
                 p.epochs = n;
             }
+            if let Some(net) = select_value("net").and_then(|v| Net::parse(&v).ok()) {
+                p.net = net;
+            }
             spawn_local(report_after(p.clone(), train(p)));
         }),
     );
@@ -160,6 +196,11 @@ fn wire_buttons(p: &Params) {
 fn input_value(id: &str) -> Option<String> {
     let e = ui::document().get_element_by_id(id)?;
     Some(e.dyn_into::<web_sys::HtmlInputElement>().ok()?.value())
+}
+
+fn select_value(id: &str) -> Option<String> {
+    let e = ui::document().get_element_by_id(id)?;
+    Some(e.dyn_into::<web_sys::HtmlSelectElement>().ok()?.value())
 }
 
 thread_local! {
@@ -240,7 +281,7 @@ async fn adapter_label(s: &Session) -> String {
 async fn train(p: Params) -> Result<Value, String> {
     let d = digits().await?;
     let (train, test) = (&d.0, &d.1);
-    let model = steadygrad::nn::seed_network(false).map_err(|e| e.to_string())?;
+    let model = p.net.model()?;
     let (mut s, adapter) = open(model).await?;
     let opt = Sgd::new(0.01).momentum(0.9).nesterov(true);
     s.compile(Box::new(opt), LossName::SparseCategoricalCrossentropy)
