@@ -18,5 +18,5 @@ pub use backend::{ActKind, Backend, CpuBackend, GpuBackend};
 pub use data::Dataset;
 pub use error::{Error, Result};
 pub use nn::{Dense, Initializer, Layer, Sequential};
-pub use optim::{Adagrad, Adam, Clip, Nadam, Optimizer, Rmsprop, Schedule, Sgd};
+pub use optim::{Adagrad, Adam, AdamW, Adamax, Clip, Nadam, Optimizer, Rmsprop, Schedule, Sgd};
 pub use train::{Device, FitOptions, LossName, Session};

@@ -234,6 +234,7 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             rule,
             tensors: ArenaTensor::pack(&[9, 3]),
             clipvalue: 0.0,
+            weight_decay: 0.0,
         });
     }
     let mut out: Vec<(Kernel, GpuLaunch)> = kernels

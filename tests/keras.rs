@@ -17,9 +17,13 @@ use steadygrad::nn::Initializer;
 use steadygrad::optim::Sgd;
 use steadygrad::train::{FitOptions, LossName, Session};
 
-/// A step record (step 0, offset 0) with learning rate `lr`.
+/// A step record (step 0, offset 0) with learning rate `lr` (and SGD's momentum, scalar 0).
 fn step_record(lr: f32) -> [f32; 8] {
-    [0.0, 0.0, lr, 0.0, 0.0, 0.0, 0.0, 0.0]
+    sgd_record(lr, 0.0)
+}
+
+fn sgd_record(lr: f32, momentum: f32) -> [f32; 8] {
+    [0.0, 0.0, lr, 0.0, momentum, 0.0, 0.0, 0.0]
 }
 
 fn case(name: &str) -> Value {
@@ -386,11 +390,12 @@ fn sgd_trajectories_match_keras() {
             let g = be.alloc(n).unwrap();
             let v = be.alloc(n).unwrap();
             let scales = be.upload(&[1.0]).unwrap();
-            let step = be.upload(&step_record(lr)).unwrap();
+            let step = be.upload(&sgd_record(lr, momentum)).unwrap();
             let k = Kernel::Update {
                 rule: UpdateRule::Sgd { momentum, nesterov },
                 tensors: vec![ArenaTensor::whole(n)],
                 clipvalue: 0.0,
+                weight_decay: 0.0,
             };
             let mut bufs = vec![w, g, scales, step];
             if momentum != 0.0 {
@@ -464,6 +469,7 @@ fn clipping_cases_match_keras() {
                 },
                 tensors: tensors.clone(),
                 clipvalue,
+                weight_decay: 0.0,
             };
             be.run(&k, &[w, g, scales, step]).unwrap();
             let got = be.read(w).unwrap();

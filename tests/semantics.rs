@@ -162,6 +162,7 @@ fn clip(mode: ClipMode, grads: &[Vec<f32>]) -> Vec<Vec<f32>> {
         },
         tensors: tensors.clone(),
         clipvalue: 0.0,
+        weight_decay: 0.0,
     };
     be.run(&k, &[w, g, scales, step]).unwrap();
     let w = be.read(w).unwrap();

@@ -12,5 +12,5 @@ fn adagrad_update(
     let g = clipped_grad(i);
     let acc = accumulator4[i] + g * g;
     accumulator4[i] = keep(i, accumulator4[i], acc);
-    w4[i] = keep(i, w4[i], w4[i] - learning_rate() * g / sqrt(acc + p.epsilon));
+    w4[i] = keep(i, w4[i], weight(i) - learning_rate() * g / sqrt(acc + p.epsilon));
 }

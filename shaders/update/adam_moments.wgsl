@@ -19,5 +19,5 @@ fn second_moment(i: u32, g: vec4<f32>) -> vec4<f32> {
 // lr·sqrt(1 − β₂ᵗ)/(1 − β₁ᵗ) (before the layer's learning-rate multiplier).
 fn adam_step(i: u32, m: vec4<f32>, v: vec4<f32>) {
     let alpha = step_scalar(0u) * lr_mult();
-    w4[i] = keep(i, w4[i], w4[i] - m * alpha / (sqrt(v) + p.epsilon));
+    w4[i] = keep(i, w4[i], weight(i) - m * alpha / (sqrt(v) + p.epsilon));
 }

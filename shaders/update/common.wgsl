@@ -10,8 +10,8 @@
 // per-step optimizer scalars ×4 (f32)], written by the host once per step.
 
 // Declared before this file (generated from Rust): `p` (UpdateParams: chunks = rows of
-// the chunk table, flags bit 0 Nesterov (SGD), clipvalue (0 = off), a and b = the rule's
-// hyper-parameters (momentum, rho, beta_1, beta_2, …), epsilon), the buffers `w`, `grad`,
+// the chunk table, flags bit 0 Nesterov (SGD), clipvalue (0 = off), weight_decay (0 =
+// off), a and b = the rule's hyper-parameters (rho, beta_1, beta_2, …), epsilon), the buffers `w`, `grad`,
 // `scales`, `step` and the rule's state (each arena seen as vec4s: `w4`, `grad4`, …), and
 // `table`: per chunk (first vec4 of the chunk, words of its tensor from there, slot in the
 // scales, learning-rate multiplier bits).
@@ -58,4 +58,11 @@ fn learning_rate() -> f32 {
 // Per-step scalar k (0..3) the host computed for this step.
 fn step_scalar(k: u32) -> f32 {
     return bitcast<f32>(step[4u + k]);
+}
+
+// The weight of vec4 i as the rule's step sees it: decayed first by Keras's decoupled
+// weight decay, w − w·wd·lr (a no-op when weight_decay is 0).
+fn weight(i: u32) -> vec4<f32> {
+    let w = w4[i];
+    return w - w * p.weight_decay * learning_rate();
 }

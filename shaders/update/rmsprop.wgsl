@@ -7,5 +7,5 @@ fn rmsprop_update(
 ) {
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
-    w4[i] = keep(i, w4[i], w4[i] - rms_increment(i, clipped_grad(i), false, vec4<f32>(0.0)));
+    w4[i] = keep(i, w4[i], weight(i) - rms_increment(i, clipped_grad(i), false, vec4<f32>(0.0)));
 }

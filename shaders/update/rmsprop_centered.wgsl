@@ -10,5 +10,5 @@ fn rmsprop_centered_update(
     let g = clipped_grad(i);
     let avg = new_average(average_gradient4[i], g);
     average_gradient4[i] = keep(i, average_gradient4[i], avg);
-    w4[i] = keep(i, w4[i], w4[i] - rms_increment(i, g, true, avg));
+    w4[i] = keep(i, w4[i], weight(i) - rms_increment(i, g, true, avg));
 }

@@ -10,7 +10,7 @@ fn rmsprop_centered_momentum_update(
     let g = clipped_grad(i);
     let avg = new_average(average_gradient4[i], g);
     average_gradient4[i] = keep(i, average_gradient4[i], avg);
-    let m = p.b * momentum4[i] + rms_increment(i, g, true, avg);
+    let m = step_scalar(0u) * momentum4[i] + rms_increment(i, g, true, avg);
     momentum4[i] = keep(i, momentum4[i], m);
-    w4[i] = keep(i, w4[i], w4[i] - m);
+    w4[i] = keep(i, w4[i], weight(i) - m);
 }

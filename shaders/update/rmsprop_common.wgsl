@@ -1,4 +1,5 @@
-// Keras RMSprop (keras/src/optimizers/rmsprop.py), a = rho, b = momentum:
+// Keras RMSprop (keras/src/optimizers/rmsprop.py), a = rho, b = momentum (step scalar 0:
+// the step's momentum, which a schedule may move):
 //   v ← ρ·v + (1 − ρ)·g²; centered: ḡ ← ρ·ḡ + (1 − ρ)·g, den = v − ḡ² + ε; else den = v + ε;
 //   inc = lr·g / sqrt(den); with momentum: m ← b·m + inc, w ← w − m; else w ← w − inc.
 // One entry per configuration (a file each), so each binds exactly Keras's variables:

@@ -7,7 +7,7 @@ fn rmsprop_momentum_update(
 ) {
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
-    let m = p.b * momentum4[i] + rms_increment(i, clipped_grad(i), false, vec4<f32>(0.0));
+    let m = step_scalar(0u) * momentum4[i] + rms_increment(i, clipped_grad(i), false, vec4<f32>(0.0));
     momentum4[i] = keep(i, momentum4[i], m);
-    w4[i] = keep(i, w4[i], w4[i] - m);
+    w4[i] = keep(i, w4[i], weight(i) - m);
 }

@@ -8,5 +8,5 @@ fn sgd_update(
 ) {
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
-    w4[i] = keep(i, w4[i], w4[i] - learning_rate() * clipped_grad(i));
+    w4[i] = keep(i, w4[i], weight(i) - learning_rate() * clipped_grad(i));
 }

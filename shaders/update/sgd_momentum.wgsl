@@ -1,5 +1,6 @@
-// Keras SGD (keras/src/optimizers/sgd.py) with momentum a: m ← a·m − lr·g and w ← w + m,
-// or with Nesterov (flags bit 0) w ← w + a·m − lr·g with the new m.
+// Keras SGD (keras/src/optimizers/sgd.py) with momentum a (step scalar 0: the step's
+// momentum, which a schedule may move): m ← a·m − lr·g and w ← w + m, or with Nesterov
+// (flags bit 0) w ← w + a·m − lr·g with the new m.
 
 @compute @workgroup_size(256)
 fn sgd_momentum_update(
@@ -11,11 +12,12 @@ fn sgd_momentum_update(
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
     let lr = learning_rate();
-    let m = p.a * momentum4[i] - lr * g;
+    let a = step_scalar(0u);
+    let m = a * momentum4[i] - lr * g;
     momentum4[i] = keep(i, momentum4[i], m);
     if ((p.flags & 1u) != 0u) {
-        w4[i] = keep(i, w4[i], w4[i] + p.a * m - lr * g);
+        w4[i] = keep(i, w4[i], weight(i) + a * m - lr * g);
     } else {
-        w4[i] = keep(i, w4[i], w4[i] + m);
+        w4[i] = keep(i, w4[i], weight(i) + m);
     }
 }

@@ -9,9 +9,16 @@
 //! kernel declares written, and shares the op codes Rust uses.
 
 use super::ops::{
-    batch_norm::BatchNormParams, elementwise::ElementwiseParams, gather::GatherParams,
-    grad_stats::GradStatsParams, health::HealthParams, loss::LossParams, matmul::MatmulParams,
-    update::UpdateParams, window::WindowParams,
+    batch_norm::BatchNormParams,
+    elementwise::ElementwiseParams,
+    gather::GatherParams,
+    grad_stats::GradStatsParams,
+    health::HealthParams,
+    loss::LossParams,
+    matmul::MatmulParams,
+    regularization::{DropoutParams, MaxNormParams, PenaltyParams},
+    update::UpdateParams,
+    window::WindowParams,
 };
 pub use super::signature::{Access, Arg, Elem, View, TABLE_BINDING};
 
@@ -154,6 +161,8 @@ modules! {
     UPDATE_AMSGRAD: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/amsgrad.wgsl"], table;
     /// Nadam.
     UPDATE_NADAM: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/nadam.wgsl"], table;
+    /// Adamax.
+    UPDATE_ADAMAX: UpdateParams, ["update/common.wgsl", "update/adamax.wgsl"], table;
     /// Gather of byte images.
     GATHER_U8: GatherParams, ["gather/u8.wgsl"];
     /// Gather of f32 samples.
@@ -162,6 +171,16 @@ modules! {
     ACT_STATS: HealthParams, ["health/act_stats.wgsl", "health/reduce.wgsl"];
     /// Weight and update norms.
     PAIR_NORMS: HealthParams, ["health/pair_norms.wgsl", "health/reduce.wgsl"];
+    /// Dropout.
+    DROPOUT: DropoutParams, ["activation.wgsl", "regularization/dropout_mask.wgsl", "regularization/dropout.wgsl"];
+    /// Dropout's backward.
+    DROPOUT_BACKWARD: DropoutParams, ["activation.wgsl", "regularization/dropout_mask.wgsl", "regularization/dropout_backward.wgsl"];
+    /// L1/L2 penalties.
+    PENALTY: PenaltyParams, ["regularization/penalty.wgsl"], table;
+    /// The penalty's sum into the metrics.
+    ADD_PENALTY: PenaltyParams, ["regularization/add_penalty.wgsl"];
+    /// The max-norm constraint.
+    MAX_NORM: MaxNormParams, ["regularization/max_norm.wgsl"];
     /// A convolution's im2col.
     IM2COL: WindowParams, ["window/common.wgsl", "window/im2col.wgsl"];
     /// im2col's backward.
@@ -324,6 +343,8 @@ entries! {
     AmsgradUpdate: "amsgrad_update" in UPDATE_AMSGRAD [w: Vec4, grad: Vec4, momentum: Vec4, velocity: Vec4, velocity_hat: Vec4] [];
     /// Nadam.
     NadamUpdate: "nadam_update" in UPDATE_NADAM [w: Vec4, grad: Vec4, momentum: Vec4, velocity: Vec4] [];
+    /// Adamax.
+    AdamaxUpdate: "adamax_update" in UPDATE_ADAMAX [w: Vec4, grad: Vec4, momentum: Vec4, norm: Vec4] [];
     /// Gather of byte images.
     GatherU8: "gather_u8" in GATHER_U8 [] [];
     /// Gather of byte images whose rows are whole words, a word an invocation.
@@ -334,6 +355,16 @@ entries! {
     ActStats: "act_stats" in ACT_STATS [] [];
     /// Weight and update norms.
     PairNorms: "pair_norms" in PAIR_NORMS [] [];
+    /// Dropout.
+    Dropout: "dropout" in DROPOUT [] [];
+    /// Dropout's backward.
+    DropoutBackward: "dropout_backward" in DROPOUT_BACKWARD [] [];
+    /// L1/L2 penalties.
+    Penalty: "penalty" in PENALTY [w: Vec4, grad: Vec4] [];
+    /// The penalty's sum into the metrics.
+    AddPenalty: "add_penalty" in ADD_PENALTY [] [];
+    /// The max-norm constraint.
+    MaxNorm: "max_norm" in MAX_NORM [] [];
     /// im2col.
     Im2col: "im2col" in IM2COL [] [];
     /// col2im.

@@ -8,6 +8,7 @@
 
 pub use super::activation::{ActKind, SELU_ALPHA, SELU_SCALE};
 pub use super::arena::{arena_end, chunk_count, segment_count, ArenaTensor, CHUNK, SEGMENT};
+pub use super::ops::regularization::{DropoutMask, Penalized};
 pub use super::signature::{Access, Arg, Elem};
 pub use super::window::{Padding, Window};
 
@@ -59,7 +60,10 @@ impl ClipMode {
 }
 
 /// An optimizer's per-element update rule, with Keras's formulas. The state tensors each
-/// rule keeps (Keras's variable names) are [`UpdateRule::slots`].
+/// rule keeps (Keras's variable names) are [`UpdateRule::slots`]. SGD's and RMSprop's
+/// momentum is read from step-record word 4 (a schedule may change it step by step, as
+/// the 1cycle policy does); the rule's own value chooses whether there is a momentum
+/// slot.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum UpdateRule {
     /// `keras.optimizers.SGD`.
@@ -106,6 +110,15 @@ pub enum UpdateRule {
         /// Added to the root of the second moment.
         epsilon: f32,
     },
+    /// `keras.optimizers.Adamax` (step-record word 4: 1 − beta_1^t).
+    Adamax {
+        /// First-moment decay.
+        beta_1: f32,
+        /// Decay of the infinity norm.
+        beta_2: f32,
+        /// Added to the norm.
+        epsilon: f32,
+    },
 }
 
 impl UpdateRule {
@@ -135,6 +148,7 @@ impl UpdateRule {
                 v
             }
             UpdateRule::Nadam { .. } => vec!["momentum", "velocity"],
+            UpdateRule::Adamax { .. } => vec!["momentum", "norm"],
         }
     }
 }
@@ -405,8 +419,8 @@ pub enum Kernel {
         /// Clipping rule.
         mode: ClipMode,
     },
-    /// Fused clip + optimizer update of every tensor listed, in one launch over the
-    /// arenas.
+    /// Fused clip + weight decay + optimizer update of every tensor listed, in one launch
+    /// over the arenas.
     Update {
         /// The update rule and its hyper-parameters.
         rule: UpdateRule,
@@ -414,6 +428,8 @@ pub enum Kernel {
         tensors: Vec<ArenaTensor>,
         /// Element-wise clip (0 = off).
         clipvalue: f32,
+        /// Keras's decoupled `weight_decay` (0 = off): `w ← w − w·wd·lr` before the step.
+        weight_decay: f32,
     },
     /// im2col: each output position's receptive field as a row of `kh·kw·c` values (in
     /// `(ky, kx, channel)` order, zeros in the padding), so a convolution is a matmul of
@@ -451,6 +467,46 @@ pub enum Kernel {
     AvgPoolBackward {
         /// The window.
         win: Window,
+    },
+    /// Dropout in training mode (inverted, or alpha dropout): each unit kept with
+    /// probability `1 − rate` by a draw of the counter-based generator for (seed, step,
+    /// its index in the noise shape).
+    Dropout {
+        /// What is dropped, and how.
+        mask: DropoutMask,
+    },
+    /// [`Kernel::Dropout`]'s backward, the mask drawn again.
+    DropoutBackward {
+        /// As the forward's.
+        mask: DropoutMask,
+    },
+    /// L1/L2 penalties of the tensors listed: their gradient term added to the gradient
+    /// arena in place, each chunk's penalty into the partial sums from `first`.
+    Penalty {
+        /// The penalized tensors, in the arenas.
+        tensors: Vec<Penalized>,
+        /// Where this launch's partial sums start (the chunks of the groups before it).
+        first: usize,
+    },
+    /// The penalty's partial sums (`chunks` of them) times the batch `rows`, added to the
+    /// metrics' loss sum.
+    AddPenalty {
+        /// Partial sums.
+        chunks: usize,
+        /// Batch rows (this rank's).
+        rows: usize,
+    },
+    /// Keras's `MaxNorm` on a weight viewed as `[rows, cols]`: each column's norm (or each
+    /// row's, `per_row`) brought to at most `max_value`.
+    MaxNorm {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Norms of rows rather than of columns.
+        per_row: bool,
+        /// The largest norm.
+        max_value: f32,
     },
     /// Gather a batch of byte images (scaled by 1/255) and labels through the shuffled
     /// index buffer at the step's offset.
@@ -662,6 +718,29 @@ impl Kernel {
                 A::read("dy", win.pooled_len()),
                 A::write("dx", win.input_len()),
             ],
+            Kernel::Dropout { ref mask } => {
+                vec![A::read("x", mask.len()), A::write("y", mask.len()), step]
+            }
+            Kernel::DropoutBackward { ref mask } => {
+                vec![A::read("dy", mask.len()), A::write("dx", mask.len()), step]
+            }
+            Kernel::Penalty { ref tensors, first } => {
+                let end = tensors
+                    .iter()
+                    .map(|t| t.tensor.offset + t.tensor.n)
+                    .max()
+                    .unwrap_or(0);
+                let chunks = super::ops::regularization::penalty_chunks(tensors);
+                vec![
+                    A::read("w", end),
+                    A::write("grad", end),
+                    A::write("partials", first + chunks),
+                ]
+            }
+            Kernel::AddPenalty { chunks, .. } => {
+                vec![A::read("partials", chunks), A::write("metrics", 3)]
+            }
+            Kernel::MaxNorm { rows, cols, .. } => vec![A::write("w", rows * cols)],
             Kernel::GatherU8 { rows, features } => vec![
                 A::read("data", 0).u32(),
                 A::read("labels", 0).u32(),

@@ -169,6 +169,7 @@ pub fn optimizer_of(t: &TrainOptions) -> Result<Box<dyn Optimizer>> {
         amsgrad: t.amsgrad.then_some(true),
         initial_accumulator_value: t.initial_accumulator,
         clip: Clip::from_options(t.clipvalue, t.clipnorm, t.global_clipnorm)?,
+        weight_decay: None,
     };
     optim::by_name(&name, &h).map_err(|e| match e {
         Error::Config(m) if optim::NAMES.contains(&name.as_str()) => {

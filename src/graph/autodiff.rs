@@ -302,6 +302,17 @@ pub fn backward(
                     accumulate(g, &mut grads, a[0], dx);
                 }
             }
+            Kernel::Dropout { mask } => {
+                // args x, y, step: the same mask, drawn again.
+                let Some(&dy) = grads.get(&a[1]) else {
+                    continue;
+                };
+                if needs.contains(&a[0]) {
+                    let dx = g.temp(grad_name(g, a[0]), g.shape(a[0]).to_vec().as_slice());
+                    g.push(Kernel::DropoutBackward { mask }, vec![dy, dx, a[2]]);
+                    accumulate(g, &mut grads, a[0], dx);
+                }
+            }
             Kernel::AvgPool { win } => {
                 // args x, y.
                 let Some(&dy) = grads.get(&a[1]) else {

@@ -9,12 +9,14 @@ use serde_json::{Map, Value};
 
 use super::init::Initializer;
 use super::layers::LayerKind;
+use super::regularizers::{Constraint, Regularizer};
 use crate::backend::{ActKind, Kernel};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, TensorId};
 
-/// A weight a layer creates: its variable name (`kernel`), shape, initializer and whether
-/// an optimizer updates it (false for BN's moving statistics).
+/// A weight a layer creates: its variable name (`kernel`), shape, initializer, whether
+/// an optimizer updates it (false for BN's moving statistics), and its regularizer and
+/// constraint, if any.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WeightSpec {
     /// Keras's variable name within the layer.
@@ -25,6 +27,35 @@ pub struct WeightSpec {
     pub init: Initializer,
     /// Whether the optimizer updates it.
     pub optimizable: bool,
+    /// Its L1/L2 penalty (Keras's `kernel_regularizer`, …).
+    pub regularizer: Option<Regularizer>,
+    /// Its constraint after each update (Keras's `kernel_constraint`, …).
+    pub constraint: Option<Constraint>,
+}
+
+impl WeightSpec {
+    /// A weight without regularizer or constraint.
+    pub fn new(var: &'static str, shape: Vec<usize>, init: Initializer, optimizable: bool) -> Self {
+        WeightSpec {
+            var,
+            shape,
+            init,
+            optimizable,
+            regularizer: None,
+            constraint: None,
+        }
+    }
+
+    /// With a regularizer and a constraint.
+    pub fn with(
+        mut self,
+        regularizer: Option<Regularizer>,
+        constraint: Option<Constraint>,
+    ) -> Self {
+        self.regularizer = regularizer;
+        self.constraint = constraint;
+        self
+    }
 }
 
 /// The behaviour of one layer kind. Implemented by each kind's config struct in
@@ -160,6 +191,9 @@ pub struct Lowering<'a> {
     pub rows: usize,
     /// Training mode (BN batch statistics, RReLU draws).
     pub training: bool,
+    /// Dropout layers drop units: while training, and for MC dropout's stochastic
+    /// predictions (with batch norm still in inference mode).
+    pub dropout: bool,
     /// The step record tensor.
     pub step: TensorId,
     weights: &'a HashMap<String, TensorId>,
@@ -194,6 +228,7 @@ impl<'a> Lowering<'a> {
             g,
             rows,
             training,
+            dropout: training,
             step,
             weights,
             cur: x,
@@ -215,6 +250,11 @@ impl<'a> Lowering<'a> {
         self.layer_name = name.to_string();
         self.layer_trainable = trainable;
         self.layer_seed = seed;
+    }
+
+    /// The current layer's generator seed (RReLU's slopes, dropout's masks).
+    pub fn layer_seed(&self) -> u32 {
+        self.layer_seed
     }
 
     /// The current layer's name.

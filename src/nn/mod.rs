@@ -33,15 +33,17 @@ pub mod advice;
 pub mod init;
 pub mod layer;
 pub mod layers;
+pub mod regularizers;
 pub mod sequential;
 pub mod summary;
 
 pub use init::Initializer;
 pub use layer::{Layer, LayerOps, Lowered, Lowering, WeightSpec};
 pub use layers::{
-    parse_activation, Activation, BatchNormalization, Conv2D, Dense, Flatten, GlobalPooling2D,
-    LayerKind, LeakyRelu, PoolKind, Pooling2D, Prelu, Reshape, Rrelu,
+    parse_activation, Activation, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
+    GlobalPooling2D, LayerKind, LeakyRelu, PoolKind, Pooling2D, Prelu, Reshape, Rrelu,
 };
+pub use regularizers::{Constraint, Regularizer};
 pub use sequential::{Sequential, Weight};
 
 /// Shorthands for building layers.
@@ -85,6 +87,14 @@ impl Layer {
     /// `PReLU()`.
     pub fn prelu() -> Layer {
         Prelu.into()
+    }
+    /// `Dropout(rate)`.
+    pub fn dropout(rate: f32) -> Layer {
+        Dropout::new(rate).into()
+    }
+    /// `AlphaDropout(rate)`.
+    pub fn alpha_dropout(rate: f32) -> Layer {
+        Dropout::alpha(rate).into()
     }
 }
 

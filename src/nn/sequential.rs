@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::layer::{Layer, Lowered, Lowering};
+use super::regularizers::{Constraint, Regularizer};
 use crate::backend::pcg;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, TensorId};
@@ -28,6 +29,17 @@ pub struct Weight {
     pub layer: usize,
     /// Whether the optimizer may update it (false for BN moving statistics).
     pub optimizable: bool,
+}
+
+/// How a forward pass runs (see [`Sequential::lower_pass`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pass {
+    /// Training mode: batch statistics, RReLU's drawn slopes.
+    pub training: bool,
+    /// Dropout layers drop units.
+    pub dropout: bool,
+    /// This rank's shard of a global batch, in data-parallel training.
+    pub shard: Option<crate::dist::Shard>,
 }
 
 /// A linear stack of layers with its weights on the host, as Keras's `Sequential`.
@@ -216,6 +228,26 @@ impl Sequential {
             .unwrap_or(crate::backend::ActKind::Linear)
     }
 
+    /// Each weight's regularizer and constraint (from its layer's config), in weight order.
+    pub fn weight_rules(&self) -> Vec<(Option<Regularizer>, Option<Constraint>)> {
+        let shapes = self.output_shapes().unwrap_or_default();
+        let mut input = self.input_shape.clone();
+        let mut by_name = HashMap::new();
+        for (li, l) in self.layers.iter().enumerate() {
+            for spec in l.ops().weight_specs(&input) {
+                let name = format!("{}/{}", l.name, spec.var);
+                by_name.insert(name, (spec.regularizer, spec.constraint));
+            }
+            if let Some(s) = shapes.get(li) {
+                input = s.clone();
+            }
+        }
+        self.weights
+            .iter()
+            .map(|w| by_name.remove(&w.name).unwrap_or((None, None)))
+            .collect()
+    }
+
     /// Index of a weight by its name.
     pub fn weight_index(&self, name: &str) -> Option<usize> {
         self.weights.iter().position(|w| w.name == name)
@@ -275,24 +307,29 @@ impl Sequential {
         step: TensorId,
         weights: &HashMap<String, TensorId>,
     ) -> Result<Lowered> {
-        self.lower_shard(g, x, rows, training, step, weights, None)
+        let pass = Pass {
+            training,
+            dropout: training,
+            shard: None,
+        };
+        self.lower_pass(g, (x, rows), pass, step, weights)
     }
 
-    /// [`Sequential::lower`] for one rank's shard of a global batch: synchronized batch
-    /// norm sums its statistics across ranks, the others average their moving statistics.
-    #[allow(clippy::too_many_arguments)]
-    pub fn lower_shard(
+    /// [`Sequential::lower`] for one pass: `training` or not, dropout active or not (MC
+    /// dropout: active in inference), and on several ranks this rank's shard of the global
+    /// batch (synchronized batch norm sums its statistics across ranks, the others average
+    /// their moving statistics).
+    pub fn lower_pass(
         &self,
         g: &mut Graph,
-        x: TensorId,
-        rows: usize,
-        training: bool,
+        (x, rows): (TensorId, usize),
+        pass: Pass,
         step: TensorId,
         weights: &HashMap<String, TensorId>,
-        shard: Option<crate::dist::Shard>,
     ) -> Result<Lowered> {
-        let mut cx = Lowering::new(g, x, rows, &self.input_shape, training, step, weights);
-        cx.shard = shard;
+        let mut cx = Lowering::new(g, x, rows, &self.input_shape, pass.training, step, weights);
+        cx.dropout = pass.dropout;
+        cx.shard = pass.shard;
         for (li, l) in self.layers.iter().enumerate() {
             cx.begin_layer(li, &l.name, l.trainable, self.layer_seed(li));
             l.ops().lower(&mut cx)?;

@@ -18,6 +18,8 @@ pub struct Adagrad {
     pub epsilon: f32,
     /// Gradient clipping.
     pub clip: Clip,
+    /// Keras's decoupled weight decay (`w ← w − w·wd·lr` before each step; 0: none).
+    pub weight_decay: f32,
 }
 
 impl Default for Adagrad {
@@ -27,6 +29,7 @@ impl Default for Adagrad {
             initial_accumulator_value: 0.1,
             epsilon: 1e-7,
             clip: Clip::None,
+            weight_decay: 0.0,
         }
     }
 }
@@ -41,6 +44,12 @@ impl Optimizer for Adagrad {
     fn clip(&self) -> Clip {
         self.clip
     }
+    fn weight_decay(&self) -> f32 {
+        self.weight_decay
+    }
+    fn set_learning_rate(&mut self, lr: Schedule) {
+        self.learning_rate = lr;
+    }
     fn rule(&self) -> UpdateRule {
         UpdateRule::Adagrad {
             epsilon: self.epsilon,
@@ -49,6 +58,7 @@ impl Optimizer for Adagrad {
     fn validate(&self) -> Result<()> {
         check_non_negative("initial_accumulator_value", self.initial_accumulator_value)?;
         check_epsilon(self.epsilon)?;
+        super::check_non_negative("weight_decay", self.weight_decay)?;
         self.learning_rate.validate()
     }
     fn slot_initial(&self, _slot: &str) -> f32 {

@@ -22,6 +22,8 @@ pub struct Adam {
     pub amsgrad: bool,
     /// Gradient clipping.
     pub clip: Clip,
+    /// Keras's decoupled weight decay (`w ← w − w·wd·lr` before each step; 0: none).
+    pub weight_decay: f32,
 }
 
 impl Default for Adam {
@@ -33,6 +35,7 @@ impl Default for Adam {
             epsilon: 1e-7,
             amsgrad: false,
             clip: Clip::None,
+            weight_decay: 0.0,
         }
     }
 }
@@ -53,6 +56,12 @@ impl Optimizer for Adam {
     fn clip(&self) -> Clip {
         self.clip
     }
+    fn weight_decay(&self) -> f32 {
+        self.weight_decay
+    }
+    fn set_learning_rate(&mut self, lr: Schedule) {
+        self.learning_rate = lr;
+    }
     fn rule(&self) -> UpdateRule {
         UpdateRule::Adam {
             beta_1: self.beta_1,
@@ -64,6 +73,7 @@ impl Optimizer for Adam {
     fn validate(&self) -> Result<()> {
         check_betas(self.beta_1, self.beta_2)?;
         check_epsilon(self.epsilon)?;
+        super::check_non_negative("weight_decay", self.weight_decay)?;
         self.learning_rate.validate()
     }
     /// Scalar 0: α, computed in f32 as Keras does.

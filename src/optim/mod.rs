@@ -1,6 +1,7 @@
 //! Optimizers with Keras's formulas and defaults, each in its own file: [`Sgd`] (momentum,
-//! Nesterov), [`Adagrad`], [`Rmsprop`] (momentum, centered), [`Adam`] (AMSGrad) and
-//! [`Nadam`]; gradient clipping ([`Clip`]) and learning-rate schedules ([`Schedule`]).
+//! Nesterov), [`Adagrad`], [`Rmsprop`] (momentum, centered), [`Adam`] (AMSGrad),
+//! [`AdamW`], [`Nadam`] and [`Adamax`]; gradient clipping ([`Clip`]), Keras's decoupled
+//! `weight_decay` on every one, and learning-rate schedules ([`Schedule`]).
 //!
 //! An optimizer describes its per-weight state (Keras's variable names), validates its
 //! hyper-parameters, computes the per-step scalars the update needs (bias corrections),
@@ -10,6 +11,8 @@
 
 pub mod adagrad;
 pub mod adam;
+pub mod adamax;
+pub mod adamw;
 pub mod clip;
 pub mod nadam;
 pub mod rmsprop;
@@ -19,6 +22,8 @@ pub mod state;
 
 pub use adagrad::Adagrad;
 pub use adam::Adam;
+pub use adamax::Adamax;
+pub use adamw::AdamW;
 pub use clip::Clip;
 pub use nadam::Nadam;
 pub use rmsprop::Rmsprop;
@@ -38,6 +43,10 @@ pub trait Optimizer: std::fmt::Debug + OptimizerClone {
     fn learning_rate(&self) -> &Schedule;
     /// Gradient clipping.
     fn clip(&self) -> Clip;
+    /// Keras's decoupled weight decay (`w ← w − w·wd·lr` before each step; 0: none).
+    fn weight_decay(&self) -> f32;
+    /// Replaces the learning rate (a schedule, or a constant as `ReduceLROnPlateau` sets).
+    fn set_learning_rate(&mut self, lr: Schedule);
     /// The per-element update rule with this optimizer's hyper-parameters.
     fn rule(&self) -> UpdateRule;
     /// Checks the hyper-parameters; the message names the option and the accepted range.
@@ -83,6 +92,7 @@ pub trait Optimizer: std::fmt::Debug + OptimizerClone {
                 rule: self.rule(),
                 tensors,
                 clipvalue: self.clip().value(),
+                weight_decay: self.weight_decay(),
             },
             args,
         );
@@ -108,7 +118,9 @@ impl Clone for Box<dyn Optimizer> {
 }
 
 /// The optimizer names [`by_name`] knows.
-pub const NAMES: [&str; 5] = ["sgd", "adagrad", "rmsprop", "adam", "nadam"];
+pub const NAMES: [&str; 7] = [
+    "sgd", "adagrad", "rmsprop", "adam", "adamw", "nadam", "adamax",
+];
 
 /// Hyper-parameters given by name (the CLI's flags); `None` means the optimizer's Keras
 /// default.
@@ -136,6 +148,8 @@ pub struct Hyper {
     pub initial_accumulator_value: Option<f32>,
     /// Clipping.
     pub clip: Clip,
+    /// Decoupled weight decay (default 0; AdamW's 0.004).
+    pub weight_decay: Option<f32>,
 }
 
 /// Builds an optimizer by name with Keras's defaults for everything `h` leaves unset.
@@ -152,6 +166,7 @@ pub fn by_name(name: &str, h: &Hyper) -> Result<Box<dyn Optimizer>> {
         Ok(())
     };
     let lr = |d: f32| h.learning_rate.clone().unwrap_or(Schedule::Constant(d));
+    let wd = h.weight_decay.unwrap_or(0.0);
     let opt: Box<dyn Optimizer> = match name {
         "sgd" => {
             reject(&[
@@ -168,6 +183,7 @@ pub fn by_name(name: &str, h: &Hyper) -> Result<Box<dyn Optimizer>> {
                 momentum: h.momentum.unwrap_or(0.0),
                 nesterov: h.nesterov.unwrap_or(false),
                 clip: h.clip,
+                weight_decay: wd,
             })
         }
         "adagrad" => {
@@ -188,6 +204,7 @@ pub fn by_name(name: &str, h: &Hyper) -> Result<Box<dyn Optimizer>> {
                     .unwrap_or(d.initial_accumulator_value),
                 epsilon: h.epsilon.unwrap_or(d.epsilon),
                 clip: h.clip,
+                weight_decay: wd,
             })
         }
         "rmsprop" => {
@@ -206,9 +223,10 @@ pub fn by_name(name: &str, h: &Hyper) -> Result<Box<dyn Optimizer>> {
                 epsilon: h.epsilon.unwrap_or(d.epsilon),
                 centered: h.centered.unwrap_or(d.centered),
                 clip: h.clip,
+                weight_decay: wd,
             })
         }
-        "adam" | "nadam" => {
+        "adam" | "adamw" | "nadam" | "adamax" => {
             reject(&[
                 ("momentum", h.momentum.is_some()),
                 ("nesterov", h.nesterov.is_some()),
@@ -216,30 +234,47 @@ pub fn by_name(name: &str, h: &Hyper) -> Result<Box<dyn Optimizer>> {
                 ("centered", h.centered.is_some()),
                 ("initial-accumulator", h.initial_accumulator_value.is_some()),
             ])?;
+            if !name.starts_with("adam") || name == "adamax" {
+                reject(&[("amsgrad", h.amsgrad.is_some())])?;
+            }
             let d = Adam::default();
             let (beta_1, beta_2, epsilon) = (
                 h.beta_1.unwrap_or(d.beta_1),
                 h.beta_2.unwrap_or(d.beta_2),
                 h.epsilon.unwrap_or(d.epsilon),
             );
-            if name == "adam" {
-                Box::new(Adam {
-                    learning_rate: lr(0.001),
+            let adam = Adam {
+                learning_rate: lr(0.001),
+                beta_1,
+                beta_2,
+                epsilon,
+                amsgrad: h.amsgrad.unwrap_or(false),
+                clip: h.clip,
+                weight_decay: wd,
+            };
+            match name {
+                "adam" => Box::new(adam),
+                // Keras's AdamW: weight decay 0.004 unless given.
+                "adamw" => Box::new(AdamW(Adam {
+                    weight_decay: h.weight_decay.unwrap_or(0.004),
+                    ..adam
+                })),
+                "nadam" => Box::new(Nadam {
+                    learning_rate: adam.learning_rate,
                     beta_1,
                     beta_2,
                     epsilon,
-                    amsgrad: h.amsgrad.unwrap_or(false),
                     clip: h.clip,
-                })
-            } else {
-                reject(&[("amsgrad", h.amsgrad.is_some())])?;
-                Box::new(Nadam {
-                    learning_rate: lr(0.001),
+                    weight_decay: wd,
+                }),
+                _ => Box::new(Adamax {
+                    learning_rate: adam.learning_rate,
                     beta_1,
                     beta_2,
                     epsilon,
                     clip: h.clip,
-                })
+                    weight_decay: wd,
+                }),
             }
         }
         other => {

@@ -24,6 +24,8 @@ pub struct Nadam {
     pub epsilon: f32,
     /// Gradient clipping.
     pub clip: Clip,
+    /// Keras's decoupled weight decay (`w ← w − w·wd·lr` before each step; 0: none).
+    pub weight_decay: f32,
 }
 
 impl Default for Nadam {
@@ -34,6 +36,7 @@ impl Default for Nadam {
             beta_2: 0.999,
             epsilon: 1e-7,
             clip: Clip::None,
+            weight_decay: 0.0,
         }
     }
 }
@@ -54,6 +57,12 @@ impl Optimizer for Nadam {
     fn clip(&self) -> Clip {
         self.clip
     }
+    fn weight_decay(&self) -> f32 {
+        self.weight_decay
+    }
+    fn set_learning_rate(&mut self, lr: Schedule) {
+        self.learning_rate = lr;
+    }
     fn rule(&self) -> UpdateRule {
         UpdateRule::Nadam {
             beta_1: self.beta_1,
@@ -64,6 +73,7 @@ impl Optimizer for Nadam {
     fn validate(&self) -> Result<()> {
         check_betas(self.beta_1, self.beta_2)?;
         check_epsilon(self.epsilon)?;
+        super::check_non_negative("weight_decay", self.weight_decay)?;
         self.learning_rate.validate()
     }
     fn carry(&self) -> Option<(&'static str, f32)> {

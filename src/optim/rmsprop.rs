@@ -23,6 +23,8 @@ pub struct Rmsprop {
     pub centered: bool,
     /// Gradient clipping.
     pub clip: Clip,
+    /// Keras's decoupled weight decay (`w ← w − w·wd·lr` before each step; 0: none).
+    pub weight_decay: f32,
 }
 
 impl Default for Rmsprop {
@@ -34,6 +36,7 @@ impl Default for Rmsprop {
             epsilon: 1e-7,
             centered: false,
             clip: Clip::None,
+            weight_decay: 0.0,
         }
     }
 }
@@ -48,6 +51,12 @@ impl Optimizer for Rmsprop {
     fn clip(&self) -> Clip {
         self.clip
     }
+    fn weight_decay(&self) -> f32 {
+        self.weight_decay
+    }
+    fn set_learning_rate(&mut self, lr: Schedule) {
+        self.learning_rate = lr;
+    }
     fn rule(&self) -> UpdateRule {
         UpdateRule::Rmsprop {
             rho: self.rho,
@@ -60,6 +69,16 @@ impl Optimizer for Rmsprop {
         check_range("rho", self.rho, 0.0, 1.0, false)?;
         check_range("momentum", self.momentum, 0.0, 1.0, false)?;
         check_epsilon(self.epsilon)?;
+        super::check_non_negative("weight_decay", self.weight_decay)?;
         self.learning_rate.validate()
+    }
+    /// Scalar 0: the step's momentum (the schedule's, under 1cycle).
+    fn step_scalars(&self, iteration: u64, _lr: f32, _carry: &mut f32) -> [f32; 4] {
+        [
+            self.learning_rate.momentum_at(iteration, self.momentum),
+            0.0,
+            0.0,
+            0.0,
+        ]
     }
 }

@@ -17,6 +17,8 @@ pub struct Sgd {
     pub nesterov: bool,
     /// Gradient clipping.
     pub clip: Clip,
+    /// Keras's decoupled weight decay (`w ← w − w·wd·lr` before each step; 0: none).
+    pub weight_decay: f32,
 }
 
 impl Default for Sgd {
@@ -34,6 +36,7 @@ impl Sgd {
             momentum: 0.0,
             nesterov: false,
             clip: Clip::None,
+            weight_decay: 0.0,
         }
     }
 
@@ -60,6 +63,12 @@ impl Sgd {
         self.learning_rate = s;
         self
     }
+
+    /// Sets the decoupled weight decay.
+    pub fn with_weight_decay(mut self, wd: f32) -> Self {
+        self.weight_decay = wd;
+        self
+    }
 }
 
 impl Optimizer for Sgd {
@@ -72,6 +81,12 @@ impl Optimizer for Sgd {
     fn clip(&self) -> Clip {
         self.clip
     }
+    fn weight_decay(&self) -> f32 {
+        self.weight_decay
+    }
+    fn set_learning_rate(&mut self, lr: Schedule) {
+        self.learning_rate = lr;
+    }
     fn rule(&self) -> UpdateRule {
         UpdateRule::Sgd {
             momentum: self.momentum,
@@ -80,6 +95,16 @@ impl Optimizer for Sgd {
     }
     fn validate(&self) -> Result<()> {
         check_range("momentum", self.momentum, 0.0, 1.0, false)?;
+        super::check_non_negative("weight_decay", self.weight_decay)?;
         self.learning_rate.validate()
+    }
+    /// Scalar 0: the step's momentum (the schedule's, under 1cycle).
+    fn step_scalars(&self, iteration: u64, _lr: f32, _carry: &mut f32) -> [f32; 4] {
+        [
+            self.learning_rate.momentum_at(iteration, self.momentum),
+            0.0,
+            0.0,
+            0.0,
+        ]
     }
 }

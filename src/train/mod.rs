@@ -22,6 +22,7 @@ mod run;
 pub mod session;
 pub mod stepwise;
 mod trainer;
+mod training_graph;
 mod weights;
 
 pub use crate::health::Ewma;

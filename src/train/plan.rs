@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 
 use super::session::Session;
-use crate::backend::kernel::segment_count;
-use crate::backend::{ArenaTensor, Backend, BufId, Kernel};
+use super::training_graph::TrainingGraph;
+use crate::backend::{Backend, BufId, Kernel};
 use crate::dist::Shard;
 use crate::error::Result;
-use crate::graph::autodiff::{self, Seed};
-use crate::graph::{Executor, Graph, Reduce, TensorId, TensorKind};
+use crate::graph::autodiff::Seed;
+use crate::graph::{Executor, Graph, TensorId};
 use crate::nn::layer::{apply_activation, RecordedActivation};
+use crate::nn::sequential::Pass;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Mode {
@@ -20,6 +21,8 @@ pub(crate) enum Mode {
     TrainHealth,
     Eval,
     Predict,
+    /// Inference with dropout active (MC dropout), batch norm in inference mode.
+    PredictMc,
     /// Inference that keeps every hidden activation (for the activation statistics).
     Inspect,
 }
@@ -180,10 +183,12 @@ impl Session {
             total: key.total,
             ranks,
         });
-        let fwd = self
-            .weights
-            .model
-            .lower_shard(&mut g, x, rows, training, step, &by_name, shard)?;
+        let pass = Pass {
+            training,
+            dropout: training || key.mode == Mode::PredictMc,
+            shard,
+        };
+        let fwd = (self.weights.model).lower_pass(&mut g, (x, rows), pass, step, &by_name)?;
         let mut health = None;
         if key.mode == Mode::TrainHealth {
             let mut layout = HealthLayout {
@@ -231,7 +236,7 @@ impl Session {
         if key.mode == Mode::Inspect {
             keep.extend(fwd.activations.iter().map(|a| a.tensor));
         }
-        if matches!(key.mode, Mode::Predict | Mode::Inspect) {
+        if matches!(key.mode, Mode::Predict | Mode::PredictMc | Mode::Inspect) {
             output = apply_activation(
                 &mut g,
                 fwd.pre_activation,
@@ -280,7 +285,16 @@ impl Session {
                     dy_column_sums: Some(sums),
                 };
                 let sharded = shard.is_some();
-                self.lower_training(&mut g, &mut bound, &mut owned, &w, step, seed, h, sharded)?;
+                let cx = TrainingGraph {
+                    bound: &mut bound,
+                    views: &mut owned,
+                    w: &w,
+                    step,
+                    rows,
+                    health: h,
+                    sharded,
+                };
+                self.lower_training(&mut g, cx, seed)?;
             }
         }
         let mut const_bufs = owned;
@@ -303,135 +317,6 @@ impl Session {
                 health: health.map(|(_, b, l)| (b, l)),
             },
         );
-        Ok(())
-    }
-
-    /// Appends backward, gradient statistics, clip factors and the optimizer's updates;
-    /// for a shard, the gradients are summed across ranks right after the backward pass.
-    #[allow(clippy::too_many_arguments)]
-    fn lower_training(
-        &mut self,
-        g: &mut Graph,
-        bound: &mut HashMap<TensorId, BufId>,
-        views: &mut Vec<BufId>,
-        w: &[TensorId],
-        step: TensorId,
-        seed: Seed,
-        health: Option<(TensorId, &HealthLayout)>,
-        sharded: bool,
-    ) -> Result<()> {
-        let t = self.trainer.as_ref().ok_or_else(|| {
-            crate::Error::Config("the session is not compiled: call compile before fit".into())
-        })?;
-        let model = &self.weights.model;
-        let nw = model.weights().len().max(1);
-        let forward_len = g.nodes.len();
-        let trainable: Vec<usize> = (0..model.weights().len())
-            .filter(|&i| model.is_trainable(i))
-            .collect();
-        let wrt: Vec<TensorId> = trainable.iter().map(|&i| w[i]).collect();
-        let grads = autodiff::backward(g, forward_len, seed, &wrt)?;
-        let stats = g.external("grad_stats", &[3 * nw]);
-        let scales = g.external("clip_scales", &[nw]);
-        let partials = g.external("grad_partials", &[self.device.backend.len(t.partials)]);
-        bound.insert(stats, self.device.grad_stats);
-        bound.insert(scales, self.device.clip_scales);
-        bound.insert(partials, t.partials);
-        // Per group: the tensors updated, their gradients bound to views of the group's
-        // gradient arena (autodiff's kernels write them in place), and the arena tensors.
-        let mut groups = Vec::new();
-        let mut all = Vec::new();
-        for (arena, train) in self.weights.arenas.iter().zip(&t.arenas) {
-            let mut tensors = Vec::new();
-            for &(i, offset) in &arena.layout.members {
-                let Some(&gr) = grads.get(&w[i]) else {
-                    continue;
-                };
-                if !trainable.contains(&i) {
-                    continue;
-                }
-                let n = model.weights()[i].data.len();
-                let view = self.device.backend.view(train.grads, offset, n)?;
-                views.push(view);
-                g.tensors[gr.0].kind = TensorKind::External;
-                bound.insert(gr, view);
-                tensors.push(ArenaTensor {
-                    offset,
-                    n,
-                    slot: i,
-                    lr_mult: model.layers()[model.weights()[i].layer].lr_multiplier,
-                });
-            }
-            if tensors.is_empty() {
-                continue;
-            }
-            let ga = g.external("grads", &[arena.layout.words.max(1)]);
-            bound.insert(ga, train.grads);
-            groups.push((arena, train, ga, tensors));
-        }
-        if sharded {
-            // One flat all-reduce of every group's gradient arena.
-            for (arena, _, ga, _) in &groups {
-                g.all_reduce(*ga, 0, arena.layout.words, Reduce::Sum);
-            }
-        }
-        for (_, _, ga, tensors) in &groups {
-            g.push(
-                Kernel::GradStats {
-                    tensors: tensors.clone(),
-                    first_segment: segment_count(&all),
-                },
-                vec![*ga, partials],
-            );
-            all.extend_from_slice(tensors);
-        }
-        if !all.is_empty() {
-            g.push(
-                Kernel::ClipScale {
-                    tensors: all,
-                    mode: t.optimizer.clip().mode(),
-                },
-                vec![partials, stats, scales, step],
-            );
-        }
-        // Health steps keep each kernel's value before its update.
-        let mut before = Vec::new();
-        if let Some((_, layout)) = health {
-            for &(_, wi) in &layout.kernels {
-                let n = model.weights()[wi].data.len();
-                let copy = g.temp(format!("{}/before", model.weights()[wi].name), &[n]);
-                g.push(Kernel::Scale { n, factor: 1.0 }, vec![w[wi], copy]);
-                before.push((wi, copy));
-            }
-        }
-        let slot_names = t.optimizer.slots();
-        for (arena, train, ga, tensors) in groups {
-            let pa = g.external("weights", &[arena.layout.words.max(1)]);
-            bound.insert(pa, arena.params);
-            let state: Vec<TensorId> = slot_names
-                .iter()
-                .zip(&train.slots)
-                .map(|(name, b)| {
-                    let s = g.external(*name, &[arena.layout.words.max(1)]);
-                    bound.insert(s, *b);
-                    s
-                })
-                .collect();
-            t.optimizer
-                .lower_update(g, pa, ga, scales, step, &state, tensors);
-        }
-        if let Some((ht, layout)) = health {
-            for (j, (wi, copy)) in before.into_iter().enumerate() {
-                let n = model.weights()[wi].data.len();
-                g.push(
-                    Kernel::PairNorms {
-                        n,
-                        offset: 4 * layout.acts.len() + 2 * j,
-                    },
-                    vec![w[wi], copy, ht],
-                );
-            }
-        }
         Ok(())
     }
 }

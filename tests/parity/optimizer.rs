@@ -106,11 +106,12 @@ pub(super) fn update_rules_match_reference() {
     // Adam's alpha and Nadam's u_t, u_{t+1}, u_product, beta_2^t at step 4.
     let scalars = [0.000_6, 0.455, 0.456, 0.083, 0.996];
     for (ri, rule) in rules.into_iter().enumerate() {
-        for clipvalue in [0.0, 0.5] {
+        for (clipvalue, weight_decay) in [(0.0, 0.0), (0.5, 0.1)] {
             let k = Kernel::Update {
                 rule,
                 tensors: tensors.clone(),
                 clipvalue,
+                weight_decay,
             };
             let mut inputs = vec![
                 random(n, 1.0, 15 + ri as u64),

@@ -9,6 +9,7 @@ pub mod grad_stats;
 pub mod health;
 pub mod loss;
 pub mod matmul;
+pub mod regularization;
 pub mod update;
 pub mod window;
 
@@ -121,9 +122,20 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             rule,
             ref tensors,
             clipvalue,
-        } => update::gpu(rule, tensors, clipvalue),
+            weight_decay,
+        } => update::gpu(rule, tensors, clipvalue, weight_decay),
         Kernel::GatherU8 { rows, features } => gather::gpu(rows, features, true),
         Kernel::GatherF32 { rows, features } => gather::gpu(rows, features, false),
+        Kernel::Dropout { ref mask } => regularization::dropout_gpu(mask, false),
+        Kernel::DropoutBackward { ref mask } => regularization::dropout_gpu(mask, true),
+        Kernel::Penalty { ref tensors, first } => regularization::penalty_gpu(tensors, first),
+        Kernel::AddPenalty { chunks, rows } => regularization::add_penalty_gpu(chunks, rows),
+        Kernel::MaxNorm {
+            rows,
+            cols,
+            per_row,
+            max_value,
+        } => regularization::max_norm_gpu(rows, cols, per_row, max_value),
         Kernel::Im2col { ref win } => window::gpu(Entry::Im2col, win),
         Kernel::Col2im { ref win } => window::gpu(Entry::Col2im, win),
         Kernel::MaxPool { ref win } => window::gpu(Entry::MaxPool, win),
@@ -232,9 +244,20 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
             rule,
             ref tensors,
             clipvalue,
-        } => update::cpu(rule, tensors, clipvalue, b),
+            weight_decay,
+        } => update::cpu(rule, tensors, (clipvalue, weight_decay), b),
         Kernel::GatherU8 { rows, features } => gather::cpu(rows, features, true, b),
         Kernel::GatherF32 { rows, features } => gather::cpu(rows, features, false, b),
+        Kernel::Dropout { ref mask } => regularization::dropout_cpu(mask, b),
+        Kernel::DropoutBackward { ref mask } => regularization::dropout_backward_cpu(mask, b),
+        Kernel::Penalty { ref tensors, first } => regularization::penalty_cpu(tensors, first, b),
+        Kernel::AddPenalty { chunks, rows } => regularization::add_penalty_cpu(chunks, rows, b),
+        Kernel::MaxNorm {
+            rows,
+            cols,
+            per_row,
+            max_value,
+        } => regularization::max_norm_cpu(rows, cols, per_row, max_value, b),
         Kernel::Im2col { ref win } => window::im2col_cpu(win, b),
         Kernel::Col2im { ref win } => window::col2im_cpu(win, b),
         Kernel::MaxPool { ref win } => window::max_pool_cpu(win, b),

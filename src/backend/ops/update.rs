@@ -21,11 +21,11 @@ shader_params! {
         pad0: u32,
         /// Element-wise clip (0 = off).
         clipvalue: f32,
-        /// Unused.
-        pad4: f32,
-        /// First hyper-parameter (SGD momentum, RMSprop rho, beta_1).
+        /// Decoupled weight decay (0 = off).
+        weight_decay: f32,
+        /// First hyper-parameter (RMSprop rho, beta_1).
         a: f32,
-        /// Second hyper-parameter (RMSprop momentum, beta_2).
+        /// Second hyper-parameter (beta_2).
         b: f32,
         /// Epsilon.
         epsilon: f32,
@@ -47,7 +47,7 @@ fn entry_of(rule: UpdateRule) -> (Entry, u32, f32, f32, f32) {
             } else {
                 Entry::SgdMomentumUpdate
             };
-            (e, u32::from(nesterov), momentum, 0.0, 0.0)
+            (e, u32::from(nesterov), 0.0, 0.0, 0.0)
         }
         UpdateRule::Adagrad { epsilon } => (Entry::AdagradUpdate, 0, 0.0, 0.0, epsilon),
         UpdateRule::Rmsprop {
@@ -62,7 +62,7 @@ fn entry_of(rule: UpdateRule) -> (Entry, u32, f32, f32, f32) {
                 (true, false) => Entry::RmspropCenteredUpdate,
                 (true, true) => Entry::RmspropCenteredMomentumUpdate,
             };
-            (e, 0, rho, momentum, epsilon)
+            (e, 0, rho, 0.0, epsilon)
         }
         UpdateRule::Adam {
             beta_1,
@@ -82,17 +82,28 @@ fn entry_of(rule: UpdateRule) -> (Entry, u32, f32, f32, f32) {
             beta_2,
             epsilon,
         } => (Entry::NadamUpdate, 0, beta_1, beta_2, epsilon),
+        UpdateRule::Adamax {
+            beta_1,
+            beta_2,
+            epsilon,
+        } => (Entry::AdamaxUpdate, 0, beta_1, beta_2, epsilon),
     }
 }
 
-/// GPU launch. Buffers: weights, grads, scales, step, then the rule's state arenas.
-pub fn gpu(rule: UpdateRule, tensors: &[ArenaTensor], clipvalue: f32) -> GpuLaunch {
+/// GPU launch.
+pub fn gpu(
+    rule: UpdateRule,
+    tensors: &[ArenaTensor],
+    clipvalue: f32,
+    weight_decay: f32,
+) -> GpuLaunch {
     let (entry, flags, a, b, epsilon) = entry_of(rule);
     let table = block_table(tensors, CHUNK);
     let p = UpdateParams {
         chunks: table.len() as u32,
         flags,
         clipvalue,
+        weight_decay,
         a,
         b,
         epsilon,
@@ -102,8 +113,13 @@ pub fn gpu(rule: UpdateRule, tensors: &[ArenaTensor], clipvalue: f32) -> GpuLaun
     GpuLaunch::new(entry, p, grid).with_table(table)
 }
 
-/// CPU reference. Buffers as [`gpu`].
-pub fn cpu(rule: UpdateRule, tensors: &[ArenaTensor], clipvalue: f32, b: &mut [&mut [f32]]) {
+/// CPU reference.
+pub fn cpu(
+    rule: UpdateRule,
+    tensors: &[ArenaTensor],
+    (clipvalue, weight_decay): (f32, f32),
+    b: &mut [&mut [f32]],
+) {
     for t in tensors {
         let range = t.offset..t.offset + t.n;
         let (w, rest) = b.split_at_mut(1);
@@ -114,7 +130,7 @@ pub fn cpu(rule: UpdateRule, tensors: &[ArenaTensor], clipvalue: f32, b: &mut [&
         let mut state: Vec<&mut [f32]> = slots.iter_mut().map(|s| &mut s[range.clone()]).collect();
         tensor_cpu(
             rule,
-            clipvalue,
+            (clipvalue, weight_decay),
             t.lr_mult,
             scale,
             step,
@@ -129,7 +145,7 @@ pub fn cpu(rule: UpdateRule, tensors: &[ArenaTensor], clipvalue: f32, b: &mut [&
 #[allow(clippy::too_many_arguments)]
 fn tensor_cpu(
     rule: UpdateRule,
-    clipvalue: f32,
+    (clipvalue, weight_decay): (f32, f32),
     lr_mult: f32,
     scale: f32,
     step: &[f32],
@@ -145,11 +161,15 @@ fn tensor_cpu(
         if clipvalue > 0.0 {
             gi = gi.clamp(-clipvalue, clipvalue);
         }
+        // Keras's decoupled weight decay, before the rule's step.
+        w[i] -= w[i] * weight_decay * lr;
         match rule {
             UpdateRule::Sgd { momentum, nesterov } => {
                 if momentum == 0.0 {
                     w[i] -= lr * gi;
                 } else {
+                    // The step's momentum (a schedule may move it).
+                    let momentum = s0;
                     let m = momentum * state[0][i] - lr * gi;
                     state[0][i] = m;
                     w[i] += if nesterov { momentum * m - lr * gi } else { m };
@@ -177,7 +197,7 @@ fn tensor_cpu(
                 }
                 let inc = lr * gi / den.sqrt();
                 if has_momentum {
-                    let m = momentum * state[1][i] + inc;
+                    let m = s0 * state[1][i] + inc;
                     state[1][i] = m;
                     w[i] -= m;
                 } else {
@@ -212,6 +232,17 @@ fn tensor_cpu(
                 let m_hat = s1 * m / (1.0 - s2 * s1) + (1.0 - s0) * gi / (1.0 - s2);
                 let v_hat = v / (1.0 - s3);
                 w[i] -= lr * m_hat / (v_hat.sqrt() + epsilon);
+            }
+            UpdateRule::Adamax {
+                beta_1,
+                beta_2,
+                epsilon,
+            } => {
+                let m = state[0][i] + (gi - state[0][i]) * (1.0 - beta_1);
+                state[0][i] = m;
+                let u = (beta_2 * state[1][i]).max(gi.abs());
+                state[1][i] = u;
+                w[i] -= (lr * m) / (s0 * (u + epsilon));
             }
         }
     }

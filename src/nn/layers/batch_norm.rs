@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::graph::Reduce;
 use crate::nn::init::Initializer;
 use crate::nn::layer::{LayerOps, Lowering, WeightSpec};
+use crate::nn::regularizers::{Constraint, Regularizer};
 
 /// Batch normalization.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +28,14 @@ pub struct BatchNormalization {
     /// batch (summed across ranks) rather than each rank's shard (Keras's
     /// `synchronized`). Either way the moving statistics stay equal on every rank.
     pub synchronized: bool,
+    /// Penalties of gamma and beta (Keras's `gamma_regularizer`, `beta_regularizer`).
+    pub gamma_regularizer: Option<Regularizer>,
+    /// See `gamma_regularizer`.
+    pub beta_regularizer: Option<Regularizer>,
+    /// Constraints of gamma and beta (Keras's `gamma_constraint`, `beta_constraint`).
+    pub gamma_constraint: Option<Constraint>,
+    /// See `gamma_constraint`.
+    pub beta_constraint: Option<Constraint>,
 }
 
 impl Default for BatchNormalization {
@@ -37,6 +46,10 @@ impl Default for BatchNormalization {
             center: true,
             scale: true,
             synchronized: false,
+            gamma_regularizer: None,
+            beta_regularizer: None,
+            gamma_constraint: None,
+            beta_constraint: None,
         }
     }
 }
@@ -60,18 +73,15 @@ impl LayerOps for BatchNormalization {
     fn weight_specs(&self, input: &[usize]) -> Vec<WeightSpec> {
         // One of each per feature of the last axis (Keras's axis -1).
         let f = vec![input.last().copied().unwrap_or(1)];
-        let spec = |var, init, optimizable| WeightSpec {
-            var,
-            shape: f.clone(),
-            init,
-            optimizable,
-        };
+        let spec = |var, init, optimizable| WeightSpec::new(var, f.clone(), init, optimizable);
         let mut v = Vec::new();
         if self.scale {
-            v.push(spec("gamma", Initializer::Ones, true));
+            let gamma = spec("gamma", Initializer::Ones, true);
+            v.push(gamma.with(self.gamma_regularizer, self.gamma_constraint.clone()));
         }
         if self.center {
-            v.push(spec("beta", Initializer::Zeros, true));
+            let beta = spec("beta", Initializer::Zeros, true);
+            v.push(beta.with(self.beta_regularizer, self.beta_constraint.clone()));
         }
         v.push(spec("moving_mean", Initializer::Zeros, false));
         v.push(spec("moving_variance", Initializer::Ones, false));
@@ -157,6 +167,12 @@ impl LayerOps for BatchNormalization {
         c.insert("center".into(), json!(self.center));
         c.insert("scale".into(), json!(self.scale));
         c.insert("synchronized".into(), json!(self.synchronized));
+        let r = |r: &Option<Regularizer>| r.map_or(Value::Null, |r| r.to_keras());
+        let k = |c: &Option<Constraint>| c.as_ref().map_or(Value::Null, Constraint::to_keras);
+        c.insert("gamma_regularizer".into(), r(&self.gamma_regularizer));
+        c.insert("beta_regularizer".into(), r(&self.beta_regularizer));
+        c.insert("gamma_constraint".into(), k(&self.gamma_constraint));
+        c.insert("beta_constraint".into(), k(&self.beta_constraint));
         c
     }
 }
@@ -219,16 +235,14 @@ fn yes() -> bool {
 impl FromKeras for BatchNormalization {
     const CLASSES: &'static [&'static str] = &["BatchNormalization"];
     fn from_keras(_class: &str, config: Map<String, Value>) -> std::result::Result<Self, String> {
-        reject_set(
-            &config,
-            &[
-                "beta_regularizer",
-                "gamma_regularizer",
-                "beta_constraint",
-                "gamma_constraint",
-                "renorm_clipping",
-            ],
-        )?;
+        reject_set(&config, &["renorm_clipping"])?;
+        let get = |k: &str| config.get(k).cloned().unwrap_or(Value::Null);
+        let reg = |k: &str| Regularizer::from_keras(&get(k)).map_err(|e| format!("field {k}: {e}"));
+        let con = |k: &str| Constraint::from_keras(&get(k)).map_err(|e| format!("field {k}: {e}"));
+        let (gamma_regularizer, beta_regularizer) =
+            (reg("gamma_regularizer")?, reg("beta_regularizer")?);
+        let (gamma_constraint, beta_constraint) =
+            (con("gamma_constraint")?, con("beta_constraint")?);
         let c: BatchNormConfig = typed(config)?;
         let axis_ok = c.axis == json!(-1) || c.axis == json!([-1]);
         if !axis_ok {
@@ -265,6 +279,10 @@ impl FromKeras for BatchNormalization {
             center: c.center,
             scale: c.scale,
             synchronized: c.synchronized,
+            gamma_regularizer,
+            beta_regularizer,
+            gamma_constraint,
+            beta_constraint,
         };
         bn.validate()?;
         Ok(bn)

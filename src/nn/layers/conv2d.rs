@@ -17,6 +17,7 @@ use crate::backend::{ActKind, Kernel};
 use crate::error::Result;
 use crate::nn::init::Initializer;
 use crate::nn::layer::{LayerOps, Lowering, WeightSpec};
+use crate::nn::regularizers::KernelRules;
 use crate::nn::sequential::MAX_TENSOR_VALUES;
 
 /// A 2-D convolution.
@@ -40,6 +41,8 @@ pub struct Conv2D {
     pub kernel_initializer: Initializer,
     /// Bias initializer (default `zeros`).
     pub bias_initializer: Initializer,
+    /// Regularizers and constraints of the kernel and the bias (default none).
+    pub rules: KernelRules,
 }
 
 impl Conv2D {
@@ -55,6 +58,7 @@ impl Conv2D {
             use_bias: true,
             kernel_initializer: Initializer::GLOROT_UNIFORM,
             bias_initializer: Initializer::Zeros,
+            rules: KernelRules::default(),
         }
     }
 
@@ -173,19 +177,15 @@ impl LayerOps for Conv2D {
     fn weight_specs(&self, input: &[usize]) -> Vec<WeightSpec> {
         let c = input.last().copied().unwrap_or(1);
         let (kh, kw) = self.kernel_size;
-        let mut v = vec![WeightSpec {
-            var: "kernel",
-            shape: vec![kh, kw, c, self.filters],
-            init: self.kernel_initializer,
-            optimizable: true,
-        }];
+        let r = &self.rules;
+        let shape = vec![kh, kw, c, self.filters];
+        let mut v = vec![
+            WeightSpec::new("kernel", shape, self.kernel_initializer, true)
+                .with(r.kernel_regularizer, r.kernel_constraint.clone()),
+        ];
         if self.use_bias {
-            v.push(WeightSpec {
-                var: "bias",
-                shape: vec![self.filters],
-                init: self.bias_initializer,
-                optimizable: true,
-            });
+            let spec = WeightSpec::new("bias", vec![self.filters], self.bias_initializer, true);
+            v.push(spec.with(r.bias_regularizer, r.bias_constraint.clone()));
         }
         v
     }
@@ -234,15 +234,8 @@ impl LayerOps for Conv2D {
             self.kernel_initializer.to_keras(),
         );
         c.insert("bias_initializer".into(), self.bias_initializer.to_keras());
-        for k in [
-            "kernel_regularizer",
-            "bias_regularizer",
-            "activity_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-        ] {
-            c.insert(k.into(), Value::Null);
-        }
+        c.insert("activity_regularizer".into(), Value::Null);
+        self.rules.to_keras(&mut c);
         c
     }
     fn activation(&self) -> Option<ActKind> {
@@ -335,17 +328,8 @@ fn yes() -> bool {
 impl FromKeras for Conv2D {
     const CLASSES: &'static [&'static str] = &["Conv2D", "Convolution2D"];
     fn from_keras(_class: &str, config: Map<String, Value>) -> std::result::Result<Self, String> {
-        reject_set(
-            &config,
-            &[
-                "kernel_regularizer",
-                "bias_regularizer",
-                "activity_regularizer",
-                "kernel_constraint",
-                "bias_constraint",
-                "lora_rank",
-            ],
-        )?;
+        reject_set(&config, &["activity_regularizer", "lora_rank"])?;
+        let rules = KernelRules::from_keras(&config)?;
         let c: Conv2DConfig = typed(config)?;
         channels_last(&c.data_format)?;
         if c.groups != 1 {
@@ -375,6 +359,7 @@ impl FromKeras for Conv2D {
                 Initializer::Zeros,
             )
             .map_err(|e| format!("field bias_initializer: {e}"))?,
+            rules,
         };
         conv.validate()?;
         Ok(conv)

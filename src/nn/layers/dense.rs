@@ -10,6 +10,7 @@ use crate::backend::ActKind;
 use crate::error::Result;
 use crate::nn::init::Initializer;
 use crate::nn::layer::{LayerOps, Lowering, WeightSpec};
+use crate::nn::regularizers::KernelRules;
 
 /// A fully connected layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +25,8 @@ pub struct Dense {
     pub kernel_initializer: Initializer,
     /// Bias initializer (default `zeros`).
     pub bias_initializer: Initializer,
+    /// Regularizers and constraints of the kernel and the bias (default none).
+    pub rules: KernelRules,
 }
 
 impl Dense {
@@ -35,6 +38,7 @@ impl Dense {
             use_bias: true,
             kernel_initializer: Initializer::GLOROT_UNIFORM,
             bias_initializer: Initializer::Zeros,
+            rules: KernelRules::default(),
         }
     }
 
@@ -76,19 +80,15 @@ impl LayerOps for Dense {
         Ok(vec![self.units])
     }
     fn weight_specs(&self, input: &[usize]) -> Vec<WeightSpec> {
-        let mut v = vec![WeightSpec {
-            var: "kernel",
-            shape: vec![input.iter().product(), self.units],
-            init: self.kernel_initializer,
-            optimizable: true,
-        }];
+        let r = &self.rules;
+        let shape = vec![input.iter().product(), self.units];
+        let mut v = vec![
+            WeightSpec::new("kernel", shape, self.kernel_initializer, true)
+                .with(r.kernel_regularizer, r.kernel_constraint.clone()),
+        ];
         if self.use_bias {
-            v.push(WeightSpec {
-                var: "bias",
-                shape: vec![self.units],
-                init: self.bias_initializer,
-                optimizable: true,
-            });
+            let spec = WeightSpec::new("bias", vec![self.units], self.bias_initializer, true);
+            v.push(spec.with(r.bias_regularizer, r.bias_constraint.clone()));
         }
         v
     }
@@ -119,14 +119,7 @@ impl LayerOps for Dense {
             self.kernel_initializer.to_keras(),
         );
         c.insert("bias_initializer".into(), self.bias_initializer.to_keras());
-        for k in [
-            "kernel_regularizer",
-            "bias_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-        ] {
-            c.insert(k.into(), Value::Null);
-        }
+        self.rules.to_keras(&mut c);
         c
     }
     fn activation(&self) -> Option<ActKind> {
@@ -177,16 +170,9 @@ impl FromKeras for Dense {
     fn from_keras(_class: &str, config: Map<String, Value>) -> std::result::Result<Self, String> {
         reject_set(
             &config,
-            &[
-                "kernel_regularizer",
-                "bias_regularizer",
-                "activity_regularizer",
-                "kernel_constraint",
-                "bias_constraint",
-                "lora_rank",
-                "quantization_config",
-            ],
+            &["activity_regularizer", "lora_rank", "quantization_config"],
         )?;
+        let rules = KernelRules::from_keras(&config)?;
         let c: DenseConfig = typed(config)?;
         let activation = activation_from_keras(&c.activation)
             .map_err(|e| format!("field activation: {e}"))?
@@ -205,6 +191,7 @@ impl FromKeras for Dense {
                 Initializer::Zeros,
             )
             .map_err(|e| format!("field bias_initializer: {e}"))?,
+            rules,
         };
         d.validate()?;
         Ok(d)

@@ -6,6 +6,7 @@ pub mod activation;
 pub mod batch_norm;
 pub mod conv2d;
 pub mod dense;
+pub mod dropout;
 pub mod flatten;
 pub mod global_pooling;
 pub mod input_layer;
@@ -24,6 +25,7 @@ pub use activation::{parse_activation, Activation};
 pub use batch_norm::BatchNormalization;
 pub use conv2d::Conv2D;
 pub use dense::Dense;
+pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use global_pooling::GlobalPooling2D;
 pub use leaky_relu::LeakyRelu;
@@ -95,6 +97,7 @@ registry! {
     Flatten(Flatten),
     Reshape(Reshape),
     Dense(Dense),
+    Dropout(Dropout),
     Conv2D(Conv2D),
     Pooling2D(Pooling2D),
     GlobalPooling2D(GlobalPooling2D),

@@ -26,13 +26,13 @@ impl LayerOps for Prelu {
         Ok(input.to_vec())
     }
     fn weight_specs(&self, input: &[usize]) -> Vec<WeightSpec> {
-        vec![WeightSpec {
-            var: "alpha",
-            // Keras: one alpha per input value, of the sample's shape.
-            shape: input.to_vec(),
-            init: Initializer::Zeros,
-            optimizable: true,
-        }]
+        // Keras: one alpha per input value, of the sample's shape.
+        vec![WeightSpec::new(
+            "alpha",
+            input.to_vec(),
+            Initializer::Zeros,
+            true,
+        )]
     }
     fn lower(&self, cx: &mut Lowering) -> Result<()> {
         let x = cx.input();
