@@ -348,3 +348,160 @@ fn plot_draws_the_epoch_history_that_train_writes() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_chapters_second_half_from_the_cli_and_its_bad_values() {
+    let dir = tmp("second-half");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ckpt, hist) = (dir.join("best"), dir.join("h.csv"));
+    let (ok, out, err) = steadygrad(&[
+        "train",
+        "--device",
+        "cpu",
+        "--limit",
+        "800",
+        "--epochs",
+        "3",
+        "--hidden",
+        "32",
+        "--dropout",
+        "0.2",
+        "--l2",
+        "0.001",
+        "--max-norm",
+        "2",
+        "--optimizer",
+        "adamw",
+        "--validation-split",
+        "0.25",
+        "--early-stopping",
+        "2",
+        "--checkpoint",
+        ckpt.to_str().unwrap(),
+        "--lr-schedule",
+        "cosine:0.002:60",
+        "--history",
+        hist.to_str().unwrap(),
+        "--json",
+        "--save",
+        dir.join("m").to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(err.contains("val_loss"), "{err}");
+    let v = last_json(&out);
+    assert!(v["test_accuracy"].as_f64().unwrap() > 0.3, "{v}");
+    let m = steadygrad::io::load_model(&dir.join("m")).unwrap();
+    let json = std::fs::read_to_string(dir.join("m/model.json")).unwrap();
+    for key in ["\"Dropout\"", "\"L2\"", "\"MaxNorm\""] {
+        assert!(json.contains(key), "model.json has {key}");
+    }
+    assert_eq!(m.optimizer.unwrap().optimizer, "adamw");
+    assert!(steadygrad::io::load_model(&ckpt).is_ok());
+    let csv = std::fs::read_to_string(&hist).unwrap();
+    assert!(
+        csv.lines().next().unwrap().ends_with("learning_rate"),
+        "{csv}"
+    );
+    // MC dropout from the saved folder.
+    let (input, x, std) = (
+        dir.join("in.safetensors"),
+        dir.join("p.safetensors"),
+        dir.join("s.safetensors"),
+    );
+    let pixels: Vec<u8> = (0..2 * 784).map(|i| (i * 37 % 256) as u8).collect();
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::tensor::Dtype::U8, vec![2, 784], &pixels)
+            .unwrap();
+    std::fs::write(
+        &input,
+        safetensors::serialize(vec![("x".to_string(), view)], None).unwrap(),
+    )
+    .unwrap();
+    let (ok, _, err) = steadygrad(&[
+        "predict",
+        "--model",
+        dir.join("m").to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        x.to_str().unwrap(),
+        "--mc-samples",
+        "20",
+        "--mc-std",
+        std.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
+    assert!(ok, "{err}");
+    let (mean, spread) = (std::fs::read(&x).unwrap(), std::fs::read(&std).unwrap());
+    let (mean, spread) = (
+        safetensors::SafeTensors::deserialize(&mean).unwrap(),
+        safetensors::SafeTensors::deserialize(&spread).unwrap(),
+    );
+    let floats = |t: safetensors::tensor::TensorView| -> Vec<f32> {
+        t.data()
+            .chunks(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect()
+    };
+    let p = floats(mean.tensor("probabilities").unwrap());
+    assert_eq!(p.len(), 20);
+    for row in p.chunks(10) {
+        assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-4, "{row:?}");
+    }
+    let names = spread.names();
+    let s = floats(spread.tensor(names[0]).unwrap());
+    assert_eq!(s.len(), 20);
+    // Dropout at prediction time: the 20 samples differ, so some spread is above 0.
+    assert!(
+        s.iter().all(|v| *v >= 0.0) && s.iter().any(|v| *v > 0.0),
+        "{s:?}"
+    );
+    for (args, needle) in [
+        (vec!["--dropout", "1"], "--dropout"),
+        (vec!["--dropout", "-0.1"], "--dropout"),
+        (vec!["--l1", "-1"], "--l1"),
+        (vec!["--l2", "NaN"], "--l2"),
+        (vec!["--max-norm", "0"], "--max-norm"),
+        (vec!["--weight-decay", "-0.1"], "--weight-decay"),
+        (vec!["--lr-schedule", "cosine:0.1:0"], "--lr-schedule"),
+        (
+            vec!["--lr-schedule", "inverse_time:0.1:-3:0.5"],
+            "--lr-schedule",
+        ),
+        (vec!["--lr-schedule", "constant:abc"], "--lr-schedule"),
+        (
+            vec!["--reduce-lr-on-plateau", "1.5:3"],
+            "--reduce-lr-on-plateau",
+        ),
+        (
+            vec!["--reduce-lr-on-plateau", "0.5:-1"],
+            "--reduce-lr-on-plateau",
+        ),
+        (vec!["--early-stopping", "-2"], "--early-stopping"),
+        (vec!["--validation-split", "1"], "--validation-split"),
+        (vec!["--validation-split", "0.9999"], "--validation-split"),
+    ] {
+        let mut a = vec!["train", "--device", "cpu", "--limit", "64", "--steps", "1"];
+        a.extend(&args);
+        let (ok, _, err) = steadygrad(&a);
+        assert!(
+            !ok && err.starts_with("error:") && err.contains(needle),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: one line: {err}");
+    }
+    let (ok, _, err) = steadygrad(&[
+        "predict",
+        "--model",
+        dir.join("m").to_str().unwrap(),
+        "--input",
+        "x",
+        "--output",
+        "y",
+        "--mc-samples",
+        "0",
+    ]);
+    assert!(!ok && err.contains("--mc-samples"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

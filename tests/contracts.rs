@@ -18,6 +18,7 @@ use steadygrad::backend::contract::{
     shader_file, shader_files, Entry, GpuLaunch, Module, ACT_FORWARD, ADD, CLIP_SCALE, LOSS,
     MATMUL_TEXTURE, MODULES, TEXTURE_MAX_ROWS, TEXTURE_ROW,
 };
+use steadygrad::backend::kernel::{DropoutMask, Penalized};
 use steadygrad::backend::ops::gpu_launch;
 use steadygrad::backend::signature::{Access, Arg, TABLE_BINDING};
 use steadygrad::backend::window::{Padding, Window};
@@ -228,6 +229,36 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         Kernel::MaxPoolBackward { win },
         Kernel::AvgPool { win },
         Kernel::AvgPoolBackward { win },
+    ]);
+    let mask = DropoutMask {
+        rows: 3,
+        sample: [1, 4, 5],
+        shared: [false, true, false, false],
+        rate: 0.3,
+        seed: 9,
+        alpha: false,
+    };
+    let penalized: Vec<Penalized> = (ArenaTensor::pack(&[5, 1100]).into_iter())
+        .map(|tensor| Penalized {
+            tensor,
+            l1: 0.01,
+            l2: 0.02,
+        })
+        .collect();
+    kernels.extend([
+        Kernel::Dropout { mask },
+        Kernel::DropoutBackward { mask },
+        Kernel::Penalty {
+            tensors: penalized,
+            first: 1,
+        },
+        Kernel::AddPenalty { chunks: 4, rows: 7 },
+        Kernel::MaxNorm {
+            rows: 4,
+            cols: 3,
+            per_row: true,
+            max_value: 1.5,
+        },
     ]);
     for rule in common::update_rules() {
         kernels.push(Kernel::Update {

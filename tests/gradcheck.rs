@@ -590,3 +590,39 @@ fn pooling_gradients() {
         );
     }
 }
+
+#[test]
+fn dropout_gradients_follow_the_same_mask() {
+    use steadygrad::backend::kernel::DropoutMask;
+    for alpha in [false, true] {
+        let mask = DropoutMask {
+            rows: 3,
+            sample: [1, 2, 5],
+            shared: [false, false, true, false],
+            rate: 0.4,
+            seed: 77,
+            alpha,
+        };
+        let n = mask.len();
+        let step = vec![f32::from_bits(3), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let x = random(n, 1.0, 5);
+        let u = random(n, 1.0, 6);
+        let f = |p: &[Vec<f32>]| {
+            run(
+                &Kernel::Dropout { mask },
+                &[p[0].clone(), vec![0.0; n], step.clone()],
+            )[1]
+            .clone()
+        };
+        let analytic = run(
+            &Kernel::DropoutBackward { mask },
+            &[u.clone(), vec![0.0; n], step.clone()],
+        )[1]
+        .clone();
+        check(
+            &format!("dropout alpha={alpha}"),
+            &analytic,
+            &numeric(&f, &[x], 0, &u),
+        );
+    }
+}

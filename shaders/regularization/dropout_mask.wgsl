@@ -1,12 +1,12 @@
 // Shared by the dropout kernels. Declared before this file (generated from Rust): `p`
-// (DropoutParams: n elements of samples of shape (d1, d2, d3); shared bit k: axis k, the
+// (DropoutParams: n elements of samples of shape (d1, d2, d3); shared_axes bit k: axis k, the
 // batch first, shares one draw (Keras's noise_shape entry of 1); the layer's seed; rate;
 // a kept value becomes x·scale + shift, a dropped one `dropped`), the step record `step`
 // (word 0 the step, which picks the masks) and the kernel's buffers. activation.wgsl
 // precedes (uniform01, the generator RReLU draws from too).
 
 fn axis_shared(k: u32) -> bool {
-    return ((p.shared >> k) & 1u) != 0u;
+    return ((p.shared_axes >> k) & 1u) != 0u;
 }
 
 // Element i's draw, indexed in the noise tensor (shared axes collapsed to 1).

@@ -178,6 +178,13 @@ pub struct PredictArgs {
     /// Where to run.
     #[arg(long, value_enum, default_value = "auto")]
     pub device: DeviceArg,
+    /// MC dropout: average N stochastic predictions with dropout active (batch norm in
+    /// inference mode).
+    #[arg(long, value_name = "N")]
+    pub mc_samples: Option<usize>,
+    /// With --mc-samples: write the per-class standard deviation over the samples here.
+    #[arg(long, value_name = "FILE", requires = "mc_samples")]
+    pub mc_std: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -258,6 +265,18 @@ pub struct ModelArgs {
     /// Number of classes of the output layer.
     #[arg(long, default_value_t = 10, conflicts_with_all = ["model_dir", "model_config"])]
     pub classes_out: usize,
+    /// Dropout after each hidden layer at this rate (AlphaDropout with selu).
+    #[arg(long, allow_negative_numbers = true, conflicts_with_all = ["model_dir", "model_config"])]
+    pub dropout: Option<f32>,
+    /// L1 penalty factor on every Dense kernel (Keras's L1 kernel_regularizer).
+    #[arg(long, allow_negative_numbers = true, conflicts_with_all = ["model_dir", "model_config"])]
+    pub l1: Option<f32>,
+    /// L2 penalty factor on every Dense kernel (Keras's L2 kernel_regularizer).
+    #[arg(long, allow_negative_numbers = true, conflicts_with_all = ["model_dir", "model_config"])]
+    pub l2: Option<f32>,
+    /// MaxNorm constraint on every hidden Dense kernel (each unit's incoming weights).
+    #[arg(long, allow_negative_numbers = true, conflicts_with_all = ["model_dir", "model_config"])]
+    pub max_norm: Option<f32>,
 }
 
 #[derive(clap::Args)]
@@ -335,9 +354,30 @@ pub struct TrainOptions {
     /// Clip all gradients jointly to global norm X.
     #[arg(long, allow_negative_numbers = true)]
     pub global_clipnorm: Option<f32>,
-    /// Learning-rate schedule: constant, exponential:LR:STEPS:RATE[:staircase], piecewise:B1,B2:V0,V1,V2.
+    /// Learning-rate schedule: constant[:LR], exponential:LR:STEPS:RATE[:staircase],
+    /// piecewise:B1,B2:V0,V1,V2, inverse_time:LR:STEPS:RATE[:staircase],
+    /// cosine:LR:STEPS[:ALPHA[:WARMUP_STEPS:WARMUP_TARGET]] or onecycle:MAX_LR.
     #[arg(long)]
     pub lr_schedule: Option<String>,
+    /// Decoupled weight decay of any optimizer (Keras's weight_decay; adamw's default 0.004).
+    #[arg(long, allow_negative_numbers = true)]
+    pub weight_decay: Option<f32>,
+    /// Keras's ReduceLROnPlateau on val_loss: multiply the learning rate by FACTOR after
+    /// PATIENCE epochs without improvement.
+    #[arg(long, value_name = "FACTOR:PATIENCE")]
+    pub reduce_lr_on_plateau: Option<String>,
+    /// Keras's EarlyStopping on val_loss: stop after PATIENCE epochs without improvement
+    /// and restore the best epoch's weights.
+    #[arg(long, value_name = "PATIENCE", allow_negative_numbers = true)]
+    pub early_stopping: Option<i64>,
+    /// Keras's ModelCheckpoint with save_best_only: save the model to DIR whenever
+    /// val_loss improves (each save atomic).
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: Option<PathBuf>,
+    /// Hold out the last fraction F of the training data (before shuffling) for
+    /// validation; the test set is then evaluated after training only.
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub validation_split: Option<f64>,
     /// Loss (default: binary_crossentropy for a sigmoid output, else sparse_categorical_crossentropy).
     #[arg(long)]
     pub loss: Option<String>,

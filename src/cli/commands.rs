@@ -10,9 +10,13 @@ use steadygrad::data::{load_safetensors_dataset, Dataset};
 use steadygrad::dist::Communicator;
 use steadygrad::io::tensor_file::{load_safetensors_x, write_probabilities};
 use steadygrad::io::{load_model, save_model};
-use steadygrad::nn::{parse_activation, Initializer, Layer, Sequential};
+use steadygrad::nn::regularizers::KernelRules;
+use steadygrad::nn::{parse_activation, Constraint, Initializer, Layer, Regularizer, Sequential};
 use steadygrad::optim::{self, Clip, Hyper, Optimizer, OptimizerState, Schedule};
-use steadygrad::train::{Device, Divergence, FitOptions, History, LossName, Session};
+use steadygrad::train::{
+    Callback, Device, Divergence, EarlyStopping, FitOptions, History, LossName, ModelCheckpoint,
+    ReduceLrOnPlateau, Session,
+};
 use steadygrad::{Error, Result};
 
 use super::args::{
@@ -53,12 +57,37 @@ pub fn build_model(a: &ModelArgs, input_shape: &[usize], synchronized: bool) -> 
         }
         .into()
     };
+    let rules = regularization_of(a)?;
+    let dropout = match a.dropout {
+        None => None,
+        Some(r) if r.is_finite() && (0.0..1.0).contains(&r) => Some(r),
+        Some(r) => {
+            return Err(Error::Config(format!(
+                "--dropout {r}: the rate must be in [0, 1)"
+            )))
+        }
+    };
+    // Alpha dropout keeps a SELU network's mean and variance (the chapter's advice).
+    let drop = |layers: &mut Vec<Layer>| {
+        if let Some(rate) = dropout {
+            layers.push(if act == ActKind::Selu {
+                Layer::alpha_dropout(rate)
+            } else {
+                Layer::dropout(rate)
+            });
+        }
+    };
     let mut layers = vec![Layer::flatten()];
     if placement == BnPlacement::After {
         layers.push(batch_norm());
     }
     for &units in &a.hidden {
-        let dense = Layer::dense(units).kernel_initializer(init);
+        let mut dense = Layer::dense(units).kernel_initializer(init);
+        dense.rules = KernelRules {
+            kernel_regularizer: rules.0,
+            kernel_constraint: rules.1.clone(),
+            ..Default::default()
+        };
         match placement {
             BnPlacement::Before => {
                 layers.push(dense.use_bias(false).into());
@@ -77,13 +106,38 @@ pub fn build_model(a: &ModelArgs, input_shape: &[usize], synchronized: bool) -> 
                 }
             }
         }
+        drop(&mut layers);
     }
-    layers.push(
-        Layer::dense(a.classes_out)
-            .activation(ActKind::Softmax)
-            .into(),
-    );
+    let mut output = Layer::dense(a.classes_out).activation(ActKind::Softmax);
+    output.rules.kernel_regularizer = rules.0;
+    layers.push(output.into());
     Sequential::new(input_shape, layers, a.seed)
+}
+
+/// The kernel penalty (`--l1`, `--l2`) and hidden kernels' constraint (`--max-norm`) the
+/// flags ask for, checked.
+fn regularization_of(a: &ModelArgs) -> Result<(Option<Regularizer>, Option<Constraint>)> {
+    let factor = |flag: &str, v: Option<f32>| -> Result<f32> {
+        match v {
+            None => Ok(0.0),
+            Some(x) if x.is_finite() && x >= 0.0 => Ok(x),
+            Some(x) => Err(Error::Config(format!(
+                "{flag} {x}: must be a finite number ≥ 0"
+            ))),
+        }
+    };
+    let (l1, l2) = (factor("--l1", a.l1)?, factor("--l2", a.l2)?);
+    let regularizer = (l1 > 0.0 || l2 > 0.0).then_some(Regularizer { l1, l2 });
+    let constraint = match a.max_norm {
+        None => None,
+        Some(x) if x.is_finite() && x > 0.0 => Some(Constraint::max_norm(x)),
+        Some(x) => {
+            return Err(Error::Config(format!(
+                "--max-norm {x}: must be a finite number > 0"
+            )))
+        }
+    };
+    Ok((regularizer, constraint))
 }
 
 /// Train and test sets per the data flags.
@@ -126,14 +180,15 @@ pub fn loss_of(model: &Sequential, loss: &Option<String>) -> Result<LossName> {
 
 /// The optimizer the flags describe. With sgd, momentum defaults to 0.9 with Nesterov
 /// (the seed network); everything else takes Keras's defaults.
-pub fn optimizer_of(t: &TrainOptions) -> Result<Box<dyn Optimizer>> {
+pub fn optimizer_of(t: &TrainOptions, total_steps: u64) -> Result<Box<dyn Optimizer>> {
     let name = t.optimizer.to_ascii_lowercase();
     let sgd = name == "sgd";
     let default_lr = if sgd { 0.01 } else { 0.001 };
     let lr = t.lr.unwrap_or(default_lr);
     let schedule = match &t.lr_schedule {
         Some(s) => {
-            let parsed = Schedule::parse(s, lr)?;
+            // A 1cycle spans the whole run.
+            let parsed = Schedule::parse(s, lr)?.with_total_steps(total_steps.max(1));
             if t.lr.is_some() && !matches!(parsed, Schedule::Constant(_)) {
                 return Err(Error::Config(format!(
                     "--lr and --lr-schedule {s} both set the learning rate; give one of them"
@@ -169,8 +224,15 @@ pub fn optimizer_of(t: &TrainOptions) -> Result<Box<dyn Optimizer>> {
         amsgrad: t.amsgrad.then_some(true),
         initial_accumulator_value: t.initial_accumulator,
         clip: Clip::from_options(t.clipvalue, t.clipnorm, t.global_clipnorm)?,
-        weight_decay: None,
+        weight_decay: t.weight_decay,
     };
+    if let Some(wd) = t.weight_decay {
+        if !(wd.is_finite() && wd >= 0.0) {
+            return Err(Error::Config(format!(
+                "--weight-decay {wd}: must be a finite number ≥ 0"
+            )));
+        }
+    }
     optim::by_name(&name, &h).map_err(|e| match e {
         Error::Config(m) if optim::NAMES.contains(&name.as_str()) => {
             Error::Config(format!("--optimizer {name}: {m}"))
@@ -239,6 +301,100 @@ pub fn compile(
     Ok(())
 }
 
+/// The validation split the flags ask for, checked: in (0, 1), leaving training rows
+/// and holding some (Keras: the last fraction of the data, before shuffling).
+pub fn validation_split(t: &TrainOptions, rows: usize) -> Result<Option<f64>> {
+    let Some(f) = t.validation_split else {
+        return Ok(None);
+    };
+    if !(f > 0.0 && f < 1.0) {
+        return Err(Error::Config(format!(
+            "--validation-split {f}: must be in (0, 1)"
+        )));
+    }
+    let held = steadygrad::data::held_out(rows, f);
+    if held == 0 || held >= rows {
+        return Err(Error::Config(format!(
+            "--validation-split {f}: of {rows} training samples it holds out {held}, leaving {}",
+            rows - held.min(rows)
+        )));
+    }
+    Ok(Some(f))
+}
+
+/// The training steps the flags plan: `--steps`, or the epochs' batches (after any
+/// validation split).
+pub fn planned_steps(t: &TrainOptions, rows: usize, epochs: usize) -> Result<u64> {
+    let held = validation_split(t, rows)?.map_or(0, |f| steadygrad::data::held_out(rows, f));
+    let per_epoch = (rows - held).div_ceil(t.batch_size.max(1)) as u64;
+    Ok(t.steps.unwrap_or(per_epoch.saturating_mul(epochs as u64)))
+}
+
+/// The Keras callbacks the flags ask for: `--early-stopping`, `--reduce-lr-on-plateau`,
+/// `--checkpoint` (all monitoring val_loss: they need validation data).
+fn callbacks_of(t: &TrainOptions, has_validation: bool) -> Result<Vec<Box<dyn Callback>>> {
+    let mut v: Vec<Box<dyn Callback>> = Vec::new();
+    let need_validation = |flag: &str| -> Result<()> {
+        if has_validation {
+            Ok(())
+        } else {
+            Err(Error::Config(format!(
+                "{flag} monitors val_loss: give --validation-split F (or data with a test split)"
+            )))
+        }
+    };
+    if let Some(p) = t.early_stopping {
+        need_validation("--early-stopping")?;
+        let patience = usize::try_from(p).map_err(|_| {
+            Error::Config(format!("--early-stopping {p}: the patience must be ≥ 0"))
+        })?;
+        v.push(Box::new(EarlyStopping::new(patience)));
+    }
+    if let Some(spec) = &t.reduce_lr_on_plateau {
+        need_validation("--reduce-lr-on-plateau")?;
+        let bad = |why: &str| {
+            Error::Config(format!(
+                "--reduce-lr-on-plateau {spec:?}: {why} (expected FACTOR:PATIENCE, e.g. 0.5:5)"
+            ))
+        };
+        let (f, p) = spec.split_once(':').ok_or_else(|| bad("no ':'"))?;
+        let factor: f32 = f.parse().map_err(|_| bad("FACTOR is not a number"))?;
+        if !(factor > 0.0 && factor < 1.0) {
+            return Err(bad("FACTOR must be in (0, 1)"));
+        }
+        let patience: usize = p
+            .parse()
+            .map_err(|_| bad("PATIENCE is not a whole number ≥ 0"))?;
+        if t.lr_schedule
+            .as_deref()
+            .is_some_and(|s| !s.starts_with("constant"))
+        {
+            return Err(bad(
+                "it sets the learning rate, which --lr-schedule already sets",
+            ));
+        }
+        v.push(Box::new(ReduceLrOnPlateau::new(factor, patience)));
+    }
+    if let Some(dir) = &t.checkpoint {
+        need_validation("--checkpoint")?;
+        v.push(Box::new(ModelCheckpoint::best_only(dir)));
+    }
+    Ok(v)
+}
+
+/// Checks the fitting flags (`--check-every`, `--steps`, `--validation-split`, the
+/// callbacks) before a device is opened, so that a bad value is the only line printed.
+pub fn check_fit_flags(t: &TrainOptions, rows: usize, has_test: bool) -> Result<()> {
+    if t.check_every == Some(0) {
+        return Err(Error::Config("--check-every must be at least 1".into()));
+    }
+    if t.steps == Some(0) {
+        return Err(Error::Config("--steps must be at least 1".into()));
+    }
+    let split = validation_split(t, rows)?;
+    callbacks_of(t, split.is_some() || has_test).map(drop)
+}
+
 /// Runs `epochs` epochs (or `--steps` steps) and returns the history.
 pub fn run_fit(
     session: &mut Session,
@@ -252,8 +408,16 @@ pub fn run_fit(
         return Err(Error::Config("--check-every must be at least 1".into()));
     }
     let lead = session.rank().0 == 0;
-    let mut progress = Progress::new(t.json, t.grad_stats, test.is_some()).silent(!lead);
-    let steps_per_epoch = train.len().div_ceil(t.batch_size.max(1)).max(1);
+    let split = validation_split(t, train.len())?;
+    // With a validation split the test set waits for the end; else it is the validation
+    // data (printed as test_loss).
+    let validation = if split.is_some() { None } else { test };
+    let mut progress = Progress::new(t.json, t.grad_stats, test.is_some())
+        .silent(!lead)
+        .validation_split(split.is_some());
+    let mut callbacks = callbacks_of(t, split.is_some() || validation.is_some())?;
+    let held = split.map_or(0, |f| steadygrad::data::held_out(train.len(), f));
+    let steps_per_epoch = (train.len() - held).div_ceil(t.batch_size.max(1)).max(1);
     let (epochs, max_steps) = match t.steps {
         Some(0) => return Err(Error::Config("--steps must be at least 1".into())),
         Some(n) => {
@@ -282,9 +446,15 @@ pub fn run_fit(
             ..Default::default()
         },
         health_every: super::health::health_every(t)?,
-        ..Default::default()
+        validation_split: split.unwrap_or(0.0),
     };
-    let r = session.fit(train, test, &opts, &mut [&mut progress]);
+    let mut all: Vec<&mut dyn Callback> = vec![&mut progress];
+    all.extend(
+        callbacks
+            .iter_mut()
+            .map(|c| c.as_mut() as &mut dyn Callback),
+    );
+    let r = session.fit(train, validation, &opts, &mut all);
     // The health history is written even when training stopped: it shows what led there.
     if lead {
         super::health::finish(t, &progress.health)?;
@@ -361,9 +531,11 @@ pub fn train_on(a: TrainArgs, comm: Option<Box<dyn Communicator>>) -> Result<()>
         ),
     };
     // Everything the flags decide is checked before a device is opened.
-    let optimizer = optimizer_of(&a.train)?;
+    let steps = planned_steps(&a.train, train_set.len(), a.train.epochs)?;
+    let optimizer = optimizer_of(&a.train, steps)?;
     let loss = loss_of(&model, &a.train.loss)?;
     loss.check(&model)?;
+    check_fit_flags(&a.train, train_set.len(), test_set.is_some())?;
     // Each rank of a host takes an adapter of its own when there are several.
     let gpu = GpuOptions {
         ordinal: comm.as_ref().map_or(0, |c| c.local_rank()),
@@ -402,10 +574,15 @@ pub fn train_on(a: TrainArgs, comm: Option<Box<dyn Communicator>>) -> Result<()>
         test_set.as_ref(),
         a.train.epochs,
     )?;
-    let eval = history
-        .epochs
-        .last()
-        .and_then(|l| l.val_loss.zip(l.val_accuracy));
+    let eval = match (&a.train.validation_split, &test_set) {
+        // The epochs validated on the split: the test set now, once.
+        (Some(_), Some(test)) => Some(session.evaluate(test, 256)?),
+        (Some(_), None) => None,
+        (None, _) => history
+            .epochs
+            .last()
+            .and_then(|l| l.val_loss.zip(l.val_accuracy)),
+    };
     if !lead {
         return Ok(());
     }
@@ -485,6 +662,15 @@ pub fn evaluate(a: EvaluateArgs) -> Result<()> {
 
 /// `steadygrad predict`: inference only.
 pub fn predict(a: PredictArgs) -> Result<()> {
+    match (a.mc_samples, &a.mc_std) {
+        (Some(0), _) => return Err(Error::Config("--mc-samples must be at least 1".into())),
+        (None, Some(_)) => {
+            return Err(Error::Config(
+                "--mc-std needs --mc-samples N (the spread of N dropout samples)".into(),
+            ))
+        }
+        _ => {}
+    }
     let (x, shape) = load_safetensors_x(&a.input)?;
     let model = load_model(&a.model_dir)?.model;
     if shape.iter().product::<usize>() != model.input_features() {
@@ -498,11 +684,25 @@ pub fn predict(a: PredictArgs) -> Result<()> {
     if let Some(n) = session.fallback_notice() {
         eprintln!("note: {n}");
     }
-    let probs = session.predict(&x, a.batch_size)?;
     let units = session.model()?.output_units();
+    let probs = match a.mc_samples {
+        None => session.predict(&x, a.batch_size)?,
+        Some(n) => {
+            let (mean, std) = session.predict_mc(&x, a.batch_size, n)?;
+            if let Some(path) = &a.mc_std {
+                steadygrad::io::tensor_file::write_matrix(path, "std", &std, units)?;
+                eprintln!("wrote the MC standard deviations to {}", path.display());
+            }
+            mean
+        }
+    };
     write_probabilities(&a.output, &probs, units)?;
+    let what = match a.mc_samples {
+        Some(n) => format!("MC dropout probabilities (mean of {n} samples)"),
+        None => "probabilities".into(),
+    };
     eprintln!(
-        "wrote {} × {units} probabilities to {}",
+        "wrote {} × {units} {what} to {}",
         probs.len() / units.max(1),
         a.output.display()
     );

@@ -13,6 +13,8 @@ use super::args::TrainOptions;
 
 /// The progress display, as a `fit` callback.
 pub struct Progress {
+    /// The epochs validate on a split of the training data (printed as val_loss).
+    validation_split: bool,
     bar: Option<ProgressBar>,
     smoothed: Ewma,
     quiet: bool,
@@ -30,6 +32,7 @@ impl Progress {
     /// A display; `quiet` hides the bar (for `--json`).
     pub fn new(quiet: bool, grad_stats: bool, has_test: bool) -> Progress {
         Progress {
+            validation_split: false,
             bar: None,
             smoothed: Ewma::new(0.9),
             quiet,
@@ -46,6 +49,12 @@ impl Progress {
     pub fn silent(mut self, on: bool) -> Progress {
         self.silent = on;
         self.quiet |= on;
+        self
+    }
+
+    /// The epochs validate on a split of the training data: printed as val_loss.
+    pub fn validation_split(mut self, on: bool) -> Progress {
+        self.validation_split = on;
         self
     }
 }
@@ -94,6 +103,9 @@ impl Callback for Progress {
             return Ok(Control::Continue);
         }
         let test = match (l.val_loss, l.val_accuracy) {
+            (Some(vl), Some(va)) if self.validation_split => {
+                format!(" val_loss {vl:.4} val_accuracy {va:.4}")
+            }
             (Some(tl), Some(ta)) => format!(" test_loss {tl:.4} test_accuracy {ta:.4}"),
             _ if self.has_test => String::new(),
             _ => " (no test set)".to_string(),

@@ -7,7 +7,9 @@ use steadygrad::nn::{parse_activation, Layer};
 use steadygrad::{Error, Result};
 
 use super::args::TransferArgs;
-use super::commands::{compile, load_data, loss_of, open_session, optimizer_of, run_fit, save};
+use super::commands::{
+    compile, load_data, loss_of, open_session, optimizer_of, planned_steps, run_fit, save,
+};
 use super::report::report;
 
 fn parse_head(spec: &str) -> Result<Layer> {
@@ -59,7 +61,8 @@ pub fn transfer(a: TransferArgs) -> Result<()> {
         .into_iter()
         .filter(|&i| i < reused)
         .collect();
-    let optimizer = optimizer_of(&a.train)?;
+    let steps = planned_steps(&a.train, train_set.len(), a.train.epochs)?;
+    let optimizer = optimizer_of(&a.train, steps)?;
     let lr = optimizer.learning_rate().at(0);
     let mult = match a.lr_unfrozen {
         Some(x) if !(x.is_finite() && x >= 0.0) => {
@@ -77,6 +80,7 @@ pub fn transfer(a: TransferArgs) -> Result<()> {
     };
     let loss = loss_of(&model, &a.train.loss)?;
     loss.check(&model)?;
+    super::commands::check_fit_flags(&a.train, train_set.len(), test_set.is_some())?;
     let mut session = open_session(model, a.train.device)?;
     let info = session.device_info();
     compile(&mut session, optimizer, loss, None)?;

@@ -135,8 +135,7 @@ impl Dataset {
                 "validation split {fraction} must be in [0, 1)"
             )));
         }
-        let n_val = (self.len() as f64 * fraction).round() as usize;
-        let n_train = self.len() - n_val;
+        let n_train = self.len() - held_out(self.len(), fraction);
         let head: Vec<usize> = (0..n_train).collect();
         let tail: Vec<usize> = (n_train..self.len()).collect();
         Ok((self.subset(&head), self.subset(&tail)))
@@ -187,5 +186,25 @@ impl Dataset {
     /// Number of classes the labels imply (largest label + 1).
     pub fn classes(&self) -> usize {
         self.y.iter().max().map(|m| *m as usize + 1).unwrap_or(0)
+    }
+}
+
+/// The rows a validation split of `fraction` holds out of `rows`: Keras's
+/// `train_validation_split` keeps the first ⌊rows·(1 − fraction)⌋ for training.
+pub fn held_out(rows: usize, fraction: f64) -> usize {
+    rows - ((rows as f64 * (1.0 - fraction)).floor() as usize).min(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::held_out;
+
+    #[test]
+    fn validation_rows_as_keras_splits_them() {
+        // Keras: split_at = floor(n·(1 − f)); floating error included (10·0.3 > 3).
+        assert_eq!(held_out(800, 0.25), 200);
+        assert_eq!(held_out(10, 0.7), 7);
+        assert_eq!(held_out(3, 0.5), 2);
+        assert_eq!(held_out(5, 0.0), 0);
     }
 }

@@ -100,12 +100,18 @@ pub fn load_safetensors_x(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
 
 /// Writes `probabilities` (rows of `units`) to a safetensors file, atomically.
 pub fn write_probabilities(path: &Path, probabilities: &[f32], units: usize) -> Result<()> {
-    let rows = probabilities.len() / units.max(1);
+    write_matrix(path, "probabilities", probabilities, units)
+}
+
+/// Writes rows of `units` values as the tensor `name` (shape (N, units)) to a safetensors
+/// file, atomically.
+pub fn write_matrix(path: &Path, name: &str, values: &[f32], units: usize) -> Result<()> {
+    let rows = values.len() / units.max(1);
     let bytes = tensors_bytes(
         &[(
-            "probabilities".into(),
+            name.into(),
             vec![rows, units],
-            bytemuck::cast_slice(probabilities).to_vec(),
+            bytemuck::cast_slice(values).to_vec(),
             Dtype::F32,
         )],
         None,

@@ -10,6 +10,7 @@
 //! asked).
 
 mod arena;
+pub mod callbacks;
 mod device;
 pub mod epoch;
 mod guard;
@@ -26,6 +27,7 @@ mod training_graph;
 mod weights;
 
 pub use crate::health::Ewma;
+pub use callbacks::{EarlyStopping, ModelCheckpoint, ReduceLrOnPlateau};
 pub use epoch::{Epoch, Step};
 pub use inspect::ActivationStats;
 pub use options::{Callback, Control, Divergence, EpochLogs, FitOptions, History, StepCounters};

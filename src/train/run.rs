@@ -323,3 +323,62 @@ impl RunWork {
         }
     }
 }
+
+impl Session {
+    /// MC dropout (the chapter's `MCDropout`): `samples` stochastic predictions of `x`
+    /// with every dropout layer active and batch norm in inference mode, each with its own
+    /// masks; returns the mean probabilities and their per-class standard deviation over
+    /// the samples.
+    pub fn predict_mc(
+        &mut self,
+        x: &[f32],
+        batch_size: usize,
+        samples: usize,
+    ) -> Result<(Vec<f32>, Vec<f32>)> {
+        if samples == 0 {
+            return Err(Error::Config("MC dropout needs at least 1 sample".into()));
+        }
+        let n = self.check_predict(x, batch_size)?;
+        let model = &self.weights.model;
+        let (features, units) = (model.input_features(), model.output_units());
+        let (mut mean, mut std) = (Vec::with_capacity(n * units), Vec::with_capacity(n * units));
+        for offset in (0..n).step_by(batch_size) {
+            let rows = batch_size.min(n - offset);
+            let batch = &x[offset * features..(offset + rows) * features];
+            // Welford's running mean and sum of squared deviations, per value.
+            let mut m = vec![0.0f64; rows * units];
+            let mut m2 = vec![0.0f64; rows * units];
+            for k in 0..samples {
+                let key = PlanKey {
+                    mode: Mode::PredictMc,
+                    rows,
+                    data: None,
+                    total: rows,
+                };
+                self.plan(key)?;
+                // Each sample its own masks: the step word picks them.
+                let mut record = [0u32; STEP_WORDS];
+                record[0] = k as u32;
+                self.device.write_record(&record)?;
+                let plan = self.plans.get(&key);
+                let (bx, out) = (
+                    plan.host_x.expect("host-fed"),
+                    plan.exec.buffer(plan.output),
+                );
+                self.device.backend.write(bx, 0, batch)?;
+                self.run_plan(key)?;
+                self.device.backend.submit()?;
+                let v = self.device.backend.read(out)?;
+                for (i, &p) in v[..rows * units].iter().enumerate() {
+                    let p = f64::from(p);
+                    let d = p - m[i];
+                    m[i] += d / (k + 1) as f64;
+                    m2[i] += d * (p - m[i]);
+                }
+            }
+            mean.extend(m.iter().map(|&v| v as f32));
+            std.extend(m2.iter().map(|&v| (v / samples as f64).sqrt() as f32));
+        }
+        Ok((mean, std))
+    }
+}

@@ -17,7 +17,7 @@ use crate::dist::{self, Communicator};
 use crate::error::{Error, Result};
 use crate::graph::SyncCost;
 use crate::nn::{Sequential, Weight};
-use crate::optim::{Optimizer, OptimizerState};
+use crate::optim::{Optimizer, OptimizerState, Schedule};
 
 /// A model on a device, ready for inference and, once compiled, for training.
 pub struct Session {
@@ -181,6 +181,35 @@ impl Session {
     pub fn set_weight(&mut self, name: &str, data: &[f32]) -> Result<()> {
         self.weights
             .set_weight(self.device.backend.as_mut(), name, data)
+    }
+
+    /// Replaces the values of every weight listed (by name), as `get_weights` returned
+    /// them.
+    pub fn set_weights(&mut self, weights: &[Weight]) -> Result<()> {
+        for w in weights {
+            self.set_weight(&w.name, &w.data)?;
+        }
+        Ok(())
+    }
+
+    /// The optimizer's learning rate when it is a constant (an error for a schedule, or
+    /// before `compile`).
+    pub fn learning_rate_constant(&self) -> Result<f32> {
+        match self.trainer()?.optimizer.learning_rate() {
+            Schedule::Constant(lr) => Ok(*lr),
+            other => Err(Error::Config(format!(
+                "the learning rate follows a schedule ({other:?}); it can only be set when it is a constant"
+            ))),
+        }
+    }
+
+    /// Sets the optimizer's learning rate to a constant, from the next step on (as Keras's
+    /// `optimizer.learning_rate = lr`); an error when it follows a schedule.
+    pub fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
+        self.learning_rate_constant()?;
+        let t = self.trainer.as_mut().expect("checked");
+        t.optimizer.set_learning_rate(Schedule::Constant(lr));
+        t.optimizer.validate()
     }
 
     /// Freezes or unfreezes layer `index` (the step plans are rebuilt).

@@ -89,7 +89,7 @@ shader_params! {
         /// Sample axis 3.
         d3: u32,
         /// Bit k: axis k (0 the batch) shares one draw.
-        shared: u32,
+        shared_axes: u32,
         /// The generator's seed.
         seed: u32,
         /// Unused.
@@ -110,7 +110,7 @@ shader_params! {
 /// GPU launch of dropout (`backward`: its gradient).
 pub fn dropout_gpu(m: &DropoutMask, backward: bool) -> GpuLaunch {
     let (scale, shift, dropped) = m.affine();
-    let shared = (m.shared.iter().enumerate())
+    let shared_axes = (m.shared.iter().enumerate())
         .map(|(k, &s)| u32::from(s) << k)
         .sum();
     let p = DropoutParams {
@@ -118,7 +118,7 @@ pub fn dropout_gpu(m: &DropoutMask, backward: bool) -> GpuLaunch {
         d1: m.sample[0] as u32,
         d2: m.sample[1] as u32,
         d3: m.sample[2] as u32,
-        shared,
+        shared_axes,
         seed: m.seed,
         rate: m.rate,
         scale,
