@@ -369,3 +369,19 @@ impl BenchReport {
         out
     }
 }
+
+/// The processor this runs on, for the line under a table of figures: its model name
+/// (from `/proc/cpuinfo` on Linux) and logical core count, e.g. `AMD EPYC 7B13, 2 cores`.
+pub fn cpu_description() -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let name = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    format!("{name}, {cores} cores")
+}

@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod chart;
 pub mod data;
 pub mod dist;
 pub mod error;

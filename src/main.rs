@@ -43,7 +43,10 @@ fn main() -> ExitCode {
         Command::Transfer(a) => cli::transfer::transfer(a),
         Command::Bench(a) if a.distributed => cli::distributed::bench(a),
         Command::Bench(a) => cli::commands::bench(a),
-        Command::Experiment(cli::args::ExperimentCommand::Depth(a)) => cli::health::depth(a),
+        Command::Experiment(cli::args::ExperimentCommand::Depth(a)) => cli::experiment::depth(a),
+        Command::Experiment(cli::args::ExperimentCommand::Regularization(a)) => {
+            cli::experiment::regularization(a)
+        }
         Command::Plot(a) => cli::health::plot(a),
     };
     match r {

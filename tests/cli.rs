@@ -505,3 +505,101 @@ fn the_chapters_second_half_from_the_cli_and_its_bad_values() {
     assert!(!ok && err.contains("--mc-samples"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_regularization_experiment_reports_each_configuration() {
+    let dir = tmp("reg-exp");
+    let (ok, out, err) = steadygrad(&[
+        "experiment",
+        "regularization",
+        "--device",
+        "cpu",
+        "--limit",
+        "300",
+        "--epochs",
+        "3",
+        "--layers",
+        "2",
+        "--units",
+        "32",
+        "--mc-samples",
+        "5",
+        "--json",
+        "--plot",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let v = last_json(&out);
+    let rows = v["configs"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "none",
+            "l2 0.01",
+            "dropout 0.2",
+            "max-norm 1",
+            "dropout 0.2 + MC ×5"
+        ]
+    );
+    for r in rows {
+        let (tr, te) = (
+            r["train_accuracy"].as_f64().unwrap(),
+            r["test_accuracy"].as_f64().unwrap(),
+        );
+        assert!(
+            (0.3..=1.0).contains(&te) && (0.3..=1.0).contains(&tr),
+            "{r}"
+        );
+        assert!((r["gap"].as_f64().unwrap() - (tr - te)).abs() < 1e-5, "{r}");
+        assert!(r["test_loss"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    // MC dropout predicts the dropout configuration's network: the same curve, its own
+    // (stochastic) metrics.
+    assert_eq!(
+        rows[2]["test_loss_per_epoch"],
+        rows[4]["test_loss_per_epoch"]
+    );
+    assert_ne!(rows[2]["test_loss"], rows[4]["test_loss"]);
+    let png = std::fs::read(dir.join("regularization.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    // --markdown names the command and the machine under the table.
+    let (ok, out, err) = steadygrad(&[
+        "experiment",
+        "regularization",
+        "--device",
+        "cpu",
+        "--limit",
+        "100",
+        "--epochs",
+        "1",
+        "--layers",
+        "1",
+        "--units",
+        "8",
+        "--mc-samples",
+        "2",
+        "--markdown",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("| configuration | train accuracy"), "{out}");
+    assert!(
+        out.contains("Printed by `steadygrad experiment regularization") && out.contains("cores"),
+        "{out}"
+    );
+    for (args, needle) in [
+        (vec!["--mc-samples", "0"], "--mc-samples"),
+        (vec!["--lr", "-1"], "--lr"),
+        (vec!["--limit", "0"], "--limit"),
+        (vec!["--layers", "100000", "--units", "1000"], "--layers"),
+    ] {
+        let mut a = vec!["experiment", "regularization", "--device", "cpu"];
+        a.extend(&args);
+        let (ok, _, err) = steadygrad(&a);
+        assert!(
+            !ok && err.starts_with("error:") && err.contains(needle),
+            "{args:?}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

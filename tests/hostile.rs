@@ -70,7 +70,7 @@ fn bad_values_are_not_accepted_silently() {
     refused_train(&["--momentum", "1"], "momentum");
     refused_train(&["--optimizer", "adam", "--beta-1", "1.5"], "beta_1");
     refused_train(&["--optimizer", "adam", "--epsilon", "-1"], "epsilon");
-    refused_train(&["--optimizer", "adamw"], "adamw");
+    refused_train(&["--optimizer", "adamz"], "adamz");
     refused_train(&["--steps", "0"], "--steps");
     refused_train(&["--check-every", "0"], "--check-every");
     refused_train(&["--batch-size", "0"], "batch size");

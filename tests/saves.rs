@@ -226,3 +226,58 @@ fn training_killed_at_random_moments_never_damages_the_folder() {
     }
     std::fs::remove_dir_all(&parent).unwrap();
 }
+
+#[test]
+fn a_checkpoint_folder_loads_whenever_training_is_killed() {
+    let parent = tmp("ckpt-kill");
+    let dir = parent.join("best");
+    std::fs::create_dir_all(&parent).unwrap();
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_steadygrad"))
+            .args([
+                "train",
+                "--device",
+                "cpu",
+                "--limit",
+                "600",
+                "--hidden",
+                "64",
+                "--epochs",
+                "200",
+                "--batch-size",
+                "16",
+                "--validation-split",
+                "0.3",
+                "--checkpoint",
+            ])
+            .arg(&dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut kills = 0;
+    for i in 0..8u64 {
+        let mut child = run();
+        // Wait for a first checkpoint, then kill at a moment that moves with i (most land
+        // inside later epochs' saves or between them).
+        let start = std::time::Instant::now();
+        while !dir.join("model.json").exists() && start.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(150 + (i * 131) % 500));
+        if child.try_wait().unwrap().is_none() {
+            kills += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let loaded = load_model(&dir).unwrap_or_else(|e| panic!("after kill {i}: {e}"));
+        assert!(loaded.optimizer.is_some(), "after kill {i}");
+    }
+    assert!(
+        kills >= 6,
+        "the runs were killed while training ({kills} of 8)"
+    );
+    std::fs::remove_dir_all(&parent).unwrap();
+}

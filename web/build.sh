@@ -2,7 +2,7 @@
 # Builds the page into web/dist/: the engine compiled to wasm32 with its JavaScript glue,
 # index.html and the bundled digits. Installs the wasm32 target and wasm-bindgen-cli (the
 # version web/Cargo.toml pins) when missing. Serve it with:
-#   python3 -m http.server -d web/dist
+#   web/serve.py            (then open http://127.0.0.1:8000/)
 set -euo pipefail
 cd "$(dirname "$0")"
 WASM_BINDGEN_VERSION=0.2.130

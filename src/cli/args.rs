@@ -29,7 +29,7 @@ pub enum Command {
     Transfer(TransferArgs),
     /// The standard benchmarks: matmul GFLOP/s, training and inference samples/s, GPU vs CPU.
     Bench(BenchArgs),
-    /// The chapter's experiments (`experiment depth`).
+    /// The chapter's experiments (`experiment depth`, `experiment regularization`).
     #[command(subcommand)]
     Experiment(ExperimentCommand),
     /// PNG charts of a health history written by `train --health FILE.csv`.
@@ -41,6 +41,9 @@ pub enum ExperimentCommand {
     /// A deep MLP under each activation/initialization/normalization pairing the chapter
     /// compares: test accuracy, gradient flow, dead units and a verdict per configuration.
     Depth(DepthArgs),
+    /// A deep MLP that overfits 1,000 digits, trained with no regularization, L2, dropout
+    /// and max-norm, then predicted with MC dropout: train vs test accuracy and loss.
+    Regularization(RegularizationArgs),
 }
 
 #[derive(clap::Args)]
@@ -78,7 +81,53 @@ pub struct DepthArgs {
     /// End stdout with one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Under the table, the command and the machine it ran on (for docs).
+    #[arg(long)]
+    pub markdown: bool,
     /// Seed of the initializers and shuffles.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(clap::Args)]
+pub struct RegularizationArgs {
+    /// Hidden layers (ELU, He initialization).
+    #[arg(long, default_value_t = 4)]
+    pub layers: usize,
+    /// Units per hidden layer.
+    #[arg(long, default_value_t = 256)]
+    pub units: usize,
+    /// Epochs per configuration.
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 0.001, allow_negative_numbers = true)]
+    pub lr: f32,
+    /// Training digits (the first N of the training set).
+    #[arg(long, default_value_t = 1000)]
+    pub limit: usize,
+    /// Stochastic passes of the MC dropout configuration.
+    #[arg(long, default_value_t = 100)]
+    pub mc_samples: usize,
+    /// Where to run.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceArg,
+    /// The data (a folder of IDX files, the bundled digits by default).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Write the loss curves of every configuration into DIR/regularization.png.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// End stdout with one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Under the table, the command and the machine it ran on (for docs).
+    #[arg(long)]
+    pub markdown: bool,
+    /// Seed of the initializers, shuffles and dropout masks.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }

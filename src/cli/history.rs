@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use steadygrad::health::plot;
+use steadygrad::chart::{Colours, Line, LineChart, Panel};
 use steadygrad::train::{EpochLogs, History};
 use steadygrad::{Error, Result};
 
@@ -107,7 +107,9 @@ pub fn from_csv(path: &Path, text: &str) -> Result<Vec<EpochLogs>> {
     Ok(rows)
 }
 
-/// Writes `loss.png` and `accuracy.png` (training and, where present, test) into `dir`.
+/// Writes `loss.png` (with the learning rate of each epoch in a panel under it, when the
+/// history has one) and `accuracy.png` (training and, where present, validation) into
+/// `dir`.
 pub fn write_charts(dir: &Path, rows: &[EpochLogs]) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::Io {
         path: dir.to_path_buf(),
@@ -121,31 +123,55 @@ pub fn write_charts(dir: &Path, rows: &[EpochLogs]) -> Result<Vec<PathBuf>> {
                     .map(|v| ((r.epoch + 1) as f64, f64::from(v)))
             })
             .collect();
-        (!pts.is_empty()).then(|| (name.to_string(), pts))
+        (!pts.is_empty()).then(|| Line::new(name, pts))
     };
-    let mut out = Vec::new();
-    for (file, title, train, test) in [
-        (
-            "loss.png",
-            "loss per epoch",
+    let panel = |y: &str, lines: Vec<Option<Line>>| Panel {
+        y_label: y.into(),
+        log: false,
+        range: None,
+        lines: lines.into_iter().flatten().collect(),
+    };
+    let mut loss = vec![panel(
+        "loss",
+        vec![
             series("training loss", &|r| Some(r.loss)),
-            series("test loss", &|r| r.val_loss),
-        ),
-        (
-            "accuracy.png",
-            "accuracy per epoch",
+            series("validation loss", &|r| r.val_loss),
+        ],
+    )];
+    if let Some(lr) = series("learning rate", &|r| Some(r.learning_rate)) {
+        // A rate spanning decades reads on a log axis.
+        let (lo, hi) = lr
+            .points
+            .iter()
+            .fold((f64::MAX, 0f64), |(a, b), p| (a.min(p.1), b.max(p.1)));
+        loss.push(Panel {
+            y_label: "learning rate".into(),
+            log: lo > 0.0 && hi / lo >= 20.0,
+            range: None,
+            lines: vec![lr],
+        });
+    }
+    let accuracy = vec![panel(
+        "accuracy",
+        vec![
             series("training accuracy", &|r| Some(r.accuracy)),
-            series("test accuracy", &|r| r.val_accuracy),
-        ),
+            series("validation accuracy", &|r| r.val_accuracy),
+        ],
+    )];
+    let mut out = Vec::new();
+    for (file, title, panels) in [
+        ("loss.png", "loss per epoch", loss),
+        ("accuracy.png", "accuracy per epoch", accuracy),
     ] {
         let p = dir.join(file);
-        let lines: Vec<_> = train.into_iter().chain(test).collect();
-        let y = if file == "loss.png" {
-            "loss"
-        } else {
-            "accuracy"
-        };
-        plot::line_chart(&p, title, "epoch", y, &lines, false)?;
+        LineChart {
+            title: title.into(),
+            x_label: "epoch".into(),
+            integer_x: true,
+            colours: Colours::Distinct,
+            panels,
+        }
+        .write(&p)?;
         out.push(p);
     }
     Ok(out)

@@ -1,10 +1,11 @@
 //! The `steadygrad` command line: flags ([`args`]), the subcommands ([`commands`],
-//! [`transfer`], [`health`]; `train --distributed` in [`distributed`]), what they print ([`report`]) and the epoch history file
+//! [`transfer`], [`health`], [`experiment`]; `train --distributed` in [`distributed`]), what they print ([`report`]) and the epoch history file
 //! ([`history`]) — a thin layer over the library.
 
 pub mod args;
 pub mod commands;
 pub mod distributed;
+pub mod experiment;
 pub mod health;
 pub mod history;
 pub mod report;

@@ -189,6 +189,8 @@ pub fn report(
             "test_loss": eval.map(|e| e.0),
             "test_accuracy": eval.map(|e| e.1),
             "samples_per_second": sps,
+            "learning_rate": last.map(|l| l.learning_rate),
+            "learning_rates": history.epochs.iter().map(|e| e.learning_rate).collect::<Vec<_>>(),
             "steps": c.steps,
             "dispatches_per_step": c.dispatches_per_step,
             "submits_per_step": c.submits_per_step,

@@ -288,7 +288,7 @@ async fn train(p: Params) -> Result<Value, String> {
         .map_err(|e| e.to_string())?;
     let err = |e: steadygrad::Error| e.to_string();
     let mut rng = rand::rngs::StdRng::seed_from_u64(p.seed);
-    let (mut smoothed, mut chart) = (Ewma::new(0.9), Vec::new());
+    let (mut smoothed, mut raw, mut smooth) = (Ewma::new(0.98), Vec::new(), Vec::new());
     let (mut samples, mut seconds) = (0usize, 0.0f64);
     let mut last = json!({});
     let mut epochs_done = 0;
@@ -299,6 +299,8 @@ async fn train(p: Params) -> Result<Value, String> {
         let rng = if p.shuffle { Some(&mut rng) } else { None };
         let mut e = s.begin_epoch(train, p.batch, rng).map_err(err)?;
         let mut epoch_samples = 0;
+        let (mut sum_before, mut rows_before) = (0.0f64, 0usize);
+        let mut last_step = s.steps_done() as f64;
         while e.next_rows() > 0 && !done(&s) {
             for _ in 0..STEPS_PER_UPDATE {
                 let rows = e.next_rows();
@@ -307,17 +309,26 @@ async fn train(p: Params) -> Result<Value, String> {
                 }
                 epoch_samples += rows;
             }
-            // Reading the running loss back also hands the tab back to the browser.
-            let (loss, _) = s.metrics_async().await.map_err(err)?;
-            let ewma = smoothed.update(loss as f64);
-            chart.push((s.steps_done() as f64, loss as f64));
-            ui::draw_loss("loss", &chart);
+            // Reading the running loss back also hands the tab back to the browser. The
+            // epoch's running mean over its rows so far gives the mean of the steps just
+            // run, which the chart smooths.
+            let (mean, _) = s.metrics_async().await.map_err(err)?;
+            let (sum, rows) = (f64::from(mean) * epoch_samples as f64, epoch_samples - rows_before);
+            if rows > 0 {
+                let chunk = (sum - sum_before) / rows as f64;
+                let step = s.steps_done() as f64;
+                raw.push((step, chunk));
+                smooth.push((step, smoothed.update_after(chunk, (step - last_step).max(1.0) as u64)));
+                last_step = step;
+                ui::draw_loss("loss", &raw, &smooth, STEPS_PER_UPDATE);
+            }
+            (sum_before, rows_before) = (sum, epoch_samples);
             let rate = (samples + epoch_samples) as f64
                 / (seconds + start.elapsed().as_secs_f64()).max(1e-9);
             ui::set_text(
                 "progress",
                 &format!(
-                    "epoch {}/{} step {}/{} loss {ewma:.4} (smoothed) {rate:.0} samples/s",
+                    "epoch {}/{} step {}/{} loss {mean:.4} (epoch mean so far) {rate:.0} samples/s",
                     epoch + 1,
                     p.epochs,
                     e.done(),

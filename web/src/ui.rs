@@ -1,6 +1,7 @@
 //! The page's parts: text lines, the loss chart and the grid of test digits, drawn with
 //! the DOM and a 2-D canvas.
 
+use steadygrad::chart::ticks;
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, Document, HtmlCanvasElement, ImageData};
 
@@ -33,38 +34,73 @@ fn canvas(id: &str) -> Option<(HtmlCanvasElement, CanvasRenderingContext2d)> {
     Some((c, ctx))
 }
 
-/// Draws the loss curve: one point per progress update, steps on x.
-pub fn draw_loss(id: &str, points: &[(f64, f64)]) {
+/// Draws the loss chart: `raw` (the mean loss of each group of steps, faint) and
+/// `smooth` (its bias-corrected EWMA), training steps on x, with axis titles, ticks and a
+/// legend.
+pub fn draw_loss(id: &str, raw: &[(f64, f64)], smooth: &[(f64, f64)], group: usize) {
     let Some((c, ctx)) = canvas(id) else { return };
     let (w, h) = (c.width() as f64, c.height() as f64);
     ctx.set_fill_style_str("#fff");
     ctx.fill_rect(0.0, 0.0, w, h);
-    ctx.set_stroke_style_str("#ccc");
-    ctx.stroke_rect(0.5, 0.5, w - 1.0, h - 1.0);
-    if points.len() < 2 {
-        return;
-    }
-    let max_x = points.last().map_or(1.0, |p| p.0).max(1.0);
-    let max_y = points.iter().map(|p| p.1).fold(0.0f64, f64::max).max(1e-6);
-    let (pad, plot_w, plot_h) = (30.0, w - 40.0, h - 40.0);
+    // The plot area: room for the y labels and title on the left, x labels below.
+    let (left, right, top, bottom) = (64.0, w - 12.0, 26.0, h - 40.0);
+    ctx.set_stroke_style_str("#888");
+    ctx.set_line_width(1.0);
+    ctx.stroke_rect(left + 0.5, top + 0.5, right - left, bottom - top);
     ctx.set_fill_style_str("#333");
     ctx.set_font("12px sans-serif");
-    let _ = ctx.fill_text(&format!("{max_y:.2}"), 2.0, pad);
-    let _ = ctx.fill_text("0", 2.0, h - 12.0);
-    let _ = ctx.fill_text(&format!("step {}", max_x as u64), w - 80.0, h - 2.0);
-    ctx.set_stroke_style_str("#1f6feb");
-    ctx.set_line_width(2.0);
-    ctx.begin_path();
-    for (i, (x, y)) in points.iter().enumerate() {
-        let px = pad + x / max_x * plot_w;
-        let py = 10.0 + (1.0 - y / max_y) * plot_h;
-        if i == 0 {
-            ctx.move_to(px, py);
-        } else {
-            ctx.line_to(px, py);
-        }
+    let _ = ctx.fill_text("training step", (left + right) / 2.0 - 36.0, h - 4.0);
+    ctx.save();
+    let _ = ctx.translate(14.0, (top + bottom) / 2.0 + 12.0);
+    let _ = ctx.rotate(-std::f64::consts::FRAC_PI_2);
+    let _ = ctx.fill_text("loss", 0.0, 0.0);
+    ctx.restore();
+    let all = raw.iter().chain(smooth);
+    let max_x = all.clone().map(|p| p.0).fold(1.0f64, f64::max);
+    let max_y = all
+        .map(|p| p.1)
+        .filter(|v| v.is_finite())
+        .fold(1e-6f64, f64::max)
+        * 1.05;
+    let px = |x: f64| left + x / max_x * (right - left);
+    let py = |y: f64| bottom - y / max_y * (bottom - top);
+    // Ticks at 1-2-5 steps: about four on y from 0, whole steps on x.
+    ctx.set_stroke_style_str("#e5e5e5");
+    let y_step = ticks::step_of(max_y, false, 4);
+    for y in ticks::linear(0.0, max_y, false, 4) {
+        ctx.begin_path();
+        ctx.move_to(left, py(y));
+        ctx.line_to(right, py(y));
+        ctx.stroke();
+        let _ = ctx.fill_text(&ticks::linear_label(y, y_step), 24.0, py(y) + 4.0);
     }
-    ctx.stroke();
+    for x in ticks::linear(0.0, max_x, true, 6) {
+        let label = ticks::linear_label(x, 1.0);
+        let _ = ctx.fill_text(&label, px(x) - 4.0 * label.len() as f64, bottom + 16.0);
+    }
+    let line = |pts: &[(f64, f64)], colour: &str, width: f64| {
+        ctx.set_stroke_style_str(colour);
+        ctx.set_line_width(width);
+        ctx.begin_path();
+        for (i, (x, y)) in pts.iter().filter(|p| p.1.is_finite()).enumerate() {
+            if i == 0 {
+                ctx.move_to(px(*x), py(*y));
+            } else {
+                ctx.line_to(px(*x), py(*y));
+            }
+        }
+        ctx.stroke();
+    };
+    line(raw, "#9ec5f4", 1.0);
+    line(smooth, "#1f6feb", 2.5);
+    // The legend, above the plot area.
+    ctx.set_fill_style_str("#9ec5f4");
+    ctx.fill_rect(left, 8.0, 18.0, 3.0);
+    ctx.set_fill_style_str("#1f6feb");
+    ctx.fill_rect(left + 210.0, 8.0, 18.0, 3.0);
+    ctx.set_fill_style_str("#333");
+    let _ = ctx.fill_text(&format!("mean loss of each {group} steps"), left + 24.0, 14.0);
+    let _ = ctx.fill_text("their EWMA (β 0.98 a step, bias-corrected)", left + 234.0, 14.0);
 }
 
 /// Draws 28×28 digits (grey levels 0–255) in rows of `per_row`, each with its predicted

@@ -59,6 +59,18 @@ impl Dense {
         self.use_bias = on;
         self
     }
+
+    /// Sets the kernel's penalty (Keras's `kernel_regularizer`).
+    pub fn kernel_regularizer(mut self, r: crate::nn::Regularizer) -> Dense {
+        self.rules.kernel_regularizer = Some(r);
+        self
+    }
+
+    /// Sets the kernel's constraint (Keras's `kernel_constraint`).
+    pub fn kernel_constraint(mut self, c: crate::nn::Constraint) -> Dense {
+        self.rules.kernel_constraint = Some(c);
+        self
+    }
 }
 
 impl LayerOps for Dense {

@@ -155,6 +155,8 @@ pub struct DepthResult {
     pub verdicts: Vec<Verdict>,
     /// Every health sample.
     pub samples: Vec<HealthSample>,
+    /// Where it ran.
+    pub device: crate::backend::DeviceInfo,
 }
 
 /// The network of one configuration.
@@ -243,6 +245,7 @@ pub fn run_one(
         s.evaluate(test, 256)?.1
     };
     let samples = collect.0;
+    let device = s.device_info();
     let grad_norm_ratio = median(
         samples
             .iter()
@@ -300,5 +303,6 @@ pub fn run_one(
             None => verdict(&samples),
         },
         samples,
+        device,
     })
 }
