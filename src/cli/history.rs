@@ -184,19 +184,25 @@ mod tests {
     #[test]
     fn rows_parse_and_bad_cells_name_line_and_column() {
         let p = Path::new("h.csv");
-        let ok = format!("{HEADER}\n1,0.5,0.8,0.6,0.75,900.0\n2,0.4,0.85,,,950.0\n");
+        let ok = format!("{HEADER}\n1,0.5,0.8,0.6,0.75,900.0,0.01\n2,0.4,0.85,,,950.0,0.005\n");
         let rows = from_csv(p, &ok).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].val_loss, None);
+        assert_eq!(rows[1].learning_rate, 0.005);
+        // Files written before the learning rate was a column still read.
+        let old =
+            "epoch,loss,accuracy,test_loss,test_accuracy,samples_per_second\n1,0.5,0.8,,,900\n";
+        let rows = from_csv(p, old).unwrap();
+        assert!(rows[0].learning_rate.is_nan());
         assert_eq!(
             rows[0].epoch, 0,
             "epochs count from 0 in the logs, from 1 in the file"
         );
-        let e = from_csv(p, &format!("{HEADER}\n1,x,0.8,,,1\n"))
+        let e = from_csv(p, &format!("{HEADER}\n1,x,0.8,,,1,0.1\n"))
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 2") && e.contains("loss"), "{e}");
-        let e = from_csv(p, &format!("{HEADER}\n0,1,0.8,,,1\n"))
+        let e = from_csv(p, &format!("{HEADER}\n0,1,0.8,,,1,0.1\n"))
             .unwrap_err()
             .to_string();
         assert!(e.contains("epoch"), "{e}");
