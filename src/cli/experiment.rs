@@ -10,21 +10,13 @@ use steadygrad::data::idx::load_mnist_dir;
 use steadygrad::experiment::regularization::{self, RegularizationOptions, RegularizationResult};
 use steadygrad::experiment::{self, DepthOptions, DepthResult};
 use steadygrad::health::plot;
-use steadygrad::train::Device;
 use steadygrad::{Error, Result};
 
-use super::args::{DepthArgs, DeviceArg, RegularizationArgs};
+use super::args::{DepthArgs, RegularizationArgs};
+use super::commands::device_of;
 
 /// The most parameters an experiment's network may have (the flags multiply up fast).
 const MAX_PARAMETERS: f64 = 1e8;
-
-fn device_of(d: DeviceArg) -> Device {
-    match d {
-        DeviceArg::Auto => Device::Auto,
-        DeviceArg::Gpu => Device::Gpu,
-        DeviceArg::Cpu => Device::Cpu,
-    }
-}
 
 /// Refuses a deep MLP too large to be what the user meant.
 fn check_size(layers: usize, units: usize) -> Result<()> {

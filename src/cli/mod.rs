@@ -6,6 +6,7 @@ pub mod args;
 pub mod commands;
 pub mod distributed;
 pub mod experiment;
+pub mod fit;
 pub mod health;
 pub mod history;
 pub mod report;
