@@ -105,10 +105,17 @@ pub fn run(train: &Dataset, quick: bool) -> Result<BenchReport> {
         &[256, 512, 1024, 2048]
     };
     let reps = |n: usize| if n >= 1024 { 1 } else { 4 };
-    match GpuOptions::from_env()
-        .ok()
-        .and_then(|o| GpuBackend::new(&o).ok())
-    {
+    // A setting that names an adapter, API or kernel must be honoured: failing to, the
+    // bench is an error, not a CPU-only table.
+    let opts = GpuOptions::from_env()?;
+    let gpu = match GpuBackend::new(&opts) {
+        Ok(g) => Some(g),
+        Err(e) if opts.adapter.is_some() || opts.api.is_some() || opts.matmul.is_some() => {
+            return Err(e)
+        }
+        Err(_) => None,
+    };
+    match gpu {
         Some(mut g) => {
             r.adapter = g.info().adapter;
             for &n in sizes {

@@ -1,6 +1,8 @@
 //! Fuzzing of the loaders with proptest, from the seed corpus in `tests/data/fuzz/`: the
 //! IDX reader (plain and gzipped), the safetensors data-set reader, the model-folder loader
-//! (model.json, weights and optimizer state, each mutated) and the Keras JSON parser. Each
+//! (model.json, weights and optimizer state, each mutated), the optimizer-state reader (a
+//! state of every optimizer, mutated, restored and trained one step), the autotune cache
+//! reader and the Keras JSON parser. Each
 //! input is a seed with byte-level edits (flips, overwrites with boundary integers,
 //! insertions, deletions, truncation) or, for JSON, a value swapped for a hostile one. A
 //! loader must answer every input with a value or an error: a panic fails the test (an
@@ -49,7 +51,7 @@ enum Edit {
     Truncate(usize),
 }
 
-const INTERESTING: [u32; 10] = [
+const INTERESTING: [u32; 14] = [
     0,
     1,
     2,
@@ -60,6 +62,11 @@ const INTERESTING: [u32; 10] = [
     0x7fff_ffff,
     0x8000_0000,
     0xffff_ffff,
+    // f32 specials: +inf, -inf, -1.0, the largest finite.
+    0x7f80_0000,
+    0xff80_0000,
+    0xbf80_0000,
+    0x7f7f_ffff,
 ];
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -324,5 +331,139 @@ fn model_folder_loader() {
                 }
             }
         }
+    });
+}
+
+/// Every optimizer's state for the seed model, saved by the engine itself (the seeds of
+/// the optimizer-state target): (optimizer, optimizer.safetensors bytes).
+fn optimizer_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let base = model_from_bytes(
+        Path::new("seed"),
+        &seed("model.json"),
+        &seed("weights.safetensors"),
+        None,
+    )
+    .unwrap()
+    .model;
+    let dir = std::env::temp_dir().join(format!("steadygrad-fuzz-opt-{}", std::process::id()));
+    let mut out = Vec::new();
+    for name in steadygrad::optim::NAMES {
+        let opt = steadygrad::optim::by_name(name, &Default::default()).unwrap();
+        let mut s = Session::with_backend(base.clone(), Box::new(CpuBackend::new())).unwrap();
+        s.compile(opt, steadygrad::LossName::SparseCategoricalCrossentropy)
+            .unwrap();
+        // Two steps, so every slot holds something other than its initial value.
+        s.fit(&fuzz_data(), None, &fit_options(2), &mut []).unwrap();
+        let state = s.optimizer_state().unwrap();
+        let model = s.into_model().unwrap();
+        steadygrad::io::save_model(&model, Some(&state), &dir).unwrap();
+        out.push((
+            name,
+            std::fs::read(dir.join("optimizer.safetensors")).unwrap(),
+        ));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+fn fuzz_data() -> steadygrad::Dataset {
+    let x: Vec<f32> = (0..8 * 4).map(|i| (i % 7) as f32 / 7.0).collect();
+    steadygrad::Dataset::new(
+        steadygrad::data::Samples::F32(x),
+        vec![0, 1, 1, 0, 1, 0, 0, 1],
+        vec![2, 2],
+    )
+    .unwrap()
+}
+
+fn fit_options(steps: u64) -> steadygrad::FitOptions {
+    steadygrad::FitOptions {
+        epochs: 1,
+        batch_size: 4,
+        shuffle: false,
+        max_steps: Some(steps),
+        ..Default::default()
+    }
+}
+
+static RESTORED: AtomicU64 = AtomicU64::new(0);
+
+#[test]
+fn optimizer_state_reader() {
+    let seeds = optimizer_seeds();
+    let json = seed("model.json");
+    let weights = seed("weights.safetensors");
+    let n = seeds.len();
+    let bytes: Vec<Vec<u8>> = seeds.iter().map(|(_, b)| b.clone()).collect();
+    // Mostly values (edits past the header: NaN, infinities, negative and huge numbers
+    // where the slots are), sometimes anywhere.
+    let strategy =
+        (0usize..n, edits(), prop::bool::weighted(0.8)).prop_map(move |(k, e, values)| {
+            let b = &bytes[k];
+            let header = 8 + u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
+            let mut out = vec![k as u8];
+            if values {
+                let edited = apply(b[header..].to_vec(), &e);
+                let mut whole = b[..header].to_vec();
+                // Same length as before (a different one is the header's problem, fuzzed below).
+                whole.extend(
+                    edited
+                        .iter()
+                        .copied()
+                        .chain(std::iter::repeat(0))
+                        .take(b.len() - header),
+                );
+                out.extend(whole);
+            } else {
+                out.extend(apply(b.clone(), &e));
+            }
+            out
+        });
+    run("optimizer-state reader", strategy, |input| {
+        let (name, bytes) = (seeds[input[0] as usize].0, &input[1..]);
+        let Ok(loaded) = model_from_bytes(Path::new("fuzz-model"), &json, &weights, Some(bytes))
+        else {
+            return;
+        };
+        let Some(state) = loaded.optimizer else {
+            return;
+        };
+        // A state that loads is valid, restores into its optimizer (or is refused with an
+        // error) and trains one step to finite weights.
+        assert!(state.validate().is_ok());
+        let opt = steadygrad::optim::by_name(name, &Default::default()).unwrap();
+        let mut s = Session::with_backend(loaded.model, Box::new(CpuBackend::new())).unwrap();
+        s.compile(opt, steadygrad::LossName::SparseCategoricalCrossentropy)
+            .unwrap();
+        if s.set_optimizer_state(&state).is_ok() {
+            RESTORED.fetch_add(1, Ordering::Relaxed);
+            let fitted = s.fit(&fuzz_data(), None, &fit_options(1), &mut []);
+            if fitted.is_ok() {
+                let w = s.get_weights().unwrap();
+                assert!(w.iter().all(|w| w.data.iter().all(|v| v.is_finite())));
+            }
+        }
+    });
+    let restored = RESTORED.load(Ordering::Relaxed);
+    eprintln!("optimizer-state reader: {restored} mutated states restored and trained");
+    assert!(
+        restored > 0,
+        "no mutated state got through: the target tests nothing"
+    );
+}
+
+#[test]
+fn autotune_cache_reader() {
+    use steadygrad::backend::autotune::TuneCache;
+    let text = br#"{"llvmpipe|mesa|LLVM 15|kernels 0123abcd": {"NNv-11": "register-blocked-8", "NTs-3": "tiled"}}"#;
+    let path =
+        std::env::temp_dir().join(format!("steadygrad-fuzz-tune-{}.json", std::process::id()));
+    let strategy = edits().prop_map(move |e| apply(text.to_vec(), &e));
+    run("autotune cache reader", strategy, |input| {
+        std::fs::write(&path, input).unwrap();
+        let c = TuneCache::load(&path);
+        // Whatever it read round-trips.
+        c.save(&path).unwrap();
+        assert_eq!(TuneCache::load(&path), c);
     });
 }

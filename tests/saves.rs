@@ -101,9 +101,9 @@ impl FsOps for Faulty {
         self.step()?;
         RealFs.exchange(a, b)
     }
-    fn remove_dir_all(&self, p: &Path) -> std::io::Result<()> {
+    fn remove_model_dir(&self, p: &Path) -> std::io::Result<()> {
         self.step()?;
-        RealFs.remove_dir_all(p)
+        RealFs.remove_model_dir(p)
     }
 }
 
@@ -127,8 +127,8 @@ impl FsOps for NoExchange {
         self.0.step()?;
         Ok(false)
     }
-    fn remove_dir_all(&self, p: &Path) -> std::io::Result<()> {
-        self.0.remove_dir_all(p)
+    fn remove_model_dir(&self, p: &Path) -> std::io::Result<()> {
+        self.0.remove_model_dir(p)
     }
 }
 
@@ -169,7 +169,7 @@ fn a_failure_at_any_step_leaves_the_old_or_the_new_model() {
                 if r.is_ok() {
                     assert!(is_b, "{what}: reported saved but holds the old model");
                 }
-                // The load cleaned up; a new save works and leaves nothing behind.
+                // A new save cleans up and leaves nothing behind.
                 save_model(&b, Some(&sb), &dir).unwrap();
                 assert_eq!(leftovers(&parent), Vec::<String>::new(), "{what}");
                 std::fs::remove_dir_all(&parent).unwrap();

@@ -154,23 +154,33 @@ pub struct TuneCache {
 }
 
 impl TuneCache {
-    /// The cache file in the user's cache folder, if one can be named.
+    /// The cache file in the user's cache folder, if one can be named. Empty or relative
+    /// values of the variables are ignored (as the XDG rules say), so the cache never lands
+    /// in the working folder.
     pub fn default_path() -> Option<PathBuf> {
-        let dir = std::env::var_os("STEADYGRAD_CACHE_DIR")
-            .map(PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("steadygrad"))
-            })
-            .or_else(|| {
-                std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("steadygrad"))
-            })?;
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+        };
+        let dir = var("STEADYGRAD_CACHE_DIR")
+            .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("steadygrad")))
+            .or_else(|| var("HOME").map(|h| h.join(".cache").join("steadygrad")))?;
         Some(dir.join("matmul-autotune.json"))
     }
 
+    /// The largest cache file read (a real one is a few kilobytes).
+    pub const MAX_BYTES: u64 = 1 << 20;
+
     /// Reads a cache file; a missing, unreadable or malformed one is an empty cache (the
-    /// choices are made again and the file rewritten).
+    /// choices are made again and the file rewritten). Only a regular file of at most
+    /// [`TuneCache::MAX_BYTES`] is read, without blocking (a FIFO or a link to a device
+    /// is an empty cache too).
     pub fn load(path: &Path) -> TuneCache {
-        let Ok(text) = std::fs::read_to_string(path) else {
+        let Ok(bytes) = crate::io::safe_file::read_capped(path, Self::MAX_BYTES) else {
+            return TuneCache::default();
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
             return TuneCache::default();
         };
         let Ok(serde_json::Value::Object(adapters)) = serde_json::from_str(&text) else {
@@ -193,15 +203,20 @@ impl TuneCache {
         TuneCache { entries }
     }
 
-    /// Writes the cache (through a temporary file and a rename).
+    /// Writes the cache whole (an exclusive, unpredictable temporary and a rename: a link
+    /// planted in the folder is never followed).
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
+            // Temporaries of killed runs (also the older `matmul-autotune.tmp-<pid>`).
+            crate::io::safe_file::clean_stale_temps(
+                dir,
+                "matmul-autotune.json",
+                Some("matmul-autotune.tmp-"),
+            );
         }
         let text = serde_json::to_string_pretty(&self.entries).expect("JSON");
-        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, path)
+        crate::io::safe_file::write_atomic(path, text.as_bytes())
     }
 
     /// The cached choice for an adapter and shape class.

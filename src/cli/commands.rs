@@ -23,6 +23,7 @@ use super::args::{
 use super::report::{print_activation_stats, report};
 
 pub use super::fit::{check_fit_flags, planned_steps, run_fit};
+use super::outputs::{Failures, Kind, Outputs};
 
 /// The model the flags describe, for samples of `input_shape`; `synchronized` makes its
 /// batch norm use the whole global batch's statistics in distributed training.
@@ -308,38 +309,6 @@ pub fn save(session: &mut Session, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Refuses output files whose folder does not exist, before any training.
-pub fn check_outputs(t: &TrainOptions) -> Result<()> {
-    for (flag, path) in [("--history", &t.history), ("--health", &t.health)] {
-        if let Some(p) = path {
-            let dir = p
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            if p.is_dir() {
-                return Err(Error::Config(format!(
-                    "{flag} {}: is a folder; give a file name",
-                    p.display()
-                )));
-            }
-            if !dir.is_dir() {
-                return Err(Error::Config(format!(
-                    "{flag} {}: the folder {} does not exist",
-                    p.display(),
-                    dir.display()
-                )));
-            }
-        }
-    }
-    if let Some(dir) = &t.plot {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Io {
-            path: dir.clone(),
-            source: e,
-        })?;
-    }
-    Ok(())
-}
-
 /// `steadygrad train`.
 pub fn train(a: TrainArgs) -> Result<()> {
     train_on(a, None)
@@ -351,7 +320,7 @@ pub fn train_on(a: TrainArgs, comm: Option<Box<dyn Communicator>>) -> Result<()>
     let (rank, ranks) = comm.as_ref().map_or((0, 1), |c| (c.rank(), c.size()));
     let lead = rank == 0;
     if lead {
-        check_outputs(&a.train)?;
+        Outputs::of_training(&a.train, a.save.as_deref()).check()?;
     }
     steadygrad::dist::check_batch(a.train.batch_size, ranks).map_err(|e| match e {
         Error::Config(m) => Error::Config(format!("--batch-size: {m}")),
@@ -404,14 +373,21 @@ pub fn train_on(a: TrainArgs, comm: Option<Box<dyn Communicator>>) -> Result<()>
     } else {
         compile_quietly(&mut session, optimizer, loss, state.as_ref())?;
     }
-    let history = run_fit(
+    let mut failures = Failures::default();
+    let mut samples = Vec::new();
+    let fitted = run_fit(
         &mut session,
         &a.train,
         a.model.seed,
-        &train_set,
-        test_set.as_ref(),
-        a.train.epochs,
-    )?;
+        (&train_set, test_set.as_ref()),
+        (0, a.train.epochs),
+        &mut samples,
+    );
+    // The health history is written even when training stopped: it shows what led there.
+    if lead {
+        failures.record(super::health::finish(&a.train, &samples));
+    }
+    let history = fitted.map_err(|e| std::mem::take(&mut failures).fail_with(e))?;
     let eval = match (&a.train.validation_split, &test_set) {
         // The epochs validated on the split: the test set now, once.
         (Some(_), Some(test)) => Some(session.evaluate(test, 256)?),
@@ -428,10 +404,11 @@ pub fn train_on(a: TrainArgs, comm: Option<Box<dyn Communicator>>) -> Result<()>
         print_activation_stats(&mut session, test_set.as_ref().unwrap_or(&train_set))?;
     }
     if let Some(dir) = &a.save {
-        save(&mut session, dir)?;
+        failures.record(save(&mut session, dir));
     }
     let name = session.optimizer().map(|o| o.name()).unwrap_or("none");
-    report(&a.train, &info, name, &history, eval)
+    report(&a.train, &info, name, &history, eval, &mut failures)?;
+    failures.finish()
 }
 
 /// [`compile`] without its notes (ranks other than 0).
@@ -509,6 +486,10 @@ pub fn predict(a: PredictArgs) -> Result<()> {
         }
         _ => {}
     }
+    Outputs::default()
+        .with("--output", Some(&a.output), Kind::File)
+        .with("--mc-std", a.mc_std.as_deref(), Kind::File)
+        .check()?;
     let (x, shape) = load_safetensors_x(&a.input)?;
     let model = load_model(&a.model_dir)?.model;
     if shape.iter().product::<usize>() != model.input_features() {

@@ -2,6 +2,7 @@
 //! the flags ask for, and the loop over epochs with its progress display.
 
 use steadygrad::data::Dataset;
+use steadygrad::health::HealthSample;
 use steadygrad::train::{
     Callback, Divergence, EarlyStopping, FitOptions, History, ModelCheckpoint, ReduceLrOnPlateau,
     Session,
@@ -105,14 +106,16 @@ pub fn check_fit_flags(t: &TrainOptions, rows: usize, has_test: bool) -> Result<
     callbacks_of(t, split.is_some() || has_test).map(drop)
 }
 
-/// Runs `epochs` epochs (or `--steps` steps) and returns the history.
+/// Runs `epochs` epochs (or `--steps` steps) after `first` done ones (printed numbers
+/// and the history's epochs continue from there) and returns the history; the health
+/// samples taken are appended to `health` (also when training stops with an error).
 pub fn run_fit(
     session: &mut Session,
     t: &TrainOptions,
     seed: u64,
-    train: &Dataset,
-    test: Option<&Dataset>,
-    epochs: usize,
+    (train, test): (&Dataset, Option<&Dataset>),
+    (first, epochs): (usize, usize),
+    health: &mut Vec<HealthSample>,
 ) -> Result<History> {
     if t.check_every == Some(0) {
         return Err(Error::Config("--check-every must be at least 1".into()));
@@ -124,7 +127,8 @@ pub fn run_fit(
     let validation = if split.is_some() { None } else { test };
     let mut progress = Progress::new(t.json, t.grad_stats, test.is_some())
         .silent(!lead)
-        .validation_split(split.is_some());
+        .validation_split(split.is_some())
+        .first_epoch(first);
     let mut callbacks = callbacks_of(t, split.is_some() || validation.is_some())?;
     let held = split.map_or(0, |f| steadygrad::data::held_out(train.len(), f));
     let steps_per_epoch = (train.len() - held).div_ceil(t.batch_size.max(1)).max(1);
@@ -165,9 +169,10 @@ pub fn run_fit(
             .map(|c| c.as_mut() as &mut dyn Callback),
     );
     let r = session.fit(train, validation, &opts, &mut all);
-    // The health history is written even when training stopped: it shows what led there.
-    if lead {
-        super::health::finish(t, &progress.health)?;
+    health.append(&mut progress.health);
+    let mut history = r?;
+    for e in &mut history.epochs {
+        e.epoch += first;
     }
-    r
+    Ok(history)
 }

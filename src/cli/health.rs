@@ -48,10 +48,12 @@ pub fn finish(t: &TrainOptions, samples: &[HealthSample]) -> Result<()> {
         return Ok(());
     }
     if let Some(path) = &t.health {
-        std::fs::write(path, csv::to_csv(samples)).map_err(|e| Error::Io {
-            path: path.clone(),
-            source: e,
-        })?;
+        steadygrad::io::safe_file::write_atomic(path, csv::to_csv(samples).as_bytes()).map_err(
+            |e| Error::Io {
+                path: path.clone(),
+                source: e,
+            },
+        )?;
     }
     if let Some(dir) = &t.plot {
         for p in plot::write_charts(dir, "", samples)? {

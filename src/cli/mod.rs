@@ -9,5 +9,6 @@ pub mod experiment;
 pub mod fit;
 pub mod health;
 pub mod history;
+pub mod outputs;
 pub mod report;
 pub mod transfer;

@@ -26,6 +26,8 @@ pub struct Progress {
     start: std::time::Instant,
     /// Health samples taken so far.
     pub health: Vec<steadygrad::health::HealthSample>,
+    /// Epochs done before this fit (printed numbers continue from there).
+    first_epoch: usize,
 }
 
 impl Progress {
@@ -42,7 +44,14 @@ impl Progress {
             rows: 0,
             start: std::time::Instant::now(),
             health: Vec::new(),
+            first_epoch: 0,
         }
+    }
+
+    /// Numbers the epochs from `first` + 1 (a second stage of `transfer`).
+    pub fn first_epoch(mut self, first: usize) -> Progress {
+        self.first_epoch = first;
+        self
     }
 
     /// Prints nothing when `on` (the progress of a rank other than 0).
@@ -75,7 +84,7 @@ impl Callback for Progress {
                 .expect("template")
                 .progress_chars("=> "),
         );
-        bar.set_prefix(format!("{}", epoch + 1));
+        bar.set_prefix(format!("{}", self.first_epoch + epoch + 1));
         self.bar = Some(bar);
     }
     fn on_batch_end(&mut self, _step: usize, rows: usize, loss: Option<f32>) {
@@ -112,7 +121,7 @@ impl Callback for Progress {
         };
         eprintln!(
             "epoch {}: loss {:.4} accuracy {:.4}{test} {:.0} samples/s",
-            l.epoch + 1,
+            self.first_epoch + l.epoch + 1,
             l.loss,
             l.accuracy,
             l.samples_per_second
@@ -142,14 +151,15 @@ pub fn report(
     optimizer: &str,
     history: &History,
     eval: Option<(f32, f32)>,
+    failures: &mut super::outputs::Failures,
 ) -> Result<()> {
     let last = history.epochs.last();
     if let Some(path) = &t.history {
         let out = super::history::to_csv(history);
-        std::fs::write(path, out).map_err(|e| Error::Io {
-            path: path.clone(),
-            source: e,
-        })?;
+        failures.record(
+            steadygrad::io::safe_file::write_atomic(path, out.as_bytes())
+                .map_err(|e| Error::io(path, e)),
+        );
     }
     let c = history.counters;
     if t.stats {

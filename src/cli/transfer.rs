@@ -10,6 +10,7 @@ use super::args::TransferArgs;
 use super::commands::{
     compile, load_data, loss_of, open_session, optimizer_of, planned_steps, run_fit, save,
 };
+use super::outputs::{Failures, Outputs};
 use super::report::report;
 
 fn parse_head(spec: &str) -> Result<Layer> {
@@ -33,7 +34,7 @@ fn parse_head(spec: &str) -> Result<Layer> {
 
 /// `steadygrad transfer`.
 pub fn transfer(a: TransferArgs) -> Result<()> {
-    super::commands::check_outputs(&a.train)?;
+    Outputs::of_training(&a.train, a.save.as_deref()).check()?;
     let (train_set, test_set) = load_data(&a.data)?;
     let mut model = load_model(&a.from)?.model.without_top(1)?;
     let reused = model.layers().len();
@@ -89,43 +90,60 @@ pub fn transfer(a: TransferArgs) -> Result<()> {
     } else {
         a.train.epochs
     };
-    let mut history = run_fit(
+    let mut failures = Failures::default();
+    let mut samples = Vec::new();
+    let data = (&train_set, test_set.as_ref());
+    let mut fitted = run_fit(
         &mut session,
         &a.train,
         a.seed,
-        &train_set,
-        test_set.as_ref(),
-        first,
-    )?;
-    if a.unfreeze_top > 0 && a.train.epochs > first {
+        data,
+        (0, first),
+        &mut samples,
+    );
+    if let (Ok(history), true) = (&mut fitted, a.unfreeze_top > 0 && a.train.epochs > first) {
+        let mut names = Vec::new();
         for &i in weighted.iter().rev().take(a.unfreeze_top) {
             session.set_trainable(i, true)?;
             session.set_lr_multiplier(i, mult)?;
+            names.push(session.model()?.layers()[i].name.clone());
             // A frozen BatchNormalization right above an unfrozen Dense stays frozen, as in Keras.
         }
+        names.reverse();
+        let rate = match a.lr_unfrozen {
+            Some(x) => format!("learning rate {x} (--lr-unfrozen)"),
+            None => "the same learning rate".into(),
+        };
         eprintln!(
-            "unfroze the top {} reused layer(s), learning-rate multiplier {mult}",
-            a.unfreeze_top
+            "after epoch {first}: unfroze {} ({} reused layer(s) with weights, from the top), {rate}",
+            names.join(", "),
+            names.len()
         );
         eprint!("{}", session.model()?.summary());
         let more = run_fit(
             &mut session,
             &a.train,
             a.seed + 1,
-            &train_set,
-            test_set.as_ref(),
-            a.train.epochs - first,
-        )?;
-        history.epochs.extend(more.epochs);
-        history.counters = more.counters;
+            data,
+            (first, a.train.epochs - first),
+            &mut samples,
+        );
+        fitted = more.map(|more| {
+            history.epochs.extend(more.epochs);
+            history.counters = more.counters;
+            std::mem::take(history)
+        });
     }
+    failures.record(super::health::finish(&a.train, &samples));
+    let history = fitted.map_err(|e| std::mem::take(&mut failures).fail_with(e))?;
     let eval = history
         .epochs
         .last()
         .and_then(|l| l.val_loss.zip(l.val_accuracy));
     if let Some(dir) = &a.save {
-        save(&mut session, dir)?;
+        failures.record(save(&mut session, dir));
     }
     let name = session.optimizer().map(|o| o.name()).unwrap_or("none");
-    report(&a.train, &info, name, &history, eval)
+    report(&a.train, &info, name, &history, eval, &mut failures)?;
+    failures.finish()
 }

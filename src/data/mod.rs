@@ -175,6 +175,16 @@ impl Dataset {
                 "no samples of classes {classes:?}"
             )));
         }
+        let mut counts = vec![0usize; classes.len()];
+        for &l in &d.y {
+            counts[l as usize] += 1;
+        }
+        if let Some(i) = counts.iter().position(|&c| c == 0) {
+            return Err(Error::Config(format!(
+                "--classes: class {} has no samples in this data",
+                classes[i]
+            )));
+        }
         Ok(d)
     }
 

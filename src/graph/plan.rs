@@ -2,7 +2,7 @@
 //! in it are dead, so a step's memory is close to its peak live set and nothing is
 //! allocated while training.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::ir::{Graph, TensorId, TensorKind};
 use crate::error::{Error, Result};
@@ -59,7 +59,8 @@ pub fn plan(g: &Graph, keep: &[TensorId]) -> Result<Plan> {
         }
     }
     let mut plan = Plan::default();
-    let mut free: Vec<usize> = Vec::new();
+    // Free slots by size: best fit in O(log n), so deep models plan in near-linear time.
+    let mut free: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (i, n) in g.nodes.iter().enumerate() {
         // Inputs must already live somewhere.
         for (p, a) in n.args.iter().enumerate() {
@@ -82,14 +83,15 @@ pub fn plan(g: &Graph, keep: &[TensorId]) -> Result<Plan> {
                 continue;
             }
             let need = info.numel().max(1);
-            let best = free
-                .iter()
-                .enumerate()
-                .filter(|(_, &s)| plan.slots[s] >= need)
-                .min_by_key(|(_, &s)| plan.slots[s]);
+            let best = free.range_mut(need..).next().and_then(|(&size, v)| {
+                let s = v.pop()?;
+                Some((size, v.is_empty(), s))
+            });
             let slot = match best {
-                Some((fi, &s)) => {
-                    free.swap_remove(fi);
+                Some((size, emptied, s)) => {
+                    if emptied {
+                        free.remove(&size);
+                    }
                     s
                 }
                 None => {
@@ -106,7 +108,8 @@ pub fn plan(g: &Graph, keep: &[TensorId]) -> Result<Plan> {
                 && !keep.contains(a)
                 && released.insert(*a)
             {
-                free.push(plan.slot_of[a]);
+                let s = plan.slot_of[a];
+                free.entry(plan.slots[s]).or_default().push(s);
             }
         }
     }

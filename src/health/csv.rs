@@ -69,15 +69,30 @@ pub fn from_csv(path: &Path, text: &str) -> Result<Vec<HealthSample>> {
             .parse()
             .map_err(|_| bad(n, format!("step {:?} is not a whole number", f[0])))?;
         let loss = num(1)?.ok_or_else(|| bad(n, "no loss".into()))?;
+        // Fractions are in [0, 1]; norms and spreads are never negative.
+        let fraction = |k: usize, what: &str| -> Result<Option<f32>> {
+            match num(k)? {
+                Some(v) if !(0.0..=1.0).contains(&v) => {
+                    Err(bad(n, format!("{what} {v} is not a fraction in [0, 1]")))
+                }
+                v => Ok(v),
+            }
+        };
+        let non_negative = |k: usize, what: &str| -> Result<Option<f32>> {
+            match num(k)? {
+                Some(v) if v < 0.0 => Err(bad(n, format!("{what} {v} is negative"))),
+                v => Ok(v),
+            }
+        };
         let layer = LayerHealth {
             layer: f[2].to_string(),
             activation: (!f[3].is_empty()).then(|| f[3].to_string()),
             act_mean: num(4)?,
-            act_std: num(5)?,
-            dead_fraction: num(6)?,
-            saturated_fraction: num(7)?,
-            grad_norm: num(8)?,
-            update_ratio: num(9)?,
+            act_std: non_negative(5, "act_std")?,
+            dead_fraction: fraction(6, "dead_fraction")?,
+            saturated_fraction: fraction(7, "saturated_fraction")?,
+            grad_norm: non_negative(8, "grad_norm")?,
+            update_ratio: non_negative(9, "update_ratio")?,
         };
         match out.last_mut() {
             Some(s) if s.step == step => s.layers.push(layer),

@@ -2,6 +2,7 @@
 //! healthy run — naming the layers and the chapter's remedies that fit.
 
 use super::HealthSample;
+use std::collections::HashMap;
 
 /// What is wrong (or not).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -72,9 +73,31 @@ pub fn verdict(samples: &[HealthSample]) -> Vec<Verdict> {
         }];
     };
     let names: Vec<String> = first.weighted().map(|l| l.layer.clone()).collect();
-    let norm = |s: &HealthSample, name: &str| {
-        s.weighted()
-            .find(|l| l.layer == name)
+    // Each sample's layers by name (the first of a name wins), so that judging stays
+    // linear in the layer count.
+    let by_name: Vec<HashMap<&str, &super::LayerHealth>> = samples
+        .iter()
+        .map(|s| {
+            let mut m = HashMap::new();
+            for l in &s.layers {
+                m.entry(l.layer.as_str()).or_insert(l);
+            }
+            m
+        })
+        .collect();
+    let weighted: Vec<HashMap<&str, &super::LayerHealth>> = samples
+        .iter()
+        .map(|s| {
+            let mut m = HashMap::new();
+            for l in s.weighted() {
+                m.entry(l.layer.as_str()).or_insert(l);
+            }
+            m
+        })
+        .collect();
+    let norm = |s: usize, name: &str| {
+        weighted[s]
+            .get(name)
             .and_then(|l| l.grad_norm)
             .unwrap_or(f32::NAN)
     };
@@ -83,16 +106,15 @@ pub fn verdict(samples: &[HealthSample]) -> Vec<Verdict> {
         .iter()
         .map(|n| {
             median(
-                samples
-                    .iter()
+                (0..samples.len())
                     .map(|s| norm(s, n) / norm(s, names.last().unwrap()).max(f32::MIN_POSITIVE))
                     .collect(),
             )
         })
         .collect();
-    let upd = |s: &HealthSample, name: &str| {
-        s.weighted()
-            .find(|l| l.layer == name)
+    let upd = |s: usize, name: &str| {
+        weighted[s]
+            .get(name)
             .and_then(|l| l.update_ratio)
             .unwrap_or(f32::NAN)
     };
@@ -101,8 +123,7 @@ pub fn verdict(samples: &[HealthSample]) -> Vec<Verdict> {
         .iter()
         .map(|n| {
             median(
-                samples
-                    .iter()
+                (0..samples.len())
                     .map(|s| upd(s, n) / upd(s, names.last().unwrap()).max(f32::MIN_POSITIVE))
                     .collect(),
             )
@@ -170,9 +191,9 @@ pub fn verdict(samples: &[HealthSample]) -> Vec<Verdict> {
                 .layers
                 .iter()
                 .filter_map(|l| {
-                    let vals: Vec<f32> = samples
+                    let vals: Vec<f32> = by_name
                         .iter()
-                        .filter_map(|s| s.layers.iter().find(|x| x.layer == l.layer).and_then(f))
+                        .filter_map(|m| m.get(l.layer.as_str()).and_then(|x| f(x)))
                         .collect();
                     if vals.is_empty() {
                         return None;

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod folder;
 pub mod model_file;
+pub mod safe_file;
 pub mod tensor_file;
 
 pub use config::{model_from_json, model_from_json_file, model_to_json};

@@ -8,13 +8,13 @@
 //! kill leaves either the previous complete model or the new one.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use safetensors::tensor::Dtype;
 use serde_json::Value;
 
 use super::config::model_to_json;
-use super::folder::{recover, write_folder, FsOps, RealFs};
+use super::folder::{read_snapshot, write_folder, FsOps, RealFs};
 use super::tensor_file::{f32_tensors_from_bytes, tensors_bytes, NamedTensors, ShapedValues};
 use crate::data::tensor_bytes::to_f32;
 use crate::error::{Error, Result};
@@ -65,19 +65,25 @@ pub fn save_model_with(
         (WEIGHTS, tensors_bytes(&weights, None)?),
     ];
     if let Some(o) = optimizer {
-        files.push((OPTIMIZER, optimizer_bytes(o)?));
+        files.push((OPTIMIZER, optimizer_bytes(m, o)?));
     }
     write_folder(dir, &files, fs)
 }
 
-fn optimizer_bytes(s: &OptimizerState) -> Result<Vec<u8>> {
+fn optimizer_bytes(m: &Sequential, s: &OptimizerState) -> Result<Vec<u8>> {
     let mut t: Vec<(String, Vec<usize>, Vec<u8>, Dtype)> = s
         .slots
         .iter()
         .map(|v| {
+            // Each slot has its weight's shape, as Keras stores it.
+            let shape = m
+                .weight_index(&v.weight)
+                .map(|i| m.weights()[i].shape.clone())
+                .filter(|shape| shape.iter().product::<usize>() == v.data.len())
+                .unwrap_or_else(|| vec![v.data.len()]);
             (
                 OptimizerState::keras_name(&v.weight, &v.slot),
-                vec![v.data.len()],
+                shape,
                 bytemuck::cast_slice(&v.data).to_vec(),
                 Dtype::F32,
             )
@@ -213,6 +219,27 @@ pub fn optimizer_state_from_bytes(
         } else if let Some((weight, slot)) = names.get(&name) {
             let v = to_f32(t.dtype(), t.data())
                 .ok_or_else(|| model_err(path, format!("{name} is not floating point")))?;
+            // The weight's exact shape (as Keras stores slots), or flat (older files).
+            let w = &model.weights()[model.weight_index(weight).expect("named from the model")];
+            if t.shape() != w.shape.as_slice() && t.shape() != [w.data.len()] {
+                return Err(model_err(
+                    path,
+                    format!(
+                        "{name} has shape {:?}; its weight {weight} has shape {:?}",
+                        t.shape(),
+                        w.shape
+                    ),
+                ));
+            }
+            if slots
+                .iter()
+                .any(|s: &SlotValues| &s.weight == weight && &s.slot == slot)
+            {
+                return Err(model_err(
+                    path,
+                    format!("{name}: a second {slot} of {weight}"),
+                ));
+            }
             slots.push(SlotValues {
                 weight: weight.clone(),
                 slot: slot.clone(),
@@ -226,12 +253,14 @@ pub fn optimizer_state_from_bytes(
         }
     }
     slots.sort_by(|a, b| (&a.weight, &a.slot).cmp(&(&b.weight, &b.slot)));
-    Ok(OptimizerState {
+    let state = OptimizerState {
         optimizer,
         iterations: iterations.ok_or_else(|| model_err(path, "no iteration tensor"))?,
         slots,
         carry,
-    })
+    };
+    state.validate().map_err(|m| model_err(path, m))?;
+    Ok(state)
 }
 
 /// What [`load_model`] returns.
@@ -246,24 +275,21 @@ pub struct LoadedModel {
 /// `weights.safetensors` (Keras names, with or without a `sequential/` prefix) and
 /// `optimizer.safetensors` if present.
 pub fn load_model(dir: &Path) -> Result<LoadedModel> {
-    // A folder parked by an interrupted save is put back first.
-    recover(dir, &RealFs)?;
-    if !dir.is_dir() {
-        return Err(model_err(dir, "no such model folder"));
-    }
-    let read = |name: &str| -> Result<Vec<u8>> {
-        let p = dir.join(name);
-        std::fs::read(&p).map_err(|e| Error::io(p, e))
+    // One consistent snapshot of the folder, read without changing anything on disk.
+    let files = read_snapshot(dir, &[MODEL_JSON, WEIGHTS, OPTIMIZER]).map_err(|e| match e {
+        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            model_err(dir, "no such model folder")
+        }
+        other => other,
+    })?;
+    let mut files = files.into_iter().map(|(_, b)| b);
+    let (json, weights, optimizer) = (files.next(), files.next(), files.next());
+    let (Some(Some(json)), Some(weights), Some(optimizer)) = (json, weights, optimizer) else {
+        return Err(model_err(dir, "no model.json: not a model folder"));
     };
     // The architecture first: its errors name model.json.
-    let model = architecture_from_bytes(dir, &read(MODEL_JSON)?)?;
-    let weights = read(WEIGHTS)?;
-    let opt_path: PathBuf = dir.join(OPTIMIZER);
-    let optimizer = if opt_path.is_file() {
-        Some(read(OPTIMIZER)?)
-    } else {
-        None
-    };
+    let model = architecture_from_bytes(dir, &json)?;
+    let weights = weights.ok_or_else(|| model_err(&dir.join(WEIGHTS), "missing"))?;
     with_weights(dir, model, &weights, optimizer.as_deref())
 }
 

@@ -2,7 +2,6 @@
 //! as f32, and the files `predict` reads (`x`) and writes (`probabilities`).
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 use safetensors::tensor::{Dtype, TensorView};
@@ -116,32 +115,8 @@ pub fn write_matrix(path: &Path, name: &str, values: &[f32], units: usize) -> Re
         )],
         None,
     )?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| bad(path, "--output: not a file path"))?
-        .to_string_lossy()
-        .to_string();
-    write_file_atomic(dir, &name, &bytes)
-}
-
-/// Writes `bytes` to `dir/name` through a temporary file in the same folder and a rename,
-/// so a failure never leaves a half-written file where a good one stood.
-fn write_file_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let r = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    })();
-    if let Err(e) = r {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
+    if path.file_name().is_none() {
+        return Err(bad(path, "not a file path"));
     }
-    Ok(())
+    super::safe_file::write_atomic(path, &bytes).map_err(|e| Error::io(path, e))
 }

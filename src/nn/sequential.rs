@@ -2,7 +2,7 @@
 //! transfer learning, and lowering of the forward pass into a graph. It holds no backend:
 //! a `Session` (`src/train/`) takes a model, trains it on a device, and hands it back.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::layer::{Layer, Lowered, Lowering};
 use super::regularizers::{Constraint, Regularizer};
@@ -49,6 +49,8 @@ pub struct Sequential {
     layers: Vec<Layer>,
     weights: Vec<Weight>,
     seed: u64,
+    /// Weight name → index into `weights` (lookups by name stay O(1) in deep models).
+    by_name: HashMap<String, usize>,
 }
 
 /// The product of `dims`, or an error when it overflows or exceeds
@@ -77,7 +79,8 @@ impl Sequential {
         }
         checked_numel(input_shape, "the input")?;
         let mut counts: HashMap<String, usize> = HashMap::new();
-        let mut taken: Vec<String> = layers
+        // Sets, not lists: naming stays linear in the layer count.
+        let mut taken: HashSet<String> = layers
             .iter()
             .map(|l| l.name.clone())
             .filter(|n| !n.is_empty())
@@ -94,17 +97,17 @@ impl Sequential {
                         format!("{stem}_{k}")
                     };
                     *k += 1;
-                    if !taken.contains(&candidate) {
-                        l.name = candidate.clone();
-                        taken.push(candidate);
+                    if taken.insert(candidate.clone()) {
+                        l.name = candidate;
                         break;
                     }
                 }
             }
             named.push(l);
         }
-        for (i, l) in named.iter().enumerate() {
-            if named[..i].iter().any(|o| o.name == l.name) {
+        let mut seen = HashSet::new();
+        for l in &named {
+            if !seen.insert(l.name.as_str()) {
                 return Err(Error::Config(format!("two layers are named {:?}", l.name)));
             }
             l.ops()
@@ -116,8 +119,10 @@ impl Sequential {
             layers: named,
             weights: Vec::new(),
             seed,
+            by_name: HashMap::new(),
         };
         model.weights = model.init_weights(seed, 0)?;
+        model.reindex();
         Ok(model)
     }
 
@@ -250,7 +255,14 @@ impl Sequential {
 
     /// Index of a weight by its name.
     pub fn weight_index(&self, name: &str) -> Option<usize> {
-        self.weights.iter().position(|w| w.name == name)
+        self.by_name.get(name).copied()
+    }
+
+    /// Rebuilds the name index after the weights changed.
+    fn reindex(&mut self) {
+        self.by_name = (self.weights.iter().enumerate())
+            .map(|(i, w)| (w.name.clone(), i))
+            .collect();
     }
 
     /// Whether weight `i` is updated by training (optimizable and its layer trainable).
@@ -352,6 +364,7 @@ impl Sequential {
         let keep = m.layers.len() - k;
         m.layers.truncate(keep);
         m.weights.retain(|w| w.layer < keep);
+        m.reindex();
         Ok(m)
     }
 
@@ -367,6 +380,7 @@ impl Sequential {
         let probe = Sequential::new(&self.input_shape, named.layers.clone(), seed)?;
         named.layers = probe.layers;
         named.weights.extend(named.init_weights(seed, li)?);
+        named.reindex();
         *self = named;
         Ok(())
     }

@@ -9,6 +9,10 @@ impl Sequential {
     pub fn summary(&self) -> String {
         const WIDTHS: [usize; 3] = [31, 22, 13];
         let shapes = self.output_shapes().unwrap_or_default();
+        let mut per_layer = vec![0usize; self.layers().len()];
+        for w in self.weights() {
+            per_layer[w.layer] += w.data.len();
+        }
         let line = |l: char, m: char, r: char, fill: char| {
             let parts: Vec<String> = WIDTHS
                 .iter()
@@ -55,12 +59,7 @@ impl Sequential {
             if li > 0 {
                 out += &line('├', '┼', '┤', '─');
             }
-            let params: usize = self
-                .weights()
-                .iter()
-                .filter(|w| w.layer == li)
-                .map(|w| w.data.len())
-                .sum();
+            let params = per_layer[li];
             let shape = shapes
                 .get(li)
                 .map(|s| {

@@ -5,7 +5,7 @@
 
 use super::{check_epsilon, check_non_negative, Clip, Optimizer, Schedule};
 use crate::backend::UpdateRule;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// `keras.optimizers.Adagrad`.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,6 +58,13 @@ impl Optimizer for Adagrad {
     fn validate(&self) -> Result<()> {
         check_non_negative("initial_accumulator_value", self.initial_accumulator_value)?;
         check_epsilon(self.epsilon)?;
+        if self.epsilon == 0.0 && self.initial_accumulator_value == 0.0 {
+            return Err(Error::Config(
+                "epsilon = 0 with initial_accumulator_value = 0: the first update would divide \
+                 by zero; make one of them > 0"
+                    .into(),
+            ));
+        }
         super::check_non_negative("weight_decay", self.weight_decay)?;
         self.learning_rate.validate()
     }

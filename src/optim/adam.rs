@@ -3,7 +3,7 @@
 //! AMSGrad: `v̂ ← max(v̂, v)` replaces v; `w ← w − α·m / (sqrt(v) + ε)`. Keras's defaults:
 //! learning rate 0.001, β₁ = 0.9, β₂ = 0.999, ε = 1e-7, no AMSGrad.
 
-use super::{check_epsilon, check_range, Clip, Optimizer, Schedule};
+use super::{check_range, Clip, Optimizer, Schedule};
 use crate::backend::UpdateRule;
 use crate::error::Result;
 
@@ -72,7 +72,7 @@ impl Optimizer for Adam {
     }
     fn validate(&self) -> Result<()> {
         check_betas(self.beta_1, self.beta_2)?;
-        check_epsilon(self.epsilon)?;
+        super::check_divisor_epsilon(self.epsilon)?;
         super::check_non_negative("weight_decay", self.weight_decay)?;
         self.learning_rate.validate()
     }

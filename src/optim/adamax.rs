@@ -4,7 +4,7 @@
 //! are `momentum` and `norm`.
 
 use super::adam::check_betas;
-use super::{check_epsilon, check_non_negative, Clip, Optimizer, Schedule};
+use super::{check_non_negative, Clip, Optimizer, Schedule};
 use crate::backend::UpdateRule;
 use crate::error::Result;
 
@@ -63,7 +63,7 @@ impl Optimizer for Adamax {
     }
     fn validate(&self) -> Result<()> {
         check_betas(self.beta_1, self.beta_2)?;
-        check_epsilon(self.epsilon)?;
+        super::check_divisor_epsilon(self.epsilon)?;
         check_non_negative("weight_decay", self.weight_decay)?;
         self.learning_rate.validate()
     }

@@ -312,6 +312,19 @@ pub(crate) fn check_epsilon(value: f32) -> Result<()> {
     check_non_negative("epsilon", value)
 }
 
+/// Checks an epsilon that keeps a division by √v + ε finite where v starts at 0 (Adam,
+/// Nadam, Adamax, RMSprop): finite and > 0.
+pub(crate) fn check_divisor_epsilon(value: f32) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "epsilon = {value}: must be a finite number > 0 (it keeps the update finite where \
+             a gradient's running square is still 0)"
+        )))
+    }
+}
+
 /// Checks that `value` is finite and ≥ 0, naming the option.
 pub(crate) fn check_non_negative(option: &str, value: f32) -> Result<()> {
     if value.is_finite() && value >= 0.0 {

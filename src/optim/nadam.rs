@@ -7,7 +7,7 @@
 //! β₁ = 0.9, β₂ = 0.999, ε = 1e-7.
 
 use super::adam::check_betas;
-use super::{check_epsilon, Clip, Optimizer, Schedule};
+use super::{Clip, Optimizer, Schedule};
 use crate::backend::UpdateRule;
 use crate::error::Result;
 
@@ -72,7 +72,7 @@ impl Optimizer for Nadam {
     }
     fn validate(&self) -> Result<()> {
         check_betas(self.beta_1, self.beta_2)?;
-        check_epsilon(self.epsilon)?;
+        super::check_divisor_epsilon(self.epsilon)?;
         super::check_non_negative("weight_decay", self.weight_decay)?;
         self.learning_rate.validate()
     }

@@ -4,7 +4,7 @@
 //! w ← w − m`, else `w ← w − inc`. Keras's defaults: learning rate 0.001, ρ = 0.9,
 //! momentum 0, ε = 1e-7, not centered.
 
-use super::{check_epsilon, check_range, Clip, Optimizer, Schedule};
+use super::{check_range, Clip, Optimizer, Schedule};
 use crate::backend::UpdateRule;
 use crate::error::Result;
 
@@ -68,7 +68,7 @@ impl Optimizer for Rmsprop {
     fn validate(&self) -> Result<()> {
         check_range("rho", self.rho, 0.0, 1.0, false)?;
         check_range("momentum", self.momentum, 0.0, 1.0, false)?;
-        check_epsilon(self.epsilon)?;
+        super::check_divisor_epsilon(self.epsilon)?;
         super::check_non_negative("weight_decay", self.weight_decay)?;
         self.learning_rate.validate()
     }

@@ -34,6 +34,50 @@ impl OptimizerState {
         format!("sequential_{}_{slot}", weight.replace('/', "_"))
     }
 
+    /// The largest step count a state may carry: the step is a 32-bit count on the device.
+    pub const MAX_ITERATIONS: u64 = u32::MAX as u64;
+
+    /// Checks every value a resumed optimizer would trust: a known optimizer, a step count
+    /// in range, every slot finite, running squares (`velocity`, `velocity_hat`,
+    /// `accumulator`) never negative, Nadam's `u_product` finite and in [0, 1]. The error
+    /// names the slot (by its Keras name) and the first bad value.
+    pub fn validate(&self) -> Result<(), String> {
+        if !super::NAMES.contains(&self.optimizer.as_str()) {
+            return Err(format!(
+                "optimizer {:?} in the metadata: expected one of {}",
+                self.optimizer,
+                super::NAMES.join(", ")
+            ));
+        }
+        if self.iterations > Self::MAX_ITERATIONS {
+            return Err(format!(
+                "iteration {} is out of range (at most {})",
+                self.iterations,
+                Self::MAX_ITERATIONS
+            ));
+        }
+        for v in &self.slots {
+            let name = Self::keras_name(&v.weight, &v.slot);
+            let squares = matches!(v.slot.as_str(), "velocity" | "velocity_hat" | "accumulator");
+            for (i, &x) in v.data.iter().enumerate() {
+                if !x.is_finite() {
+                    return Err(format!("{name}: value {i} is {x}, not a finite number"));
+                }
+                if squares && x < 0.0 {
+                    return Err(format!(
+                        "{name}: value {i} is {x}; a running square is never negative"
+                    ));
+                }
+            }
+        }
+        if let Some((name, x)) = &self.carry {
+            if !(x.is_finite() && (0.0..=1.0).contains(x)) {
+                return Err(format!("{name} = {x}: must be a number in [0, 1]"));
+            }
+        }
+        Ok(())
+    }
+
     /// The values of `weight`'s `slot`.
     pub fn slot(&self, weight: &str, slot: &str) -> Option<&[f32]> {
         self.slots

@@ -117,6 +117,8 @@ impl Trainer {
         model: &Sequential,
         s: &OptimizerState,
     ) -> Result<()> {
+        s.validate()
+            .map_err(|m| Error::Config(format!("the optimizer state: {m}")))?;
         if s.optimizer != self.optimizer.name() {
             return Err(Error::Config(format!(
                 "the optimizer state is {}'s, the session uses {}",
@@ -163,7 +165,14 @@ impl Trainer {
                 // Recompute the running product from the step count.
                 let mut c = init;
                 for i in 0..s.iterations {
+                    let before = c;
                     self.optimizer.step_scalars(i, 0.0, &mut c);
+                    // The factors only grow towards β₁ < 1, so a product that one of them
+                    // left unchanged (0, or the smallest subnormal) stays so: the rest of
+                    // the loop would change nothing.
+                    if c == before {
+                        break;
+                    }
                 }
                 c
             }
