@@ -154,18 +154,20 @@ pub struct TuneCache {
 }
 
 impl TuneCache {
-    /// The cache file in the user's cache folder, if one can be named. Empty or relative
-    /// values of the variables are ignored (as the XDG rules say), so the cache never lands
-    /// in the working folder.
+    /// The cache file in the user's cache folder, if one can be named. An empty variable
+    /// counts as unset, and a relative `XDG_CACHE_HOME` or `HOME` is ignored (as the XDG
+    /// rules say), so the cache never lands in whatever folder the command runs in.
     pub fn default_path() -> Option<PathBuf> {
-        let var = |name: &str| {
-            std::env::var_os(name)
-                .map(PathBuf::from)
-                .filter(|p| p.is_absolute())
-        };
-        let dir = var("STEADYGRAD_CACHE_DIR")
-            .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("steadygrad")))
-            .or_else(|| var("HOME").map(|h| h.join(".cache").join("steadygrad")))?;
+        Self::path_from(|k| std::env::var_os(k))
+    }
+
+    /// [`TuneCache::default_path`] with the environment given as a lookup.
+    pub fn path_from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
+        let set = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let absolute = |name: &str| set(name).filter(|p| p.is_absolute());
+        let dir = set("STEADYGRAD_CACHE_DIR")
+            .or_else(|| absolute("XDG_CACHE_HOME").map(|d| d.join("steadygrad")))
+            .or_else(|| absolute("HOME").map(|h| h.join(".cache").join("steadygrad")))?;
         Some(dir.join("matmul-autotune.json"))
     }
 
@@ -260,6 +262,52 @@ mod tests {
         assert_eq!(f, kernels_fingerprint());
         assert_eq!(f.len(), 8);
         assert!(f.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn empty_or_relative_cache_variables_never_name_the_working_folder() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            }
+        };
+        let p = |pairs| TuneCache::path_from(env(pairs));
+        assert_eq!(
+            p(&[("STEADYGRAD_CACHE_DIR", ""), ("XDG_CACHE_HOME", ""), ("HOME", "/h")]),
+            Some(PathBuf::from("/h/.cache/steadygrad/matmul-autotune.json"))
+        );
+        assert_eq!(
+            p(&[("XDG_CACHE_HOME", "rel"), ("HOME", "/h")]),
+            Some(PathBuf::from("/h/.cache/steadygrad/matmul-autotune.json"))
+        );
+        assert_eq!(
+            p(&[("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]),
+            Some(PathBuf::from("/x/steadygrad/matmul-autotune.json"))
+        );
+        assert_eq!(
+            p(&[("STEADYGRAD_CACHE_DIR", "/c"), ("HOME", "/h")]),
+            Some(PathBuf::from("/c/matmul-autotune.json"))
+        );
+        assert_eq!(p(&[("HOME", "")]), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_fifo_or_a_device_as_the_cache_is_an_empty_cache_without_blocking() {
+        let dir = std::env::temp_dir().join(format!("steadygrad-tune-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo.json");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert_eq!(TuneCache::load(&fifo), TuneCache::default());
+        let zero = dir.join("zero.json");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        assert_eq!(TuneCache::load(&zero), TuneCache::default());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
