@@ -48,6 +48,7 @@ fn main() -> ExitCode {
             cli::experiment::regularization(a)
         }
         Command::Plot(a) => cli::health::plot(a),
+        Command::Tune(a) => cli::tune::tune(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,6 +15,8 @@ fn options(cache: &std::path::Path, forced: Option<MatmulVariant>) -> GpuOptions
     GpuOptions {
         matmul: forced,
         tune_cache: Some(cache.to_path_buf()),
+        // Time on every adapter (by default CPU adapters take built-in choices).
+        tuning: steadygrad::backend::autotune::Tuning::Always,
         ..GpuOptions::from_env().unwrap()
     }
 }

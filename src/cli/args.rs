@@ -34,6 +34,17 @@ pub enum Command {
     Experiment(ExperimentCommand),
     /// PNG charts of a health history written by `train --health FILE.csv`.
     Plot(PlotArgs),
+    /// Time every matmul kernel variant on this adapter for the seed network's and the
+    /// example CNN's shapes and cache the fastest (CPU adapters otherwise take built-in
+    /// choices).
+    Tune(TuneArgs),
+}
+
+#[derive(clap::Args)]
+pub struct TuneArgs {
+    /// End stdout with one JSON object (adapter, seconds, cache file, choices).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand)]

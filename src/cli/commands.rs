@@ -260,7 +260,12 @@ pub fn open_session_with(
     device: DeviceArg,
     gpu: &GpuOptions,
 ) -> Result<Session> {
-    let session = Session::new_with(model, device_of(device), gpu)?;
+    // New shape classes are timed with a line each on stderr.
+    let gpu = GpuOptions {
+        announce: true,
+        ..gpu.clone()
+    };
+    let session = Session::new_with(model, device_of(device), &gpu)?;
     if let Some(n) = session.fallback_notice() {
         eprintln!("note: {n}");
     }

@@ -12,3 +12,4 @@ pub mod history;
 pub mod outputs;
 pub mod report;
 pub mod transfer;
+pub mod tune;

@@ -4,7 +4,7 @@
 
 use super::texture::{encode_copy, TextureCopy};
 use super::{GpuBackend, MatmulVariant, Pipeline, Prepared};
-use crate::backend::autotune::{shape_class, tuning_shape, CANDIDATES};
+use crate::backend::autotune::{builtin_choice, shape_class, tuning_shape, CANDIDATES};
 use crate::backend::contract::{
     Binding, Entry, GpuLaunch, MAX_WORKGROUPS, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW,
 };
@@ -32,6 +32,12 @@ impl GpuBackend {
             self.last_matmul = v;
             return Ok(v);
         }
+        if !self.times_new_classes() {
+            let v = builtin_choice(&class);
+            self.last_matmul = v;
+            return Ok(v);
+        }
+        let started = web_time::Instant::now();
         // Large shapes are timed on a proxy of the same class traits, so tuning stays
         // within a fraction of a second.
         let (pm, pk, pn) = tuning_shape(m, k, n);
@@ -87,6 +93,14 @@ impl GpuBackend {
             self.free(buf);
         }
         self.tune.set(&self.tune_key, &class, best.1);
+        if self.announce {
+            eprintln!(
+                "tuning kernels for {}, once: {class} ({m}×{k}×{n}) → {} ({:.1} s)",
+                self.info.adapter,
+                best.1.name(),
+                started.elapsed().as_secs_f64()
+            );
+        }
         if let Some(p) = &self.tune_path {
             // The cache is an optimization: failing to write it only means tuning again.
             let _ = self.tune.save(p);

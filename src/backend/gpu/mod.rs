@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 mod launch;
 mod texture;
 
-use super::autotune::{kernels_fingerprint, TuneCache, CANDIDATES};
+use super::autotune::{kernels_fingerprint, TuneCache, Tuning, CANDIDATES};
 
 use super::contract::Entry;
 use super::kernel::Kernel;
@@ -55,6 +55,10 @@ pub struct GpuOptions {
     pub matmul: Option<MatmulVariant>,
     /// Where the autotuner keeps its choices (default: [`TuneCache::default_path`]).
     pub tune_cache: Option<PathBuf>,
+    /// When matmul variants are timed (`STEADYGRAD_TUNE`).
+    pub tuning: Tuning,
+    /// Print a line on stderr for each shape class timed (the command line sets it).
+    pub announce: bool,
     /// Which of the adapters that tie for the best kind to take, modulo their count: the
     /// ranks of data-parallel training on one host pass their local rank, so each takes a
     /// GPU of its own (0: the first).
@@ -75,7 +79,15 @@ impl GpuOptions {
                 ))
             })?),
         };
+        let tune = std::env::var("STEADYGRAD_TUNE").unwrap_or_default();
+        let tuning = Tuning::parse(&tune).ok_or_else(|| {
+            Error::Config(format!(
+                "STEADYGRAD_TUNE={tune}: expected auto, always or never"
+            ))
+        })?;
         Ok(GpuOptions {
+            tuning,
+            announce: false,
             adapter: std::env::var("STEADYGRAD_ADAPTER")
                 .ok()
                 .filter(|s| !s.is_empty()),
@@ -115,6 +127,10 @@ pub struct GpuBackend {
     info: DeviceInfo,
     /// A forced variant, or `None` to autotune.
     forced: Option<MatmulVariant>,
+    /// When to time variants, whether to say so, and whether this is a CPU adapter.
+    tuning: Tuning,
+    announce: bool,
+    cpu_adapter: bool,
     /// The adapter and driver the cache is keyed by.
     tune_key: String,
     tune_path: Option<PathBuf>,
@@ -340,6 +356,9 @@ impl GpuBackend {
             ),
             tune_path,
             tune,
+            tuning: opts.tuning,
+            announce: opts.announce,
+            cpu_adapter: ainfo.device_type == wgpu::DeviceType::Cpu,
             last_matmul: opts.matmul.unwrap_or(MatmulVariant::RegisterBlocked8),
             max_binding_bytes,
             modules: HashMap::new(),
@@ -352,6 +371,32 @@ impl GpuBackend {
             counters: Counters::default(),
             errors,
         })
+    }
+
+    /// Whether a matmul of a new shape class is timed now ([`Tuning`]), rather than taking
+    /// the built-in choice.
+    pub fn times_new_classes(&self) -> bool {
+        self.forced.is_none()
+            && match self.tuning {
+                Tuning::Always => true,
+                Tuning::Never => false,
+                Tuning::Auto => !self.cpu_adapter,
+            }
+    }
+
+    /// Forgets this adapter's cached choices (in memory and in the cache file), so each
+    /// shape class is timed afresh.
+    pub fn forget_tuning(&mut self) -> Result<()> {
+        self.tune.forget(&self.tune_key);
+        if let Some(p) = &self.tune_path {
+            self.tune.save(p).map_err(|e| Error::io(p, e))?;
+        }
+        Ok(())
+    }
+
+    /// This adapter's cached choices (shape class → variant) and the cache file.
+    pub fn tuned_choices(&self) -> (Vec<(String, String)>, Option<PathBuf>) {
+        (self.tune.choices(&self.tune_key), self.tune_path.clone())
     }
 
     /// The matmul variant forced, or else the one the autotuner chose last.

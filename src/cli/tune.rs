@@ -1,0 +1,88 @@
+//! `steadygrad tune`: time every matmul kernel variant on this machine's adapter for the
+//! shape classes of the seed network and the example CNN, and cache the choices. `train`
+//! times new classes on its own on GPUs; CPU adapters (llvmpipe, SwiftShader) take built-in
+//! choices instead, since timing there compiles every variant (about a minute) — this
+//! command is how they get choices measured on the machine itself.
+
+use steadygrad::backend::autotune::Tuning;
+use steadygrad::backend::{Backend, GpuBackend, GpuOptions};
+use steadygrad::data::{Dataset, Samples};
+use steadygrad::optim::Sgd;
+use steadygrad::train::{Device, FitOptions, LossName, Session};
+use steadygrad::{Error, Result};
+
+use super::args::TuneArgs;
+
+/// The example CNN (`examples/cnn.json`), built in so the command works anywhere.
+const CNN: &str = include_str!("../../examples/cnn.json");
+
+/// `batch` synthetic digits (the shapes matter, not the values).
+fn digits(batch: usize) -> Result<Dataset> {
+    let x: Vec<u8> = (0..batch * 784).map(|i| (i * 37 % 256) as u8).collect();
+    let y: Vec<u32> = (0..batch).map(|i| (i % 10) as u32).collect();
+    Dataset::new(Samples::U8(x), y, vec![28, 28])
+}
+
+/// `steadygrad tune`.
+pub fn tune(a: TuneArgs) -> Result<()> {
+    let opts = GpuOptions {
+        tuning: Tuning::Always,
+        announce: !a.json,
+        ..GpuOptions::from_env()?
+    };
+    let mut g = GpuBackend::new(&opts)?;
+    let adapter = g.info().adapter;
+    g.forget_tuning()?;
+    drop(g);
+    if !a.json {
+        eprintln!("tuning kernels for {adapter}, once: the seed network and the example CNN, batches 32 and 256");
+    }
+    let start = std::time::Instant::now();
+    let models = [
+        ("seed network", steadygrad::nn::seed_network(false)?),
+        ("example CNN", steadygrad::io::model_from_json(CNN, 42)?),
+    ];
+    for (name, model) in models {
+        for batch in [32, 256] {
+            let mut s = Session::new_with(model.clone(), Device::Gpu, &opts)?;
+            s.compile(Box::new(Sgd::new(0.01)), LossName::SparseCategoricalCrossentropy)?;
+            let data = digits(batch)?;
+            let fit = FitOptions {
+                epochs: 1,
+                batch_size: batch,
+                shuffle: false,
+                max_steps: Some(1),
+                ..Default::default()
+            };
+            s.fit(&data, None, &fit, &mut [])
+                .map_err(|e| Error::Config(format!("tuning on the {name} at batch {batch}: {e}")))?;
+            s.evaluate(&data, 256)?;
+        }
+    }
+    let g = GpuBackend::new(&GpuOptions {
+        tuning: Tuning::Never,
+        ..opts
+    })?;
+    let (choices, path) = g.tuned_choices();
+    let secs = start.elapsed().as_secs_f64();
+    let where_ = path.map_or("nowhere (no cache folder)".into(), |p| p.display().to_string());
+    if a.json {
+        let map: serde_json::Map<String, serde_json::Value> = choices
+            .iter()
+            .map(|(c, v)| (c.clone(), serde_json::Value::from(v.as_str())))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"adapter": adapter, "seconds": secs, "cache": where_, "choices": map})
+        );
+    } else {
+        for (c, v) in &choices {
+            println!("{c:<10} {v}");
+        }
+        eprintln!(
+            "tuned {} shape classes for {adapter} in {secs:.1} s; cached in {where_}",
+            choices.len()
+        );
+    }
+    Ok(())
+}
