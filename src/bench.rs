@@ -32,6 +32,9 @@ pub struct BenchReport {
     pub predict_samples_per_second: BTreeMap<&'static str, f64>,
     /// Per-step counters of training per device, model and batch size.
     pub counters: BTreeMap<&'static str, PerModel<StepCounters>>,
+    /// Seconds of the first two training steps of a fresh session (plans built, kernels
+    /// compiled: a first run's one-time work) per device, model and batch size.
+    pub first_steps_seconds: BTreeMap<&'static str, PerModel<f64>>,
 }
 
 /// Values by model name, then batch size.
@@ -143,7 +146,13 @@ pub fn run(train: &Dataset, quick: bool) -> Result<BenchReport> {
                     (false, _, _) => 24,
                 };
                 let mut s = Session::with_backend(model(name)?, be)?;
-                let (sps, counters) = train_speed(&mut s, train, batch, steps)?;
+                let (sps, counters, first) = train_speed(&mut s, train, batch, steps)?;
+                r.first_steps_seconds
+                    .entry(dev)
+                    .or_default()
+                    .entry(name)
+                    .or_default()
+                    .insert(batch, first);
                 r.train_samples_per_second
                     .entry(dev)
                     .or_default()
@@ -176,13 +185,13 @@ pub fn run(train: &Dataset, quick: bool) -> Result<BenchReport> {
 
 /// Steady-state training samples/s of `s` (SGD with Nesterov momentum, the CLI's
 /// default) at `batch`: two warm-up steps (plans built, kernels tuned), then `steps`
-/// timed; and the per-step counters.
+/// timed; the per-step counters; and the warm-up's seconds.
 fn train_speed(
     s: &mut Session,
     train: &Dataset,
     batch: usize,
     steps: usize,
-) -> Result<(f64, StepCounters)> {
+) -> Result<(f64, StepCounters, f64)> {
     s.compile(
         Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
         LossName::SparseCategoricalCrossentropy,
@@ -192,7 +201,9 @@ fn train_speed(
         max_steps: Some(2),
         ..Default::default()
     };
+    let t = Instant::now();
     s.fit(train, None, &warm, &mut [])?;
+    let first = t.elapsed().as_secs_f64();
     let opts = FitOptions {
         batch_size: batch,
         max_steps: Some(2 + steps as u64),
@@ -203,6 +214,7 @@ fn train_speed(
     Ok((
         (steps * batch) as f64 / t.elapsed().as_secs_f64(),
         h.counters,
+        first,
     ))
 }
 
@@ -290,6 +302,7 @@ impl BenchReport {
             "train_samples_per_second": per_model(&map(&self.train_samples_per_second)),
             "predict_samples_per_second": self.predict_samples_per_second,
             "per_step": per_model(&counters),
+            "first_steps_seconds": per_model(&map(&self.first_steps_seconds)),
         })
     }
 
@@ -364,6 +377,26 @@ impl BenchReport {
             p("gpu"),
             p("cpu")
         );
+        let first = |dev: &str, name: &str, b: usize| {
+            self.first_steps_seconds
+                .get(dev)
+                .and_then(|m| m.get(name)?.get(&b))
+                .map(|x| format!("{x:.1} s"))
+        };
+        let firsts: Vec<String> = [("seed_mlp", "seed network"), ("cnn", "small CNN")]
+            .iter()
+            .flat_map(|(name, label)| {
+                [32usize, 256].into_iter().filter_map(move |b| {
+                    Some(format!("{label} batch {b}: {}", first("gpu", name, b)?))
+                })
+            })
+            .collect();
+        if !firsts.is_empty() {
+            out += &format!(
+                "\nFirst two training steps of a fresh GPU session (plans built, kernels compiled: a first run's one-time work): {}.\n",
+                firsts.join("; ")
+            );
+        }
         for (name, label) in [("seed_mlp", "the seed network"), ("cnn", "the small CNN")] {
             let c = self.counters.get("gpu").and_then(|m| m.get(name)?.get(&32));
             if let Some(c) = c {

@@ -229,7 +229,14 @@ fn save_evaluate_predict_and_transfer_from_the_cli() {
         last_json(&out)["test_accuracy"].as_f64().unwrap() > 0.7,
         "{out}"
     );
-    assert!(err.contains("unfroze the top 1"), "{err}");
+    // The unfrozen layers by name, the rate as given, the epochs numbered on.
+    assert!(
+        err.contains("after epoch 2: unfroze batch_normalization_1")
+            && err.contains("learning rate 0.001 (--lr-unfrozen)")
+            && err.contains("epoch 3:")
+            && err.contains("epoch 4:"),
+        "{err}"
+    );
     for p in [&input, &output] {
         let _ = std::fs::remove_file(p);
     }

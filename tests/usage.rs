@@ -10,7 +10,8 @@ fn flags(text: &str) -> BTreeSet<String> {
     let b = text.as_bytes();
     let mut i = 0;
     while i + 2 < b.len() {
-        let starts = b[i] == b'-' && b[i + 1] == b'-' && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
+        let starts =
+            b[i] == b'-' && b[i + 1] == b'-' && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
         if starts && b[i + 2].is_ascii_lowercase() {
             let end = (i + 2..b.len())
                 .find(|&j| !(b[j].is_ascii_alphanumeric() || b[j] == b'-'))
@@ -26,7 +27,8 @@ fn flags(text: &str) -> BTreeSet<String> {
 
 /// The README's usage block: subcommand (`train`, `experiment depth`, …) → its lines.
 fn usage_block() -> BTreeMap<String, String> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme.find("```text\nsteadygrad ").expect("a usage block") + 8;
     let end = start + readme[start..].find("```").unwrap();
     let mut out: BTreeMap<String, String> = BTreeMap::new();
@@ -60,7 +62,13 @@ fn help_flags(sub: &str) -> BTreeSet<String> {
             let indent = l.len() - t.len();
             (2..=6).contains(&indent) && (t.starts_with("--") || t.starts_with('-'))
         })
-        .map(|l| l.trim_start().split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .map(|l| {
+            l.trim_start()
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect::<Vec<_>>()
         .join("\n");
     let mut f = flags(&options);
@@ -107,16 +115,12 @@ fn the_usage_block_names_every_flag_of_every_subcommand_and_no_other() {
     assert!(subs.len() >= 9, "{subs:?}");
     let train = help_flags("train");
     for sub in &subs {
-        let line = block
-            .get(sub)
-            .unwrap_or_else(|| panic!("the README's usage block has no line for `steadygrad {sub}`"));
+        let line = block.get(sub).unwrap_or_else(|| {
+            panic!("the README's usage block has no line for `steadygrad {sub}`")
+        });
         let mut listed = flags(line);
         if line.contains("[training and data flags]") {
-            listed.extend(
-                help_flags(sub)
-                    .into_iter()
-                    .filter(|f| train.contains(f)),
-            );
+            listed.extend(help_flags(sub).into_iter().filter(|f| train.contains(f)));
         }
         if line.contains("the same model flags") {
             listed.extend(help_flags(sub).into_iter().filter(|f| train.contains(f)));
@@ -124,11 +128,20 @@ fn the_usage_block_names_every_flag_of_every_subcommand_and_no_other() {
         let real = help_flags(sub);
         let missing: Vec<_> = real.difference(&listed).collect();
         let unknown: Vec<_> = listed.difference(&real).collect();
-        assert!(missing.is_empty(), "`steadygrad {sub}`: the README omits {missing:?}");
-        assert!(unknown.is_empty(), "`steadygrad {sub}`: the README names {unknown:?}, which it does not take");
+        assert!(
+            missing.is_empty(),
+            "`steadygrad {sub}`: the README omits {missing:?}"
+        );
+        assert!(
+            unknown.is_empty(),
+            "`steadygrad {sub}`: the README names {unknown:?}, which it does not take"
+        );
     }
     for sub in block.keys() {
-        assert!(subs.contains(sub), "the README shows `steadygrad {sub}`, which does not exist");
+        assert!(
+            subs.contains(sub),
+            "the README shows `steadygrad {sub}`, which does not exist"
+        );
     }
 }
 
@@ -140,4 +153,16 @@ fn flags_are_read_from_text() {
         .map(|s| s.to_string())
         .collect();
     assert_eq!(f, want);
+}
+
+#[test]
+fn the_readme_shows_the_quick_start_example_as_it_is() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let example = std::fs::read_to_string(format!("{root}/examples/quickstart.rs")).unwrap();
+    let body = &example[example.find("use steadygrad").unwrap()..];
+    assert!(
+        readme.contains(&format!("```rust,no_run\n{body}```")),
+        "README.md's library quick start differs from examples/quickstart.rs"
+    );
 }

@@ -364,7 +364,11 @@ mod tests {
         };
         let p = |pairs| TuneCache::path_from(env(pairs));
         assert_eq!(
-            p(&[("STEADYGRAD_CACHE_DIR", ""), ("XDG_CACHE_HOME", ""), ("HOME", "/h")]),
+            p(&[
+                ("STEADYGRAD_CACHE_DIR", ""),
+                ("XDG_CACHE_HOME", ""),
+                ("HOME", "/h")
+            ]),
             Some(PathBuf::from("/h/.cache/steadygrad/matmul-autotune.json"))
         );
         assert_eq!(

@@ -68,7 +68,8 @@ pub struct DepthArgs {
     /// Epochs per configuration.
     #[arg(long, default_value_t = 2)]
     pub epochs: usize,
-    /// Learning rate of every configuration (SGD).
+    /// SGD's learning rate; the momentum and Nesterov configurations run at lr × (1 − 0.9)
+    /// (0.001 by default), the same effective step.
     #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub lr: f32,
     /// Sample every layer's health every N steps.
@@ -160,6 +161,9 @@ pub struct BenchArgs {
     /// End stdout with one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Under the table, the command and the machine it ran on (for docs).
+    #[arg(long)]
+    pub markdown: bool,
     /// Smaller sizes and fewer steps.
     #[arg(long)]
     pub quick: bool,

@@ -142,6 +142,18 @@ fn regularization_of(a: &ModelArgs) -> Result<(Option<Regularizer>, Option<Const
 
 /// Train and test sets per the data flags.
 pub fn load_data(d: &DataArgs) -> Result<(Dataset, Option<Dataset>)> {
+    if !d.data.exists() {
+        let bundled = if d.data == Path::new("data") {
+            " (the default, the bundled digits, is the checkout's data/ folder: run from the \
+             checkout or pass --data DIR)"
+        } else {
+            ""
+        };
+        return Err(Error::Config(format!(
+            "--data {}: no such folder or file{bundled}",
+            d.data.display()
+        )));
+    }
     let (mut train, mut test) = if d.data.is_dir() {
         if d.test_data.is_some() {
             return Err(Error::Config(
@@ -554,6 +566,14 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         println!("{}", report.to_json());
     } else {
         print!("{}", report.to_markdown());
+        if a.markdown {
+            println!(
+                "\nPrinted by `steadygrad bench --markdown{}` on {}, adapter {}.",
+                if a.quick { " --quick" } else { "" },
+                steadygrad::bench::cpu_description(),
+                report.adapter
+            );
+        }
     }
     Ok(())
 }

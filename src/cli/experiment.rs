@@ -6,7 +6,6 @@ use std::io::Write;
 use std::path::Path;
 
 use steadygrad::chart::{Colours, Line, LineChart, Panel};
-use steadygrad::data::idx::load_mnist_dir;
 use steadygrad::experiment::regularization::{self, RegularizationOptions, RegularizationResult};
 use steadygrad::experiment::{self, DepthOptions, DepthResult};
 use steadygrad::health::plot;
@@ -63,7 +62,7 @@ pub fn depth(a: DepthArgs) -> Result<()> {
         )));
     }
     check_size(a.layers, a.units)?;
-    let (mut train, test) = load_mnist_dir(&a.data)?;
+    let (mut train, test) = digits(&a.data)?;
     if let Some(n) = a.limit {
         train = train.limit(n);
     }
@@ -216,7 +215,7 @@ pub fn regularization(a: RegularizationArgs) -> Result<()> {
         return Err(Error::Config("--mc-samples must be at least 1".into()));
     }
     check_size(a.layers, a.units)?;
-    let (train, test) = load_mnist_dir(&a.data)?;
+    let (train, test) = digits(&a.data)?;
     let train = train.limit(a.limit);
     let o = RegularizationOptions {
         layers: a.layers,
@@ -353,4 +352,21 @@ fn write_regularization_chart(
     .write(&p)?;
     eprintln!("wrote {}", p.display());
     Ok(())
+}
+
+/// The experiments' digits: a folder of IDX files (`--data`, the bundled digits by default).
+fn digits(dir: &Path) -> Result<(steadygrad::Dataset, steadygrad::Dataset)> {
+    if !dir.is_dir() {
+        super::commands::load_data(&super::args::DataArgs {
+            data: dir.to_path_buf(),
+            test_data: None,
+            classes: None,
+            limit: None,
+        })?;
+        return Err(steadygrad::Error::Config(format!(
+            "--data {}: the experiments take a folder of IDX files",
+            dir.display()
+        )));
+    }
+    steadygrad::data::idx::load_mnist_dir(dir)
 }

@@ -45,7 +45,10 @@ pub fn tune(a: TuneArgs) -> Result<()> {
     for (name, model) in models {
         for batch in [32, 256] {
             let mut s = Session::new_with(model.clone(), Device::Gpu, &opts)?;
-            s.compile(Box::new(Sgd::new(0.01)), LossName::SparseCategoricalCrossentropy)?;
+            s.compile(
+                Box::new(Sgd::new(0.01)),
+                LossName::SparseCategoricalCrossentropy,
+            )?;
             let data = digits(batch)?;
             let fit = FitOptions {
                 epochs: 1,
@@ -54,8 +57,9 @@ pub fn tune(a: TuneArgs) -> Result<()> {
                 max_steps: Some(1),
                 ..Default::default()
             };
-            s.fit(&data, None, &fit, &mut [])
-                .map_err(|e| Error::Config(format!("tuning on the {name} at batch {batch}: {e}")))?;
+            s.fit(&data, None, &fit, &mut []).map_err(|e| {
+                Error::Config(format!("tuning on the {name} at batch {batch}: {e}"))
+            })?;
             s.evaluate(&data, 256)?;
         }
     }
@@ -65,7 +69,9 @@ pub fn tune(a: TuneArgs) -> Result<()> {
     })?;
     let (choices, path) = g.tuned_choices();
     let secs = start.elapsed().as_secs_f64();
-    let where_ = path.map_or("nowhere (no cache folder)".into(), |p| p.display().to_string());
+    let where_ = path.map_or("nowhere (no cache folder)".into(), |p| {
+        p.display().to_string()
+    });
     if a.json {
         let map: serde_json::Map<String, serde_json::Value> = choices
             .iter()

@@ -1,0 +1,60 @@
+"""Keras on the example CNN, for the README's comparison with `steadygrad train --model-config
+examples/cnn.json --epochs 3` and `steadygrad bench`'s CNN rows.
+
+    pip install tensorflow-cpu
+    python benches/keras_cnn.py          # prints one JSON object
+
+The same architecture (`examples/cnn.json`, read with `keras.models.model_from_json`), the same
+optimizer as the CLI's default (SGD 0.01 with Nesterov momentum 0.9), batch 32, the bundled
+digits / 255: the test accuracy after 3 epochs, and samples/s of `model.fit` over a second
+epoch (the first builds the graph) at batch 32 and 256.
+"""
+import json
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+
+from keras_seed import ROOT, idx  # noqa: E402
+
+
+def cnn():
+    with open(os.path.join(ROOT, "examples", "cnn.json")) as f:
+        return keras.models.model_from_json(f.read())
+
+
+def compiled():
+    model = cnn()
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.01, momentum=0.9, nesterov=True),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def main():
+    x = idx("mnist10k-train-images-idx3-ubyte.gz").astype(np.float32) / 255.0
+    y = idx("mnist10k-train-labels-idx1-ubyte.gz").astype(np.int64)
+    xt = idx("mnist10k-test-images-idx3-ubyte.gz").astype(np.float32) / 255.0
+    yt = idx("mnist10k-test-labels-idx1-ubyte.gz").astype(np.int64)
+    out = {"keras": keras.__version__, "train_samples_per_second": {}}
+    keras.utils.set_random_seed(42)
+    model = compiled()
+    model.fit(x, y, batch_size=32, epochs=3, verbose=0)
+    out["test_accuracy_after_3_epochs"] = float(model.evaluate(xt, yt, verbose=0)[1])
+    for batch in (32, 256):
+        keras.utils.set_random_seed(42)
+        model = compiled()
+        model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        out["train_samples_per_second"][str(batch)] = len(x) / (time.perf_counter() - start)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
