@@ -272,7 +272,10 @@ fn unwritable_outputs_fail_before_training() {
 
 // 6. Resumed optimizer state is validated, slot by slot.
 
-fn write_state(dir: &Path, tensors: Vec<(String, Vec<usize>, Vec<u8>, Dtype)>, opt: &str) {
+/// Named tensors as `tensors_bytes` takes them.
+type Tensors = Vec<(String, Vec<usize>, Vec<u8>, Dtype)>;
+
+fn write_state(dir: &Path, tensors: Tensors, opt: &str) {
     let meta = std::collections::HashMap::from([("optimizer".to_string(), opt.to_string())]);
     std::fs::write(
         dir.join("optimizer.safetensors"),
@@ -291,7 +294,7 @@ fn bad_optimizer_state_is_refused_naming_the_slot() {
     let dir = parent.join("m");
     let m = model(1);
     save_model(&m, None, &dir).unwrap();
-    let slots = |slot: &str, bad: f32| -> Vec<(String, Vec<usize>, Vec<u8>, Dtype)> {
+    let slots = |slot: &str, bad: f32| -> Tensors {
         m.weights()
             .iter()
             .enumerate()
@@ -317,7 +320,7 @@ fn bad_optimizer_state_is_refused_naming_the_slot() {
             Dtype::U64,
         )
     };
-    let cases: Vec<(&str, Vec<(String, Vec<usize>, Vec<u8>, Dtype)>, &str)> = vec![
+    let cases: Vec<(&str, Tensors, &str)> = vec![
         (
             "adagrad",
             slots("accumulator", f32::INFINITY),

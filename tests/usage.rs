@@ -62,13 +62,7 @@ fn help_flags(sub: &str) -> BTreeSet<String> {
             let indent = l.len() - t.len();
             (2..=6).contains(&indent) && (t.starts_with("--") || t.starts_with('-'))
         })
-        .map(|l| {
-            l.trim_start()
-                .split_whitespace()
-                .take(2)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
         .collect::<Vec<_>>()
         .join("\n");
     let mut f = flags(&options);
