@@ -11,6 +11,8 @@ use steadygrad::experiment::{self, DepthOptions, DepthResult};
 use steadygrad::health::plot;
 use steadygrad::{Error, Result};
 
+use super::outputs::{Kind, Outputs};
+
 use super::args::{DepthArgs, RegularizationArgs};
 use super::commands::device_of;
 
@@ -62,6 +64,9 @@ pub fn depth(a: DepthArgs) -> Result<()> {
         )));
     }
     check_size(a.layers, a.units)?;
+    Outputs::default()
+        .with("--plot", a.plot.as_deref(), Kind::ChartFolder)
+        .check()?;
     let (mut train, test) = digits(&a.data)?;
     if let Some(n) = a.limit {
         train = train.limit(n);
@@ -205,6 +210,9 @@ pub fn regularization(a: RegularizationArgs) -> Result<()> {
     if a.limit == 0 {
         return Err(Error::Config("--limit must be at least 1".into()));
     }
+    Outputs::default()
+        .with("--plot", a.plot.as_deref(), Kind::ChartFolder)
+        .check()?;
     if !(a.lr.is_finite() && a.lr > 0.0) {
         return Err(Error::Config(format!(
             "--lr {}: must be a finite number > 0",

@@ -69,12 +69,18 @@ pub fn finish(t: &TrainOptions, samples: &[HealthSample]) -> Result<()> {
 /// `steadygrad plot`: the health charts from a `train --health` history, or the loss and
 /// accuracy per epoch from a `train --history` one (told apart by the header).
 pub fn plot(a: PlotArgs) -> Result<()> {
+    let check_out = || {
+        super::outputs::Outputs::default()
+            .with("--out", Some(&a.out), super::outputs::Kind::ChartFolder)
+            .check()
+    };
     let text = std::fs::read_to_string(&a.history).map_err(|e| Error::Io {
         path: a.history.clone(),
         source: e,
     })?;
     if history::is_epoch_history(&text) {
         let rows = history::from_csv(&a.history, &text)?;
+        check_out()?;
         for p in history::write_charts(&a.out, &rows)? {
             eprintln!("wrote {}", p.display());
         }
@@ -95,6 +101,7 @@ pub fn plot(a: PlotArgs) -> Result<()> {
             reason: "no samples".into(),
         });
     }
+    check_out()?;
     for p in plot::write_charts(&a.out, "", &samples)? {
         eprintln!("wrote {}", p.display());
     }
