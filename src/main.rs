@@ -49,6 +49,7 @@ fn main() -> ExitCode {
         }
         Command::Plot(a) => cli::health::plot(a),
         Command::Tune(a) => cli::tune::tune(a),
+        Command::Verify(a) => cli::tune::verify(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

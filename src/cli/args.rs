@@ -38,6 +38,20 @@ pub enum Command {
     /// example CNN's shapes and cache the fastest (CPU adapters otherwise take built-in
     /// choices).
     Tune(TuneArgs),
+    /// Run every matmul kernel variant on this adapter against the CPU reference on
+    /// awkward shapes: one line per variant (the first thing to run on a new GPU).
+    Verify(VerifyArgs),
+}
+
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    /// End stdout with one JSON object (adapter, and per variant: passed, runs, worst error
+    /// in units of the tolerance, first failure).
+    #[arg(long)]
+    pub json: bool,
+    /// Two shapes instead of nine (each with all four transposes).
+    #[arg(long)]
+    pub quick: bool,
 }
 
 #[derive(clap::Args)]

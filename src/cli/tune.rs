@@ -1,3 +1,6 @@
+//! `steadygrad verify`: every matmul kernel variant against the CPU reference on this
+//! adapter, one line each.
+//!
 //! `steadygrad tune`: time every matmul kernel variant on this machine's adapter for the
 //! shape classes of the seed network and the example CNN, and cache the choices. `train`
 //! times new classes on its own on GPUs; CPU adapters (llvmpipe, SwiftShader) take built-in
@@ -11,7 +14,7 @@ use steadygrad::optim::Sgd;
 use steadygrad::train::{Device, FitOptions, LossName, Session};
 use steadygrad::{Error, Result};
 
-use super::args::TuneArgs;
+use super::args::{TuneArgs, VerifyArgs};
 
 /// The example CNN (`examples/cnn.json`), built in so the command works anywhere.
 const CNN: &str = include_str!("../../examples/cnn.json");
@@ -89,6 +92,72 @@ pub fn tune(a: TuneArgs) -> Result<()> {
             "tuned {} shape classes for {adapter} in {secs:.1} s; cached in {where_}",
             choices.len()
         );
+    }
+    Ok(())
+}
+
+/// `steadygrad verify`.
+pub fn verify(a: VerifyArgs) -> Result<()> {
+    use steadygrad::backend::gpu::verify::AWKWARD_SHAPES;
+    let mut g = GpuBackend::new(&GpuOptions {
+        tuning: Tuning::Never,
+        ..GpuOptions::from_env()?
+    })?;
+    let adapter = g.info().adapter;
+    let shapes: &[(usize, usize, usize)] = if a.quick {
+        &[(7, 13, 5), (31, 784, 300)]
+    } else {
+        &AWKWARD_SHAPES
+    };
+    if !a.json {
+        eprintln!(
+            "verifying every matmul variant on {adapter} against the CPU reference: {} shapes × 4 transposes",
+            shapes.len()
+        );
+    }
+    let checks = g.verify_variants(shapes);
+    let failed = checks.iter().filter(|c| !c.passed()).count();
+    if a.json {
+        let variants: Vec<serde_json::Value> = checks
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "variant": c.variant.name(),
+                    "passed": c.passed(),
+                    "runs": c.runs,
+                    "worst_in_tolerances": if c.worst.is_finite() { serde_json::json!(c.worst) } else { serde_json::Value::Null },
+                    "failure": c.failure,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"adapter": adapter, "failed": failed, "variants": variants})
+        );
+    } else {
+        for c in &checks {
+            let verdict = if c.passed() { "passed" } else { "FAILED" };
+            let worst = if c.worst.is_finite() {
+                format!("worst {:.3} of the tolerance", c.worst)
+            } else {
+                "did not run".into()
+            };
+            let why = c
+                .failure
+                .as_deref()
+                .map(|f| format!(" — {f}"))
+                .unwrap_or_default();
+            println!(
+                "{:<13} {verdict:<6} {:>3} runs, {worst}{why}",
+                c.variant.name(),
+                c.runs
+            );
+        }
+    }
+    if failed > 0 {
+        return Err(Error::Gpu(format!(
+            "{failed} matmul variant(s) do not match the CPU reference on {adapter}; the autotuner leaves them out"
+        )));
     }
     Ok(())
 }

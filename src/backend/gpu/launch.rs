@@ -32,15 +32,39 @@ impl GpuBackend {
             self.last_matmul = v;
             return Ok(v);
         }
+        // Large shapes are timed (and checked) on a proxy of the same class traits, so
+        // tuning stays within a fraction of a second.
+        let (pm, pk, pn) = tuning_shape(m, k, n);
         if !self.times_new_classes() {
-            let v = builtin_choice(&class);
-            self.last_matmul = v;
-            return Ok(v);
+            // The built-in choice, once it matched the CPU reference here (else the first
+            // variant that does); the checked choice is cached.
+            let first = builtin_choice(&class);
+            let order =
+                std::iter::once(first).chain(CANDIDATES.into_iter().filter(|&v| v != first));
+            for v in order {
+                match self.check_matmul_variant(v, (pm, pk, pn), (ta, tb)) {
+                    Ok(e) if e <= 1.0 => {
+                        self.remember(&class, v);
+                        return Ok(v);
+                    }
+                    Ok(e) => eprintln!(
+                        "warning: matmul variant {} left out for {class} on {}: {e:.1}× the CPU reference's tolerance",
+                        v.name(),
+                        self.info.adapter
+                    ),
+                    Err(e) => eprintln!(
+                        "warning: matmul variant {} left out for {class} on {}: {e}",
+                        v.name(),
+                        self.info.adapter
+                    ),
+                }
+            }
+            return Err(Error::Gpu(format!(
+                "no matmul variant matches the CPU reference on {} for shape class {class}",
+                self.info.adapter
+            )));
         }
         let started = web_time::Instant::now();
-        // Large shapes are timed on a proxy of the same class traits, so tuning stays
-        // within a fraction of a second.
-        let (pm, pk, pn) = tuning_shape(m, k, n);
         let a = self.alloc(pm * pk)?;
         let b = self.alloc(pk * pn)?;
         let c = self.alloc(pm * pn)?;
@@ -53,8 +77,24 @@ impl GpuBackend {
             accumulate: false,
         };
         let mut ids = Vec::new();
+        let mut admitted = Vec::new();
         let mut first = f64::INFINITY;
         for v in CANDIDATES {
+            // A variant is timed only after it matched the CPU reference on this class.
+            let checked = self.check_matmul_variant(v, (pm, pk, pn), (ta, tb));
+            if !matches!(checked, Ok(e) if e <= 1.0) {
+                let why = match checked {
+                    Ok(e) => format!("{e:.1}× the CPU reference's tolerance"),
+                    Err(e) => e.to_string(),
+                };
+                eprintln!(
+                    "warning: matmul variant {} left out for {class} on {}: {why}",
+                    v.name(),
+                    self.info.adapter
+                );
+                continue;
+            }
+            admitted.push(v);
             let launch = ops::gpu_launch(&kernel, v);
             let id = self.prepare_launch(&kernel, &[a, b, c], launch)?;
             // Once to build the pipeline, once to see how long a launch takes.
@@ -83,15 +123,22 @@ impl GpuBackend {
                 *t = t.min(t0.elapsed().as_secs_f64());
             }
         }
-        let mut best = (f64::INFINITY, MatmulVariant::RegisterBlocked);
-        for (&t, v) in times.iter().zip(CANDIDATES) {
-            if t < best.0 {
-                best = (t, v);
-            }
-        }
         for buf in [a, b, c] {
             self.free(buf);
         }
+        let mut best = (f64::INFINITY, None);
+        for (&t, &v) in times.iter().zip(&admitted) {
+            if t < best.0 {
+                best = (t, Some(v));
+            }
+        }
+        let Some(chosen) = best.1 else {
+            return Err(Error::Gpu(format!(
+                "no matmul variant matches the CPU reference on {} for shape class {class}",
+                self.info.adapter
+            )));
+        };
+        let best = (best.0, chosen);
         self.tune.set(&self.tune_key, &class, best.1);
         if self.announce {
             eprintln!(
@@ -101,12 +148,18 @@ impl GpuBackend {
                 started.elapsed().as_secs_f64()
             );
         }
+        self.remember(&class, best.1);
+        Ok(best.1)
+    }
+
+    /// Records the choice for a shape class, in memory and in the cache file.
+    fn remember(&mut self, class: &str, v: MatmulVariant) {
+        self.tune.set(&self.tune_key, class, v);
         if let Some(p) = &self.tune_path {
-            // The cache is an optimization: failing to write it only means tuning again.
+            // The cache is an optimization: failing to write it only means choosing again.
             let _ = self.tune.save(p);
         }
-        self.last_matmul = best.1;
-        Ok(best.1)
+        self.last_matmul = v;
     }
 
     /// Prepares a launch already lowered (parameters and grid fixed): its bindings follow

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 mod launch;
 mod texture;
+pub mod verify;
 
 use super::autotune::{kernels_fingerprint, TuneCache, Tuning, CANDIDATES};
 
