@@ -155,33 +155,3 @@ fn verify_runs_every_variant_against_the_reference() {
         assert!(x["worst_in_tolerances"].as_f64().unwrap() <= 1.0, "{x}");
     }
 }
-
-#[test]
-fn a_cpu_adapter_checks_its_built_in_choice_and_caches_it() {
-    let Some(_) = gpu() else { return };
-    let dir = std::env::temp_dir().join(format!("steadygrad-builtin-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let cache = dir.join("matmul-autotune.json");
-    let mut g = GpuBackend::new(&GpuOptions {
-        tuning: steadygrad::backend::autotune::Tuning::Never,
-        ..options(&cache, None)
-    })
-    .unwrap();
-    prepare_matmul(&mut g, 32, 784, 300);
-    let class = shape_class(32, 784, 300, false, false);
-    let (choices, _) = g.tuned_choices();
-    assert_eq!(
-        choices,
-        vec![(
-            class.clone(),
-            steadygrad::backend::autotune::builtin_choice(&class)
-                .name()
-                .to_string()
-        )]
-    );
-    // Written down: a new backend reads the checked choice back.
-    drop(g);
-    let again = GpuBackend::new(&options(&cache, None)).unwrap();
-    assert_eq!(again.tuned_choices().0, choices);
-    let _ = std::fs::remove_dir_all(&dir);
-}

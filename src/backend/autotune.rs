@@ -1,8 +1,8 @@
 //! Matmul autotuning: the first time a shape class is seen on a GPU, every candidate kernel
 //! variant is timed on that shape (a few milliseconds) and the fastest is kept. On a CPU
-//! adapter (llvmpipe, SwiftShader) compiling and timing nine variants per class takes about
-//! a minute, so by default those take built-in choices measured on llvmpipe
-//! ([`builtin_choice`]) and time nothing until `steadygrad tune` asks ([`Tuning`]). Choices are cached per adapter, driver and version of the
+//! adapter (llvmpipe, SwiftShader) compiling and timing nine variants per class takes
+//! minutes, so by default those take built-in choices that compile fast ([`builtin_choice`])
+//! and time nothing until `steadygrad tune` asks ([`Tuning`]). Choices are cached per adapter, driver and version of the
 //! matmul kernels ([`kernels_fingerprint`]: a changed kernel is timed afresh) in the user's cache
 //! folder (`$STEADYGRAD_CACHE_DIR`, else `$XDG_CACHE_HOME/steadygrad`, else
 //! `~/.cache/steadygrad`), file `matmul-autotune.json`; `STEADYGRAD_MATMUL` forces one
@@ -73,51 +73,18 @@ impl Tuning {
     }
 }
 
-/// The choices `steadygrad tune --json` made on llvmpipe (LLVM 15.0.6, 256-bit lanes; a
-/// 2-core AMD EPYC, AVX2) for the seed network's and the example CNN's shape classes: the
-/// built-in choice of CPU adapters for those classes.
-const LLVMPIPE_CHOICES: [(&str, MatmulVariant); 25] = [
-    ("NNsn-10", MatmulVariant::Narrow),
-    ("NNsn-12", MatmulVariant::Narrow),
-    ("NNsn-7", MatmulVariant::Narrow),
-    ("NNsn-8", MatmulVariant::Narrow),
-    ("NNv-10", MatmulVariant::Texture16),
-    ("NNv-11", MatmulVariant::Texture16x20),
-    ("NNv-12", MatmulVariant::Texture16x20),
-    ("NNv-13", MatmulVariant::Texture8),
-    ("NNv-9", MatmulVariant::Texture16x20),
-    ("NTs-7", MatmulVariant::Texture8),
-    ("NTs-8", MatmulVariant::Narrow),
-    ("NTv-10", MatmulVariant::Texture16x20),
-    ("NTv-11", MatmulVariant::Texture16x20),
-    ("NTv-12", MatmulVariant::Texture16x20),
-    ("NTv-13", MatmulVariant::Texture16x20),
-    ("NTv-9", MatmulVariant::Texture16x20),
-    ("TNsn-10", MatmulVariant::Reduce),
-    ("TNsn-12", MatmulVariant::Narrow),
-    ("TNsn-7", MatmulVariant::Narrow),
-    ("TNsn-8", MatmulVariant::Narrow),
-    ("TNv-10", MatmulVariant::Texture8),
-    ("TNv-11", MatmulVariant::Texture16x20),
-    ("TNv-12", MatmulVariant::Texture16x20),
-    ("TNv-13", MatmulVariant::Texture8),
-    ("TNv-9", MatmulVariant::Texture16),
-];
-
-/// The variant a CPU adapter takes for a shape class without timing: the measured choice
-/// where there is one, else by the class's traits (the narrow kernel for few output
-/// columns, the texture kernel for vec4-aligned operands, the register-blocked one else).
+/// The variant a CPU adapter takes for a shape class without timing: the narrow kernel for
+/// few output columns, else the register-blocked 8×8 kernel. Not the fastest there (the
+/// texture kernels train the seed network about 2× faster on llvmpipe once compiled), but
+/// the cheapest to compile: with an empty shader cache the texture kernels' pipelines take
+/// about 35 s to build on llvmpipe, these about 4 s, so a first run takes as long as the
+/// next. `steadygrad tune` times every variant and caches the fastest.
 pub fn builtin_choice(class: &str) -> MatmulVariant {
-    if let Some((_, v)) = LLVMPIPE_CHOICES.iter().find(|(c, _)| *c == class) {
-        return *v;
-    }
     let traits = class.split('-').next().unwrap_or("");
     if traits.ends_with('n') {
         MatmulVariant::Narrow
-    } else if traits.contains('v') {
-        MatmulVariant::Texture16x20
     } else {
-        MatmulVariant::RegisterBlocked
+        MatmulVariant::RegisterBlocked8
     }
 }
 

@@ -26,7 +26,8 @@ fn digits(batch: usize) -> Result<Dataset> {
     Dataset::new(Samples::U8(x), y, vec![28, 28])
 }
 
-/// `steadygrad tune`.
+/// `steadygrad tune`: the shape classes of the seed network and the example CNN (training
+/// at batch 32 and 256, evaluation at 256) and of `bench`'s square matmuls.
 pub fn tune(a: TuneArgs) -> Result<()> {
     let opts = GpuOptions {
         tuning: Tuning::Always,
@@ -38,7 +39,10 @@ pub fn tune(a: TuneArgs) -> Result<()> {
     g.forget_tuning()?;
     drop(g);
     if !a.json {
-        eprintln!("tuning kernels for {adapter}, once: the seed network and the example CNN, batches 32 and 256");
+        eprintln!(
+            "tuning kernels for {adapter}, once: the seed network and the example CNN at batches 32 and 256, \
+             and bench's square matmuls"
+        );
     }
     let start = std::time::Instant::now();
     let models = [
@@ -66,6 +70,24 @@ pub fn tune(a: TuneArgs) -> Result<()> {
             s.evaluate(&data, 256)?;
         }
     }
+    // The square matmuls `steadygrad bench` times.
+    let mut g = GpuBackend::new(&opts)?;
+    for n in [256, 512, 1024, 2048] {
+        let bufs = [g.alloc(n * n)?, g.alloc(n * n)?, g.alloc(n * n)?];
+        let kernel = steadygrad::backend::Kernel::MatMul {
+            m: n,
+            k: n,
+            n,
+            trans_a: false,
+            trans_b: false,
+            accumulate: false,
+        };
+        g.prepare(&kernel, &bufs)?;
+        for b in bufs {
+            g.free(b);
+        }
+    }
+    drop(g);
     let g = GpuBackend::new(&GpuOptions {
         tuning: Tuning::Never,
         ..opts
