@@ -610,3 +610,17 @@ fn the_regularization_experiment_reports_each_configuration() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bench_sweeps_the_batch_size() {
+    let (ok, out, err) = steadygrad(&["bench", "--sweep", "--quick", "--json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    for b in steadygrad::bench::SWEEP_BATCHES {
+        let row = &v["batch_sweep"][b.to_string()];
+        assert!(row["cpu"].as_f64().unwrap() > 0.0, "{v}");
+        if std::env::var_os("STEADYGRAD_REQUIRE_GPU").is_some() {
+            assert!(row["gpu"].as_f64().unwrap() > 0.0, "{v}");
+        }
+    }
+}

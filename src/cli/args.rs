@@ -181,6 +181,10 @@ pub struct BenchArgs {
     /// Smaller sizes and fewer steps.
     #[arg(long)]
     pub quick: bool,
+    /// Instead of the standard set: the seed network's training samples/s at batch 32, 64,
+    /// …, 1,024 on the GPU path and the CPU reference.
+    #[arg(long)]
+    pub sweep: bool,
     /// The data set trained on (the bundled digits by default).
     #[arg(long, default_value = "data")]
     pub data: PathBuf,

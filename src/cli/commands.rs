@@ -560,6 +560,26 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             train.sample_shape
         )));
     }
+    if a.sweep {
+        let rows = steadygrad::bench::sweep(&train, a.quick)?;
+        if a.json {
+            println!(
+                "{}",
+                serde_json::json!({"batch_sweep": steadygrad::bench::sweep_json(&rows)})
+            );
+        } else {
+            print!("{}", steadygrad::bench::sweep_markdown(&rows));
+            if a.markdown {
+                println!(
+                    "\nPrinted by `steadygrad bench --sweep --markdown{}` on {}, adapter {}.",
+                    if a.quick { " --quick" } else { "" },
+                    steadygrad::bench::cpu_description(),
+                    rows.first().map_or("none", |r| r.adapter.as_str())
+                );
+            }
+        }
+        return Ok(());
+    }
     let report = steadygrad::bench::run(&train, a.quick)?;
     eprintln!("adapter: {}", report.adapter);
     if a.json {
