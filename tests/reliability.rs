@@ -70,6 +70,23 @@ fn entries(dir: &Path) -> Vec<String> {
     v
 }
 
+/// `steadygrad predict` of `dir/m` on `dir/x.safetensors` into `dir/p.safetensors`.
+fn predict_in(dir: &Path) {
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let (ok, _, err) = steadygrad(&[
+        "predict",
+        "--device",
+        "cpu",
+        "--model",
+        &s(&dir.join("m")),
+        "--input",
+        &s(&dir.join("x.safetensors")),
+        "--output",
+        &s(&dir.join("p.safetensors")),
+    ]);
+    assert!(ok, "{err}");
+}
+
 // 1. A load during a save never destroys the save, and a load never sees a mix.
 
 #[test]
@@ -164,19 +181,7 @@ fn predict_output_ignores_links_planted_at_temporary_names() {
     for pid in me..me + 300 {
         let _ = std::os::unix::fs::symlink(&victim, d.join(format!(".p.safetensors.tmp-{pid}")));
     }
-    let s = |p: &Path| p.to_str().unwrap().to_string();
-    let (ok, _, err) = steadygrad(&[
-        "predict",
-        "--device",
-        "cpu",
-        "--model",
-        &s(&d.join("m")),
-        "--input",
-        &s(&d.join("x.safetensors")),
-        "--output",
-        &s(&d.join("p.safetensors")),
-    ]);
-    assert!(ok, "{err}");
+    predict_in(&d);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
     std::fs::remove_dir_all(&d).unwrap();
 }
@@ -505,19 +510,7 @@ fn stale_temporaries_of_killed_runs_are_cleaned() {
     let x: Vec<f32> = vec![0.5; 6];
     let input = tensors_bytes(&[("x".into(), vec![1, 6], f32s(&x), Dtype::F32)], None).unwrap();
     std::fs::write(d.join("x.safetensors"), input).unwrap();
-    let s = |p: &Path| p.to_str().unwrap().to_string();
-    let (ok, _, err) = steadygrad(&[
-        "predict",
-        "--device",
-        "cpu",
-        "--model",
-        &s(&d.join("m")),
-        "--input",
-        &s(&d.join("x.safetensors")),
-        "--output",
-        &s(&d.join("p.safetensors")),
-    ]);
-    assert!(ok, "{err}");
+    predict_in(&d);
     assert!(!stale.exists());
     std::fs::remove_dir_all(&d).unwrap();
 }
