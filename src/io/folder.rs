@@ -172,22 +172,8 @@ impl WriterLock {
     fn take(parent: &Path) -> Result<Option<WriterLock>> {
         #[cfg(target_os = "linux")]
         {
-            use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-            use std::os::unix::ffi::OsStrExt;
-            let c = std::ffi::CString::new(parent.as_os_str().as_bytes())
-                .map_err(|_| Error::Config(format!("{}: not a path", parent.display())))?;
-            // SAFETY: a valid NUL-terminated path; the descriptor is owned below.
-            let fd = unsafe {
-                libc::open(
-                    c.as_ptr(),
-                    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-                )
-            };
-            if fd < 0 {
-                return Err(Error::io(parent, std::io::Error::last_os_error()));
-            }
-            // SAFETY: just opened, owned by nobody else.
-            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+            use std::os::fd::AsRawFd;
+            let fd = super::safe_file::open_dir(parent).map_err(|e| Error::io(parent, e))?;
             let start = std::time::Instant::now();
             loop {
                 // SAFETY: an open descriptor.
@@ -407,22 +393,8 @@ mod snapshot {
     #[cfg(target_os = "linux")]
     pub fn read_once(dir: &Path, names: &[&'static str]) -> std::io::Result<Option<Snapshot>> {
         use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-        use std::os::unix::ffi::OsStrExt;
         use std::os::unix::fs::MetadataExt;
-        let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "NUL in path"))?;
-        // SAFETY: a valid NUL-terminated path; the descriptor is owned below.
-        let fd = unsafe {
-            libc::open(
-                c.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-            )
-        };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: just opened, owned by nobody else.
-        let d = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        let d = std::fs::File::from(crate::io::safe_file::open_dir(dir)?);
         let mut opened = Vec::new();
         for name in names {
             let cn = std::ffi::CString::new(*name).expect("no NUL");

@@ -118,6 +118,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     imp::write_atomic(&dir, &name, bytes)
 }
 
+/// A handle on a folder (Linux): files opened, created and renamed relative to it stay in
+/// that folder even if its path is swapped meanwhile.
+#[cfg(target_os = "linux")]
+pub fn open_dir(dir: &Path) -> std::io::Result<std::os::fd::OwnedFd> {
+    imp::open_dir(dir)
+}
+
 #[cfg(target_os = "linux")]
 mod imp {
     use std::ffi::CString;
