@@ -624,3 +624,52 @@ fn bench_sweeps_the_batch_size() {
         }
     }
 }
+
+#[test]
+fn bench_profiles_each_launch_of_a_step() {
+    let (ok, out, err) = steadygrad(&["bench", "--profile", "--quick", "--json"]);
+    if !ok && std::env::var_os("STEADYGRAD_REQUIRE_GPU").is_none() {
+        assert!(
+            err.starts_with("error:") && err.contains("adapter"),
+            "{err}"
+        );
+        return;
+    }
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let launches = v["launches"].as_array().unwrap();
+    // The same launches as a training step counts (tests/counters.rs holds the number).
+    let (ok, train, err) = steadygrad(&[
+        "train", "--epochs", "1", "--limit", "64", "--json", "--device", "gpu",
+    ]);
+    assert!(ok, "{err}");
+    let last: serde_json::Value = serde_json::from_str(train.lines().last().unwrap()).unwrap();
+    let per_step = last["dispatches_per_step"].as_f64().unwrap();
+    assert_eq!(launches.len() as f64, per_step, "{v}\n{last}");
+    assert!(
+        launches[0]["label"]
+            .as_str()
+            .unwrap()
+            .starts_with("GatherU8"),
+        "{v}"
+    );
+    assert!(
+        launches
+            .iter()
+            .all(|l| l["seconds"].as_f64().unwrap() > 0.0),
+        "{v}"
+    );
+    assert!(v["step_seconds"].as_f64().unwrap() > 0.0, "{v}");
+    for (args, needle) in [
+        (vec!["--model", "resnet"], "--model resnet"),
+        (vec!["--batch-size", "0"], "--batch-size 0"),
+    ] {
+        let mut a = vec!["bench", "--profile", "--quick"];
+        a.extend(&args);
+        let (ok, _, err) = steadygrad(&a);
+        assert!(
+            !ok && err.starts_with("error:") && err.contains(needle),
+            "{args:?}: {err}"
+        );
+    }
+}

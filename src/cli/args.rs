@@ -185,6 +185,16 @@ pub struct BenchArgs {
     /// …, 1,024 on the GPU path and the CPU reference.
     #[arg(long)]
     pub sweep: bool,
+    /// Instead of the standard set: each launch of one GPU training step timed on its own,
+    /// with its share of the step (for `--model` at `--batch-size`).
+    #[arg(long, conflicts_with = "sweep")]
+    pub profile: bool,
+    /// The model `--profile` profiles: seed_mlp or cnn.
+    #[arg(long, default_value = "seed_mlp", requires = "profile")]
+    pub model: String,
+    /// The batch size `--profile` profiles.
+    #[arg(long, default_value_t = 32, requires = "profile")]
+    pub batch_size: usize,
     /// The data set trained on (the bundled digits by default).
     #[arg(long, default_value = "data")]
     pub data: PathBuf,

@@ -580,6 +580,29 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         }
         return Ok(());
     }
+    if a.profile {
+        let p = steadygrad::bench::profile(&train, &a.model, a.batch_size, a.quick)?;
+        if a.json {
+            println!("{}", p.to_json());
+        } else {
+            print!(
+                "{}\nBy kernel:\n\n{}",
+                p.to_markdown(),
+                p.by_kernel_markdown()
+            );
+            if a.markdown {
+                println!(
+                    "\nPrinted by `steadygrad bench --profile --model {} --batch-size {} --markdown{}` on {}, adapter {}.",
+                    p.model,
+                    p.batch,
+                    if a.quick { " --quick" } else { "" },
+                    steadygrad::bench::cpu_description(),
+                    p.adapter
+                );
+            }
+        }
+        return Ok(());
+    }
     let report = steadygrad::bench::run(&train, a.quick)?;
     eprintln!("adapter: {}", report.adapter);
     if a.json {

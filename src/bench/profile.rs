@@ -1,0 +1,147 @@
+//! Where one training step's time goes (`steadygrad bench --profile`): every launch of the
+//! step timed on its own, with its share of the sum, next to the whole step's measured time.
+
+use serde_json::{json, Value};
+use web_time::Instant;
+
+use super::{backend, model};
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::optim::Sgd;
+use crate::train::{FitOptions, LaunchTime, LossName, Session};
+
+/// One profile: the step's launches in the order they run.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    /// The GPU adapter.
+    pub adapter: String,
+    /// The benchmark model ([`super::MODELS`]).
+    pub model: String,
+    /// Samples per step.
+    pub batch: usize,
+    /// Each launch and its seconds on its own.
+    pub launches: Vec<LaunchTime>,
+    /// Seconds of one whole step in steady state (one submit, as training runs it).
+    pub step_seconds: f64,
+}
+
+impl Profile {
+    /// Sum of the launches' seconds.
+    pub fn launch_seconds(&self) -> f64 {
+        self.launches.iter().map(|l| l.seconds).sum()
+    }
+
+    /// The profile as a Markdown table: one row per launch in step order, then the sums.
+    pub fn to_markdown(&self) -> String {
+        let total = self.launch_seconds();
+        let mut out =
+            String::from("| # | launch → tensor written | µs | share |\n|---|---|---|---|\n");
+        for (i, l) in self.launches.iter().enumerate() {
+            out += &format!(
+                "| {} | {} | {:.0} | {:.1} % |\n",
+                i + 1,
+                l.label,
+                l.seconds * 1e6,
+                100.0 * l.seconds / total
+            );
+        }
+        out += &format!(
+            "| | **sum of the {} launches** | **{:.0}** | 100 % |\n",
+            self.launches.len(),
+            total * 1e6
+        );
+        out += &format!(
+            "\nThe whole step as training runs it (one submit): {:.0} µs, {:.0} samples/s.\n",
+            self.step_seconds * 1e6,
+            self.batch as f64 / self.step_seconds
+        );
+        out
+    }
+
+    /// The launches summed by kernel (largest share first), as a Markdown table.
+    pub fn by_kernel_markdown(&self) -> String {
+        let total = self.launch_seconds();
+        let mut kinds: Vec<(&str, usize, f64)> = Vec::new();
+        for l in &self.launches {
+            let kind = l.label.split(" → ").next().unwrap_or(&l.label);
+            match kinds.iter_mut().find(|k| k.0 == kind) {
+                Some(k) => {
+                    k.1 += 1;
+                    k.2 += l.seconds;
+                }
+                None => kinds.push((kind, 1, l.seconds)),
+            }
+        }
+        kinds.sort_by(|a, b| b.2.total_cmp(&a.2));
+        let mut out = String::from("| kernel | launches | µs | share |\n|---|---|---|---|\n");
+        for (kind, n, secs) in kinds {
+            out += &format!(
+                "| {kind} | {n} | {:.0} | {:.1} % |\n",
+                secs * 1e6,
+                100.0 * secs / total
+            );
+        }
+        out
+    }
+
+    /// The profile as JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "adapter": self.adapter,
+            "model": self.model,
+            "batch": self.batch,
+            "step_seconds": self.step_seconds,
+            "launches": self.launches.iter().map(|l| json!({"label": l.label, "seconds": l.seconds})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Profiles one training step of `model_name` at `batch` on the GPU path (SGD with
+/// Nesterov momentum, as the bench trains): each launch run `reps` times back to back on
+/// its own (the best of three rounds), and the whole step timed over `steps` steps.
+pub fn profile(train: &Dataset, model_name: &str, batch: usize, quick: bool) -> Result<Profile> {
+    if !super::MODELS.contains(&model_name) {
+        return Err(Error::Config(format!(
+            "--model {model_name}: the benchmark models are {}",
+            super::MODELS.join(", ")
+        )));
+    }
+    if batch == 0 || batch > train.len() {
+        return Err(Error::Config(format!(
+            "--batch-size {batch}: must be 1 to {} (the training samples)",
+            train.len()
+        )));
+    }
+    let be = backend("gpu").ok_or_else(|| {
+        Error::NoAdapter("bench --profile times the GPU path's launches: no adapter".into())
+    })?;
+    let adapter = be.info().adapter;
+    let mut s = Session::with_backend(model(model_name)?, be)?;
+    s.compile(
+        Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
+        LossName::SparseCategoricalCrossentropy,
+    )?;
+    let steps = if quick { 4 } else { 24 };
+    let warm = FitOptions {
+        batch_size: batch,
+        max_steps: Some(2),
+        ..Default::default()
+    };
+    s.fit(train, None, &warm, &mut [])?;
+    let timed = FitOptions {
+        batch_size: batch,
+        max_steps: Some(2 + steps),
+        ..Default::default()
+    };
+    let t = Instant::now();
+    s.fit(train, None, &timed, &mut [])?;
+    let step_seconds = t.elapsed().as_secs_f64() / steps as f64;
+    let launches = s.profile_step(train, batch, if quick { 3 } else { 10 })?;
+    Ok(Profile {
+        adapter,
+        model: model_name.to_string(),
+        batch,
+        launches,
+        step_seconds,
+    })
+}
