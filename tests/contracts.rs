@@ -285,6 +285,8 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         (7, 13, 5, MatmulVariant::RegisterBlocked),
         (7, 13, 5, MatmulVariant::Tiled),
         (7, 13, 5, MatmulVariant::Narrow),
+        (7, 13, 5, MatmulVariant::NarrowTexture),
+        (7, 13, 8, MatmulVariant::NarrowTexture),
         (7, 13, 5, MatmulVariant::Reduce),
     ] {
         let kernel = Kernel::MatMul {

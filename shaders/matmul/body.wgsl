@@ -96,14 +96,33 @@ fn matmul_narrow(@builtin(global_invocation_id) gid: vec3<u32>) {
     let r = min(gid.x, p.m - 1u);
     let sa = a_strides(); // (row stride, k stride)
     let sb = b_strides(); // (k stride, col stride)
-    var acc: array<f32, 16>;
     var ia = r * sa.x;
     let a_end = ia + p.k * sa.y;
+    if (!TRANS_B && NARROW_N % 4u == 0u) {
+        // A plain B whose rows are whole vec4s: a row of B in NARROW_N / 4 loads.
+        var acc4: array<vec4<f32>, 4>;
+        var ib4 = 0u;
+        while (ia < a_end) {
+            let av = load_a1(ia);
+            for (var j = 0u; j < NARROW_N / 4u; j++) {
+                acc4[j] += av * load_b_quad(ib4 + j);
+            }
+            ia += sa.y;
+            ib4 += NARROW_N / 4u;
+        }
+        if (gid.x < p.m) {
+            for (var j = 0u; j < NARROW_N; j++) {
+                store_one(gid.x, j, acc4[j / 4u][j % 4u]);
+            }
+        }
+        return;
+    }
+    var acc: array<f32, 16>;
     var ib = 0u;
     while (ia < a_end) {
-        let av = a[ia];
+        let av = load_a1(ia);
         for (var j = 0u; j < NARROW_N; j++) {
-            acc[j] += av * b[ib + j * sb.y];
+            acc[j] += av * load_b1(ib + j * sb.y);
         }
         ia += sa.y;
         ib += sb.x;

@@ -15,3 +15,19 @@ fn load_a4(i: u32) -> vec4<f32> {
 fn load_b4(i: u32) -> vec4<f32> {
     return textureLoad(b_tex, vec2<u32>(i % TEXTURE_ROW, i / TEXTURE_ROW), 0);
 }
+
+// Single floats (the narrow body): float i is component i % 4 of texel i / 4.
+fn load_a1(i: u32) -> f32 {
+    let t = i / 4u;
+    return textureLoad(a_tex, vec2<u32>(t % TEXTURE_ROW, t / TEXTURE_ROW), 0)[i % 4u];
+}
+
+fn load_b1(i: u32) -> f32 {
+    let t = i / 4u;
+    return textureLoad(b_tex, vec2<u32>(t % TEXTURE_ROW, t / TEXTURE_ROW), 0)[i % 4u];
+}
+
+// Floats 4q..4q+3 of B: texel q.
+fn load_b_quad(q: u32) -> vec4<f32> {
+    return load_b4(q);
+}

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use super::MatmulVariant;
 
 /// The variants timed, in order.
-pub const CANDIDATES: [MatmulVariant; 9] = [
+pub const CANDIDATES: [MatmulVariant; 10] = [
     MatmulVariant::RegisterBlocked,
     MatmulVariant::RegisterBlocked8,
     MatmulVariant::RegisterBlocked16,
@@ -23,6 +23,7 @@ pub const CANDIDATES: [MatmulVariant; 9] = [
     MatmulVariant::Texture16,
     MatmulVariant::Texture16x20,
     MatmulVariant::Narrow,
+    MatmulVariant::NarrowTexture,
     MatmulVariant::Reduce,
 ];
 
@@ -38,6 +39,7 @@ impl MatmulVariant {
             MatmulVariant::Texture16 => "texture16",
             MatmulVariant::Texture16x20 => "texture16x20",
             MatmulVariant::Narrow => "narrow",
+            MatmulVariant::NarrowTexture => "narrow_texture",
             MatmulVariant::Reduce => "reduce",
         }
     }
@@ -73,16 +75,32 @@ impl Tuning {
     }
 }
 
-/// The variant a CPU adapter takes for a shape class without timing: the narrow kernel for
-/// few output columns, else the register-blocked 8×8 kernel. Not the fastest there (the
-/// texture kernels train the seed network about 2× faster on llvmpipe once compiled), but
-/// the cheapest to compile: with an empty shader cache the texture kernels' pipelines take
-/// about 35 s to build on llvmpipe, these about 4 s, so a first run takes as long as the
-/// next. `steadygrad tune` times every variant and caches the fastest.
+/// The work bucket (multiply-adds in powers of 4) from which a CPU adapter's built-in
+/// choice is the 16×20 texture kernel: a convolution's products at batch 32 (4¹² ≈ 17 M
+/// multiply-adds) ran 3–4× faster through it on llvmpipe than through the 8×8 storage
+/// kernel, which outweighs its compile time within a few steps.
+const LARGE_BUCKET: u32 = 12;
+
+/// The variant a CPU adapter takes for a shape class without timing: the narrow kernel
+/// reading textures for few output columns (a small pipeline; on llvmpipe 3.5× the storage
+/// narrow kernel on a convolution's 21,632×9×16), the 16×20 texture kernel from
+/// [`LARGE_BUCKET`] up, else the register-blocked 8×8 kernel. Not the fastest on the seed
+/// network's shapes (the texture kernels train it about 2× faster on llvmpipe once
+/// compiled), but the cheapest to compile: with an empty shader cache the texture kernels'
+/// pipelines take about 35 s to build on llvmpipe, these about 4 s, so a first run takes
+/// as long as the next. `steadygrad tune` times every variant and caches the fastest.
+
 pub fn builtin_choice(class: &str) -> MatmulVariant {
     let traits = class.split('-').next().unwrap_or("");
+    let bucket: u32 = class
+        .rsplit('-')
+        .next()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(0);
     if traits.ends_with('n') {
-        MatmulVariant::Narrow
+        MatmulVariant::NarrowTexture
+    } else if bucket >= LARGE_BUCKET {
+        MatmulVariant::Texture16x20
     } else {
         MatmulVariant::RegisterBlocked8
     }
@@ -176,6 +194,7 @@ pub fn kernels_fingerprint() -> String {
         Entry::MatmulTexture16,
         Entry::MatmulTexture16x20,
         Entry::MatmulNarrow,
+        Entry::MatmulNarrowTexture,
         Entry::MatmulReduce,
     ] {
         for (name, value) in e.constants() {

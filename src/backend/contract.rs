@@ -239,6 +239,8 @@ entries! {
     MatmulRegblock: "matmul_regblock" in MATMUL [] [WG_X = 8, WG_Y = 8];
     /// Matmul of at most 16 output columns, a row of C an invocation.
     MatmulNarrow: "matmul_narrow" in MATMUL [] [WG_X = 8, WG_Y = 1];
+    /// [`Entry::MatmulNarrow`] reading A and B as textures.
+    MatmulNarrowTexture: "matmul_narrow" in MATMUL_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 1];
     /// Register-blocked matmul reading vec4s (aligned shapes).
     MatmulVec4: "matmul_vec4" in MATMUL [a: Vec4, b: Vec4] [WG_X = 8, WG_Y = 8];
     /// Register-blocked matmul, 8×8 outputs per invocation, reading vec4s.
@@ -259,6 +261,8 @@ entries! {
     DenseRegblock: "matmul_regblock" in DENSE [] [WG_X = 8, WG_Y = 8];
     /// Dense layer forward, narrow body (at most 16 output columns).
     DenseNarrow: "matmul_narrow" in DENSE [] [WG_X = 8, WG_Y = 1];
+    /// Dense layer forward, narrow body reading texels.
+    DenseNarrowTexture: "matmul_narrow" in DENSE_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 1];
     /// Dense layer forward, vec4 body.
     DenseVec4: "matmul_vec4" in DENSE [a: Vec4, b: Vec4] [WG_X = 8, WG_Y = 8];
     /// Dense layer forward, 8×8 vec4 body.

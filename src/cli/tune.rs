@@ -127,7 +127,7 @@ pub fn verify(a: VerifyArgs) -> Result<()> {
     })?;
     let adapter = g.info().adapter;
     let shapes: &[(usize, usize, usize)] = if a.quick {
-        &[(7, 13, 5), (31, 784, 300)]
+        &[(7, 13, 5), (31, 784, 300), (9, 70_000, 16)]
     } else {
         &AWKWARD_SHAPES
     };
@@ -170,7 +170,7 @@ pub fn verify(a: VerifyArgs) -> Result<()> {
                 .map(|f| format!(" — {f}"))
                 .unwrap_or_default();
             println!(
-                "{:<13} {verdict:<6} {:>3} runs, {worst}{why}",
+                "{:<14} {verdict:<6} {:>3} runs, {worst}{why}",
                 c.variant.name(),
                 c.runs
             );

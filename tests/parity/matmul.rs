@@ -26,6 +26,8 @@ pub(super) fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
             (72, 16, 136),
             // The seed network's first layer at batch 32.
             (32, 784, 300),
+            // A convolution's im2col product: 3×3 taps, 12 filters (B's rows whole vec4s).
+            (37, 9, 12),
         ];
         for (si, &(m, k, n)) in sizes.iter().enumerate() {
             for flags in 0..8u32 {

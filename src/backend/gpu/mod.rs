@@ -35,6 +35,9 @@ pub enum MatmulVariant {
     Tiled,
     /// A row of C an invocation, for at most 16 output columns (the 4×4 kernel beyond).
     Narrow,
+    /// [`MatmulVariant::Narrow`] reading A and B as textures (one float a texel component,
+    /// B's rows as whole texels when they are); the storage kernel when they do not fit.
+    NarrowTexture,
     /// [`MatmulVariant::RegisterBlocked8`] reading A and B as rgba32float textures (copied
     /// in before the launch); the storage kernel when an operand does not fit a texture.
     Texture8,

@@ -117,7 +117,7 @@ fn constants(kind: &Kind, n: usize, trans_a: bool, trans_b: bool) -> Vec<(&'stat
         ("TRANS_A", f64::from(u8::from(trans_a))),
         ("TRANS_B", f64::from(u8::from(trans_b))),
     ];
-    if matches!(kind, Kind::Narrow) {
+    if matches!(kind, Kind::Narrow | Kind::NarrowTexture) {
         c.push(("NARROW_N", n as f64));
     }
     c
@@ -126,9 +126,17 @@ fn constants(kind: &Kind, n: usize, trans_a: bool, trans_b: bool) -> Vec<(&'stat
 /// The most columns of C the narrow kernel takes (its registers).
 pub const NARROW_MAX: usize = 16;
 
+/// The most iterations a kernel's loop may take: llvmpipe ends any loop after 65,535
+/// (Mesa's gallivm loop limiter), silently. Every body but the reduction kernel walks k in
+/// one loop, so a longer k goes to the reduction kernel (found by `steadygrad tune`'s check
+/// against the CPU reference: the narrow kernel's 9×100,000×16 product was off by 555× the
+/// tolerance; `steadygrad verify` runs 9×70,000×16).
+pub const LOOP_MAX: usize = 65_535;
+
 /// Which kernel body runs a variant on a shape.
 enum Kind {
     Narrow,
+    NarrowTexture,
     Vec4,
     Vec8,
     Vec16,
@@ -150,6 +158,8 @@ impl Kind {
             (Kind::Regblock, false) => Entry::MatmulRegblock,
             (Kind::Narrow, false) => Entry::MatmulNarrow,
             (Kind::Narrow, true) => Entry::DenseNarrow,
+            (Kind::NarrowTexture, false) => Entry::MatmulNarrowTexture,
+            (Kind::NarrowTexture, true) => Entry::DenseNarrowTexture,
             (Kind::Tiled, false) => Entry::MatmulTiled,
             (Kind::Reduce, false) => Entry::MatmulReduce,
             (Kind::Reduce, true) => Entry::DenseReduce,
@@ -189,11 +199,30 @@ fn shape(
     let narrow_groups = m
         .div_ceil(workgroup_size(Entry::MatmulNarrow, "WG_X"))
         .max(1);
+    let reduce_fits = m.div_ceil(4).max(n.div_ceil(4)) <= MAX_WORKGROUPS;
+    match variant {
+        // The other bodies walk k in one loop an invocation: past LOOP_MAX steps it would
+        // be cut short, so a longer k goes to the kernel that splits it over a workgroup.
+        MatmulVariant::Reduce => {}
+        _ if k > LOOP_MAX && reduce_fits => {
+            return shape(m, k, n, trans_a, trans_b, MatmulVariant::Reduce)
+        }
+        _ => {}
+    }
     match variant {
         MatmulVariant::Narrow if n <= NARROW_MAX && narrow_groups <= MAX_WORKGROUPS => {
             (Kind::Narrow, (narrow_groups as u32, 1, 1))
         }
         MatmulVariant::Narrow => shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked),
+        MatmulVariant::NarrowTexture
+            if n <= NARROW_MAX
+                && narrow_groups <= MAX_WORKGROUPS
+                && fits_texture(m * k)
+                && fits_texture(k * n) =>
+        {
+            (Kind::NarrowTexture, (narrow_groups as u32, 1, 1))
+        }
+        MatmulVariant::NarrowTexture => shape(m, k, n, trans_a, trans_b, MatmulVariant::Narrow),
         MatmulVariant::Texture8 if textures_ok => blocked(Kind::Texture8, (8, 8)),
         MatmulVariant::Texture16 if textures_ok => blocked(Kind::Texture16, (16, 16)),
         MatmulVariant::Texture16x20 if textures_ok => blocked(Kind::Texture16x20, (16, 20)),
@@ -210,9 +239,7 @@ fn shape(
         | MatmulVariant::RegisterBlocked8
         | MatmulVariant::RegisterBlocked16 => (Kind::Regblock, blocks),
         MatmulVariant::Tiled => (Kind::Tiled, (ceil_div(n, 64), ceil_div(m, 64), 1)),
-        MatmulVariant::Reduce if m.div_ceil(4).max(n.div_ceil(4)) <= MAX_WORKGROUPS => {
-            (Kind::Reduce, (ceil_div(n, 4), ceil_div(m, 4), 1))
-        }
+        MatmulVariant::Reduce if reduce_fits => (Kind::Reduce, (ceil_div(n, 4), ceil_div(m, 4), 1)),
         MatmulVariant::Reduce => shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked),
     }
 }
