@@ -244,7 +244,7 @@ fn sampling_off_leaves_the_step_as_it_was() {
     let (train, _) = digits();
     let data = train.limit(640);
     let mut counts = Vec::new();
-    for health in [None, Some(1000)] {
+    for (health, every_step) in [(None, false), (Some(1000), false), (None, true)] {
         let mut s =
             Session::with_backend(seed_network(false), Box::new(CpuBackend::new())).unwrap();
         s.compile(
@@ -260,6 +260,7 @@ fn sampling_off_leaves_the_step_as_it_was() {
                 &FitOptions {
                     batch_size: 64,
                     health_every: health,
+                    every_step_statistics: every_step,
                     ..Default::default()
                 },
                 &mut [],
@@ -272,8 +273,11 @@ fn sampling_off_leaves_the_step_as_it_was() {
         ));
     }
     // The seed network's step: as many dispatches as before health sampling existed.
+    // The seed network's step: 20 launches, and the gradient statistics' two more on the
+    // steps that gather them (here the first and the last of 10), or on every step.
+    assert_eq!(counts[2].0, 22.0, "{counts:?}");
     let plain = counts[0].0;
-    assert_eq!(plain, 22.0);
+    assert_eq!((plain * 10.0).round(), 204.0, "{counts:?}");
     assert_eq!(counts[0].2, 0);
     // One sampled step (the first) adds a few kernels and one read; the others are unchanged.
     assert_eq!(counts[1].2, 1);

@@ -396,3 +396,91 @@ fn every_activation_trains_the_mlp_in_one_epoch() {
         h.epochs[0].val_accuracy
     );
 }
+
+#[test]
+fn gathering_statistics_on_fewer_steps_changes_no_weight() {
+    let (train, _) = mnist();
+    let data = first(&train, 320);
+    let mut runs = Vec::new();
+    for gpu_path in [false, true] {
+        for every_step in [false, true] {
+            let be: Box<dyn Backend> = match (gpu_path, gpu()) {
+                (false, _) => Box::new(CpuBackend::new()),
+                (true, Some(g)) => Box::new(g),
+                (true, None) => continue,
+            };
+            let mut s =
+                Session::with_backend(steadygrad::nn::seed_network(false).unwrap(), be).unwrap();
+            s.compile(
+                Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
+                LossName::SparseCategoricalCrossentropy,
+            )
+            .unwrap();
+            let opts = FitOptions {
+                epochs: 2,
+                batch_size: 32,
+                shuffle: false,
+                every_step_statistics: every_step,
+                ..Default::default()
+            };
+            let h = s.fit(&data, None, &opts, &mut []).unwrap();
+            runs.push((gpu_path, every_step, h, s.get_weights().unwrap()));
+        }
+    }
+    for pair in runs.chunks(2) {
+        let [(_, false, sampled, w0), (_, true, every, w1)] = pair else {
+            panic!("runs in pairs")
+        };
+        // 10 steps an epoch: statistics on the first and the last, or on all.
+        assert_eq!(every.counters.dispatches_per_step, 22.0);
+        assert_eq!(sampled.counters.dispatches_per_step, 20.4);
+        for (a, b) in w0.iter().zip(w1) {
+            assert_eq!(a.data, b.data, "{}", a.name);
+        }
+        for (a, b) in sampled.epochs.iter().zip(&every.epochs) {
+            assert_eq!(a.loss, b.loss);
+            // Mean norms over 2 and over 10 steps of the same run: same order of size.
+            for ((name, x), (_, y)) in a.grad_norms.iter().zip(&b.grad_norms) {
+                assert!(
+                    x.is_finite() && *x > 0.0 && (x / y - 1.0).abs() < 0.5,
+                    "{name}: {x} vs {y}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_non_finite_gradient_is_still_named_without_per_step_checks() {
+    let (train, _) = mnist();
+    let data = first(&train, 640);
+    let opts = FitOptions {
+        epochs: 3,
+        batch_size: 32,
+        divergence: Divergence {
+            loss_factor: f32::INFINITY,
+            grad_factor: f32::INFINITY,
+            warn_only: false,
+        },
+        ..Default::default()
+    };
+    let mut m = compiled(
+        deep_relu(4),
+        Box::new(CpuBackend::new()),
+        Sgd::new(3.0).momentum(0.9),
+    );
+    match m.fit(&data, None, &opts, &mut []) {
+        Err(Error::NonFinite {
+            layer,
+            tensor,
+            step,
+        }) => {
+            assert!(
+                layer.starts_with("dense") && tensor.starts_with(&layer),
+                "{layer} {tensor}"
+            );
+            assert!(step < 60, "{step}");
+        }
+        other => panic!("expected the non-finite guard to stop training, got {other:?}"),
+    }
+}

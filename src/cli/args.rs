@@ -485,7 +485,7 @@ pub struct TrainOptions {
     /// Print per-step counters (dispatches, submits, bytes moved).
     #[arg(long)]
     pub stats: bool,
-    /// Print each layer's mean gradient norm per epoch.
+    /// Print each layer's mean gradient norm per epoch (gathered on every step).
     #[arg(long)]
     pub grad_stats: bool,
     /// After training, print dead ReLU units and saturation of each hidden activation.

@@ -161,6 +161,8 @@ pub fn run_fit(
         },
         health_every: super::health::health_every(t)?,
         validation_split: split.unwrap_or(0.0),
+        // The mean norms --grad-stats prints are over every step.
+        every_step_statistics: t.grad_stats,
     };
     let mut all: Vec<&mut dyn Callback> = vec![&mut progress];
     all.extend(

@@ -44,6 +44,8 @@ impl std::ops::Add for SyncCost {
 /// A graph made ready to run on one backend.
 pub struct Executor {
     launches: Vec<LaunchId>,
+    /// Whether each launch only gathers statistics ([`Graph::statistics`]).
+    statistics: Vec<bool>,
     /// Each launch's kernel and the tensor it writes first (for profiles).
     labels: Vec<String>,
     slots: Vec<BufId>,
@@ -111,8 +113,13 @@ impl Executor {
                 op: s.op,
             })
             .collect();
+        let mut statistics = vec![false; launches.len()];
+        for &i in &g.statistics {
+            statistics[i] = true;
+        }
         Ok(Executor {
             launches,
+            statistics,
             labels,
             slots,
             bufs,
@@ -124,8 +131,30 @@ impl Executor {
     /// needs [`Executor::run`]).
     pub fn record(&self, backend: &mut dyn Backend) {
         debug_assert!(self.syncs.is_empty(), "a graph with all-reduce points");
-        for l in &self.launches {
-            backend.launch(*l);
+        self.record_range(backend, 0..self.launches.len(), true);
+    }
+
+    /// Records launches `range`, the statistics-only ones when `statistics`.
+    fn record_range(
+        &self,
+        backend: &mut dyn Backend,
+        range: std::ops::Range<usize>,
+        statistics: bool,
+    ) {
+        for i in range {
+            if statistics || !self.statistics[i] {
+                backend.launch(self.launches[i]);
+            }
+        }
+    }
+
+    /// Launches per run: all of them, or those left when the statistics-only ones are
+    /// left out.
+    pub fn launch_count(&self, statistics: bool) -> usize {
+        if statistics {
+            self.launches.len()
+        } else {
+            self.statistics.iter().filter(|s| !**s).count()
         }
     }
 
@@ -138,14 +167,16 @@ impl Executor {
     /// reads the values to combine, combines them across ranks through `comm` (all the
     /// point's tensors in one flat all-reduce) and writes them back. The caller submits
     /// what follows the last point.
+    /// The statistics-only launches are left out unless `statistics`.
     pub fn run(
         &self,
         backend: &mut dyn Backend,
         comm: Option<&dyn Communicator>,
+        statistics: bool,
     ) -> Result<SyncCost> {
         let mut cost = SyncCost::default();
         let Some(comm) = comm.filter(|_| !self.syncs.is_empty()) else {
-            self.record(backend);
+            self.record_range(backend, 0..self.launches.len(), statistics);
             return Ok(cost);
         };
         let ranks = comm.size() as f32;
@@ -156,9 +187,7 @@ impl Executor {
             let group: Vec<&BoundSync> =
                 self.syncs[i..].iter().take_while(|s| s.at == at).collect();
             i += group.len();
-            for l in &self.launches[next..at] {
-                backend.launch(*l);
-            }
+            self.record_range(backend, next..at, statistics);
             next = at;
             backend.submit()?;
             let mut flat = Vec::new();
@@ -181,9 +210,7 @@ impl Executor {
                 at_value += s.len;
             }
         }
-        for l in &self.launches[next..] {
-            backend.launch(*l);
-        }
+        self.record_range(backend, next..self.launches.len(), statistics);
         Ok(cost)
     }
 

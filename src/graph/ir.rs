@@ -87,6 +87,9 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     /// All-reduce points, in order of `at`.
     pub syncs: Vec<Sync>,
+    /// Nodes that only gather statistics for the host (a run may leave them out when
+    /// nothing reads them that step), by index.
+    pub statistics: Vec<usize>,
 }
 
 impl Graph {
@@ -136,6 +139,13 @@ impl Graph {
     pub fn push(&mut self, kernel: Kernel, args: Vec<TensorId>) {
         debug_assert_eq!(args.len(), kernel.arity(), "{kernel:?}");
         self.nodes.push(Node { kernel, args });
+    }
+
+    /// Adds a node that only gathers statistics (see [`Graph::statistics`]): nothing the
+    /// step computes may depend on what it writes.
+    pub fn push_statistics(&mut self, kernel: Kernel, args: Vec<TensorId>) {
+        self.statistics.push(self.nodes.len());
+        self.push(kernel, args);
     }
 
     /// Combines `len` values of `t` from `offset` across ranks at this point of the graph

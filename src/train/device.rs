@@ -46,12 +46,15 @@ impl DeviceState {
         Ok(d)
     }
 
-    /// Resets the gradient statistics (norms 0, no non-finite step).
+    /// Resets the gradient statistics (norms 0, no non-finite step) and the clip factors
+    /// (1: what steps without norm clipping, which may skip the statistics, apply).
     pub fn reset_stats(&mut self) -> Result<()> {
         let init: Vec<u32> = (0..3 * self.weights)
             .map(|i| if i % 3 == 2 { NO_STEP } else { 0 })
             .collect();
-        self.backend.write_words(self.grad_stats, 0, &init)
+        self.backend.write_words(self.grad_stats, 0, &init)?;
+        self.backend
+            .write(self.clip_scales, 0, &vec![1.0; self.weights])
     }
 
     /// Zeroes the running metrics.

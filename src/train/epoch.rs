@@ -31,6 +31,10 @@ pub struct Epoch {
     /// falls on steps whose count is a multiple of N).
     health_every: Option<usize>,
     health_phase: u64,
+    /// The fit's `check_every` and `every_step_statistics` (which steps gather the
+    /// gradient statistics).
+    check_every: Option<usize>,
+    every_step_statistics: bool,
     started: Instant,
     start: Counters,
     pub(crate) work: StepWork,
@@ -52,6 +56,8 @@ pub(crate) struct StepWork {
     pub reused_allocations: u64,
     /// The learning rate of the last step.
     pub last_lr: f32,
+    /// Steps that gathered the gradient statistics.
+    pub statistics_steps: u64,
 }
 
 impl Epoch {
@@ -84,6 +90,23 @@ impl Epoch {
         self.health_every = every.map(|k| k.max(1));
         self.health_phase = done;
         self
+    }
+
+    /// Gathers the gradient statistics on every step, or also on every `check_every`-th
+    /// (besides the epoch's first and last, which always do).
+    pub fn with_statistics(mut self, check_every: Option<usize>, every_step: bool) -> Epoch {
+        self.check_every = check_every.map(|k| k.max(1));
+        self.every_step_statistics = every_step;
+        self
+    }
+
+    /// Whether the next step gathers the gradient statistics (without norm clipping).
+    fn statistics_due(&self) -> bool {
+        let i = self.next;
+        self.every_step_statistics
+            || i == 0
+            || i + 1 == self.steps()
+            || self.check_every.is_some_and(|k| (i + 1) % k == 0)
     }
 }
 
@@ -183,6 +206,8 @@ impl Session {
             data: data.map(|r| r.data),
             health_every: None,
             health_phase: 0,
+            check_every: None,
+            every_step_statistics: false,
             started,
             start,
             work: StepWork::default(),
@@ -219,7 +244,8 @@ impl Session {
         let before = self.device.backend.counters();
         let offset = epoch.next * epoch.batch_size + shard_offset;
         let record = self.trainer.as_mut().expect("compiled").next_record(offset);
-        let cost = self.run_step(key, train, &epoch.order, offset, &record)?;
+        let statistics = sample || epoch.statistics_due();
+        let cost = self.run_step(key, train, &epoch.order, offset, &record, statistics)?;
         let after = self.device.backend.counters();
         let w = &mut epoch.work;
         if !fresh && !sample {
@@ -230,6 +256,7 @@ impl Session {
         w.in_step = w.in_step + (after - before);
         w.sync = w.sync + cost;
         w.steps += 1;
+        w.statistics_steps += u64::from(statistics);
         w.seen += global_rows;
         w.last_lr = f32::from_bits(record[2]);
         self.trainer.as_mut().expect("compiled").step += 1;
@@ -283,7 +310,7 @@ impl Session {
     ) -> Result<EpochEnd> {
         let secs = epoch.started.elapsed().as_secs_f64();
         let model = &self.weights.model;
-        let steps = epoch.work.steps.max(1) as f32;
+        let steps = epoch.work.statistics_steps.max(1) as f32;
         let grad_norms = (0..model.weights().len())
             .filter(|&i| model.is_trainable(i))
             .map(|i| (model.weights()[i].name.clone(), stats[3 * i + 1] / steps))
@@ -351,9 +378,10 @@ impl Session {
         order: &[usize],
         offset: usize,
         record: &[u32; STEP_WORDS],
+        statistics: bool,
     ) -> Result<SyncCost> {
         self.feed(key, data, order, offset, record)?;
-        let cost = self.run_plan(key)?;
+        let cost = self.run_plan(key, statistics)?;
         self.device.backend.submit()?;
         self.weights.host_stale = true;
         Ok(cost)

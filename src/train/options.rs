@@ -26,6 +26,13 @@ pub struct FitOptions {
     /// N-th): activation statistics, gradient norms, update/weight ratios. Off (`None`)
     /// costs nothing; a sample adds a few kernels to that step and one read-back.
     pub health_every: Option<usize>,
+    /// Gather the gradient statistics (per-tensor norms, the first non-finite step) on
+    /// every step. Off, they are gathered on the steps read after — each epoch's first and
+    /// last, every `check_every`-th, health samples — and on every step with norm clipping
+    /// (which needs them): two launches fewer on the other steps, the per-epoch mean
+    /// gradient norms then averaged over the steps gathered, and a non-finite gradient
+    /// found at the next gathered step (its loss is non-finite by then too).
+    pub every_step_statistics: bool,
 }
 
 /// The divergence guard: besides non-finite values, training counts as diverging when the
@@ -66,6 +73,7 @@ impl Default for FitOptions {
             max_steps: None,
             divergence: Divergence::default(),
             health_every: None,
+            every_step_statistics: false,
         }
     }
 }

@@ -61,7 +61,8 @@ impl Session {
             let rng = opts.shuffle.then_some(&mut rng);
             let mut e = self
                 .begin_epoch(train, opts.batch_size, rng)?
-                .with_health(opts.health_every, run.steps);
+                .with_health(opts.health_every, run.steps)
+                .with_statistics(opts.check_every, opts.every_step_statistics);
             for c in callbacks.iter_mut() {
                 c.on_epoch_begin(epoch, e.steps());
             }
@@ -166,7 +167,7 @@ impl Session {
             self.plan(key)?;
             let record = self.inference_record(offset);
             self.feed(key, data, &order, offset, &record)?;
-            self.run_plan(key)?;
+            self.run_plan(key, true)?;
             self.device.backend.submit()?;
         }
         Ok(())
@@ -248,7 +249,7 @@ impl Session {
         let bx = plan.host_x.expect("host-fed plan");
         let output = plan.exec.buffer(plan.output);
         self.device.backend.write(bx, 0, x)?;
-        self.run_plan(key)?;
+        self.run_plan(key, true)?;
         self.device.backend.submit()?;
         Ok(output)
     }
@@ -366,7 +367,7 @@ impl Session {
                     plan.exec.buffer(plan.output),
                 );
                 self.device.backend.write(bx, 0, batch)?;
-                self.run_plan(key)?;
+                self.run_plan(key, true)?;
                 self.device.backend.submit()?;
                 let v = self.device.backend.read(out)?;
                 for (i, &p) in v[..rows * units].iter().enumerate() {

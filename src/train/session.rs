@@ -95,11 +95,13 @@ impl Session {
 
     /// Runs a prepared plan: records it (and, on several ranks, runs its all-reduce
     /// points); the caller submits.
-    pub(crate) fn run_plan(&mut self, key: PlanKey) -> Result<SyncCost> {
-        self.plans
-            .get(&key)
-            .exec
-            .run(self.device.backend.as_mut(), self.comm.as_deref())
+    /// Records plan `key`'s launches (the statistics-only ones when `statistics`).
+    pub(crate) fn run_plan(&mut self, key: PlanKey, statistics: bool) -> Result<SyncCost> {
+        self.plans.get(&key).exec.run(
+            self.device.backend.as_mut(),
+            self.comm.as_deref(),
+            statistics,
+        )
     }
 
     /// When [`Device::Auto`] fell back to the CPU reference, why.

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use super::session::Session;
 use crate::backend::kernel::segment_count;
 use crate::backend::ops::regularization::{penalty_chunks, Penalized};
-use crate::backend::{ArenaTensor, BufId, Kernel};
+use crate::backend::{ArenaTensor, BufId, ClipMode, Kernel};
 use crate::error::Result;
 use crate::graph::autodiff::{self, Seed};
 use crate::graph::{Graph, Reduce, TensorId, TensorKind};
@@ -137,9 +137,20 @@ impl Session {
             let metrics = external(g, bound, "metrics", 3, self.device.metrics);
             g.push(Kernel::AddPenalty { chunks, rows }, vec![sums, metrics]);
         }
+        // Without norm clipping nothing in the step reads the statistics (the clip factors
+        // stay 1): they are gathered only on the steps the host reads them after.
+        let clip = t.optimizer.clip().mode();
+        let push_stats = |g: &mut Graph, k: Kernel, args: Vec<TensorId>| {
+            if clip == ClipMode::None {
+                g.push_statistics(k, args)
+            } else {
+                g.push(k, args)
+            }
+        };
         let mut all = Vec::new();
         for (_, _, ga, _, tensors) in &groups {
-            g.push(
+            push_stats(
+                g,
                 Kernel::GradStats {
                     tensors: tensors.clone(),
                     first_segment: segment_count(&all),
@@ -149,10 +160,11 @@ impl Session {
             all.extend_from_slice(tensors);
         }
         if !all.is_empty() {
-            g.push(
+            push_stats(
+                g,
                 Kernel::ClipScale {
                     tensors: all,
-                    mode: t.optimizer.clip().mode(),
+                    mode: clip,
                 },
                 vec![partials, stats, scales, step],
             );
