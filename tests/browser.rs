@@ -190,6 +190,22 @@ fn report(browser: &str, query: &str, model: Option<PathBuf>) -> serde_json::Val
 }
 
 #[test]
+fn the_page_has_a_bench_mode() {
+    let Some(browser) = chromium() else { return };
+    let v = report(browser, "bench=1&epochs=2&batch=256", None);
+    assert_eq!(v["epochs"], 2, "{v}");
+    assert_eq!(v["batch"], 256, "{v}");
+    let per_epoch = v["samples_per_second_per_epoch"].as_array().unwrap();
+    assert_eq!(per_epoch.len(), 2, "{v}");
+    // Steady state: the epoch after the first.
+    assert_eq!(v["steady_samples_per_second"], per_epoch[1], "{v}");
+    assert!(per_epoch[1].as_f64().unwrap() > 0.0, "{v}");
+    // Evaluated once, at the end.
+    assert!(v["test_accuracy"].as_f64().unwrap() > 0.8, "{v}");
+    eprintln!("browser bench: {v}");
+}
+
+#[test]
 fn the_page_trains_one_epoch_to_90_percent_and_matches_native_weights() {
     let Some(browser) = chromium() else { return };
     let v = report(browser, "autorun=1&epochs=1", None);

@@ -484,3 +484,37 @@ fn a_non_finite_gradient_is_still_named_without_per_step_checks() {
         other => panic!("expected the non-finite guard to stop training, got {other:?}"),
     }
 }
+
+#[test]
+fn a_metrics_read_in_flight_sees_the_steps_before_it() {
+    let (train, _) = mnist();
+    let data = first(&train, 320);
+    let mut backends: Vec<Box<dyn steadygrad::backend::Backend>> =
+        vec![Box::new(steadygrad::backend::CpuBackend::new())];
+    if let Some(g) = gpu() {
+        backends.push(Box::new(g));
+    }
+    for be in backends {
+        let mut s =
+            Session::with_backend(steadygrad::nn::seed_network(false).unwrap(), be).unwrap();
+        s.compile(
+            Box::new(steadygrad::optim::Sgd::new(0.01)),
+            LossName::SparseCategoricalCrossentropy,
+        )
+        .unwrap();
+        let mut e = s.begin_epoch(&data, 32, None).unwrap();
+        for _ in 0..3 {
+            s.train_next(&data, &mut e).unwrap();
+        }
+        let after_three = pollster::block_on(s.metrics_async()).unwrap();
+        let read = s.start_metrics();
+        // The next steps are submitted before the read is taken.
+        for _ in 0..4 {
+            s.train_next(&data, &mut e).unwrap();
+        }
+        let seen = pollster::block_on(s.finish_metrics(read)).unwrap();
+        assert_eq!(seen, after_three);
+        let after_seven = pollster::block_on(s.metrics_async()).unwrap();
+        assert_ne!(after_seven, after_three);
+    }
+}

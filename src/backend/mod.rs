@@ -93,6 +93,16 @@ pub struct DeviceInfo {
 pub type ReadFuture<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<u32>>> + 'a>>;
 
+/// A read started by [`Backend::start_read_words`]: the buffer's words as they were then,
+/// handed over by [`Backend::finish_read_words`] while later work runs.
+pub struct PendingRead(pub(crate) PendingWords);
+
+/// What a [`PendingRead`] holds: words already read, or a backend's read in flight.
+pub(crate) enum PendingWords {
+    Ready(Result<Vec<u32>>),
+    InFlight(Box<dyn std::any::Any>),
+}
+
 /// The operations a backend provides. Launches are recorded with [`Backend::launch`] and
 /// handed to the device together by [`Backend::submit`]: on the GPU, one command buffer
 /// and one queue submission.
@@ -122,6 +132,22 @@ pub trait Backend {
     /// through the event loop. (Backends that read at once return a ready future.)
     fn read_words_async(&mut self, buf: BufId) -> ReadFuture<'_> {
         Box::pin(std::future::ready(self.read_words(buf)))
+    }
+    /// Starts reading a buffer as it is after the work submitted so far (recorded
+    /// launches are submitted first), without waiting: the next steps can be submitted
+    /// before [`Backend::finish_read_words`] hands the words over, so the device never
+    /// idles on the read. (Backends that read at once read here.)
+    fn start_read_words(&mut self, buf: BufId) -> PendingRead {
+        PendingRead(PendingWords::Ready(self.read_words(buf)))
+    }
+    /// The words of a read [`Backend::start_read_words`] started.
+    fn finish_read_words(&mut self, read: PendingRead) -> ReadFuture<'_> {
+        match read.0 {
+            PendingWords::Ready(words) => Box::pin(std::future::ready(words)),
+            PendingWords::InFlight(_) => Box::pin(std::future::ready(Err(crate::Error::Config(
+                "a read started on another backend".into(),
+            )))),
+        }
     }
     /// Prepares a launch: validates the buffers against the kernel and fixes its bindings.
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId>;

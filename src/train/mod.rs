@@ -33,6 +33,7 @@ pub use inspect::ActivationStats;
 pub use options::{Callback, Control, Divergence, EpochLogs, FitOptions, History, StepCounters};
 pub use profile::LaunchTime;
 pub use session::Session;
+pub use stepwise::MetricsRead;
 
 use crate::backend::{ActKind, Backend, CpuBackend, GpuBackend, GpuOptions, LossKind};
 use crate::error::{Error, Result};

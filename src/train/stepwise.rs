@@ -26,6 +26,24 @@ impl Session {
         Ok((m[0] / n, m[1] / n))
     }
 
+    /// Starts reading the running metrics as they are after the steps run so far, without
+    /// waiting: run the next steps, then [`Session::finish_metrics`] — the device keeps
+    /// working while the values travel back (double-buffered reads).
+    pub fn start_metrics(&mut self) -> MetricsRead {
+        MetricsRead(self.device.backend.start_read_words(self.device.metrics))
+    }
+
+    /// The running loss and accuracy a [`Session::start_metrics`] read saw.
+    pub async fn finish_metrics(&mut self, read: MetricsRead) -> Result<(f32, f32)> {
+        let m = self.device.backend.finish_read_words(read.0).await?;
+        let (sum, correct, rows) = (
+            f32::from_bits(m[0]),
+            f32::from_bits(m[1]),
+            f32::from_bits(m[2]).max(1.0),
+        );
+        Ok((sum / rows, correct / rows))
+    }
+
     /// [`Session::evaluate`] without blocking.
     pub async fn evaluate_async(
         &mut self,
@@ -69,6 +87,9 @@ impl Session {
         Ok(self.weights.model.weights().to_vec())
     }
 }
+
+/// The running metrics, read in flight ([`Session::start_metrics`]).
+pub struct MetricsRead(crate::backend::PendingRead);
 
 async fn read_f32(s: &mut Session, buf: BufId) -> Result<Vec<f32>> {
     let words = s.device.backend.read_words_async(buf).await?;

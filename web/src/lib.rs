@@ -12,6 +12,14 @@
 //! PATH when done (`{"adapter", "epochs", "test_accuracy", "samples_per_second", …}`,
 //! with `weights=1` the first values of every weight); `model=URL` loads the model
 //! folder at URL (URL/model.json, URL/weights.safetensors) instead of training.
+//! `bench=1` is the page's benchmark mode (it trains at once; `epochs` defaults to 3):
+//! no test digits are drawn and the test set is evaluated once, at the end, and the report
+//! adds each epoch's samples/s and the steady state, the best epoch after the first (as
+//! `steadygrad bench` and the Keras scripts time it).
+//!
+//! The progress line reads the running metrics every [`STEPS_PER_UPDATE`] steps, double
+//! buffered: the read of one chunk is awaited after the next chunk is submitted, so the
+//! adapter never idles on a read.
 
 mod ui;
 
@@ -27,7 +35,7 @@ use steadygrad::data::{Dataset, Samples};
 use steadygrad::health::Ewma;
 use steadygrad::io::model_file::model_from_bytes;
 use steadygrad::nn::Sequential;
-use steadygrad::train::{LossName, Session};
+use steadygrad::train::{LossName, MetricsRead, Session};
 use steadygrad::Sgd;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -80,6 +88,7 @@ struct Params {
     report: Option<String>,
     weights: bool,
     model: Option<String>,
+    bench: bool,
 }
 
 fn params() -> Result<Params, String> {
@@ -96,10 +105,11 @@ fn params() -> Result<Params, String> {
         }
     };
     let flag = |name: &str| q.get(name).is_some_and(|v| v == "1" || v == "true");
+    let bench = flag("bench");
     let p = Params {
-        autorun: flag("autorun"),
+        autorun: flag("autorun") || bench,
         net: Net::parse(&q.get("net").unwrap_or_else(|| "mlp".into()))?,
-        epochs: num("epochs", 1)? as usize,
+        epochs: num("epochs", if bench { 3 } else { 1 })? as usize,
         batch: num("batch", 32)? as usize,
         seed: num("seed", 42)?,
         shuffle: !flag("noshuffle"),
@@ -107,6 +117,7 @@ fn params() -> Result<Params, String> {
         report: q.get("report"),
         weights: flag("weights"),
         model: q.get("model"),
+        bench,
     };
     if p.epochs == 0 || p.batch == 0 {
         return Err("URL parameters epochs and batch must be at least 1".into());
@@ -292,6 +303,7 @@ async fn train(p: Params) -> Result<Value, String> {
     let (mut samples, mut seconds) = (0usize, 0.0f64);
     let mut last = json!({});
     let mut epochs_done = 0;
+    let mut per_epoch = Vec::new();
     let done = |s: &Session| p.steps.is_some_and(|n| s.steps_done() >= n);
     for epoch in 0..p.epochs {
         ui::set_text("status", &format!("training epoch {}", epoch + 1));
@@ -301,30 +313,48 @@ async fn train(p: Params) -> Result<Value, String> {
         let mut epoch_samples = 0;
         let (mut sum_before, mut rows_before) = (0.0f64, 0usize);
         let mut last_step = s.steps_done() as f64;
-        while e.next_rows() > 0 && !done(&s) {
-            for _ in 0..STEPS_PER_UPDATE {
-                let rows = e.next_rows();
-                if rows == 0 || done(&s) || s.train_next(train, &mut e).map_err(err)?.is_none() {
-                    break;
+        // The read in flight: started after a chunk, awaited after the next is submitted.
+        let mut pending: Option<(MetricsRead, usize, f64)> = None;
+        loop {
+            let more = e.next_rows() > 0 && !done(&s);
+            if more {
+                for _ in 0..STEPS_PER_UPDATE {
+                    let rows = e.next_rows();
+                    if rows == 0 || done(&s) || s.train_next(train, &mut e).map_err(err)?.is_none()
+                    {
+                        break;
+                    }
+                    epoch_samples += rows;
                 }
-                epoch_samples += rows;
             }
-            // Reading the running loss back also hands the tab back to the browser. The
-            // epoch's running mean over its rows so far gives the mean of the steps just
-            // run, which the chart smooths.
-            let (mean, _) = s.metrics_async().await.map_err(err)?;
-            let (sum, rows) = (f64::from(mean) * epoch_samples as f64, epoch_samples - rows_before);
+            let next = more.then(|| (s.start_metrics(), epoch_samples, s.steps_done() as f64));
+            let Some((read, at_samples, step)) = std::mem::replace(&mut pending, next) else {
+                if more {
+                    continue;
+                }
+                break;
+            };
+            // Awaiting the read also hands the tab back to the browser. The epoch's
+            // running mean over its rows so far gives the mean of the steps of that chunk,
+            // which the chart smooths.
+            let (mean, _) = s.finish_metrics(read).await.map_err(err)?;
+            let (sum, rows) = (
+                f64::from(mean) * at_samples as f64,
+                at_samples - rows_before,
+            );
             if rows > 0 {
                 let chunk = (sum - sum_before) / rows as f64;
-                let step = s.steps_done() as f64;
                 raw.push((step, chunk));
-                smooth.push((step, smoothed.update_after(chunk, (step - last_step).max(1.0) as u64)));
+                smooth.push((
+                    step,
+                    smoothed.update_after(chunk, (step - last_step).max(1.0) as u64),
+                ));
                 last_step = step;
                 ui::draw_loss("loss", &raw, &smooth, STEPS_PER_UPDATE);
             }
-            (sum_before, rows_before) = (sum, epoch_samples);
-            let rate = (samples + epoch_samples) as f64
-                / (seconds + start.elapsed().as_secs_f64()).max(1e-9);
+            (sum_before, rows_before) = (sum, at_samples);
+            let rate =
+                (samples + at_samples) as f64 / (seconds + start.elapsed().as_secs_f64()).max(1e-9);
             ui::set_text(
                 "progress",
                 &format!(
@@ -338,18 +368,29 @@ async fn train(p: Params) -> Result<Value, String> {
         }
         let logs = s.end_epoch_async(e).await.map_err(err)?;
         let (train_loss, train_acc) = (logs.loss, logs.accuracy);
-        seconds += start.elapsed().as_secs_f64();
+        let epoch_seconds = start.elapsed().as_secs_f64();
+        seconds += epoch_seconds;
         samples += epoch_samples;
+        per_epoch.push(epoch_samples as f64 / epoch_seconds.max(1e-9));
         epochs_done += 1;
-        let (test_loss, test_acc) = s.evaluate_async(test, 256).await.map_err(err)?;
+        let last_epoch = epoch + 1 == p.epochs || done(&s);
+        // The bench mode evaluates once, at the end, and draws no digits.
+        let (test_loss, test_acc) = if !p.bench || last_epoch {
+            s.evaluate_async(test, 256).await.map_err(err)?
+        } else {
+            (f32::NAN, f32::NAN)
+        };
         ui::append_line(
             "history",
             &format!(
-                "epoch {}: loss {train_loss:.4} accuracy {train_acc:.4} test_loss {test_loss:.4} test_accuracy {test_acc:.4}",
-                epoch + 1
+                "epoch {}: loss {train_loss:.4} accuracy {train_acc:.4} test_loss {test_loss:.4} test_accuracy {test_acc:.4} ({:.0} samples/s)",
+                epoch + 1,
+                per_epoch[epoch]
             ),
         );
-        show_predictions(&mut s, test).await?;
+        if !p.bench {
+            show_predictions(&mut s, test).await?;
+        }
         last = json!({
             "train_loss": train_loss, "train_accuracy": train_acc,
             "test_loss": test_loss, "test_accuracy": test_acc,
@@ -358,15 +399,34 @@ async fn train(p: Params) -> Result<Value, String> {
             break;
         }
     }
+    // Steady state: the best epoch after the first (which builds plans and pipelines).
+    let steady = per_epoch
+        .iter()
+        .skip(usize::from(per_epoch.len() > 1))
+        .copied()
+        .fold(0.0, f64::max);
+    let counters = s.counters();
     let mut report = json!({
         "adapter": adapter,
+        "net": format!("{:?}", p.net).to_lowercase(),
+        "batch": p.batch,
         "epochs": epochs_done,
         "steps": s.steps_done(),
         "test_accuracy": last["test_accuracy"],
         "test_loss": last["test_loss"],
         "train_loss": last["train_loss"],
         "samples_per_second": samples as f64 / seconds.max(1e-9),
+        "samples_per_second_per_epoch": per_epoch,
+        "steady_samples_per_second": steady,
+        "dispatches": counters.dispatches,
+        "submits": counters.submits,
     });
+    if p.bench {
+        ui::set_text(
+            "status",
+            &format!("bench: {steady:.0} samples/s (steady state)"),
+        );
+    }
     if p.weights {
         let mut w = Map::new();
         for t in s.weights_async().await.map_err(err)? {

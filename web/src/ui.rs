@@ -99,8 +99,16 @@ pub fn draw_loss(id: &str, raw: &[(f64, f64)], smooth: &[(f64, f64)], group: usi
     ctx.set_fill_style_str("#1f6feb");
     ctx.fill_rect(left + 210.0, 8.0, 18.0, 3.0);
     ctx.set_fill_style_str("#333");
-    let _ = ctx.fill_text(&format!("mean loss of each {group} steps"), left + 24.0, 14.0);
-    let _ = ctx.fill_text("their EWMA (β 0.98 a step, bias-corrected)", left + 234.0, 14.0);
+    let _ = ctx.fill_text(
+        &format!("mean loss of each {group} steps"),
+        left + 24.0,
+        14.0,
+    );
+    let _ = ctx.fill_text(
+        "their EWMA (β 0.98 a step, bias-corrected)",
+        left + 234.0,
+        14.0,
+    );
 }
 
 /// Draws 28×28 digits (grey levels 0–255) in rows of `per_row`, each with its predicted

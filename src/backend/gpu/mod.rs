@@ -15,7 +15,8 @@ use super::autotune::{kernels_fingerprint, TuneCache, Tuning, CANDIDATES};
 use super::contract::Entry;
 use super::kernel::Kernel;
 use super::{
-    check_view, ops, validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId, ReadFuture,
+    check_view, ops, validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId, PendingRead,
+    PendingWords, ReadFuture,
 };
 use crate::error::{Error, Result};
 
@@ -499,6 +500,35 @@ impl Backend for GpuBackend {
         }
     }
 
+    fn start_read_words(&mut self, buf: BufId) -> PendingRead {
+        let started = self.start_read(buf).map(|(staging, words)| {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send(r);
+            });
+            InFlightRead { staging, words, rx }
+        });
+        match started {
+            Ok(read) => PendingRead(PendingWords::InFlight(Box::new(read))),
+            Err(e) => PendingRead(PendingWords::Ready(Err(e))),
+        }
+    }
+
+    fn finish_read_words(&mut self, read: PendingRead) -> ReadFuture<'_> {
+        Box::pin(async move {
+            let read = match read.0 {
+                PendingWords::Ready(words) => return words,
+                PendingWords::InFlight(any) => any
+                    .downcast::<InFlightRead>()
+                    .map_err(|_| Error::Gpu("a read started on another backend".into()))?,
+            };
+            #[cfg(not(target_arch = "wasm32"))]
+            self.wait()?;
+            let mapped = read.rx.await.ok();
+            self.finish_read(read.staging, read.words, mapped)
+        })
+    }
+
     fn read_words_async(&mut self, buf: BufId) -> ReadFuture<'_> {
         Box::pin(async move {
             let (staging, words) = self.start_read(buf)?;
@@ -562,6 +592,13 @@ impl Backend for GpuBackend {
     fn live_buffers(&self) -> usize {
         self.bufs.iter().filter(|b| b.is_some()).count()
     }
+}
+
+/// A read in flight: the staging buffer being mapped and where the mapping reports.
+struct InFlightRead {
+    staging: wgpu::Buffer,
+    words: usize,
+    rx: futures_channel::oneshot::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
 }
 
 #[cfg(test)]
