@@ -84,12 +84,11 @@ const LARGE_BUCKET: u32 = 12;
 /// The variant a CPU adapter takes for a shape class without timing: the narrow kernel
 /// reading textures for few output columns (a small pipeline; on llvmpipe 3.5× the storage
 /// narrow kernel on a convolution's 21,632×9×16), the 16×20 texture kernel from
-/// [`LARGE_BUCKET`] up, else the register-blocked 8×8 kernel. Not the fastest on the seed
-/// network's shapes (the texture kernels train it about 2× faster on llvmpipe once
+/// [`LARGE_BUCKET`] up, else the register-blocked 8×8 kernel. On llvmpipe that is not the
+/// fastest on the seed network's shapes (the texture kernels train it about 2× faster once
 /// compiled), but the cheapest to compile: with an empty shader cache the texture kernels'
-/// pipelines take about 35 s to build on llvmpipe, these about 4 s, so a first run takes
-/// as long as the next. `steadygrad tune` times every variant and caches the fastest.
-
+/// pipelines take about 35 s to build there, these about 4 s, so a first run takes as long
+/// as the next. `steadygrad tune` times every variant and caches the fastest.
 pub fn builtin_choice(class: &str) -> MatmulVariant {
     let traits = class.split('-').next().unwrap_or("");
     let bucket: u32 = class

@@ -12,6 +12,7 @@
 //! PATH when done (`{"adapter", "epochs", "test_accuracy", "samples_per_second", …}`,
 //! with `weights=1` the first values of every weight); `model=URL` loads the model
 //! folder at URL (URL/model.json, URL/weights.safetensors) instead of training.
+//! `matmul=NAME` runs every matmul through one variant (as `STEADYGRAD_MATMUL` does natively).
 //! `bench=1` is the page's benchmark mode (it trains at once; `epochs` defaults to 3):
 //! no test digits are drawn and the test set is evaluated once, at the end, and the report
 //! adds each epoch's samples/s and the steady state, the best epoch after the first (as
@@ -29,7 +30,7 @@ use std::rc::Rc;
 
 use rand::SeedableRng;
 use serde_json::{json, Map, Value};
-use steadygrad::backend::GpuOptions;
+use steadygrad::backend::{GpuOptions, MatmulVariant};
 use steadygrad::data::idx::{decode_maybe_gz, idx_pair_from_bytes};
 use steadygrad::data::{Dataset, Samples};
 use steadygrad::health::Ewma;
@@ -89,6 +90,8 @@ struct Params {
     weights: bool,
     model: Option<String>,
     bench: bool,
+    /// A matmul variant for every shape (`matmul=NAME`, as `STEADYGRAD_MATMUL` natively).
+    matmul: Option<MatmulVariant>,
 }
 
 fn params() -> Result<Params, String> {
@@ -118,6 +121,12 @@ fn params() -> Result<Params, String> {
         weights: flag("weights"),
         model: q.get("model"),
         bench,
+        matmul: match q.get("matmul") {
+            None => None,
+            Some(v) => Some(MatmulVariant::from_name(&v).ok_or_else(|| {
+                format!("URL parameter matmul={v:?}: not a matmul variant (steadygrad verify lists them)")
+            })?),
+        },
     };
     if p.epochs == 0 || p.batch == 0 {
         return Err("URL parameters epochs and batch must be at least 1".into());
@@ -244,47 +253,48 @@ async fn digits() -> Result<Rc<(Dataset, Dataset)>, String> {
 
 /// Opens `model` on the page's WebGPU adapter and shows the adapter's name (returned
 /// with the session).
-async fn open(model: Sequential) -> Result<(Session, String), String> {
+async fn open(
+    model: Sequential,
+    matmul: Option<MatmulVariant>,
+) -> Result<(Session, String), String> {
     ui::set_text("status", "opening the WebGPU adapter…");
-    let s = Session::open(model, &GpuOptions::default())
+    let described = adapter_words().await;
+    // The page cannot time kernels (no blocking waits in a tab), so its matmul variant is
+    // fixed: on SwiftShader the 16×20 texture kernel, which trained the seed network at 895
+    // and 1,983 samples/s (batch 32 and 256, headless Chromium) against 629 and 915 through
+    // the engine's browser default, the 8×8 storage kernel (kept for every other adapter).
+    let swiftshader = described
+        .as_deref()
+        .is_some_and(|d| d.to_ascii_lowercase().contains("swiftshader"));
+    let opts = GpuOptions {
+        matmul: matmul.or(swiftshader.then_some(MatmulVariant::Texture16x20)),
+        ..GpuOptions::default()
+    };
+    let s = Session::open(model, &opts)
         .await
         .map_err(|e| format!("no WebGPU adapter for training: {e}"))?;
-    let label = adapter_label(&s).await;
+    let label = described.unwrap_or_else(|| s.device_info().adapter);
     ui::set_text("adapter", &label);
     Ok((s, label))
 }
 
 /// The adapter as the browser describes it (vendor, architecture, description: what
-/// `GPUAdapterInfo` tells), else the engine's name for it.
-async fn adapter_label(s: &Session) -> String {
-    let fallback = s.device_info().adapter;
+/// `GPUAdapterInfo` tells), if it does.
+async fn adapter_words() -> Option<String> {
     let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &JsValue::from_str(k)).ok();
-    let Some(window) = web_sys::window() else {
-        return fallback;
-    };
-    let Some(gpu) = get(&window.navigator().into(), "gpu") else {
-        return fallback;
-    };
-    let request = get(&gpu, "requestAdapter").and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    let Some(promise) = request.and_then(|f| f.call0(&gpu).ok()) else {
-        return fallback;
-    };
-    let Ok(adapter) = JsFuture::from(js_sys::Promise::from(promise)).await else {
-        return fallback;
-    };
-    let Some(info) = get(&adapter, "info") else {
-        return fallback;
-    };
+    let window = web_sys::window()?;
+    let gpu = get(&window.navigator().into(), "gpu")?;
+    let request =
+        get(&gpu, "requestAdapter").and_then(|f| f.dyn_into::<js_sys::Function>().ok())?;
+    let promise = request.call0(&gpu).ok()?;
+    let adapter = JsFuture::from(js_sys::Promise::from(promise)).await.ok()?;
+    let info = get(&adapter, "info")?;
     let words: Vec<String> = ["vendor", "architecture", "device", "description"]
         .iter()
         .filter_map(|k| get(&info, k).and_then(|v| v.as_string()))
         .filter(|v| !v.is_empty())
         .collect();
-    if words.is_empty() {
-        fallback
-    } else {
-        words.join(" ")
-    }
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// Trains the seed network (the CLI's default: SGD 0.01 with Nesterov momentum 0.9) and
@@ -293,7 +303,7 @@ async fn train(p: Params) -> Result<Value, String> {
     let d = digits().await?;
     let (train, test) = (&d.0, &d.1);
     let model = p.net.model()?;
-    let (mut s, adapter) = open(model).await?;
+    let (mut s, adapter) = open(model, p.matmul).await?;
     let opt = Sgd::new(0.01).momentum(0.9).nesterov(true);
     s.compile(Box::new(opt), LossName::SparseCategoricalCrossentropy)
         .map_err(|e| e.to_string())?;
@@ -500,7 +510,7 @@ async fn show_model(name: &str, json: &[u8], weights: &[u8]) -> Result<Value, St
         model_from_bytes(Path::new(name), json, weights, None).map_err(|e| e.to_string())?;
     let d = digits().await?;
     let test = &d.1;
-    let (mut s, adapter) = open(loaded.model).await?;
+    let (mut s, adapter) = open(loaded.model, None).await?;
     let (loss, accuracy) = s
         .evaluate_async(test, 256)
         .await
