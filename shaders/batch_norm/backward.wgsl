@@ -25,18 +25,26 @@ fn bn_backward4(@builtin(global_invocation_id) gid: vec3<u32>) {
     var sum_dy_xhat = vec4<f32>(0.0);
     var i = c;
     while (i < end) {
-        let g = dy4[i];
-        sum_dy += g;
-        sum_dy_xhat += g * ((x4[i] - mean) * invstd);
-        i += cols;
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    let g = dy4[i];
+                    sum_dy += g;
+                    sum_dy_xhat += g * ((x4[i] - mean) * invstd);
+                    i += cols;
+            }
+        }
     }
     let n = f32(p.rows);
     let k = gamma4[c] * invstd / n;
     i = c;
     while (i < end) {
-        let xhat = (x4[i] - mean) * invstd;
-        dx4[i] = k * (n * dy4[i] - sum_dy - xhat * sum_dy_xhat);
-        i += cols;
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    let xhat = (x4[i] - mean) * invstd;
+                    dx4[i] = k * (n * dy4[i] - sum_dy - xhat * sum_dy_xhat);
+                    i += cols;
+            }
+        }
     }
     dgamma4[c] = sum_dy_xhat;
     dbeta4[c] = sum_dy;

@@ -6,10 +6,14 @@ fn column_sums(c: u32, mean: f32, invstd: f32) -> vec2<f32> {
     var sum_dy_xhat = 0.0;
     var i = c;
     while (i < end) {
-        let xhat = (x[i] - mean) * invstd;
-        sum_dy += dy[i];
-        sum_dy_xhat += dy[i] * xhat;
-        i += p.cols;
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    let xhat = (x[i] - mean) * invstd;
+                    sum_dy += dy[i];
+                    sum_dy_xhat += dy[i] * xhat;
+                    i += p.cols;
+            }
+        }
     }
     return vec2<f32>(sum_dy_xhat, sum_dy);
 }

@@ -6,8 +6,12 @@ fn dx_column(c: u32, mean: f32, invstd: f32, sum_dy_xhat: f32, sum_dy: f32, n: f
     let end = p.rows * p.cols;
     var i = c;
     while (i < end) {
-        let xhat = (x[i] - mean) * invstd;
-        dx[i] = k * (n * dy[i] - sum_dy - xhat * sum_dy_xhat);
-        i += p.cols;
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    let xhat = (x[i] - mean) * invstd;
+                    dx[i] = k * (n * dy[i] - sum_dy - xhat * sum_dy_xhat);
+                    i += p.cols;
+            }
+        }
     }
 }

@@ -13,16 +13,24 @@ fn bn_moments(@builtin(global_invocation_id) gid: vec3<u32>) {
     var i = c;
     if (p.centered == 0u) {
         while (i < end) {
-            acc += x[i];
-            i += p.cols;
+            for (var u = 0u; u < ROW_UNROLL; u++) {
+                if (i < end) {
+                        acc += x[i];
+                        i += p.cols;
+                }
+            }
         }
         stats[c] = acc / f32(p.total);
     } else {
         let mean = stats[c];
         while (i < end) {
-            let d = x[i] - mean;
-            acc += d * d;
-            i += p.cols;
+            for (var u = 0u; u < ROW_UNROLL; u++) {
+                if (i < end) {
+                        let d = x[i] - mean;
+                        acc += d * d;
+                        i += p.cols;
+                }
+            }
         }
         stats[p.cols + c] = acc / f32(p.total);
     }

@@ -9,7 +9,11 @@ fn normalize_column(c: u32, mean: f32, variance: f32) {
     let end = p.rows * p.cols;
     var i = c;
     while (i < end) {
-        y[i] = (x[i] - mean) * inv + shift;
-        i += p.cols;
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    y[i] = (x[i] - mean) * inv + shift;
+                    i += p.cols;
+            }
+        }
     }
 }

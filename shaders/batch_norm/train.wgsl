@@ -19,16 +19,24 @@ fn bn_train(@builtin(global_invocation_id) gid: vec3<u32>) {
     var sum = 0.0;
     var i = c;
     while (i < end) {
-        sum += x[i];
-        i += p.cols;
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    sum += x[i];
+                    i += p.cols;
+            }
+        }
     }
     let mean = sum / f32(p.rows);
     var sq = 0.0;
     i = c;
     while (i < end) {
-        let d = x[i] - mean;
-        sq += d * d;
-        i += p.cols;
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    let d = x[i] - mean;
+                    sq += d * d;
+                    i += p.cols;
+            }
+        }
     }
     let variance = sq / f32(p.rows);
     stats[c] = mean;
@@ -48,16 +56,24 @@ fn bn_train4(@builtin(global_invocation_id) gid: vec3<u32>) {
     var sum = vec4<f32>(0.0);
     var i = c;
     while (i < end) {
-        sum += x4[i];
-        i += cols;
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    sum += x4[i];
+                    i += cols;
+            }
+        }
     }
     let mean = sum / f32(p.rows);
     var sq = vec4<f32>(0.0);
     i = c;
     while (i < end) {
-        let d = x4[i] - mean;
-        sq += d * d;
-        i += cols;
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    let d = x4[i] - mean;
+                    sq += d * d;
+                    i += cols;
+            }
+        }
     }
     let variance = sq / f32(p.rows);
     stats4[c] = mean;
@@ -68,7 +84,11 @@ fn bn_train4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let shift = beta4[c];
     i = c;
     while (i < end) {
-        y4[i] = (x4[i] - mean) * inv + shift;
-        i += cols;
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    y4[i] = (x4[i] - mean) * inv + shift;
+                    i += cols;
+            }
+        }
     }
 }

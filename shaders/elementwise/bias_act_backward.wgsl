@@ -13,11 +13,16 @@ fn bias_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     if (c >= p.cols) { return; }
     let a = Act(p.code, p.flags, p.f0, p.f1);
     var acc = 0.0;
-    for (var r = 0u; r < p.n; r++) {
-        let i = r * p.cols + c;
-        let d = dy[i] * act_grad_from_output(a, y[i], i, step[0]);
-        dz[i] = d;
-        acc += d;
+    for (var rb = 0u; rb < p.n; rb += ROW_UNROLL) {
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            let r = rb + u;
+            if (r < p.n) {
+                let i = r * p.cols + c;
+                let d = dy[i] * act_grad_from_output(a, y[i], i, step[0]);
+                dz[i] = d;
+                acc += d;
+            }
+        }
     }
     db[c] = acc;
 }
@@ -36,17 +41,21 @@ fn bias_act_backward4(@builtin(global_invocation_id) gid: vec3<u32>) {
     var acc = vec4<f32>(0.0);
     var i = c;
     while (i < end) {
-        let yv = y4[i];
-        let e = i * 4u;
-        let d = vec4<f32>(
-            act_grad_from_output(a, yv.x, e, s),
-            act_grad_from_output(a, yv.y, e + 1u, s),
-            act_grad_from_output(a, yv.z, e + 2u, s),
-            act_grad_from_output(a, yv.w, e + 3u, s));
-        let g = dy4[i] * d;
-        dz4[i] = g;
-        acc += g;
-        i += cols;
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    let yv = y4[i];
+                    let e = i * 4u;
+                    let d = vec4<f32>(
+                        act_grad_from_output(a, yv.x, e, s),
+                        act_grad_from_output(a, yv.y, e + 1u, s),
+                        act_grad_from_output(a, yv.z, e + 2u, s),
+                        act_grad_from_output(a, yv.w, e + 3u, s));
+                    let g = dy4[i] * d;
+                    dz4[i] = g;
+                    acc += g;
+                    i += cols;
+            }
+        }
     }
     db4[c] = acc;
 }

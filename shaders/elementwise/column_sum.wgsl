@@ -4,8 +4,13 @@ fn column_sum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     let c = flat(gid, nwg);
     if (c >= p.cols) { return; }
     var acc = 0.0;
-    for (var r = 0u; r < p.n; r++) {
-        acc += x[r * p.cols + c];
+    for (var rb = 0u; rb < p.n; rb += ROW_UNROLL) {
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            let r = rb + u;
+            if (r < p.n) {
+                acc += x[r * p.cols + c];
+            }
+        }
     }
     sums[c] = acc;
 }

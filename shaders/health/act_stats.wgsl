@@ -27,12 +27,17 @@ fn act_stats(@builtin(local_invocation_id) lid: vec3<u32>) {
     var sat = 0.0;
     for (var c = lid.x; c < p.cols; c += 256u) {
         var all_zero = true;
-        for (var r = 0u; r < p.rows; r++) {
-            let v = y[r * p.cols + c];
-            sum += v;
-            sq += v * v;
-            if (v != 0.0) { all_zero = false; }
-            if (saturated(v)) { sat += 1.0; }
+        for (var rb = 0u; rb < p.rows; rb += ROW_UNROLL) {
+            for (var u = 0u; u < ROW_UNROLL; u++) {
+                let r = rb + u;
+                if (r < p.rows) {
+                    let v = y[r * p.cols + c];
+                    sum += v;
+                    sq += v * v;
+                    if (v != 0.0) { all_zero = false; }
+                    if (saturated(v)) { sat += 1.0; }
+                }
+            }
         }
         if (all_zero) { dead += 1.0; }
     }

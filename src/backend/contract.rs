@@ -104,11 +104,11 @@ modules! {
     /// Activation backward.
     ACT_BACKWARD: ElementwiseParams, ["activation.wgsl", "elementwise/common.wgsl", "elementwise/act_backward.wgsl"];
     /// The dense epilogue's backward.
-    BIAS_ACT_BACKWARD: ElementwiseParams, ["activation.wgsl", "elementwise/common.wgsl", "elementwise/bias_act_backward.wgsl"];
+    BIAS_ACT_BACKWARD: ElementwiseParams, ["loops.wgsl", "activation.wgsl", "elementwise/common.wgsl", "elementwise/bias_act_backward.wgsl"];
     /// Bias add.
     BIAS_ADD: ElementwiseParams, ["elementwise/common.wgsl", "elementwise/bias_add.wgsl"];
     /// Column sums.
-    COLUMN_SUM: ElementwiseParams, ["elementwise/common.wgsl", "elementwise/column_sum.wgsl"];
+    COLUMN_SUM: ElementwiseParams, ["loops.wgsl", "elementwise/common.wgsl", "elementwise/column_sum.wgsl"];
     /// PReLU forward.
     PRELU_FORWARD: ElementwiseParams, ["elementwise/common.wgsl", "elementwise/prelu_forward.wgsl"];
     /// PReLU backward.
@@ -124,19 +124,19 @@ modules! {
     /// Loss, its gradient and the metrics.
     LOSS: LossParams, ["loss.wgsl"];
     /// Batch norm, training forward.
-    BN_TRAIN: BatchNormParams, ["batch_norm/normalize.wgsl", "batch_norm/train.wgsl"];
+    BN_TRAIN: BatchNormParams, ["loops.wgsl", "batch_norm/normalize.wgsl", "batch_norm/train.wgsl"];
     /// Batch norm, inference forward.
     BN_APPLY: BatchNormParams, ["batch_norm/apply.wgsl"];
     /// Batch norm backward.
-    BN_BACKWARD: BatchNormParams, ["batch_norm/column_sums.wgsl", "batch_norm/dx_column.wgsl", "batch_norm/backward.wgsl"];
+    BN_BACKWARD: BatchNormParams, ["loops.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/dx_column.wgsl", "batch_norm/backward.wgsl"];
     /// Synchronized batch norm: a shard's share of a moment.
-    BN_MOMENTS: BatchNormParams, ["batch_norm/moments.wgsl"];
+    BN_MOMENTS: BatchNormParams, ["loops.wgsl", "batch_norm/moments.wgsl"];
     /// Synchronized batch norm: the output from given statistics.
-    BN_NORMALIZE: BatchNormParams, ["batch_norm/normalize.wgsl", "batch_norm/normalize_sync.wgsl"];
+    BN_NORMALIZE: BatchNormParams, ["loops.wgsl", "batch_norm/normalize.wgsl", "batch_norm/normalize_sync.wgsl"];
     /// Synchronized batch norm backward: a shard's sums.
-    BN_BACKWARD_SUMS: BatchNormParams, ["batch_norm/column_sums.wgsl", "batch_norm/backward_sums.wgsl"];
+    BN_BACKWARD_SUMS: BatchNormParams, ["loops.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/backward_sums.wgsl"];
     /// Synchronized batch norm backward: dx from the whole batch's sums.
-    BN_BACKWARD_DX: BatchNormParams, ["batch_norm/dx_column.wgsl", "batch_norm/backward_dx.wgsl"];
+    BN_BACKWARD_DX: BatchNormParams, ["loops.wgsl", "batch_norm/dx_column.wgsl", "batch_norm/backward_dx.wgsl"];
     /// Gradient statistics, first pass.
     GRAD_STATS: GradStatsParams, ["grad_stats/stats.wgsl"], table;
     /// Gradient statistics, second pass, and clip factors.
@@ -168,7 +168,7 @@ modules! {
     /// Gather of f32 samples.
     GATHER_F32: GatherParams, ["gather/f32.wgsl"];
     /// Activation health statistics.
-    ACT_STATS: HealthParams, ["health/act_stats.wgsl", "health/reduce.wgsl"];
+    ACT_STATS: HealthParams, ["loops.wgsl", "health/act_stats.wgsl", "health/reduce.wgsl"];
     /// Weight and update norms.
     PAIR_NORMS: HealthParams, ["health/pair_norms.wgsl", "health/reduce.wgsl"];
     /// Dropout.

@@ -5,6 +5,7 @@ mod batch_norm_sync;
 #[path = "../common/mod.rs"]
 mod common;
 mod elementwise;
+mod long;
 mod matmul;
 mod optimizer;
 mod regularization;
@@ -157,6 +158,11 @@ fn words_of(v: &[f32]) -> Vec<u32> {
 
 /// The whole GPU-vs-CPU parity suite, then the check that it covered every kernel variant:
 /// a new `Kernel` variant without a parity case fails here.
+#[test]
+fn walks_past_the_loop_limit_match_the_reference() {
+    long::long_columns_match_the_reference();
+}
+
 #[test]
 fn every_kernel_variant_matches_the_reference() {
     let Some(_) = gpu() else { return };
