@@ -23,6 +23,8 @@ pub struct Profile {
     pub launches: Vec<LaunchTime>,
     /// Seconds of one whole step in steady state (one submit, as training runs it).
     pub step_seconds: f64,
+    /// Steps timed for `step_seconds`.
+    pub steps: u64,
 }
 
 impl Profile {
@@ -38,9 +40,14 @@ impl Profile {
             String::from("| # | launch → tensor written | µs | share |\n|---|---|---|---|\n");
         for (i, l) in self.launches.iter().enumerate() {
             out += &format!(
-                "| {} | {} | {:.0} | {:.1} % |\n",
+                "| {} | {}{} | {:.0} | {:.1} % |\n",
                 i + 1,
                 l.label,
+                if l.statistics {
+                    " (statistics steps only)"
+                } else {
+                    ""
+                },
                 l.seconds * 1e6,
                 100.0 * l.seconds / total
             );
@@ -50,8 +57,20 @@ impl Profile {
             self.launches.len(),
             total * 1e6
         );
+        let skipped = self.launches.iter().filter(|l| l.statistics).count();
+        if skipped > 0 {
+            out += &format!(
+                "\nMost steps leave out the {skipped} statistics launches: {} launches, {:.0} µs summed.\n",
+                self.launches.len() - skipped,
+                (self.launches.iter().filter(|l| !l.statistics))
+                    .map(|l| l.seconds)
+                    .sum::<f64>()
+                    * 1e6
+            );
+        }
         out += &format!(
-            "\nThe whole step as training runs it (one submit): {:.0} µs, {:.0} samples/s.\n",
+            "\nThe whole step as training runs it (one submit, averaged over {} steps): {:.0} µs, {:.0} samples/s.\n",
+            self.steps,
             self.step_seconds * 1e6,
             self.batch as f64 / self.step_seconds
         );
@@ -91,7 +110,7 @@ impl Profile {
             "model": self.model,
             "batch": self.batch,
             "step_seconds": self.step_seconds,
-            "launches": self.launches.iter().map(|l| json!({"label": l.label, "seconds": l.seconds})).collect::<Vec<_>>(),
+            "launches": self.launches.iter().map(|l| json!({"label": l.label, "seconds": l.seconds, "statistics_only": l.statistics})).collect::<Vec<_>>(),
         })
     }
 }
@@ -143,5 +162,6 @@ pub fn profile(train: &Dataset, model_name: &str, batch: usize, quick: bool) -> 
         batch,
         launches,
         step_seconds,
+        steps,
     })
 }

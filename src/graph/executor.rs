@@ -219,12 +219,13 @@ impl Executor {
         self.bufs[&t]
     }
 
-    /// Each launch with its label (its kernel and the tensor it writes).
-    pub fn launches(&self) -> impl Iterator<Item = (LaunchId, &str)> + '_ {
-        self.launches
-            .iter()
-            .copied()
+    /// Each launch with its label (its kernel and the tensor it writes) and whether it
+    /// only gathers statistics ([`Graph::statistics`]: not every run launches it).
+    pub fn launches(&self) -> impl Iterator<Item = (LaunchId, &str, bool)> + '_ {
+        (self.launches.iter().copied())
             .zip(self.labels.iter().map(String::as_str))
+            .zip(self.statistics.iter().copied())
+            .map(|((id, label), s)| (id, label, s))
     }
 
     /// Number of kernel launches per run.

@@ -13,6 +13,9 @@ pub struct LaunchTime {
     pub label: String,
     /// Seconds per run (the best of three rounds of back-to-back runs).
     pub seconds: f64,
+    /// Whether the launch only gathers statistics, which most steps leave out (see
+    /// [`crate::train::FitOptions::every_step_statistics`]).
+    pub statistics: bool,
 }
 
 impl Session {
@@ -39,12 +42,16 @@ impl Session {
             total: step.rows,
         };
         let launches: Vec<_> = (self.plans.get(&key).exec.launches())
-            .map(|(id, label)| (id, label.to_string()))
+            .map(|(id, label, statistics)| (id, label.to_string(), statistics))
             .collect();
         let mut out = Vec::with_capacity(launches.len());
-        for (id, label) in launches {
+        for (id, label, statistics) in launches {
             let seconds = self.device.backend.time_launch(id, reps)?;
-            out.push(LaunchTime { label, seconds });
+            out.push(LaunchTime {
+                label,
+                seconds,
+                statistics,
+            });
         }
         Ok(out)
     }
