@@ -186,15 +186,23 @@ pub fn backward(
                 let Some(&dy) = grads.get(&a[3]) else {
                     continue;
                 };
-                let dx = g.temp(grad_name(g, a[0]), &[rows, cols]);
                 let dgamma = g.temp(grad_name(g, a[1]), &[cols]);
                 let dbeta = g.temp(grad_name(g, a[2]), &[cols]);
-                g.push(
-                    Kernel::BnBackward { rows, cols, eps },
-                    vec![a[0], a[4], a[1], dy, dx, dgamma, dbeta],
-                );
                 if needs.contains(&a[0]) {
+                    let dx = g.temp(grad_name(g, a[0]), &[rows, cols]);
+                    g.push(
+                        Kernel::BnBackward { rows, cols, eps },
+                        vec![a[0], a[4], a[1], dy, dx, dgamma, dbeta],
+                    );
                     accumulate(g, &mut grads, a[0], dx);
+                } else {
+                    // Batch norm over the data (the seed network's first layer): its input
+                    // needs no gradient, so only the sums — one walk down each column, no dx.
+                    let sums = g.temp(format!("{}/sums", grad_name(g, a[3])), &[2 * cols]);
+                    g.push(
+                        Kernel::BnBackwardSums { rows, cols, eps },
+                        vec![a[0], a[4], sums, dy, dgamma, dbeta],
+                    );
                 }
                 if needs.contains(&a[1]) {
                     accumulate(g, &mut grads, a[1], dgamma);
