@@ -106,7 +106,7 @@ impl Epoch {
         self.every_step_statistics
             || i == 0
             || i + 1 == self.steps()
-            || self.check_every.is_some_and(|k| (i + 1) % k == 0)
+            || self.check_every.is_some_and(|k| (i + 1).is_multiple_of(k))
     }
 }
 
