@@ -79,6 +79,37 @@ pub(super) fn long_columns_match_the_reference() {
             1e-4,
         );
     }
+    // The epilogue backward at a convolution's shape, other kinds of derivative (RReLU's
+    // drawn slopes too).
+    for act in [
+        ActKind::Elu { alpha: 1.0 },
+        ActKind::Rrelu {
+            lower: 0.125,
+            upper: 0.333,
+        },
+        ActKind::Selu,
+    ] {
+        let (rows, cols) = (3000, 8);
+        let n = rows * cols;
+        check(
+            &mut g,
+            Kernel::BiasActBackward {
+                rows,
+                cols,
+                act,
+                training: true,
+                seed: 7,
+            },
+            vec![
+                random_with_edges(n, 1.0, 12),
+                random(n, 1.0, 13),
+                vec![0.0; n],
+                vec![0.0; cols],
+                step_record(3, 0, 0.01, [0.0; 4]),
+            ],
+            1e-5,
+        );
+    }
     // The example CNN's first convolution and pooling at batch 100.
     let conv = Window::new(100, (28, 28, 1), (3, 3), (1, 1), (1, 1), Padding::Valid).unwrap();
     let x = random(conv.input_len(), 1.0, 7);
