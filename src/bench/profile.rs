@@ -2,13 +2,11 @@
 //! step timed on its own, with its share of the sum, next to the whole step's measured time.
 
 use serde_json::{json, Value};
-use web_time::Instant;
 
-use super::{backend, model};
+use super::{backend, model, train_speed};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::optim::Sgd;
-use crate::train::{FitOptions, LaunchTime, LossName, Session};
+use crate::train::{LaunchTime, Session};
 
 /// One profile: the step's launches in the order they run.
 #[derive(Clone, Debug)]
@@ -136,25 +134,9 @@ pub fn profile(train: &Dataset, model_name: &str, batch: usize, quick: bool) -> 
     })?;
     let adapter = be.info().adapter;
     let mut s = Session::with_backend(model(model_name)?, be)?;
-    s.compile(
-        Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
-        LossName::SparseCategoricalCrossentropy,
-    )?;
     let steps = if quick { 4 } else { 24 };
-    let warm = FitOptions {
-        batch_size: batch,
-        max_steps: Some(2),
-        ..Default::default()
-    };
-    s.fit(train, None, &warm, &mut [])?;
-    let timed = FitOptions {
-        batch_size: batch,
-        max_steps: Some(2 + steps),
-        ..Default::default()
-    };
-    let t = Instant::now();
-    s.fit(train, None, &timed, &mut [])?;
-    let step_seconds = t.elapsed().as_secs_f64() / steps as f64;
+    let (samples_per_second, _, _) = train_speed(&mut s, train, batch, steps)?;
+    let step_seconds = batch as f64 / samples_per_second;
     let launches = s.profile_step(train, batch, if quick { 3 } else { 10 })?;
     Ok(Profile {
         adapter,
@@ -162,6 +144,6 @@ pub fn profile(train: &Dataset, model_name: &str, batch: usize, quick: bool) -> 
         batch,
         launches,
         step_seconds,
-        steps,
+        steps: steps as u64,
     })
 }
