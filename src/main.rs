@@ -42,7 +42,7 @@ fn main() -> ExitCode {
         Command::Predict(a) => cli::commands::predict(a),
         Command::Transfer(a) => cli::transfer::transfer(a),
         Command::Bench(a) if a.distributed => cli::distributed::bench(a),
-        Command::Bench(a) => cli::commands::bench(a),
+        Command::Bench(a) => cli::bench::bench(a),
         Command::Experiment(cli::args::ExperimentCommand::Depth(a)) => cli::experiment::depth(a),
         Command::Experiment(cli::args::ExperimentCommand::Regularization(a)) => {
             cli::experiment::regularization(a)

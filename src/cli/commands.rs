@@ -17,8 +17,8 @@ use steadygrad::train::{Device, LossName, Session};
 use steadygrad::{Error, Result};
 
 use super::args::{
-    BenchArgs, BnPlacement, DataArgs, DeviceArg, EvaluateArgs, ModelArgs, PredictArgs, SummaryArgs,
-    TrainArgs, TrainOptions,
+    BnPlacement, DataArgs, DeviceArg, EvaluateArgs, ModelArgs, PredictArgs, SummaryArgs, TrainArgs,
+    TrainOptions,
 };
 use super::report::{print_activation_stats, report};
 
@@ -542,81 +542,5 @@ pub fn predict(a: PredictArgs) -> Result<()> {
         probs.len() / units.max(1),
         a.output.display()
     );
-    Ok(())
-}
-
-/// `steadygrad bench`.
-pub fn bench(a: BenchArgs) -> Result<()> {
-    let (train, _) = load_data(&DataArgs {
-        data: a.data.clone(),
-        test_data: None,
-        classes: None,
-        limit: None,
-    })?;
-    if train.features() != 784 {
-        return Err(Error::Config(format!(
-            "--data {}: the benchmarks train the seed network on 28×28 digits; these samples have shape {:?}",
-            a.data.display(),
-            train.sample_shape
-        )));
-    }
-    if a.sweep {
-        let rows = steadygrad::bench::sweep(&train, a.quick)?;
-        if a.json {
-            println!(
-                "{}",
-                serde_json::json!({"batch_sweep": steadygrad::bench::sweep_json(&rows)})
-            );
-        } else {
-            print!("{}", steadygrad::bench::sweep_markdown(&rows));
-            if a.markdown {
-                println!(
-                    "\nPrinted by `steadygrad bench --sweep --markdown{}` on {}, adapter {}.",
-                    if a.quick { " --quick" } else { "" },
-                    steadygrad::bench::cpu_description(),
-                    rows.first().map_or("none", |r| r.adapter.as_str())
-                );
-            }
-        }
-        return Ok(());
-    }
-    if a.profile {
-        let p = steadygrad::bench::profile(&train, &a.model, a.batch_size, a.quick)?;
-        if a.json {
-            println!("{}", p.to_json());
-        } else {
-            print!(
-                "{}\nBy kernel:\n\n{}",
-                p.to_markdown(),
-                p.by_kernel_markdown()
-            );
-            if a.markdown {
-                println!(
-                    "\nPrinted by `steadygrad bench --profile --model {} --batch-size {} --markdown{}` on {}, adapter {}.",
-                    p.model,
-                    p.batch,
-                    if a.quick { " --quick" } else { "" },
-                    steadygrad::bench::cpu_description(),
-                    p.adapter
-                );
-            }
-        }
-        return Ok(());
-    }
-    let report = steadygrad::bench::run(&train, a.quick)?;
-    eprintln!("adapter: {}", report.adapter);
-    if a.json {
-        println!("{}", report.to_json());
-    } else {
-        print!("{}", report.to_markdown());
-        if a.markdown {
-            println!(
-                "\nPrinted by `steadygrad bench --markdown{}` on {}, adapter {}.",
-                if a.quick { " --quick" } else { "" },
-                steadygrad::bench::cpu_description(),
-                report.adapter
-            );
-        }
-    }
     Ok(())
 }

@@ -447,3 +447,33 @@ impl GpuBackend {
         &self.pipelines[&key]
     }
 }
+
+/// Rows one invocation of a column kernel can walk on llvmpipe: its loops stop after
+/// 65,535 iterations in all, and the walks take `ROW_UNROLL` (8) rows an iteration
+/// (`shaders/loops.wgsl`), three walks at most (batch normalization's training pass).
+pub const LLVMPIPE_MAX_COLUMN_ROWS: usize = 65_535 * 8 / 3;
+
+/// On llvmpipe, a column kernel whose walk would be cut short is refused (it would
+/// compute garbage, silently): a convolution's activations of more than
+/// [`LLVMPIPE_MAX_COLUMN_ROWS`] positions in a batch (batch × height × width).
+pub(super) fn check_column_walk(kernel: &Kernel) -> Result<()> {
+    let rows = match *kernel {
+        Kernel::BnTrain { rows, .. }
+        | Kernel::BnBackward { rows, .. }
+        | Kernel::BnMoments { rows, .. }
+        | Kernel::BnNormalize { rows, .. }
+        | Kernel::BnBackwardSums { rows, .. }
+        | Kernel::BnBackwardDx { rows, .. }
+        | Kernel::ColumnSum { rows, .. }
+        | Kernel::BiasActBackward { rows, .. } => rows,
+        _ => return Ok(()),
+    };
+    if rows > LLVMPIPE_MAX_COLUMN_ROWS {
+        return Err(Error::Config(format!(
+            "{:?} over {rows} rows (batch × positions): llvmpipe runs at most {LLVMPIPE_MAX_COLUMN_ROWS} \
+             in one column; use a smaller batch size or the CPU reference (--device cpu)",
+            crate::backend::KernelKind::from(kernel)
+        )));
+    }
+    Ok(())
+}

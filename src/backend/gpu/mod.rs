@@ -7,8 +7,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 mod launch;
+mod read;
 mod texture;
 pub mod verify;
+
+pub use launch::LLVMPIPE_MAX_COLUMN_ROWS;
 
 use super::autotune::{kernels_fingerprint, TuneCache, Tuning, CANDIDATES};
 
@@ -16,7 +19,7 @@ use super::contract::Entry;
 use super::kernel::Kernel;
 use super::{
     check_view, ops, validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId, PendingRead,
-    PendingWords, ReadFuture,
+    ReadFuture,
 };
 use crate::error::{Error, Result};
 
@@ -193,62 +196,6 @@ fn best_first<T>(items: &mut [T], rank: impl Fn(&T) -> u32, ordinal: usize) {
 }
 
 impl GpuBackend {
-    /// Submits what is pending and copies `buf` into a new mappable buffer.
-    fn start_read(&mut self, buf: BufId) -> Result<(wgpu::Buffer, usize)> {
-        if !self.pending.is_empty() {
-            self.submit()?;
-        }
-        let words = self.len(buf);
-        let bytes = (words.max(1) * 4) as u64;
-        self.counters.allocations += 1;
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut enc = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-        let (root, at, _) = self.span(buf);
-        enc.copy_buffer_to_buffer(self.buffer(root), (at * 4) as u64, &staging, 0, bytes);
-        self.queue.submit([enc.finish()]);
-        Ok((staging, words))
-    }
-
-    /// The words of a mapped staging buffer (`mapped`: how its mapping ended, if it did).
-    fn finish_read(
-        &mut self,
-        staging: wgpu::Buffer,
-        words: usize,
-        mapped: Option<std::result::Result<(), wgpu::BufferAsyncError>>,
-    ) -> Result<Vec<u32>> {
-        self.check_errors()?;
-        match mapped {
-            Some(Ok(())) => {}
-            Some(Err(e)) => return Err(Error::Gpu(format!("reading a buffer back: {e}"))),
-            None => return Err(Error::Gpu("buffer map did not complete".into())),
-        }
-        let view = staging
-            .slice(..)
-            .get_mapped_range()
-            .map_err(|e| Error::Gpu(format!("reading a buffer back: {e}")))?;
-        let out: Vec<u32> = bytemuck::cast_slice(&view[..])[..words].to_vec();
-        drop(view);
-        staging.unmap();
-        self.counters.readback_bytes += 4 * words as u64;
-        Ok(out)
-    }
-
-    /// Waits until the device has done everything submitted (native only).
-    #[cfg(not(target_arch = "wasm32"))]
-    fn wait(&self) -> Result<()> {
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map(|_| ())
-            .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))
-    }
-
     /// Opens the best adapter per the options (and the environment variables they mirror):
     /// a discrete GPU before an integrated one before a software rasterizer. In a browser,
     /// where nothing may block, use [`GpuBackend::open`].
@@ -482,72 +429,25 @@ impl Backend for GpuBackend {
     }
 
     fn read_words(&mut self, buf: BufId) -> Result<Vec<u32>> {
-        #[cfg(target_arch = "wasm32")]
-        return Err(Error::Gpu(format!(
-            "a blocking read of buffer {buf:?} in a browser: use the asynchronous reads"
-        )));
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            let (staging, words) = self.start_read(buf)?;
-            let slot = Arc::new(Mutex::new(None));
-            let s2 = slot.clone();
-            staging
-                .slice(..)
-                .map_async(wgpu::MapMode::Read, move |r| *s2.lock().unwrap() = Some(r));
-            self.wait()?;
-            let mapped = slot.lock().unwrap().take();
-            self.finish_read(staging, words, mapped)
-        }
+        self.read_blocking(buf)
     }
 
     fn start_read_words(&mut self, buf: BufId) -> PendingRead {
-        let started = self.start_read(buf).map(|(staging, words)| {
-            let (tx, rx) = futures_channel::oneshot::channel();
-            staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-                let _ = tx.send(r);
-            });
-            InFlightRead { staging, words, rx }
-        });
-        match started {
-            Ok(read) => PendingRead(PendingWords::InFlight(Box::new(read))),
-            Err(e) => PendingRead(PendingWords::Ready(Err(e))),
-        }
+        self.start_read_in_flight(buf)
     }
 
     fn finish_read_words(&mut self, read: PendingRead) -> ReadFuture<'_> {
-        Box::pin(async move {
-            let read = match read.0 {
-                PendingWords::Ready(words) => return words,
-                PendingWords::InFlight(any) => any
-                    .downcast::<InFlightRead>()
-                    .map_err(|_| Error::Gpu("a read started on another backend".into()))?,
-            };
-            #[cfg(not(target_arch = "wasm32"))]
-            self.wait()?;
-            let mapped = read.rx.await.ok();
-            self.finish_read(read.staging, read.words, mapped)
-        })
+        Box::pin(self.finish_read_in_flight(read))
     }
 
     fn read_words_async(&mut self, buf: BufId) -> ReadFuture<'_> {
-        Box::pin(async move {
-            let (staging, words) = self.start_read(buf)?;
-            let (tx, rx) = futures_channel::oneshot::channel();
-            staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-                let _ = tx.send(r);
-            });
-            // Natively the device is polled here; in a browser the event loop maps it.
-            #[cfg(not(target_arch = "wasm32"))]
-            self.wait()?;
-            let mapped = rx.await.ok();
-            self.finish_read(staging, words, mapped)
-        })
+        Box::pin(self.read_async(buf))
     }
 
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId> {
         validate_launch(kernel, bufs, |b| self.span(b))?;
         if self.info.adapter.starts_with("llvmpipe") {
-            check_column_walk(kernel)?;
+            launch::check_column_walk(kernel)?;
         }
         let variant = match *kernel {
             Kernel::MatMul {
@@ -595,43 +495,6 @@ impl Backend for GpuBackend {
     fn live_buffers(&self) -> usize {
         self.bufs.iter().filter(|b| b.is_some()).count()
     }
-}
-
-/// Rows one invocation of a column kernel can walk on llvmpipe: its loops stop after
-/// 65,535 iterations in all, and the walks take `ROW_UNROLL` (8) rows an iteration
-/// (`shaders/loops.wgsl`), three walks at most (batch normalization's training pass).
-pub const LLVMPIPE_MAX_COLUMN_ROWS: usize = 65_535 * 8 / 3;
-
-/// On llvmpipe, a column kernel whose walk would be cut short is refused (it would
-/// compute garbage, silently): a convolution's activations of more than
-/// [`LLVMPIPE_MAX_COLUMN_ROWS`] positions in a batch (batch × height × width).
-fn check_column_walk(kernel: &Kernel) -> Result<()> {
-    let rows = match *kernel {
-        Kernel::BnTrain { rows, .. }
-        | Kernel::BnBackward { rows, .. }
-        | Kernel::BnMoments { rows, .. }
-        | Kernel::BnNormalize { rows, .. }
-        | Kernel::BnBackwardSums { rows, .. }
-        | Kernel::BnBackwardDx { rows, .. }
-        | Kernel::ColumnSum { rows, .. }
-        | Kernel::BiasActBackward { rows, .. } => rows,
-        _ => return Ok(()),
-    };
-    if rows > LLVMPIPE_MAX_COLUMN_ROWS {
-        return Err(Error::Config(format!(
-            "{:?} over {rows} rows (batch × positions): llvmpipe runs at most {LLVMPIPE_MAX_COLUMN_ROWS} \
-             in one column; use a smaller batch size or the CPU reference (--device cpu)",
-            crate::backend::KernelKind::from(kernel)
-        )));
-    }
-    Ok(())
-}
-
-/// A read in flight: the staging buffer being mapped and where the mapping reports.
-struct InFlightRead {
-    staging: wgpu::Buffer,
-    words: usize,
-    rx: futures_channel::oneshot::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
 }
 
 #[cfg(test)]
