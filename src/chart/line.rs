@@ -153,22 +153,7 @@ impl LineChart {
             .lines
             .iter()
             .flat_map(|l| l.points.iter().map(|p| p.1));
-        let (mut y0, mut y1) = extent(ys, log).unwrap_or(if log { (0.1, 1.0) } else { (0.0, 1.0) });
-        if let Some(r) = panel.range {
-            let pad = (r.1 - r.0) * 0.02;
-            (y0, y1) = (r.0 - pad, r.1 + pad);
-        } else if log {
-            if y1 <= y0 {
-                (y0, y1) = (y0 / 2.0, y1 * 2.0);
-            }
-            (y0, y1) = (y0 / 1.25, y1 * 1.25);
-        } else {
-            if y1 <= y0 {
-                (y0, y1) = (y0 - 0.5, y1 + 0.5);
-            }
-            let pad = (y1 - y0) * 0.06;
-            (y0, y1) = (y0 - pad, y1 + pad);
-        }
+        let (y0, y1) = y_axis(ys, log, panel.range);
         let y_step = ticks::step_of(y1 - y0, false, 6);
         let y_ticks = if log {
             ticks::log(y0, y1)
@@ -234,5 +219,53 @@ impl LineChart {
             draw!(builder.build_cartesian_2d(xr, linear_axis(y0, y1, y_ticks)));
         }
         Ok(())
+    }
+}
+
+/// The y axis's ends for `ys`: `range` (padded 2 %) when given, else the data's extent
+/// padded — a constant series by half its size either way, and never below 0 for data
+/// that is not negative.
+fn y_axis(ys: impl Iterator<Item = f64>, log: bool, range: Option<(f64, f64)>) -> (f64, f64) {
+    let (mut y0, mut y1) = extent(ys, log).unwrap_or(if log { (0.1, 1.0) } else { (0.0, 1.0) });
+    if let Some(r) = range {
+        let pad = (r.1 - r.0) * 0.02;
+        (y0, y1) = (r.0 - pad, r.1 + pad);
+    } else if log {
+        if y1 <= y0 {
+            (y0, y1) = (y0 / 2.0, y1 * 2.0);
+        }
+        (y0, y1) = (y0 / 1.25, y1 * 1.25);
+    } else {
+        let nonnegative = y0 >= 0.0;
+        if y1 <= y0 {
+            // A constant series (one epoch, a fixed learning rate): half its size either
+            // way, so 0.01 reads 0.005–0.015 rather than −0.49–0.51.
+            let h = if y0 == 0.0 { 0.5 } else { y0.abs() * 0.5 };
+            (y0, y1) = (y0 - h, y1 + h);
+        }
+        let pad = (y1 - y0) * 0.06;
+        (y0, y1) = (y0 - pad, y1 + pad);
+        // Data that cannot be negative gets no negative ticks.
+        if nonnegative {
+            y0 = y0.max(0.0);
+        }
+    }
+    (y0, y1)
+}
+
+#[cfg(test)]
+mod y_axis_tests {
+    use super::y_axis;
+
+    #[test]
+    fn a_constant_positive_series_gets_a_positive_axis_around_it() {
+        let (lo, hi) = y_axis([0.01, 0.01].into_iter(), false, None);
+        assert!(lo > 0.0 && lo < 0.01 && hi > 0.01 && hi < 0.02, "{lo} {hi}");
+        let (lo, hi) = y_axis([0.0].into_iter(), false, None);
+        assert!(lo == 0.0 && hi > 0.0, "{lo} {hi}");
+        let (lo, _) = y_axis([0.05, 1.0].into_iter(), false, None);
+        assert_eq!(lo, 0.0);
+        let (lo, hi) = y_axis([-1.0, 1.0].into_iter(), false, None);
+        assert!(lo < -1.0 && hi > 1.0);
     }
 }
