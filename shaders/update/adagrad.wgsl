@@ -10,7 +10,9 @@ fn adagrad_update(
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
-    let acc = accumulator4[i] + g * g;
-    accumulator4[i] = keep(i, accumulator4[i], acc);
-    w4[i] = keep(i, w4[i], weight(i) - learning_rate() * g / sqrt(acc + p.epsilon));
+    let acc0 = accumulator4[i];
+    let acc = acc0 + g * g;
+    accumulator4[i] = keep(i, acc0, acc);
+    let w = w4[i];
+    w4[i] = keep(i, w, decayed(w) - learning_rate() * g / sqrt(acc + p.epsilon));
 }

@@ -3,15 +3,17 @@
 
 // Updates the first moment of vec4 i and returns it.
 fn first_moment(i: u32, g: vec4<f32>) -> vec4<f32> {
-    let m = momentum4[i] + (g - momentum4[i]) * (1.0 - p.a);
-    momentum4[i] = keep(i, momentum4[i], m);
+    let m0 = momentum4[i];
+    let m = m0 + (g - m0) * (1.0 - p.a);
+    momentum4[i] = keep(i, m0, m);
     return m;
 }
 
 // Updates the second moment of vec4 i and returns it.
 fn second_moment(i: u32, g: vec4<f32>) -> vec4<f32> {
-    let v = velocity4[i] + (g * g - velocity4[i]) * (1.0 - p.b);
-    velocity4[i] = keep(i, velocity4[i], v);
+    let v0 = velocity4[i];
+    let v = v0 + (g * g - v0) * (1.0 - p.b);
+    velocity4[i] = keep(i, v0, v);
     return v;
 }
 
@@ -19,5 +21,6 @@ fn second_moment(i: u32, g: vec4<f32>) -> vec4<f32> {
 // lr·sqrt(1 − β₂ᵗ)/(1 − β₁ᵗ) (before the layer's learning-rate multiplier).
 fn adam_step(i: u32, m: vec4<f32>, v: vec4<f32>) {
     let alpha = step_scalar(0u) * lr_mult();
-    w4[i] = keep(i, w4[i], weight(i) - m * alpha / (sqrt(v) + p.epsilon));
+    let w = w4[i];
+    w4[i] = keep(i, w, decayed(w) - m * alpha / (sqrt(v) + p.epsilon));
 }

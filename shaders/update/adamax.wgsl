@@ -10,9 +10,12 @@ fn adamax_update(
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
-    let m = momentum4[i] + (g - momentum4[i]) * (1.0 - p.a);
-    momentum4[i] = keep(i, momentum4[i], m);
-    let u = max(p.b * norm4[i], abs(g));
-    norm4[i] = keep(i, norm4[i], u);
-    w4[i] = keep(i, w4[i], weight(i) - (learning_rate() * m) / (step_scalar(0u) * (u + p.epsilon)));
+    let m0 = momentum4[i];
+    let m = m0 + (g - m0) * (1.0 - p.a);
+    momentum4[i] = keep(i, m0, m);
+    let u0 = norm4[i];
+    let u = max(p.b * u0, abs(g));
+    norm4[i] = keep(i, u0, u);
+    let w = w4[i];
+    w4[i] = keep(i, w, decayed(w) - (learning_rate() * m) / (step_scalar(0u) * (u + p.epsilon)));
 }

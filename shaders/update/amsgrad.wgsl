@@ -11,7 +11,8 @@ fn amsgrad_update(
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
     let m = first_moment(i, g);
-    let v_hat = max(velocity_hat4[i], second_moment(i, g));
-    velocity_hat4[i] = keep(i, velocity_hat4[i], v_hat);
+    let vh0 = velocity_hat4[i];
+    let v_hat = max(vh0, second_moment(i, g));
+    velocity_hat4[i] = keep(i, vh0, v_hat);
     adam_step(i, m, v_hat);
 }

@@ -60,9 +60,10 @@ fn step_scalar(k: u32) -> f32 {
     return bitcast<f32>(step[4u + k]);
 }
 
-// The weight of vec4 i as the rule's step sees it: decayed first by Keras's decoupled
-// weight decay, w − w·wd·lr (a no-op when weight_decay is 0).
-fn weight(i: u32) -> vec4<f32> {
-    let w = w4[i];
+// The weight w (vec4 i, read once by the rule) as the rule's step sees it: decayed first
+// by Keras's decoupled weight decay, w − w·wd·lr (a no-op when weight_decay is 0). Each
+// rule reads every arena's vec4 once and stores it once: on llvmpipe every storage access
+// is a loop over the lanes, so a second read of the same vec4 costs as much as the first.
+fn decayed(w: vec4<f32>) -> vec4<f32> {
     return w - w * p.weight_decay * learning_rate();
 }

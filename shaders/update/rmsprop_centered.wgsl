@@ -8,7 +8,9 @@ fn rmsprop_centered_update(
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
-    let avg = new_average(average_gradient4[i], g);
-    average_gradient4[i] = keep(i, average_gradient4[i], avg);
-    w4[i] = keep(i, w4[i], weight(i) - rms_increment(i, g, true, avg));
+    let avg0 = average_gradient4[i];
+    let avg = new_average(avg0, g);
+    average_gradient4[i] = keep(i, avg0, avg);
+    let w = w4[i];
+    w4[i] = keep(i, w, decayed(w) - rms_increment(i, g, true, avg));
 }

@@ -8,9 +8,12 @@ fn rmsprop_centered_momentum_update(
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
-    let avg = new_average(average_gradient4[i], g);
-    average_gradient4[i] = keep(i, average_gradient4[i], avg);
-    let m = step_scalar(0u) * momentum4[i] + rms_increment(i, g, true, avg);
-    momentum4[i] = keep(i, momentum4[i], m);
-    w4[i] = keep(i, w4[i], weight(i) - m);
+    let avg0 = average_gradient4[i];
+    let avg = new_average(avg0, g);
+    average_gradient4[i] = keep(i, avg0, avg);
+    let m0 = momentum4[i];
+    let m = step_scalar(0u) * m0 + rms_increment(i, g, true, avg);
+    momentum4[i] = keep(i, m0, m);
+    let w = w4[i];
+    w4[i] = keep(i, w, decayed(w) - m);
 }

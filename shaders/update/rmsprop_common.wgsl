@@ -9,8 +9,9 @@
 // (the new average gradient; unused when not centered).
 fn rms_increment(i: u32, g: vec4<f32>, centered: bool, avg: vec4<f32>) -> vec4<f32> {
     let rho = p.a;
-    let v = rho * velocity4[i] + (1.0 - rho) * g * g;
-    velocity4[i] = keep(i, velocity4[i], v);
+    let v0 = velocity4[i];
+    let v = rho * v0 + (1.0 - rho) * g * g;
+    velocity4[i] = keep(i, v0, v);
     var den = v + p.epsilon;
     if (centered) { den = v - avg * avg + p.epsilon; }
     return learning_rate() * g / sqrt(den);

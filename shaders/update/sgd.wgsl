@@ -8,5 +8,6 @@ fn sgd_update(
 ) {
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
-    w4[i] = keep(i, w4[i], weight(i) - learning_rate() * clipped_grad(i));
+    let w = w4[i];
+    w4[i] = keep(i, w, decayed(w) - learning_rate() * clipped_grad(i));
 }

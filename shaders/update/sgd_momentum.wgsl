@@ -13,11 +13,13 @@ fn sgd_momentum_update(
     let g = clipped_grad(i);
     let lr = learning_rate();
     let a = step_scalar(0u);
-    let m = a * momentum4[i] - lr * g;
-    momentum4[i] = keep(i, momentum4[i], m);
+    let m0 = momentum4[i];
+    let m = a * m0 - lr * g;
+    momentum4[i] = keep(i, m0, m);
+    let w = w4[i];
     if ((p.flags & 1u) != 0u) {
-        w4[i] = keep(i, w4[i], weight(i) + a * m - lr * g);
+        w4[i] = keep(i, w, decayed(w) + a * m - lr * g);
     } else {
-        w4[i] = keep(i, w4[i], weight(i) + m);
+        w4[i] = keep(i, w, decayed(w) + m);
     }
 }
