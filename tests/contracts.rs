@@ -155,6 +155,22 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             cols: 8,
             eps: 1e-3,
         },
+        Kernel::BnActBackward {
+            rows: 2,
+            cols: 3,
+            eps: 1e-3,
+            act: ActKind::Relu,
+            training: false,
+            seed: 0,
+        },
+        Kernel::BnActBackward {
+            rows: 2,
+            cols: 8,
+            eps: 1e-3,
+            act: ActKind::Elu { alpha: 1.0 },
+            training: false,
+            seed: 0,
+        },
         Kernel::BnMoments {
             rows: 2,
             cols: 3,

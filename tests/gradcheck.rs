@@ -626,3 +626,93 @@ fn dropout_gradients_follow_the_same_mask() {
         );
     }
 }
+
+/// Batch norm over an activation's output, `y = BN(f(z))`, against its fused backward
+/// (BnActBackward): dz, dgamma and dbeta by finite differences, db as the column sums of
+/// dz — for every activation whose derivative its output tells, RReLU drawing slopes too.
+#[test]
+fn batch_norm_after_activation_gradients() {
+    let (rows, cols, eps) = (6, 3, 1e-3);
+    let n = rows * cols;
+    let z = smooth_inputs(n, 40);
+    let gamma = random(cols, 1.5, 41);
+    let beta = random(cols, 1.0, 42);
+    let u = random(n, 1.0, 43);
+    let mut step = vec![0.0; 8];
+    step[0] = f32::from_bits(11);
+    let train = Kernel::BnTrain {
+        rows,
+        cols,
+        eps,
+        momentum: 0.99,
+    };
+    let mut acts: Vec<ActKind> = ActKind::all()
+        .into_iter()
+        .filter(|a| a.derivative_from_output() && *a != ActKind::Linear)
+        .collect();
+    acts.push(ActKind::Elu { alpha: 0.7 });
+    for act in acts {
+        for training in [false, true] {
+            let activate = Kernel::ActForward {
+                act,
+                n,
+                training,
+                seed: 4,
+            };
+            let forward = |p: &[Vec<f32>]| {
+                let x = run(&activate, &[p[0].clone(), vec![0.0; n], step.clone()])[1].clone();
+                let inputs = [
+                    x.clone(),
+                    p[1].clone(),
+                    p[2].clone(),
+                    vec![0.0; n],
+                    vec![0.0; 2 * cols],
+                    vec![0.0; cols],
+                    vec![1.0; cols],
+                ];
+                (x, run(&train, &inputs))
+            };
+            let f = |p: &[Vec<f32>]| forward(p).1[3].clone();
+            let inputs = [z.clone(), gamma.clone(), beta.clone()];
+            let (x, out) = forward(&inputs);
+            let k = Kernel::BnActBackward {
+                rows,
+                cols,
+                eps,
+                act,
+                training,
+                seed: 4,
+            };
+            let g = run(
+                &k,
+                &[
+                    x,
+                    out[4].clone(),
+                    gamma.clone(),
+                    u.clone(),
+                    vec![0.0; n],
+                    vec![0.0; cols],
+                    vec![0.0; cols],
+                    vec![0.0; cols],
+                    step.clone(),
+                ],
+            );
+            let what = format!("{act:?} training={training}");
+            check(&format!("{what} dz"), &g[4], &numeric(&f, &inputs, 0, &u));
+            check(
+                &format!("{what} dgamma"),
+                &g[5],
+                &numeric(&f, &inputs, 1, &u),
+            );
+            check(
+                &format!("{what} dbeta"),
+                &g[6],
+                &numeric(&f, &inputs, 2, &u),
+            );
+            let sums: Vec<f32> = (0..cols)
+                .map(|c| (0..rows).map(|r| g[4][r * cols + c]).sum())
+                .collect();
+            assert_close(&format!("{what} db"), &g[7], &sums, 1e-6, 1e-5);
+        }
+    }
+}

@@ -9,7 +9,7 @@
 //! kernel declares written, and shares the op codes Rust uses.
 
 use super::ops::{
-    batch_norm::BatchNormParams,
+    batch_norm::{BatchNormParams, BnActParams},
     elementwise::ElementwiseParams,
     gather::GatherParams,
     grad_stats::GradStatsParams,
@@ -129,6 +129,8 @@ modules! {
     BN_APPLY: BatchNormParams, ["batch_norm/apply.wgsl"];
     /// Batch norm backward.
     BN_BACKWARD: BatchNormParams, ["loops.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/dx_column.wgsl", "batch_norm/backward.wgsl"];
+    /// Batch norm backward fused with the activation derivative before it.
+    BN_ACT_BACKWARD: BnActParams, ["loops.wgsl", "activation.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/act_backward.wgsl"];
     /// Synchronized batch norm: a shard's share of a moment.
     BN_MOMENTS: BatchNormParams, ["loops.wgsl", "batch_norm/moments.wgsl"];
     /// Synchronized batch norm: the output from given statistics.
@@ -315,6 +317,10 @@ entries! {
     BnBackward: "bn_backward" in BN_BACKWARD [] [];
     /// [`Entry::BnBackward`], four columns an invocation through vec4 views.
     BnBackward4: "bn_backward4" in BN_BACKWARD [x: Vec4, stats: Vec4, gamma: Vec4, dy: Vec4, dx: Vec4, dgamma: Vec4, dbeta: Vec4] [];
+    /// BN backward fused with the activation derivative before it.
+    BnActBackward: "bn_act_backward" in BN_ACT_BACKWARD [] [];
+    /// [`Entry::BnActBackward`], four columns an invocation through vec4 views.
+    BnActBackward4: "bn_act_backward4" in BN_ACT_BACKWARD [x: Vec4, stats: Vec4, gamma: Vec4, dy: Vec4, dz: Vec4, dgamma: Vec4, dbeta: Vec4, db: Vec4] [];
     /// Synchronized BN: a shard's share of the batch mean or variance.
     BnMoments: "bn_moments" in BN_MOMENTS [] [];
     /// Synchronized BN: moving statistics and output from given batch statistics.

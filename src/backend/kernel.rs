@@ -328,6 +328,23 @@ pub enum Kernel {
         /// Variance epsilon.
         eps: f32,
     },
+    /// [`Kernel::BnBackward`] fused with the backward of the activation epilogue before it
+    /// ([`Kernel::BiasActBackward`]): `x` is that layer's output, and instead of dx the
+    /// kernel writes `dz = f'(x)·dx` and the layer's bias gradient `db = Σ_r dz[r,c]`.
+    BnActBackward {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Variance epsilon.
+        eps: f32,
+        /// The activation whose output `x` is.
+        act: ActKind,
+        /// RReLU drew slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
     /// Synchronized batch norm, a moment of each column over a shard of the batch, divided
     /// by the whole batch's rows (summed across ranks it is the whole batch's moment):
     /// the mean into `stats[..cols]`, or (`centered`) the biased variance about that mean
@@ -625,6 +642,17 @@ impl Kernel {
                 A::write("dx", rows * cols),
                 A::write("dgamma", cols),
                 A::write("dbeta", cols),
+            ],
+            Kernel::BnActBackward { rows, cols, .. } => vec![
+                A::read("x", rows * cols),
+                A::read("stats", 2 * cols),
+                A::read("gamma", cols),
+                A::read("dy", rows * cols),
+                A::write("dz", rows * cols),
+                A::write("dgamma", cols),
+                A::write("dbeta", cols),
+                A::write("db", cols),
+                step,
             ],
             Kernel::BnMoments { rows, cols, .. } => {
                 vec![A::read("x", rows * cols), A::write("stats", 2 * cols)]

@@ -48,6 +48,9 @@ pub fn backward(
 
     let mut grads: HashMap<TensorId, TensorId> = HashMap::new();
     grads.insert(start.y, start.dy);
+    // Dense outputs whose epilogue's backward the batch norm after them took over: the
+    // gradient of the pre-activation and of the bias.
+    let mut fused: HashMap<TensorId, (TensorId, TensorId)> = HashMap::new();
 
     for i in (0..forward_len).rev() {
         let node = g.nodes[i].clone();
@@ -76,41 +79,25 @@ pub fn backward(
                 seed,
             } => {
                 // y = f(x·w + b); args x, w, b, y, step.
-                let Some(&dy) = grads.get(&a[3]) else {
-                    continue;
-                };
                 let bias_grad = needs.contains(&a[2]);
-                let dz = if act == ActKind::Linear {
-                    if bias_grad {
-                        let db = match start.dy_column_sums {
-                            Some(sums) if dy == start.dy => sums,
-                            _ => {
-                                let db = g.temp(grad_name(g, a[2]), &[n]);
-                                g.push(Kernel::ColumnSum { rows: m, cols: n }, vec![dy, db]);
-                                db
-                            }
-                        };
-                        accumulate(g, &mut grads, a[2], db);
-                    }
-                    dy
-                } else {
-                    // dz = f'(y)·dy from the output; the bias gradient in the same pass.
-                    let dz = g.temp(format!("{}/pre", grad_name(g, a[3])), &[m, n]);
-                    let db = g.temp(grad_name(g, a[2]), &[n]);
-                    g.push(
-                        Kernel::BiasActBackward {
-                            rows: m,
-                            cols: n,
-                            act,
-                            training,
-                            seed,
-                        },
-                        vec![a[3], dy, dz, db, a[4]],
-                    );
+                let dz = if let Some(&(dz, db)) = fused.get(&a[3]) {
+                    // The batch norm after this layer already took the epilogue's backward.
                     if bias_grad {
                         accumulate(g, &mut grads, a[2], db);
                     }
                     dz
+                } else if let Some(&dy) = grads.get(&a[3]) {
+                    bias_act_backward(
+                        g,
+                        &mut grads,
+                        start,
+                        [a[2], a[3], a[4], dy],
+                        (m, n),
+                        (act, training, seed),
+                        bias_grad,
+                    )
+                } else {
+                    continue;
                 };
                 matmul_backward(g, &mut grads, &needs, [a[0], a[1], dz], (m, k, n));
             }
@@ -188,7 +175,27 @@ pub fn backward(
                 };
                 let dgamma = g.temp(grad_name(g, a[1]), &[cols]);
                 let dbeta = g.temp(grad_name(g, a[2]), &[cols]);
-                if needs.contains(&a[0]) {
+                if let (true, Some(d)) =
+                    (needs.contains(&a[0]), fusable_dense(g, forward_len, a[0]))
+                {
+                    // x is a dense layer's activated output read by nothing else: dx goes
+                    // straight through that activation's derivative, in the same launch.
+                    let dz = g.temp(format!("{}/pre", grad_name(g, a[0])), &[rows, cols]);
+                    let db = g.temp(grad_name(g, d.bias), &[cols]);
+                    let (act, training, seed) = d.act;
+                    g.push(
+                        Kernel::BnActBackward {
+                            rows,
+                            cols,
+                            eps,
+                            act,
+                            training,
+                            seed,
+                        },
+                        vec![a[0], a[4], a[1], dy, dz, dgamma, dbeta, db, d.step],
+                    );
+                    fused.insert(a[0], (dz, db));
+                } else if needs.contains(&a[0]) {
                     let dx = g.temp(grad_name(g, a[0]), &[rows, cols]);
                     g.push(
                         Kernel::BnBackward { rows, cols, eps },
@@ -346,6 +353,100 @@ pub fn backward(
         .iter()
         .filter_map(|w| grads.get(w).map(|d| (*w, *d)))
         .collect())
+}
+
+/// A dense layer whose output a batch norm's backward can take through the activation.
+struct FusableDense {
+    /// The activation, whether RReLU drew slopes, its seed.
+    act: (ActKind, bool, u32),
+    /// The layer's bias.
+    bias: TensorId,
+    /// The step record it reads.
+    step: TensorId,
+}
+
+/// The forward dense layer that wrote `x`, when a batch norm's backward over `x` can also
+/// do that layer's epilogue backward ([`Kernel::BnActBackward`]): a non-linear activation,
+/// and no forward node but the batch norm reads `x` (so its gradient is the batch norm's
+/// dx alone).
+fn fusable_dense(g: &Graph, forward_len: usize, x: TensorId) -> Option<FusableDense> {
+    let mut producer = None;
+    let mut readers = 0;
+    for node in &g.nodes[..forward_len] {
+        let writes = node.kernel.writes();
+        for (p, t) in node.args.iter().enumerate() {
+            if *t == x {
+                if writes.contains(&p) {
+                    producer = Some(node);
+                } else {
+                    readers += 1;
+                }
+            }
+        }
+    }
+    match producer?.kernel {
+        Kernel::Dense {
+            act,
+            training,
+            seed,
+            ..
+        } if act != ActKind::Linear && readers == 1 => {
+            let args = &producer?.args;
+            Some(FusableDense {
+                act: (act, training, seed),
+                bias: args[2],
+                step: args[4],
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The backward of a dense layer's epilogue from `dy`, its output's gradient: `dz`
+/// (returned), and the bias gradient accumulated when `bias_grad`. `[bias, y, step, dy]`;
+/// `(m, n)`: y's shape.
+#[allow(clippy::too_many_arguments)]
+fn bias_act_backward(
+    g: &mut Graph,
+    grads: &mut HashMap<TensorId, TensorId>,
+    start: Seed,
+    [bias, y, step, dy]: [TensorId; 4],
+    (m, n): (usize, usize),
+    (act, training, seed): (ActKind, bool, u32),
+    bias_grad: bool,
+) -> TensorId {
+    let grad_name = |g: &Graph, t: TensorId| format!("d{}", g.tensors[t.0].name);
+    if act == ActKind::Linear {
+        if bias_grad {
+            let db = match start.dy_column_sums {
+                Some(sums) if dy == start.dy => sums,
+                _ => {
+                    let db = g.temp(grad_name(g, bias), &[n]);
+                    g.push(Kernel::ColumnSum { rows: m, cols: n }, vec![dy, db]);
+                    db
+                }
+            };
+            accumulate(g, grads, bias, db);
+        }
+        return dy;
+    }
+    // dz = f'(y)·dy from the output; the bias gradient in the same pass.
+    let dz = g.temp(format!("{}/pre", grad_name(g, y)), &[m, n]);
+    let db = g.temp(grad_name(g, bias), &[n]);
+    g.push(
+        Kernel::BiasActBackward {
+            rows: m,
+            cols: n,
+            act,
+            training,
+            seed,
+        },
+        vec![y, dy, dz, db, step],
+    );
+    if bias_grad {
+        accumulate(g, grads, bias, db);
+    }
+    dz
 }
 
 /// Adds `d` to the gradient of `t` (a new tensor when `t` already has one).

@@ -267,6 +267,7 @@ pub(super) fn batch_norm_kernels_match_reference_including_large_means() {
                 1e-5,
             );
             let dy = random(n, 1.0, 13);
+            let stats_of_x = stats.clone();
             let (c, gg) = both(
                 &mut g,
                 &Kernel::BnBackward {
@@ -277,8 +278,8 @@ pub(super) fn batch_norm_kernels_match_reference_including_large_means() {
                 &[
                     x.clone(),
                     stats,
-                    gamma,
-                    dy,
+                    gamma.clone(),
+                    dy.clone(),
                     vec![0.0; n],
                     vec![0.0; cols],
                     vec![0.0; cols],
@@ -291,6 +292,100 @@ pub(super) fn batch_norm_kernels_match_reference_including_large_means() {
                     "bn backward buffer {i}: {e:e}"
                 );
             }
+            if offset == 0.0 {
+                bn_act_backward_matches(&mut g, (rows, cols), &x, &stats_of_x, &gamma, &dy);
+            }
+        }
+    }
+}
+
+/// Batch norm's backward fused with the activation derivative before it, on the GPU
+/// against the CPU reference, and on the CPU against the two kernels it replaces
+/// (BnBackward, then BiasActBackward on its dx): x (edge values included) stands for the
+/// activation's output.
+fn bn_act_backward_matches(
+    g: &mut dyn Backend,
+    (rows, cols): (usize, usize),
+    x: &[f32],
+    stats: &[f32],
+    gamma: &[f32],
+    dy: &[f32],
+) {
+    let n = rows * cols;
+    let step = step_record(23, 0, 0.0, [0.0; 4]);
+    let eps = 1e-3;
+    let unfused = run_cpu(
+        &Kernel::BnBackward { rows, cols, eps },
+        &[
+            x.to_vec(),
+            stats.to_vec(),
+            gamma.to_vec(),
+            dy.to_vec(),
+            vec![0.0; n],
+            vec![0.0; cols],
+            vec![0.0; cols],
+        ],
+    );
+    for act in acts()
+        .into_iter()
+        .filter(|a| a.derivative_from_output() && *a != ActKind::Linear)
+    {
+        for training in [false, true] {
+            let fused = Kernel::BnActBackward {
+                rows,
+                cols,
+                eps,
+                act,
+                training,
+                seed: 6,
+            };
+            let inputs = [
+                x.to_vec(),
+                stats.to_vec(),
+                gamma.to_vec(),
+                dy.to_vec(),
+                vec![0.0; n],
+                vec![0.0; cols],
+                vec![0.0; cols],
+                vec![0.0; cols],
+                step.clone(),
+            ];
+            let (c, gg) = both(g, &fused, &inputs);
+            let what = format!("{act:?} training={training} {rows}×{cols}");
+            for (i, name) in [(4, "dz"), (5, "dgamma"), (6, "dbeta"), (7, "db")] {
+                let e = rel_err(&gg[i], &c[i]);
+                assert!(
+                    e < 1e-4 || c[i].iter().all(|v| v.abs() < 1e-5),
+                    "{what} {name}: {e:e}"
+                );
+            }
+            let epilogue = Kernel::BiasActBackward {
+                rows,
+                cols,
+                act,
+                training,
+                seed: 6,
+            };
+            let two = run_cpu(
+                &epilogue,
+                &[
+                    x.to_vec(),
+                    unfused[4].clone(),
+                    vec![0.0; n],
+                    vec![0.0; cols],
+                    step.clone(),
+                ],
+            );
+            assert_eq!(
+                c[4], two[2],
+                "{what}: dz differs from BnBackward then BiasActBackward"
+            );
+            assert_eq!(
+                c[7], two[3],
+                "{what}: db differs from BnBackward then BiasActBackward"
+            );
+            assert_eq!(c[5], unfused[5], "{what}: dgamma");
+            assert_eq!(c[6], unfused[6], "{what}: dbeta");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Walks longer than llvmpipe lets one loop run (65,535 iterations): a convolution's
 //! columns at batch 100 and more (26×26 positions an image) — column sums, the dense
-//! epilogue's backward, batch norm over channels, pooling and the weight gradient.
+//! epilogue's backward, batch norm over channels (with and without the activation
+//! derivative before it), pooling and the weight gradient.
 
 use super::*;
 use steadygrad::backend::window::{Padding, Window};
@@ -70,11 +71,34 @@ pub(super) fn long_columns_match_the_reference() {
             vec![
                 y.clone(),
                 c[4].clone(),
+                gamma.clone(),
+                dy.clone(),
+                vec![0.0; n],
+                vec![0.0; cols],
+                vec![0.0; cols],
+            ],
+            1e-4,
+        );
+        check(
+            &mut g,
+            Kernel::BnActBackward {
+                rows: ROWS,
+                cols,
+                eps: 1e-3,
+                act: ActKind::Relu,
+                training: false,
+                seed: 0,
+            },
+            vec![
+                y.clone(),
+                c[4].clone(),
                 gamma,
                 dy.clone(),
                 vec![0.0; n],
                 vec![0.0; cols],
                 vec![0.0; cols],
+                vec![0.0; cols],
+                step_record(1, 0, 0.01, [0.0; 4]),
             ],
             1e-4,
         );

@@ -61,6 +61,14 @@ fn both(
     (c, g)
 }
 
+/// Runs `kernel` on the CPU reference alone and returns its buffers after the launch.
+fn run_cpu(kernel: &Kernel, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    let mut cpu = CpuBackend::new();
+    let ids: Vec<_> = inputs.iter().map(|d| cpu.upload(d).unwrap()).collect();
+    cpu.run(kernel, &ids).unwrap();
+    ids.iter().map(|b| cpu.read(*b).unwrap()).collect()
+}
+
 fn check(gpu: &mut dyn Backend, kernel: Kernel, inputs: Vec<Vec<f32>>, tol: f64) {
     let (c, g) = both(gpu, &kernel, &inputs);
     for (i, (cv, gv)) in c.iter().zip(&g).enumerate() {

@@ -460,6 +460,7 @@ pub(super) fn check_column_walk(kernel: &Kernel) -> Result<()> {
     let rows = match *kernel {
         Kernel::BnTrain { rows, .. }
         | Kernel::BnBackward { rows, .. }
+        | Kernel::BnActBackward { rows, .. }
         | Kernel::BnMoments { rows, .. }
         | Kernel::BnNormalize { rows, .. }
         | Kernel::BnBackwardSums { rows, .. }

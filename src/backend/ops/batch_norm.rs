@@ -5,7 +5,9 @@
 // Index loops on purpose: each one reads like the formula it implements.
 #![allow(clippy::needless_range_loop)]
 
+use super::elementwise::act_derivative_from_output;
 use crate::backend::contract::{ceil_div, grid_256, shader_params, Entry, GpuLaunch};
+use crate::backend::kernel::ActKind;
 
 shader_params! {
     /// `Params` of the batch-norm kernels.
@@ -222,5 +224,99 @@ pub fn backward_dx_cpu(rows: usize, cols: usize, total: usize, eps: f32, b: &mut
         let (ins, outs) = b.split_at_mut(4);
         let ins = [&*ins[0], &*ins[1], &*ins[2], &*ins[3]];
         dx_column(rows, cols, total, eps, c, ins, sums, outs[0]);
+    }
+}
+
+shader_params! {
+    /// `Params` of batch norm's backward fused with the activation derivative before it.
+    BnActParams {
+        /// Rows.
+        rows: u32,
+        /// Columns (features).
+        cols: u32,
+        /// Activation code ([`ActKind::code`]).
+        code: u32,
+        /// Bit 0: training mode (RReLU drew slopes); bits 8..: RReLU's layer seed.
+        flags: u32,
+        /// Variance epsilon.
+        eps: f32,
+        /// The activation's first parameter.
+        f0: f32,
+        /// The activation's second parameter.
+        f1: f32,
+        /// Unused.
+        pad: f32,
+    }
+}
+
+/// GPU launch of [`Kernel::BnActBackward`](crate::backend::Kernel::BnActBackward):
+/// four columns an invocation when the columns come in whole vec4s; the activation a
+/// pipeline constant.
+pub fn act_backward_gpu(
+    rows: usize,
+    cols: usize,
+    eps: f32,
+    act: ActKind,
+    training: bool,
+    seed: u32,
+) -> GpuLaunch {
+    let (code, f0, f1) = act.code();
+    let p = BnActParams {
+        rows: rows as u32,
+        cols: cols as u32,
+        code,
+        flags: u32::from(training) | (seed << 8),
+        eps,
+        f0,
+        f1,
+        pad: 0.0,
+    };
+    let launch = if cols.is_multiple_of(4) {
+        GpuLaunch::new(Entry::BnActBackward4, p, (ceil_div(cols / 4, 64), 1, 1))
+    } else {
+        GpuLaunch::new(Entry::BnActBackward, p, (ceil_div(cols, 64), 1, 1))
+    };
+    launch.with_constants(vec![("BACK_ACT", f64::from(code))])
+}
+
+/// CPU batch-norm backward fused with the derivative of the activation whose output `x`
+/// is: dx as [`backward_cpu`] computes it, then, as the dense epilogue's backward
+/// ([`bias_act_backward_cpu`](super::elementwise::bias_act_backward_cpu)) does, `dz = dx·f'(x)` and `db = Σ_rows dz`. Buffers: x,
+/// batch statistics, gamma, dy, dz, dgamma, dbeta, db, step.
+#[allow(clippy::too_many_arguments)]
+pub fn act_backward_cpu(
+    rows: usize,
+    cols: usize,
+    eps: f32,
+    act: ActKind,
+    training: bool,
+    seed: u32,
+    b: &mut [&mut [f32]],
+) {
+    let step = b[8][0].to_bits();
+    let mut dx = vec![0.0f32; rows * cols];
+    for c in 0..cols {
+        let (sum_dy_xhat, sum_dy) = column_sums(rows, cols, eps, c, b[0], b[1], b[3]);
+        b[5][c] = sum_dy_xhat;
+        b[6][c] = sum_dy;
+        let ins = [&*b[0], &*b[1], &*b[2], &*b[3]];
+        dx_column(
+            rows,
+            cols,
+            rows,
+            eps,
+            c,
+            ins,
+            [sum_dy_xhat, sum_dy],
+            &mut dx,
+        );
+        let mut acc = 0.0;
+        for r in 0..rows {
+            let i = r * cols + c;
+            let dz = dx[i] * act_derivative_from_output(act, b[0][i], training, seed, step, i);
+            b[4][i] = dz;
+            acc += dz;
+        }
+        b[7][c] = acc;
     }
 }

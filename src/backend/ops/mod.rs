@@ -97,6 +97,14 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             eps,
             momentum,
         } => batch_norm::sync_gpu(Entry::BnNormalize, rows, cols, total, eps, momentum, false),
+        Kernel::BnActBackward {
+            rows,
+            cols,
+            eps,
+            act,
+            training,
+            seed,
+        } => batch_norm::act_backward_gpu(rows, cols, eps, act, training, seed),
         Kernel::BnBackwardSums { rows, cols, eps } => {
             batch_norm::sync_gpu(Entry::BnBackwardSums, rows, cols, rows, eps, 0.0, false)
         }
@@ -206,6 +214,14 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
         } => batch_norm::train_cpu(rows, cols, eps, momentum, b),
         Kernel::BnApply { rows, cols, eps } => batch_norm::apply_cpu(rows, cols, eps, b),
         Kernel::BnBackward { rows, cols, eps } => batch_norm::backward_cpu(rows, cols, eps, b),
+        Kernel::BnActBackward {
+            rows,
+            cols,
+            eps,
+            act,
+            training,
+            seed,
+        } => batch_norm::act_backward_cpu(rows, cols, eps, act, training, seed, b),
         Kernel::BnMoments {
             rows,
             cols,
