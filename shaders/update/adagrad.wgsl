@@ -10,9 +10,9 @@ fn adagrad_update(
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
-    let acc0 = accumulator4[i];
+    let acc0 = read_accumulator(i);
     let acc = acc0 + g * g;
     accumulator4[i] = keep(i, acc0, acc);
-    let w = w4[i];
+    let w = read_w(i);
     w4[i] = keep(i, w, decayed(w) - learning_rate() * g / sqrt(acc + p.epsilon));
 }

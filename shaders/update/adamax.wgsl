@@ -10,12 +10,12 @@ fn adamax_update(
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
-    let m0 = momentum4[i];
+    let m0 = read_momentum(i);
     let m = m0 + (g - m0) * (1.0 - p.a);
     momentum4[i] = keep(i, m0, m);
-    let u0 = norm4[i];
+    let u0 = read_norm(i);
     let u = max(p.b * u0, abs(g));
     norm4[i] = keep(i, u0, u);
-    let w = w4[i];
+    let w = read_w(i);
     w4[i] = keep(i, w, decayed(w) - (learning_rate() * m) / (step_scalar(0u) * (u + p.epsilon)));
 }

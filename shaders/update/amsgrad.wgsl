@@ -11,7 +11,7 @@ fn amsgrad_update(
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
     let m = first_moment(i, g);
-    let vh0 = velocity_hat4[i];
+    let vh0 = read_velocity_hat(i);
     let v_hat = max(vh0, second_moment(i, g));
     velocity_hat4[i] = keep(i, vh0, v_hat);
     adam_step(i, m, v_hat);

@@ -46,7 +46,7 @@ fn lr_mult() -> f32 {
 
 // The gradient after norm clipping (a factor per tensor) and value clipping.
 fn clipped_grad(i: u32) -> vec4<f32> {
-    var g = grad4[i] * scales[row.z];
+    var g = read_grad(i) * scales[row.z];
     if (p.clipvalue > 0.0) { g = clamp(g, vec4<f32>(-p.clipvalue), vec4<f32>(p.clipvalue)); }
     return g;
 }

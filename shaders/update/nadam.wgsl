@@ -20,6 +20,6 @@ fn nadam_update(
     let v = second_moment(i, g);
     let m_hat = u_t1 * m / (1.0 - u_prod * u_t1) + (1.0 - u_t) * g / (1.0 - u_prod);
     let v_hat = v / (1.0 - step_scalar(3u));
-    let w = w4[i];
+    let w = read_w(i);
     w4[i] = keep(i, w, decayed(w) - learning_rate() * m_hat / (sqrt(v_hat) + p.epsilon));
 }

@@ -7,6 +7,6 @@ fn rmsprop_update(
 ) {
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
-    let w = w4[i];
+    let w = read_w(i);
     w4[i] = keep(i, w, decayed(w) - rms_increment(i, clipped_grad(i), false, vec4<f32>(0.0)));
 }

@@ -8,9 +8,9 @@ fn rmsprop_centered_update(
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
-    let avg0 = average_gradient4[i];
+    let avg0 = read_average_gradient(i);
     let avg = new_average(avg0, g);
     average_gradient4[i] = keep(i, avg0, avg);
-    let w = w4[i];
+    let w = read_w(i);
     w4[i] = keep(i, w, decayed(w) - rms_increment(i, g, true, avg));
 }

@@ -8,12 +8,12 @@ fn rmsprop_centered_momentum_update(
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
     let g = clipped_grad(i);
-    let avg0 = average_gradient4[i];
+    let avg0 = read_average_gradient(i);
     let avg = new_average(avg0, g);
     average_gradient4[i] = keep(i, avg0, avg);
-    let m0 = momentum4[i];
+    let m0 = read_momentum(i);
     let m = step_scalar(0u) * m0 + rms_increment(i, g, true, avg);
     momentum4[i] = keep(i, m0, m);
-    let w = w4[i];
+    let w = read_w(i);
     w4[i] = keep(i, w, decayed(w) - m);
 }

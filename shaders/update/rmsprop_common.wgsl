@@ -9,7 +9,7 @@
 // (the new average gradient; unused when not centered).
 fn rms_increment(i: u32, g: vec4<f32>, centered: bool, avg: vec4<f32>) -> vec4<f32> {
     let rho = p.a;
-    let v0 = velocity4[i];
+    let v0 = read_velocity(i);
     let v = rho * v0 + (1.0 - rho) * g * g;
     velocity4[i] = keep(i, v0, v);
     var den = v + p.epsilon;

@@ -7,9 +7,9 @@ fn rmsprop_momentum_update(
 ) {
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
-    let m0 = momentum4[i];
+    let m0 = read_momentum(i);
     let m = step_scalar(0u) * m0 + rms_increment(i, clipped_grad(i), false, vec4<f32>(0.0));
     momentum4[i] = keep(i, m0, m);
-    let w = w4[i];
+    let w = read_w(i);
     w4[i] = keep(i, w, decayed(w) - m);
 }

@@ -8,6 +8,6 @@ fn sgd_update(
 ) {
     let i = element(wid, lid, nwg);
     if (!in_tensor(i)) { return; }
-    let w = w4[i];
+    let w = read_w(i);
     w4[i] = keep(i, w, decayed(w) - learning_rate() * clipped_grad(i));
 }

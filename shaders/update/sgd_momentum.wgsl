@@ -13,10 +13,10 @@ fn sgd_momentum_update(
     let g = clipped_grad(i);
     let lr = learning_rate();
     let a = step_scalar(0u);
-    let m0 = momentum4[i];
+    let m0 = read_momentum(i);
     let m = a * m0 - lr * g;
     momentum4[i] = keep(i, m0, m);
-    let w = w4[i];
+    let w = read_w(i);
     if ((p.flags & 1u) != 0u) {
         w4[i] = keep(i, w, decayed(w) + a * m - lr * g);
     } else {

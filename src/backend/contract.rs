@@ -48,6 +48,10 @@ pub struct Module {
     pub files: &'static [&'static str],
     /// Whether its entry points read a launch's table at [`TABLE_BINDING`].
     pub table: bool,
+    /// Whether its source declares `read_<name>(i)` for each buffer with a vec4 or texture
+    /// view (vec4 number i, through the texture when there is one), so that one file
+    /// serves the storage and the texture entry points.
+    pub readers: bool,
 }
 
 impl Module {
@@ -63,7 +67,8 @@ impl Module {
                 }
             }
         }
-        let mut src = super::signature::wgsl_header(self.params, args, &views, self.table);
+        let mut src =
+            super::signature::wgsl_header(self.params, args, &views, self.table, self.readers);
         for f in self.files {
             src.push_str(&format!("\n// ---- shaders/{f}\n"));
             src.push_str(shader_file(f).unwrap_or_else(|| panic!("shaders/{f} is missing")));
@@ -73,21 +78,24 @@ impl Module {
 }
 
 macro_rules! modules {
-    ($($(#[$doc:meta])* $name:ident: $params:ty, [$($file:literal),* $(,)?] $(, $table:ident)?;)*) => {
+    ($($(#[$doc:meta])* $name:ident: $params:ty, [$($file:literal),* $(,)?] $(, $flag:ident)*;)*) => {
         $(
             $(#[$doc])*
             pub const $name: Module = Module {
                 name: stringify!($name),
                 params: <$params as ShaderParams>::FIELDS,
                 files: &[$($file),*],
-                table: modules!(@table $($table)?),
+                table: false $(|| modules!(@is table $flag))*,
+                readers: false $(|| modules!(@is readers $flag))*,
             };
         )*
         /// Every module.
         pub const MODULES: &[&Module] = &[$(&$name),*];
     };
-    (@table) => { false };
-    (@table table) => { true };
+    (@is table table) => { true };
+    (@is table readers) => { false };
+    (@is readers readers) => { true };
+    (@is readers table) => { false };
 }
 
 modules! {
@@ -144,27 +152,49 @@ modules! {
     /// Gradient statistics, second pass, and clip factors.
     CLIP_SCALE: GradStatsParams, ["grad_stats/clip_scale.wgsl"], table;
     /// Plain SGD.
-    UPDATE_SGD: UpdateParams, ["update/common.wgsl", "update/sgd.wgsl"], table;
+    UPDATE_SGD: UpdateParams, ["update/common.wgsl", "update/sgd.wgsl"], table, readers;
     /// SGD with momentum.
-    UPDATE_SGD_MOMENTUM: UpdateParams, ["update/common.wgsl", "update/sgd_momentum.wgsl"], table;
+    UPDATE_SGD_MOMENTUM: UpdateParams, ["update/common.wgsl", "update/sgd_momentum.wgsl"], table, readers;
     /// AdaGrad.
-    UPDATE_ADAGRAD: UpdateParams, ["update/common.wgsl", "update/adagrad.wgsl"], table;
+    UPDATE_ADAGRAD: UpdateParams, ["update/common.wgsl", "update/adagrad.wgsl"], table, readers;
     /// RMSprop.
-    UPDATE_RMSPROP: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop.wgsl"], table;
+    UPDATE_RMSPROP: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop.wgsl"], table, readers;
     /// RMSprop with momentum.
-    UPDATE_RMSPROP_MOMENTUM: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_momentum.wgsl"], table;
+    UPDATE_RMSPROP_MOMENTUM: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_momentum.wgsl"], table, readers;
     /// Centered RMSprop.
-    UPDATE_RMSPROP_CENTERED: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered.wgsl"], table;
+    UPDATE_RMSPROP_CENTERED: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered.wgsl"], table, readers;
     /// Centered RMSprop with momentum.
-    UPDATE_RMSPROP_CENTERED_MOMENTUM: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered_momentum.wgsl"], table;
+    UPDATE_RMSPROP_CENTERED_MOMENTUM: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered_momentum.wgsl"], table, readers;
     /// Adam.
-    UPDATE_ADAM: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/adam.wgsl"], table;
+    UPDATE_ADAM: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/adam.wgsl"], table, readers;
     /// Adam with AMSGrad.
-    UPDATE_AMSGRAD: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/amsgrad.wgsl"], table;
+    UPDATE_AMSGRAD: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/amsgrad.wgsl"], table, readers;
     /// Nadam.
-    UPDATE_NADAM: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/nadam.wgsl"], table;
+    UPDATE_NADAM: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/nadam.wgsl"], table, readers;
     /// Adamax.
-    UPDATE_ADAMAX: UpdateParams, ["update/common.wgsl", "update/adamax.wgsl"], table;
+    UPDATE_ADAMAX: UpdateParams, ["update/common.wgsl", "update/adamax.wgsl"], table, readers;
+    /// Plain SGD, reading its arenas through textures.
+    UPDATE_SGD_TEXTURE: UpdateParams, ["update/common.wgsl", "update/sgd.wgsl"], table, readers;
+    /// SGD with momentum, reading its arenas through textures.
+    UPDATE_SGD_MOMENTUM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/sgd_momentum.wgsl"], table, readers;
+    /// AdaGrad, reading its arenas through textures.
+    UPDATE_ADAGRAD_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adagrad.wgsl"], table, readers;
+    /// RMSprop, reading its arenas through textures.
+    UPDATE_RMSPROP_TEXTURE: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop.wgsl"], table, readers;
+    /// RMSprop with momentum, reading its arenas through textures.
+    UPDATE_RMSPROP_MOMENTUM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_momentum.wgsl"], table, readers;
+    /// Centered RMSprop, reading its arenas through textures.
+    UPDATE_RMSPROP_CENTERED_TEXTURE: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered.wgsl"], table, readers;
+    /// Centered RMSprop with momentum, reading its arenas through textures.
+    UPDATE_RMSPROP_CENTERED_MOMENTUM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered_momentum.wgsl"], table, readers;
+    /// Adam, reading its arenas through textures.
+    UPDATE_ADAM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/adam.wgsl"], table, readers;
+    /// Adam with AMSGrad, reading its arenas through textures.
+    UPDATE_AMSGRAD_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/amsgrad.wgsl"], table, readers;
+    /// Nadam, reading its arenas through textures.
+    UPDATE_NADAM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/nadam.wgsl"], table, readers;
+    /// Adamax, reading its arenas through textures.
+    UPDATE_ADAMAX_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adamax.wgsl"], table, readers;
     /// Gather of byte images.
     GATHER_U8: GatherParams, ["gather/u8.wgsl"];
     /// Gather of f32 samples.
@@ -355,6 +385,28 @@ entries! {
     NadamUpdate: "nadam_update" in UPDATE_NADAM [w: Vec4, grad: Vec4, momentum: Vec4, velocity: Vec4] [];
     /// Adamax.
     AdamaxUpdate: "adamax_update" in UPDATE_ADAMAX [w: Vec4, grad: Vec4, momentum: Vec4, norm: Vec4] [];
+    /// Plain SGD, reading through textures (CPU adapters).
+    SgdUpdateTexture: "sgd_update" in UPDATE_SGD_TEXTURE [w: Vec4, w: Texture, grad: Texture] [];
+    /// SGD with momentum (and Nesterov), reading through textures (CPU adapters).
+    SgdMomentumUpdateTexture: "sgd_momentum_update" in UPDATE_SGD_MOMENTUM_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture] [];
+    /// AdaGrad, reading through textures (CPU adapters).
+    AdagradUpdateTexture: "adagrad_update" in UPDATE_ADAGRAD_TEXTURE [w: Vec4, w: Texture, grad: Texture, accumulator: Vec4, accumulator: Texture] [];
+    /// RMSprop, reading through textures (CPU adapters).
+    RmspropUpdateTexture: "rmsprop_update" in UPDATE_RMSPROP_TEXTURE [w: Vec4, w: Texture, grad: Texture, velocity: Vec4, velocity: Texture] [];
+    /// RMSprop with momentum, reading through textures (CPU adapters).
+    RmspropMomentumUpdateTexture: "rmsprop_momentum_update" in UPDATE_RMSPROP_MOMENTUM_TEXTURE [w: Vec4, w: Texture, grad: Texture, velocity: Vec4, velocity: Texture, momentum: Vec4, momentum: Texture] [];
+    /// Centered RMSprop, reading through textures (CPU adapters).
+    RmspropCenteredUpdateTexture: "rmsprop_centered_update" in UPDATE_RMSPROP_CENTERED_TEXTURE [w: Vec4, w: Texture, grad: Texture, velocity: Vec4, velocity: Texture, average_gradient: Vec4, average_gradient: Texture] [];
+    /// Centered RMSprop with momentum, reading through textures (CPU adapters).
+    RmspropCenteredMomentumUpdateTexture: "rmsprop_centered_momentum_update" in UPDATE_RMSPROP_CENTERED_MOMENTUM_TEXTURE [w: Vec4, w: Texture, grad: Texture, velocity: Vec4, velocity: Texture, momentum: Vec4, momentum: Texture, average_gradient: Vec4, average_gradient: Texture] [];
+    /// Adam, reading through textures (CPU adapters).
+    AdamUpdateTexture: "adam_update" in UPDATE_ADAM_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture, velocity: Vec4, velocity: Texture] [];
+    /// Adam with AMSGrad, reading through textures (CPU adapters).
+    AmsgradUpdateTexture: "amsgrad_update" in UPDATE_AMSGRAD_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture, velocity: Vec4, velocity: Texture, velocity_hat: Vec4, velocity_hat: Texture] [];
+    /// Nadam, reading through textures (CPU adapters).
+    NadamUpdateTexture: "nadam_update" in UPDATE_NADAM_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture, velocity: Vec4, velocity: Texture] [];
+    /// Adamax, reading through textures (CPU adapters).
+    AdamaxUpdateTexture: "adamax_update" in UPDATE_ADAMAX_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture, norm: Vec4, norm: Texture] [];
     /// Gather of byte images.
     GatherU8: "gather_u8" in GATHER_U8 [] [];
     /// Gather of byte images whose rows are whole words, a word an invocation.
@@ -394,6 +446,8 @@ entries! {
 pub struct Binding {
     /// `@binding(N)` in group 0 (0 is always the `Params` uniform).
     pub index: u32,
+    /// The kernel's buffer it views (none for the launch's table).
+    pub arg: Option<usize>,
     /// Declared `read` (true) or `read_write`; textures are read-only.
     pub read_only: bool,
     /// An rgba32float texture the backend fills from the buffer before the launch.
@@ -401,32 +455,40 @@ pub struct Binding {
 }
 
 impl Entry {
-    /// How the entry sees buffer `name`.
-    pub fn view_of(&self, name: &str) -> View {
-        self.views()
+    /// How the entry sees buffer `name`: its declared views (a buffer may have several,
+    /// e.g. a texture to read and a vec4 view to write), or plain scalars.
+    pub fn views_of(&self, name: &str) -> Vec<View> {
+        let v: Vec<View> = self
+            .views()
             .iter()
-            .find(|(n, _)| *n == name)
-            .map_or(View::Scalar, |(_, v)| *v)
+            .filter(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .collect();
+        if v.is_empty() {
+            vec![View::Scalar]
+        } else {
+            v
+        }
     }
 
-    /// The bindings of a launch of this entry over buffers `args` (one per buffer, in
+    /// The bindings of a launch of this entry over buffers `args` (each buffer's views, in
     /// order), then the table's when the module reads one.
     pub fn bindings(&self, args: &[Arg]) -> Vec<Binding> {
-        let mut out: Vec<Binding> = args
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let view = self.view_of(a.name);
-                Binding {
+        let mut out: Vec<Binding> = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            for view in self.views_of(a.name) {
+                out.push(Binding {
                     index: view.binding(i),
+                    arg: Some(i),
                     read_only: a.access == Access::Read || view == View::Texture,
                     texture: view == View::Texture,
-                }
-            })
-            .collect();
+                });
+            }
+        }
         if self.module().table {
             out.push(Binding {
                 index: TABLE_BINDING,
+                arg: None,
                 read_only: true,
                 texture: false,
             });

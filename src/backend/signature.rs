@@ -138,12 +138,14 @@ impl View {
 /// The WGSL declarations every module of a kernel begins with: its `Params` uniform
 /// (`fields`: name and WGSL type, in order), its buffers in their scalar view plus the
 /// other views in `views` (by buffer name; the views any entry point of the module uses),
-/// and, with `table`, the table binding.
+/// with `table` the table binding, and with `readers` a `read_<name>(i)` function for each
+/// buffer with a vec4 or texture view: its vec4 number i, through the texture if it has one.
 pub fn wgsl_header(
     fields: &[(&str, &str)],
     args: &[Arg],
     views: &[(&str, View)],
     table: bool,
+    readers: bool,
 ) -> String {
     let mut s = String::from("// Generated from the kernel's declared buffers (Kernel::args).\n");
     s.push_str("struct Params {\n");
@@ -189,6 +191,28 @@ pub fn wgsl_header(
             "@group(0) @binding({TABLE_BINDING}) var<storage, read> table: array<vec4<u32>>;"
         );
     }
+    // `read_<name>(i)`: vec4 number i of each buffer with a vec4 or texture view, through
+    // the texture when the module has one (shared code reads the same either way).
+    for a in args.iter().filter(|_| readers) {
+        let has = |v: View| views.contains(&(a.name, v));
+        let row = super::contract::TEXTURE_ROW;
+        let body = if has(View::Texture) {
+            format!(
+                "textureLoad({}, vec2<u32>(i % {row}u, i / {row}u), 0)",
+                View::Texture.var(a.name)
+            )
+        } else if has(View::Vec4) {
+            format!("{}[i]", View::Vec4.var(a.name))
+        } else {
+            continue;
+        };
+        let _ = writeln!(
+            s,
+            "fn read_{}(i: u32) -> vec4<{}> {{ return {body}; }}",
+            a.name,
+            a.elem.wgsl()
+        );
+    }
     s
 }
 
@@ -208,6 +232,7 @@ mod tests {
             &args,
             &[("a", View::Vec4), ("a", View::Texture)],
             true,
+            true,
         );
         assert!(h.contains("struct Params {\n    n: u32,\n    f: f32,\n}"));
         assert!(h.contains("@binding(1) var<storage, read> a: array<f32>;"));
@@ -216,6 +241,10 @@ mod tests {
         assert!(h.contains("@binding(2) var<storage, read> step: array<u32>;"));
         assert!(h.contains("@binding(3) var<storage, read_write> c: array<f32>;"));
         assert!(h.contains("@binding(15) var<storage, read> table: array<vec4<u32>>;"));
+        assert!(h.contains(
+            "fn read_a(i: u32) -> vec4<f32> { return textureLoad(a_tex, vec2<u32>(i % 1024u, i / 1024u), 0); }"
+        ));
+        assert!(!h.contains("fn read_c"));
     }
 
     #[test]

@@ -99,7 +99,23 @@ pub(super) fn optimizer_kernels_match_reference() {
 /// Every optimizer's update rule in every configuration, with value clipping, a clip
 /// factor, a learning-rate multiplier, edge-valued gradients and a late step's scalars.
 pub(super) fn update_rules_match_reference() {
-    let Some(mut g) = gpu() else { return };
+    let Some(g) = gpu() else { return };
+    // Each rule reading its arenas through storage views and through textures (a CPU
+    // adapter's choice), whichever this adapter takes by default.
+    let mut backends = vec![g];
+    for textures in [false, true] {
+        let opts = GpuOptions {
+            update_textures: Some(textures),
+            ..GpuOptions::from_env().unwrap()
+        };
+        backends.push(GpuBackend::new(&opts).unwrap());
+    }
+    for mut g in backends {
+        update_rules_match_reference_on(&mut g);
+    }
+}
+
+fn update_rules_match_reference_on(g: &mut GpuBackend) {
     let tensors = arena_tensors();
     let n = arena_end(&tensors);
     let rules = update_rules();
@@ -129,7 +145,7 @@ pub(super) fn update_rules_match_reference() {
                 );
             }
             // The padding between tensors is left as it was (check compares it too).
-            check(&mut g, k, inputs, 1e-5);
+            check(g, k, inputs, 1e-5);
         }
     }
 }

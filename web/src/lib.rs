@@ -263,11 +263,13 @@ async fn open(
     // fixed: on SwiftShader the 16×20 texture kernel, which trained the seed network at 895
     // and 1,983 samples/s (batch 32 and 256, headless Chromium) against 629 and 915 through
     // the engine's browser default, the 8×8 storage kernel (kept for every other adapter).
+    // SwiftShader, a CPU adapter too, also takes the optimizer update through textures.
     let swiftshader = described
         .as_deref()
         .is_some_and(|d| d.to_ascii_lowercase().contains("swiftshader"));
     let opts = GpuOptions {
         matmul: matmul.or(swiftshader.then_some(MatmulVariant::Texture16x20)),
+        update_textures: swiftshader.then_some(true),
         ..GpuOptions::default()
     };
     let s = Session::open(model, &opts)

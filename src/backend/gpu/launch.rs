@@ -226,9 +226,9 @@ impl GpuBackend {
         // Operand textures first (they borrow the backend mutably), then the entries.
         let mut copies = Vec::new();
         let mut texture_views = Vec::new();
-        for (binding, b) in bindings.iter().zip(bufs) {
-            if binding.texture {
-                let (root, offset, words) = self.span(*b);
+        for binding in &bindings {
+            if let (true, Some(arg)) = (binding.texture, binding.arg) {
+                let (root, offset, words) = self.span(bufs[arg]);
                 // The kernel reads at most what shape() let fit a texture; a larger
                 // buffer's tail is not copied.
                 let texels = words.div_ceil(4).min(TEXTURE_ROW * TEXTURE_MAX_ROWS);
@@ -247,7 +247,8 @@ impl GpuBackend {
             resource: params_buf.as_entire_binding(),
         }];
         let mut views = texture_views.iter();
-        for (binding, b) in bindings.iter().zip(bufs) {
+        for binding in &bindings {
+            let Some(arg) = binding.arg else { continue };
             if binding.texture {
                 entries.push(wgpu::BindGroupEntry {
                     binding: binding.index,
@@ -255,7 +256,7 @@ impl GpuBackend {
                 });
                 continue;
             }
-            let (root, offset, words) = self.span(*b);
+            let (root, offset, words) = self.span(bufs[arg]);
             // Whole vec4s: views start 256-byte aligned and end before the next one.
             let size = wgpu::BufferSize::new((words.div_ceil(4) * 16) as u64);
             entries.push(wgpu::BindGroupEntry {

@@ -65,6 +65,9 @@ pub struct GpuOptions {
     pub tune_cache: Option<PathBuf>,
     /// When matmul variants are timed (`STEADYGRAD_TUNE`).
     pub tuning: Tuning,
+    /// Whether the optimizer update reads its arenas through textures (None: on CPU
+    /// adapters, where a texel load is a gather and a storage load a loop over the lanes).
+    pub update_textures: Option<bool>,
     /// Print a line on stderr for each shape class timed (the command line sets it).
     pub announce: bool,
     /// Which of the adapters that tie for the best kind to take, modulo their count: the
@@ -105,6 +108,7 @@ impl GpuOptions {
             matmul,
             tune_cache: None,
             ordinal: 0,
+            update_textures: None,
         })
     }
 }
@@ -139,6 +143,8 @@ pub struct GpuBackend {
     tuning: Tuning,
     announce: bool,
     cpu_adapter: bool,
+    /// The optimizer update reads through textures ([`GpuOptions::update_textures`]).
+    update_textures: bool,
     /// The adapter and driver the cache is keyed by.
     tune_key: String,
     tune_path: Option<PathBuf>,
@@ -311,6 +317,9 @@ impl GpuBackend {
             tuning: opts.tuning,
             announce: opts.announce,
             cpu_adapter: ainfo.device_type == wgpu::DeviceType::Cpu,
+            update_textures: opts
+                .update_textures
+                .unwrap_or(ainfo.device_type == wgpu::DeviceType::Cpu),
             last_matmul: opts.matmul.unwrap_or(MatmulVariant::RegisterBlocked8),
             max_binding_bytes,
             modules: HashMap::new(),
@@ -461,7 +470,12 @@ impl Backend for GpuBackend {
             Kernel::Dense { m, k, n, .. } => self.choose_matmul(m, k, n, false, false)?,
             _ => MatmulVariant::RegisterBlocked,
         };
-        let launch = ops::gpu_launch(kernel, variant);
+        let mut launch = ops::gpu_launch(kernel, variant);
+        if let Kernel::Update { ref tensors, .. } = *kernel {
+            if self.update_textures {
+                launch = ops::update::through_textures(launch, tensors);
+            }
+        }
         self.prepare_launch(kernel, bufs, launch)
     }
 
