@@ -244,6 +244,12 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         Kernel::Col2im { win },
         Kernel::MaxPool { win },
         Kernel::MaxPoolBackward { win },
+        Kernel::MaxPoolActBackward {
+            win,
+            act: ActKind::Relu,
+            training: false,
+            seed: 0,
+        },
         Kernel::AvgPool { win },
         Kernel::AvgPoolBackward { win },
     ]);

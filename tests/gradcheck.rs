@@ -716,3 +716,91 @@ fn batch_norm_after_activation_gradients() {
         }
     }
 }
+
+/// Max pooling over an activation's output, `y = maxpool(f(z))`, against its fused backward
+/// (MaxPoolActBackward): dz by finite differences, the partial sums' column sums equal to
+/// Σ dz. Strictly increasing activations on distinct values: no ties flip.
+#[test]
+fn max_pooling_after_activation_gradients() {
+    use steadygrad::backend::kernel::pool_chunks;
+    use steadygrad::backend::window::{Padding, Window};
+    let pools = [
+        Window::new(2, (5, 4, 2), (3, 3), (2, 1), (1, 1), Padding::Same).unwrap(),
+        Window::new(1, (7, 6, 3), (2, 2), (2, 2), (1, 1), Padding::Valid).unwrap(),
+    ];
+    let mut step = vec![0.0; 8];
+    step[0] = f32::from_bits(3);
+    for (i, win) in pools.into_iter().enumerate() {
+        let n = win.input_len();
+        let out = win.pooled_len();
+        let perm = random(n, 1.0, 70 + i as u64);
+        let mut idx: Vec<usize> = (0..n).collect();
+        idx.sort_by(|&a, &b| perm[a].total_cmp(&perm[b]));
+        let z: Vec<f32> = idx.iter().map(|&k| k as f32 * 0.05 - 1.0).collect();
+        let u = random(out, 1.0, 75 + i as u64);
+        for act in [
+            ActKind::Elu { alpha: 0.7 },
+            ActKind::LeakyRelu { alpha: 0.2 },
+            ActKind::Tanh,
+        ] {
+            let activate = Kernel::ActForward {
+                act,
+                n,
+                training: false,
+                seed: 0,
+            };
+            let forward = |p: &[Vec<f32>]| {
+                let y = run(&activate, &[p[0].clone(), vec![0.0; n], step.clone()])[1].clone();
+                let pooled = run(
+                    &Kernel::MaxPool { win },
+                    &[y.clone(), vec![0.0; out], vec![0.0; out]],
+                );
+                (y, pooled)
+            };
+            let f = |p: &[Vec<f32>]| forward(p).1[1].clone();
+            let (y, pooled) = forward(&[z.clone()]);
+            let chunks = pool_chunks(&win);
+            let k = Kernel::MaxPoolActBackward {
+                win,
+                act,
+                training: false,
+                seed: 0,
+            };
+            let g = run(
+                &k,
+                &[
+                    y,
+                    u.clone(),
+                    pooled[2].clone(),
+                    vec![0.0; n],
+                    vec![0.0; chunks * win.c],
+                    step.clone(),
+                ],
+            );
+            let what = format!("{win:?} {act:?}");
+            // A smaller step than the spacing of the values.
+            let h = 1e-3f32;
+            let num: Vec<f32> = (0..n)
+                .map(|k| {
+                    let dot = |p: Vec<f32>| -> f64 {
+                        f(&[p]).iter().zip(&u).map(|(a, b)| (*a * *b) as f64).sum()
+                    };
+                    let (mut zp, mut zm) = (z.clone(), z.clone());
+                    zp[k] += h;
+                    zm[k] -= h;
+                    ((dot(zp) - dot(zm)) / (2.0 * h as f64)) as f32
+                })
+                .collect();
+            check(&format!("{what} dz"), &g[3], &num);
+            let c = win.c;
+            for ch in 0..c {
+                let sum: f32 = (0..n / c).map(|r| g[3][r * c + ch]).sum();
+                let partials: f32 = (0..chunks).map(|k| g[4][k * c + ch]).sum();
+                assert!(
+                    (sum - partials).abs() < 1e-4,
+                    "{what} channel {ch}: {sum} vs {partials}"
+                );
+            }
+        }
+    }
+}

@@ -18,7 +18,7 @@ use super::ops::{
     matmul::MatmulParams,
     regularization::{DropoutParams, MaxNormParams, PenaltyParams},
     update::UpdateParams,
-    window::WindowParams,
+    window::{PoolActParams, WindowParams},
 };
 pub use super::signature::{Access, Arg, Elem, View, TABLE_BINDING};
 
@@ -221,6 +221,8 @@ modules! {
     MAX_POOL: WindowParams, ["window/common.wgsl", "window/max_pool.wgsl"];
     /// Max pooling's backward.
     MAX_POOL_BACKWARD: WindowParams, ["window/common.wgsl", "window/max_pool_backward.wgsl"];
+    /// Max pooling's backward fused with the activation derivative before it.
+    MAX_POOL_ACT_BACKWARD: PoolActParams, ["activation.wgsl", "window/common.wgsl", "window/max_pool_act_backward.wgsl"];
     /// Average pooling.
     AVG_POOL: WindowParams, ["window/common.wgsl", "window/avg_pool.wgsl"];
     /// Average pooling's backward.
@@ -435,6 +437,8 @@ entries! {
     MaxPool: "max_pool" in MAX_POOL [] [];
     /// Max pooling's backward.
     MaxPoolBackward: "max_pool_backward" in MAX_POOL_BACKWARD [] [];
+    /// Max pooling's backward fused with the activation derivative before it.
+    MaxPoolActBackward: "max_pool_act_backward" in MAX_POOL_ACT_BACKWARD [] [];
     /// Average pooling.
     AvgPool: "avg_pool" in AVG_POOL [] [];
     /// Average pooling's backward.

@@ -9,6 +9,7 @@
 pub use super::activation::{ActKind, SELU_ALPHA, SELU_SCALE};
 pub use super::arena::{arena_end, chunk_count, segment_count, ArenaTensor, CHUNK, SEGMENT};
 pub use super::ops::regularization::{DropoutMask, Penalized};
+pub use super::ops::window::{pool_chunks, POOL_CHUNK_ROWS};
 pub use super::signature::{Access, Arg, Elem};
 pub use super::window::{Padding, Window};
 
@@ -473,6 +474,21 @@ pub enum Kernel {
         /// The window.
         win: Window,
     },
+    /// [`Kernel::MaxPoolBackward`] fused with the backward of the activation epilogue
+    /// before it ([`Kernel::BiasActBackward`]): `y` is that layer's output (the pooling's
+    /// input), and instead of dx the kernel writes `dz = f'(y)·dx` and, per chunk of
+    /// [`POOL_CHUNK_ROWS`] positions and channel, the partial sum of dz (the layer's bias
+    /// gradient is their column sum).
+    MaxPoolActBackward {
+        /// The window.
+        win: Window,
+        /// The activation whose output `y` is.
+        act: ActKind,
+        /// RReLU drew slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
     /// Average pooling: the mean of each window's values inside the image (padding
     /// excluded from the count, as TensorFlow does).
     AvgPool {
@@ -737,6 +753,14 @@ impl Kernel {
                 A::read("dy", win.pooled_len()),
                 A::read("argmax", win.pooled_len()).u32(),
                 A::write("dx", win.input_len()),
+            ],
+            Kernel::MaxPoolActBackward { win, .. } => vec![
+                A::read("y", win.input_len()),
+                A::read("dy", win.pooled_len()),
+                A::read("argmax", win.pooled_len()).u32(),
+                A::write("dz", win.input_len()),
+                A::write("partials", pool_chunks(&win) * win.c),
+                step,
             ],
             Kernel::AvgPool { win } => vec![
                 A::read("x", win.input_len()),

@@ -311,7 +311,41 @@ pub fn backward(
                 let Some(&dy) = grads.get(&a[1]) else {
                     continue;
                 };
-                if needs.contains(&a[0]) {
+                if let (true, Some(d)) =
+                    (needs.contains(&a[0]), fusable_dense(g, forward_len, a[0]))
+                {
+                    // x is a convolution's activated output read by nothing else: the
+                    // gradient goes through the activation's derivative in the same
+                    // launch, the bias gradient as partial sums and their column sum.
+                    let shape = g.shape(a[0]).to_vec();
+                    let dz = g.temp(format!("{}/pre", grad_name(g, a[0])), &shape);
+                    let chunks = crate::backend::kernel::pool_chunks(&win);
+                    let partials = g.temp(
+                        format!("{}/partials", grad_name(g, d.bias)),
+                        &[chunks, win.c],
+                    );
+                    let (act, training, seed) = d.act;
+                    g.push(
+                        Kernel::MaxPoolActBackward {
+                            win,
+                            act,
+                            training,
+                            seed,
+                        },
+                        vec![a[0], dy, a[2], dz, partials, d.step],
+                    );
+                    let db = g.temp(grad_name(g, d.bias), &[win.c]);
+                    if needs.contains(&d.bias) {
+                        g.push(
+                            Kernel::ColumnSum {
+                                rows: chunks,
+                                cols: win.c,
+                            },
+                            vec![partials, db],
+                        );
+                    }
+                    fused.insert(a[0], (dz, db));
+                } else if needs.contains(&a[0]) {
                     let dx = g.temp(grad_name(g, a[0]), g.shape(a[0]).to_vec().as_slice());
                     g.push(Kernel::MaxPoolBackward { win }, vec![dy, a[2], dx]);
                     accumulate(g, &mut grads, a[0], dx);
@@ -355,7 +389,8 @@ pub fn backward(
         .collect())
 }
 
-/// A dense layer whose output a batch norm's backward can take through the activation.
+/// A dense layer (or convolution) whose output the backward of the batch norm or max
+/// pooling after it can take through the activation.
 struct FusableDense {
     /// The activation, whether RReLU drew slopes, its seed.
     act: (ActKind, bool, u32),
@@ -365,10 +400,10 @@ struct FusableDense {
     step: TensorId,
 }
 
-/// The forward dense layer that wrote `x`, when a batch norm's backward over `x` can also
-/// do that layer's epilogue backward ([`Kernel::BnActBackward`]): a non-linear activation,
-/// and no forward node but the batch norm reads `x` (so its gradient is the batch norm's
-/// dx alone).
+/// The forward dense layer that wrote `x`, when the backward of the one node reading `x`
+/// (a batch norm or a max pooling) can also do that layer's epilogue backward
+/// ([`Kernel::BnActBackward`], [`Kernel::MaxPoolActBackward`]): a non-linear activation,
+/// and no other forward node reads `x` (so its gradient is that node's dx alone).
 fn fusable_dense(g: &Graph, forward_len: usize, x: TensorId) -> Option<FusableDense> {
     let mut producer = None;
     let mut readers = 0;

@@ -3,6 +3,7 @@
 //! of 1 and 33, odd spatial sizes.
 
 use super::*;
+use steadygrad::backend::kernel::pool_chunks;
 use steadygrad::backend::window::{Padding, Window};
 
 /// The windows every window kernel runs on: (batch, (h, w, c), kernel, strides, dilation,
@@ -81,6 +82,7 @@ pub(super) fn window_kernels_match_reference() {
             vec![dy.clone(), c[2].clone(), vec![f32::NAN; win.input_len()]],
             1e-6,
         );
+        pool_act_backward_matches(&mut g, win, &x, &dy, &c[2]);
         check(
             &mut g,
             Kernel::AvgPool { win },
@@ -93,5 +95,81 @@ pub(super) fn window_kernels_match_reference() {
             vec![dy, vec![f32::NAN; win.input_len()]],
             1e-5,
         );
+    }
+}
+
+/// Max pooling's backward fused with the activation derivative before it, on the GPU
+/// against the CPU reference, and on the CPU against the kernels it replaces
+/// (MaxPoolBackward, then BiasActBackward on its dx over positions × channels): `y` (the
+/// pooling's input) stands for the activation's output.
+fn pool_act_backward_matches(
+    g: &mut dyn Backend,
+    win: Window,
+    y: &[f32],
+    dy: &[f32],
+    argmax: &[f32],
+) {
+    let n = win.input_len();
+    let chunks = pool_chunks(&win);
+    let step = step_record(5, 0, 0.0, [0.0; 4]);
+    let dx = run_cpu(
+        &Kernel::MaxPoolBackward { win },
+        &[dy.to_vec(), argmax.to_vec(), vec![0.0; n]],
+    )[2]
+    .clone();
+    let rrelu = ActKind::Rrelu {
+        lower: 0.1,
+        upper: 0.3,
+    };
+    for act in [
+        ActKind::Relu,
+        ActKind::Elu { alpha: 0.5 },
+        rrelu,
+        ActKind::Sigmoid,
+    ] {
+        for training in [false, true] {
+            let fused = Kernel::MaxPoolActBackward {
+                win,
+                act,
+                training,
+                seed: 2,
+            };
+            let inputs = vec![
+                y.to_vec(),
+                dy.to_vec(),
+                argmax.to_vec(),
+                vec![f32::NAN; n],
+                vec![f32::NAN; chunks * win.c],
+                step.clone(),
+            ];
+            check(g, fused.clone(), inputs.clone(), 1e-5);
+            let c = run_cpu(&fused, &inputs);
+            let (rows, cols) = (n / win.c, win.c);
+            let epilogue = Kernel::BiasActBackward {
+                rows,
+                cols,
+                act,
+                training,
+                seed: 2,
+            };
+            let two = run_cpu(
+                &epilogue,
+                &[
+                    y.to_vec(),
+                    dx.clone(),
+                    vec![0.0; n],
+                    vec![0.0; cols],
+                    step.clone(),
+                ],
+            );
+            assert_eq!(
+                c[3], two[2],
+                "{win:?} {act:?}: dz differs from the two kernels"
+            );
+            let db: Vec<f32> = (0..cols)
+                .map(|ch| (0..chunks).map(|k| c[4][k * cols + ch]).sum())
+                .collect();
+            assert_close(&format!("{win:?} {act:?} db"), &db, &two[3], 1e-5, 1e-5);
+        }
     }
 }

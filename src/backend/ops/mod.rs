@@ -148,6 +148,12 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         Kernel::Col2im { ref win } => window::gpu(Entry::Col2im, win),
         Kernel::MaxPool { ref win } => window::gpu(Entry::MaxPool, win),
         Kernel::MaxPoolBackward { ref win } => window::gpu(Entry::MaxPoolBackward, win),
+        Kernel::MaxPoolActBackward {
+            ref win,
+            act,
+            training,
+            seed,
+        } => window::max_pool_act_backward_gpu(win, act, training, seed),
         Kernel::AvgPool { ref win } => window::gpu(Entry::AvgPool, win),
         Kernel::AvgPoolBackward { ref win } => window::gpu(Entry::AvgPoolBackward, win),
     }
@@ -278,6 +284,12 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
         Kernel::Col2im { ref win } => window::col2im_cpu(win, b),
         Kernel::MaxPool { ref win } => window::max_pool_cpu(win, b),
         Kernel::MaxPoolBackward { ref win } => window::max_pool_backward_cpu(win, b),
+        Kernel::MaxPoolActBackward {
+            ref win,
+            act,
+            training,
+            seed,
+        } => window::max_pool_act_backward_cpu(win, act, training, seed, b),
         Kernel::AvgPool { ref win } => window::avg_pool_cpu(win, b),
         Kernel::AvgPoolBackward { ref win } => window::avg_pool_backward_cpu(win, b),
     }

@@ -7,7 +7,9 @@
 // Index loops on purpose: each one reads like the formula it implements.
 #![allow(clippy::needless_range_loop)]
 
+use super::elementwise::act_derivative_from_output;
 use crate::backend::contract::{grid_256, shader_params, Entry, GpuLaunch};
+use crate::backend::kernel::ActKind;
 use crate::backend::window::Window;
 
 shader_params! {
@@ -199,6 +201,98 @@ pub fn avg_pool_backward_cpu(win: &Window, b: &mut [&mut [f32]]) {
                     }
                 }
             }
+        }
+    }
+}
+
+shader_params! {
+    /// `Params` of max pooling's backward fused with the activation derivative before it.
+    PoolActParams {
+        /// Images.
+        n: u32,
+        /// Activation code ([`ActKind::code`]).
+        code: u32,
+        /// Bit 0: training mode (RReLU drew slopes); bits 8..: RReLU's layer seed.
+        flags: u32,
+        /// Unused.
+        pad0: u32,
+        /// The activation's first parameter.
+        f0: f32,
+        /// The activation's second parameter.
+        f1: f32,
+        /// Unused.
+        pad1: f32,
+        /// Unused.
+        pad2: f32,
+    }
+}
+
+/// Image positions (rows of the pooled layer's input, `n·h·w`) one invocation of
+/// [`Kernel::MaxPoolActBackward`](crate::backend::Kernel::MaxPoolActBackward) walks for
+/// one channel: the bias gradient's partial sums come a row per chunk.
+pub const POOL_CHUNK_ROWS: usize = 64;
+
+/// Chunks of [`POOL_CHUNK_ROWS`] positions in `win`'s input.
+pub fn pool_chunks(win: &Window) -> usize {
+    (win.n * win.h * win.w).div_ceil(POOL_CHUNK_ROWS)
+}
+
+/// GPU launch of max pooling's backward fused with the activation derivative: one
+/// invocation per chunk of positions and channel, the activation a pipeline constant.
+pub fn max_pool_act_backward_gpu(
+    win: &Window,
+    act: ActKind,
+    training: bool,
+    seed: u32,
+) -> GpuLaunch {
+    let (code, f0, f1) = act.code();
+    let p = PoolActParams {
+        n: win.n as u32,
+        code,
+        flags: u32::from(training) | (seed << 8),
+        f0,
+        f1,
+        ..Default::default()
+    };
+    let mut constants = constants(win);
+    constants.push(("BACK_ACT", f64::from(code)));
+    constants.push(("CHUNK_ROWS", POOL_CHUNK_ROWS as f64));
+    GpuLaunch::new(
+        Entry::MaxPoolActBackward,
+        p,
+        grid_256(pool_chunks(win) * win.c),
+    )
+    .with_constants(constants)
+}
+
+/// CPU max pooling's backward fused with the derivative of the activation whose output
+/// `y` the pooling read: dx as [`max_pool_backward_cpu`] computes it, `dz = dx·f'(y)`, and
+/// per chunk of [`POOL_CHUNK_ROWS`] positions and channel the partial sum of dz (the
+/// layer's bias gradient is their column sum). Buffers: y, dy, argmax, dz, partials, step.
+pub fn max_pool_act_backward_cpu(
+    win: &Window,
+    act: ActKind,
+    training: bool,
+    seed: u32,
+    b: &mut [&mut [f32]],
+) {
+    let step = b[5][0].to_bits();
+    let mut dx = vec![0.0f32; win.input_len()];
+    for o in 0..win.pooled_len() {
+        dx[b[2][o].to_bits() as usize] += b[1][o];
+    }
+    let c = win.c;
+    let rows = win.n * win.h * win.w;
+    for chunk in 0..pool_chunks(win) {
+        for ch in 0..c {
+            let mut acc = 0.0;
+            for r in chunk * POOL_CHUNK_ROWS..((chunk + 1) * POOL_CHUNK_ROWS).min(rows) {
+                let i = r * c + ch;
+                let d = dx[i] * act_derivative_from_output(act, b[0][i], training, seed, step, i);
+                b[3][i] = d;
+                acc += d;
+            }
+            b[4][chunk * c + ch] = acc;
         }
     }
 }
