@@ -758,7 +758,7 @@ fn max_pooling_after_activation_gradients() {
                 (y, pooled)
             };
             let f = |p: &[Vec<f32>]| forward(p).1[1].clone();
-            let (y, pooled) = forward(&[z.clone()]);
+            let (y, pooled) = forward(std::slice::from_ref(&z));
             let chunks = pool_chunks(&win);
             let k = Kernel::MaxPoolActBackward {
                 win,

@@ -1,0 +1,440 @@
+//! The op set every backend implements. One enum, so the CPU reference and the GPU
+//! cannot drift apart: adding a kernel means adding a variant, its CPU loop and its WGSL
+//! launch in the op family's module under [`super::ops`].
+//!
+//! The step record every training step writes (8 words, [`STEP_WORDS`]) is shared by the
+//! kernels: word 0 the global step (u32), word 1 the batch offset (u32), word 2 the
+//! learning rate (f32), word 3 unused, words 4–7 the optimizer's per-step scalars (f32).
+
+pub use super::activation::{ActKind, SELU_ALPHA, SELU_SCALE};
+pub use super::arena::{arena_end, chunk_count, segment_count, ArenaTensor, CHUNK, SEGMENT};
+pub use super::ops::regularization::{DropoutMask, Penalized};
+pub use super::ops::window::{pool_chunks, POOL_CHUNK_ROWS};
+pub use super::signature::{Access, Arg, Elem};
+pub use super::window::{Padding, Window};
+pub use rules::{ClipMode, LossKind, UpdateRule};
+
+mod args;
+mod rules;
+
+/// Words in the step record.
+pub const STEP_WORDS: usize = 8;
+
+/// One kernel launch: which computation and its sizes. The buffers it reads and writes are
+/// given alongside, in the order [`Kernel::args`] declares.
+#[derive(Clone, Debug, PartialEq, strum::EnumDiscriminants)]
+#[strum_discriminants(name(KernelKind), derive(Hash, strum::EnumIter))]
+#[strum_discriminants(doc = "The kernel variants without their sizes (for coverage tests).")]
+pub enum Kernel {
+    /// `c[m,n] = op(a)·op(b)` (or `+=` with `accumulate`). `trans_a`: a is stored `[k,m]`;
+    /// `trans_b`: b is stored `[n,k]`.
+    MatMul {
+        /// Rows of C.
+        m: usize,
+        /// Inner dimension.
+        k: usize,
+        /// Columns of C.
+        n: usize,
+        /// A stored transposed.
+        trans_a: bool,
+        /// B stored transposed.
+        trans_b: bool,
+        /// Add into C instead of overwriting.
+        accumulate: bool,
+    },
+    /// A dense layer's forward in one launch: `y = f(x·w + bias)`, the bias and the
+    /// activation applied as the matmul stores (its epilogue). `f` is one whose derivative
+    /// the output tells ([`ActKind::derivative_from_output`]), so the backward pass
+    /// ([`Kernel::BiasActBackward`]) needs no pre-activation.
+    Dense {
+        /// Rows of x and y.
+        m: usize,
+        /// Columns of x (rows of w).
+        k: usize,
+        /// Columns of w and y.
+        n: usize,
+        /// The activation (`Linear`: bias only).
+        act: ActKind,
+        /// RReLU draws slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
+    /// The backward pass of [`Kernel::Dense`]'s epilogue from its output: `dz = f'(y)·dy`
+    /// and the bias gradient `db[c] = Σ_r dz[r,c]`.
+    BiasActBackward {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// The activation.
+        act: ActKind,
+        /// RReLU used drawn slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
+    /// `y = x + bias[col]`.
+    BiasAdd {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// `db[c] = Σ_r dy[r,c]`.
+    ColumnSum {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// `y = f(x)`.
+    ActForward {
+        /// Which activation (not softmax).
+        act: ActKind,
+        /// Element count.
+        n: usize,
+        /// RReLU draws slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
+    /// `dx = f'(x, y)·dy`.
+    ActBackward {
+        /// Which activation (not softmax).
+        act: ActKind,
+        /// Element count.
+        n: usize,
+        /// RReLU used drawn slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
+    /// Keras PReLU forward.
+    PreluForward {
+        /// Rows.
+        rows: usize,
+        /// Columns (alpha's length).
+        cols: usize,
+    },
+    /// PReLU backward.
+    PreluBackward {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// Row-wise softmax.
+    SoftmaxForward {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// Softmax backward from its output.
+    SoftmaxBackward {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// `c = a + b`.
+    Add {
+        /// Element count.
+        n: usize,
+    },
+    /// `y = factor·x`.
+    Scale {
+        /// Element count.
+        n: usize,
+        /// Multiplier.
+        factor: f32,
+    },
+    /// Loss and its gradient, the gradient's column sums (the output layer's bias
+    /// gradient), and `metrics += (Σ loss, Σ correct, rows)`, in one launch.
+    Loss {
+        /// Which loss.
+        kind: LossKind,
+        /// Batch rows.
+        rows: usize,
+        /// Output columns.
+        cols: usize,
+        /// Rows of the whole batch the loss averages over: `rows` in one process, the
+        /// global batch when each rank holds a shard of it (the gradients are then summed
+        /// across ranks).
+        total: usize,
+    },
+    /// Training-mode batch normalization in one launch: per column the batch mean and
+    /// biased variance (kept for the backward pass), the EWMA of the moving statistics,
+    /// and the normalized, scaled, shifted output.
+    BnTrain {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Variance epsilon.
+        eps: f32,
+        /// Keras momentum (weight of the old moving value).
+        momentum: f32,
+    },
+    /// Inference-mode normalize, scale, shift (with the moving statistics).
+    BnApply {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Variance epsilon.
+        eps: f32,
+    },
+    /// BN backward (training mode: through the batch statistics).
+    BnBackward {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Variance epsilon.
+        eps: f32,
+    },
+    /// [`Kernel::BnBackward`] fused with the backward of the activation epilogue before it
+    /// ([`Kernel::BiasActBackward`]): `x` is that layer's output, and instead of dx the
+    /// kernel writes `dz = f'(x)·dx` and the layer's bias gradient `db = Σ_r dz[r,c]`.
+    BnActBackward {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Variance epsilon.
+        eps: f32,
+        /// The activation whose output `x` is.
+        act: ActKind,
+        /// RReLU drew slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
+    /// Synchronized batch norm, a moment of each column over a shard of the batch, divided
+    /// by the whole batch's rows (summed across ranks it is the whole batch's moment):
+    /// the mean into `stats[..cols]`, or (`centered`) the biased variance about that mean
+    /// into `stats[cols..]`.
+    BnMoments {
+        /// Rows of the shard.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Rows of the whole batch.
+        total: usize,
+        /// Variance pass (reads the mean) rather than mean pass.
+        centered: bool,
+    },
+    /// Synchronized batch norm's training forward with given batch statistics: the EWMA
+    /// of the moving statistics and the normalized, scaled, shifted output.
+    BnNormalize {
+        /// Rows of the shard.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Rows of the whole batch (for the backward pass).
+        total: usize,
+        /// Variance epsilon.
+        eps: f32,
+        /// Keras momentum (weight of the old moving value).
+        momentum: f32,
+    },
+    /// Synchronized batch norm's backward, first half: the shard's `Σ dy·x̂` and `Σ dy`
+    /// per column, into `sums` `[2·cols]` (to be summed across ranks) and into dgamma and
+    /// dbeta (this shard's share of their gradients).
+    BnBackwardSums {
+        /// Rows of the shard.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Variance epsilon.
+        eps: f32,
+    },
+    /// Synchronized batch norm's backward, second half: dx from the whole batch's sums.
+    BnBackwardDx {
+        /// Rows of the shard.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Rows of the whole batch.
+        total: usize,
+        /// Variance epsilon.
+        eps: f32,
+    },
+    /// First pass of the gradient statistics over a gradient arena: per [`SEGMENT`] of
+    /// each tensor, its sum of squares and whether it holds a non-finite value.
+    GradStats {
+        /// The tensors, in the arena.
+        tensors: Vec<ArenaTensor>,
+        /// Where this launch's segments start in the partials (the segments of the
+        /// groups before it).
+        first_segment: usize,
+    },
+    /// Health statistics of one activation output `[rows, cols]` into
+    /// `health[offset..offset + 4]`: mean, standard deviation, the fraction of units that
+    /// output exactly 0 for every row (dead), and the fraction of outputs within 1 % of the
+    /// activation's bounds (`saturation`: 0 none, 1 tanh, 2 sigmoid).
+    ActStats {
+        /// Rows.
+        rows: usize,
+        /// Columns (units).
+        cols: usize,
+        /// Which bounds count as saturated.
+        saturation: u32,
+        /// Where in the health buffer.
+        offset: usize,
+    },
+    /// `health[offset] = ‖b‖²`, `health[offset + 1] = ‖a − b‖²` (a weight after and before
+    /// its update).
+    PairNorms {
+        /// Element count.
+        n: usize,
+        /// Where in the health buffer.
+        offset: usize,
+    },
+    /// Second pass: each tensor's squared norm, norm sum and first non-finite step (u32
+    /// bits, `u32::MAX` while none) into `stats[3·slot..]`, and its clip factor into
+    /// `scales[slot]` (Keras's `clipnorm` per tensor, `global_clipnorm` over the tensors
+    /// listed).
+    ClipScale {
+        /// The tensors, as in the [`Kernel::GradStats`] launch before.
+        tensors: Vec<ArenaTensor>,
+        /// Clipping rule.
+        mode: ClipMode,
+    },
+    /// Fused clip + weight decay + optimizer update of every tensor listed, in one launch
+    /// over the arenas.
+    Update {
+        /// The update rule and its hyper-parameters.
+        rule: UpdateRule,
+        /// The tensors, in the arenas.
+        tensors: Vec<ArenaTensor>,
+        /// Element-wise clip (0 = off).
+        clipvalue: f32,
+        /// Keras's decoupled `weight_decay` (0 = off): `w ← w − w·wd·lr` before the step.
+        weight_decay: f32,
+    },
+    /// im2col: each output position's receptive field as a row of `kh·kw·c` values (in
+    /// `(ky, kx, channel)` order, zeros in the padding), so a convolution is a matmul of
+    /// these rows with its `(kh, kw, c, filters)` kernel.
+    Im2col {
+        /// The window.
+        win: Window,
+    },
+    /// [`Kernel::Im2col`]'s backward: each input value the sum of the row entries that
+    /// copied it.
+    Col2im {
+        /// The window.
+        win: Window,
+    },
+    /// Max pooling over each window's values (the padding ignored), and the index in x of
+    /// the value taken (the first in window order among equals) for the backward pass.
+    MaxPool {
+        /// The window.
+        win: Window,
+    },
+    /// Max pooling's backward: each input value receives the gradients of the windows
+    /// that took it.
+    MaxPoolBackward {
+        /// The window.
+        win: Window,
+    },
+    /// [`Kernel::MaxPoolBackward`] fused with the backward of the activation epilogue
+    /// before it ([`Kernel::BiasActBackward`]): `y` is that layer's output (the pooling's
+    /// input), and instead of dx the kernel writes `dz = f'(y)·dx` and, per chunk of
+    /// [`POOL_CHUNK_ROWS`] positions and channel, the partial sum of dz (the layer's bias
+    /// gradient is their column sum).
+    MaxPoolActBackward {
+        /// The window.
+        win: Window,
+        /// The activation whose output `y` is.
+        act: ActKind,
+        /// RReLU drew slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
+    /// Average pooling: the mean of each window's values inside the image (padding
+    /// excluded from the count, as TensorFlow does).
+    AvgPool {
+        /// The window.
+        win: Window,
+    },
+    /// Average pooling's backward: each input value receives `dy / count` of every window
+    /// holding it.
+    AvgPoolBackward {
+        /// The window.
+        win: Window,
+    },
+    /// Dropout in training mode (inverted, or alpha dropout): each unit kept with
+    /// probability `1 − rate` by a draw of the counter-based generator for (seed, step,
+    /// its index in the noise shape).
+    Dropout {
+        /// What is dropped, and how.
+        mask: DropoutMask,
+    },
+    /// [`Kernel::Dropout`]'s backward, the mask drawn again.
+    DropoutBackward {
+        /// As the forward's.
+        mask: DropoutMask,
+    },
+    /// L1/L2 penalties of the tensors listed: their gradient term added to the gradient
+    /// arena in place, each chunk's penalty into the partial sums from `first`.
+    Penalty {
+        /// The penalized tensors, in the arenas.
+        tensors: Vec<Penalized>,
+        /// Where this launch's partial sums start (the chunks of the groups before it).
+        first: usize,
+    },
+    /// The penalty's partial sums (`chunks` of them) times the batch `rows`, added to the
+    /// metrics' loss sum.
+    AddPenalty {
+        /// Partial sums.
+        chunks: usize,
+        /// Batch rows (this rank's).
+        rows: usize,
+    },
+    /// Keras's `MaxNorm` on a weight viewed as `[rows, cols]`: each column's norm (or each
+    /// row's, `per_row`) brought to at most `max_value`.
+    MaxNorm {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Norms of rows rather than of columns.
+        per_row: bool,
+        /// The largest norm.
+        max_value: f32,
+    },
+    /// Gather a batch of byte images (scaled by 1/255) and labels through the shuffled
+    /// index buffer at the step's offset.
+    GatherU8 {
+        /// Batch rows.
+        rows: usize,
+        /// Values per sample.
+        features: usize,
+    },
+    /// Same as `GatherU8` for f32 data.
+    GatherF32 {
+        /// Batch rows.
+        rows: usize,
+        /// Values per sample.
+        features: usize,
+    },
+}
+
+impl Kernel {
+    /// Number of buffers the kernel takes.
+    pub fn arity(&self) -> usize {
+        self.args().len()
+    }
+
+    /// Positions (in the buffer list) of the buffers the kernel writes.
+    pub fn writes(&self) -> Vec<usize> {
+        (self.args().iter().enumerate())
+            .filter(|(_, a)| a.writes())
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
