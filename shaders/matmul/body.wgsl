@@ -91,6 +91,12 @@ fn matmul_regblock(
 // elsewhere).
 override NARROW_N: u32 = 16u;
 
+// k steps an iteration of the narrow walk (an inner loop of constant length the compiler
+// unrolls): llvmpipe ends an invocation's loops after 65,535 iterations in all, so the
+// walk reaches k = K_UNROLL × 65,535 (a convolution's weight gradient at batch 256 sums
+// over 173,056 positions).
+const K_UNROLL: u32 = 4u;
+
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul_narrow(@builtin(global_invocation_id) gid: vec3<u32>) {
     let r = min(gid.x, p.m - 1u);
@@ -103,12 +109,16 @@ fn matmul_narrow(@builtin(global_invocation_id) gid: vec3<u32>) {
         var acc4: array<vec4<f32>, 4>;
         var ib4 = 0u;
         while (ia < a_end) {
-            let av = load_a1(ia);
-            for (var j = 0u; j < NARROW_N / 4u; j++) {
-                acc4[j] += av * load_b_quad(ib4 + j);
+            for (var u = 0u; u < K_UNROLL; u++) {
+                if (ia < a_end) {
+                    let av = load_a1(ia);
+                    for (var j = 0u; j < NARROW_N / 4u; j++) {
+                        acc4[j] += av * load_b_quad(ib4 + j);
+                    }
+                    ia += sa.y;
+                    ib4 += NARROW_N / 4u;
+                }
             }
-            ia += sa.y;
-            ib4 += NARROW_N / 4u;
         }
         if (gid.x < p.m) {
             for (var j = 0u; j < NARROW_N; j++) {
@@ -120,12 +130,16 @@ fn matmul_narrow(@builtin(global_invocation_id) gid: vec3<u32>) {
     var acc: array<f32, 16>;
     var ib = 0u;
     while (ia < a_end) {
-        let av = load_a1(ia);
-        for (var j = 0u; j < NARROW_N; j++) {
-            acc[j] += av * load_b1(ib + j * sb.y);
+        for (var u = 0u; u < K_UNROLL; u++) {
+            if (ia < a_end) {
+                let av = load_a1(ia);
+                for (var j = 0u; j < NARROW_N; j++) {
+                    acc[j] += av * load_b1(ib + j * sb.y);
+                }
+                ia += sa.y;
+                ib += sb.x;
+            }
         }
-        ia += sa.y;
-        ib += sb.x;
     }
     if (gid.x < p.m) {
         for (var j = 0u; j < NARROW_N; j++) {

@@ -189,22 +189,32 @@ pub(super) fn long_columns_match_the_reference() {
             ..GpuOptions::from_env().unwrap()
         })
         .unwrap();
-        check(
-            &mut gv,
-            Kernel::MatMul {
-                m: 9,
-                k: ROWS,
-                n: 16,
-                trans_a: true,
-                trans_b: false,
-                accumulate: false,
-            },
-            vec![
-                random(9 * ROWS, 1.0, 10),
-                random(ROWS * 16, 1.0, 11),
-                vec![0.0; 144],
-            ],
-            1e-5,
-        );
+        // A convolution's weight gradient at batch 100 and at batch 256 (26×26 positions
+        // an image): the narrow body walks it four steps an iteration, the others hand it
+        // to the reduction kernel; with B transposed, the scalar narrow body.
+        for (k, trans_b) in [
+            (ROWS, false),
+            (173_056, false),
+            (ROWS, true),
+            (20_000, true),
+        ] {
+            check(
+                &mut gv,
+                Kernel::MatMul {
+                    m: 9,
+                    k,
+                    n: 16,
+                    trans_a: true,
+                    trans_b,
+                    accumulate: false,
+                },
+                vec![
+                    random(9 * k, 1.0, 10),
+                    random(k * 16, 1.0, 11),
+                    vec![0.0; 144],
+                ],
+                1e-5,
+            );
+        }
     }
 }

@@ -130,8 +130,14 @@ pub const NARROW_MAX: usize = 16;
 /// (Mesa's gallivm loop limiter), silently. Every body but the reduction kernel walks k in
 /// one loop, so a longer k goes to the reduction kernel (found by `steadygrad tune`'s check
 /// against the CPU reference: the narrow kernel's 9×100,000×16 product was off by 555× the
-/// tolerance; `steadygrad verify` runs 9×70,000×16).
+/// tolerance; `steadygrad verify` runs 9×70,000×16). The narrow body over a plain B of
+/// whole vec4 rows takes [`NARROW_K_UNROLL`] steps an iteration, so it reaches that many
+/// times as far (the scalar one, its inner loop over the columns not unrolled, does not:
+/// `verify` caught it).
 pub const LOOP_MAX: usize = 65_535;
+
+/// k steps an iteration of the narrow bodies' walk (`K_UNROLL` in `matmul/body.wgsl`).
+pub const NARROW_K_UNROLL: usize = 4;
 
 /// Which kernel body runs a variant on a shape.
 enum Kind {
@@ -204,6 +210,12 @@ fn shape(
         // The other bodies walk k in one loop an invocation: past LOOP_MAX steps it would
         // be cut short, so a longer k goes to the kernel that splits it over a workgroup.
         MatmulVariant::Reduce => {}
+        MatmulVariant::Narrow | MatmulVariant::NarrowTexture
+            if n <= NARROW_MAX
+                && n.is_multiple_of(4)
+                && !trans_b
+                && narrow_groups <= MAX_WORKGROUPS
+                && k <= LOOP_MAX * NARROW_K_UNROLL => {}
         _ if k > LOOP_MAX && reduce_fits => {
             return shape(m, k, n, trans_a, trans_b, MatmulVariant::Reduce)
         }
