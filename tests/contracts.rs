@@ -20,7 +20,7 @@ use steadygrad::backend::contract::{
 };
 use steadygrad::backend::kernel::{DropoutMask, Penalized};
 use steadygrad::backend::ops::gpu_launch;
-use steadygrad::backend::ops::update::through_textures;
+use steadygrad::backend::ops::through_textures;
 use steadygrad::backend::signature::{Access, Arg, TABLE_BINDING};
 use steadygrad::backend::window::{Padding, Window};
 use steadygrad::backend::{
@@ -307,8 +307,26 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             clipvalue: 0.0,
             weight_decay: 0.0,
         };
-        let l = through_textures(gpu_launch(&k, MatmulVariant::RegisterBlocked), &tensors);
+        let l = through_textures(&k, gpu_launch(&k, MatmulVariant::RegisterBlocked));
         assert!(l.entry.name().ends_with("_update"));
+        out.push((k, l));
+    }
+    // The window kernels reading through textures.
+    let win = Window::new(2, (5, 6, 3), (3, 3), (2, 1), (1, 1), Padding::Same).unwrap();
+    for k in [
+        Kernel::Im2col { win },
+        Kernel::Col2im { win },
+        Kernel::MaxPool { win },
+        Kernel::MaxPoolActBackward {
+            win,
+            act: ActKind::Relu,
+            training: false,
+            seed: 0,
+        },
+    ] {
+        let plain = gpu_launch(&k, MatmulVariant::RegisterBlocked);
+        let l = through_textures(&k, plain.clone());
+        assert_ne!(l.entry, plain.entry, "{k:?}");
         out.push((k, l));
     }
     for (m, k, n, variant) in [

@@ -18,7 +18,7 @@ fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
             let ox = source_col(ix, kx);
             if (ox < 0) { continue; }
             let row = (img * OH + u32(oy)) * OW + u32(ox);
-            acc += cols[row * row_len + (ky * KW + kx) * C + ch];
+            acc += read1_cols(row * row_len + (ky * KW + kx) * C + ch);
         }
     }
     dx[i] = acc;

@@ -1,6 +1,8 @@
 // Shared by the window kernels (im2col and its backward, max and average pooling and
 // theirs) over NHWC images. Declared before this file (generated from Rust): `p`
-// (WindowParams; these kernels read only its image count n) and the kernel's buffers.
+// (WindowParams; these kernels read only its image count n) and the kernel's buffers, with
+// `read1_<name>(i)` for the large inputs: a storage load, or on CPU adapters a texel load
+// from a copy of the buffer (the *_TEXTURE modules).
 //
 // The window's geometry is fixed per pipeline as constants (a pipeline per layer): n
 // images of H × W × C; a window of KH × KW taps spaced DH, DW apart, moved by strides SH,

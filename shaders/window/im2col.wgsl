@@ -17,6 +17,6 @@ fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     let iy = tap_row(oy, ky);
     let ix = tap_col(ox, kx);
     var v = 0.0;
-    if (inside(iy, ix)) { v = x[input_index(img, u32(iy), u32(ix), ch)]; }
+    if (inside(iy, ix)) { v = read1_x(input_index(img, u32(iy), u32(ix), ch)); }
     cols[i] = v;
 }

@@ -17,7 +17,7 @@ fn max_pool(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
             let ix = tap_col(ox, kx);
             if (!inside(iy, ix)) { continue; }
             let i = input_index(img, u32(iy), u32(ix), ch);
-            let v = x[i];
+            let v = read1_x(i);
             if (at == 0xffffffffu || v > best) {
                 best = v;
                 at = i;

@@ -34,10 +34,10 @@ fn max_pool_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
                 let ox = source_col(ix, kx);
                 if (ox < 0) { continue; }
                 let o = output_index(img, u32(oy), u32(ox), ch);
-                if (argmax[o] == i) { g += dy[o]; }
+                if (argmax[o] == i) { g += read1_dy(o); }
             }
         }
-        let d = g * act_grad_from_output(a, y[i], i, s);
+        let d = g * act_grad_from_output(a, read1_y(i), i, s);
         dz[i] = d;
         acc += d;
     }

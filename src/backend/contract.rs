@@ -214,15 +214,23 @@ modules! {
     /// The max-norm constraint.
     MAX_NORM: MaxNormParams, ["regularization/max_norm.wgsl"];
     /// A convolution's im2col.
-    IM2COL: WindowParams, ["window/common.wgsl", "window/im2col.wgsl"];
+    IM2COL: WindowParams, ["window/common.wgsl", "window/im2col.wgsl"], readers;
+    /// [`IM2COL`] reading its input through a texture.
+    IM2COL_TEXTURE: WindowParams, ["window/common.wgsl", "window/im2col.wgsl"], readers;
     /// im2col's backward.
-    COL2IM: WindowParams, ["window/common.wgsl", "window/col2im.wgsl"];
+    COL2IM: WindowParams, ["window/common.wgsl", "window/col2im.wgsl"], readers;
+    /// [`COL2IM`] reading its input through a texture.
+    COL2IM_TEXTURE: WindowParams, ["window/common.wgsl", "window/col2im.wgsl"], readers;
     /// Max pooling.
-    MAX_POOL: WindowParams, ["window/common.wgsl", "window/max_pool.wgsl"];
+    MAX_POOL: WindowParams, ["window/common.wgsl", "window/max_pool.wgsl"], readers;
+    /// [`MAX_POOL`] reading its input through a texture.
+    MAX_POOL_TEXTURE: WindowParams, ["window/common.wgsl", "window/max_pool.wgsl"], readers;
     /// Max pooling's backward.
     MAX_POOL_BACKWARD: WindowParams, ["window/common.wgsl", "window/max_pool_backward.wgsl"];
     /// Max pooling's backward fused with the activation derivative before it.
-    MAX_POOL_ACT_BACKWARD: PoolActParams, ["activation.wgsl", "window/common.wgsl", "window/max_pool_act_backward.wgsl"];
+    MAX_POOL_ACT_BACKWARD: PoolActParams, ["activation.wgsl", "window/common.wgsl", "window/max_pool_act_backward.wgsl"], readers;
+    /// [`MAX_POOL_ACT_BACKWARD`] reading y and dy through textures.
+    MAX_POOL_ACT_BACKWARD_TEXTURE: PoolActParams, ["activation.wgsl", "window/common.wgsl", "window/max_pool_act_backward.wgsl"], readers;
     /// Average pooling.
     AVG_POOL: WindowParams, ["window/common.wgsl", "window/avg_pool.wgsl"];
     /// Average pooling's backward.
@@ -431,14 +439,22 @@ entries! {
     MaxNorm: "max_norm" in MAX_NORM [] [];
     /// im2col.
     Im2col: "im2col" in IM2COL [] [];
+    /// [`Entry::Im2col`] reading through textures (CPU adapters).
+    Im2colTexture: "im2col" in IM2COL_TEXTURE [x: Texture] [];
     /// col2im.
     Col2im: "col2im" in COL2IM [] [];
+    /// [`Entry::Col2im`] reading through textures (CPU adapters).
+    Col2imTexture: "col2im" in COL2IM_TEXTURE [cols: Texture] [];
     /// Max pooling.
     MaxPool: "max_pool" in MAX_POOL [] [];
+    /// [`Entry::MaxPool`] reading through textures (CPU adapters).
+    MaxPoolTexture: "max_pool" in MAX_POOL_TEXTURE [x: Texture] [];
     /// Max pooling's backward.
     MaxPoolBackward: "max_pool_backward" in MAX_POOL_BACKWARD [] [];
     /// Max pooling's backward fused with the activation derivative before it.
     MaxPoolActBackward: "max_pool_act_backward" in MAX_POOL_ACT_BACKWARD [] [];
+    /// [`Entry::MaxPoolActBackward`] reading through textures (CPU adapters).
+    MaxPoolActBackwardTexture: "max_pool_act_backward" in MAX_POOL_ACT_BACKWARD_TEXTURE [y: Texture, dy: Texture] [];
     /// Average pooling.
     AvgPool: "avg_pool" in AVG_POOL [] [];
     /// Average pooling's backward.

@@ -139,7 +139,8 @@ impl View {
 /// (`fields`: name and WGSL type, in order), its buffers in their scalar view plus the
 /// other views in `views` (by buffer name; the views any entry point of the module uses),
 /// with `table` the table binding, and with `readers` a `read_<name>(i)` function for each
-/// buffer with a vec4 or texture view: its vec4 number i, through the texture if it has one.
+/// buffer with a vec4 or texture view (its vec4 number i, through the texture if it has
+/// one) and a `read1_<name>(i)` for each f32 buffer (float i, likewise).
 pub fn wgsl_header(
     fields: &[(&str, &str)],
     args: &[Arg],
@@ -213,6 +214,20 @@ pub fn wgsl_header(
             a.elem.wgsl()
         );
     }
+    // `read1_<name>(i)`: float i of each f32 buffer, component i % 4 of texel i / 4 when
+    // the module reads it through a texture.
+    for a in args.iter().filter(|a| readers && a.elem == Elem::F32) {
+        let row = super::contract::TEXTURE_ROW;
+        let body = if views.contains(&(a.name, View::Texture)) {
+            format!(
+                "let t = i / 4u; return textureLoad({}, vec2<u32>(t % {row}u, t / {row}u), 0)[i % 4u];",
+                View::Texture.var(a.name)
+            )
+        } else {
+            format!("return {}[i];", a.name)
+        };
+        let _ = writeln!(s, "fn read1_{}(i: u32) -> f32 {{ {body} }}", a.name);
+    }
     s
 }
 
@@ -245,6 +260,9 @@ mod tests {
             "fn read_a(i: u32) -> vec4<f32> { return textureLoad(a_tex, vec2<u32>(i % 1024u, i / 1024u), 0); }"
         ));
         assert!(!h.contains("fn read_c"));
+        assert!(h.contains("fn read1_a(i: u32) -> f32 { let t = i / 4u; return textureLoad(a_tex,"));
+        assert!(h.contains("fn read1_c(i: u32) -> f32 { return c[i]; }"));
+        assert!(!h.contains("fn read1_step"));
     }
 
     #[test]

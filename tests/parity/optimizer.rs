@@ -105,7 +105,7 @@ pub(super) fn update_rules_match_reference() {
     let mut backends = vec![g];
     for textures in [false, true] {
         let opts = GpuOptions {
-            update_textures: Some(textures),
+            texture_reads: Some(textures),
             ..GpuOptions::from_env().unwrap()
         };
         backends.push(GpuBackend::new(&opts).unwrap());

@@ -42,19 +42,30 @@ fn pools() -> Vec<Window> {
 }
 
 pub(super) fn window_kernels_match_reference() {
-    let Some(mut g) = gpu() else { return };
+    let Some(g) = gpu() else { return };
+    // Reading through storage and through textures (a CPU adapter's choice), whichever
+    // this adapter takes by default.
+    let mut backends = vec![g];
+    for textures in [false, true] {
+        let opts = GpuOptions {
+            texture_reads: Some(textures),
+            ..GpuOptions::from_env().unwrap()
+        };
+        backends.push(GpuBackend::new(&opts).unwrap());
+    }
+    for mut g in backends {
+        window_kernels_match_reference_on(&mut g);
+    }
+}
+
+fn window_kernels_match_reference_on(g: &mut GpuBackend) {
     for (i, win) in windows().into_iter().enumerate() {
         let x = random_with_edges(win.input_len(), 3.0, i as u64);
         let cols = win.positions() * win.patch();
-        check(
-            &mut g,
-            Kernel::Im2col { win },
-            vec![x, vec![0.0; cols]],
-            1e-6,
-        );
+        check(g, Kernel::Im2col { win }, vec![x, vec![0.0; cols]], 1e-6);
         let d = random(cols, 1.0, 40 + i as u64);
         check(
-            &mut g,
+            g,
             Kernel::Col2im { win },
             vec![d, vec![f32::NAN; win.input_len()]],
             1e-5,
@@ -68,7 +79,7 @@ pub(super) fn window_kernels_match_reference() {
             .collect();
         let out = win.pooled_len();
         let (c, gg) = both(
-            &mut g,
+            g,
             &Kernel::MaxPool { win },
             &[x.clone(), vec![0.0; out], vec![0.0; out]],
         );
@@ -77,20 +88,15 @@ pub(super) fn window_kernels_match_reference() {
         assert_eq!(ci, gi, "argmax {win:?}");
         let dy = random(out, 1.0, 60 + i as u64);
         check(
-            &mut g,
+            g,
             Kernel::MaxPoolBackward { win },
             vec![dy.clone(), c[2].clone(), vec![f32::NAN; win.input_len()]],
             1e-6,
         );
-        pool_act_backward_matches(&mut g, win, &x, &dy, &c[2]);
+        pool_act_backward_matches(g, win, &x, &dy, &c[2]);
+        check(g, Kernel::AvgPool { win }, vec![x, vec![0.0; out]], 1e-6);
         check(
-            &mut g,
-            Kernel::AvgPool { win },
-            vec![x, vec![0.0; out]],
-            1e-6,
-        );
-        check(
-            &mut g,
+            g,
             Kernel::AvgPoolBackward { win },
             vec![dy, vec![f32::NAN; win.input_len()]],
             1e-5,

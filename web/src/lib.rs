@@ -269,7 +269,7 @@ async fn open(
         .is_some_and(|d| d.to_ascii_lowercase().contains("swiftshader"));
     let opts = GpuOptions {
         matmul: matmul.or(swiftshader.then_some(MatmulVariant::Texture16x20)),
-        update_textures: swiftshader.then_some(true),
+        texture_reads: swiftshader.then_some(true),
         ..GpuOptions::default()
     };
     let s = Session::open(model, &opts)

@@ -65,9 +65,10 @@ pub struct GpuOptions {
     pub tune_cache: Option<PathBuf>,
     /// When matmul variants are timed (`STEADYGRAD_TUNE`).
     pub tuning: Tuning,
-    /// Whether the optimizer update reads its arenas through textures (None: on CPU
-    /// adapters, where a texel load is a gather and a storage load a loop over the lanes).
-    pub update_textures: Option<bool>,
+    /// Whether the kernels that can (the optimizer update, the window kernels) read their
+    /// large inputs through textures (None: on CPU adapters, where a texel load is a
+    /// gather and a storage load a loop over the lanes).
+    pub texture_reads: Option<bool>,
     /// Print a line on stderr for each shape class timed (the command line sets it).
     pub announce: bool,
     /// Which of the adapters that tie for the best kind to take, modulo their count: the
@@ -108,7 +109,7 @@ impl GpuOptions {
             matmul,
             tune_cache: None,
             ordinal: 0,
-            update_textures: None,
+            texture_reads: None,
         })
     }
 }
@@ -143,8 +144,8 @@ pub struct GpuBackend {
     tuning: Tuning,
     announce: bool,
     cpu_adapter: bool,
-    /// The optimizer update reads through textures ([`GpuOptions::update_textures`]).
-    update_textures: bool,
+    /// Kernels read through textures where they can ([`GpuOptions::texture_reads`]).
+    texture_reads: bool,
     /// The adapter and driver the cache is keyed by.
     tune_key: String,
     tune_path: Option<PathBuf>,
@@ -317,8 +318,8 @@ impl GpuBackend {
             tuning: opts.tuning,
             announce: opts.announce,
             cpu_adapter: ainfo.device_type == wgpu::DeviceType::Cpu,
-            update_textures: opts
-                .update_textures
+            texture_reads: opts
+                .texture_reads
                 .unwrap_or(ainfo.device_type == wgpu::DeviceType::Cpu),
             last_matmul: opts.matmul.unwrap_or(MatmulVariant::RegisterBlocked8),
             max_binding_bytes,
@@ -471,10 +472,8 @@ impl Backend for GpuBackend {
             _ => MatmulVariant::RegisterBlocked,
         };
         let mut launch = ops::gpu_launch(kernel, variant);
-        if let Kernel::Update { ref tensors, .. } = *kernel {
-            if self.update_textures {
-                launch = ops::update::through_textures(launch, tensors);
-            }
+        if self.texture_reads {
+            launch = ops::through_textures(kernel, launch);
         }
         self.prepare_launch(kernel, bufs, launch)
     }

@@ -17,6 +17,20 @@ use super::contract::{Entry, GpuLaunch};
 use super::kernel::Kernel;
 use super::MatmulVariant;
 
+/// `launch` (of `kernel`) reading its large inputs through textures where its family has
+/// such entry points (the optimizer update, the window kernels) and they fit: what CPU
+/// adapters take ([`crate::backend::GpuOptions::texture_reads`]).
+pub fn through_textures(kernel: &Kernel, launch: GpuLaunch) -> GpuLaunch {
+    match *kernel {
+        Kernel::Update { ref tensors, .. } => update::through_textures(launch, tensors),
+        Kernel::Im2col { ref win }
+        | Kernel::Col2im { ref win }
+        | Kernel::MaxPool { ref win }
+        | Kernel::MaxPoolActBackward { ref win, .. } => window::through_textures(launch, win),
+        _ => launch,
+    }
+}
+
 /// The GPU launch of `kernel`.
 pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
     use elementwise::simple_gpu;

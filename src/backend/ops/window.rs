@@ -65,6 +65,23 @@ pub fn gpu(entry: Entry, win: &Window) -> GpuLaunch {
     GpuLaunch::new(entry, p, grid_256(count)).with_constants(constants(win))
 }
 
+/// `launch` (a window kernel over `win`) reading its large input through a texture, when
+/// the kernel has such an entry point and the input fits one: on CPU adapters the reads
+/// at computed indices are then gathers, not loops over the lanes.
+pub fn through_textures(launch: GpuLaunch, win: &Window) -> GpuLaunch {
+    let (entry, read) = match launch.entry {
+        Entry::Im2col => (Entry::Im2colTexture, win.input_len()),
+        Entry::Col2im => (Entry::Col2imTexture, win.positions() * win.patch()),
+        Entry::MaxPool => (Entry::MaxPoolTexture, win.input_len()),
+        Entry::MaxPoolActBackward => (Entry::MaxPoolActBackwardTexture, win.input_len()),
+        _ => return launch,
+    };
+    if !super::matmul::fits_texture(read) {
+        return launch;
+    }
+    GpuLaunch { entry, ..launch }
+}
+
 /// Index of (image, row, column, channel) in an NHWC tensor of `h × w × c` images.
 fn nhwc((h, w, c): (usize, usize, usize), img: usize, y: usize, x: usize, ch: usize) -> usize {
     ((img * h + y) * w + x) * c + ch
