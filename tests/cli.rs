@@ -650,7 +650,7 @@ fn bench_profiles_each_launch_of_a_step() {
         launches[0]["label"]
             .as_str()
             .unwrap()
-            .starts_with("GatherU8"),
+            .starts_with("BnTrainGatherU8"),
         "{v}"
     );
     assert!(

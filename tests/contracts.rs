@@ -222,6 +222,12 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             rows: 2,
             features: 3,
         },
+        Kernel::BnTrainGatherU8 {
+            rows: 2,
+            cols: 8,
+            eps: 1e-3,
+            momentum: 0.99,
+        },
         Kernel::GatherU8 {
             rows: 2,
             features: 8,

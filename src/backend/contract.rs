@@ -133,6 +133,8 @@ modules! {
     LOSS: LossParams, ["loss.wgsl"];
     /// Batch norm, training forward.
     BN_TRAIN: BatchNormParams, ["loops.wgsl", "batch_norm/normalize.wgsl", "batch_norm/train.wgsl"];
+    /// Batch norm's training forward over a batch it gathers itself.
+    BN_TRAIN_GATHER: BatchNormParams, ["loops.wgsl", "batch_norm/train_gather.wgsl"];
     /// Batch norm, inference forward.
     BN_APPLY: BatchNormParams, ["batch_norm/apply.wgsl"];
     /// Batch norm backward.
@@ -351,6 +353,8 @@ entries! {
     BnTrain: "bn_train" in BN_TRAIN [] [];
     /// [`Entry::BnTrain`], four columns an invocation through vec4 views.
     BnTrain4: "bn_train4" in BN_TRAIN [x: Vec4, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
+    /// The byte-image gather and BN's training forward, four columns an invocation.
+    BnTrainGather4: "bn_train_gather4" in BN_TRAIN_GATHER [x: Vec4, gamma: Vec4, beta: Vec4, out: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
     /// BN normalize with the moving statistics.
     BnApply: "bn_apply" in BN_APPLY [] [];
     /// BN backward.

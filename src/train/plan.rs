@@ -304,6 +304,7 @@ impl Session {
             bound.insert(*t, b);
             const_bufs.push(b);
         }
+        crate::graph::fuse::gather_into_batch_norm(&mut g);
         let exec = Executor::new(&g, self.device.backend.as_mut(), &bound, &keep)?;
         self.plans.insert(
             key,

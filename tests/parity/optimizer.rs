@@ -172,7 +172,7 @@ pub(super) fn gathers_match_reference() {
             &mut g,
             &Kernel::GatherU8 { rows, features },
             &[
-                packed_words,
+                packed_words.clone(),
                 labels.clone(),
                 perm.clone(),
                 step.clone(),
@@ -187,6 +187,15 @@ pub(super) fn gathers_match_reference() {
         );
         assert_close("gather u8 x", &gg[4], &c[4], 1e-7, 1e-6);
         assert_eq!(words_of(&gg[5]), words_of(&c[5]));
+        if features % 4 == 0 {
+            gather_and_batch_norm_match(
+                &mut g,
+                [&packed_words, &labels, &perm, &step],
+                rows,
+                features,
+                &c,
+            );
+        }
     }
     let features = 7;
     let data = random(samples * features, 1.0, 18);
@@ -242,5 +251,70 @@ pub(super) fn health_kernels_match_reference() {
             vec![a, b, vec![0.0; 4]],
             1e-4,
         );
+    }
+}
+
+/// The gather fused with batch norm over the gathered batch, on the GPU against the CPU
+/// reference, and on the CPU equal to the two kernels it replaces (`gathered`: the
+/// gather's buffers after it ran). `[data, labels, perm, step]`.
+fn gather_and_batch_norm_match(
+    g: &mut GpuBackend,
+    [data, labels, perm, step]: [&Vec<f32>; 4],
+    rows: usize,
+    cols: usize,
+    gathered: &[Vec<f32>],
+) {
+    let n = rows * cols;
+    let (gamma, beta) = (random(cols, 2.0, 31), random(cols, 1.0, 32));
+    let moving = [random(cols, 1.0, 33), random(cols, 1.0, 34)];
+    let fused = Kernel::BnTrainGatherU8 {
+        rows,
+        cols,
+        eps: 1e-3,
+        momentum: 0.99,
+    };
+    let inputs = vec![
+        data.clone(),
+        labels.clone(),
+        perm.clone(),
+        step.clone(),
+        vec![0.0; n],
+        vec![0.0; rows],
+        gamma.clone(),
+        beta.clone(),
+        vec![0.0; n],
+        vec![0.0; 2 * cols],
+        moving[0].clone(),
+        moving[1].clone(),
+    ];
+    check(g, fused.clone(), inputs.clone(), 1e-5);
+    let c = run_cpu(&fused, &inputs);
+    let train = Kernel::BnTrain {
+        rows,
+        cols,
+        eps: 1e-3,
+        momentum: 0.99,
+    };
+    let two = run_cpu(
+        &train,
+        &[
+            gathered[4].clone(),
+            gamma,
+            beta,
+            vec![0.0; n],
+            vec![0.0; 2 * cols],
+            moving[0].clone(),
+            moving[1].clone(),
+        ],
+    );
+    assert_eq!(c[4], gathered[4], "x as the gather writes it");
+    assert_eq!(words_of(&c[5]), words_of(&gathered[5]), "labels");
+    for (i, name) in [
+        (8, "out"),
+        (9, "stats"),
+        (10, "moving mean"),
+        (11, "moving var"),
+    ] {
+        assert_eq!(c[i], two[i - 5], "{name} as BnTrain computes it");
     }
 }

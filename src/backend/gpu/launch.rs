@@ -460,6 +460,7 @@ pub const LLVMPIPE_MAX_COLUMN_ROWS: usize = 65_535 * 8 / 3;
 pub(super) fn check_column_walk(kernel: &Kernel) -> Result<()> {
     let rows = match *kernel {
         Kernel::BnTrain { rows, .. }
+        | Kernel::BnTrainGatherU8 { rows, .. }
         | Kernel::BnBackward { rows, .. }
         | Kernel::BnActBackward { rows, .. }
         | Kernel::BnMoments { rows, .. }

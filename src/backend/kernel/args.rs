@@ -238,6 +238,20 @@ impl Kernel {
                 vec![A::read("partials", chunks), A::write("metrics", 3)]
             }
             Kernel::MaxNorm { rows, cols, .. } => vec![A::write("w", rows * cols)],
+            Kernel::BnTrainGatherU8 { rows, cols, .. } => vec![
+                A::read("data", 0).u32(),
+                A::read("labels", 0).u32(),
+                A::read("perm", rows).u32(),
+                step,
+                A::write("x", rows * cols),
+                A::write("y", rows).u32(),
+                A::read("gamma", cols),
+                A::read("beta", cols),
+                A::write("out", rows * cols),
+                A::write("stats", 2 * cols),
+                A::write("moving_mean", cols),
+                A::write("moving_var", cols),
+            ],
             Kernel::GatherU8 { rows, features } => vec![
                 A::read("data", 0).u32(),
                 A::read("labels", 0).u32(),

@@ -177,6 +177,19 @@ pub enum Kernel {
         /// Keras momentum (weight of the old moving value).
         momentum: f32,
     },
+    /// [`Kernel::GatherU8`] and then [`Kernel::BnTrain`] over the gathered batch, in one
+    /// launch (whole words of pixels a row): the batch and its labels written as the
+    /// gather writes them, then the statistics, moving statistics and output.
+    BnTrainGatherU8 {
+        /// Rows (the batch).
+        rows: usize,
+        /// Columns (pixels a sample, a multiple of 4).
+        cols: usize,
+        /// Variance epsilon.
+        eps: f32,
+        /// Keras momentum of the moving statistics.
+        momentum: f32,
+    },
     /// Inference-mode normalize, scale, shift (with the moving statistics).
     BnApply {
         /// Rows.

@@ -99,6 +99,30 @@ pub fn train_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut [&mu
     normalize_cpu(rows, cols, eps, momentum, b);
 }
 
+/// GPU launch of [`Kernel::BnTrainGatherU8`](crate::backend::Kernel::BnTrainGatherU8):
+/// four columns (a word of pixels) an invocation.
+pub fn train_gather_gpu(rows: usize, cols: usize, eps: f32, momentum: f32) -> GpuLaunch {
+    let p = BatchNormParams {
+        rows: rows as u32,
+        cols: cols as u32,
+        eps,
+        momentum,
+        ..Default::default()
+    };
+    GpuLaunch::new(Entry::BnTrainGather4, p, (ceil_div(cols / 4, 64), 1, 1))
+}
+
+/// CPU reference of the gather and batch norm in one: [`super::gather::cpu`] over the
+/// first six buffers (data, labels, perm, step, x, y), then [`train_cpu`] over x and the
+/// rest (gamma, beta, out, batch statistics, moving_mean, moving_var).
+pub fn train_gather_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut [&mut [f32]]) {
+    let (gather, bn) = b.split_at_mut(6);
+    super::gather::cpu(rows, cols, true, gather);
+    let mut bufs: Vec<&mut [f32]> = vec![&mut *gather[4]];
+    bufs.extend(bn.iter_mut().map(|t| &mut **t));
+    train_cpu(rows, cols, eps, momentum, &mut bufs);
+}
+
 /// CPU inference-mode normalize, scale, shift. Buffers: x, mean, var, gamma, beta, y.
 pub fn apply_cpu(rows: usize, cols: usize, eps: f32, b: &mut [&mut [f32]]) {
     for i in 0..rows * cols {

@@ -92,6 +92,12 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             eps,
             momentum,
         } => batch_norm::gpu(Entry::BnTrain, rows, cols, eps, momentum),
+        Kernel::BnTrainGatherU8 {
+            rows,
+            cols,
+            eps,
+            momentum,
+        } => batch_norm::train_gather_gpu(rows, cols, eps, momentum),
         Kernel::BnApply { rows, cols, eps } => {
             batch_norm::gpu(Entry::BnApply, rows, cols, eps, 0.0)
         }
@@ -232,6 +238,12 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
             eps,
             momentum,
         } => batch_norm::train_cpu(rows, cols, eps, momentum, b),
+        Kernel::BnTrainGatherU8 {
+            rows,
+            cols,
+            eps,
+            momentum,
+        } => batch_norm::train_gather_cpu(rows, cols, eps, momentum, b),
         Kernel::BnApply { rows, cols, eps } => batch_norm::apply_cpu(rows, cols, eps, b),
         Kernel::BnBackward { rows, cols, eps } => batch_norm::backward_cpu(rows, cols, eps, b),
         Kernel::BnActBackward {

@@ -1,0 +1,61 @@
+// Batch norm's training forward over a mini-batch of byte images it gathers itself
+// (Kernel::BnTrainGatherU8, the seed network's first layer): the gather kernel's work —
+// each row's sample through the shuffled index, its pixels / 255 written to x and its
+// label to y — fused into batch norm's first walk down the columns, then the statistics,
+// the moving statistics and the output as bn_train4 computes them. One launch where the
+// gather and batch norm took two. Four columns (a word of pixels) an invocation.
+
+@compute @workgroup_size(64)
+fn bn_train_gather4(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = gid.x;
+    let cols = p.cols / 4u;
+    if (c >= cols) { return; }
+    let end = p.rows * cols;
+    let first = step[1];
+    var sum = vec4<f32>(0.0);
+    var i = c;
+    var r = 0u;
+    while (i < end) {
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    let s = perm[first + r];
+                    let word = data[s * cols + c];
+                    let bytes = vec4<u32>(word, word >> 8u, word >> 16u, word >> 24u) & vec4<u32>(0xffu);
+                    let v = vec4<f32>(bytes) / 255.0;
+                    x4[i] = v;
+                    sum += v;
+                    if (c == 0u) { y[r] = labels[s]; }
+                    i += cols;
+                    r += 1u;
+            }
+        }
+    }
+    let mean = sum / f32(p.rows);
+    var sq = vec4<f32>(0.0);
+    i = c;
+    while (i < end) {
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    let d = x4[i] - mean;
+                    sq += d * d;
+                    i += cols;
+            }
+        }
+    }
+    let variance = sq / f32(p.rows);
+    stats4[c] = mean;
+    stats4[cols + c] = variance;
+    moving_mean4[c] = moving_mean4[c] * p.momentum + mean * (1.0 - p.momentum);
+    moving_var4[c] = moving_var4[c] * p.momentum + variance * (1.0 - p.momentum);
+    let inv = inverseSqrt(variance + vec4<f32>(p.eps)) * gamma4[c];
+    let shift = beta4[c];
+    i = c;
+    while (i < end) {
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    out4[i] = (x4[i] - mean) * inv + shift;
+                    i += cols;
+            }
+        }
+    }
+}
