@@ -159,6 +159,11 @@ pub trait Backend {
     fn counters(&self) -> Counters;
     /// Largest buffer, in words, that one kernel may bind.
     fn max_buffer_words(&self) -> usize;
+    /// The most storage buffers one kernel may bind (the adapter's per-stage limit; WebGPU
+    /// guarantees 8): the graph fuses two kernels into one only when it stays within it.
+    fn max_storage_buffers(&self) -> usize {
+        usize::MAX
+    }
     /// Buffers allocated and not freed.
     fn live_buffers(&self) -> usize;
 

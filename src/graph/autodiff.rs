@@ -175,9 +175,10 @@ pub fn backward(
                 };
                 let dgamma = g.temp(grad_name(g, a[1]), &[cols]);
                 let dbeta = g.temp(grad_name(g, a[2]), &[cols]);
-                if let (true, Some(d)) =
-                    (needs.contains(&a[0]), fusable_dense(g, forward_len, a[0]))
-                {
+                if let (true, Some(d)) = (
+                    needs.contains(&a[0]),
+                    fusable_dense(g, forward_len, a[0], BN_ACT_BUFFERS),
+                ) {
                     // x is a dense layer's activated output read by nothing else: dx goes
                     // straight through that activation's derivative, in the same launch.
                     let dz = g.temp(format!("{}/pre", grad_name(g, a[0])), &[rows, cols]);
@@ -311,9 +312,10 @@ pub fn backward(
                 let Some(&dy) = grads.get(&a[1]) else {
                     continue;
                 };
-                if let (true, Some(d)) =
-                    (needs.contains(&a[0]), fusable_dense(g, forward_len, a[0]))
-                {
+                if let (true, Some(d)) = (
+                    needs.contains(&a[0]),
+                    fusable_dense(g, forward_len, a[0], POOL_ACT_BUFFERS),
+                ) {
                     // x is a convolution's activated output read by nothing else: the
                     // gradient goes through the activation's derivative in the same
                     // launch, the bias gradient as partial sums and their column sum.
@@ -389,6 +391,11 @@ pub fn backward(
         .collect())
 }
 
+/// Storage buffers of [`Kernel::BnActBackward`] and [`Kernel::MaxPoolActBackward`] (their
+/// `args`; checked by a test).
+const BN_ACT_BUFFERS: usize = 9;
+const POOL_ACT_BUFFERS: usize = 6;
+
 /// A dense layer (or convolution) whose output the backward of the batch norm or max
 /// pooling after it can take through the activation.
 struct FusableDense {
@@ -403,8 +410,17 @@ struct FusableDense {
 /// The forward dense layer that wrote `x`, when the backward of the one node reading `x`
 /// (a batch norm or a max pooling) can also do that layer's epilogue backward
 /// ([`Kernel::BnActBackward`], [`Kernel::MaxPoolActBackward`]): a non-linear activation,
-/// and no other forward node reads `x` (so its gradient is that node's dx alone).
-fn fusable_dense(g: &Graph, forward_len: usize, x: TensorId) -> Option<FusableDense> {
+/// no other forward node reads `x` (so its gradient is that node's dx alone), and the fused
+/// kernel's `buffers` storage buffers within the device's limit.
+fn fusable_dense(
+    g: &Graph,
+    forward_len: usize,
+    x: TensorId,
+    buffers: usize,
+) -> Option<FusableDense> {
+    if !g.fits(buffers) {
+        return None;
+    }
     let mut producer = None;
     let mut readers = 0;
     for node in &g.nodes[..forward_len] {
@@ -527,5 +543,33 @@ fn matmul_backward(
         let db = g.temp(grad_name(g, b), &[k, n]);
         g.push(mm(k, m, n, true, false), vec![a, dc, db]);
         accumulate(g, grads, b, db);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::window::{Padding, Window};
+
+    #[test]
+    fn fused_kernels_bind_the_buffers_the_limit_check_counts() {
+        let act = ActKind::Relu;
+        let bn = Kernel::BnActBackward {
+            rows: 2,
+            cols: 3,
+            eps: 1e-3,
+            act,
+            training: false,
+            seed: 0,
+        };
+        assert_eq!(bn.arity(), BN_ACT_BUFFERS);
+        let win = Window::new(1, (4, 4, 1), (2, 2), (2, 2), (1, 1), Padding::Valid).unwrap();
+        let pool = Kernel::MaxPoolActBackward {
+            win,
+            act,
+            training: false,
+            seed: 0,
+        };
+        assert_eq!(pool.arity(), POOL_ACT_BUFFERS);
     }
 }

@@ -7,8 +7,9 @@ use crate::backend::Kernel;
 /// The byte-image gather followed at once by batch norm over the gathered batch (the seed
 /// network's first layer) becomes one launch, [`Kernel::BnTrainGatherU8`], which still
 /// writes the gathered batch and labels for the nodes that read them (the loss, batch
-/// norm's backward). Needs whole words of pixels a row, and no all-reduce point or
-/// statistics-only node at the pair. Returns whether it fused.
+/// norm's backward). Needs whole words of pixels a row, its 12 storage buffers within the
+/// device's limit (WebGPU guarantees 8), and no all-reduce point or statistics-only node at
+/// the pair. Returns whether it fused.
 pub fn gather_into_batch_norm(g: &mut Graph) -> bool {
     for i in 0..g.nodes.len().saturating_sub(1) {
         let (a, b) = (&g.nodes[i], &g.nodes[i + 1]);
@@ -24,7 +25,16 @@ pub fn gather_into_batch_norm(g: &mut Graph) -> bool {
         else {
             continue;
         };
-        let fits = rows == bn_rows && features == cols && features.is_multiple_of(4);
+        let fused = Kernel::BnTrainGatherU8 {
+            rows,
+            cols,
+            eps,
+            momentum,
+        };
+        let fits = rows == bn_rows
+            && features == cols
+            && features.is_multiple_of(4)
+            && g.fits(fused.arity());
         let apart = g.syncs.iter().any(|s| s.at == i + 1)
             || g.statistics.iter().any(|&k| k == i || k == i + 1);
         if !fits || apart || b.args[0] != a.args[4] {
@@ -34,12 +44,7 @@ pub fn gather_into_batch_norm(g: &mut Graph) -> bool {
         let mut args = a.args.clone();
         args.extend_from_slice(&b.args[1..]);
         g.nodes[i] = Node {
-            kernel: Kernel::BnTrainGatherU8 {
-                rows,
-                cols,
-                eps,
-                momentum,
-            },
+            kernel: fused,
             args,
         };
         g.nodes.remove(i + 1);
@@ -125,6 +130,15 @@ mod tests {
         // The later nodes' places moved with them.
         assert_eq!(g.syncs[0].at, 2);
         assert_eq!(g.statistics, vec![2]);
+    }
+
+    #[test]
+    fn a_device_that_binds_fewer_buffers_keeps_them_apart() {
+        let mut g = graph(8);
+        g.storage_limit = Some(10);
+        assert!(!gather_into_batch_norm(&mut g));
+        g.storage_limit = Some(12);
+        assert!(gather_into_batch_norm(&mut g));
     }
 
     #[test]

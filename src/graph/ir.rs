@@ -90,9 +90,17 @@ pub struct Graph {
     /// Nodes that only gather statistics for the host (a run may leave them out when
     /// nothing reads them that step), by index.
     pub statistics: Vec<usize>,
+    /// The most storage buffers a kernel may bind on the device the graph is for (None:
+    /// no limit): fusions that would bind more are not made.
+    pub storage_limit: Option<usize>,
 }
 
 impl Graph {
+    /// Whether a kernel of `buffers` storage buffers fits the device's limit.
+    pub fn fits(&self, buffers: usize) -> bool {
+        self.storage_limit.is_none_or(|l| buffers <= l)
+    }
+
     /// Adds a tensor.
     pub fn tensor(
         &mut self,

@@ -131,7 +131,10 @@ impl Session {
         }
         let rows = key.rows;
         let features = self.weights.model.input_features();
-        let mut g = Graph::default();
+        let mut g = Graph {
+            storage_limit: Some(self.device.backend.max_storage_buffers()),
+            ..Graph::default()
+        };
         let mut bound: HashMap<TensorId, BufId> = HashMap::new();
         let step = g.external("step", &[crate::backend::STEP_WORDS]);
         bound.insert(step, self.device.record);

@@ -187,6 +187,15 @@ impl GpuBackend {
         let entry = launch.entry;
         let args = kernel.args();
         let bindings = entry.bindings(&args);
+        let storage = bindings.iter().filter(|b| !b.texture).count();
+        let limit = self.device.limits().max_storage_buffers_per_shader_stage as usize;
+        if storage > limit {
+            return Err(Error::Config(format!(
+                "{} binds {storage} storage buffers; {} allows {limit} a kernel",
+                entry.name(),
+                self.info.adapter
+            )));
+        }
         // Uniform structs are sized in whole 16-byte blocks.
         let mut params = launch.params.clone();
         params.resize(params.len().div_ceil(16) * 16, 0);

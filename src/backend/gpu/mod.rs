@@ -505,6 +505,10 @@ impl Backend for GpuBackend {
         (self.max_binding_bytes / 4) as usize
     }
 
+    fn max_storage_buffers(&self) -> usize {
+        self.device.limits().max_storage_buffers_per_shader_stage as usize
+    }
+
     fn live_buffers(&self) -> usize {
         self.bufs.iter().filter(|b| b.is_some()).count()
     }
