@@ -53,23 +53,13 @@ fn bn_act_backward4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let mean = stats4[c];
     let invstd = inverseSqrt(stats4[cols + c] + vec4<f32>(p.eps));
     let end = p.rows * cols;
-    var sum_dy = vec4<f32>(0.0);
-    var sum_dy_xhat = vec4<f32>(0.0);
-    var i = c;
-    while (i < end) {
-        for (var u = 0u; u < ROW_UNROLL; u++) {
-            if (i < end) {
-                    let g = dy4[i];
-                    sum_dy += g;
-                    sum_dy_xhat += g * ((x4[i] - mean) * invstd);
-                    i += cols;
-            }
-        }
-    }
+    let sums = column_sums4(c, cols, mean, invstd);
+    let sum_dy = sums.dy;
+    let sum_dy_xhat = sums.dy_xhat;
     let n = f32(p.rows);
     let k = gamma4[c] * invstd / n;
     var acc = vec4<f32>(0.0);
-    i = c;
+    var i = c;
     while (i < end) {
         for (var u = 0u; u < ROW_UNROLL; u++) {
             if (i < end) {

@@ -63,32 +63,5 @@ fn bn_train4(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
         }
     }
-    let mean = sum / f32(p.rows);
-    var sq = vec4<f32>(0.0);
-    i = c;
-    while (i < end) {
-        for (var u = 0u; u < ROW_UNROLL; u++) {
-            if (i < end) {
-                    let d = x4[i] - mean;
-                    sq += d * d;
-                    i += cols;
-            }
-        }
-    }
-    let variance = sq / f32(p.rows);
-    stats4[c] = mean;
-    stats4[cols + c] = variance;
-    moving_mean4[c] = moving_mean4[c] * p.momentum + mean * (1.0 - p.momentum);
-    moving_var4[c] = moving_var4[c] * p.momentum + variance * (1.0 - p.momentum);
-    let inv = inverseSqrt(variance + vec4<f32>(p.eps)) * gamma4[c];
-    let shift = beta4[c];
-    i = c;
-    while (i < end) {
-        for (var u = 0u; u < ROW_UNROLL; u++) {
-            if (i < end) {
-                    y4[i] = (x4[i] - mean) * inv + shift;
-                    i += cols;
-            }
-        }
-    }
+    finish_columns4(c, cols, sum / f32(p.rows));
 }

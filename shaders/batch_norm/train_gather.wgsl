@@ -1,7 +1,7 @@
 // Batch norm's training forward over a mini-batch of byte images it gathers itself
 // (Kernel::BnTrainGatherU8, the seed network's first layer): the gather kernel's work —
 // each row's sample through the shuffled index, its pixels / 255 written to x and its
-// label to y — fused into batch norm's first walk down the columns, then the statistics,
+// label to batch_labels — fused into batch norm's first walk down the columns, then the statistics,
 // the moving statistics and the output as bn_train4 computes them. One launch where the
 // gather and batch norm took two. Four columns (a word of pixels) an invocation.
 
@@ -24,38 +24,11 @@ fn bn_train_gather4(@builtin(global_invocation_id) gid: vec3<u32>) {
                     let v = vec4<f32>(bytes) / 255.0;
                     x4[i] = v;
                     sum += v;
-                    if (c == 0u) { y[r] = labels[s]; }
+                    if (c == 0u) { batch_labels[r] = labels[s]; }
                     i += cols;
                     r += 1u;
             }
         }
     }
-    let mean = sum / f32(p.rows);
-    var sq = vec4<f32>(0.0);
-    i = c;
-    while (i < end) {
-        for (var u = 0u; u < ROW_UNROLL; u++) {
-            if (i < end) {
-                    let d = x4[i] - mean;
-                    sq += d * d;
-                    i += cols;
-            }
-        }
-    }
-    let variance = sq / f32(p.rows);
-    stats4[c] = mean;
-    stats4[cols + c] = variance;
-    moving_mean4[c] = moving_mean4[c] * p.momentum + mean * (1.0 - p.momentum);
-    moving_var4[c] = moving_var4[c] * p.momentum + variance * (1.0 - p.momentum);
-    let inv = inverseSqrt(variance + vec4<f32>(p.eps)) * gamma4[c];
-    let shift = beta4[c];
-    i = c;
-    while (i < end) {
-        for (var u = 0u; u < ROW_UNROLL; u++) {
-            if (i < end) {
-                    out4[i] = (x4[i] - mean) * inv + shift;
-                    i += cols;
-            }
-        }
-    }
+    finish_columns4(c, cols, sum / f32(p.rows));
 }

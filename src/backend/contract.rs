@@ -132,15 +132,15 @@ modules! {
     /// Loss, its gradient and the metrics.
     LOSS: LossParams, ["loss.wgsl"];
     /// Batch norm, training forward.
-    BN_TRAIN: BatchNormParams, ["loops.wgsl", "batch_norm/normalize.wgsl", "batch_norm/train.wgsl"];
+    BN_TRAIN: BatchNormParams, ["loops.wgsl", "batch_norm/normalize.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train.wgsl"];
     /// Batch norm's training forward over a batch it gathers itself.
-    BN_TRAIN_GATHER: BatchNormParams, ["loops.wgsl", "batch_norm/train_gather.wgsl"];
+    BN_TRAIN_GATHER: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train_gather.wgsl"];
     /// Batch norm, inference forward.
     BN_APPLY: BatchNormParams, ["batch_norm/apply.wgsl"];
     /// Batch norm backward.
-    BN_BACKWARD: BatchNormParams, ["loops.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/dx_column.wgsl", "batch_norm/backward.wgsl"];
+    BN_BACKWARD: BatchNormParams, ["loops.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/column_sums4.wgsl", "batch_norm/dx_column.wgsl", "batch_norm/backward.wgsl"];
     /// Batch norm backward fused with the activation derivative before it.
-    BN_ACT_BACKWARD: BnActParams, ["loops.wgsl", "activation.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/act_backward.wgsl"];
+    BN_ACT_BACKWARD: BnActParams, ["loops.wgsl", "activation.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/column_sums4.wgsl", "batch_norm/act_backward.wgsl"];
     /// Synchronized batch norm: a shard's share of a moment.
     BN_MOMENTS: BatchNormParams, ["loops.wgsl", "batch_norm/moments.wgsl"];
     /// Synchronized batch norm: the output from given statistics.
@@ -354,7 +354,7 @@ entries! {
     /// [`Entry::BnTrain`], four columns an invocation through vec4 views.
     BnTrain4: "bn_train4" in BN_TRAIN [x: Vec4, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
     /// The byte-image gather and BN's training forward, four columns an invocation.
-    BnTrainGather4: "bn_train_gather4" in BN_TRAIN_GATHER [x: Vec4, gamma: Vec4, beta: Vec4, out: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
+    BnTrainGather4: "bn_train_gather4" in BN_TRAIN_GATHER [x: Vec4, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
     /// BN normalize with the moving statistics.
     BnApply: "bn_apply" in BN_APPLY [] [];
     /// BN backward.

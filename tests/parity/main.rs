@@ -61,6 +61,21 @@ fn both(
     (c, g)
 }
 
+/// The GPU backend as the adapter comes, then forced to read through storage and through
+/// textures (a CPU adapter's choice): the kernels that have both entry kinds run both ways.
+fn every_read_path() -> Vec<GpuBackend> {
+    let Some(g) = gpu() else { return Vec::new() };
+    let mut backends = vec![g];
+    for textures in [false, true] {
+        let opts = GpuOptions {
+            texture_reads: Some(textures),
+            ..GpuOptions::from_env().unwrap()
+        };
+        backends.push(GpuBackend::new(&opts).unwrap());
+    }
+    backends
+}
+
 /// Runs `kernel` on the CPU reference alone and returns its buffers after the launch.
 fn run_cpu(kernel: &Kernel, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
     let mut cpu = CpuBackend::new();

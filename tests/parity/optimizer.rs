@@ -99,18 +99,8 @@ pub(super) fn optimizer_kernels_match_reference() {
 /// Every optimizer's update rule in every configuration, with value clipping, a clip
 /// factor, a learning-rate multiplier, edge-valued gradients and a late step's scalars.
 pub(super) fn update_rules_match_reference() {
-    let Some(g) = gpu() else { return };
-    // Each rule reading its arenas through storage views and through textures (a CPU
-    // adapter's choice), whichever this adapter takes by default.
-    let mut backends = vec![g];
-    for textures in [false, true] {
-        let opts = GpuOptions {
-            texture_reads: Some(textures),
-            ..GpuOptions::from_env().unwrap()
-        };
-        backends.push(GpuBackend::new(&opts).unwrap());
-    }
-    for mut g in backends {
+    // Each kernel reading through storage and through textures.
+    for mut g in every_read_path() {
         update_rules_match_reference_on(&mut g);
     }
 }

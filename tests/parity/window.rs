@@ -42,18 +42,8 @@ fn pools() -> Vec<Window> {
 }
 
 pub(super) fn window_kernels_match_reference() {
-    let Some(g) = gpu() else { return };
-    // Reading through storage and through textures (a CPU adapter's choice), whichever
-    // this adapter takes by default.
-    let mut backends = vec![g];
-    for textures in [false, true] {
-        let opts = GpuOptions {
-            texture_reads: Some(textures),
-            ..GpuOptions::from_env().unwrap()
-        };
-        backends.push(GpuBackend::new(&opts).unwrap());
-    }
-    for mut g in backends {
+    // Each kernel reading through storage and through textures.
+    for mut g in every_read_path() {
         window_kernels_match_reference_on(&mut g);
     }
 }

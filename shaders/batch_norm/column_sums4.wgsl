@@ -1,0 +1,24 @@
+// Four columns' (Σ dy·x̂, Σ dy), column group c of `cols` vec4s. For bn_backward4 and
+// bn_act_backward4, whose kernels take x and dy with vec4 views.
+struct Sums4 {
+    dy_xhat: vec4<f32>,
+    dy: vec4<f32>,
+}
+
+fn column_sums4(c: u32, cols: u32, mean: vec4<f32>, invstd: vec4<f32>) -> Sums4 {
+    let end = p.rows * cols;
+    var sum_dy = vec4<f32>(0.0);
+    var sum_dy_xhat = vec4<f32>(0.0);
+    var i = c;
+    while (i < end) {
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    let g = dy4[i];
+                    sum_dy += g;
+                    sum_dy_xhat += g * ((x4[i] - mean) * invstd);
+                    i += cols;
+            }
+        }
+    }
+    return Sums4(sum_dy_xhat, sum_dy);
+}
