@@ -26,17 +26,7 @@ fn max_pool_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
         let ix = r % W;
         let iy = (r / W) % H;
         let img = r / (W * H);
-        var g = 0.0;
-        for (var ky = 0u; ky < KH; ky++) {
-            let oy = source_row(iy, ky);
-            if (oy < 0) { continue; }
-            for (var kx = 0u; kx < KW; kx++) {
-                let ox = source_col(ix, kx);
-                if (ox < 0) { continue; }
-                let o = output_index(img, u32(oy), u32(ox), ch);
-                if (argmax[o] == i) { g += read1_dy(o); }
-            }
-        }
+        let g = max_pool_grad(i, img, iy, ix, ch);
         let d = g * act_grad_from_output(a, read1_y(i), i, s);
         dz[i] = d;
         acc += d;

@@ -8,16 +8,5 @@ fn max_pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     let ix = (i / C) % W;
     let iy = (i / (C * W)) % H;
     let img = i / (C * W * H);
-    var acc = 0.0;
-    for (var ky = 0u; ky < KH; ky++) {
-        let oy = source_row(iy, ky);
-        if (oy < 0) { continue; }
-        for (var kx = 0u; kx < KW; kx++) {
-            let ox = source_col(ix, kx);
-            if (ox < 0) { continue; }
-            let o = output_index(img, u32(oy), u32(ox), ch);
-            if (argmax[o] == i) { acc += dy[o]; }
-        }
-    }
-    dx[i] = acc;
+    dx[i] = max_pool_grad(i, img, iy, ix, ch);
 }

@@ -37,7 +37,9 @@ pub fn shader_files() -> impl Iterator<Item = &'static str> {
 
 /// A WGSL shader module: its `Params` uniform and its files under `shaders/`, in order,
 /// after the generated declarations. Every entry point of a module takes buffers of the
-/// same names, accesses and element types (its kernels' [`Arg`]s).
+/// same names, accesses and element types (its kernels' [`Arg`]s). `NAME / NAME_TEXTURE`
+/// declares a second module of the same files for the entry points that read some buffers
+/// through textures (their views differ, so their generated declarations do).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Module {
     /// A unique name (the shader module's label).
@@ -78,7 +80,7 @@ impl Module {
 }
 
 macro_rules! modules {
-    ($($(#[$doc:meta])* $name:ident: $params:ty, [$($file:literal),* $(,)?] $(, $flag:ident)*;)*) => {
+    ($($(#[$doc:meta])* $name:ident $(/ $tex:ident)?: $params:ty, [$($file:literal),* $(,)?] $(, $flag:ident)*;)*) => {
         $(
             $(#[$doc])*
             pub const $name: Module = Module {
@@ -88,9 +90,13 @@ macro_rules! modules {
                 table: false $(|| modules!(@is table $flag))*,
                 readers: false $(|| modules!(@is readers $flag))*,
             };
+            $(
+                #[doc = concat!("[`", stringify!($name), "`] for the entry points that read through textures.")]
+                pub const $tex: Module = Module { name: stringify!($tex), ..$name };
+            )?
         )*
         /// Every module.
-        pub const MODULES: &[&Module] = &[$(&$name),*];
+        pub const MODULES: &[&Module] = &[$(&$name, $(&$tex,)?)*];
     };
     (@is table table) => { true };
     (@is table readers) => { false };
@@ -154,49 +160,27 @@ modules! {
     /// Gradient statistics, second pass, and clip factors.
     CLIP_SCALE: GradStatsParams, ["grad_stats/clip_scale.wgsl"], table;
     /// Plain SGD.
-    UPDATE_SGD: UpdateParams, ["update/common.wgsl", "update/sgd.wgsl"], table, readers;
+    UPDATE_SGD / UPDATE_SGD_TEXTURE: UpdateParams, ["update/common.wgsl", "update/sgd.wgsl"], table, readers;
     /// SGD with momentum.
-    UPDATE_SGD_MOMENTUM: UpdateParams, ["update/common.wgsl", "update/sgd_momentum.wgsl"], table, readers;
+    UPDATE_SGD_MOMENTUM / UPDATE_SGD_MOMENTUM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/sgd_momentum.wgsl"], table, readers;
     /// AdaGrad.
-    UPDATE_ADAGRAD: UpdateParams, ["update/common.wgsl", "update/adagrad.wgsl"], table, readers;
+    UPDATE_ADAGRAD / UPDATE_ADAGRAD_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adagrad.wgsl"], table, readers;
     /// RMSprop.
-    UPDATE_RMSPROP: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop.wgsl"], table, readers;
+    UPDATE_RMSPROP / UPDATE_RMSPROP_TEXTURE: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop.wgsl"], table, readers;
     /// RMSprop with momentum.
-    UPDATE_RMSPROP_MOMENTUM: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_momentum.wgsl"], table, readers;
+    UPDATE_RMSPROP_MOMENTUM / UPDATE_RMSPROP_MOMENTUM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_momentum.wgsl"], table, readers;
     /// Centered RMSprop.
-    UPDATE_RMSPROP_CENTERED: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered.wgsl"], table, readers;
+    UPDATE_RMSPROP_CENTERED / UPDATE_RMSPROP_CENTERED_TEXTURE: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered.wgsl"], table, readers;
     /// Centered RMSprop with momentum.
-    UPDATE_RMSPROP_CENTERED_MOMENTUM: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered_momentum.wgsl"], table, readers;
+    UPDATE_RMSPROP_CENTERED_MOMENTUM / UPDATE_RMSPROP_CENTERED_MOMENTUM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered_momentum.wgsl"], table, readers;
     /// Adam.
-    UPDATE_ADAM: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/adam.wgsl"], table, readers;
+    UPDATE_ADAM / UPDATE_ADAM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/adam.wgsl"], table, readers;
     /// Adam with AMSGrad.
-    UPDATE_AMSGRAD: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/amsgrad.wgsl"], table, readers;
+    UPDATE_AMSGRAD / UPDATE_AMSGRAD_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/amsgrad.wgsl"], table, readers;
     /// Nadam.
-    UPDATE_NADAM: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/nadam.wgsl"], table, readers;
+    UPDATE_NADAM / UPDATE_NADAM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/nadam.wgsl"], table, readers;
     /// Adamax.
-    UPDATE_ADAMAX: UpdateParams, ["update/common.wgsl", "update/adamax.wgsl"], table, readers;
-    /// Plain SGD, reading its arenas through textures.
-    UPDATE_SGD_TEXTURE: UpdateParams, ["update/common.wgsl", "update/sgd.wgsl"], table, readers;
-    /// SGD with momentum, reading its arenas through textures.
-    UPDATE_SGD_MOMENTUM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/sgd_momentum.wgsl"], table, readers;
-    /// AdaGrad, reading its arenas through textures.
-    UPDATE_ADAGRAD_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adagrad.wgsl"], table, readers;
-    /// RMSprop, reading its arenas through textures.
-    UPDATE_RMSPROP_TEXTURE: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop.wgsl"], table, readers;
-    /// RMSprop with momentum, reading its arenas through textures.
-    UPDATE_RMSPROP_MOMENTUM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_momentum.wgsl"], table, readers;
-    /// Centered RMSprop, reading its arenas through textures.
-    UPDATE_RMSPROP_CENTERED_TEXTURE: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered.wgsl"], table, readers;
-    /// Centered RMSprop with momentum, reading its arenas through textures.
-    UPDATE_RMSPROP_CENTERED_MOMENTUM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/rmsprop_common.wgsl", "update/rmsprop_centered_momentum.wgsl"], table, readers;
-    /// Adam, reading its arenas through textures.
-    UPDATE_ADAM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/adam.wgsl"], table, readers;
-    /// Adam with AMSGrad, reading its arenas through textures.
-    UPDATE_AMSGRAD_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/amsgrad.wgsl"], table, readers;
-    /// Nadam, reading its arenas through textures.
-    UPDATE_NADAM_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adam_moments.wgsl", "update/nadam.wgsl"], table, readers;
-    /// Adamax, reading its arenas through textures.
-    UPDATE_ADAMAX_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adamax.wgsl"], table, readers;
+    UPDATE_ADAMAX / UPDATE_ADAMAX_TEXTURE: UpdateParams, ["update/common.wgsl", "update/adamax.wgsl"], table, readers;
     /// Gather of byte images.
     GATHER_U8: GatherParams, ["gather/u8.wgsl"];
     /// Gather of f32 samples.
@@ -216,23 +200,15 @@ modules! {
     /// The max-norm constraint.
     MAX_NORM: MaxNormParams, ["regularization/max_norm.wgsl"];
     /// A convolution's im2col.
-    IM2COL: WindowParams, ["window/common.wgsl", "window/im2col.wgsl"], readers;
-    /// [`IM2COL`] reading its input through a texture.
-    IM2COL_TEXTURE: WindowParams, ["window/common.wgsl", "window/im2col.wgsl"], readers;
+    IM2COL / IM2COL_TEXTURE: WindowParams, ["window/common.wgsl", "window/im2col.wgsl"], readers;
     /// im2col's backward.
-    COL2IM: WindowParams, ["window/common.wgsl", "window/col2im.wgsl"], readers;
-    /// [`COL2IM`] reading its input through a texture.
-    COL2IM_TEXTURE: WindowParams, ["window/common.wgsl", "window/col2im.wgsl"], readers;
+    COL2IM / COL2IM_TEXTURE: WindowParams, ["window/common.wgsl", "window/col2im.wgsl"], readers;
     /// Max pooling.
-    MAX_POOL: WindowParams, ["window/common.wgsl", "window/max_pool.wgsl"], readers;
-    /// [`MAX_POOL`] reading its input through a texture.
-    MAX_POOL_TEXTURE: WindowParams, ["window/common.wgsl", "window/max_pool.wgsl"], readers;
+    MAX_POOL / MAX_POOL_TEXTURE: WindowParams, ["window/common.wgsl", "window/max_pool.wgsl"], readers;
     /// Max pooling's backward.
-    MAX_POOL_BACKWARD: WindowParams, ["window/common.wgsl", "window/max_pool_backward.wgsl"];
+    MAX_POOL_BACKWARD: WindowParams, ["window/common.wgsl", "window/max_pool_grad.wgsl", "window/max_pool_backward.wgsl"], readers;
     /// Max pooling's backward fused with the activation derivative before it.
-    MAX_POOL_ACT_BACKWARD: PoolActParams, ["activation.wgsl", "window/common.wgsl", "window/max_pool_act_backward.wgsl"], readers;
-    /// [`MAX_POOL_ACT_BACKWARD`] reading y and dy through textures.
-    MAX_POOL_ACT_BACKWARD_TEXTURE: PoolActParams, ["activation.wgsl", "window/common.wgsl", "window/max_pool_act_backward.wgsl"], readers;
+    MAX_POOL_ACT_BACKWARD / MAX_POOL_ACT_BACKWARD_TEXTURE: PoolActParams, ["activation.wgsl", "window/common.wgsl", "window/max_pool_grad.wgsl", "window/max_pool_act_backward.wgsl"], readers;
     /// Average pooling.
     AVG_POOL: WindowParams, ["window/common.wgsl", "window/avg_pool.wgsl"];
     /// Average pooling's backward.
