@@ -222,6 +222,13 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             rows: 2,
             features: 3,
         },
+        Kernel::DenseLoss {
+            kind: LossKind::SoftmaxCrossEntropy,
+            rows: 3,
+            k: 5,
+            cols: 10,
+            total: 3,
+        },
         Kernel::BnTrainGatherU8 {
             rows: 2,
             cols: 8,

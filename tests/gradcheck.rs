@@ -340,6 +340,55 @@ fn loss_gradients() {
     }
 }
 
+/// The output layer fused with its loss (DenseLoss): the weight, bias and input gradients
+/// it writes against finite differences of the mean loss it accumulates.
+#[test]
+fn fused_output_layer_gradients() {
+    let (rows, k, cols) = (4, 5, 3);
+    let labels: Vec<f32> = [0u32, 2, 1, 2].iter().map(|&l| f32::from_bits(l)).collect();
+    for kind in [
+        LossKind::SoftmaxCrossEntropy,
+        LossKind::SigmoidBinaryCrossEntropy,
+        LossKind::MeanSquaredError,
+    ] {
+        let kernel = Kernel::DenseLoss {
+            kind,
+            rows,
+            k,
+            cols,
+            total: rows,
+        };
+        let inputs = |p: &[Vec<f32>]| {
+            vec![
+                p[0].clone(),
+                p[1].clone(),
+                p[2].clone(),
+                vec![0.0; rows * cols],
+                labels.clone(),
+                vec![0.0; rows * cols],
+                vec![0.0; cols],
+                vec![0.0; 3],
+                vec![0.0; rows * k],
+                vec![0.0; k * cols],
+            ]
+        };
+        let f = |p: &[Vec<f32>]| vec![run(&kernel, &inputs(p))[7][0] / rows as f32];
+        let p = [
+            smooth_inputs(rows * k, 50),
+            smooth_inputs(k * cols, 51),
+            smooth_inputs(cols, 52),
+        ];
+        let out = run(&kernel, &inputs(&p));
+        for (which, buffer, name) in [(0, 8, "dh"), (1, 9, "dw"), (2, 6, "db")] {
+            check(
+                &format!("{kind:?} {name}"),
+                &out[buffer],
+                &numeric(&f, &p, which, &[1.0]),
+            );
+        }
+    }
+}
+
 #[test]
 fn batch_norm_gradients() {
     let (rows, cols, eps) = (6, 3, 1e-3);

@@ -14,7 +14,7 @@ use super::ops::{
     gather::GatherParams,
     grad_stats::GradStatsParams,
     health::HealthParams,
-    loss::LossParams,
+    loss::{DenseLossParams, LossParams},
     matmul::MatmulParams,
     regularization::{DropoutParams, MaxNormParams, PenaltyParams},
     update::UpdateParams,
@@ -136,7 +136,9 @@ modules! {
     /// `y = factor·x`.
     SCALE: ElementwiseParams, ["elementwise/common.wgsl", "elementwise/scale.wgsl"];
     /// Loss, its gradient and the metrics.
-    LOSS: LossParams, ["loss.wgsl"];
+    LOSS: LossParams, ["loss/rows.wgsl", "loss/loss.wgsl"];
+    /// The output layer's forward, loss and backward products.
+    DENSE_LOSS: DenseLossParams, ["loss/rows.wgsl", "loss/dense.wgsl"];
     /// Batch norm, training forward.
     BN_TRAIN: BatchNormParams, ["loops.wgsl", "batch_norm/normalize.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train.wgsl"];
     /// Batch norm's training forward over a batch it gathers itself.
@@ -325,6 +327,8 @@ entries! {
     Scale: "scale" in SCALE [] [];
     /// Loss and its gradient.
     LossForwardBackward: "loss_forward_backward" in LOSS [] [];
+    /// The output layer's training step: logits, loss, gradients.
+    DenseLossBackward: "dense_loss_backward" in DENSE_LOSS [] [];
     /// BN training-mode forward: statistics, moving statistics, output.
     BnTrain: "bn_train" in BN_TRAIN [] [];
     /// [`Entry::BnTrain`], four columns an invocation through vec4 views.

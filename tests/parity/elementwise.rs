@@ -141,6 +141,121 @@ pub(super) fn row_and_column_kernels_match_reference() {
     }
 }
 
+/// The output layer fused with its loss and backward products (Kernel::DenseLoss): on the
+/// GPU against the CPU reference, and on the CPU equal bit for bit to the linear dense
+/// layer, the loss and the two matmuls it replaces. Shapes past one workgroup's 256 lanes
+/// in rows and in k, one output column, the widest head.
+pub(super) fn dense_loss_matches_reference_and_the_kernels_it_replaces() {
+    let Some(mut g) = gpu() else { return };
+    for &(rows, k, cols) in &[
+        (1usize, 1usize, 1usize),
+        (7, 13, 10),
+        (32, 100, 10),
+        (33, 300, 3),
+        (300, 5, 16),
+        (5, 257, 1),
+    ] {
+        let h = random_with_edges(rows * k, 2.0, 40);
+        let w = random(k * cols, 0.5, 41);
+        let bias = random(cols, 0.5, 42);
+        let labels: Vec<u32> = (0..rows)
+            .map(|r| {
+                if cols == 1 {
+                    (r % 2) as u32
+                } else {
+                    ((r * 7) % cols) as u32
+                }
+            })
+            .collect();
+        let labels = words(&labels);
+        for kind in [
+            LossKind::SoftmaxCrossEntropy,
+            LossKind::SigmoidBinaryCrossEntropy,
+            LossKind::MeanSquaredError,
+        ] {
+            let fused = Kernel::DenseLoss {
+                kind,
+                rows,
+                k,
+                cols,
+                total: rows + 1,
+            };
+            let inputs = vec![
+                h.clone(),
+                w.clone(),
+                bias.clone(),
+                vec![0.0; rows * cols],
+                labels.clone(),
+                vec![0.0; rows * cols],
+                vec![0.0; cols],
+                vec![1.0, 2.0, 3.0],
+                vec![0.0; rows * k],
+                vec![0.0; k * cols],
+            ];
+            let what = format!("{kind:?} {rows}×{k}×{cols}");
+            let (c, gg) = both(&mut g, &fused, &inputs);
+            for (i, name) in [
+                (3, "logits"),
+                (5, "dx"),
+                (6, "bias gradient"),
+                (7, "metrics"),
+                (8, "dh"),
+                (9, "dw"),
+            ] {
+                assert_close(&format!("{what} {name}"), &gg[i], &c[i], 1e-5, 1e-4);
+            }
+            let dense = Kernel::Dense {
+                m: rows,
+                k,
+                n: cols,
+                act: ActKind::Linear,
+                training: true,
+                seed: 0,
+            };
+            let step = vec![0.0; STEP_WORDS];
+            let x = run_cpu(
+                &dense,
+                &[h.clone(), w.clone(), bias.clone(), inputs[3].clone(), step],
+            );
+            let loss = Kernel::Loss {
+                kind,
+                rows,
+                cols,
+                total: rows + 1,
+            };
+            let l = run_cpu(
+                &loss,
+                &[
+                    x[3].clone(),
+                    labels.clone(),
+                    inputs[5].clone(),
+                    inputs[6].clone(),
+                    inputs[7].clone(),
+                ],
+            );
+            let product = |m, kk, n, ta, tb, a: &Vec<f32>, b: &Vec<f32>| {
+                let mm = Kernel::MatMul {
+                    m,
+                    k: kk,
+                    n,
+                    trans_a: ta,
+                    trans_b: tb,
+                    accumulate: false,
+                };
+                run_cpu(&mm, &[a.clone(), b.clone(), vec![0.0; m * n]])[2].clone()
+            };
+            let dh = product(rows, cols, k, false, true, &l[2], &w);
+            let dw = product(k, rows, cols, true, false, &h, &l[2]);
+            assert_eq!(c[3], x[3], "{what}: logits as Dense computes them");
+            for (i, j) in [(5, 2), (6, 3), (7, 4)] {
+                assert_eq!(c[i], l[j], "{what}: buffer {i} as Loss computes it");
+            }
+            assert_eq!(c[8], dh, "{what}: dh as MatMul computes it");
+            assert_eq!(c[9], dw, "{what}: dw as MatMul computes it");
+        }
+    }
+}
+
 pub(super) fn losses_and_metrics_match_reference_for_large_logits() {
     let Some(mut g) = gpu() else { return };
     // 32 rows: the batch size at which one loop form ran 80× slower on llvmpipe.

@@ -193,6 +193,7 @@ fn every_kernel_variant_matches_the_reference() {
     elementwise::activations_match_reference_forward_and_backward();
     elementwise::row_and_column_kernels_match_reference();
     elementwise::losses_and_metrics_match_reference_for_large_logits();
+    elementwise::dense_loss_matches_reference_and_the_kernels_it_replaces();
     elementwise::batch_norm_kernels_match_reference_including_large_means();
     batch_norm_sync::synchronized_batch_norm_matches_reference_and_the_whole_batch();
     optimizer::optimizer_kernels_match_reference();

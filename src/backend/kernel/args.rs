@@ -78,6 +78,18 @@ impl Kernel {
                 A::write("dx_sums", cols),
                 A::write("metrics", 3),
             ],
+            Kernel::DenseLoss { rows, k, cols, .. } => vec![
+                A::read("h", rows * k),
+                A::read("w", k * cols),
+                A::read("bias", cols),
+                A::write("x", rows * cols),
+                A::read("labels", rows).u32(),
+                A::write("dx", rows * cols),
+                A::write("dx_sums", cols),
+                A::write("metrics", 3),
+                A::write("dh", rows * k),
+                A::write("dw", k * cols),
+            ],
             Kernel::BnTrain { rows, cols, .. } => vec![
                 A::read("x", rows * cols),
                 A::read("gamma", cols),

@@ -164,6 +164,22 @@ pub enum Kernel {
         /// across ranks).
         total: usize,
     },
+    /// The output layer's training step in one launch (a fusion, `graph/fuse.rs`): its
+    /// logits `x = h·w + bias`, [`Kernel::Loss`] on them, and both backward products, the
+    /// weight gradient `dw = hᵀ·dx` and the input gradient `dh = dx·wᵀ` — what a linear
+    /// [`Kernel::Dense`], the loss and two [`Kernel::MatMul`]s compute, in their order.
+    DenseLoss {
+        /// Which loss.
+        kind: LossKind,
+        /// Batch rows.
+        rows: usize,
+        /// Columns of h (rows of w).
+        k: usize,
+        /// Output columns.
+        cols: usize,
+        /// As [`Kernel::Loss`]'s.
+        total: usize,
+    },
     /// Training-mode batch normalization in one launch: per column the batch mean and
     /// biased variance (kept for the backward pass), the EWMA of the moving statistics,
     /// and the normalized, scaled, shifted output.

@@ -1,11 +1,11 @@
 //! Losses with their gradient, its column sums and the metric accumulation, in one launch
-//! (`shaders/loss.wgsl`).
+//! (`shaders/loss/`), alone or with the output layer's forward and backward products.
 
 use crate::backend::contract::{shader_params, Entry, GpuLaunch};
 use crate::backend::kernel::LossKind;
 
 shader_params! {
-    /// `Params` of `loss.wgsl`.
+    /// `Params` of the loss module.
     LossParams {
         /// Batch rows.
         rows: u32,
@@ -28,6 +28,93 @@ pub fn loss_gpu(kind: LossKind, rows: usize, cols: usize, total: usize) -> GpuLa
         total: total as u32,
     };
     GpuLaunch::new(Entry::LossForwardBackward, p, (1, 1, 1))
+}
+
+shader_params! {
+    /// `Params` of the fused output layer (`loss/dense.wgsl`): the loss's, and `k`.
+    DenseLossParams {
+        /// Batch rows.
+        rows: u32,
+        /// Output columns.
+        cols: u32,
+        /// Loss code ([`LossKind::code`]).
+        code: u32,
+        /// Rows of the whole batch the loss averages over (`rows` in one process).
+        total: u32,
+        /// Columns of the layer's input h (rows of its kernel).
+        k: u32,
+    }
+}
+
+/// The most output columns of [`Kernel::DenseLoss`](crate::backend::Kernel::DenseLoss)
+/// (`HEAD_COLS` in `loss/dense.wgsl`: a row of the head in a lane's registers).
+pub const DENSE_LOSS_MAX_COLS: usize = 16;
+
+/// GPU launch of [`Kernel::DenseLoss`](crate::backend::Kernel::DenseLoss) (one workgroup,
+/// its width a pipeline constant).
+pub fn dense_loss_gpu(
+    kind: LossKind,
+    rows: usize,
+    k: usize,
+    cols: usize,
+    total: usize,
+) -> GpuLaunch {
+    let p = DenseLossParams {
+        rows: rows as u32,
+        cols: cols as u32,
+        code: kind.code(),
+        total: total as u32,
+        k: k as u32,
+    };
+    GpuLaunch::new(Entry::DenseLossBackward, p, (1, 1, 1))
+        .with_constants(vec![("HEAD_COLS", cols as f64)])
+}
+
+/// CPU reference of [`Kernel::DenseLoss`](crate::backend::Kernel::DenseLoss): the linear
+/// dense layer, the loss and the two matmuls it replaces, called in turn (so it equals
+/// them bit for bit). Buffers: h, w, bias, x, labels, dx, dx_sums, metrics, dh, dw.
+pub fn dense_loss_cpu(
+    kind: LossKind,
+    rows: usize,
+    k: usize,
+    cols: usize,
+    total: usize,
+    b: &mut [&mut [f32]],
+) {
+    use super::matmul;
+    use crate::backend::kernel::ActKind;
+    let [h, w, bias, x, labels, dx, dx_sums, metrics, dh, dw] = b else {
+        panic!("DenseLoss takes 10 buffers, got {}", b.len());
+    };
+    let mut step = [0.0f32; crate::backend::kernel::STEP_WORDS];
+    let dense = &mut [&mut **h, &mut **w, &mut **bias, &mut **x, &mut step[..]];
+    matmul::dense_cpu(rows, k, cols, ActKind::Linear, true, 0, dense);
+    let loss = &mut [
+        &mut **x,
+        &mut **labels,
+        &mut **dx,
+        &mut **dx_sums,
+        &mut **metrics,
+    ];
+    loss_cpu(kind, rows, cols, total, loss);
+    matmul::cpu(
+        k,
+        rows,
+        cols,
+        true,
+        false,
+        false,
+        &mut [&mut **h, &mut **dx, &mut **dw],
+    );
+    matmul::cpu(
+        rows,
+        cols,
+        k,
+        false,
+        true,
+        false,
+        &mut [&mut **dx, &mut **w, &mut **dh],
+    );
 }
 
 fn target_of(label: usize, c: usize, cols: usize) -> f32 {

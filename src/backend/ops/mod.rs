@@ -86,6 +86,13 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             cols,
             total,
         } => loss::loss_gpu(kind, rows, cols, total),
+        Kernel::DenseLoss {
+            kind,
+            rows,
+            k,
+            cols,
+            total,
+        } => loss::dense_loss_gpu(kind, rows, k, cols, total),
         Kernel::BnTrain {
             rows,
             cols,
@@ -232,6 +239,13 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
             cols,
             total,
         } => loss::loss_cpu(kind, rows, cols, total, b),
+        Kernel::DenseLoss {
+            kind,
+            rows,
+            k,
+            cols,
+            total,
+        } => loss::dense_loss_cpu(kind, rows, k, cols, total, b),
         Kernel::BnTrain {
             rows,
             cols,

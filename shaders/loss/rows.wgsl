@@ -1,5 +1,6 @@
 // Losses with their gradient, the gradient's column sums, and the on-GPU accumulation of
-// loss/accuracy metrics, in one launch.
+// loss/accuracy metrics, by one workgroup: the work shared by the loss's launch
+// (loss/loss.wgsl) and the output layer's fused one (loss/dense.wgsl).
 //
 // Loss codes: the LOSS_* constants below, checked against `LossKind::code` by
 // tests/contracts.rs: softmax + categorical cross-entropy on logits (sparse labels; one-hot
@@ -76,11 +77,12 @@ fn row_loss(r: u32) -> vec2<f32> {
 var<workgroup> partial_loss: array<f32, 256>;
 var<workgroup> partial_correct: array<f32, 256>;
 
-// One workgroup (a batch's loss is small work; one launch does it all): every row's loss
-// and gradient, then metrics += (Σ loss, Σ correct, rows), then the gradient's column sums
-// (the output layer's bias gradient).
-@compute @workgroup_size(256)
-fn loss_forward_backward(@builtin(local_invocation_id) lid: vec3<u32>) {
+// Lane `lane` of the workgroup of 256 (a batch's loss is small work; one workgroup does it
+// all): every row's loss and gradient, then metrics += (Σ loss, Σ correct, rows), then the
+// gradient's column sums (the output layer's bias gradient). When it returns, every lane
+// sees the whole gradient.
+fn loss_and_column_sums(lane: u32) {
+    let lid = vec3<u32>(lane, 0u, 0u);
     var l = 0.0;
     var right = 0.0;
     for (var r = lid.x; r < p.rows; r += 256u) {
