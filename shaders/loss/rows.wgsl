@@ -92,23 +92,24 @@ fn loss_and_column_sums(lane: u32) {
     }
     partial_loss[lid.x] = l;
     partial_correct[lid.x] = right;
+    // The partial sums and the gradient rows written above, visible to every lane: one
+    // barrier of each kind (on CPU adapters a barrier switches between all the
+    // workgroup's lanes, so lane 0 adds the 256 partials itself rather than in a tree of
+    // eight barriers). The column walk steps an index rather than counting rows:
+    // `for (r < rows)` here ran 80× slower on llvmpipe at exactly 32 rows, measured.
+    storageBarrier();
     workgroupBarrier();
-    for (var stride = 128u; stride > 0u; stride = stride / 2u) {
-        if (lid.x < stride) {
-            partial_loss[lid.x] += partial_loss[lid.x + stride];
-            partial_correct[lid.x] += partial_correct[lid.x + stride];
-        }
-        workgroupBarrier();
-    }
     if (lid.x == 0u) {
-        metrics[0] = metrics[0] + partial_loss[0];
-        metrics[1] = metrics[1] + partial_correct[0];
+        var sl = 0.0;
+        var sc = 0.0;
+        for (var i = 0u; i < 256u; i++) {
+            sl += partial_loss[i];
+            sc += partial_correct[i];
+        }
+        metrics[0] = metrics[0] + sl;
+        metrics[1] = metrics[1] + sc;
         metrics[2] = metrics[2] + f32(p.rows);
     }
-    // The gradient rows written above, visible to every invocation of the workgroup. (The
-    // column walk steps an index rather than counting rows: `for (r < rows)` here ran
-    // 80× slower on llvmpipe at exactly 32 rows, measured.)
-    storageBarrier();
     for (var c = lid.x; c < p.cols; c += 256u) {
         var acc = 0.0;
         var at = c;

@@ -60,10 +60,11 @@ pub fn gather_into_batch_norm(g: &mut Graph) -> bool {
 
 /// The most multiply-adds (`rows × k × cols`) of an output layer fused by
 /// [`output_layer_into_loss`]: its one workgroup walks all three products on one core of a
-/// CPU adapter, where the four launches it replaces spread over the cores. Measured on
-/// llvmpipe for the seed network's head (k = 100, 10 classes), the fused launch against
-/// the four: 0.8 against 1.2–1.4 ms at batch 32, even at 64, 2.8 against 2.2–3.0 ms at
-/// 128, 5.2 against 3.3 ms at 256.
+/// CPU adapter, where the four launches it replaces spread over the cores. Measured for the
+/// seed network's head (k = 100, 10 classes), the fused launch against the four, µs:
+/// llvmpipe 794–992 against 1,002–1,591 at batch 32, about even at 64 (1,392–1,408 against
+/// 1,396–1,936), 2,967–3,313 against 1,895–2,483 at 128; SwiftShader 787–1,278 against
+/// 1,156–1,409 at batch 32, mixed from 64 up.
 pub const DENSE_LOSS_MAX_MACS: usize = 1 << 16;
 
 /// The output layer's linear [`Kernel::Dense`], the [`Kernel::Loss`] on its logits and the
