@@ -309,11 +309,7 @@ fn loss_gradients() {
     let n = rows * cols;
     let z = random(n, 2.0, 12);
     let labels: Vec<f32> = [0u32, 2, 1, 2].iter().map(|&l| f32::from_bits(l)).collect();
-    for kind in [
-        LossKind::SoftmaxCrossEntropy,
-        LossKind::SigmoidBinaryCrossEntropy,
-        LossKind::MeanSquaredError,
-    ] {
+    for kind in LossKind::ALL {
         let k = Kernel::Loss {
             kind,
             rows,
@@ -346,11 +342,7 @@ fn loss_gradients() {
 fn fused_output_layer_gradients() {
     let (rows, k, cols) = (4, 5, 3);
     let labels: Vec<f32> = [0u32, 2, 1, 2].iter().map(|&l| f32::from_bits(l)).collect();
-    for kind in [
-        LossKind::SoftmaxCrossEntropy,
-        LossKind::SigmoidBinaryCrossEntropy,
-        LossKind::MeanSquaredError,
-    ] {
+    for kind in LossKind::ALL {
         let kernel = Kernel::DenseLoss {
             kind,
             rows,

@@ -1,7 +1,7 @@
 //! Peephole fusions over a finished step graph (after autodiff): adjacent nodes replaced
 //! by one kernel that does their work, computing the same values in the same order.
 
-use super::ir::{Graph, Node};
+use super::ir::{Graph, Node, TensorId};
 use crate::backend::ops::loss::DENSE_LOSS_MAX_COLS;
 use crate::backend::{ActKind, Kernel};
 
@@ -44,15 +44,7 @@ pub fn gather_into_batch_norm(g: &mut Graph) -> bool {
         // data, labels, perm, step, x, y; then gamma, beta, out, stats, moving statistics.
         let mut args = a.args.clone();
         args.extend_from_slice(&b.args[1..]);
-        replace(
-            g,
-            i,
-            2,
-            Node {
-                kernel: fused,
-                args,
-            },
-        );
+        replace(g, i, 2, fused, args);
         return true;
     }
     false
@@ -144,24 +136,16 @@ pub fn output_layer_into_loss(g: &mut Graph) -> bool {
         let mut args = vec![h, w, bias, x];
         args.extend_from_slice(&l.args[1..]);
         args.extend([dh, dw]);
-        replace(
-            g,
-            i,
-            4,
-            Node {
-                kernel: fused,
-                args,
-            },
-        );
+        replace(g, i, 4, fused, args);
         return true;
     }
     false
 }
 
-/// Puts `node` in place of the `count` nodes from `i`, moving the later nodes' all-reduce
-/// points and statistics indices with them.
-fn replace(g: &mut Graph, i: usize, count: usize, node: Node) {
-    g.nodes.splice(i..i + count, [node]);
+/// Puts a node of `kernel` over `args` in place of the `count` nodes from `i`, moving the
+/// later nodes' all-reduce points and statistics indices with them.
+fn replace(g: &mut Graph, i: usize, count: usize, kernel: Kernel, args: Vec<TensorId>) {
+    g.nodes.splice(i..i + count, [Node { kernel, args }]);
     let moved = count - 1;
     for s in &mut g.syncs {
         if s.at >= i + count {

@@ -168,11 +168,7 @@ pub(super) fn dense_loss_matches_reference_and_the_kernels_it_replaces() {
             })
             .collect();
         let labels = words(&labels);
-        for kind in [
-            LossKind::SoftmaxCrossEntropy,
-            LossKind::SigmoidBinaryCrossEntropy,
-            LossKind::MeanSquaredError,
-        ] {
+        for kind in LossKind::ALL {
             let fused = Kernel::DenseLoss {
                 kind,
                 rows,
@@ -280,11 +276,7 @@ pub(super) fn losses_and_metrics_match_reference_for_large_logits() {
             })
             .collect();
         let labels = words(&labels);
-        for kind in [
-            LossKind::SoftmaxCrossEntropy,
-            LossKind::SigmoidBinaryCrossEntropy,
-            LossKind::MeanSquaredError,
-        ] {
+        for kind in LossKind::ALL {
             let k = Kernel::Loss {
                 kind,
                 rows,

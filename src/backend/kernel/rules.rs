@@ -13,6 +13,13 @@ pub enum LossKind {
 }
 
 impl LossKind {
+    /// Every loss, in code order.
+    pub const ALL: [LossKind; 3] = [
+        LossKind::SoftmaxCrossEntropy,
+        LossKind::SigmoidBinaryCrossEntropy,
+        LossKind::MeanSquaredError,
+    ];
+
     /// The code the WGSL kernel switches on.
     pub fn code(&self) -> u32 {
         match self {
