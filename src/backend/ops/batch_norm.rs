@@ -31,15 +31,20 @@ shader_params! {
     }
 }
 
-/// GPU launch of one of the four BN entries.
-pub fn gpu(entry: Entry, rows: usize, cols: usize, eps: f32, momentum: f32) -> GpuLaunch {
-    let p = BatchNormParams {
+/// The parameters of a launch over `rows`×`cols` (the batch's own statistics).
+fn params(rows: usize, cols: usize, eps: f32, momentum: f32) -> BatchNormParams {
+    BatchNormParams {
         rows: rows as u32,
         cols: cols as u32,
         eps,
         momentum,
         ..Default::default()
-    };
+    }
+}
+
+/// GPU launch of one of the four BN entries.
+pub fn gpu(entry: Entry, rows: usize, cols: usize, eps: f32, momentum: f32) -> GpuLaunch {
+    let p = params(rows, cols, eps, momentum);
     // Four columns an invocation, through the vec4 views, when the columns come in whole
     // vec4s.
     let vec4 = cols.is_multiple_of(4);
@@ -65,13 +70,9 @@ pub fn sync_gpu(
     centered: bool,
 ) -> GpuLaunch {
     let p = BatchNormParams {
-        rows: rows as u32,
-        cols: cols as u32,
         total: total as u32,
         centered: u32::from(centered),
-        eps,
-        momentum,
-        ..Default::default()
+        ..params(rows, cols, eps, momentum)
     };
     assert!(
         matches!(
@@ -102,13 +103,7 @@ pub fn train_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut [&mu
 /// GPU launch of [`Kernel::BnTrainGatherU8`](crate::backend::Kernel::BnTrainGatherU8):
 /// four columns (a word of pixels) an invocation.
 pub fn train_gather_gpu(rows: usize, cols: usize, eps: f32, momentum: f32) -> GpuLaunch {
-    let p = BatchNormParams {
-        rows: rows as u32,
-        cols: cols as u32,
-        eps,
-        momentum,
-        ..Default::default()
-    };
+    let p = params(rows, cols, eps, momentum);
     GpuLaunch::new(Entry::BnTrainGather4, p, (ceil_div(cols / 4, 64), 1, 1))
 }
 
