@@ -1,17 +1,27 @@
 // Max pooling's backward fused with the derivative of the activation before it (the
 // convolution whose output y the pooling read, Kernel::MaxPoolActBackward): each input
-// value receives the gradient of every window that took it, times f'(y); the layer's bias
-// gradient comes as partial sums, one per chunk of CHUNK_ROWS positions and channel (a
-// column sum of them follows). One invocation per chunk and channel: the positions are
-// walked in parallel, where a column walk had one invocation per channel.
+// value receives the gradient of every window that took it, times f'(y), and exactly zero
+// where no window took it; the layer's bias gradient comes as partial sums, one per chunk
+// and channel (a column sum of them follows).
 
-// The activation code (equal to p.code) and the chunk length, fixed per pipeline.
+// The activation code (equal to p.code), fixed per pipeline.
 override BACK_ACT: u32 = 0u;
+// Windows that tile the input (strides equal to the window, no dilation, no padding
+// above or left; ops/window.rs::disjoint_pool): the input is walked in cells of SH × SW
+// positions, each read through its one window's argmax: a load of argmax, dy and y per
+// window instead of a gather over the windows per position. Other windows walk the
+// positions, CHUNK_ROWS of them a chunk; cells come CHUNK_CELLS a chunk.
+override DISJOINT: bool = false;
 override CHUNK_ROWS: u32 = 64u;
+override CHUNK_CELLS: u32 = 16u;
 
 @compute @workgroup_size(256)
 fn max_pool_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let t = flat(gid, nwg);
+    if (DISJOINT) {
+        cells(t / C, t % C);
+        return;
+    }
     let rows = p.n * H * W;
     let chunk = t / C;
     let ch = t % C;
@@ -26,10 +36,51 @@ fn max_pool_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
         let ix = r % W;
         let iy = (r / W) % H;
         let img = r / (W * H);
-        let g = max_pool_grad(i, img, iy, ix, ch);
-        let d = g * act_grad_from_output(a, read1_y(i), i, s);
+        var taken = false;
+        let g = max_pool_grad_taken(i, img, iy, ix, ch, &taken);
+        var d = 0.0;
+        if (taken) { d = g * act_grad_from_output(a, read1_y(i), i, s); }
         dz[i] = d;
         acc += d;
+    }
+    partials[chunk * C + ch] = acc;
+}
+
+// The disjoint windows' walk: chunk `chunk` of cells, channel `ch`. A cell past the last
+// window (a `valid` pool's leftover rows and columns) has no window and takes zeros.
+fn cells(chunk: u32, ch: u32) {
+    // Cells across and down an image: its columns and rows in whole strides.
+    let CX = (W + SW - 1u) / SW;
+    let CY = (H + SH - 1u) / SH;
+    let count = p.n * CY * CX;
+    let c0 = chunk * CHUNK_CELLS;
+    if (c0 >= count) { return; }
+    let c1 = min(c0 + CHUNK_CELLS, count);
+    let a = Act(BACK_ACT, p.flags, p.f0, p.f1);
+    let s = step[0];
+    var acc = 0.0;
+    for (var cell = c0; cell < c1; cell++) {
+        let cx = cell % CX;
+        let cy = (cell / CX) % CY;
+        let img = cell / (CX * CY);
+        var at = 0xffffffffu;
+        var d = 0.0;
+        if (cy < OH && cx < OW) {
+            let o = output_index(img, cy, cx, ch);
+            at = argmax[o];
+            d = read1_dy(o) * act_grad_from_output(a, read1_y(at), at, s);
+            acc += d;
+        }
+        for (var ky = 0u; ky < SH; ky++) {
+            let iy = cy * SH + ky;
+            if (iy >= H) { break; }
+            for (var kx = 0u; kx < SW; kx++) {
+                let ix = cx * SW + kx;
+                if (ix >= W) { break; }
+                let i = input_index(img, iy, ix, ch);
+                dz[i] = select(0.0, d, i == at);
+            }
+        }
     }
     partials[chunk * C + ch] = acc;
 }

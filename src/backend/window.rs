@@ -172,6 +172,24 @@ impl Window {
             && self.ow == self.w
     }
 
+    /// Whether the windows tile the input (strides equal to the window, no dilation, no
+    /// padding above or on the left, as Keras's default pooling has them): each input
+    /// position then lies in at most one window, that of its cell of `sh × sw` positions.
+    pub fn is_tiling(&self) -> bool {
+        self.sh == self.kh
+            && self.sw == self.kw
+            && self.dh == 1
+            && self.dw == 1
+            && self.pad_top == 0
+            && self.pad_left == 0
+    }
+
+    /// Cells of `sh × sw` positions in the input (`n·⌈h/sh⌉·⌈w/sw⌉`; the last row and
+    /// column of cells cut off by the input's edge).
+    pub fn cells(&self) -> usize {
+        self.n * self.h.div_ceil(self.sh) * self.w.div_ceil(self.sw)
+    }
+
     /// The input row and column of tap (`ky`, `kx`) of output (`oy`, `ox`), or `None` in
     /// the padding.
     pub fn tap(&self, oy: usize, ox: usize, ky: usize, kx: usize) -> Option<(usize, usize)> {
@@ -212,5 +230,23 @@ mod tests {
                 .unwrap()
                 .is_pointwise()
         );
+    }
+
+    #[test]
+    fn tiling_windows_are_keras_default_pools() {
+        let pool = |hw, k, s, pad| Window::new(1, (hw, hw, 2), k, s, (1, 1), pad).unwrap();
+        // The example CNN's pools: 26 → 13 and 11 → 5 (a row and column left untaken).
+        let (a, b) = (
+            pool(26, (2, 2), (2, 2), Padding::Valid),
+            pool(11, (2, 2), (2, 2), Padding::Valid),
+        );
+        assert!(a.is_tiling() && b.is_tiling());
+        assert_eq!((a.cells(), b.cells()), (169, 36));
+        // `same` pads after: still tiling; 3×3 windows at stride 3 over 7 pad one above.
+        assert!(pool(7, (2, 2), (2, 2), Padding::Same).is_tiling());
+        assert!(!pool(7, (3, 3), (3, 3), Padding::Same).is_tiling());
+        assert!(!pool(8, (3, 3), (2, 2), Padding::Valid).is_tiling());
+        let dilated = Window::new(1, (9, 9, 1), (2, 2), (2, 2), (2, 2), Padding::Valid).unwrap();
+        assert!(!dilated.is_tiling());
     }
 }

@@ -35,6 +35,9 @@ fn pools() -> Vec<Window> {
         (3, (11, 7, 2), (3, 3), (1, 1), Padding::Valid),
         (2, (5, 5, 4), (5, 5), (5, 5), Padding::Valid),
         (1, (6, 5, 3), (4, 4), (1, 1), Padding::Same),
+        // Tiling windows that leave the last row and column of the input untaken.
+        (3, (11, 11, 4), (2, 2), (2, 2), Padding::Valid),
+        (2, (8, 7, 2), (3, 2), (3, 2), Padding::Valid),
     ] {
         v.push(Window::new(n, hwc, k, s, (1, 1), pad).unwrap());
     }

@@ -9,7 +9,7 @@
 pub use super::activation::{ActKind, SELU_ALPHA, SELU_SCALE};
 pub use super::arena::{arena_end, chunk_count, segment_count, ArenaTensor, CHUNK, SEGMENT};
 pub use super::ops::regularization::{DropoutMask, Penalized};
-pub use super::ops::window::{pool_chunks, POOL_CHUNK_ROWS};
+pub use super::ops::window::{pool_chunks, POOL_CHUNK_CELLS, POOL_CHUNK_ROWS};
 pub use super::signature::{Access, Arg, Elem};
 pub use super::window::{Padding, Window};
 pub use rules::{ClipMode, LossKind, UpdateRule};
@@ -371,9 +371,9 @@ pub enum Kernel {
     },
     /// [`Kernel::MaxPoolBackward`] fused with the backward of the activation epilogue
     /// before it ([`Kernel::BiasActBackward`]): `y` is that layer's output (the pooling's
-    /// input), and instead of dx the kernel writes `dz = f'(y)·dx` and, per chunk of
-    /// [`POOL_CHUNK_ROWS`] positions and channel, the partial sum of dz (the layer's bias
-    /// gradient is their column sum).
+    /// input), and instead of dx the kernel writes `dz = f'(y)·dx` (0 where no window took
+    /// the position) and, per chunk ([`pool_chunks`]) and channel, the partial sum of dz
+    /// (the layer's bias gradient is their column sum).
     MaxPoolActBackward {
         /// The window.
         win: Window,

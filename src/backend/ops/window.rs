@@ -246,12 +246,43 @@ shader_params! {
 
 /// Image positions (rows of the pooled layer's input, `n·h·w`) one invocation of
 /// [`Kernel::MaxPoolActBackward`](crate::backend::Kernel::MaxPoolActBackward) walks for
-/// one channel: the bias gradient's partial sums come a row per chunk.
+/// one channel when the windows overlap or leave gaps: the bias gradient's partial sums
+/// come a row per chunk.
 pub const POOL_CHUNK_ROWS: usize = 64;
 
-/// Chunks of [`POOL_CHUNK_ROWS`] positions in `win`'s input.
+/// Cells ([`Window::cells`]) one invocation walks for one channel when the windows tile the
+/// input ([`Window::is_tiling`]): as many positions as [`POOL_CHUNK_ROWS`] under 2×2 pools.
+pub const POOL_CHUNK_CELLS: usize = 16;
+
+/// Chunks of the fused pooling backward's walk over `win`'s input: of
+/// [`POOL_CHUNK_CELLS`] cells when the windows tile it, else of [`POOL_CHUNK_ROWS`]
+/// positions.
 pub fn pool_chunks(win: &Window) -> usize {
-    (win.n * win.h * win.w).div_ceil(POOL_CHUNK_ROWS)
+    if win.is_tiling() {
+        win.cells().div_ceil(POOL_CHUNK_CELLS)
+    } else {
+        (win.n * win.h * win.w).div_ceil(POOL_CHUNK_ROWS)
+    }
+}
+
+/// The input positions of chunk `chunk` of the fused pooling backward's walk, in walk
+/// order.
+fn chunk_positions(win: &Window, chunk: usize) -> Vec<usize> {
+    if !win.is_tiling() {
+        let rows = win.n * win.h * win.w;
+        return (chunk * POOL_CHUNK_ROWS..((chunk + 1) * POOL_CHUNK_ROWS).min(rows)).collect();
+    }
+    let (cy, cx) = (win.h.div_ceil(win.sh), win.w.div_ceil(win.sw));
+    let mut v = Vec::new();
+    for cell in chunk * POOL_CHUNK_CELLS..((chunk + 1) * POOL_CHUNK_CELLS).min(win.cells()) {
+        let (img, y, x) = (cell / (cy * cx), (cell / cx) % cy, cell % cx);
+        for iy in (y * win.sh..(y + 1) * win.sh).filter(|&iy| iy < win.h) {
+            for ix in (x * win.sw..(x + 1) * win.sw).filter(|&ix| ix < win.w) {
+                v.push((img * win.h + iy) * win.w + ix);
+            }
+        }
+    }
+    v
 }
 
 /// GPU launch of max pooling's backward fused with the activation derivative: one
@@ -273,7 +304,9 @@ pub fn max_pool_act_backward_gpu(
     };
     let mut constants = constants(win);
     constants.push(("BACK_ACT", f64::from(code)));
+    constants.push(("DISJOINT", f64::from(u8::from(win.is_tiling()))));
     constants.push(("CHUNK_ROWS", POOL_CHUNK_ROWS as f64));
+    constants.push(("CHUNK_CELLS", POOL_CHUNK_CELLS as f64));
     GpuLaunch::new(
         Entry::MaxPoolActBackward,
         p,
@@ -283,9 +316,10 @@ pub fn max_pool_act_backward_gpu(
 }
 
 /// CPU max pooling's backward fused with the derivative of the activation whose output
-/// `y` the pooling read: dx as [`max_pool_backward_cpu`] computes it, `dz = dx·f'(y)`, and
-/// per chunk of [`POOL_CHUNK_ROWS`] positions and channel the partial sum of dz (the
-/// layer's bias gradient is their column sum). Buffers: y, dy, argmax, dz, partials, step.
+/// `y` the pooling read: dx as [`max_pool_backward_cpu`] computes it, `dz = dx·f'(y)`
+/// where a window took the position and exactly 0 where none did, and per chunk
+/// ([`pool_chunks`]) and channel the partial sum of dz in walk order (the layer's bias
+/// gradient is their column sum). Buffers: y, dy, argmax, dz, partials, step.
 pub fn max_pool_act_backward_cpu(
     win: &Window,
     act: ActKind,
@@ -295,17 +329,23 @@ pub fn max_pool_act_backward_cpu(
 ) {
     let step = b[5][0].to_bits();
     let mut dx = vec![0.0f32; win.input_len()];
+    let mut taken = vec![false; win.input_len()];
     for o in 0..win.pooled_len() {
-        dx[b[2][o].to_bits() as usize] += b[1][o];
+        let i = b[2][o].to_bits() as usize;
+        dx[i] += b[1][o];
+        taken[i] = true;
     }
     let c = win.c;
-    let rows = win.n * win.h * win.w;
     for chunk in 0..pool_chunks(win) {
         for ch in 0..c {
             let mut acc = 0.0;
-            for r in chunk * POOL_CHUNK_ROWS..((chunk + 1) * POOL_CHUNK_ROWS).min(rows) {
+            for r in chunk_positions(win, chunk) {
                 let i = r * c + ch;
-                let d = dx[i] * act_derivative_from_output(act, b[0][i], training, seed, step, i);
+                let d = if taken[i] {
+                    dx[i] * act_derivative_from_output(act, b[0][i], training, seed, step, i)
+                } else {
+                    0.0
+                };
                 b[3][i] = d;
                 acc += d;
             }
