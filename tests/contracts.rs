@@ -324,6 +324,27 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         assert!(l.entry.name().ends_with("_update"));
         out.push((k, l));
     }
+    // The window kernels four channels an invocation (tiling pools over channels in
+    // whole vec4s), through storage and through textures.
+    let win4 = Window::new(2, (6, 7, 8), (2, 2), (2, 2), (1, 1), Padding::Valid).unwrap();
+    for k in [
+        Kernel::Im2col { win: win4 },
+        Kernel::Col2im { win: win4 },
+        Kernel::MaxPool { win: win4 },
+        Kernel::MaxPoolActBackward {
+            win: win4,
+            act: ActKind::Relu,
+            training: false,
+            seed: 0,
+        },
+    ] {
+        let plain = gpu_launch(&k, MatmulVariant::RegisterBlocked);
+        assert!(plain.entry.name().ends_with('4'), "{k:?}");
+        let l = through_textures(&k, plain.clone());
+        assert_ne!(l.entry, plain.entry, "{k:?}");
+        out.push((k.clone(), plain));
+        out.push((k, l));
+    }
     // The window kernels reading through textures.
     let win = Window::new(2, (5, 6, 3), (3, 3), (2, 1), (1, 1), Padding::Same).unwrap();
     for k in [

@@ -84,3 +84,52 @@ fn cells(chunk: u32, ch: u32) {
     }
     partials[chunk * C + ch] = acc;
 }
+
+// The tiling walk four channels at a time (C a multiple of 4): vec4 loads of argmax and
+// dy, vec4 stores of dz and of the partial sums — on CPU adapters a quarter of the store
+// loops and gathers.
+@compute @workgroup_size(256)
+fn max_pool_act_backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let t = flat(gid, nwg);
+    let chunk = t / (C / 4u);
+    let ch = 4u * (t % (C / 4u));
+    let CX = (W + SW - 1u) / SW;
+    let CY = (H + SH - 1u) / SH;
+    let count = p.n * CY * CX;
+    let c0 = chunk * CHUNK_CELLS;
+    if (c0 >= count) { return; }
+    let c1 = min(c0 + CHUNK_CELLS, count);
+    let a = Act(BACK_ACT, p.flags, p.f0, p.f1);
+    let s = step[0];
+    var acc = vec4<f32>(0.0);
+    for (var cell = c0; cell < c1; cell++) {
+        let cx = cell % CX;
+        let cy = (cell / CX) % CY;
+        let img = cell / (CX * CY);
+        var at = vec4<u32>(0xffffffffu);
+        var d = vec4<f32>(0.0);
+        if (cy < OH && cx < OW) {
+            let o = output_index(img, cy, cx, ch) / 4u;
+            at = argmax4[o];
+            let f = vec4<f32>(
+                act_grad_from_output(a, read1_y(at.x), at.x, s),
+                act_grad_from_output(a, read1_y(at.y), at.y, s),
+                act_grad_from_output(a, read1_y(at.z), at.z, s),
+                act_grad_from_output(a, read1_y(at.w), at.w, s),
+            );
+            d = read_dy(o) * f;
+            acc += d;
+        }
+        for (var ky = 0u; ky < SH; ky++) {
+            let iy = cy * SH + ky;
+            if (iy >= H) { break; }
+            for (var kx = 0u; kx < SW; kx++) {
+                let ix = cx * SW + kx;
+                if (ix >= W) { break; }
+                let i = input_index(img, iy, ix, ch);
+                dz4[i / 4u] = select(vec4<f32>(0.0), d, vec4<u32>(i, i + 1u, i + 2u, i + 3u) == at);
+            }
+        }
+    }
+    partials4[(chunk * C + ch) / 4u] = acc;
+}

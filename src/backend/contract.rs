@@ -425,20 +425,37 @@ entries! {
     Im2col: "im2col" in IM2COL [] [];
     /// [`Entry::Im2col`] reading through textures (CPU adapters).
     Im2colTexture: "im2col" in IM2COL_TEXTURE [x: Texture] [];
+    /// [`Entry::Im2col`] four channels an invocation (channels a multiple of 4).
+    Im2col4: "im2col4" in IM2COL [x: Vec4, cols: Vec4] [];
+    /// [`Entry::Im2col4`] reading through textures (CPU adapters).
+    Im2col4Texture: "im2col4" in IM2COL_TEXTURE [x: Texture, cols: Vec4] [];
     /// col2im.
     Col2im: "col2im" in COL2IM [] [];
     /// [`Entry::Col2im`] reading through textures (CPU adapters).
     Col2imTexture: "col2im" in COL2IM_TEXTURE [cols: Texture] [];
+    /// [`Entry::Col2im`] four channels an invocation (channels a multiple of 4).
+    Col2im4: "col2im4" in COL2IM [cols: Vec4, dx: Vec4] [];
+    /// [`Entry::Col2im4`] reading through textures (CPU adapters).
+    Col2im4Texture: "col2im4" in COL2IM_TEXTURE [cols: Texture, dx: Vec4] [];
     /// Max pooling.
     MaxPool: "max_pool" in MAX_POOL [] [];
     /// [`Entry::MaxPool`] reading through textures (CPU adapters).
     MaxPoolTexture: "max_pool" in MAX_POOL_TEXTURE [x: Texture] [];
+    /// [`Entry::MaxPool`] four channels an invocation (channels a multiple of 4).
+    MaxPool4: "max_pool4" in MAX_POOL [x: Vec4, y: Vec4, argmax: Vec4] [];
+    /// [`Entry::MaxPool4`] reading through textures (CPU adapters).
+    MaxPool4Texture: "max_pool4" in MAX_POOL_TEXTURE [x: Texture, y: Vec4, argmax: Vec4] [];
     /// Max pooling's backward.
     MaxPoolBackward: "max_pool_backward" in MAX_POOL_BACKWARD [] [];
     /// Max pooling's backward fused with the activation derivative before it.
     MaxPoolActBackward: "max_pool_act_backward" in MAX_POOL_ACT_BACKWARD [] [];
     /// [`Entry::MaxPoolActBackward`] reading through textures (CPU adapters).
     MaxPoolActBackwardTexture: "max_pool_act_backward" in MAX_POOL_ACT_BACKWARD_TEXTURE [y: Texture, dy: Texture] [];
+    /// [`Entry::MaxPoolActBackward`] over tiling windows four channels an invocation
+    /// (channels a multiple of 4).
+    MaxPoolActBackward4: "max_pool_act_backward4" in MAX_POOL_ACT_BACKWARD [dy: Vec4, argmax: Vec4, dz: Vec4, partials: Vec4] [];
+    /// [`Entry::MaxPoolActBackward4`] reading through textures (CPU adapters).
+    MaxPoolActBackward4Texture: "max_pool_act_backward4" in MAX_POOL_ACT_BACKWARD_TEXTURE [y: Texture, dy: Texture, argmax: Vec4, dz: Vec4, partials: Vec4] [];
     /// Average pooling.
     AvgPool: "avg_pool" in AVG_POOL [] [];
     /// Average pooling's backward.

@@ -1,6 +1,6 @@
 //! Convolution (im2col, col2im) and pooling parity on awkward shapes: 1×1, 3×3 and 5×5
-//! windows, strides 1 and 2, dilation 2, same and valid padding, 1 and 3 channels, batches
-//! of 1 and 33, odd spatial sizes.
+//! windows, strides 1 and 2, dilation 2, same and valid padding, 1, 3 and (for the
+//! four-channel kernels) 4, 8 and 16 channels, batches of 1 and 33, odd spatial sizes.
 
 use super::*;
 use steadygrad::backend::kernel::pool_chunks;
@@ -19,6 +19,10 @@ pub(super) fn windows() -> Vec<Window> {
         (2, (8, 10, 1), (3, 3), (1, 1), (2, 2), Padding::Same),
         (1, (6, 7, 2), (5, 5), (2, 2), (1, 1), Padding::Same),
         (3, (5, 6, 3), (2, 3), (3, 2), (1, 1), Padding::Same),
+        // Channels in whole vec4s (the four-channel kernels).
+        (3, (13, 11, 4), (3, 3), (1, 1), (1, 1), Padding::Valid),
+        (2, (7, 9, 8), (3, 3), (2, 2), (2, 1), Padding::Same),
+        (33, (5, 5, 16), (5, 5), (1, 1), (1, 1), Padding::Same),
     ] {
         v.push(Window::new(n, hwc, k, s, d, pad).unwrap());
     }

@@ -50,12 +50,22 @@ pub fn constants(win: &Window) -> Vec<(&'static str, f64)> {
     .collect()
 }
 
-/// The GPU launch of a window kernel: one invocation per value it writes.
+/// The GPU launch of a window kernel: one invocation per value it writes (per vec4 of
+/// them for im2col, col2im and max pooling over channels in whole vec4s).
 pub fn gpu(entry: Entry, win: &Window) -> GpuLaunch {
+    let entry = match entry {
+        Entry::Im2col if win.c.is_multiple_of(4) => Entry::Im2col4,
+        Entry::Col2im if win.c.is_multiple_of(4) => Entry::Col2im4,
+        Entry::MaxPool if win.c.is_multiple_of(4) => Entry::MaxPool4,
+        other => other,
+    };
     let count = match entry {
         Entry::Im2col => win.positions() * win.patch(),
+        Entry::Im2col4 => win.positions() * win.patch() / 4,
         Entry::MaxPool | Entry::AvgPool => win.pooled_len(),
         Entry::Col2im | Entry::MaxPoolBackward | Entry::AvgPoolBackward => win.input_len(),
+        Entry::Col2im4 => win.input_len() / 4,
+        Entry::MaxPool4 => win.pooled_len() / 4,
         other => panic!("{other:?} is not a window kernel"),
     };
     let p = WindowParams {
@@ -71,9 +81,13 @@ pub fn gpu(entry: Entry, win: &Window) -> GpuLaunch {
 pub fn through_textures(launch: GpuLaunch, win: &Window) -> GpuLaunch {
     let (entry, read) = match launch.entry {
         Entry::Im2col => (Entry::Im2colTexture, win.input_len()),
+        Entry::Im2col4 => (Entry::Im2col4Texture, win.input_len()),
         Entry::Col2im => (Entry::Col2imTexture, win.positions() * win.patch()),
+        Entry::Col2im4 => (Entry::Col2im4Texture, win.positions() * win.patch()),
         Entry::MaxPool => (Entry::MaxPoolTexture, win.input_len()),
+        Entry::MaxPool4 => (Entry::MaxPool4Texture, win.input_len()),
         Entry::MaxPoolActBackward => (Entry::MaxPoolActBackwardTexture, win.input_len()),
+        Entry::MaxPoolActBackward4 => (Entry::MaxPoolActBackward4Texture, win.input_len()),
         _ => return launch,
     };
     if !super::matmul::fits_texture(read) {
@@ -286,7 +300,8 @@ fn chunk_positions(win: &Window, chunk: usize) -> Vec<usize> {
 }
 
 /// GPU launch of max pooling's backward fused with the activation derivative: one
-/// invocation per chunk of positions and channel, the activation a pipeline constant.
+/// invocation per chunk and channel (per four channels over tiling windows when the
+/// channels come in whole vec4s), the activation a pipeline constant.
 pub fn max_pool_act_backward_gpu(
     win: &Window,
     act: ActKind,
@@ -307,12 +322,13 @@ pub fn max_pool_act_backward_gpu(
     constants.push(("DISJOINT", f64::from(u8::from(win.is_tiling()))));
     constants.push(("CHUNK_ROWS", POOL_CHUNK_ROWS as f64));
     constants.push(("CHUNK_CELLS", POOL_CHUNK_CELLS as f64));
-    GpuLaunch::new(
-        Entry::MaxPoolActBackward,
-        p,
-        grid_256(pool_chunks(win) * win.c),
-    )
-    .with_constants(constants)
+    // Tiling windows over channels in whole vec4s: four channels an invocation.
+    let (entry, lanes) = if win.is_tiling() && win.c.is_multiple_of(4) {
+        (Entry::MaxPoolActBackward4, win.c / 4)
+    } else {
+        (Entry::MaxPoolActBackward, win.c)
+    };
+    GpuLaunch::new(entry, p, grid_256(pool_chunks(win) * lanes)).with_constants(constants)
 }
 
 /// CPU max pooling's backward fused with the derivative of the activation whose output
