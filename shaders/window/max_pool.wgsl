@@ -49,7 +49,7 @@ fn max_pool4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             if (!inside(iy, ix)) { continue; }
             let i = input_index(img, u32(iy), u32(ix), ch);
             let v = read_x(i / 4u);
-            let take = at == vec4<u32>(0xffffffffu) | v > best;
+            let take = (at == vec4<u32>(0xffffffffu)) | (v > best);
             best = select(best, v, take);
             at = select(at, vec4<u32>(i, i + 1u, i + 2u, i + 3u), take);
         }

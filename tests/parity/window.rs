@@ -91,6 +91,7 @@ fn window_kernels_match_reference_on(g: &mut GpuBackend) {
             1e-6,
         );
         pool_act_backward_matches(g, win, &x, &dy, &c[2]);
+        untaken_positions_get_zero(g, win, &x, &dy, &c[2]);
         check(g, Kernel::AvgPool { win }, vec![x, vec![0.0; out]], 1e-6);
         check(
             g,
@@ -175,4 +176,56 @@ fn pool_act_backward_matches(
             assert_close(&format!("{win:?} {act:?} db"), &db, &two[3], 1e-5, 1e-5);
         }
     }
+}
+
+/// Where no window took a position, the fused backward writes exactly 0 even when the
+/// activation's output there is not finite (0·f'(NaN) would be NaN), on both paths: the
+/// tiling windows' cell walk and the general one.
+fn untaken_positions_get_zero(
+    g: &mut dyn Backend,
+    win: Window,
+    y: &[f32],
+    dy: &[f32],
+    argmax: &[f32],
+) {
+    let taken: std::collections::HashSet<u32> = argmax.iter().map(|a| a.to_bits()).collect();
+    if taken.len() == win.input_len() {
+        return;
+    }
+    let y: Vec<f32> = y
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if taken.contains(&(i as u32)) {
+                v
+            } else {
+                f32::NAN
+            }
+        })
+        .collect();
+    let kernel = Kernel::MaxPoolActBackward {
+        win,
+        act: ActKind::Elu { alpha: 0.5 },
+        training: false,
+        seed: 0,
+    };
+    let inputs = vec![
+        y,
+        dy.to_vec(),
+        argmax.to_vec(),
+        vec![f32::NAN; win.input_len()],
+        vec![f32::NAN; pool_chunks(&win) * win.c],
+        step_record(1, 0, 0.0, [0.0; 4]),
+    ];
+    let (c, gg) = both(g, &kernel, &inputs);
+    for (name, out) in [("CPU", &c), ("GPU", &gg)] {
+        for i in (0..win.input_len()).filter(|i| !taken.contains(&(*i as u32))) {
+            assert_eq!(out[3][i].to_bits(), 0, "{name} {win:?}: dz[{i}] untaken");
+        }
+        assert!(
+            out[4].iter().all(|v| v.is_finite()),
+            "{name} {win:?}: partials"
+        );
+    }
+    assert_close(&format!("{win:?} dz"), &gg[3], &c[3], 1e-5, 1e-5);
 }
