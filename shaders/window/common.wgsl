@@ -33,6 +33,16 @@ fn input_index(img: u32, iy: u32, ix: u32, ch: u32) -> u32 {
     return ((img * H + iy) * W + ix) * C + ch;
 }
 
+// (image, row, column, channel) of value i of the input.
+fn input_position(i: u32) -> vec4<u32> {
+    return vec4<u32>(i / (C * W * H), (i / (C * W)) % H, (i / C) % W, i % C);
+}
+
+// (image, row, column, channel) of value o of an output of OH × OW × C images.
+fn output_position(o: u32) -> vec4<u32> {
+    return vec4<u32>(o / (C * OW * OH), (o / (C * OW)) % OH, (o / C) % OW, o % C);
+}
+
 // Index of (image, row, column, channel) in a pooled output.
 fn output_index(img: u32, oy: u32, ox: u32, ch: u32) -> u32 {
     return ((img * OH + oy) * OW + ox) * C + ch;

@@ -7,18 +7,18 @@
 // The activation code (equal to p.code), fixed per pipeline.
 override BACK_ACT: u32 = 0u;
 // Windows that tile the input (strides equal to the window, no dilation, no padding
-// above or left; ops/window.rs::disjoint_pool): the input is walked in cells of SH × SW
-// positions, each read through its one window's argmax: a load of argmax, dy and y per
-// window instead of a gather over the windows per position. Other windows walk the
-// positions, CHUNK_ROWS of them a chunk; cells come CHUNK_CELLS a chunk.
-override DISJOINT: bool = false;
+// above or left; Window::is_tiling): the input is walked in cells of SH × SW positions,
+// each read through its one window's argmax: a load of argmax, dy and y per window
+// instead of a gather over the windows per position. Other windows walk the positions,
+// CHUNK_ROWS of them a chunk; cells come CHUNK_CELLS a chunk.
+override TILING: bool = false;
 override CHUNK_ROWS: u32 = 64u;
 override CHUNK_CELLS: u32 = 16u;
 
 @compute @workgroup_size(256)
 fn max_pool_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let t = flat(gid, nwg);
-    if (DISJOINT) {
+    if (TILING) {
         cells(t / C, t % C);
         return;
     }
@@ -46,40 +46,55 @@ fn max_pool_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
     partials[chunk * C + ch] = acc;
 }
 
-// The disjoint windows' walk: chunk `chunk` of cells, channel `ch`. A cell past the last
-// window (a `valid` pool's leftover rows and columns) has no window and takes zeros.
-fn cells(chunk: u32, ch: u32) {
-    // Cells across and down an image: its columns and rows in whole strides.
-    let CX = (W + SW - 1u) / SW;
-    let CY = (H + SH - 1u) / SH;
-    let count = p.n * CY * CX;
+// The tiling walk's cells: SH × SW positions each, counted across and down an image.
+fn cells_across() -> vec2<u32> {
+    return vec2<u32>((W + SW - 1u) / SW, (H + SH - 1u) / SH);
+}
+
+// The cells of chunk `chunk`: first, and one past the last.
+fn chunk_cells(chunk: u32) -> vec2<u32> {
+    let across = cells_across();
     let c0 = chunk * CHUNK_CELLS;
-    if (c0 >= count) { return; }
-    let c1 = min(c0 + CHUNK_CELLS, count);
+    return vec2<u32>(c0, min(c0 + CHUNK_CELLS, p.n * across.x * across.y));
+}
+
+// (image, row, column) of a cell, counted in cells.
+fn cell_position(cell: u32) -> vec3<u32> {
+    let across = cells_across();
+    return vec3<u32>(cell / (across.x * across.y), (cell / across.x) % across.y, cell % across.x);
+}
+
+// The input index of position q (0 ≤ q < SH·SW, row by row) of cell `c`, channel ch, or
+// -1 past the input's edge.
+fn cell_input(c: vec3<u32>, q: u32, ch: u32) -> i32 {
+    let iy = c.y * SH + q / SW;
+    let ix = c.z * SW + q % SW;
+    if (iy >= H || ix >= W) { return -1; }
+    return i32(input_index(c.x, iy, ix, ch));
+}
+
+// The tiling walk: chunk `chunk` of cells, channel `ch`. A cell past the last window (a
+// `valid` pool's leftover rows and columns) has no window and takes zeros.
+fn cells(chunk: u32, ch: u32) {
+    let range = chunk_cells(chunk);
+    if (range.x >= range.y) { return; }
     let a = Act(BACK_ACT, p.flags, p.f0, p.f1);
     let s = step[0];
     var acc = 0.0;
-    for (var cell = c0; cell < c1; cell++) {
-        let cx = cell % CX;
-        let cy = (cell / CX) % CY;
-        let img = cell / (CX * CY);
+    for (var cell = range.x; cell < range.y; cell++) {
+        let c = cell_position(cell);
         var at = 0xffffffffu;
         var d = 0.0;
-        if (cy < OH && cx < OW) {
-            let o = output_index(img, cy, cx, ch);
+        if (c.y < OH && c.z < OW) {
+            let o = output_index(c.x, c.y, c.z, ch);
             at = argmax[o];
             d = read1_dy(o) * act_grad_from_output(a, read1_y(at), at, s);
             acc += d;
         }
-        for (var ky = 0u; ky < SH; ky++) {
-            let iy = cy * SH + ky;
-            if (iy >= H) { break; }
-            for (var kx = 0u; kx < SW; kx++) {
-                let ix = cx * SW + kx;
-                if (ix >= W) { break; }
-                let i = input_index(img, iy, ix, ch);
-                dz[i] = select(0.0, d, i == at);
-            }
+        for (var q = 0u; q < SH * SW; q++) {
+            let i = cell_input(c, q, ch);
+            if (i < 0) { continue; }
+            dz[i] = select(0.0, d, u32(i) == at);
         }
     }
     partials[chunk * C + ch] = acc;
@@ -93,23 +108,17 @@ fn max_pool_act_backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builti
     let t = flat(gid, nwg);
     let chunk = t / (C / 4u);
     let ch = 4u * (t % (C / 4u));
-    let CX = (W + SW - 1u) / SW;
-    let CY = (H + SH - 1u) / SH;
-    let count = p.n * CY * CX;
-    let c0 = chunk * CHUNK_CELLS;
-    if (c0 >= count) { return; }
-    let c1 = min(c0 + CHUNK_CELLS, count);
+    let range = chunk_cells(chunk);
+    if (range.x >= range.y) { return; }
     let a = Act(BACK_ACT, p.flags, p.f0, p.f1);
     let s = step[0];
     var acc = vec4<f32>(0.0);
-    for (var cell = c0; cell < c1; cell++) {
-        let cx = cell % CX;
-        let cy = (cell / CX) % CY;
-        let img = cell / (CX * CY);
+    for (var cell = range.x; cell < range.y; cell++) {
+        let c = cell_position(cell);
         var at = vec4<u32>(0xffffffffu);
         var d = vec4<f32>(0.0);
-        if (cy < OH && cx < OW) {
-            let o = output_index(img, cy, cx, ch) / 4u;
+        if (c.y < OH && c.z < OW) {
+            let o = output_index(c.x, c.y, c.z, ch) / 4u;
             at = argmax4[o];
             let f = vec4<f32>(
                 act_grad_from_output(a, read1_y(at.x), at.x, s),
@@ -120,15 +129,11 @@ fn max_pool_act_backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builti
             d = read_dy(o) * f;
             acc += d;
         }
-        for (var ky = 0u; ky < SH; ky++) {
-            let iy = cy * SH + ky;
-            if (iy >= H) { break; }
-            for (var kx = 0u; kx < SW; kx++) {
-                let ix = cx * SW + kx;
-                if (ix >= W) { break; }
-                let i = input_index(img, iy, ix, ch);
-                dz4[i / 4u] = select(vec4<f32>(0.0), d, vec4<u32>(i, i + 1u, i + 2u, i + 3u) == at);
-            }
+        for (var q = 0u; q < SH * SW; q++) {
+            let i = cell_input(c, q, ch);
+            if (i < 0) { continue; }
+            let lanes = vec4<u32>(u32(i)) + vec4<u32>(0u, 1u, 2u, 3u);
+            dz4[u32(i) / 4u] = select(vec4<f32>(0.0), d, lanes == at);
         }
     }
     partials4[(chunk * C + ch) / 4u] = acc;

@@ -319,7 +319,7 @@ pub fn max_pool_act_backward_gpu(
     };
     let mut constants = constants(win);
     constants.push(("BACK_ACT", f64::from(code)));
-    constants.push(("DISJOINT", f64::from(u8::from(win.is_tiling()))));
+    constants.push(("TILING", f64::from(u8::from(win.is_tiling()))));
     constants.push(("CHUNK_ROWS", POOL_CHUNK_ROWS as f64));
     constants.push(("CHUNK_CELLS", POOL_CHUNK_CELLS as f64));
     // Tiling windows over channels in whole vec4s: four channels an invocation.
