@@ -15,10 +15,11 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use naga::valid::{Capabilities, GlobalUse, ValidationFlags, Validator};
 use steadygrad::backend::contract::{
-    shader_file, shader_files, Entry, GpuLaunch, Module, ACT_FORWARD, ADD, CLIP_SCALE, LOSS,
-    MATMUL_TEXTURE, MODULES, TEXTURE_MAX_ROWS, TEXTURE_ROW,
+    shader_file, shader_files, Entry, Module, ACT_FORWARD, ADD, CLIP_SCALE, LOSS, MATMUL_TEXTURE,
+    MODULES, TEXTURE_MAX_ROWS, TEXTURE_ROW,
 };
 use steadygrad::backend::kernel::{DropoutMask, Penalized};
+use steadygrad::backend::launch::GpuLaunch;
 use steadygrad::backend::ops::gpu_launch;
 use steadygrad::backend::ops::through_textures;
 use steadygrad::backend::signature::{Access, Arg, TABLE_BINDING};

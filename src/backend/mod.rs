@@ -5,6 +5,7 @@
 //! - [`kernel`]: the op set (what a launch computes and which buffers it takes);
 //! - [`ops`]: per op family, the CPU loop and the GPU launch side by side;
 //! - [`contract`]: the typed Rust ↔ WGSL contract (modules, entry points, bindings, params);
+//! - [`launch`]: one launch as an op describes it (entry, typed params, grid, constants);
 //! - [`cpu`], [`gpu`]: the two backends.
 
 pub mod activation;
@@ -14,6 +15,7 @@ pub mod contract;
 pub mod cpu;
 pub mod gpu;
 pub mod kernel;
+pub mod launch;
 pub mod ops;
 pub mod signature;
 pub mod window;

@@ -111,7 +111,7 @@ pub const VIEW_STRIDE: u32 = 16;
 pub const MAX_ARGS: usize = 14;
 
 /// Where a launch's table of `vec4<u32>` rows sits (see
-/// [`GpuLaunch::table`](super::contract::GpuLaunch::table)).
+/// [`GpuLaunch::table`](super::launch::GpuLaunch::table)).
 pub const TABLE_BINDING: u32 = 15;
 
 impl View {

@@ -5,10 +5,9 @@
 use super::texture::{encode_copy, TextureCopy};
 use super::{GpuBackend, MatmulVariant, Pipeline, Prepared};
 use crate::backend::autotune::{builtin_choice, shape_class, tuning_shape, CANDIDATES};
-use crate::backend::contract::{
-    Binding, Entry, GpuLaunch, MAX_WORKGROUPS, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW,
-};
+use crate::backend::contract::{Binding, Entry, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW};
 use crate::backend::kernel::Kernel;
+use crate::backend::launch::{GpuLaunch, MAX_WORKGROUPS};
 use crate::backend::signature::Arg;
 use crate::backend::{ops, Backend, BufId, LaunchId};
 use crate::error::{Error, Result};

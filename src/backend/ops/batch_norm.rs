@@ -6,8 +6,9 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::elementwise::act_derivative_from_output;
-use crate::backend::contract::{ceil_div, grid_256, shader_params, Entry, GpuLaunch};
+use crate::backend::contract::Entry;
 use crate::backend::kernel::ActKind;
+use crate::backend::launch::{ceil_div, grid_256, shader_params, GpuLaunch};
 
 shader_params! {
     /// `Params` of the batch-norm kernels.

@@ -5,8 +5,9 @@
 // Index loops on purpose: each one reads like the formula it implements.
 #![allow(clippy::needless_range_loop)]
 
-use crate::backend::contract::{ceil_div, grid_256, shader_params, Entry, GpuLaunch};
+use crate::backend::contract::Entry;
 use crate::backend::kernel::{ActKind, SELU_ALPHA, SELU_SCALE};
+use crate::backend::launch::{ceil_div, grid_256, shader_params, GpuLaunch};
 
 shader_params! {
     /// `Params` of the element-wise kernels.

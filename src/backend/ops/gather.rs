@@ -1,7 +1,8 @@
 //! Mini-batch gather from a device-resident data set through the shuffled index buffer
 //! (`shaders/gather/`), so a training step uploads no samples.
 
-use crate::backend::contract::{grid_256, shader_params, Entry, GpuLaunch};
+use crate::backend::contract::Entry;
+use crate::backend::launch::{grid_256, shader_params, GpuLaunch};
 
 shader_params! {
     /// `Params` of the gather kernels.

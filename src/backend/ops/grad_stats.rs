@@ -4,8 +4,9 @@
 //! segments into its squared norm, running norm sum and first non-finite step, then the
 //! factors of Keras's `clipnorm` / `global_clipnorm`.
 
-use crate::backend::contract::{shader_params, Entry, GpuLaunch, MAX_WORKGROUPS};
+use crate::backend::contract::Entry;
 use crate::backend::kernel::{ArenaTensor, ClipMode, SEGMENT};
+use crate::backend::launch::{shader_params, GpuLaunch, MAX_WORKGROUPS};
 
 /// Marks "no non-finite gradient yet" in the stats buffer (as u32 bits).
 pub const NO_STEP: u32 = u32::MAX;

@@ -1,7 +1,8 @@
 //! Gradient-health statistics (`shaders/health/`): activation mean, standard deviation,
 //! dead and saturated fractions; the norms of a weight and of its update.
 
-use crate::backend::contract::{shader_params, Entry, GpuLaunch};
+use crate::backend::contract::Entry;
+use crate::backend::launch::{shader_params, GpuLaunch};
 
 shader_params! {
     /// `Params` of the health kernels.

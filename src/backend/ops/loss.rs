@@ -1,8 +1,9 @@
 //! Losses with their gradient, its column sums and the metric accumulation, in one launch
 //! (`shaders/loss/`), alone or with the output layer's forward and backward products.
 
-use crate::backend::contract::{shader_params, Entry, GpuLaunch};
+use crate::backend::contract::Entry;
 use crate::backend::kernel::LossKind;
+use crate::backend::launch::{shader_params, GpuLaunch};
 
 shader_params! {
     /// `Params` of the loss module.

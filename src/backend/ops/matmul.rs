@@ -5,10 +5,9 @@
 //! `dense_store.wgsl`).
 
 use super::elementwise::act_value;
-use crate::backend::contract::{
-    ceil_div, shader_params, Entry, GpuLaunch, MAX_WORKGROUPS, TEXTURE_MAX_ROWS, TEXTURE_ROW,
-};
+use crate::backend::contract::{Entry, TEXTURE_MAX_ROWS, TEXTURE_ROW};
 use crate::backend::kernel::ActKind;
+use crate::backend::launch::{ceil_div, shader_params, GpuLaunch, MAX_WORKGROUPS};
 use crate::backend::MatmulVariant;
 
 shader_params! {

@@ -13,8 +13,9 @@ pub mod regularization;
 pub mod update;
 pub mod window;
 
-use super::contract::{Entry, GpuLaunch};
+use super::contract::Entry;
 use super::kernel::Kernel;
+use super::launch::GpuLaunch;
 use super::MatmulVariant;
 
 /// `launch` (of `kernel`) reading its large inputs through textures where its family has

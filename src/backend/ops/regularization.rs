@@ -9,8 +9,9 @@
 
 use super::elementwise::uniform01;
 use super::grad_stats::grid_groups;
-use crate::backend::contract::{ceil_div, grid_256, shader_params, Entry, GpuLaunch};
+use crate::backend::contract::Entry;
 use crate::backend::kernel::{ArenaTensor, CHUNK, SELU_ALPHA, SELU_SCALE};
+use crate::backend::launch::{ceil_div, grid_256, shader_params, GpuLaunch};
 
 /// What a dropout launch drops: units of samples of shape `sample` (padded on the left to
 /// three axes), each axis (the batch first) either drawn per element or `shared` (a

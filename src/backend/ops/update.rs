@@ -5,8 +5,9 @@
 //! reference the parity tests hold the WGSL to.
 
 use super::grad_stats::{block_table, grid_groups};
-use crate::backend::contract::{shader_params, Entry, GpuLaunch};
+use crate::backend::contract::Entry;
 use crate::backend::kernel::{arena_end, ArenaTensor, UpdateRule, CHUNK};
+use crate::backend::launch::{shader_params, GpuLaunch};
 
 shader_params! {
     /// `Params` of the update kernels.

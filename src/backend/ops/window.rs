@@ -8,8 +8,9 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::elementwise::act_derivative_from_output;
-use crate::backend::contract::{grid_256, shader_params, Entry, GpuLaunch};
+use crate::backend::contract::Entry;
 use crate::backend::kernel::ActKind;
+use crate::backend::launch::{grid_256, shader_params, GpuLaunch};
 use crate::backend::window::Window;
 
 shader_params! {
