@@ -184,10 +184,22 @@ impl Window {
             && self.pad_left == 0
     }
 
-    /// Cells of `sh × sw` positions in the input (`n·⌈h/sh⌉·⌈w/sw⌉`; the last row and
-    /// column of cells cut off by the input's edge).
+    /// Cells of `sh × sw` positions down and across an image (`⌈h/sh⌉`, `⌈w/sw⌉`; the
+    /// last row and column of cells cut off by the input's edge).
+    pub fn cells_down_across(&self) -> (usize, usize) {
+        (self.h.div_ceil(self.sh), self.w.div_ceil(self.sw))
+    }
+
+    /// Cells of `sh × sw` positions in the input, all images.
     pub fn cells(&self) -> usize {
-        self.n * self.h.div_ceil(self.sh) * self.w.div_ceil(self.sw)
+        let (down, across) = self.cells_down_across();
+        self.n * down * across
+    }
+
+    /// Whether the channels come in whole vec4s (the window kernels then take four
+    /// channels an invocation).
+    pub fn vec4_channels(&self) -> bool {
+        self.c.is_multiple_of(4)
     }
 
     /// The input row and column of tap (`ky`, `kx`) of output (`oy`, `ox`), or `None` in

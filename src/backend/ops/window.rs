@@ -55,9 +55,9 @@ pub fn constants(win: &Window) -> Vec<(&'static str, f64)> {
 /// them for im2col, col2im and max pooling over channels in whole vec4s).
 pub fn gpu(entry: Entry, win: &Window) -> GpuLaunch {
     let entry = match entry {
-        Entry::Im2col if win.c.is_multiple_of(4) => Entry::Im2col4,
-        Entry::Col2im if win.c.is_multiple_of(4) => Entry::Col2im4,
-        Entry::MaxPool if win.c.is_multiple_of(4) => Entry::MaxPool4,
+        Entry::Im2col if win.vec4_channels() => Entry::Im2col4,
+        Entry::Col2im if win.vec4_channels() => Entry::Col2im4,
+        Entry::MaxPool if win.vec4_channels() => Entry::MaxPool4,
         other => other,
     };
     let count = match entry {
@@ -287,7 +287,7 @@ fn chunk_positions(win: &Window, chunk: usize) -> Vec<usize> {
         let rows = win.n * win.h * win.w;
         return (chunk * POOL_CHUNK_ROWS..((chunk + 1) * POOL_CHUNK_ROWS).min(rows)).collect();
     }
-    let (cy, cx) = (win.h.div_ceil(win.sh), win.w.div_ceil(win.sw));
+    let (cy, cx) = win.cells_down_across();
     let mut v = Vec::new();
     for cell in chunk * POOL_CHUNK_CELLS..((chunk + 1) * POOL_CHUNK_CELLS).min(win.cells()) {
         let (img, y, x) = (cell / (cy * cx), (cell / cx) % cy, cell % cx);
@@ -324,7 +324,7 @@ pub fn max_pool_act_backward_gpu(
     constants.push(("CHUNK_ROWS", POOL_CHUNK_ROWS as f64));
     constants.push(("CHUNK_CELLS", POOL_CHUNK_CELLS as f64));
     // Tiling windows over channels in whole vec4s: four channels an invocation.
-    let (entry, lanes) = if win.is_tiling() && win.c.is_multiple_of(4) {
+    let (entry, lanes) = if win.is_tiling() && win.vec4_channels() {
         (Entry::MaxPoolActBackward4, win.c / 4)
     } else {
         (Entry::MaxPoolActBackward, win.c)
