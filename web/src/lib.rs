@@ -174,6 +174,17 @@ async fn report_after(p: Params, work: impl std::future::Future<Output = Result<
 
 fn wire_buttons(p: &Params) {
     let doc = ui::document();
+    // The controls show what the URL asked for (the page trains what they show).
+    if let Some(e) = doc.get_element_by_id("net") {
+        if let Ok(select) = e.dyn_into::<web_sys::HtmlSelectElement>() {
+            select.set_value(&format!("{:?}", p.net).to_lowercase());
+        }
+    }
+    if let Some(e) = doc.get_element_by_id("epochs") {
+        if let Ok(input) = e.dyn_into::<web_sys::HtmlInputElement>() {
+            input.set_value(&p.epochs.to_string());
+        }
+    }
     let on = |id: &str, f: Box<dyn FnMut()>| {
         if let Some(e) = doc.get_element_by_id(id) {
             let c = Closure::<dyn FnMut()>::new(f);
