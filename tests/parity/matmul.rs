@@ -43,7 +43,8 @@ pub(super) fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
                 let a = random_with_edges(m * k, 1.0, 10 + si as u64);
                 let b = random(k * n, 1.0, 20 + si as u64);
                 let c = random(m * n, 1.0, 30 + si as u64);
-                check(&mut g, kernel, vec![a, b, c], 1e-5);
+                let scale = magnitudes(&kernel, vec![abs(&a), abs(&b), abs(&c)], 2);
+                check_scaled(&mut g, kernel, vec![a, b, c], 1e-5, Some(scale));
             }
             // The dense layer's launch: the same bodies, stored through the bias and
             // activation epilogue (a pipeline per activation: every activation through
@@ -75,16 +76,41 @@ pub(super) fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
                     let w = random(k * n, 1.0, 50 + ai as u64);
                     let bias = random_with_edges(n, 2.0, 60);
                     let step = step_record(11, 0, 0.0, [0.0; 4]);
-                    check(
+                    // The activations' slopes are at most SELU's 1.76: the linear
+                    // product's magnitudes bound the output's rounding as well.
+                    let linear = Kernel::Dense {
+                        m,
+                        k,
+                        n,
+                        act: ActKind::Linear,
+                        training: false,
+                        seed: 3,
+                    };
+                    let out = vec![0.0; m * n];
+                    let abs_in = vec![abs(&x), abs(&w), abs(&bias), out.clone(), step.clone()];
+                    let scale = magnitudes(&linear, abs_in, 3);
+                    check_scaled(
                         &mut g,
                         kernel,
-                        vec![x, w, bias, vec![0.0; m * n], step],
+                        vec![x, w, bias, out, step],
                         1e-5,
+                        Some(scale),
                     );
                 }
             }
         }
     }
+}
+
+/// Buffer `out` of `kernel` run on the CPU reference over `inputs` (their absolute values,
+/// [`abs`]): for a product, Σ|a||b| (+ |c| where it accumulates) — the size of the terms
+/// whose rounding the result carries.
+fn magnitudes(kernel: &Kernel, inputs: Vec<Vec<f32>>, out: usize) -> (usize, Vec<f32>) {
+    (out, run_cpu(kernel, &inputs).swap_remove(out))
+}
+
+fn abs(v: &[f32]) -> Vec<f32> {
+    v.iter().map(|x| x.abs()).collect()
 }
 
 /// The activations a dense layer fuses (those whose output tells the derivative).

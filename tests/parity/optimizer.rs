@@ -125,14 +125,25 @@ fn update_rules_match_reference_on(g: &mut GpuBackend) {
                 vec![1.0, 0.7, 0.3, 2.0],
                 step_record(4, 0, 0.05, [scalars[0], scalars[1], scalars[2], scalars[4]]),
             ];
-            for (si, _) in rule.slots().iter().enumerate() {
-                // Second moments and accumulators are non-negative.
-                inputs.push(
+            for (si, name) in rule.slots().into_iter().enumerate() {
+                let slot = if name == "average_gradient" {
+                    // A centered RMSprop's ḡ keeps ḡ² ≤ v, as the moving averages of g
+                    // and g² do; past that its denominator has no root and the update is
+                    // NaN (on both sides, but with nothing left to compare).
+                    let velocity = &inputs[4];
+                    random(n, 0.9, 17 + si as u64)
+                        .iter()
+                        .zip(velocity)
+                        .map(|(u, v)| u * v.sqrt())
+                        .collect()
+                } else {
+                    // Second moments and accumulators are non-negative.
                     random(n, 0.1, 17 + si as u64)
                         .iter()
                         .map(|v| v.abs())
-                        .collect(),
-                );
+                        .collect()
+                };
+                inputs.push(slot);
             }
             // The padding between tensors is left as it was (check compares it too).
             check(g, k, inputs, 1e-5);
