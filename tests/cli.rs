@@ -613,8 +613,11 @@ fn the_regularization_experiment_reports_each_configuration() {
 
 #[test]
 fn bench_sweeps_the_batch_size() {
-    let (ok, out, err) = steadygrad(&["bench", "--sweep", "--quick", "--json"]);
+    let (ok, out, err) = steadygrad(&["bench", "--sweep", "--quick", "--json", "--markdown"]);
     assert!(ok, "{err}");
+    // The table and where it ran, then the same figures as JSON.
+    assert!(out.starts_with("| batch |"), "{out}");
+    assert!(out.contains("Printed by `steadygrad bench --sweep --markdown --quick`"));
     let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     for b in steadygrad::bench::SWEEP_BATCHES {
         let row = &v["batch_sweep"][b.to_string()];

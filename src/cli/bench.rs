@@ -21,63 +21,57 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             train.sample_shape
         )));
     }
+    // The table always (with `--markdown`, the line saying where it ran); `--json` ends
+    // stdout with the same figures as one object.
+    let quick = if a.quick { " --quick" } else { "" };
+    let printed_by = |command: String, adapter: &str| {
+        if a.markdown {
+            println!(
+                "\nPrinted by `steadygrad bench {command}{quick}` on {}, adapter {adapter}.",
+                steadygrad::bench::cpu_description(),
+            );
+        }
+    };
     if a.sweep {
         let rows = steadygrad::bench::sweep(&train, a.quick)?;
+        print!("{}", steadygrad::bench::sweep_markdown(&rows));
+        printed_by(
+            "--sweep --markdown".into(),
+            rows.first().map_or("none", |r| r.adapter.as_str()),
+        );
         if a.json {
             println!(
                 "{}",
                 serde_json::json!({"batch_sweep": steadygrad::bench::sweep_json(&rows)})
             );
-        } else {
-            print!("{}", steadygrad::bench::sweep_markdown(&rows));
-            if a.markdown {
-                println!(
-                    "\nPrinted by `steadygrad bench --sweep --markdown{}` on {}, adapter {}.",
-                    if a.quick { " --quick" } else { "" },
-                    steadygrad::bench::cpu_description(),
-                    rows.first().map_or("none", |r| r.adapter.as_str())
-                );
-            }
         }
         return Ok(());
     }
     if a.profile {
         let p = steadygrad::bench::profile(&train, &a.model, a.batch_size, a.quick)?;
+        print!(
+            "{}\nBy kernel:\n\n{}",
+            p.to_markdown(),
+            p.by_kernel_markdown()
+        );
+        printed_by(
+            format!(
+                "--profile --model {} --batch-size {} --markdown",
+                p.model, p.batch
+            ),
+            &p.adapter,
+        );
         if a.json {
             println!("{}", p.to_json());
-        } else {
-            print!(
-                "{}\nBy kernel:\n\n{}",
-                p.to_markdown(),
-                p.by_kernel_markdown()
-            );
-            if a.markdown {
-                println!(
-                    "\nPrinted by `steadygrad bench --profile --model {} --batch-size {} --markdown{}` on {}, adapter {}.",
-                    p.model,
-                    p.batch,
-                    if a.quick { " --quick" } else { "" },
-                    steadygrad::bench::cpu_description(),
-                    p.adapter
-                );
-            }
         }
         return Ok(());
     }
     let report = steadygrad::bench::run(&train, a.quick)?;
     eprintln!("adapter: {}", report.adapter);
+    print!("{}", report.to_markdown());
+    printed_by("--markdown".into(), &report.adapter);
     if a.json {
         println!("{}", report.to_json());
-    } else {
-        print!("{}", report.to_markdown());
-        if a.markdown {
-            println!(
-                "\nPrinted by `steadygrad bench --markdown{}` on {}, adapter {}.",
-                if a.quick { " --quick" } else { "" },
-                steadygrad::bench::cpu_description(),
-                report.adapter
-            );
-        }
     }
     Ok(())
 }
