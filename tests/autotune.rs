@@ -48,6 +48,8 @@ fn candidates_are_timed_on_the_shape_or_a_proxy_of_its_class() {
         (2048, 784, 300),
         (1001, 998, 1030),
         (512, 300, 1024),
+        // Few rows, columns in groups of 16 (the `g` classes).
+        (9, 70_000, 1008),
     ] {
         let (pm, pk, pn) = tuning_shape(m, k, n);
         assert!(

@@ -97,17 +97,23 @@ override NARROW_N: u32 = 16u;
 // over 173,056 positions).
 const K_UNROLL: u32 = 4u;
 
+//
+// A wider C (a multiple of NARROW_N columns) is walked in groups of NARROW_N columns, one
+// along y: group g owns columns g·NARROW_N.. (with n ≤ NARROW_N there is one, and p.n is
+// NARROW_N).
 @compute @workgroup_size(WG_X, WG_Y)
 fn matmul_narrow(@builtin(global_invocation_id) gid: vec3<u32>) {
     let r = min(gid.x, p.m - 1u);
+    let col0 = gid.y * NARROW_N;
     let sa = a_strides(); // (row stride, k stride)
     let sb = b_strides(); // (k stride, col stride)
     var ia = r * sa.x;
     let a_end = ia + p.k * sa.y;
     if (!TRANS_B && NARROW_N % 4u == 0u) {
-        // A plain B whose rows are whole vec4s: a row of B in NARROW_N / 4 loads.
+        // A plain B whose rows are whole vec4s: the group's part of a row of B in
+        // NARROW_N / 4 loads.
         var acc4: array<vec4<f32>, 4>;
-        var ib4 = 0u;
+        var ib4 = col0 / 4u;
         while (ia < a_end) {
             for (var u = 0u; u < K_UNROLL; u++) {
                 if (ia < a_end) {
@@ -116,19 +122,19 @@ fn matmul_narrow(@builtin(global_invocation_id) gid: vec3<u32>) {
                         acc4[j] += av * load_b_quad(ib4 + j);
                     }
                     ia += sa.y;
-                    ib4 += NARROW_N / 4u;
+                    ib4 += p.n / 4u;
                 }
             }
         }
         if (gid.x < p.m) {
             for (var j = 0u; j < NARROW_N; j++) {
-                store_one(gid.x, j, acc4[j / 4u][j % 4u]);
+                store_one(gid.x, col0 + j, acc4[j / 4u][j % 4u]);
             }
         }
         return;
     }
     var acc: array<f32, 16>;
-    var ib = 0u;
+    var ib = col0 * sb.y;
     while (ia < a_end) {
         for (var u = 0u; u < K_UNROLL; u++) {
             if (ia < a_end) {
@@ -143,7 +149,7 @@ fn matmul_narrow(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     if (gid.x < p.m) {
         for (var j = 0u; j < NARROW_N; j++) {
-            store_one(gid.x, j, acc[j]);
+            store_one(gid.x, col0 + j, acc[j]);
         }
     }
 }

@@ -83,8 +83,14 @@ const LARGE_BUCKET: u32 = 12;
 
 /// The variant a CPU adapter takes for a shape class without timing: the narrow kernel
 /// reading textures for few output columns (a small pipeline; on llvmpipe 3.5× the storage
-/// narrow kernel on a convolution's 21,632×9×16), the 16×20 texture kernel from
-/// [`LARGE_BUCKET`] up, else the register-blocked 8×8 kernel. On llvmpipe that is not the
+/// narrow kernel on a convolution's 21,632×9×16) and for whole groups of 16 columns over
+/// few rows or a short inner dimension (the `g` classes: the Keras MNIST convnet's first
+/// convolution, 21,632×9×32, 20.9 → 13.1 ms against the 8×8 kernel, and its weight
+/// gradient, 9×21,632×32, 37.6 → 7.8 ms), from [`LARGE_BUCKET`] up the 8×8 texture kernel
+/// for thin outputs (`w`: what `steadygrad tune` chose for all six of the example CNN's
+/// and that convnet's convolution products, e.g. 3,872×288×64 in 10.5 ms against 21.0
+/// through the 16×20 one) and the 16×20 texture kernel for the rest, else the
+/// register-blocked 8×8 kernel. On llvmpipe that is not the
 /// fastest on the seed network's shapes (the texture kernels train it about 2× faster once
 /// compiled), but the cheapest to compile: with an empty shader cache the texture kernels'
 /// pipelines take about 35 s to build there, these about 4 s, so a first run takes as long
@@ -96,8 +102,10 @@ pub fn builtin_choice(class: &str) -> MatmulVariant {
         .next()
         .and_then(|b| b.parse().ok())
         .unwrap_or(0);
-    if traits.ends_with('n') {
+    if traits.ends_with('n') || traits.ends_with('g') {
         MatmulVariant::NarrowTexture
+    } else if bucket >= LARGE_BUCKET && traits.ends_with('w') {
+        MatmulVariant::Texture8
     } else if bucket >= LARGE_BUCKET {
         MatmulVariant::Texture16x20
     } else {
@@ -120,8 +128,9 @@ fn pow2_rows(len: usize) -> bool {
 
 /// The shape class a choice is made for: the transposes, whether vec4 loads are possible,
 /// whether a stored row of A or B is a multiple of 1 KiB, whether C is narrow (at most
-/// 16 columns) or thin (at most [`THIN_MAX`]), and the size in powers of 4 of
-/// multiply-adds.
+/// 16 columns: `n`), in groups of 16 columns of a plain B with at most 16 rows or inner
+/// steps (`g`: a convolution's first layer and its weight gradient), or thin (at most [`THIN_MAX`]:
+/// `w`), and the size in powers of 4 of multiply-adds.
 pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> String {
     let vec4 = super::ops::matmul::vec4_loads_fit(m, k, n, trans_a, trans_b);
     let a_row = if trans_a { m } else { k };
@@ -137,6 +146,11 @@ pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -
         if pow2 { "p" } else { "" },
         if n <= super::ops::matmul::NARROW_MAX {
             "n"
+        } else if m.min(k) <= super::ops::matmul::NARROW_MAX
+            && super::ops::matmul::narrow_split(n).is_some()
+            && !trans_b
+        {
+            "g"
         } else if n <= THIN_MAX {
             "w"
         } else {
@@ -152,7 +166,7 @@ pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -
 pub const THIN_MAX: usize = 64;
 
 /// The shape the candidates are timed on: the shape itself up to 2²⁶ multiply-adds, else
-/// each dimension over 256 capped at a value of the same traits (a multiple of 256, of 4,
+/// each dimension over 256 capped at a value of the same traits (a multiple of 256, of 16, of 4,
 /// or neither), so the proxy falls in the same class but for its size.
 pub fn tuning_shape(m: usize, k: usize, n: usize) -> (usize, usize, usize) {
     if (m as f64) * (k as f64) * (n as f64) <= PROXY_ABOVE {
@@ -163,6 +177,9 @@ pub fn tuning_shape(m: usize, k: usize, n: usize) -> (usize, usize, usize) {
             d
         } else if pow2_rows(d) {
             PROXY_DIM
+        } else if d.is_multiple_of(16) {
+            // Whole groups of the narrow kernel's columns (the `g` classes).
+            PROXY_DIM - 16
         } else if d.is_multiple_of(4) {
             PROXY_DIM - 4
         } else {
@@ -335,6 +352,11 @@ mod tests {
         // A convolution's 32 channels against a dense layer's 300 units of the same work.
         assert_eq!(shape_class(3872, 144, 32, false, false), "NNvw-12");
         assert_eq!(shape_class(256, 784, 300, false, false), "NNv-12");
+        // 32 filters over 3×3 taps of one channel, and their weight gradient: the narrow
+        // kernel's column groups; not over 288 taps.
+        assert!(shape_class(21_632, 9, 32, false, false).ends_with("g-11"));
+        assert!(shape_class(9, 21_632, 32, true, false).ends_with("g-11"));
+        assert_eq!(shape_class(3872, 288, 64, false, false), "NNvw-13");
         assert_ne!(
             shape_class(1024, 1024, 1024, false, false),
             shape_class(32, 32, 32, false, false)

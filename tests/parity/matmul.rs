@@ -28,6 +28,10 @@ pub(super) fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
             (32, 784, 300),
             // A convolution's im2col product: 3×3 taps, 12 filters (B's rows whole vec4s).
             (37, 9, 12),
+            // Wider than the narrow kernel's registers: 32 and 48 filters, in groups of 16
+            // columns (a weight gradient's long k in the second).
+            (37, 9, 32),
+            (9, 300, 48),
         ];
         for (si, &(m, k, n)) in sizes.iter().enumerate() {
             for flags in 0..8u32 {

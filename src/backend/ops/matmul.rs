@@ -116,14 +116,30 @@ fn constants(kind: &Kind, n: usize, trans_a: bool, trans_b: bool) -> Vec<(&'stat
         ("TRANS_A", f64::from(u8::from(trans_a))),
         ("TRANS_B", f64::from(u8::from(trans_b))),
     ];
-    if matches!(kind, Kind::Narrow | Kind::NarrowTexture) {
-        c.push(("NARROW_N", n as f64));
+    if let (Kind::Narrow | Kind::NarrowTexture, Some((width, _))) = (kind, narrow_split(n)) {
+        c.push(("NARROW_N", width as f64));
     }
     c
 }
 
-/// The most columns of C the narrow kernel takes (its registers).
+/// The most columns of C the narrow kernel keeps in registers: wider outputs in whole
+/// groups of this many columns take one invocation a row and group.
 pub const NARROW_MAX: usize = 16;
+
+/// The narrow kernel's width (`NARROW_N`) and column groups for `n` columns of C: all of
+/// them up to [`NARROW_MAX`], else groups of [`NARROW_MAX`] when they divide `n` (a
+/// convolution's 32 or 64 filters: on llvmpipe the 8×8 kernels gave the Keras MNIST
+/// convnet's first weight gradient, 9×21,632×32, eight invocations in all). `None`: the
+/// narrow kernel does not take `n`.
+pub fn narrow_split(n: usize) -> Option<(usize, usize)> {
+    if n <= NARROW_MAX {
+        Some((n, 1))
+    } else if n.is_multiple_of(NARROW_MAX) && n / NARROW_MAX <= MAX_WORKGROUPS {
+        Some((NARROW_MAX, n / NARROW_MAX))
+    } else {
+        None
+    }
+}
 
 /// The most iterations a kernel's loop may take: llvmpipe ends any loop after 65,535
 /// (Mesa's gallivm loop limiter), silently. Every body but the reduction kernel walks k in
@@ -192,15 +208,7 @@ fn shape(
     trans_b: bool,
     variant: MatmulVariant,
 ) -> (Kind, (u32, u32, u32)) {
-    let vec4_ok = vec4_loads_fit(m, k, n, trans_a, trans_b);
-    let textures_ok = vec4_ok && fits_texture(m * k) && fits_texture(k * n);
-    let blocks = (ceil_div(n.div_ceil(4), 8), ceil_div(m.div_ceil(4), 8), 1);
-    // A kernel of `rows`×`cols` outputs an invocation, in workgroups of its contract's shape.
-    let blocked = |kind: Kind, (rows, cols)| {
-        let grid = block_grid(kind.entry(false), m, n, rows, cols);
-        (kind, grid)
-    };
-    // The narrow kernel's one-dimensional grid: a row of C a lane.
+    // The narrow kernel's rows: a row of C a lane.
     let narrow_groups = m
         .div_ceil(workgroup_size(Entry::MatmulNarrow, "WG_X"))
         .max(1);
@@ -210,7 +218,7 @@ fn shape(
         // be cut short, so a longer k goes to the kernel that splits it over a workgroup.
         MatmulVariant::Reduce => {}
         MatmulVariant::Narrow | MatmulVariant::NarrowTexture
-            if n <= NARROW_MAX
+            if narrow_split(n).is_some()
                 && n.is_multiple_of(4)
                 && !trans_b
                 && narrow_groups <= MAX_WORKGROUPS
@@ -220,19 +228,46 @@ fn shape(
         }
         _ => {}
     }
-    match variant {
-        MatmulVariant::Narrow if n <= NARROW_MAX && narrow_groups <= MAX_WORKGROUPS => {
-            (Kind::Narrow, (narrow_groups as u32, 1, 1))
+    // A row of C a lane, a group of its columns along y.
+    let narrow_grid = match narrow_split(n) {
+        Some((_, groups)) if narrow_groups <= MAX_WORKGROUPS => {
+            Some((narrow_groups as u32, groups as u32, 1))
         }
-        MatmulVariant::Narrow => shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked),
-        MatmulVariant::NarrowTexture
-            if n <= NARROW_MAX
-                && narrow_groups <= MAX_WORKGROUPS
-                && fits_texture(m * k)
-                && fits_texture(k * n) =>
+        _ => None,
+    };
+    match (variant, narrow_grid) {
+        (MatmulVariant::Narrow, Some(grid)) => (Kind::Narrow, grid),
+        (MatmulVariant::NarrowTexture, Some(grid))
+            if fits_texture(m * k) && fits_texture(k * n) =>
         {
-            (Kind::NarrowTexture, (narrow_groups as u32, 1, 1))
+            (Kind::NarrowTexture, grid)
         }
+        _ => shape_blocked(m, k, n, trans_a, trans_b, variant),
+    }
+}
+
+/// [`shape`] for the variants other than the narrow ones (and for those where they do not
+/// take the shape: the narrow kernel falls back to the 4×4 one, the narrow texture kernel
+/// to the narrow one).
+fn shape_blocked(
+    m: usize,
+    k: usize,
+    n: usize,
+    trans_a: bool,
+    trans_b: bool,
+    variant: MatmulVariant,
+) -> (Kind, (u32, u32, u32)) {
+    let vec4_ok = vec4_loads_fit(m, k, n, trans_a, trans_b);
+    let textures_ok = vec4_ok && fits_texture(m * k) && fits_texture(k * n);
+    let blocks = (ceil_div(n.div_ceil(4), 8), ceil_div(m.div_ceil(4), 8), 1);
+    // A kernel of `rows`×`cols` outputs an invocation, in workgroups of its contract's shape.
+    let blocked = |kind: Kind, (rows, cols)| {
+        let grid = block_grid(kind.entry(false), m, n, rows, cols);
+        (kind, grid)
+    };
+    let reduce_fits = m.div_ceil(4).max(n.div_ceil(4)) <= MAX_WORKGROUPS;
+    match variant {
+        MatmulVariant::Narrow => shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked),
         MatmulVariant::NarrowTexture => shape(m, k, n, trans_a, trans_b, MatmulVariant::Narrow),
         MatmulVariant::Texture8 if textures_ok => blocked(Kind::Texture8, (8, 8)),
         MatmulVariant::Texture16 if textures_ok => blocked(Kind::Texture16, (16, 16)),
