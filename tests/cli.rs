@@ -663,8 +663,27 @@ fn bench_profiles_each_launch_of_a_step() {
         "{v}"
     );
     assert!(v["step_seconds"].as_f64().unwrap() > 0.0, "{v}");
+    // A model of one's own, by its Keras JSON: the example CNN's file, launch for launch
+    // what `--model cnn` (the same file, built in) profiles.
+    let profile = |model: &str| {
+        let (ok, out, err) =
+            steadygrad(&["bench", "--profile", "--quick", "--json", "--model", model]);
+        assert!(ok, "{model}: {err}");
+        let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+        let labels: Vec<String> = (v["launches"].as_array().unwrap().iter())
+            .map(|l| l["label"].as_str().unwrap().to_string())
+            .collect();
+        labels
+    };
+    let by_file = profile("examples/cnn.json");
+    assert!(
+        by_file.iter().any(|l| l.starts_with("Im2col")),
+        "{by_file:?}"
+    );
+    assert_eq!(by_file, profile("cnn"));
     for (args, needle) in [
         (vec!["--model", "resnet"], "--model resnet"),
+        (vec!["--model", "missing.json"], "missing.json"),
         (vec!["--batch-size", "0"], "--batch-size 0"),
     ] {
         let mut a = vec!["bench", "--profile", "--quick"];
@@ -675,4 +694,38 @@ fn bench_profiles_each_launch_of_a_step() {
             "{args:?}: {err}"
         );
     }
+}
+
+#[test]
+fn tune_refuses_a_model_it_cannot_read_before_touching_the_cache() {
+    let dir = tmp("tune-cache");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cache = dir.join("matmul-autotune.json");
+    std::fs::write(&cache, "{}").unwrap();
+    let missing = dir.join("missing.json");
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"class_name": "Sequential", "config": {"layers": [{"class_name": "Conv3D"}]}}"#,
+    )
+    .unwrap();
+    for model in [&missing, &bad] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_steadygrad"))
+            .args(["tune", "--model-config"])
+            .arg(model)
+            .env("STEADYGRAD_CACHE_DIR", &dir)
+            .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            err.starts_with("error:") && err.trim_end().lines().count() == 1,
+            "{err}"
+        );
+        let name = model.file_name().unwrap().to_string_lossy();
+        assert!(err.contains(name.as_ref()), "{err}");
+        assert_eq!(std::fs::read_to_string(&cache).unwrap(), "{}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -11,7 +11,7 @@ use web_time::Instant;
 
 use crate::backend::{Backend, CpuBackend, GpuBackend, GpuOptions, Kernel};
 use crate::data::Dataset;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::nn::{seed_network, Sequential};
 use crate::optim::Sgd;
 use crate::train::{FitOptions, LossName, Session, StepCounters};
@@ -53,11 +53,19 @@ pub const MODELS: [&str; 2] = ["seed_mlp", "cnn"];
 /// The small CNN of `examples/cnn.json`.
 pub const CNN_JSON: &str = include_str!("../../examples/cnn.json");
 
-/// A benchmark model by name ([`MODELS`]).
+/// A benchmark model by name ([`MODELS`]), or a Keras model JSON file (a path ending in
+/// `.json`, as `train --model-config` takes).
 pub fn model(name: &str) -> Result<Sequential> {
     match name {
         "cnn" => crate::io::model_from_json(CNN_JSON, 42),
-        _ => seed_network(false),
+        "seed_mlp" => seed_network(false),
+        path if path.ends_with(".json") => {
+            crate::io::model_from_json_file(std::path::Path::new(path), 42)
+        }
+        other => Err(Error::Config(format!(
+            "--model {other}: the benchmark models are {}, or a Keras model JSON file (FILE.json)",
+            MODELS.join(", ")
+        ))),
     }
 }
 

@@ -117,12 +117,7 @@ impl Profile {
 /// Nesterov momentum, as the bench trains): each launch run `reps` times back to back on
 /// its own (the best of three rounds), and the whole step timed over `steps` steps.
 pub fn profile(train: &Dataset, model_name: &str, batch: usize, quick: bool) -> Result<Profile> {
-    if !super::MODELS.contains(&model_name) {
-        return Err(Error::Config(format!(
-            "--model {model_name}: the benchmark models are {}",
-            super::MODELS.join(", ")
-        )));
-    }
+    let model = model(model_name)?;
     if batch == 0 || batch > train.len() {
         return Err(Error::Config(format!(
             "--batch-size {batch}: must be 1 to {} (the training samples)",
@@ -133,7 +128,7 @@ pub fn profile(train: &Dataset, model_name: &str, batch: usize, quick: bool) -> 
         Error::NoAdapter("bench --profile times the GPU path's launches: no adapter".into())
     })?;
     let adapter = be.info().adapter;
-    let mut s = Session::with_backend(model(model_name)?, be)?;
+    let mut s = Session::with_backend(model, be)?;
     let steps = if quick { 4 } else { 24 };
     let (samples_per_second, _, _) = train_speed(&mut s, train, batch, steps)?;
     let step_seconds = batch as f64 / samples_per_second;

@@ -59,6 +59,10 @@ pub struct TuneArgs {
     /// End stdout with one JSON object (adapter, seconds, cache file, choices).
     #[arg(long)]
     pub json: bool,
+    /// Also a model of one's own (Keras JSON, as `train --model-config` takes): its shape
+    /// classes at batch 32 and 256 besides the standard ones.
+    #[arg(long, value_name = "FILE.json")]
+    pub model_config: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -189,7 +193,7 @@ pub struct BenchArgs {
     /// with its share of the step (for `--model` at `--batch-size`).
     #[arg(long, conflicts_with = "sweep")]
     pub profile: bool,
-    /// The model `--profile` profiles: seed_mlp or cnn.
+    /// The model `--profile` profiles: seed_mlp, cnn, or a Keras model JSON file (FILE.json).
     #[arg(long, default_value = "seed_mlp", requires = "profile")]
     pub model: String,
     /// The batch size `--profile` profiles.

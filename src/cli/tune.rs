@@ -10,6 +10,7 @@
 use steadygrad::backend::autotune::Tuning;
 use steadygrad::backend::{Backend, GpuBackend, GpuOptions};
 use steadygrad::data::{Dataset, Samples};
+use steadygrad::nn::Sequential;
 use steadygrad::optim::Sgd;
 use steadygrad::train::{Device, FitOptions, LossName, Session};
 use steadygrad::{Error, Result};
@@ -19,36 +20,54 @@ use super::args::{TuneArgs, VerifyArgs};
 /// The example CNN (`examples/cnn.json`), built in so the command works anywhere.
 const CNN: &str = include_str!("../../examples/cnn.json");
 
-/// `batch` synthetic digits (the shapes matter, not the values).
-fn digits(batch: usize) -> Result<Dataset> {
-    let x: Vec<u8> = (0..batch * 784).map(|i| (i * 37 % 256) as u8).collect();
-    let y: Vec<u32> = (0..batch).map(|i| (i % 10) as u32).collect();
-    Dataset::new(Samples::U8(x), y, vec![28, 28])
+/// `batch` synthetic samples of `model`'s input shape with labels among its outputs (the
+/// shapes matter, not the values).
+fn samples(model: &Sequential, batch: usize) -> Result<Dataset> {
+    let shape = model.input_shape().to_vec();
+    let features: usize = shape.iter().product();
+    let x: Vec<u8> = (0..batch * features)
+        .map(|i| (i * 37 % 256) as u8)
+        .collect();
+    let classes = model.output_units().max(1);
+    let y: Vec<u32> = (0..batch).map(|i| (i % classes) as u32).collect();
+    Dataset::new(Samples::U8(x), y, shape)
 }
 
 /// `steadygrad tune`: the shape classes of the seed network and the example CNN (training
-/// at batch 32 and 256, evaluation at 256) and of `bench`'s square matmuls.
+/// at batch 32 and 256, evaluation at 256), of `--model-config`'s model likewise, and of
+/// `bench`'s square matmuls.
 pub fn tune(a: TuneArgs) -> Result<()> {
     let opts = GpuOptions {
         tuning: Tuning::Always,
         announce: !a.json,
         ..GpuOptions::from_env()?
     };
+    let mut models = vec![
+        (
+            "seed network".to_string(),
+            steadygrad::nn::seed_network(false)?,
+        ),
+        (
+            "example CNN".to_string(),
+            steadygrad::io::model_from_json(CNN, 42)?,
+        ),
+    ];
+    if let Some(path) = &a.model_config {
+        let model = steadygrad::io::model_from_json_file(path, 42)?;
+        models.push((format!("model of {}", path.display()), model));
+    }
     let mut g = GpuBackend::new(&opts)?;
     let adapter = g.info().adapter;
     g.forget_tuning()?;
     drop(g);
     if !a.json {
+        let names: Vec<&str> = models.iter().map(|(n, _)| n.as_str()).collect();
         eprintln!(
-            "tuning kernels for {adapter}, once: the seed network and the example CNN at batches 32 and 256, \
-             and bench's square matmuls"
+            "tuning kernels for {adapter}, once: the {} at batches 32 and 256, and bench's square matmuls",
+            names.join(", the ")
         );
     }
     let start = std::time::Instant::now();
-    let models = [
-        ("seed network", steadygrad::nn::seed_network(false)?),
-        ("example CNN", steadygrad::io::model_from_json(CNN, 42)?),
-    ];
     for (name, model) in models {
         for batch in [32, 256] {
             let mut s = Session::new_with(model.clone(), Device::Gpu, &opts)?;
@@ -56,7 +75,7 @@ pub fn tune(a: TuneArgs) -> Result<()> {
                 Box::new(Sgd::new(0.01)),
                 LossName::SparseCategoricalCrossentropy,
             )?;
-            let data = digits(batch)?;
+            let data = samples(&model, batch)?;
             let fit = FitOptions {
                 epochs: 1,
                 batch_size: batch,
