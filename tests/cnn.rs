@@ -65,6 +65,17 @@ fn summaries_are_keras_verbatim() {
     }
 }
 
+/// keras.io's "Simple MNIST convnet" as Keras wrote it (`examples/convnet.json`, which the
+/// README and docs/benchmarks.md time): it loads, with the parameter count Keras prints for
+/// it.
+#[test]
+fn the_keras_mnist_convnet_example_loads_with_keras_counts() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/convnet.json");
+    let model = steadygrad::io::model_from_json_file(&path, 42).unwrap();
+    assert_eq!(model.param_counts(), (34_826, 34_826, 0));
+    assert!(model.summary().contains("(None, 5, 5, 64)"));
+}
+
 #[test]
 fn predictions_and_three_steps_match_keras() {
     let cases = cases();
