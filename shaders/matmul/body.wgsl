@@ -101,9 +101,23 @@ const K_UNROLL: u32 = 4u;
 // A wider C (a multiple of NARROW_N columns) is walked in groups of NARROW_N columns, one
 // along y: group g owns columns g·NARROW_N.. (with n ≤ NARROW_N there is one, and p.n is
 // NARROW_N).
+//
+// With K_SPLIT (few rows, a long k over a plain B: a weight gradient's nine rows summed
+// over every position of a batch) a workgroup takes one row instead, its WG_X lanes each
+// summing every WG_X-th step of k, and its first lane adds their sums: WG_X times the
+// lanes a row-per-lane walk would keep busy.
+// (WG_X is 8 for the narrow entries: the partial sums' array holds 8.)
+override K_SPLIT: bool = false;
+var<workgroup> narrow_partial: array<array<vec4<f32>, 4>, 8>;
+
 @compute @workgroup_size(WG_X, WG_Y)
-fn matmul_narrow(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let r = min(gid.x, p.m - 1u);
+fn matmul_narrow(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let row = select(gid.x, wid.x, K_SPLIT);
+    let r = min(row, p.m - 1u);
     let col0 = gid.y * NARROW_N;
     let sa = a_strides(); // (row stride, k stride)
     let sb = b_strides(); // (k stride, col stride)
@@ -114,6 +128,12 @@ fn matmul_narrow(@builtin(global_invocation_id) gid: vec3<u32>) {
         // NARROW_N / 4 loads.
         var acc4: array<vec4<f32>, 4>;
         var ib4 = col0 / 4u;
+        let lane = select(0u, lid.x, K_SPLIT);
+        let lanes = select(1u, WG_X, K_SPLIT);
+        ia += lane * sa.y;
+        ib4 += lane * (p.n / 4u);
+        let a_step = lanes * sa.y;
+        let b_step = lanes * (p.n / 4u);
         while (ia < a_end) {
             for (var u = 0u; u < K_UNROLL; u++) {
                 if (ia < a_end) {
@@ -121,14 +141,25 @@ fn matmul_narrow(@builtin(global_invocation_id) gid: vec3<u32>) {
                     for (var j = 0u; j < NARROW_N / 4u; j++) {
                         acc4[j] += av * load_b_quad(ib4 + j);
                     }
-                    ia += sa.y;
-                    ib4 += p.n / 4u;
+                    ia += a_step;
+                    ib4 += b_step;
                 }
             }
         }
-        if (gid.x < p.m) {
+        if (K_SPLIT) {
+            narrow_partial[lid.x] = acc4;
+            workgroupBarrier();
+            if (lid.x != 0u) { return; }
+            for (var l = 1u; l < min(WG_X, 8u); l++) {
+                let o = narrow_partial[l];
+                for (var j = 0u; j < NARROW_N / 4u; j++) {
+                    acc4[j] += o[j];
+                }
+            }
+        }
+        if (row < p.m) {
             for (var j = 0u; j < NARROW_N; j++) {
-                store_one(gid.x, col0 + j, acc4[j / 4u][j % 4u]);
+                store_one(row, col0 + j, acc4[j / 4u][j % 4u]);
             }
         }
         return;

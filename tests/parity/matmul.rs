@@ -32,6 +32,9 @@ pub(super) fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
             // columns (a weight gradient's long k in the second).
             (37, 9, 32),
             (9, 300, 48),
+            // Few rows over a long k: a workgroup a row, its lanes splitting k.
+            (9, 1100, 32),
+            (5, 1100, 12),
         ];
         for (si, &(m, k, n)) in sizes.iter().enumerate() {
             for flags in 0..8u32 {
