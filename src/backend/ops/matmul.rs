@@ -386,3 +386,38 @@ pub fn cpu(
         *ci = if accumulate { *ci + oi } else { oi };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The split-k walk's partial sums live in a workgroup array of 8 (`narrow_partial` in
+    /// `matmul/body.wgsl`): one per lane of the narrow entries' workgroups.
+    #[test]
+    fn the_narrow_workgroups_have_the_lanes_the_split_k_sums_hold() {
+        for entry in [
+            Entry::MatmulNarrow,
+            Entry::MatmulNarrowTexture,
+            Entry::DenseNarrow,
+            Entry::DenseNarrowTexture,
+        ] {
+            assert_eq!(workgroup_size(entry, "WG_X"), 8, "{entry:?}");
+            assert_eq!(workgroup_size(entry, "WG_Y"), 1, "{entry:?}");
+        }
+        assert!(include_str!("../../../shaders/matmul/body.wgsl")
+            .contains("var<workgroup> narrow_partial: array<array<vec4<f32>, 4>, 8>;"));
+    }
+
+    #[test]
+    fn wide_outputs_take_the_narrow_kernel_in_groups_and_long_sums_split_k() {
+        assert_eq!(narrow_split(10), Some((10, 1)));
+        assert_eq!(narrow_split(64), Some((16, 4)));
+        assert_eq!(narrow_split(40), None);
+        let (kind, grid) = shape(9, 21_632, 32, true, false, MatmulVariant::Narrow);
+        assert!(matches!(kind, Kind::Narrow { k_split: true }));
+        assert_eq!(grid, (9, 2, 1));
+        let (kind, grid) = shape(21_632, 9, 32, false, false, MatmulVariant::Narrow);
+        assert!(matches!(kind, Kind::Narrow { k_split: false }));
+        assert_eq!(grid, (2_704, 2, 1));
+    }
+}
