@@ -97,7 +97,6 @@ override NARROW_N: u32 = 16u;
 // over 173,056 positions).
 const K_UNROLL: u32 = 4u;
 
-//
 // A wider C (a multiple of NARROW_N columns) is walked in groups of NARROW_N columns, one
 // along y: group g owns columns g·NARROW_N.. (with n ≤ NARROW_N there is one, and p.n is
 // NARROW_N).

@@ -17,9 +17,6 @@ use steadygrad::{Error, Result};
 
 use super::args::{TuneArgs, VerifyArgs};
 
-/// The example CNN (`examples/cnn.json`), built in so the command works anywhere.
-const CNN: &str = include_str!("../../examples/cnn.json");
-
 /// `batch` synthetic samples of `model`'s input shape with labels among its outputs (the
 /// shapes matter, not the values).
 fn samples(model: &Sequential, batch: usize) -> Result<Dataset> {
@@ -42,15 +39,13 @@ pub fn tune(a: TuneArgs) -> Result<()> {
         announce: !a.json,
         ..GpuOptions::from_env()?
     };
+    // The benchmark models (the example CNN built in, so the command works anywhere).
     let mut models = vec![
         (
             "seed network".to_string(),
-            steadygrad::nn::seed_network(false)?,
+            steadygrad::bench::model("seed_mlp")?,
         ),
-        (
-            "example CNN".to_string(),
-            steadygrad::io::model_from_json(CNN, 42)?,
-        ),
+        ("example CNN".to_string(), steadygrad::bench::model("cnn")?),
     ];
     if let Some(path) = &a.model_config {
         let model = steadygrad::io::model_from_json_file(path, 42)?;
