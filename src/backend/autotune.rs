@@ -75,41 +75,27 @@ impl Tuning {
     }
 }
 
-/// The work bucket (multiply-adds in powers of 4) from which a CPU adapter's built-in
-/// choice is the 16×20 texture kernel: a convolution's products at batch 32 (4¹² ≈ 17 M
-/// multiply-adds) ran 3–4× faster through it on llvmpipe than through the 8×8 storage
-/// kernel, which outweighs its compile time within a few steps.
-const LARGE_BUCKET: u32 = 12;
-
 /// The variant a CPU adapter takes for a shape class without timing: the narrow kernel
 /// reading textures for few output columns (a small pipeline; on llvmpipe 3.5× the storage
 /// narrow kernel on a convolution's 21,632×9×16) and for whole groups of 16 columns over
 /// few rows or a short inner dimension (the `g` classes: the Keras MNIST convnet's first
 /// convolution, 21,632×9×32, 20.9 → 13.1 ms against the 8×8 kernel, and its weight
-/// gradient, 9×21,632×32, 37.6 → 7.8 ms), from [`LARGE_BUCKET`] up the 8×8 texture kernel
-/// for thin outputs (`w`: what `steadygrad tune` chose for all six of the example CNN's
-/// and that convnet's convolution products, e.g. 3,872×288×64 in 10.5 ms against 21.0
-/// through the 16×20 one) and the 16×20 texture kernel for the rest, else the
-/// register-blocked 8×8 kernel. On llvmpipe that is not the
-/// fastest on the seed network's shapes (the texture kernels train it about 2× faster once
-/// compiled), but the cheapest to compile: with an empty shader cache the texture kernels'
-/// pipelines take about 35 s to build there, these about 4 s, so a first run takes as long
-/// as the next. `steadygrad tune` times every variant and caches the fastest.
+/// gradient, 9×21,632×32, 37.6 → 7.8 ms), and the 8×8 texture kernel for everything else
+/// (the 8×8 storage kernel where the operands are not whole vec4s or do not fit a
+/// texture). Measured on llvmpipe: the seed network's products at batch 32 run 4–7×
+/// faster through it than through the 8×8 storage kernel (32×784×300 with the dense
+/// epilogue 1.3 against 9.1 ms, 784×32×300 2.3 against 8.7), and it is also the cheapest
+/// pipeline to build — with the shader cache off, one epoch of the README's training took
+/// 12.8 s through it, 21.7 s through the 8×8 storage kernel, 34.6 s through the 16×16
+/// texture kernel and 51.2 s through the 16×20 one, whose large unrolled bodies win a
+/// few classes once compiled. `steadygrad tune` times every variant and caches the
+/// fastest.
 pub fn builtin_choice(class: &str) -> MatmulVariant {
     let traits = class.split('-').next().unwrap_or("");
-    let bucket: u32 = class
-        .rsplit('-')
-        .next()
-        .and_then(|b| b.parse().ok())
-        .unwrap_or(0);
     if traits.ends_with('n') || traits.ends_with('g') {
         MatmulVariant::NarrowTexture
-    } else if bucket >= LARGE_BUCKET && traits.ends_with('w') {
-        MatmulVariant::Texture8
-    } else if bucket >= LARGE_BUCKET {
-        MatmulVariant::Texture16x20
     } else {
-        MatmulVariant::RegisterBlocked8
+        MatmulVariant::Texture8
     }
 }
 
@@ -361,6 +347,26 @@ mod tests {
             shape_class(1024, 1024, 1024, false, false),
             shape_class(32, 32, 32, false, false)
         );
+    }
+
+    #[test]
+    fn cpu_adapters_take_the_narrow_texture_kernel_for_narrow_outputs_else_the_8x8_one() {
+        // The seed network's first layer at batch 32, the example CNN's first convolution
+        // and its weight gradient, a first convolution of 32 filters, its second one.
+        for (shape, want) in [
+            ((32, 784, 300, false, false), MatmulVariant::Texture8),
+            ((21_632, 9, 16, false, false), MatmulVariant::NarrowTexture),
+            ((9, 21_632, 16, true, false), MatmulVariant::NarrowTexture),
+            ((21_632, 9, 32, false, false), MatmulVariant::NarrowTexture),
+            ((3_872, 144, 32, false, false), MatmulVariant::Texture8),
+            ((784, 32, 300, true, false), MatmulVariant::Texture8),
+            ((3, 5, 7, false, true), MatmulVariant::NarrowTexture),
+            ((33, 7, 65, false, false), MatmulVariant::Texture8),
+        ] {
+            let (m, k, n, ta, tb) = shape;
+            let class = shape_class(m, k, n, ta, tb);
+            assert_eq!(builtin_choice(&class), want, "{class}");
+        }
     }
 
     #[test]
