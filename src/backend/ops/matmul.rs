@@ -316,7 +316,6 @@ fn shape_blocked(
 
 /// Whether an operand of `words` floats fits an operand texture (see
 /// [`crate::backend::contract::TEXTURE_ROW`]).
-/// Whether `words` floats fit an operand texture.
 pub fn fits_texture(words: usize) -> bool {
     words.div_ceil(4).div_ceil(TEXTURE_ROW) <= TEXTURE_MAX_ROWS
 }
