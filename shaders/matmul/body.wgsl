@@ -91,11 +91,43 @@ fn matmul_regblock(
 // elsewhere).
 override NARROW_N: u32 = 16u;
 
-// k steps an iteration of the narrow walk (an inner loop of constant length the compiler
-// unrolls): llvmpipe ends an invocation's loops after 65,535 iterations in all, so the
-// walk reaches k = K_UNROLL × 65,535 (a convolution's weight gradient at batch 256 sums
-// over 173,056 positions).
+// k steps an iteration of the narrow walks that reach past 65,535 steps (an inner loop of
+// constant length the compiler unrolls): the scalar one, and the one over a plain B of
+// whole vec4 rows with LONG_K (a convolution's weight gradient at batch 256 sums over
+// 173,056 positions).
 const K_UNROLL: u32 = 4u;
+
+// With LONG_K (k past LOOP_MAX in ops/matmul.rs, fixed per pipeline) the narrow walk over a
+// plain B takes K_UNROLL steps an iteration: llvmpipe ends an invocation's loops after
+// 65,535 iterations in all (Mesa's gallivm loop limiter; one loop after another share the
+// count). Without it, a step an iteration (bound checks inside an unrolled walk cost the
+// first convolution of the example CNN a third of its time on llvmpipe).
+override LONG_K: bool = false;
+
+// The narrow walk over a plain B: `steps` steps of k, A's index from `ia` by `a_step`
+// each, B's vec4 index from `ib4` by `b_step`.
+fn narrow_walk(acc: ptr<function, array<vec4<f32>, 4>>, ia: u32, a_step: u32, ib4: u32, b_step: u32, steps: u32) {
+    if (LONG_K) {
+        for (var q = 0u; q < steps; q += K_UNROLL) {
+            for (var u = 0u; u < K_UNROLL; u++) {
+                let s = q + u;
+                if (s < steps) {
+                    let av = load_a1(ia + s * a_step);
+                    for (var j = 0u; j < NARROW_N / 4u; j++) {
+                        (*acc)[j] += av * load_b_quad(ib4 + s * b_step + j);
+                    }
+                }
+            }
+        }
+        return;
+    }
+    for (var s = 0u; s < steps; s++) {
+        let av = load_a1(ia + s * a_step);
+        for (var j = 0u; j < NARROW_N / 4u; j++) {
+            (*acc)[j] += av * load_b_quad(ib4 + s * b_step + j);
+        }
+    }
+}
 
 // A wider C (a multiple of NARROW_N columns) is walked in groups of NARROW_N columns, one
 // along y: group g owns columns g·NARROW_N.. (with n ≤ NARROW_N there is one, and p.n is
@@ -133,18 +165,13 @@ fn matmul_narrow(
         ib4 += lane * (p.n / 4u);
         let a_step = lanes * sa.y;
         let b_step = lanes * (p.n / 4u);
-        while (ia < a_end) {
-            for (var u = 0u; u < K_UNROLL; u++) {
-                if (ia < a_end) {
-                    let av = load_a1(ia);
-                    for (var j = 0u; j < NARROW_N / 4u; j++) {
-                        acc4[j] += av * load_b_quad(ib4 + j);
-                    }
-                    ia += a_step;
-                    ib4 += b_step;
-                }
-            }
-        }
+        // The walk counts this lane's steps (all of k, or every lanes-th from its own
+        // with K_SPLIT) and derives both indices from the count: without K_SPLIT the count
+        // and B's index are then the same in every lane, so a B read from a uniform block
+        // (uniform_operands.wgsl) is one load for all of them (a walk that stepped the
+        // indices ran the first convolution of the example CNN 1.5× slower on llvmpipe).
+        let steps = (p.k + lanes - 1u - lane) / lanes;
+        narrow_walk(&acc4, ia, a_step, ib4, b_step, steps);
         if (K_SPLIT) {
             narrow_partial[lid.x] = acc4;
             workgroupBarrier();

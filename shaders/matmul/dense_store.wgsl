@@ -3,7 +3,10 @@
 // layer's forward pass is one launch. C is y; Kernel::Dense never accumulates.
 
 // C is the kernel's `c` (y); `bias` and the step record `step` (RReLU's generator reads
-// the step from word 0) are its other buffers.
+// the step from word 0) are its other buffers. The bias is read through `read1_bias`
+// (generated): from a uniform block in the entries that declare one (the texture ones:
+// on llvmpipe a storage load of it, one per lane and output, cost the first convolution
+// of the example CNN a third of its time).
 
 // The activation code, fixed per pipeline (equal to p.code): a switch on a uniform in
 // every store kept llvmpipe from compiling the epilogue down to the one activation
@@ -13,7 +16,13 @@ override ACT_CODE: u32 = 0u;
 
 fn epilogue(idx: u32, col: u32, v: f32) -> f32 {
     let a = Act(ACT_CODE, p.act_flags, p.f0, p.f1);
-    return act(a, v + bias[col], idx, step[0]);
+    // The step only where RReLU draws (a constant branch): a storage load a lane and output
+    // otherwise.
+    var s = 0u;
+    if (ACT_CODE == ACT_RRELU) {
+        s = step[0];
+    }
+    return act(a, v + read1_bias(col), idx, s);
 }
 
 // Stores one element of y.

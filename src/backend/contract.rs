@@ -111,9 +111,13 @@ modules! {
     /// [`MATMUL`] with the vec4 bodies reading A and B from textures.
     MATMUL_TEXTURE: MatmulParams, ["matmul/store.wgsl", "matmul/texture_operands.wgsl", "matmul/body.wgsl"];
     /// The matmul bodies stored through the dense layer's bias + activation epilogue.
-    DENSE: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/buffer_operands.wgsl", "matmul/body.wgsl"];
-    /// [`DENSE`] with the vec4 bodies reading A and B from textures.
-    DENSE_TEXTURE: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/texture_operands.wgsl", "matmul/body.wgsl"];
+    DENSE: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/buffer_operands.wgsl", "matmul/body.wgsl"], readers;
+    /// [`DENSE`] with the vec4 bodies reading A and B from textures and the bias from a
+    /// uniform block.
+    DENSE_TEXTURE: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/texture_operands.wgsl", "matmul/body.wgsl"], readers;
+    /// [`DENSE`] with A read from a texture, B and the bias from uniform blocks (a small
+    /// weight matrix: a convolution over few input channels).
+    DENSE_UNIFORM: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/uniform_operands.wgsl", "matmul/body.wgsl"], readers;
     /// Activation forward.
     ACT_FORWARD: ElementwiseParams, ["activation.wgsl", "elementwise/common.wgsl", "elementwise/act_forward.wgsl"];
     /// Activation backward.
@@ -285,7 +289,9 @@ entries! {
     /// Dense layer forward, narrow body (at most 16 output columns).
     DenseNarrow: "matmul_narrow" in DENSE [] [WG_X = 8, WG_Y = 1];
     /// Dense layer forward, narrow body reading texels.
-    DenseNarrowTexture: "matmul_narrow" in DENSE_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 1];
+    DenseNarrowTexture: "matmul_narrow" in DENSE_TEXTURE [a: Texture, b: Texture, bias: Uniform] [WG_X = 8, WG_Y = 1];
+    /// Dense layer forward, narrow body reading texels of A and a uniform block of B.
+    DenseNarrowUniform: "matmul_narrow" in DENSE_UNIFORM [a: Texture, b: Uniform, bias: Uniform] [WG_X = 8, WG_Y = 1];
     /// Dense layer forward, vec4 body.
     DenseVec4: "matmul_vec4" in DENSE [a: Vec4, b: Vec4] [WG_X = 8, WG_Y = 8];
     /// Dense layer forward, 8×8 vec4 body.
@@ -297,11 +303,11 @@ entries! {
     /// Dense layer forward, a workgroup a 4×4 block (few outputs, a long inner dimension).
     DenseReduce: "matmul_reduce" in DENSE [] [];
     /// Dense layer forward, 8×8 body reading texels.
-    DenseTexture8: "matmul_vec8" in DENSE_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 4];
+    DenseTexture8: "matmul_vec8" in DENSE_TEXTURE [a: Texture, b: Texture, bias: Uniform] [WG_X = 8, WG_Y = 4];
     /// Dense layer forward, 16×16 body reading texels.
-    DenseTexture16: "matmul_vec16" in DENSE_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 1];
+    DenseTexture16: "matmul_vec16" in DENSE_TEXTURE [a: Texture, b: Texture, bias: Uniform] [WG_X = 8, WG_Y = 1];
     /// Dense layer forward, 16×20 body reading texels.
-    DenseTexture16x20: "matmul_vec16x20" in DENSE_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 1];
+    DenseTexture16x20: "matmul_vec16x20" in DENSE_TEXTURE [a: Texture, b: Texture, bias: Uniform] [WG_X = 8, WG_Y = 1];
     /// The dense epilogue's backward: activation derivative and bias gradient.
     BiasActBackward: "bias_act_backward" in BIAS_ACT_BACKWARD [] [];
     /// [`Entry::BiasActBackward`], four columns an invocation through vec4 views.
@@ -474,6 +480,8 @@ pub struct Binding {
     pub read_only: bool,
     /// An rgba32float texture the backend fills from the buffer before the launch.
     pub texture: bool,
+    /// A uniform block the backend fills from the buffer before the launch.
+    pub uniform: bool,
 }
 
 impl Entry {
@@ -502,8 +510,10 @@ impl Entry {
                 out.push(Binding {
                     index: view.binding(i),
                     arg: Some(i),
-                    read_only: a.access == Access::Read || view == View::Texture,
+                    read_only: a.access == Access::Read
+                        || matches!(view, View::Texture | View::Uniform),
                     texture: view == View::Texture,
+                    uniform: view == View::Uniform,
                 });
             }
         }
@@ -513,6 +523,7 @@ impl Entry {
                 arg: None,
                 read_only: true,
                 texture: false,
+                uniform: false,
             });
         }
         out

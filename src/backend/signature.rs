@@ -102,7 +102,16 @@ pub enum View {
     /// number `i` at `(i % TEXTURE_ROW, i / TEXTURE_ROW)`; the backend copies the buffer
     /// in right before the launch. Read-only buffers only.
     Texture,
+    /// As a uniform block, `name_u: array<vec4<f32>, UNIFORM_VEC4S>`: the buffer's first
+    /// [`UNIFORM_VEC4S`] vec4s, copied in right before the launch. Read-only f32 buffers
+    /// only. On CPU adapters a load from a uniform block at an index every lane shares is
+    /// one scalar load, where a storage or texture load is one per lane.
+    Uniform,
 }
+
+/// The vec4s of a [`View::Uniform`] block: 64 KiB, the uniform binding size every
+/// WebGPU adapter allows.
+pub const UNIFORM_VEC4S: usize = 4096;
 
 /// Bindings a view of buffer position `i` takes: `1 + i + VIEW_STRIDE·view`.
 pub const VIEW_STRIDE: u32 = 16;
@@ -121,6 +130,7 @@ impl View {
             View::Scalar => 0,
             View::Vec4 => 1,
             View::Texture => 2,
+            View::Uniform => 3,
         };
         1 + i as u32 + VIEW_STRIDE * k
     }
@@ -131,6 +141,7 @@ impl View {
             View::Scalar => name.to_string(),
             View::Vec4 => format!("{name}4"),
             View::Texture => format!("{name}_tex"),
+            View::Uniform => format!("{name}_u"),
         }
     }
 }
@@ -183,6 +194,12 @@ pub fn wgsl_header(
                 View::Texture => {
                     let _ = writeln!(s, "@group(0) @binding({b}) var {var}: texture_2d<f32>;");
                 }
+                View::Uniform => {
+                    let _ = writeln!(
+                        s,
+                        "@group(0) @binding({b}) var<uniform> {var}: array<vec4<f32>, {UNIFORM_VEC4S}>;"
+                    );
+                }
             }
         }
     }
@@ -197,7 +214,9 @@ pub fn wgsl_header(
     for a in args.iter().filter(|_| readers) {
         let has = |v: View| views.contains(&(a.name, v));
         let row = super::contract::TEXTURE_ROW;
-        let body = if has(View::Texture) {
+        let body = if has(View::Uniform) {
+            format!("{}[i]", View::Uniform.var(a.name))
+        } else if has(View::Texture) {
             format!(
                 "textureLoad({}, vec2<u32>(i % {row}u, i / {row}u), 0)",
                 View::Texture.var(a.name)
@@ -214,11 +233,13 @@ pub fn wgsl_header(
             a.elem.wgsl()
         );
     }
-    // `read1_<name>(i)`: float i of each f32 buffer, component i % 4 of texel i / 4 when
-    // the module reads it through a texture.
+    // `read1_<name>(i)`: float i of each f32 buffer, component i % 4 of texel (or uniform
+    // vec4) i / 4 when the module reads it through a texture (or a uniform block).
     for a in args.iter().filter(|a| readers && a.elem == Elem::F32) {
         let row = super::contract::TEXTURE_ROW;
-        let body = if views.contains(&(a.name, View::Texture)) {
+        let body = if views.contains(&(a.name, View::Uniform)) {
+            format!("return {}[i / 4u][i % 4u];", View::Uniform.var(a.name))
+        } else if views.contains(&(a.name, View::Texture)) {
             format!(
                 "let t = i / 4u; return textureLoad({}, vec2<u32>(t % {row}u, t / {row}u), 0)[i % 4u];",
                 View::Texture.var(a.name)
@@ -266,9 +287,25 @@ mod tests {
     }
 
     #[test]
+    fn a_uniform_view_is_a_64_kib_block_read_by_both_readers() {
+        let args = [Arg::read("bias", 4), Arg::write("c", 4)];
+        let h = wgsl_header(
+            &[("n", "u32")],
+            &args,
+            &[("bias", View::Uniform)],
+            false,
+            true,
+        );
+        assert!(h.contains("@binding(49) var<uniform> bias_u: array<vec4<f32>, 4096>;"));
+        assert!(h.contains("fn read_bias(i: u32) -> vec4<f32> { return bias_u[i]; }"));
+        assert!(h.contains("fn read1_bias(i: u32) -> f32 { return bias_u[i / 4u][i % 4u]; }"));
+        assert_eq!(UNIFORM_VEC4S * 16, 65_536);
+    }
+
+    #[test]
     fn bindings_of_views_never_collide() {
         let mut seen = std::collections::HashSet::new();
-        for view in [View::Scalar, View::Vec4, View::Texture] {
+        for view in [View::Scalar, View::Vec4, View::Texture, View::Uniform] {
             for i in 0..MAX_ARGS {
                 let b = view.binding(i);
                 assert_ne!(b, TABLE_BINDING);

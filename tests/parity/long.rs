@@ -216,5 +216,38 @@ pub(super) fn long_columns_match_the_reference() {
                 1e-5,
             );
         }
+        // More rows than the narrow body splits k for: one lane walks all of a long k (a
+        // pipeline of its own, four steps an iteration) — a dense layer's launch too.
+        let (m, k) = (40, 70_000);
+        let (x, w) = (random(m * k, 1.0, 12), random(k * 16, 1.0, 13));
+        check(
+            &mut gv,
+            Kernel::MatMul {
+                m,
+                k,
+                n: 16,
+                trans_a: false,
+                trans_b: false,
+                accumulate: false,
+            },
+            vec![x.clone(), w.clone(), vec![0.0; m * 16]],
+            1e-5,
+        );
+        let dense = Kernel::Dense {
+            m,
+            k,
+            n: 16,
+            act: ActKind::Relu,
+            training: false,
+            seed: 0,
+        };
+        let step = step_record(1, 0, 0.0, [0.0; 4]);
+        let bias = random(16, 1.0, 14);
+        check(
+            &mut gv,
+            dense,
+            vec![x, w, bias, vec![0.0; m * 16], step],
+            1e-5,
+        );
     }
 }

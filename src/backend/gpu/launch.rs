@@ -2,13 +2,13 @@
 //! preparing a launch (parameters, table, bind group, pipeline built once per entry point),
 //! and encoding launches into one compute pass.
 
-use super::texture::{encode_copy, TextureCopy};
+use super::texture::{encode_copy, CopyDst, OperandCopy};
 use super::{GpuBackend, MatmulVariant, Pipeline, Prepared};
 use crate::backend::autotune::{builtin_choice, shape_class, tuning_shape, CANDIDATES};
 use crate::backend::contract::{Binding, Entry, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW};
 use crate::backend::kernel::Kernel;
 use crate::backend::launch::{GpuLaunch, MAX_WORKGROUPS};
-use crate::backend::signature::Arg;
+use crate::backend::signature::{Arg, UNIFORM_VEC4S};
 use crate::backend::{ops, Backend, BufId, LaunchId};
 use crate::error::{Error, Result};
 
@@ -186,7 +186,7 @@ impl GpuBackend {
         let entry = launch.entry;
         let args = kernel.args();
         let bindings = entry.bindings(&args);
-        let storage = bindings.iter().filter(|b| !b.texture).count();
+        let storage = bindings.iter().filter(|b| !b.texture && !b.uniform).count();
         let limit = self.device.limits().max_storage_buffers_per_shader_stage as usize;
         if storage > limit {
             return Err(Error::Config(format!(
@@ -231,36 +231,58 @@ impl GpuBackend {
             t.unmap();
             Some(t)
         };
-        // Operand textures first (they borrow the backend mutably), then the entries.
+        // Operand textures and uniform blocks first (they borrow the backend mutably), then
+        // the entries.
         let mut copies = Vec::new();
-        let mut texture_views = Vec::new();
+        let mut resources = Vec::new();
         for binding in &bindings {
-            if let (true, Some(arg)) = (binding.texture, binding.arg) {
-                let (root, offset, words) = self.span(bufs[arg]);
+            let (true, Some(arg)) = (binding.texture || binding.uniform, binding.arg) else {
+                continue;
+            };
+            let (root, offset, words) = self.span(bufs[arg]);
+            let buffer = self.buffer(root).clone();
+            let offset = (offset * 4) as u64;
+            if binding.uniform {
+                // The kernel reads at most what its launch let fit a block; the buffer
+                // is allocated in whole vec4s.
+                let texels = words.div_ceil(4).min(UNIFORM_VEC4S);
+                let block = self.operand_block(binding.index);
+                resources.push(Resource::Block(block.clone()));
+                copies.push(OperandCopy {
+                    buffer,
+                    offset,
+                    texels,
+                    dst: CopyDst::Uniform(block),
+                });
+            } else {
                 // The kernel reads at most what shape() let fit a texture; a larger
                 // buffer's tail is not copied.
                 let texels = words.div_ceil(4).min(TEXTURE_ROW * TEXTURE_MAX_ROWS);
                 let (texture, view) = self.operand_texture(binding.index, texels);
-                copies.push(TextureCopy {
-                    buffer: self.buffer(root).clone(),
-                    offset: (offset * 4) as u64,
+                resources.push(Resource::Texture(view));
+                copies.push(OperandCopy {
+                    buffer,
+                    offset,
                     texels,
-                    texture,
+                    dst: CopyDst::Texture(texture),
                 });
-                texture_views.push(view);
             }
         }
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
             resource: params_buf.as_entire_binding(),
         }];
-        let mut views = texture_views.iter();
+        let mut copied = resources.iter();
         for binding in &bindings {
             let Some(arg) = binding.arg else { continue };
-            if binding.texture {
+            if binding.texture || binding.uniform {
+                let resource = match copied.next().unwrap() {
+                    Resource::Texture(view) => wgpu::BindingResource::TextureView(view),
+                    Resource::Block(block) => block.as_entire_binding(),
+                };
                 entries.push(wgpu::BindGroupEntry {
                     binding: binding.index,
-                    resource: wgpu::BindingResource::TextureView(views.next().unwrap()),
+                    resource,
                 });
                 continue;
             }
@@ -301,7 +323,7 @@ impl GpuBackend {
     }
 
     /// One command buffer dispatching `ids` in order: one compute pass, ended before each
-    /// launch that reads operand textures so that their copies go in between.
+    /// launch that reads operand textures or blocks so that their copies go in between.
     pub(super) fn encode(&self, ids: &[LaunchId], label: &str) -> wgpu::CommandBuffer {
         let mut enc = self
             .device
@@ -398,7 +420,13 @@ impl GpuBackend {
                 count: None,
             }];
             for b in bindings {
-                let ty = if b.texture {
+                let ty = if b.uniform {
+                    wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    }
+                } else if b.texture {
                     // rgba32float is not filterable without a feature; textureLoad needs none.
                     wgpu::BindingType::Texture {
                         sample_type: wgpu::TextureSampleType::Float { filterable: false },
@@ -487,4 +515,10 @@ pub(super) fn check_column_walk(kernel: &Kernel) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// What a launch binds in place of a buffer it reads through a copy.
+enum Resource {
+    Texture(wgpu::TextureView),
+    Block(wgpu::Buffer),
 }

@@ -126,8 +126,8 @@ struct Prepared {
     pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     workgroups: (u32, u32, u32),
-    /// Operand textures to fill before the dispatch.
-    copies: Vec<texture::TextureCopy>,
+    /// Operand textures and uniform blocks to fill before the dispatch.
+    copies: Vec<texture::OperandCopy>,
     // Kept alive for the bind group.
     _params: wgpu::Buffer,
     _table: Option<wgpu::Buffer>,
@@ -162,6 +162,8 @@ pub struct GpuBackend {
     launches: Vec<Prepared>,
     /// Operand textures by (binding, rows), shared by the launches of that size.
     textures: HashMap<(u32, u32), (wgpu::Texture, wgpu::TextureView)>,
+    /// Uniform operand blocks by binding, shared likewise.
+    blocks: HashMap<u32, wgpu::Buffer>,
     pending: Vec<LaunchId>,
     counters: Counters,
     errors: Arc<Mutex<Vec<String>>>,
@@ -329,6 +331,7 @@ impl GpuBackend {
             views: Vec::new(),
             launches: Vec::new(),
             textures: HashMap::new(),
+            blocks: HashMap::new(),
             pending: Vec::new(),
             counters: Counters::default(),
             errors,

@@ -1,15 +1,18 @@
-//! Operand textures: the texture-reading matmul variants bind A and B as rgba32float
-//! textures, filled from the operands' buffers by a copy recorded right before each launch
-//! (between compute passes, in the step's one command buffer). Textures are made once per
-//! binding number and row count and shared by every launch of that size: each launch's copy
-//! precedes its own dispatch, so a later launch's copy never overwrites what an earlier one
-//! still reads.
+//! Operand textures and uniform blocks: entries that read a buffer through a texture
+//! ([`View::Texture`](crate::backend::contract::View)) or a uniform block
+//! ([`View::Uniform`](crate::backend::contract::View)) bind an rgba32float texture or a
+//! 64 KiB uniform buffer, filled from the buffer by a copy recorded right before each
+//! launch (between compute passes, in the step's one command buffer). Textures are made
+//! once per binding number and row count, blocks once per binding number, and shared by
+//! every launch that binds them there: each launch's copy precedes its own dispatch, so a
+//! later launch's copy never overwrites what an earlier one still reads.
 
 use super::GpuBackend;
 use crate::backend::contract::TEXTURE_ROW;
+use crate::backend::signature::UNIFORM_VEC4S;
 
-/// A buffer's vec4s copied into an operand texture before a launch.
-pub(super) struct TextureCopy {
+/// A buffer's vec4s copied into an operand texture or uniform block before a launch.
+pub(super) struct OperandCopy {
     /// The source buffer (the view's root).
     pub buffer: wgpu::Buffer,
     /// Byte offset of the view in it.
@@ -17,7 +20,13 @@ pub(super) struct TextureCopy {
     /// vec4s to copy.
     pub texels: usize,
     /// The destination.
-    pub texture: wgpu::Texture,
+    pub dst: CopyDst,
+}
+
+/// Where an [`OperandCopy`] goes.
+pub(super) enum CopyDst {
+    Texture(wgpu::Texture),
+    Uniform(wgpu::Buffer),
 }
 
 /// Bytes a vec4 texel takes, and a texture row.
@@ -57,8 +66,37 @@ impl GpuBackend {
     }
 }
 
-/// Records `copy`: the whole rows of texels, then the part row after them.
-pub(super) fn encode_copy(enc: &mut wgpu::CommandEncoder, copy: &TextureCopy) {
+impl GpuBackend {
+    /// The shared uniform block for `binding` (a view's first [`UNIFORM_VEC4S`] vec4s).
+    pub(super) fn operand_block(&mut self, binding: u32) -> wgpu::Buffer {
+        let device = &self.device;
+        let counters = &mut self.counters;
+        self.blocks
+            .entry(binding)
+            .or_insert_with(|| {
+                counters.allocations += 1;
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("uniform operand"),
+                    size: (UNIFORM_VEC4S * TEXEL_BYTES) as u64,
+                    usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::UNIFORM,
+                    mapped_at_creation: false,
+                })
+            })
+            .clone()
+    }
+}
+
+/// Records `copy`: into a uniform block, its vec4s at once; into a texture, the whole rows
+/// of texels, then the part row after them.
+pub(super) fn encode_copy(enc: &mut wgpu::CommandEncoder, copy: &OperandCopy) {
+    let texture = match &copy.dst {
+        CopyDst::Uniform(block) => {
+            let bytes = (copy.texels * TEXEL_BYTES) as u64;
+            enc.copy_buffer_to_buffer(&copy.buffer, copy.offset, block, 0, bytes);
+            return;
+        }
+        CopyDst::Texture(texture) => texture,
+    };
     let full = copy.texels / TEXTURE_ROW;
     let rest = copy.texels % TEXTURE_ROW;
     let mut region = |row: usize, width: usize, height: usize| {
@@ -72,7 +110,7 @@ pub(super) fn encode_copy(enc: &mut wgpu::CommandEncoder, copy: &TextureCopy) {
                 },
             },
             wgpu::TexelCopyTextureInfo {
-                texture: &copy.texture,
+                texture,
                 mip_level: 0,
                 origin: wgpu::Origin3d {
                     x: 0,

@@ -31,8 +31,9 @@ impl VariantCheck {
 /// The shapes `steadygrad verify` runs (m, k, n), each with all four transposes: one
 /// element, odd sizes, a single column, shapes of several workgroups either way, the seed
 /// network's first layer, a row length that is a multiple of 256, and an inner dimension
-/// longer than llvmpipe lets one loop run (a convolution's weight gradient at batch 256).
-pub const AWKWARD_SHAPES: [(usize, usize, usize); 10] = [
+/// longer than llvmpipe lets one loop run (a convolution's weight gradient at batch 256,
+/// and with more rows than the narrow kernel splits k for).
+pub const AWKWARD_SHAPES: [(usize, usize, usize); 11] = [
     (1, 1, 1),
     (7, 13, 5),
     (33, 7, 300),
@@ -43,6 +44,7 @@ pub const AWKWARD_SHAPES: [(usize, usize, usize); 10] = [
     (64, 64, 64),
     (256, 256, 257),
     (9, 70_000, 16),
+    (40, 70_000, 16),
 ];
 
 /// Deterministic operands with a spread of magnitudes and signs.

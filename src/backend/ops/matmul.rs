@@ -8,6 +8,7 @@ use super::elementwise::act_value;
 use crate::backend::contract::{Entry, TEXTURE_MAX_ROWS, TEXTURE_ROW};
 use crate::backend::kernel::ActKind;
 use crate::backend::launch::{ceil_div, shader_params, GpuLaunch, MAX_WORKGROUPS};
+use crate::backend::signature::UNIFORM_VEC4S;
 use crate::backend::MatmulVariant;
 
 shader_params! {
@@ -78,7 +79,7 @@ pub fn gpu(
     };
     let (kind, grid) = shape(m, k, n, trans_a, trans_b, variant);
     GpuLaunch::new(kind.entry(false), params, grid)
-        .with_constants(constants(&kind, n, trans_a, trans_b))
+        .with_constants(constants(&kind, k, n, trans_a, trans_b))
 }
 
 /// The GPU launch of [`crate::backend::Kernel::Dense`] for the chosen variant.
@@ -102,25 +103,65 @@ pub fn dense_gpu(
         f1,
         ..Default::default()
     };
-    let (kind, grid) = shape(m, k, n, false, false, variant);
-    let mut constants = constants(&kind, n, false, false);
+    let (kind, grid) = dense_shape(m, k, n, variant);
+    let mut constants = constants(&kind, k, n, false, false);
     constants.push(("ACT_CODE", f64::from(code)));
     GpuLaunch::new(kind.entry(true), params, grid).with_constants(constants)
 }
 
+/// [`shape`] for the dense layer, whose texture entries read the bias from a uniform block:
+/// the narrow texture kernel over a B that fits a uniform block too reads B from one (the
+/// first convolution of the example CNN, 21,632×9×16 at batch 32 on llvmpipe: 1.8 ms
+/// against 4.1 with B and the bias through texels and storage), and a bias too long for a
+/// block takes the storage kernels instead.
+fn dense_shape(m: usize, k: usize, n: usize, variant: MatmulVariant) -> (Kind, (u32, u32, u32)) {
+    let (kind, grid) = shape(m, k, n, false, false, variant);
+    let storage_twin = match kind {
+        _ if fits_uniform(n) => None,
+        Kind::NarrowTexture { .. } => Some(MatmulVariant::Narrow),
+        Kind::Texture8 => Some(MatmulVariant::RegisterBlocked8),
+        Kind::Texture16 | Kind::Texture16x20 => Some(MatmulVariant::RegisterBlocked16),
+        _ => None,
+    };
+    if let Some(twin) = storage_twin {
+        return shape(m, k, n, false, false, twin);
+    }
+    match kind {
+        Kind::NarrowTexture { k_split: false } if n.is_multiple_of(4) && fits_uniform(k * n) => {
+            (Kind::NarrowUniform, grid)
+        }
+        _ => (kind, grid),
+    }
+}
+
+/// Whether `words` floats fit a uniform block ([`UNIFORM_VEC4S`] vec4s).
+pub fn fits_uniform(words: usize) -> bool {
+    words.div_ceil(4) <= UNIFORM_VEC4S
+}
+
 /// The pipeline constants of a launch: the transposes the vec4 bodies branch on (`TRANS_A`,
-/// `TRANS_B`; the scalar bodies read the flags) and the narrow body's width: one pipeline
-/// per combination.
-fn constants(kind: &Kind, n: usize, trans_a: bool, trans_b: bool) -> Vec<(&'static str, f64)> {
+/// `TRANS_B`; the scalar bodies read the flags) and the narrow body's width, split and
+/// whether k is past [`LOOP_MAX`] (`LONG_K`): one pipeline per combination.
+fn constants(
+    kind: &Kind,
+    k: usize,
+    n: usize,
+    trans_a: bool,
+    trans_b: bool,
+) -> Vec<(&'static str, f64)> {
     let mut c = vec![
         ("TRANS_A", f64::from(u8::from(trans_a))),
         ("TRANS_B", f64::from(u8::from(trans_b))),
     ];
-    if let (Kind::Narrow { k_split } | Kind::NarrowTexture { k_split }, Some((width, _))) =
-        (kind, narrow_split(n))
-    {
+    let k_split = match kind {
+        Kind::Narrow { k_split } | Kind::NarrowTexture { k_split } => Some(*k_split),
+        Kind::NarrowUniform => Some(false),
+        _ => None,
+    };
+    if let (Some(k_split), Some((width, _))) = (k_split, narrow_split(n)) {
         c.push(("NARROW_N", width as f64));
-        c.push(("K_SPLIT", f64::from(u8::from(*k_split))));
+        c.push(("K_SPLIT", f64::from(u8::from(k_split))));
+        c.push(("LONG_K", f64::from(u8::from(k > LOOP_MAX))));
     }
     c
 }
@@ -163,12 +204,13 @@ pub fn narrow_split(n: usize) -> Option<(usize, usize)> {
 /// one loop, so a longer k goes to the reduction kernel (found by `steadygrad tune`'s check
 /// against the CPU reference: the narrow kernel's 9×100,000×16 product was off by 555× the
 /// tolerance; `steadygrad verify` runs 9×70,000×16). The narrow body over a plain B of
-/// whole vec4 rows takes [`NARROW_K_UNROLL`] steps an iteration, so it reaches that many
-/// times as far (the scalar one, its inner loop over the columns not unrolled, does not:
-/// `verify` caught it).
+/// whole vec4 rows walks k in chunks of this many steps, so it is given k up to
+/// [`NARROW_K_UNROLL`] times as far (the scalar one, its inner loop over the columns not
+/// unrolled, is not: `verify` caught it).
 pub const LOOP_MAX: usize = 65_535;
 
-/// k steps an iteration of the narrow bodies' walk (`K_UNROLL` in `matmul/body.wgsl`).
+/// How many times [`LOOP_MAX`] the narrow body over a plain B is given (as far as its
+/// earlier walk, `K_UNROLL` steps an iteration, reached).
 pub const NARROW_K_UNROLL: usize = 4;
 
 /// Which kernel body runs a variant on a shape.
@@ -180,6 +222,8 @@ enum Kind {
     NarrowTexture {
         k_split: bool,
     },
+    /// The dense layer's narrow body reading B from a uniform block ([`dense_shape`]).
+    NarrowUniform,
     Vec4,
     Vec8,
     Vec16,
@@ -203,6 +247,7 @@ impl Kind {
             (Kind::Narrow { .. }, true) => Entry::DenseNarrow,
             (Kind::NarrowTexture { .. }, false) => Entry::MatmulNarrowTexture,
             (Kind::NarrowTexture { .. }, true) => Entry::DenseNarrowTexture,
+            (Kind::NarrowUniform, _) => Entry::DenseNarrowUniform,
             (Kind::Tiled, false) => Entry::MatmulTiled,
             (Kind::Reduce, false) => Entry::MatmulReduce,
             (Kind::Reduce, true) => Entry::DenseReduce,
