@@ -387,27 +387,27 @@ entries! {
     /// Adamax.
     AdamaxUpdate: "adamax_update" in UPDATE_ADAMAX [w: Vec4, grad: Vec4, momentum: Vec4, norm: Vec4] [];
     /// Plain SGD, reading through textures (CPU adapters).
-    SgdUpdateTexture: "sgd_update" in UPDATE_SGD_TEXTURE [w: Vec4, w: Texture, grad: Texture] [];
+    SgdUpdateTexture: "sgd_update" in UPDATE_SGD_TEXTURE [w: Vec4, w: Texture, grad: Texture, scales: Uniform, step: Uniform] [];
     /// SGD with momentum (and Nesterov), reading through textures (CPU adapters).
-    SgdMomentumUpdateTexture: "sgd_momentum_update" in UPDATE_SGD_MOMENTUM_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture] [];
+    SgdMomentumUpdateTexture: "sgd_momentum_update" in UPDATE_SGD_MOMENTUM_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture, scales: Uniform, step: Uniform] [];
     /// AdaGrad, reading through textures (CPU adapters).
-    AdagradUpdateTexture: "adagrad_update" in UPDATE_ADAGRAD_TEXTURE [w: Vec4, w: Texture, grad: Texture, accumulator: Vec4, accumulator: Texture] [];
+    AdagradUpdateTexture: "adagrad_update" in UPDATE_ADAGRAD_TEXTURE [w: Vec4, w: Texture, grad: Texture, accumulator: Vec4, accumulator: Texture, scales: Uniform, step: Uniform] [];
     /// RMSprop, reading through textures (CPU adapters).
-    RmspropUpdateTexture: "rmsprop_update" in UPDATE_RMSPROP_TEXTURE [w: Vec4, w: Texture, grad: Texture, velocity: Vec4, velocity: Texture] [];
+    RmspropUpdateTexture: "rmsprop_update" in UPDATE_RMSPROP_TEXTURE [w: Vec4, w: Texture, grad: Texture, velocity: Vec4, velocity: Texture, scales: Uniform, step: Uniform] [];
     /// RMSprop with momentum, reading through textures (CPU adapters).
-    RmspropMomentumUpdateTexture: "rmsprop_momentum_update" in UPDATE_RMSPROP_MOMENTUM_TEXTURE [w: Vec4, w: Texture, grad: Texture, velocity: Vec4, velocity: Texture, momentum: Vec4, momentum: Texture] [];
+    RmspropMomentumUpdateTexture: "rmsprop_momentum_update" in UPDATE_RMSPROP_MOMENTUM_TEXTURE [w: Vec4, w: Texture, grad: Texture, velocity: Vec4, velocity: Texture, momentum: Vec4, momentum: Texture, scales: Uniform, step: Uniform] [];
     /// Centered RMSprop, reading through textures (CPU adapters).
-    RmspropCenteredUpdateTexture: "rmsprop_centered_update" in UPDATE_RMSPROP_CENTERED_TEXTURE [w: Vec4, w: Texture, grad: Texture, velocity: Vec4, velocity: Texture, average_gradient: Vec4, average_gradient: Texture] [];
+    RmspropCenteredUpdateTexture: "rmsprop_centered_update" in UPDATE_RMSPROP_CENTERED_TEXTURE [w: Vec4, w: Texture, grad: Texture, velocity: Vec4, velocity: Texture, average_gradient: Vec4, average_gradient: Texture, scales: Uniform, step: Uniform] [];
     /// Centered RMSprop with momentum, reading through textures (CPU adapters).
-    RmspropCenteredMomentumUpdateTexture: "rmsprop_centered_momentum_update" in UPDATE_RMSPROP_CENTERED_MOMENTUM_TEXTURE [w: Vec4, w: Texture, grad: Texture, velocity: Vec4, velocity: Texture, momentum: Vec4, momentum: Texture, average_gradient: Vec4, average_gradient: Texture] [];
+    RmspropCenteredMomentumUpdateTexture: "rmsprop_centered_momentum_update" in UPDATE_RMSPROP_CENTERED_MOMENTUM_TEXTURE [w: Vec4, w: Texture, grad: Texture, velocity: Vec4, velocity: Texture, momentum: Vec4, momentum: Texture, average_gradient: Vec4, average_gradient: Texture, scales: Uniform, step: Uniform] [];
     /// Adam, reading through textures (CPU adapters).
-    AdamUpdateTexture: "adam_update" in UPDATE_ADAM_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture, velocity: Vec4, velocity: Texture] [];
+    AdamUpdateTexture: "adam_update" in UPDATE_ADAM_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture, velocity: Vec4, velocity: Texture, scales: Uniform, step: Uniform] [];
     /// Adam with AMSGrad, reading through textures (CPU adapters).
-    AmsgradUpdateTexture: "amsgrad_update" in UPDATE_AMSGRAD_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture, velocity: Vec4, velocity: Texture, velocity_hat: Vec4, velocity_hat: Texture] [];
+    AmsgradUpdateTexture: "amsgrad_update" in UPDATE_AMSGRAD_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture, velocity: Vec4, velocity: Texture, velocity_hat: Vec4, velocity_hat: Texture, scales: Uniform, step: Uniform] [];
     /// Nadam, reading through textures (CPU adapters).
-    NadamUpdateTexture: "nadam_update" in UPDATE_NADAM_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture, velocity: Vec4, velocity: Texture] [];
+    NadamUpdateTexture: "nadam_update" in UPDATE_NADAM_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture, velocity: Vec4, velocity: Texture, scales: Uniform, step: Uniform] [];
     /// Adamax, reading through textures (CPU adapters).
-    AdamaxUpdateTexture: "adamax_update" in UPDATE_ADAMAX_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture, norm: Vec4, norm: Texture] [];
+    AdamaxUpdateTexture: "adamax_update" in UPDATE_ADAMAX_TEXTURE [w: Vec4, w: Texture, grad: Texture, momentum: Vec4, momentum: Texture, norm: Vec4, norm: Texture, scales: Uniform, step: Uniform] [];
     /// Gather of byte images.
     GatherU8: "gather_u8" in GATHER_U8 [] [];
     /// Gather of byte images whose rows are whole words, a word an invocation.

@@ -197,7 +197,7 @@ pub fn wgsl_header(
                 View::Uniform => {
                     let _ = writeln!(
                         s,
-                        "@group(0) @binding({b}) var<uniform> {var}: array<vec4<f32>, {UNIFORM_VEC4S}>;"
+                        "@group(0) @binding({b}) var<uniform> {var}: array<vec4<{elem}>, {UNIFORM_VEC4S}>;"
                     );
                 }
             }
@@ -233,9 +233,10 @@ pub fn wgsl_header(
             a.elem.wgsl()
         );
     }
-    // `read1_<name>(i)`: float i of each f32 buffer, component i % 4 of texel (or uniform
-    // vec4) i / 4 when the module reads it through a texture (or a uniform block).
-    for a in args.iter().filter(|a| readers && a.elem == Elem::F32) {
+    // `read1_<name>(i)`: element i of each buffer, component i % 4 of texel (or uniform
+    // vec4) i / 4 when the module reads it through a texture (f32 buffers only) or a
+    // uniform block.
+    for a in args.iter().filter(|_| readers) {
         let row = super::contract::TEXTURE_ROW;
         let body = if views.contains(&(a.name, View::Uniform)) {
             format!("return {}[i / 4u][i % 4u];", View::Uniform.var(a.name))
@@ -247,7 +248,12 @@ pub fn wgsl_header(
         } else {
             format!("return {}[i];", a.name)
         };
-        let _ = writeln!(s, "fn read1_{}(i: u32) -> f32 {{ {body} }}", a.name);
+        let _ = writeln!(
+            s,
+            "fn read1_{}(i: u32) -> {} {{ {body} }}",
+            a.name,
+            a.elem.wgsl()
+        );
     }
     s
 }
@@ -283,7 +289,7 @@ mod tests {
         assert!(!h.contains("fn read_c"));
         assert!(h.contains("fn read1_a(i: u32) -> f32 { let t = i / 4u; return textureLoad(a_tex,"));
         assert!(h.contains("fn read1_c(i: u32) -> f32 { return c[i]; }"));
-        assert!(!h.contains("fn read1_step"));
+        assert!(h.contains("fn read1_step(i: u32) -> u32 { return step[i]; }"));
     }
 
     #[test]
