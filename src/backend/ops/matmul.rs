@@ -452,6 +452,44 @@ mod tests {
             .contains("var<workgroup> narrow_partial: array<array<vec4<f32>, 4>, 8>;"));
     }
 
+    /// The dense layer's texture entries read the bias from a uniform block, and the
+    /// narrow one B as well where it fits one; past a block they take other kernels.
+    #[test]
+    fn dense_uniform_blocks_are_taken_only_where_they_fit() {
+        let entry = |m, k, n, v| dense_gpu(m, k, n, ActKind::Relu, false, 0, v).entry;
+        let narrow = MatmulVariant::NarrowTexture;
+        assert_eq!(entry(21_632, 9, 16, narrow), Entry::DenseNarrowUniform);
+        // B past a block (2,048×16 floats), or rows not whole vec4s: texels.
+        assert_eq!(entry(64, 2_048, 16, narrow), Entry::DenseNarrowTexture);
+        assert_eq!(entry(64, 9, 10, narrow), Entry::DenseNarrowTexture);
+        // A bias past a block: the storage kernels.
+        let wide = 4 * UNIFORM_VEC4S + 4;
+        assert_eq!(
+            entry(8, 4, 64, MatmulVariant::Texture8),
+            Entry::DenseTexture8
+        );
+        assert_eq!(entry(8, 4, wide, MatmulVariant::Texture8), Entry::DenseVec8);
+        assert_eq!(
+            entry(8, 4, wide, MatmulVariant::Texture16x20),
+            Entry::DenseVec16
+        );
+    }
+
+    /// A k past llvmpipe's loop limit gets the narrow body's pipeline that walks it four
+    /// steps an iteration.
+    #[test]
+    fn a_long_k_gets_a_pipeline_of_its_own() {
+        let long_k = |k| {
+            let l = gpu(40, k, 16, false, false, false, MatmulVariant::NarrowTexture);
+            l.constants
+                .iter()
+                .find(|(n, _)| *n == "LONG_K")
+                .map(|c| c.1)
+        };
+        assert_eq!(long_k(LOOP_MAX), Some(0.0));
+        assert_eq!(long_k(LOOP_MAX + 1), Some(1.0));
+    }
+
     #[test]
     fn wide_outputs_take_the_narrow_kernel_in_groups_and_long_sums_split_k() {
         assert_eq!(narrow_split(10), Some((10, 1)));

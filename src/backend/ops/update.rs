@@ -277,3 +277,36 @@ fn tensor_cpu(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::kernel::UpdateRule;
+    use crate::backend::signature::UNIFORM_VEC4S;
+
+    /// The texture entries read the clip scales from a uniform block: an update of more
+    /// tensors than a block holds scales for keeps the storage entry.
+    #[test]
+    fn more_tensors_than_a_block_holds_keep_the_storage_entry() {
+        let rule = UpdateRule::Sgd {
+            momentum: 0.9,
+            nesterov: true,
+        };
+        let tensors = |count: usize| -> Vec<ArenaTensor> {
+            (0..count)
+                .map(|slot| ArenaTensor {
+                    offset: slot * CHUNK,
+                    n: 1,
+                    slot,
+                    lr_mult: 1.0,
+                })
+                .collect()
+        };
+        let fits = tensors(4 * UNIFORM_VEC4S);
+        let entry = through_textures(gpu(rule, &fits, 0.0, 0.0), &fits).entry;
+        assert_eq!(entry, Entry::SgdMomentumUpdateTexture);
+        let too_many = tensors(4 * UNIFORM_VEC4S + 1);
+        let entry = through_textures(gpu(rule, &too_many, 0.0, 0.0), &too_many).entry;
+        assert_eq!(entry, Entry::SgdMomentumUpdate);
+    }
+}
