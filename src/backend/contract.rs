@@ -51,6 +51,10 @@ pub struct Module {
     pub files: &'static [&'static str],
     /// Whether its entry points read a launch's table at [`TABLE_BINDING`].
     pub table: bool,
+    /// Whether that table is a uniform block (of at most
+    /// [`UNIFORM_VEC4S`](super::signature::UNIFORM_VEC4S) rows) rather than a storage
+    /// buffer: the texture twins' (CPU adapters, where a storage load is one per lane).
+    pub uniform_table: bool,
     /// Whether its source declares `read_<name>(i)` for each buffer with a vec4 or texture
     /// view (vec4 number i, through the texture when there is one), so that one file
     /// serves the storage and the texture entry points.
@@ -58,6 +62,15 @@ pub struct Module {
 }
 
 impl Module {
+    /// How its entry points see a launch's table, if they read one.
+    pub fn table(&self) -> Option<View> {
+        match (self.table, self.uniform_table) {
+            (false, _) => None,
+            (true, false) => Some(View::Scalar),
+            (true, true) => Some(View::Uniform),
+        }
+    }
+
     /// The module's WGSL for kernels taking `args`: the generated declarations (with the
     /// buffer views any of the module's entry points uses), then its files.
     pub fn source(&'static self, args: &[Arg]) -> String {
@@ -71,7 +84,7 @@ impl Module {
             }
         }
         let mut src =
-            super::signature::wgsl_header(self.params, args, &views, self.table, self.readers);
+            super::signature::wgsl_header(self.params, args, &views, self.table(), self.readers);
         for f in self.files {
             src.push_str(&format!("\n// ---- shaders/{f}\n"));
             src.push_str(shader_file(f).unwrap_or_else(|| panic!("shaders/{f} is missing")));
@@ -89,11 +102,12 @@ macro_rules! modules {
                 params: <$params as ShaderParams>::FIELDS,
                 files: &[$($file),*],
                 table: false $(|| modules!(@is table $flag))*,
+                uniform_table: false,
                 readers: false $(|| modules!(@is readers $flag))*,
             };
             $(
-                #[doc = concat!("[`", stringify!($name), "`] for the entry points that read through textures.")]
-                pub const $tex: Module = Module { name: stringify!($tex), ..$name };
+                #[doc = concat!("[`", stringify!($name), "`] for the entry points that read through textures (and their table from a uniform block).")]
+                pub const $tex: Module = Module { name: stringify!($tex), uniform_table: $name.table, ..$name };
             )?
         )*
         /// Every module.
@@ -517,13 +531,13 @@ impl Entry {
                 });
             }
         }
-        if self.module().table {
+        if let Some(view) = self.module().table() {
             out.push(Binding {
                 index: TABLE_BINDING,
                 arg: None,
                 read_only: true,
                 texture: false,
-                uniform: false,
+                uniform: view == View::Uniform,
             });
         }
         out

@@ -149,14 +149,15 @@ impl View {
 /// The WGSL declarations every module of a kernel begins with: its `Params` uniform
 /// (`fields`: name and WGSL type, in order), its buffers in their scalar view plus the
 /// other views in `views` (by buffer name; the views any entry point of the module uses),
-/// with `table` the table binding, and with `readers` a `read_<name>(i)` function for each
-/// buffer with a vec4 or texture view (its vec4 number i, through the texture if it has
-/// one) and a `read1_<name>(i)` for each f32 buffer (float i, likewise).
+/// with `table` the table binding (a storage buffer, or with [`View::Uniform`] a uniform
+/// block), and with `readers` a `read_<name>(i)` function for each buffer with a vec4,
+/// texture or uniform view (its vec4 number i, through the texture or block if it has
+/// one) and a `read1_<name>(i)` for each buffer (element i, likewise).
 pub fn wgsl_header(
     fields: &[(&str, &str)],
     args: &[Arg],
     views: &[(&str, View)],
-    table: bool,
+    table: Option<View>,
     readers: bool,
 ) -> String {
     let mut s = String::from("// Generated from the kernel's declared buffers (Kernel::args).\n");
@@ -203,11 +204,20 @@ pub fn wgsl_header(
             }
         }
     }
-    if table {
-        let _ = writeln!(
-            s,
-            "@group(0) @binding({TABLE_BINDING}) var<storage, read> table: array<vec4<u32>>;"
-        );
+    match table {
+        Some(View::Uniform) => {
+            let _ = writeln!(
+                s,
+                "@group(0) @binding({TABLE_BINDING}) var<uniform> table: array<vec4<u32>, {UNIFORM_VEC4S}>;"
+            );
+        }
+        Some(_) => {
+            let _ = writeln!(
+                s,
+                "@group(0) @binding({TABLE_BINDING}) var<storage, read> table: array<vec4<u32>>;"
+            );
+        }
+        None => {}
     }
     // `read_<name>(i)`: vec4 number i of each buffer with a vec4 or texture view, through
     // the texture when the module has one (shared code reads the same either way).
@@ -273,7 +283,7 @@ mod tests {
             &[("n", "u32"), ("f", "f32")],
             &args,
             &[("a", View::Vec4), ("a", View::Texture)],
-            true,
+            Some(View::Scalar),
             true,
         );
         assert!(h.contains("struct Params {\n    n: u32,\n    f: f32,\n}"));
@@ -294,15 +304,17 @@ mod tests {
 
     #[test]
     fn a_uniform_view_is_a_64_kib_block_read_by_both_readers() {
-        let args = [Arg::read("bias", 4), Arg::write("c", 4)];
-        let h = wgsl_header(
-            &[("n", "u32")],
-            &args,
-            &[("bias", View::Uniform)],
-            false,
-            true,
-        );
+        let args = [
+            Arg::read("bias", 4),
+            Arg::write("c", 4),
+            Arg::read("step", 8).u32(),
+        ];
+        let views = [("bias", View::Uniform), ("step", View::Uniform)];
+        let h = wgsl_header(&[("n", "u32")], &args, &views, Some(View::Uniform), true);
         assert!(h.contains("@binding(49) var<uniform> bias_u: array<vec4<f32>, 4096>;"));
+        assert!(h.contains("@binding(51) var<uniform> step_u: array<vec4<u32>, 4096>;"));
+        assert!(h.contains("fn read1_step(i: u32) -> u32 { return step_u[i / 4u][i % 4u]; }"));
+        assert!(h.contains("@binding(15) var<uniform> table: array<vec4<u32>, 4096>;"));
         assert!(h.contains("fn read_bias(i: u32) -> vec4<f32> { return bias_u[i]; }"));
         assert!(h.contains("fn read1_bias(i: u32) -> f32 { return bias_u[i / 4u][i % 4u]; }"));
         assert_eq!(UNIFORM_VEC4S * 16, 65_536);

@@ -8,7 +8,7 @@ use crate::backend::autotune::{builtin_choice, shape_class, tuning_shape, CANDID
 use crate::backend::contract::{Binding, Entry, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW};
 use crate::backend::kernel::Kernel;
 use crate::backend::launch::{GpuLaunch, MAX_WORKGROUPS};
-use crate::backend::signature::{Arg, UNIFORM_VEC4S};
+use crate::backend::signature::{Arg, View, UNIFORM_VEC4S};
 use crate::backend::{ops, Backend, BufId, LaunchId};
 use crate::error::{Error, Result};
 
@@ -217,11 +217,27 @@ impl GpuBackend {
         let table = if launch.table.is_empty() {
             None
         } else {
-            let words: Vec<u32> = launch.table.iter().flatten().copied().collect();
+            let mut words: Vec<u32> = launch.table.iter().flatten().copied().collect();
+            // A uniform table is a whole block, as the WGSL declares it.
+            let uniform = entry.module().table() == Some(View::Uniform);
+            if uniform {
+                if launch.table.len() > UNIFORM_VEC4S {
+                    return Err(Error::Shape(format!(
+                        "{} reads a table of {} rows from a uniform block of {UNIFORM_VEC4S}",
+                        entry.name(),
+                        launch.table.len()
+                    )));
+                }
+                words.resize(UNIFORM_VEC4S * 4, 0);
+            }
             let t = self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("arena table"),
                 size: (words.len() * 4) as u64,
-                usage: wgpu::BufferUsages::STORAGE,
+                usage: if uniform {
+                    wgpu::BufferUsages::UNIFORM
+                } else {
+                    wgpu::BufferUsages::STORAGE
+                },
                 mapped_at_creation: true,
             });
             t.slice(..)

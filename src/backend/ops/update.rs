@@ -8,6 +8,7 @@ use super::grad_stats::{block_table, grid_groups};
 use crate::backend::contract::Entry;
 use crate::backend::kernel::{arena_end, ArenaTensor, UpdateRule, CHUNK};
 use crate::backend::launch::{shader_params, GpuLaunch};
+use crate::backend::signature::UNIFORM_VEC4S;
 
 shader_params! {
     /// `Params` of the update kernels.
@@ -117,13 +118,16 @@ pub fn gpu(
 /// `launch` (an update of the arenas holding `tensors`) reading its arenas through
 /// textures: on CPU adapters (llvmpipe) a texel load is one gather where a storage load is
 /// a loop over the lanes (the seed network's update measured 5.5 → 3.6 ms there, the
-/// copies into the textures included), and the clip scales and the step record from
-/// uniform blocks (2.7 → 1.9 ms more). Arenas too large for a texture, or more tensors
-/// than a block holds scales for, keep storage reads; so does any launch that is not an
-/// update.
+/// copies into the textures included), and the clip scales, the step record and the
+/// chunk table from uniform blocks (2.8–3.5 → 2.0–2.5 ms more for the first two). Arenas
+/// too large for a texture, more tensors than a block holds scales for, or more chunks
+/// than it holds rows keep storage reads; so does any launch that is not an update.
 pub fn through_textures(launch: GpuLaunch, tensors: &[ArenaTensor]) -> GpuLaunch {
     let slots = tensors.iter().map(|t| t.slot + 1).max().unwrap_or(0);
-    if !super::matmul::fits_texture(arena_end(tensors)) || !super::matmul::fits_uniform(slots) {
+    if !super::matmul::fits_texture(arena_end(tensors))
+        || !super::matmul::fits_uniform(slots)
+        || launch.table.len() > UNIFORM_VEC4S
+    {
         return launch;
     }
     let entry = match launch.entry {
@@ -282,12 +286,12 @@ fn tensor_cpu(
 mod tests {
     use super::*;
     use crate::backend::kernel::UpdateRule;
-    use crate::backend::signature::UNIFORM_VEC4S;
 
-    /// The texture entries read the clip scales from a uniform block: an update of more
-    /// tensors than a block holds scales for keeps the storage entry.
+    /// The texture entries read the clip scales and the chunk table from uniform blocks:
+    /// an update of more tensors than a block holds scales for, or of more chunks than it
+    /// holds rows, keeps the storage entry.
     #[test]
-    fn more_tensors_than_a_block_holds_keep_the_storage_entry() {
+    fn more_than_a_block_holds_keeps_the_storage_entry() {
         let rule = UpdateRule::Sgd {
             momentum: 0.9,
             nesterov: true,
@@ -302,11 +306,30 @@ mod tests {
                 })
                 .collect()
         };
-        let fits = tensors(4 * UNIFORM_VEC4S);
-        let entry = through_textures(gpu(rule, &fits, 0.0, 0.0), &fits).entry;
-        assert_eq!(entry, Entry::SgdMomentumUpdateTexture);
-        let too_many = tensors(4 * UNIFORM_VEC4S + 1);
-        let entry = through_textures(gpu(rule, &too_many, 0.0, 0.0), &too_many).entry;
-        assert_eq!(entry, Entry::SgdMomentumUpdate);
+        let entry =
+            |tensors: &[ArenaTensor]| through_textures(gpu(rule, tensors, 0.0, 0.0), tensors).entry;
+        // A chunk a tensor: as many table rows as tensors.
+        assert_eq!(
+            entry(&tensors(UNIFORM_VEC4S)),
+            Entry::SgdMomentumUpdateTexture
+        );
+        assert_eq!(entry(&tensors(UNIFORM_VEC4S + 1)), Entry::SgdMomentumUpdate);
+        // One tensor of many chunks in the last slot of a block's scales, then past it.
+        let last_slot = |slot: usize| {
+            vec![ArenaTensor {
+                offset: 0,
+                n: 5 * CHUNK,
+                slot,
+                lr_mult: 1.0,
+            }]
+        };
+        assert_eq!(
+            entry(&last_slot(4 * UNIFORM_VEC4S - 1)),
+            Entry::SgdMomentumUpdateTexture
+        );
+        assert_eq!(
+            entry(&last_slot(4 * UNIFORM_VEC4S)),
+            Entry::SgdMomentumUpdate
+        );
     }
 }
