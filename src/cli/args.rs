@@ -39,7 +39,8 @@ pub enum Command {
     /// choices).
     Tune(TuneArgs),
     /// Run every matmul kernel variant on this adapter against the CPU reference on
-    /// awkward shapes: one line per variant (the first thing to run on a new GPU).
+    /// awkward shapes, with the dense layer's launch of each too: one line per variant (the
+    /// first thing to run on a new GPU).
     Verify(VerifyArgs),
 }
 

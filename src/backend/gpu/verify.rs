@@ -4,7 +4,7 @@
 
 use super::{GpuBackend, MatmulVariant};
 use crate::backend::autotune::CANDIDATES;
-use crate::backend::kernel::Kernel;
+use crate::backend::kernel::{ActKind, Kernel};
 use crate::backend::{ops, Backend};
 use crate::error::Result;
 
@@ -107,9 +107,10 @@ pub fn worst_error(got: &[f32], want: &[f32], bound: &[f32]) -> f64 {
 }
 
 impl GpuBackend {
-    /// Runs `variant` on one matmul with fixed operands and returns its worst error against
-    /// the CPU reference in units of the tolerance (1e-5 of Σ|a·b| per output, plus 1e-6:
-    /// any summation order of float32 stays well inside it). An error of the run is `Err`.
+    /// Runs `variant` on one matmul with fixed operands (without transposes, also the dense
+    /// layer's launch: the product plus a bias) and returns its worst error against the CPU
+    /// reference in units of the tolerance (1e-5 of Σ|a·b| per output, plus 1e-6: any
+    /// summation order of float32 stays well inside it). An error of the run is `Err`.
     pub fn check_matmul_variant(
         &mut self,
         variant: MatmulVariant,
@@ -139,7 +140,48 @@ impl GpuBackend {
         for buf in bufs {
             self.free(buf);
         }
-        Ok(worst_error(&got?, &want, &bound))
+        let worst = worst_error(&got?, &want, &bound);
+        if ta || tb {
+            return Ok(worst);
+        }
+        // The dense layer's launch of the same variant: its own entries (the bias, and for
+        // small weights B too, read from uniform blocks on CPU adapters), checked as well.
+        let bias = operand(n, 3);
+        let with_bias = |v: &[f32], abs: bool| -> Vec<f32> {
+            (v.iter().enumerate())
+                .map(|(i, x)| x + if abs { bias[i % n].abs() } else { bias[i % n] })
+                .collect()
+        };
+        let (want, bound) = (with_bias(&want, false), with_bias(&bound, true));
+        let bufs = [
+            self.alloc(m * k)?,
+            self.alloc(k * n)?,
+            self.alloc(n)?,
+            self.alloc(m * n)?,
+            self.alloc(8)?,
+        ];
+        let got = (|| {
+            self.write(bufs[0], 0, &a)?;
+            self.write(bufs[1], 0, &b)?;
+            self.write(bufs[2], 0, &bias)?;
+            self.write(bufs[3], 0, &vec![f32::NAN; m * n])?;
+            self.write(bufs[4], 0, &[0.0; 8])?;
+            let kernel = Kernel::Dense {
+                m,
+                k,
+                n,
+                act: ActKind::Linear,
+                training: false,
+                seed: 0,
+            };
+            let id = self.prepare_launch(&kernel, &bufs, ops::gpu_launch(&kernel, variant))?;
+            self.run_now(&[id])?;
+            self.read(bufs[3])
+        })();
+        for buf in bufs {
+            self.free(buf);
+        }
+        Ok(worst.max(worst_error(&got?, &want, &bound)))
     }
 
     /// Every matmul variant on `shapes` with all four transposes (one line of
