@@ -113,6 +113,11 @@ pub enum View {
 /// WebGPU adapter allows.
 pub const UNIFORM_VEC4S: usize = 4096;
 
+/// Whether `words` elements fit a uniform block ([`UNIFORM_VEC4S`] vec4s).
+pub fn fits_uniform(words: usize) -> bool {
+    words.div_ceil(4) <= UNIFORM_VEC4S
+}
+
 /// Bindings a view of buffer position `i` takes: `1 + i + VIEW_STRIDE·view`.
 pub const VIEW_STRIDE: u32 = 16;
 

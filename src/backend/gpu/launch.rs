@@ -250,7 +250,6 @@ impl GpuBackend {
         // Operand textures and uniform blocks first (they borrow the backend mutably), then
         // the entries.
         let mut copies = Vec::new();
-        let mut resources = Vec::new();
         for binding in &bindings {
             let (true, Some(arg)) = (binding.texture || binding.uniform, binding.arg) else {
                 continue;
@@ -263,7 +262,6 @@ impl GpuBackend {
                 // is allocated in whole vec4s.
                 let texels = words.div_ceil(4).min(UNIFORM_VEC4S);
                 let block = self.operand_block(binding.index);
-                resources.push(Resource::Block(block.clone()));
                 copies.push(OperandCopy {
                     buffer,
                     offset,
@@ -275,12 +273,11 @@ impl GpuBackend {
                 // buffer's tail is not copied.
                 let texels = words.div_ceil(4).min(TEXTURE_ROW * TEXTURE_MAX_ROWS);
                 let (texture, view) = self.operand_texture(binding.index, texels);
-                resources.push(Resource::Texture(view));
                 copies.push(OperandCopy {
                     buffer,
                     offset,
                     texels,
-                    dst: CopyDst::Texture(texture),
+                    dst: CopyDst::Texture(texture, view),
                 });
             }
         }
@@ -288,17 +285,13 @@ impl GpuBackend {
             binding: 0,
             resource: params_buf.as_entire_binding(),
         }];
-        let mut copied = resources.iter();
+        let mut copied = copies.iter();
         for binding in &bindings {
             let Some(arg) = binding.arg else { continue };
             if binding.texture || binding.uniform {
-                let resource = match copied.next().unwrap() {
-                    Resource::Texture(view) => wgpu::BindingResource::TextureView(view),
-                    Resource::Block(block) => block.as_entire_binding(),
-                };
                 entries.push(wgpu::BindGroupEntry {
                     binding: binding.index,
-                    resource,
+                    resource: copied.next().unwrap().dst.resource(),
                 });
                 continue;
             }
@@ -531,10 +524,4 @@ pub(super) fn check_column_walk(kernel: &Kernel) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// What a launch binds in place of a buffer it reads through a copy.
-enum Resource {
-    Texture(wgpu::TextureView),
-    Block(wgpu::Buffer),
 }

@@ -23,10 +23,20 @@ pub(super) struct OperandCopy {
     pub dst: CopyDst,
 }
 
-/// Where an [`OperandCopy`] goes.
+/// Where an [`OperandCopy`] goes (and what the launch binds in the buffer's place).
 pub(super) enum CopyDst {
-    Texture(wgpu::Texture),
+    Texture(wgpu::Texture, wgpu::TextureView),
     Uniform(wgpu::Buffer),
+}
+
+impl CopyDst {
+    /// The launch's binding of the destination.
+    pub fn resource(&self) -> wgpu::BindingResource<'_> {
+        match self {
+            CopyDst::Texture(_, view) => wgpu::BindingResource::TextureView(view),
+            CopyDst::Uniform(block) => block.as_entire_binding(),
+        }
+    }
 }
 
 /// Bytes a vec4 texel takes, and a texture row.
@@ -64,9 +74,7 @@ impl GpuBackend {
         });
         (texture.clone(), view.clone())
     }
-}
 
-impl GpuBackend {
     /// The shared uniform block for `binding` (a view's first [`UNIFORM_VEC4S`] vec4s).
     pub(super) fn operand_block(&mut self, binding: u32) -> wgpu::Buffer {
         let device = &self.device;
@@ -95,7 +103,7 @@ pub(super) fn encode_copy(enc: &mut wgpu::CommandEncoder, copy: &OperandCopy) {
             enc.copy_buffer_to_buffer(&copy.buffer, copy.offset, block, 0, bytes);
             return;
         }
-        CopyDst::Texture(texture) => texture,
+        CopyDst::Texture(texture, _) => texture,
     };
     let full = copy.texels / TEXTURE_ROW;
     let rest = copy.texels % TEXTURE_ROW;

@@ -120,27 +120,17 @@ impl GpuBackend {
         let a = operand(m * k, 1);
         let b = operand(k * n, 2);
         let (want, bound) = reference(m, k, n, ta, tb, &a, &b);
-        let bufs = [self.alloc(m * k)?, self.alloc(k * n)?, self.alloc(m * n)?];
-        let got = (|| {
-            self.write(bufs[0], 0, &a)?;
-            self.write(bufs[1], 0, &b)?;
-            self.write(bufs[2], 0, &vec![f32::NAN; m * n])?;
-            let kernel = Kernel::MatMul {
-                m,
-                k,
-                n,
-                trans_a: ta,
-                trans_b: tb,
-                accumulate: false,
-            };
-            let id = self.prepare_launch(&kernel, &bufs, ops::gpu_launch(&kernel, variant))?;
-            self.run_now(&[id])?;
-            self.read(bufs[2])
-        })();
-        for buf in bufs {
-            self.free(buf);
-        }
-        let worst = worst_error(&got?, &want, &bound);
+        let product = Kernel::MatMul {
+            m,
+            k,
+            n,
+            trans_a: ta,
+            trans_b: tb,
+            accumulate: false,
+        };
+        let nan = vec![f32::NAN; m * n];
+        let got = self.run_variant(variant, &product, &[&a, &b, &nan], 2)?;
+        let worst = worst_error(&got, &want, &bound);
         if ta || tb {
             return Ok(worst);
         }
@@ -153,35 +143,42 @@ impl GpuBackend {
                 .collect()
         };
         let (want, bound) = (with_bias(&want, false), with_bias(&bound, true));
-        let bufs = [
-            self.alloc(m * k)?,
-            self.alloc(k * n)?,
-            self.alloc(n)?,
-            self.alloc(m * n)?,
-            self.alloc(8)?,
-        ];
+        let dense = Kernel::Dense {
+            m,
+            k,
+            n,
+            act: ActKind::Linear,
+            training: false,
+            seed: 0,
+        };
+        let got = self.run_variant(variant, &dense, &[&a, &b, &bias, &nan, &[0.0; 8]], 3)?;
+        Ok(worst.max(worst_error(&got, &want, &bound)))
+    }
+
+    /// Runs `kernel` through `variant` once over fresh buffers holding `inputs` and returns
+    /// buffer `out`; the buffers are freed either way.
+    fn run_variant(
+        &mut self,
+        variant: MatmulVariant,
+        kernel: &Kernel,
+        inputs: &[&[f32]],
+        out: usize,
+    ) -> Result<Vec<f32>> {
+        let mut bufs = Vec::with_capacity(inputs.len());
         let got = (|| {
-            self.write(bufs[0], 0, &a)?;
-            self.write(bufs[1], 0, &b)?;
-            self.write(bufs[2], 0, &bias)?;
-            self.write(bufs[3], 0, &vec![f32::NAN; m * n])?;
-            self.write(bufs[4], 0, &[0.0; 8])?;
-            let kernel = Kernel::Dense {
-                m,
-                k,
-                n,
-                act: ActKind::Linear,
-                training: false,
-                seed: 0,
-            };
-            let id = self.prepare_launch(&kernel, &bufs, ops::gpu_launch(&kernel, variant))?;
+            for data in inputs {
+                let buf = self.alloc(data.len())?;
+                bufs.push(buf);
+                self.write(buf, 0, data)?;
+            }
+            let id = self.prepare_launch(kernel, &bufs, ops::gpu_launch(kernel, variant))?;
             self.run_now(&[id])?;
-            self.read(bufs[3])
+            self.read(bufs[out])
         })();
         for buf in bufs {
             self.free(buf);
         }
-        Ok(worst.max(worst_error(&got?, &want, &bound)))
+        got
     }
 
     /// Every matmul variant on `shapes` with all four transposes (one line of

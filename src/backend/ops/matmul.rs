@@ -8,7 +8,7 @@ use super::elementwise::act_value;
 use crate::backend::contract::{Entry, TEXTURE_MAX_ROWS, TEXTURE_ROW};
 use crate::backend::kernel::ActKind;
 use crate::backend::launch::{ceil_div, shader_params, GpuLaunch, MAX_WORKGROUPS};
-use crate::backend::signature::UNIFORM_VEC4S;
+use crate::backend::signature::fits_uniform;
 use crate::backend::MatmulVariant;
 
 shader_params! {
@@ -134,11 +134,6 @@ fn dense_shape(m: usize, k: usize, n: usize, variant: MatmulVariant) -> (Kind, (
     }
 }
 
-/// Whether `words` floats fit a uniform block ([`UNIFORM_VEC4S`] vec4s).
-pub fn fits_uniform(words: usize) -> bool {
-    words.div_ceil(4) <= UNIFORM_VEC4S
-}
-
 /// The pipeline constants of a launch: the transposes the vec4 bodies branch on (`TRANS_A`,
 /// `TRANS_B`; the scalar bodies read the flags) and the narrow body's width, split and
 /// whether k is past [`LOOP_MAX`] (`LONG_K`): one pipeline per combination.
@@ -204,13 +199,12 @@ pub fn narrow_split(n: usize) -> Option<(usize, usize)> {
 /// one loop, so a longer k goes to the reduction kernel (found by `steadygrad tune`'s check
 /// against the CPU reference: the narrow kernel's 9×100,000×16 product was off by 555× the
 /// tolerance; `steadygrad verify` runs 9×70,000×16). The narrow body over a plain B of
-/// whole vec4 rows walks k in chunks of this many steps, so it is given k up to
-/// [`NARROW_K_UNROLL`] times as far (the scalar one, its inner loop over the columns not
-/// unrolled, is not: `verify` caught it).
+/// whole vec4 rows walks a longer k in a pipeline of its own (`LONG_K`), [`NARROW_K_UNROLL`]
+/// steps an iteration, so it reaches that many times as far (the scalar one, its inner loop
+/// over the columns not unrolled, does not: `verify` caught it).
 pub const LOOP_MAX: usize = 65_535;
 
-/// How many times [`LOOP_MAX`] the narrow body over a plain B is given (as far as its
-/// earlier walk, `K_UNROLL` steps an iteration, reached).
+/// k steps an iteration of the narrow bodies' long walks (`K_UNROLL` in `matmul/body.wgsl`).
 pub const NARROW_K_UNROLL: usize = 4;
 
 /// Which kernel body runs a variant on a shape.
@@ -434,6 +428,7 @@ pub fn cpu(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::signature::UNIFORM_VEC4S;
 
     /// The split-k walk's partial sums live in a workgroup array of 8 (`narrow_partial` in
     /// `matmul/body.wgsl`): one per lane of the narrow entries' workgroups.

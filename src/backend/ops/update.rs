@@ -8,7 +8,7 @@ use super::grad_stats::{block_table, grid_groups};
 use crate::backend::contract::Entry;
 use crate::backend::kernel::{arena_end, ArenaTensor, UpdateRule, CHUNK};
 use crate::backend::launch::{shader_params, GpuLaunch};
-use crate::backend::signature::UNIFORM_VEC4S;
+use crate::backend::signature::{fits_uniform, UNIFORM_VEC4S};
 
 shader_params! {
     /// `Params` of the update kernels.
@@ -125,7 +125,7 @@ pub fn gpu(
 pub fn through_textures(launch: GpuLaunch, tensors: &[ArenaTensor]) -> GpuLaunch {
     let slots = tensors.iter().map(|t| t.slot + 1).max().unwrap_or(0);
     if !super::matmul::fits_texture(arena_end(tensors))
-        || !super::matmul::fits_uniform(slots)
+        || !fits_uniform(slots)
         || launch.table.len() > UNIFORM_VEC4S
     {
         return launch;
