@@ -115,8 +115,9 @@ fn pow2_rows(len: usize) -> bool {
 /// The shape class a choice is made for: the transposes, whether vec4 loads are possible,
 /// whether a stored row of A or B is a multiple of 1 KiB, whether C is narrow (at most
 /// 16 columns: `n`), in groups of 16 columns of a plain B with at most 16 rows or inner
-/// steps (`g`: a convolution's first layer and its weight gradient), or thin (at most [`THIN_MAX`]:
-/// `w`), and the size in powers of 4 of multiply-adds.
+/// steps, or with no vec4 loads (`g`: a convolution's first layer and its weight gradient;
+/// the blocked kernels read such shapes a float at a time), or thin (at most
+/// [`THIN_MAX`]: `w`), and the size in powers of 4 of multiply-adds.
 pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> String {
     let vec4 = super::ops::matmul::vec4_loads_fit(m, k, n, trans_a, trans_b);
     let a_row = if trans_a { m } else { k };
@@ -132,7 +133,7 @@ pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -
         if pow2 { "p" } else { "" },
         if n <= super::ops::matmul::NARROW_MAX {
             "n"
-        } else if m.min(k) <= super::ops::matmul::NARROW_MAX
+        } else if (m.min(k) <= super::ops::matmul::NARROW_MAX || !vec4)
             && super::ops::matmul::narrow_split(n).is_some()
             && !trans_b
         {
@@ -343,6 +344,9 @@ mod tests {
         assert!(shape_class(21_632, 9, 32, false, false).ends_with("g-11"));
         assert!(shape_class(9, 21_632, 32, true, false).ends_with("g-11"));
         assert_eq!(shape_class(3872, 288, 64, false, false), "NNvw-13");
+        // 5×5 taps of one channel (25 inner steps, no vec4 loads) and their weight gradient.
+        assert!(shape_class(6272, 25, 32, false, false).ends_with("g-11"));
+        assert!(shape_class(25, 6272, 32, true, false).ends_with("g-11"));
         assert_ne!(
             shape_class(1024, 1024, 1024, false, false),
             shape_class(32, 32, 32, false, false)
@@ -358,6 +362,8 @@ mod tests {
             ((21_632, 9, 16, false, false), MatmulVariant::NarrowTexture),
             ((9, 21_632, 16, true, false), MatmulVariant::NarrowTexture),
             ((21_632, 9, 32, false, false), MatmulVariant::NarrowTexture),
+            ((6_272, 25, 32, false, false), MatmulVariant::NarrowTexture),
+            ((25, 6_272, 32, true, false), MatmulVariant::NarrowTexture),
             ((3_872, 144, 32, false, false), MatmulVariant::Texture8),
             ((784, 32, 300, true, false), MatmulVariant::Texture8),
             ((3, 5, 7, false, true), MatmulVariant::NarrowTexture),
