@@ -346,6 +346,50 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         out.push((k.clone(), plain));
         out.push((k, l));
     }
+    // Batch norm over many rows of few vec4 columns (a convolution's channels): workgroups
+    // that split the rows, through storage and through textures.
+    for k in [
+        Kernel::BnTrain {
+            rows: 1024,
+            cols: 8,
+            eps: 1e-3,
+            momentum: 0.99,
+        },
+        Kernel::BnBackward {
+            rows: 1024,
+            cols: 8,
+            eps: 1e-3,
+        },
+    ] {
+        let plain = gpu_launch(&k, MatmulVariant::RegisterBlocked);
+        assert!(plain.entry.name().ends_with("rows4"), "{k:?}");
+        let l = through_textures(&k, plain.clone());
+        assert_ne!(l.entry, plain.entry, "{k:?}");
+        out.push((k.clone(), plain));
+        out.push((k, l));
+    }
+    // The activations four elements an invocation.
+    for backward in [false, true] {
+        let (act, n, training, seed) = (ActKind::Elu { alpha: 1.0 }, 12, false, 0);
+        let k = if backward {
+            Kernel::ActBackward {
+                act,
+                n,
+                training,
+                seed,
+            }
+        } else {
+            Kernel::ActForward {
+                act,
+                n,
+                training,
+                seed,
+            }
+        };
+        let l = gpu_launch(&k, MatmulVariant::RegisterBlocked);
+        assert!(l.entry.name().ends_with('4'), "{k:?}");
+        out.push((k, l));
+    }
     // The window kernels reading through textures.
     let win = Window::new(2, (5, 6, 3), (3, 3), (2, 1), (1, 1), Padding::Same).unwrap();
     for k in [

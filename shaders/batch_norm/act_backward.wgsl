@@ -63,9 +63,9 @@ fn bn_act_backward4(@builtin(global_invocation_id) gid: vec3<u32>) {
     while (i < end) {
         for (var u = 0u; u < ROW_UNROLL; u++) {
             if (i < end) {
-                    let xv = x4[i];
+                    let xv = read_x(i);
                     let xhat = (xv - mean) * invstd;
-                    let dx = k * (n * dy4[i] - sum_dy - xhat * sum_dy_xhat);
+                    let dx = k * (n * read_dy(i) - sum_dy - xhat * sum_dy_xhat);
                     let e = i * 4u;
                     let d = dx * vec4<f32>(
                         act_grad_from_output(a, xv.x, e, s),

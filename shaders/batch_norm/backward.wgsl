@@ -30,12 +30,58 @@ fn bn_backward4(@builtin(global_invocation_id) gid: vec3<u32>) {
     while (i < end) {
         for (var u = 0u; u < ROW_UNROLL; u++) {
             if (i < end) {
-                    let xhat = (x4[i] - mean) * invstd;
-                    dx4[i] = k * (n * dy4[i] - sum_dy - xhat * sum_dy_xhat);
+                    let xhat = (read_x(i) - mean) * invstd;
+                    dx4[i] = k * (n * read_dy(i) - sum_dy - xhat * sum_dy_xhat);
                     i += cols;
             }
         }
     }
     dgamma4[c] = sum_dy_xhat;
     dbeta4[c] = sum_dy;
+}
+
+// bn_backward4 over many rows (batch_norm/lanes.wgsl): a workgroup a group of four
+// columns, its lanes splitting the rows for the sums and for dx; x and dy read through
+// `read_x` and `read_dy` (textures in the entry CPU adapters take).
+@compute @workgroup_size(ROW_LANES)
+fn bn_backward_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let c = wid.x;
+    let lane = lid.x;
+    let cols = p.cols / 4u;
+    let end = p.rows * cols;
+    let first = c + lane * cols;
+    let stride = ROW_LANES * cols;
+    let mean = stats4[c];
+    let invstd = inverseSqrt(stats4[cols + c] + vec4<f32>(p.eps));
+    var part_dy = vec4<f32>(0.0);
+    var part_dy_xhat = vec4<f32>(0.0);
+    var i = first;
+    while (i < end) {
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    let g = read_dy(i);
+                    part_dy += g;
+                    part_dy_xhat += g * ((read_x(i) - mean) * invstd);
+                    i += stride;
+            }
+        }
+    }
+    let sum_dy = lanes_sum(part_dy, lane);
+    let sum_dy_xhat = lanes_sum(part_dy_xhat, lane);
+    let n = f32(p.rows);
+    let k = gamma4[c] * invstd / n;
+    i = first;
+    while (i < end) {
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                    let xhat = (read_x(i) - mean) * invstd;
+                    dx4[i] = k * (n * read_dy(i) - sum_dy - xhat * sum_dy_xhat);
+                    i += stride;
+            }
+        }
+    }
+    if (lane == 0u) {
+        dgamma4[c] = sum_dy_xhat;
+        dbeta4[c] = sum_dy;
+    }
 }

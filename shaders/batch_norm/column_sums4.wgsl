@@ -13,9 +13,9 @@ fn column_sums4(c: u32, cols: u32, mean: vec4<f32>, invstd: vec4<f32>) -> Sums4 
     while (i < end) {
         for (var u = 0u; u < ROW_UNROLL; u++) {
             if (i < end) {
-                    let g = dy4[i];
+                    let g = read_dy(i);
                     sum_dy += g;
-                    sum_dy_xhat += g * ((x4[i] - mean) * invstd);
+                    sum_dy_xhat += g * ((read_x(i) - mean) * invstd);
                     i += cols;
             }
         }

@@ -159,15 +159,15 @@ modules! {
     /// The output layer's forward, loss and backward products.
     DENSE_LOSS: DenseLossParams, ["loss/rows.wgsl", "loss/dense.wgsl"];
     /// Batch norm, training forward.
-    BN_TRAIN: BatchNormParams, ["loops.wgsl", "batch_norm/normalize.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train.wgsl"];
+    BN_TRAIN / BN_TRAIN_TEXTURE: BatchNormParams, ["loops.wgsl", "batch_norm/lanes.wgsl", "batch_norm/normalize.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train.wgsl"], readers;
     /// Batch norm's training forward over a batch it gathers itself.
-    BN_TRAIN_GATHER: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train_gather.wgsl"];
+    BN_TRAIN_GATHER: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train_gather.wgsl"], readers;
     /// Batch norm, inference forward.
     BN_APPLY: BatchNormParams, ["batch_norm/apply.wgsl"];
     /// Batch norm backward.
-    BN_BACKWARD: BatchNormParams, ["loops.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/column_sums4.wgsl", "batch_norm/dx_column.wgsl", "batch_norm/backward.wgsl"];
+    BN_BACKWARD / BN_BACKWARD_TEXTURE: BatchNormParams, ["loops.wgsl", "batch_norm/lanes.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/column_sums4.wgsl", "batch_norm/dx_column.wgsl", "batch_norm/backward.wgsl"], readers;
     /// Batch norm backward fused with the activation derivative before it.
-    BN_ACT_BACKWARD: BnActParams, ["loops.wgsl", "activation.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/column_sums4.wgsl", "batch_norm/act_backward.wgsl"];
+    BN_ACT_BACKWARD: BnActParams, ["loops.wgsl", "activation.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/column_sums4.wgsl", "batch_norm/act_backward.wgsl"], readers;
     /// Synchronized batch norm: a shard's share of a moment.
     BN_MOMENTS: BatchNormParams, ["loops.wgsl", "batch_norm/moments.wgsl"];
     /// Synchronized batch norm: the output from given statistics.
@@ -332,8 +332,12 @@ entries! {
     ColumnSum: "column_sum" in COLUMN_SUM [] [];
     /// Activation forward.
     ActForward: "act_forward" in ACT_FORWARD [] [];
+    /// [`Entry::ActForward`], four elements an invocation through vec4 views.
+    ActForward4: "act_forward4" in ACT_FORWARD [x: Vec4, y: Vec4] [];
     /// Activation backward.
     ActBackward: "act_backward" in ACT_BACKWARD [] [];
+    /// [`Entry::ActBackward`], four elements an invocation through vec4 views.
+    ActBackward4: "act_backward4" in ACT_BACKWARD [x: Vec4, y: Vec4, dy: Vec4, dx: Vec4] [];
     /// PReLU forward.
     PreluForward: "prelu_forward" in PRELU_FORWARD [] [];
     /// PReLU backward.
@@ -354,6 +358,10 @@ entries! {
     BnTrain: "bn_train" in BN_TRAIN [] [];
     /// [`Entry::BnTrain`], four columns an invocation through vec4 views.
     BnTrain4: "bn_train4" in BN_TRAIN [x: Vec4, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
+    /// [`Entry::BnTrain4`] over many rows: a workgroup a column group, its lanes splitting the rows.
+    BnTrainRows4: "bn_train_rows4" in BN_TRAIN [x: Vec4, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
+    /// [`Entry::BnTrainRows4`] reading x through a texture (CPU adapters).
+    BnTrainRows4Texture: "bn_train_rows4" in BN_TRAIN_TEXTURE [x: Texture, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
     /// The byte-image gather and BN's training forward, four columns an invocation.
     BnTrainGather4: "bn_train_gather4" in BN_TRAIN_GATHER [x: Vec4, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
     /// BN normalize with the moving statistics.
@@ -362,6 +370,10 @@ entries! {
     BnBackward: "bn_backward" in BN_BACKWARD [] [];
     /// [`Entry::BnBackward`], four columns an invocation through vec4 views.
     BnBackward4: "bn_backward4" in BN_BACKWARD [x: Vec4, stats: Vec4, gamma: Vec4, dy: Vec4, dx: Vec4, dgamma: Vec4, dbeta: Vec4] [];
+    /// [`Entry::BnBackward4`] over many rows: a workgroup a column group, its lanes splitting the rows.
+    BnBackwardRows4: "bn_backward_rows4" in BN_BACKWARD [x: Vec4, stats: Vec4, gamma: Vec4, dy: Vec4, dx: Vec4, dgamma: Vec4, dbeta: Vec4] [];
+    /// [`Entry::BnBackwardRows4`] reading x and dy through textures (CPU adapters).
+    BnBackwardRows4Texture: "bn_backward_rows4" in BN_BACKWARD_TEXTURE [x: Texture, stats: Vec4, gamma: Vec4, dy: Texture, dx: Vec4, dgamma: Vec4, dbeta: Vec4] [];
     /// BN backward fused with the activation derivative before it.
     BnActBackward: "bn_act_backward" in BN_ACT_BACKWARD [] [];
     /// [`Entry::BnActBackward`], four columns an invocation through vec4 views.

@@ -43,6 +43,34 @@ fn params(rows: usize, cols: usize, eps: f32, momentum: f32) -> BatchNormParams 
     }
 }
 
+/// Lanes of a workgroup of the rows-split entries (`ROW_LANES` in `batch_norm/lanes.wgsl`).
+pub const ROW_LANES: usize = 64;
+
+/// Whether batch norm over `rows`×`cols` (columns in whole vec4s) takes the entries whose
+/// workgroups split the rows over their lanes, a workgroup a group of four columns: when
+/// the per-column entries would not fill one workgroup (at most 256 columns) and every
+/// lane gets 16 rows or more (a convolution's channels over N·H·W positions; the seed
+/// network's 300 features keep a lane a column group). On llvmpipe, batch norm over 32
+/// channels of 25,088 positions: forward 16.6 → see docs/benchmarks.md.
+pub fn split_rows(rows: usize, cols: usize) -> bool {
+    cols <= 4 * ROW_LANES && rows >= 16 * ROW_LANES
+}
+
+/// `launch` (a batch-norm launch over `len` values) reading x (and dy) through textures
+/// where its entry has such a twin and they fit one: on CPU adapters a texel load is a
+/// gather where a storage load is a loop over the lanes.
+pub fn through_textures(launch: GpuLaunch, len: usize) -> GpuLaunch {
+    let entry = match launch.entry {
+        Entry::BnTrainRows4 => Entry::BnTrainRows4Texture,
+        Entry::BnBackwardRows4 => Entry::BnBackwardRows4Texture,
+        _ => return launch,
+    };
+    if !super::matmul::fits_texture(len) {
+        return launch;
+    }
+    GpuLaunch { entry, ..launch }
+}
+
 /// GPU launch of one of the four BN entries.
 pub fn gpu(entry: Entry, rows: usize, cols: usize, eps: f32, momentum: f32) -> GpuLaunch {
     let p = params(rows, cols, eps, momentum);
@@ -51,7 +79,11 @@ pub fn gpu(entry: Entry, rows: usize, cols: usize, eps: f32, momentum: f32) -> G
     let vec4 = cols.is_multiple_of(4);
     let per_col = (ceil_div(cols, 64), 1, 1);
     let per_vec4 = (ceil_div(cols / 4, 64), 1, 1);
+    let rows_split = vec4 && split_rows(rows, cols);
+    let per_group = (cols as u32 / 4, 1, 1);
     match entry {
+        Entry::BnTrain if rows_split => GpuLaunch::new(Entry::BnTrainRows4, p, per_group),
+        Entry::BnBackward if rows_split => GpuLaunch::new(Entry::BnBackwardRows4, p, per_group),
         Entry::BnTrain if vec4 => GpuLaunch::new(Entry::BnTrain4, p, per_vec4),
         Entry::BnBackward if vec4 => GpuLaunch::new(Entry::BnBackward4, p, per_vec4),
         Entry::BnTrain | Entry::BnBackward => GpuLaunch::new(entry, p, per_col),
@@ -90,11 +122,12 @@ pub fn sync_gpu(
 /// statistics (mean then var), moving_mean, moving_var.
 pub fn train_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut [&mut [f32]]) {
     for c in 0..cols {
-        let mean = (0..rows).map(|r| b[0][r * cols + c]).sum::<f32>() / rows as f32;
-        let var = (0..rows)
-            .map(|r| (b[0][r * cols + c] - mean).powi(2))
-            .sum::<f32>()
-            / rows as f32;
+        // Sums in f64, so the statistics are the batch's own to float precision whatever
+        // the order the GPU adds in.
+        let column = || (0..rows).map(|r| f64::from(b[0][r * cols + c]));
+        let mean = (column().sum::<f64>() / rows as f64) as f32;
+        let var =
+            (column().map(|v| (v - f64::from(mean)).powi(2)).sum::<f64>() / rows as f64) as f32;
         b[4][c] = mean;
         b[4][cols + c] = var;
     }

@@ -19,7 +19,8 @@ use super::launch::GpuLaunch;
 use super::MatmulVariant;
 
 /// `launch` (of `kernel`) reading its large inputs through textures where its family has
-/// such entry points (the optimizer update, the window kernels) and they fit: what CPU
+/// such entry points (the optimizer update, the window kernels, batch norm over many rows)
+/// and they fit: what CPU
 /// adapters take ([`crate::backend::GpuOptions::texture_reads`]).
 pub fn through_textures(kernel: &Kernel, launch: GpuLaunch) -> GpuLaunch {
     match *kernel {
@@ -28,6 +29,9 @@ pub fn through_textures(kernel: &Kernel, launch: GpuLaunch) -> GpuLaunch {
         | Kernel::Col2im { ref win }
         | Kernel::MaxPool { ref win }
         | Kernel::MaxPoolActBackward { ref win, .. } => window::through_textures(launch, win),
+        Kernel::BnTrain { rows, cols, .. } | Kernel::BnBackward { rows, cols, .. } => {
+            batch_norm::through_textures(launch, rows * cols)
+        }
         _ => launch,
     }
 }
