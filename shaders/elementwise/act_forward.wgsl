@@ -14,8 +14,8 @@ fn act_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 
 // Four elements an invocation through the vec4 views (p.n % 4 == 0): on CPU adapters a
 // storage access is a load or store a lane, so a vec4 one moves four elements for one (the
-// CNN's activations after batch norm, 802,816 elements at batch 128 on llvmpipe: 10.0 →
-// see ops/elementwise.rs).
+// CNN's activations after batch norm, 802,816 elements at batch 128 on llvmpipe: 10.4–11.7
+// → 3.2–3.3 ms forward, 13.3–13.8 → 5.7–6.5 ms backward).
 @compute @workgroup_size(256)
 fn act_forward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let v = flat(gid, nwg);

@@ -51,7 +51,8 @@ pub const ROW_LANES: usize = 64;
 /// the per-column entries would not fill one workgroup (at most 256 columns) and every
 /// lane gets 16 rows or more (a convolution's channels over N·H·W positions; the seed
 /// network's 300 features keep a lane a column group). On llvmpipe, batch norm over 32
-/// channels of 25,088 positions: forward 16.6 → see docs/benchmarks.md.
+/// channels of 25,088 positions: forward 16.6 → 10.0 ms with storage reads, → 3.1–4.1 with
+/// texel reads; backward 22 → 4.3 ms.
 pub fn split_rows(rows: usize, cols: usize) -> bool {
     cols <= 4 * ROW_LANES && rows >= 16 * ROW_LANES
 }
