@@ -350,13 +350,13 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
     // that split the rows, through storage and through textures.
     for k in [
         Kernel::BnTrain {
-            rows: 1024,
+            rows: 4096,
             cols: 8,
             eps: 1e-3,
             momentum: 0.99,
         },
         Kernel::BnBackward {
-            rows: 1024,
+            rows: 4096,
             cols: 8,
             eps: 1e-3,
         },

@@ -317,7 +317,7 @@ pub(super) fn batch_norm_kernels_match_reference_including_large_means() {
     let Some(mut g) = gpu() else { return };
     // Column counts in whole vec4s take the four-columns-an-invocation kernels; many rows
     // over few such columns (a convolution's channels) the workgroups that split the rows
-    // (1,111 rows: lanes of unequal share; through textures on CPU adapters).
+    // (3,111 rows: lanes of unequal share; through textures on CPU adapters).
     for &(rows, cols) in &[
         (1usize, 7usize),
         (2, 33),
@@ -327,8 +327,8 @@ pub(super) fn batch_norm_kernels_match_reference_including_large_means() {
         (32, 12),
         (33, 100),
         (256, 784),
-        (1111, 12),
-        (2048, 32),
+        (3111, 12),
+        (4096, 32),
     ] {
         let n = rows * cols;
         for offset in [0.0f32, 1e4] {

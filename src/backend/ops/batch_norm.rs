@@ -49,13 +49,17 @@ pub const ROW_LANES: usize = 64;
 /// Whether batch norm over `rows`×`cols` (columns in whole vec4s) takes the entries whose
 /// workgroups split the rows over their lanes, a workgroup a group of four columns: when
 /// the per-column entries would not fill one workgroup (at most 256 columns) and every
-/// lane gets 16 rows or more (a convolution's channels over N·H·W positions; the seed
+/// lane gets 48 rows or more (a convolution's channels over N·H·W positions; the seed
 /// network's 300 features keep a lane a column group). On llvmpipe, batch norm over 32
 /// channels of 25,088 positions: forward 16.6 → 10.0 ms with storage reads, → 3.1–4.1 with
-/// texel reads; backward 22 → 4.3 ms.
+/// texel reads; backward 22 → 4.3 ms; of 4,608: forward 3.0–3.5 → 1.9–2.1 ms, backward
+/// 4.0–4.2 → 1.6–2.0; of 1,152 (18 rows a lane): forward 0.84 → 1.5–1.8 ms, backward even.
 pub fn split_rows(rows: usize, cols: usize) -> bool {
-    cols <= 4 * ROW_LANES && rows >= 16 * ROW_LANES
+    cols <= 4 * ROW_LANES && rows >= SPLIT_ROWS_MIN
 }
+
+/// Rows from which [`split_rows`] holds (48 a lane).
+pub const SPLIT_ROWS_MIN: usize = 48 * ROW_LANES;
 
 /// `launch` (a batch-norm launch over `len` values) reading x (and dy) through textures
 /// where its entry has such a twin and they fit one: on CPU adapters a texel load is a
