@@ -42,6 +42,10 @@ fn pools() -> Vec<Window> {
         // Tiling windows that leave the last row and column of the input untaken.
         (3, (11, 11, 4), (2, 2), (2, 2), Padding::Valid),
         (2, (8, 7, 2), (3, 2), (3, 2), Padding::Valid),
+        // Overlapping windows over channels in whole vec4s (the four-channel walk over
+        // positions).
+        (2, (9, 8, 8), (3, 3), (2, 2), Padding::Same),
+        (3, (7, 6, 4), (3, 3), (1, 1), Padding::Valid),
     ] {
         v.push(Window::new(n, hwc, k, s, (1, 1), pad).unwrap());
     }

@@ -301,8 +301,8 @@ fn chunk_positions(win: &Window, chunk: usize) -> Vec<usize> {
 }
 
 /// GPU launch of max pooling's backward fused with the activation derivative: one
-/// invocation per chunk and channel (per four channels over tiling windows when the
-/// channels come in whole vec4s), the activation a pipeline constant.
+/// invocation per chunk and channel (per four channels when the channels come in whole
+/// vec4s), the activation a pipeline constant.
 pub fn max_pool_act_backward_gpu(
     win: &Window,
     act: ActKind,
@@ -323,8 +323,8 @@ pub fn max_pool_act_backward_gpu(
     constants.push(("TILING", f64::from(u8::from(win.is_tiling()))));
     constants.push(("CHUNK_ROWS", POOL_CHUNK_ROWS as f64));
     constants.push(("CHUNK_CELLS", POOL_CHUNK_CELLS as f64));
-    // Tiling windows over channels in whole vec4s: four channels an invocation.
-    let (entry, lanes) = if win.is_tiling() && win.vec4_channels() {
+    // Channels in whole vec4s: four channels an invocation.
+    let (entry, lanes) = if win.vec4_channels() {
         (Entry::MaxPoolActBackward4, win.c / 4)
     } else {
         (Entry::MaxPoolActBackward, win.c)
