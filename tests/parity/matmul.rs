@@ -35,6 +35,9 @@ pub(super) fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
             // Few rows over a long k: a workgroup a row, its lanes splitting k.
             (9, 1100, 32),
             (5, 1100, 12),
+            // 24 filters: groups of 12 columns.
+            (37, 9, 24),
+            (9, 1100, 24),
         ];
         for (si, &(m, k, n)) in sizes.iter().enumerate() {
             for flags in 0..8u32 {

@@ -180,19 +180,26 @@ pub fn narrow_k_split(m: usize, k: usize, n: usize, trans_b: bool) -> bool {
 pub const NARROW_MAX: usize = 16;
 
 /// The narrow kernel's width (`NARROW_N`) and column groups for `n` columns of C: all of
-/// them up to [`NARROW_MAX`], else groups of [`NARROW_MAX`] when they divide `n` (a
-/// convolution's 32 or 64 filters: on llvmpipe the 8×8 kernels gave the Keras MNIST
-/// convnet's first weight gradient, 9×21,632×32, eight invocations in all). `None`: the
-/// narrow kernel does not take `n`.
+/// them up to [`NARROW_MAX`], else groups of the widest multiple of 4 from
+/// [`NARROW_SPLIT_MIN`] to [`NARROW_MAX`] that divides `n` (a convolution's 32 or 64
+/// filters in groups of 16, 24 in groups of 12: on llvmpipe the 8×8 kernels gave the
+/// Keras MNIST convnet's first weight gradient, 9×21,632×32, eight invocations in all).
+/// `None`: the narrow kernel does not take `n`.
 pub fn narrow_split(n: usize) -> Option<(usize, usize)> {
     if n <= NARROW_MAX {
-        Some((n, 1))
-    } else if n.is_multiple_of(NARROW_MAX) && n / NARROW_MAX <= MAX_WORKGROUPS {
-        Some((NARROW_MAX, n / NARROW_MAX))
-    } else {
-        None
+        return Some((n, 1));
     }
+    (NARROW_SPLIT_MIN / 4..=NARROW_MAX / 4)
+        .rev()
+        .map(|q| 4 * q)
+        .find(|w| n.is_multiple_of(*w))
+        .filter(|w| n / w <= MAX_WORKGROUPS)
+        .map(|w| (w, n / w))
 }
+
+/// The narrowest group [`narrow_split`] takes: a row's walk loads B a vec4 at a time, so
+/// narrower groups would load it for fewer multiply-adds than the blocked kernels.
+pub const NARROW_SPLIT_MIN: usize = 8;
 
 /// The most iterations a kernel's loop may take: llvmpipe ends any loop after 65,535
 /// (Mesa's gallivm loop limiter), silently. Every body but the reduction kernel walks k in
@@ -489,7 +496,10 @@ mod tests {
     fn wide_outputs_take_the_narrow_kernel_in_groups_and_long_sums_split_k() {
         assert_eq!(narrow_split(10), Some((10, 1)));
         assert_eq!(narrow_split(64), Some((16, 4)));
-        assert_eq!(narrow_split(40), None);
+        assert_eq!(narrow_split(24), Some((12, 2)));
+        assert_eq!(narrow_split(40), Some((8, 5)));
+        assert_eq!(narrow_split(20), None);
+        assert_eq!(narrow_split(100), None);
         let (kind, grid) = shape(9, 21_632, 32, true, false, MatmulVariant::Narrow);
         assert!(matches!(kind, Kind::Narrow { k_split: true }));
         assert_eq!(grid, (9, 2, 1));
