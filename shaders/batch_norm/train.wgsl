@@ -72,21 +72,8 @@ fn bn_train4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = gid.x;
     let cols = p.cols / 4u;
     if (c >= cols) { return; }
-    let end = p.rows * cols;
     let pivot = read_x(c);
-    var sum = vec4<f32>(0.0);
-    var i = c;
-    while (i < end) {
-        var blk = vec4<f32>(0.0);
-        for (var u = 0u; u < ROW_UNROLL; u++) {
-            if (i < end) {
-                    blk += read_x(i) - pivot;
-                    i += cols;
-            }
-        }
-        sum += blk;
-    }
-    finish_columns4(c, cols, pivot + sum / f32(p.rows));
+    finish_columns4(c, cols, pivot + pivot_sum4(c, cols, pivot) / f32(p.rows));
 }
 
 // bn_train4 over many rows (batch_norm/lanes.wgsl): a workgroup a group of four columns,
@@ -98,54 +85,19 @@ fn bn_train_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
     let c = wid.x;
     let lane = lid.x;
     let cols = p.cols / 4u;
-    let end = p.rows * cols;
     let first = c + lane * cols;
     let stride = ROW_LANES * cols;
     let n = f32(p.rows);
     let pivot = read_x(c);
-    var sum = vec4<f32>(0.0);
-    var i = first;
-    while (i < end) {
-        for (var u = 0u; u < ROW_UNROLL; u++) {
-            if (i < end) {
-                    sum += read_x(i) - pivot;
-                    i += stride;
-            }
-        }
-    }
+    let sum = pivot_sum4(first, stride, pivot);
     // A first estimate, corrected as in bn_train.
     let rough = pivot + lanes_sum(sum, lane) / n;
-    var dev = vec4<f32>(0.0);
-    var sq = vec4<f32>(0.0);
-    i = first;
-    while (i < end) {
-        for (var u = 0u; u < ROW_UNROLL; u++) {
-            if (i < end) {
-                    let d = read_x(i) - rough;
-                    dev += d;
-                    sq += d * d;
-                    i += stride;
-            }
-        }
-    }
-    let shift = lanes_sum(dev, lane) / n;
+    let d = deviations4(first, stride, rough);
+    let shift = lanes_sum(d.sum, lane) / n;
     let mean = rough + shift;
-    let variance = max(lanes_sum(sq, lane) / n - shift * shift, vec4<f32>(0.0));
+    let variance = max(lanes_sum(d.sq, lane) / n - shift * shift, vec4<f32>(0.0));
     if (lane == 0u) {
-        stats4[c] = mean;
-        stats4[cols + c] = variance;
-        moving_mean4[c] = moving_mean4[c] * p.momentum + mean * (1.0 - p.momentum);
-        moving_var4[c] = moving_var4[c] * p.momentum + variance * (1.0 - p.momentum);
+        keep_statistics4(c, mean, variance);
     }
-    let inv = inverseSqrt(variance + vec4<f32>(p.eps)) * gamma4[c];
-    let beta = beta4[c];
-    i = first;
-    while (i < end) {
-        for (var u = 0u; u < ROW_UNROLL; u++) {
-            if (i < end) {
-                    y4[i] = (read_x(i) - mean) * inv + beta;
-                    i += stride;
-            }
-        }
-    }
+    normalize_walk4(c, first, stride, mean, variance);
 }
