@@ -53,24 +53,12 @@ fn bn_backward_rows4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoc
     let stride = ROW_LANES * cols;
     let mean = stats4[c];
     let invstd = inverseSqrt(stats4[cols + c] + vec4<f32>(p.eps));
-    var part_dy = vec4<f32>(0.0);
-    var part_dy_xhat = vec4<f32>(0.0);
-    var i = first;
-    while (i < end) {
-        for (var u = 0u; u < ROW_UNROLL; u++) {
-            if (i < end) {
-                    let g = read_dy(i);
-                    part_dy += g;
-                    part_dy_xhat += g * ((read_x(i) - mean) * invstd);
-                    i += stride;
-            }
-        }
-    }
-    let sum_dy = lanes_sum(part_dy, lane);
-    let sum_dy_xhat = lanes_sum(part_dy_xhat, lane);
+    let part = walk_sums4(first, stride, mean, invstd);
+    let sum_dy = lanes_sum(part.dy, lane);
+    let sum_dy_xhat = lanes_sum(part.dy_xhat, lane);
     let n = f32(p.rows);
     let k = gamma4[c] * invstd / n;
-    i = first;
+    var i = first;
     while (i < end) {
         for (var u = 0u; u < ROW_UNROLL; u++) {
             if (i < end) {

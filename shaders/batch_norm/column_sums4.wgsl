@@ -6,17 +6,22 @@ struct Sums4 {
 }
 
 fn column_sums4(c: u32, cols: u32, mean: vec4<f32>, invstd: vec4<f32>) -> Sums4 {
-    let end = p.rows * cols;
+    return walk_sums4(c, cols, mean, invstd);
+}
+
+// The same sums over rows first, first + stride, … (a lane's share in bn_backward_rows4).
+fn walk_sums4(first: u32, stride: u32, mean: vec4<f32>, invstd: vec4<f32>) -> Sums4 {
+    let end = p.rows * (p.cols / 4u);
     var sum_dy = vec4<f32>(0.0);
     var sum_dy_xhat = vec4<f32>(0.0);
-    var i = c;
+    var i = first;
     while (i < end) {
         for (var u = 0u; u < ROW_UNROLL; u++) {
             if (i < end) {
                     let g = read_dy(i);
                     sum_dy += g;
                     sum_dy_xhat += g * ((read_x(i) - mean) * invstd);
-                    i += cols;
+                    i += stride;
             }
         }
     }
