@@ -80,24 +80,47 @@ impl Tuning {
 /// narrow kernel on a convolution's 21,632×9×16) and for whole groups of 16 columns over
 /// few rows or a short inner dimension (the `g` classes: the Keras MNIST convnet's first
 /// convolution, 21,632×9×32, 20.9 → 13.1 ms against the 8×8 kernel, and its weight
-/// gradient, 9×21,632×32, 37.6 → 7.8 ms), and the 8×8 texture kernel for everything else
-/// (the 8×8 storage kernel where the operands are not whole vec4s or do not fit a
-/// texture). Measured on llvmpipe: the seed network's products at batch 32 run 4–7×
-/// faster through it than through the 8×8 storage kernel (32×784×300 with the dense
-/// epilogue 1.3 against 9.1 ms, 784×32×300 2.3 against 8.7), and it is also the cheapest
+/// gradient, 9×21,632×32, 37.6 → 7.8 ms); below [`LARGE_FROM`] and for thin classes the
+/// 8×8 texture kernel (the 8×8 storage kernel where the operands are not whole vec4s or
+/// do not fit a texture); from it the 16×16 storage kernel, and the 16×20 texture kernel
+/// for an input gradient over few filters (`k`).
+///
+/// Measured on llvmpipe: the seed network's products at batch 32 run 4–7× faster through
+/// the 8×8 texture kernel than through the 8×8 storage kernel (32×784×300 with the dense
+/// epilogue 1.3 against 9.1 ms, 784×32×300 2.3 against 8.7), and it is the cheapest
 /// pipeline to build — with the shader cache off, one epoch of the README's training took
 /// 12.8 s through it, 21.7 s through the 8×8 storage kernel, 34.6 s through the 16×16
-/// texture kernel and 51.2 s through the 16×20 one, whose large unrolled bodies win a
-/// few classes once compiled. `steadygrad tune` times every variant and caches the
-/// fastest.
+/// texture kernel and 51.2 s through the 16×20 one (on a 2-core AVX-512 Xeon: 14.2 s
+/// through it, 21.1 s through the 16×16 storage kernel, 39.2 s through the 16×20 one), so
+/// the README's batch of 32 stays with it. Larger products repay the larger blocks (same
+/// Xeon, each variant in turn, µs): the seed network at batch 256, 256×784×300 forward
+/// 8,987 through the 8×8 texture kernel against 5,362 through the 16×16 storage kernel, its
+/// input gradient 256×300×784 6,622 against 5,013, its weight gradient 6,708 against 5,281;
+/// convolutions' input gradients dY·Wᵀ over 32 and 64 filters at batch 128 (15,488×32×144,
+/// 18,432×64×288 and 15,488×64×288) 14,173 / 47,269 / 40,145 through the 8×8 texture
+/// kernel, 13,576 / 40,160 / 33,578 through the 16×16 storage one and 8,262 / 30,680 /
+/// 26,815 through the 16×20 texture one, whose pipeline adds about 3 s to a first run of
+/// the example CNN with empty caches. Thin products stay with the 8×8 texture kernel: the
+/// 16×16 kernels lost there (18,432×288×64: 37,244 against 44,363). `steadygrad tune`
+/// times every variant and caches the fastest.
 pub fn builtin_choice(class: &str) -> MatmulVariant {
-    let traits = class.split('-').next().unwrap_or("");
+    let (traits, bucket) = class.split_once('-').unwrap_or((class, ""));
+    let large = bucket.parse::<u32>().is_ok_and(|b| b >= LARGE_FROM);
     if traits.ends_with('n') || traits.ends_with('g') {
         MatmulVariant::NarrowTexture
+    } else if large && traits.ends_with('k') {
+        MatmulVariant::Texture16x20
+    } else if large && !traits.ends_with('w') {
+        MatmulVariant::RegisterBlocked16
     } else {
         MatmulVariant::Texture8
     }
 }
+
+/// The size bucket (multiply-adds in powers of 4: 4¹² ≈ 16.8 M) from which [`builtin_choice`]
+/// takes the larger blocks, whose pipelines cost seconds to build on a CPU adapter: the
+/// seed network's products at batch 32 and 64 stay below it.
+pub const LARGE_FROM: u32 = 12;
 
 /// Row lengths (in floats) from which a matmul is timed on a proxy of its class, and what
 /// the proxy's dimensions are capped at.
@@ -117,7 +140,9 @@ fn pow2_rows(len: usize) -> bool {
 /// 16 columns: `n`), in groups of 16 columns of a plain B with at most 16 rows or inner
 /// steps, or with no vec4 loads (`g`: a convolution's first layer and its weight gradient;
 /// the blocked kernels read such shapes a float at a time), or thin (at most
-/// [`THIN_MAX`]: `w`), and the size in powers of 4 of multiply-adds.
+/// [`THIN_MAX`]: `w`), else whether it is an input gradient `dY·Wᵀ` over at most
+/// [`THIN_MAX`] outputs of the layer (`k`: a convolution's filters), and the size in powers
+/// of 4 of multiply-adds.
 pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> String {
     let vec4 = super::ops::matmul::vec4_loads_fit(m, k, n, trans_a, trans_b);
     let a_row = if trans_a { m } else { k };
@@ -140,6 +165,8 @@ pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -
             "g"
         } else if n <= THIN_MAX {
             "w"
+        } else if trans_b && !trans_a && k <= THIN_MAX {
+            "k"
         } else {
             ""
         }
@@ -344,6 +371,9 @@ mod tests {
         assert!(shape_class(21_632, 9, 32, false, false).ends_with("g-11"));
         assert!(shape_class(9, 21_632, 32, true, false).ends_with("g-11"));
         assert_eq!(shape_class(3872, 288, 64, false, false), "NNvw-13");
+        // An input gradient over few filters, and one over a dense layer's 300 units.
+        assert_eq!(shape_class(3872, 32, 144, false, true), "NTvk-12");
+        assert_eq!(shape_class(256, 300, 784, false, true), "NTv-12");
         // 5×5 taps of one channel (25 inner steps, no vec4 loads) and their weight gradient.
         assert!(shape_class(6272, 25, 32, false, false).ends_with("g-11"));
         assert!(shape_class(25, 6272, 32, true, false).ends_with("g-11"));
@@ -354,11 +384,32 @@ mod tests {
     }
 
     #[test]
-    fn cpu_adapters_take_the_narrow_texture_kernel_for_narrow_outputs_else_the_8x8_one() {
+    fn cpu_adapters_take_the_narrow_texture_kernel_for_narrow_outputs_else_blocks_by_size() {
         // The seed network's first layer at batch 32, the example CNN's first convolution
-        // and its weight gradient, a first convolution of 32 filters, its second one.
+        // and its weight gradient, a first convolution of 32 filters, its second one; then
+        // larger products: the seed network's at batch 256 (forward, input gradient),
+        // convolutions' input gradients over 32 and 64 filters at batch 32 and 128, and a
+        // thin one that stays with the 8×8 kernel.
         for (shape, want) in [
             ((32, 784, 300, false, false), MatmulVariant::Texture8),
+            ((64, 784, 300, false, false), MatmulVariant::Texture8),
+            ((32, 300, 784, false, true), MatmulVariant::Texture8),
+            (
+                (256, 784, 300, false, false),
+                MatmulVariant::RegisterBlocked16,
+            ),
+            (
+                (256, 300, 784, false, true),
+                MatmulVariant::RegisterBlocked16,
+            ),
+            (
+                (784, 256, 300, true, false),
+                MatmulVariant::RegisterBlocked16,
+            ),
+            ((3_872, 32, 144, false, true), MatmulVariant::Texture16x20),
+            ((15_488, 64, 288, false, true), MatmulVariant::Texture16x20),
+            ((32, 64, 800, false, true), MatmulVariant::Texture8),
+            ((15_488, 144, 32, false, false), MatmulVariant::Texture8),
             ((21_632, 9, 16, false, false), MatmulVariant::NarrowTexture),
             ((9, 21_632, 16, true, false), MatmulVariant::NarrowTexture),
             ((21_632, 9, 32, false, false), MatmulVariant::NarrowTexture),
