@@ -4,6 +4,7 @@ examples/cnn.json --epochs 3` and `steadygrad bench`'s CNN rows.
     pip install tensorflow-cpu
     python benches/keras_cnn.py              # prints one JSON object
     python benches/keras_cnn.py MODEL.json   # another Keras model, as `train --model-config`
+    python benches/keras_cnn.py MODEL.json --batches 32,128   # speed alone, at these batch sizes
 
 The same architecture (`examples/cnn.json` or the file named, read with
 `keras.models.model_from_json`; the digits shaped as its input), the same
@@ -20,10 +21,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
 
-from keras_seed import ROOT, idx, speed  # noqa: E402
+from keras_seed import ROOT, batches, idx, speed  # noqa: E402
 
 
-CONFIG = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "examples", "cnn.json")
+_FILES = [a for a in sys.argv[1:] if a.endswith(".json")]
+CONFIG = _FILES[0] if _FILES else os.path.join(ROOT, "examples", "cnn.json")
 
 
 def cnn():
@@ -51,9 +53,10 @@ def main():
     model = compiled()
     shape = (-1,) + tuple(model.input_shape[1:])
     x, xt = x.reshape(shape), xt.reshape(shape)
-    model.fit(x, y, batch_size=32, epochs=3, verbose=0)
-    out["test_accuracy_after_3_epochs"] = float(model.evaluate(xt, yt, verbose=0)[1])
-    for batch in (32, 256):
+    if "--batches" not in sys.argv:
+        model.fit(x, y, batch_size=32, epochs=3, verbose=0)
+        out["test_accuracy_after_3_epochs"] = float(model.evaluate(xt, yt, verbose=0)[1])
+    for batch in batches((32, 256)):
         out["train_samples_per_second"][str(batch)] = speed(cnn, x, y, batch)
     print(json.dumps(out))
 

@@ -2,16 +2,19 @@
 
     pip install tensorflow-cpu
     python benches/keras_seed.py          # prints one JSON object
+    python benches/keras_seed.py --batches 32,64,128,256,512,1024   # other batch sizes
 
 The same network (Flatten -> BatchNormalization -> [Dense 300/100 elu he_normal ->
 BatchNormalization] x 2 -> Dense 10 softmax), optimizer (SGD 0.01, Nesterov momentum 0.9)
 and bundled digits (10,000 training images / 255) as `steadygrad bench`; samples/s of
-`model.fit` over a second epoch (the first builds the graph), at batch 32 and 256.
+`model.fit` over a second epoch (the first builds the graph), at batch 32 and 256 (or the
+batch sizes after `--batches`, as `steadygrad bench --sweep` takes them).
 """
 import gzip
 import json
 import os
 import struct
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -55,11 +58,28 @@ def speed(build, x, y, batch):
     return len(x) / (time.perf_counter() - start)
 
 
+def batches(default):
+    """The batch sizes after `--batches` on the command line (comma-separated), else `default`."""
+    args = sys.argv[1:]
+    if "--batches" not in args:
+        return default
+    at = args.index("--batches")
+    if at + 1 >= len(args):
+        sys.exit("--batches: give batch sizes, e.g. --batches 32,128")
+    try:
+        sizes = tuple(int(b) for b in args[at + 1].split(","))
+    except ValueError:
+        sys.exit(f"--batches: not a list of batch sizes: {args[at + 1]!r}")
+    if not sizes or min(sizes) < 1:
+        sys.exit(f"--batches: batch sizes must be positive: {args[at + 1]!r}")
+    return sizes
+
+
 def main():
     x = idx("mnist10k-train-images-idx3-ubyte.gz").astype(np.float32) / 255.0
     y = idx("mnist10k-train-labels-idx1-ubyte.gz").astype(np.int64)
     out = {"keras": keras.__version__, "train_samples_per_second": {}}
-    for batch in (32, 256):
+    for batch in batches((32, 256)):
         out["train_samples_per_second"][str(batch)] = speed(seed_network, x, y, batch)
     print(json.dumps(out))
 

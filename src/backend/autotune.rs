@@ -82,8 +82,9 @@ impl Tuning {
 /// convolution, 21,632×9×32, 20.9 → 13.1 ms against the 8×8 kernel, and its weight
 /// gradient, 9×21,632×32, 37.6 → 7.8 ms); below [`LARGE_FROM`] and for thin classes the
 /// 8×8 texture kernel (the 8×8 storage kernel where the operands are not whole vec4s or
-/// do not fit a texture); from it the 16×16 storage kernel, and the 16×20 texture kernel
-/// for an input gradient over few filters (`k`).
+/// do not fit a texture); from it the 16×16 storage kernel, the 16×20 texture kernel
+/// for an input gradient over few filters (`k`), and from [`HALF_4X4_FROM`] the 4×4
+/// storage kernel for thin products of at most 32 columns (`h`).
 ///
 /// Measured on llvmpipe: the seed network's products at batch 32 run 4–7× faster through
 /// the 8×8 texture kernel than through the 8×8 storage kernel (32×784×300 with the dense
@@ -101,16 +102,21 @@ impl Tuning {
 /// kernel, 13,576 / 40,160 / 33,578 through the 16×16 storage one and 8,262 / 30,680 /
 /// 26,815 through the 16×20 texture one, whose pipeline adds about 3 s to a first run of
 /// the example CNN with empty caches. Thin products stay with the 8×8 texture kernel: the
-/// 16×16 kernels lost there (18,432×288×64: 37,244 against 44,363). `steadygrad tune`
+/// 16×16 kernels lost there (18,432×288×64: 37,244 against 44,363), as did the 4×4 one
+/// (58,050), which won over 32 columns (15,488×144×32 12,272 against 16,814, and its weight
+/// gradient 144×15,488×32 14,802 against 19,948). `steadygrad tune`
 /// times every variant and caches the fastest.
 pub fn builtin_choice(class: &str) -> MatmulVariant {
     let (traits, bucket) = class.split_once('-').unwrap_or((class, ""));
-    let large = bucket.parse::<u32>().is_ok_and(|b| b >= LARGE_FROM);
+    let bucket = bucket.parse::<u32>().unwrap_or(0);
+    let large = bucket >= LARGE_FROM;
     if traits.ends_with('n') || traits.ends_with('g') {
         MatmulVariant::NarrowTexture
     } else if large && traits.ends_with('k') {
         MatmulVariant::Texture16x20
-    } else if large && !traits.ends_with('w') {
+    } else if traits.ends_with('h') && bucket >= HALF_4X4_FROM {
+        MatmulVariant::RegisterBlocked
+    } else if large && !traits.ends_with('w') && !traits.ends_with('h') {
         MatmulVariant::RegisterBlocked16
     } else {
         MatmulVariant::Texture8
@@ -121,6 +127,12 @@ pub fn builtin_choice(class: &str) -> MatmulVariant {
 /// takes the larger blocks, whose pipelines cost seconds to build on a CPU adapter: the
 /// seed network's products at batch 32 and 64 stay below it.
 pub const LARGE_FROM: u32 = 12;
+
+/// The size bucket (4¹³ ≈ 67 M multiply-adds) from which a thin product of at most 32
+/// columns over a plain B (`h`) takes the 4×4 storage kernel: the example CNN's second
+/// convolution at batch 128 (15,488×144×32) and its weight gradient, where at batch 32
+/// (17.8 M) the forward product was slower through it (4.5–4.7 against 4.0 ms).
+pub const HALF_4X4_FROM: u32 = 13;
 
 /// Row lengths (in floats) from which a matmul is timed on a proxy of its class, and what
 /// the proxy's dimensions are capped at.
@@ -140,7 +152,7 @@ fn pow2_rows(len: usize) -> bool {
 /// 16 columns: `n`), in groups of 16 columns of a plain B with at most 16 rows or inner
 /// steps, or with no vec4 loads (`g`: a convolution's first layer and its weight gradient;
 /// the blocked kernels read such shapes a float at a time), or thin (at most
-/// [`THIN_MAX`]: `w`), else whether it is an input gradient `dY·Wᵀ` over at most
+/// [`THIN_MAX`]: `w`; of a plain B and at most [`THIN_HALF`]: `h`), else whether it is an input gradient `dY·Wᵀ` over at most
 /// [`THIN_MAX`] outputs of the layer (`k`: a convolution's filters), and the size in powers
 /// of 4 of multiply-adds.
 pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> String {
@@ -163,6 +175,8 @@ pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -
             && !trans_b
         {
             "g"
+        } else if n <= THIN_HALF && !trans_b {
+            "h"
         } else if n <= THIN_MAX {
             "w"
         } else if trans_b && !trans_a && k <= THIN_MAX {
@@ -178,6 +192,12 @@ pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -
 /// (3,872×144×32) ran 7.6 ms through the 8×8 texture kernel and 12.8 ms through the 16×20
 /// one, which the seed network's products of the same size (256×784×300) had chosen.
 pub const THIN_MAX: usize = 64;
+
+/// Output columns up to which a thin product over a plain B is a class of its own (`h`): a
+/// convolution of 32 filters and its weight gradient, which the 4×4 kernel walks faster
+/// than the 8×8 one, where over 64 filters it is the other way round (see
+/// [`builtin_choice`]).
+pub const THIN_HALF: usize = 32;
 
 /// The shape the candidates are timed on: the shape itself up to 2²⁶ multiply-adds, else
 /// each dimension over 256 capped at a value of the same traits (a multiple of 256, of 16, of 4,
@@ -364,7 +384,8 @@ mod tests {
         );
         assert!(shape_class(7, 13, 5, false, false).contains('s'));
         // A convolution's 32 channels against a dense layer's 300 units of the same work.
-        assert_eq!(shape_class(3872, 144, 32, false, false), "NNvw-12");
+        assert_eq!(shape_class(3872, 144, 32, false, false), "NNvh-12");
+        assert_eq!(shape_class(144, 3872, 32, true, false), "TNvh-12");
         assert_eq!(shape_class(256, 784, 300, false, false), "NNv-12");
         // 32 filters over 3×3 taps of one channel, and their weight gradient: the narrow
         // kernel's column groups; not over 288 taps.
@@ -409,13 +430,21 @@ mod tests {
             ((3_872, 32, 144, false, true), MatmulVariant::Texture16x20),
             ((15_488, 64, 288, false, true), MatmulVariant::Texture16x20),
             ((32, 64, 800, false, true), MatmulVariant::Texture8),
-            ((15_488, 144, 32, false, false), MatmulVariant::Texture8),
+            ((18_432, 288, 64, false, false), MatmulVariant::Texture8),
+            ((3_872, 144, 32, false, false), MatmulVariant::Texture8),
+            (
+                (15_488, 144, 32, false, false),
+                MatmulVariant::RegisterBlocked,
+            ),
+            (
+                (144, 15_488, 32, true, false),
+                MatmulVariant::RegisterBlocked,
+            ),
             ((21_632, 9, 16, false, false), MatmulVariant::NarrowTexture),
             ((9, 21_632, 16, true, false), MatmulVariant::NarrowTexture),
             ((21_632, 9, 32, false, false), MatmulVariant::NarrowTexture),
             ((6_272, 25, 32, false, false), MatmulVariant::NarrowTexture),
             ((25, 6_272, 32, true, false), MatmulVariant::NarrowTexture),
-            ((3_872, 144, 32, false, false), MatmulVariant::Texture8),
             ((784, 32, 300, true, false), MatmulVariant::Texture8),
             ((3, 5, 7, false, true), MatmulVariant::NarrowTexture),
             ((33, 7, 65, false, false), MatmulVariant::Texture8),
