@@ -109,17 +109,13 @@ impl Tuning {
 pub fn builtin_choice(class: &str) -> MatmulVariant {
     let (traits, bucket) = class.split_once('-').unwrap_or((class, ""));
     let bucket = bucket.parse::<u32>().unwrap_or(0);
-    let large = bucket >= LARGE_FROM;
-    if traits.ends_with('n') || traits.ends_with('g') {
-        MatmulVariant::NarrowTexture
-    } else if large && traits.ends_with('k') {
-        MatmulVariant::Texture16x20
-    } else if traits.ends_with('h') && bucket >= HALF_4X4_FROM {
-        MatmulVariant::RegisterBlocked
-    } else if large && !traits.ends_with('w') && !traits.ends_with('h') {
-        MatmulVariant::RegisterBlocked16
-    } else {
-        MatmulVariant::Texture8
+    match traits.chars().last() {
+        Some('n' | 'g') => MatmulVariant::NarrowTexture,
+        Some('k') if bucket >= LARGE_FROM => MatmulVariant::Texture16x20,
+        Some('h') if bucket >= HALF_4X4_FROM => MatmulVariant::RegisterBlocked,
+        Some('w' | 'h') => MatmulVariant::Texture8,
+        _ if bucket >= LARGE_FROM => MatmulVariant::RegisterBlocked16,
+        _ => MatmulVariant::Texture8,
     }
 }
 
@@ -152,7 +148,8 @@ fn pow2_rows(len: usize) -> bool {
 /// 16 columns: `n`), in groups of 16 columns of a plain B with at most 16 rows or inner
 /// steps, or with no vec4 loads (`g`: a convolution's first layer and its weight gradient;
 /// the blocked kernels read such shapes a float at a time), or thin (at most
-/// [`THIN_MAX`]: `w`; of a plain B and at most [`THIN_HALF`]: `h`), else whether it is an input gradient `dY·Wᵀ` over at most
+/// [`THIN_MAX`]: `w`; of a plain B and at most [`THIN_HALF`]: `h`), else whether it is an
+/// input gradient `dY·Wᵀ` over at most
 /// [`THIN_MAX`] outputs of the layer (`k`: a convolution's filters), and the size in powers
 /// of 4 of multiply-adds.
 pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> String {
