@@ -218,18 +218,40 @@ pub(crate) fn train_speed(
     let t = Instant::now();
     s.fit(train, None, &warm, &mut [])?;
     let first = t.elapsed().as_secs_f64();
+    // Enough epochs for `steps` steps at any batch (an epoch of the bundled digits is 8
+    // steps at batch 1,024), each epoch ending in a smaller batch where `batch` does not
+    // divide the samples.
+    let per_epoch = train.len().div_ceil(batch);
     let opts = FitOptions {
         batch_size: batch,
+        epochs: steps.div_ceil(per_epoch),
         max_steps: Some(2 + steps as u64),
         ..Default::default()
     };
     let t = Instant::now();
     let h = s.fit(train, None, &opts, &mut [])?;
+    let seconds = t.elapsed().as_secs_f64();
     Ok((
-        (steps * batch) as f64 / t.elapsed().as_secs_f64(),
+        timed_samples(train.len(), batch, steps) as f64 / seconds,
         h.counters,
         first,
     ))
+}
+
+/// Samples in the first `steps` steps of epochs over `n` samples at `batch` (each epoch's
+/// last step takes what is left).
+fn timed_samples(n: usize, batch: usize, steps: usize) -> usize {
+    let per_epoch = n.div_ceil(batch);
+    let last = n - (per_epoch - 1) * batch;
+    (0..steps)
+        .map(|j| {
+            if j % per_epoch == per_epoch - 1 {
+                last
+            } else {
+                batch
+            }
+        })
+        .sum()
 }
 
 /// The processor this runs on, for the line under a table of figures: its model name
@@ -246,4 +268,19 @@ pub fn cpu_description() -> String {
         })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string());
     format!("{name}, {cores} cores")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::timed_samples;
+
+    #[test]
+    fn timed_samples_count_each_epochs_short_last_step() {
+        assert_eq!(timed_samples(8000, 32, 120), 120 * 32);
+        // 8,000 samples at 1,024: 7 whole steps and one of 832 an epoch.
+        assert_eq!(timed_samples(8000, 1024, 8), 8000);
+        assert_eq!(timed_samples(8000, 1024, 24), 3 * 8000);
+        assert_eq!(timed_samples(8000, 1024, 10), 8000 + 2 * 1024);
+        assert_eq!(timed_samples(5, 5, 3), 15);
+    }
 }
