@@ -82,7 +82,7 @@ impl Tuning {
 /// convolution, 21,632×9×32, 20.9 → 13.1 ms against the 8×8 kernel, and its weight
 /// gradient, 9×21,632×32, 37.6 → 7.8 ms); below [`LARGE_FROM`] and for thin classes the
 /// 8×8 texture kernel (the 8×8 storage kernel where the operands are not whole vec4s or
-/// do not fit a texture); from it the 16×16 storage kernel, the 16×20 texture kernel
+/// do not fit a texture); from it the 16×16 texture kernel, the 16×20 texture kernel
 /// for an input gradient over few filters (`k`), and from [`HALF_4X4_FROM`] the 4×4
 /// storage kernel for thin products of at most 32 columns (`h`).
 ///
@@ -104,8 +104,13 @@ impl Tuning {
 /// the example CNN with empty caches. Thin products stay with the 8×8 texture kernel: the
 /// 16×16 kernels lost there (18,432×288×64: 37,244 against 44,363), as did the 4×4 one
 /// (58,050), which won over 32 columns (15,488×144×32 12,272 against 16,814, and its weight
-/// gradient 144×15,488×32 14,802 against 19,948). `steadygrad tune`
-/// times every variant and caches the fastest.
+/// gradient 144×15,488×32 14,802 against 19,948). Whole steps then put the 16×16 texture
+/// kernel ahead of the 16×16 storage one for the rest (same Xeon, alternated, samples/s):
+/// the seed network at batch 256 9,910–10,309 against 6,825–9,336 and at 1,024
+/// 10,995–11,066 against 9,757–10,287; at batch 128 the example CNN 1,377–1,405 against
+/// 1,231–1,234, `examples/cnn_bn.json` 631–632 against 493–504, `examples/convnet.json`
+/// 643–676 against 549–552 (its storage loads are a loop over the lanes on llvmpipe, its
+/// texel fetches are not). `steadygrad tune` times every variant and caches the fastest.
 pub fn builtin_choice(class: &str) -> MatmulVariant {
     let (traits, bucket) = class.split_once('-').unwrap_or((class, ""));
     let bucket = bucket.parse::<u32>().unwrap_or(0);
@@ -114,7 +119,7 @@ pub fn builtin_choice(class: &str) -> MatmulVariant {
         Some('k') if bucket >= LARGE_FROM => MatmulVariant::Texture16x20,
         Some('h') if bucket >= HALF_4X4_FROM => MatmulVariant::RegisterBlocked,
         Some('w' | 'h') => MatmulVariant::Texture8,
-        _ if bucket >= LARGE_FROM => MatmulVariant::RegisterBlocked16,
+        _ if bucket >= LARGE_FROM => MatmulVariant::Texture16,
         _ => MatmulVariant::Texture8,
     }
 }
@@ -412,18 +417,9 @@ mod tests {
             ((32, 784, 300, false, false), MatmulVariant::Texture8),
             ((64, 784, 300, false, false), MatmulVariant::Texture8),
             ((32, 300, 784, false, true), MatmulVariant::Texture8),
-            (
-                (256, 784, 300, false, false),
-                MatmulVariant::RegisterBlocked16,
-            ),
-            (
-                (256, 300, 784, false, true),
-                MatmulVariant::RegisterBlocked16,
-            ),
-            (
-                (784, 256, 300, true, false),
-                MatmulVariant::RegisterBlocked16,
-            ),
+            ((256, 784, 300, false, false), MatmulVariant::Texture16),
+            ((256, 300, 784, false, true), MatmulVariant::Texture16),
+            ((784, 256, 300, true, false), MatmulVariant::Texture16),
             ((3_872, 32, 144, false, true), MatmulVariant::Texture16x20),
             ((15_488, 64, 288, false, true), MatmulVariant::Texture16x20),
             ((32, 64, 800, false, true), MatmulVariant::Texture8),
