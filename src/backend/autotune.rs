@@ -80,10 +80,11 @@ impl Tuning {
 /// narrow kernel on a convolution's 21,632×9×16) and for whole groups of 16 columns over
 /// few rows or a short inner dimension (the `g` classes: the Keras MNIST convnet's first
 /// convolution, 21,632×9×32, 20.9 → 13.1 ms against the 8×8 kernel, and its weight
-/// gradient, 9×21,632×32, 37.6 → 7.8 ms); below [`LARGE_FROM`] and for thin classes the
-/// 8×8 texture kernel (the 8×8 storage kernel where the operands are not whole vec4s or
-/// do not fit a texture); from it the 16×16 texture kernel, the 16×20 texture kernel
-/// for an input gradient over few filters (`k`), and from [`HALF_4X4_FROM`] the 4×4
+/// gradient, 9×21,632×32, 37.6 → 7.8 ms); for thin classes and below [`TEXTURE16_FROM`]
+/// the 8×8 texture kernel (the 8×8 storage kernel where the operands are not whole vec4s
+/// or do not fit a texture); from it the 16×16 texture kernel, from [`LARGE_FROM`] the
+/// 16×20 texture kernel for an input gradient over few filters (`k`), and from
+/// [`HALF_4X4_FROM`] the 4×4
 /// storage kernel for thin products of at most 32 columns (`h`).
 ///
 /// Measured on llvmpipe: the seed network's products at batch 32 run 4–7× faster through
@@ -93,7 +94,8 @@ impl Tuning {
 /// 12.8 s through it, 21.7 s through the 8×8 storage kernel, 34.6 s through the 16×16
 /// texture kernel and 51.2 s through the 16×20 one (on a 2-core AVX-512 Xeon: 14.2 s
 /// through it, 21.1 s through the 16×16 storage kernel, 39.2 s through the 16×20 one), so
-/// the README's batch of 32 stays with it. Larger products repay the larger blocks (same
+/// the small products stay with it (the seed network's at batch 32 left it later: see
+/// [`TEXTURE16_FROM`]). Larger products repay the larger blocks (same
 /// Xeon, each variant in turn, µs): the seed network at batch 256, 256×784×300 forward
 /// 8,987 through the 8×8 texture kernel against 5,362 through the 16×16 storage kernel, its
 /// input gradient 256×300×784 6,622 against 5,013, its weight gradient 6,708 against 5,281;
@@ -119,15 +121,25 @@ pub fn builtin_choice(class: &str) -> MatmulVariant {
         Some('k') if bucket >= LARGE_FROM => MatmulVariant::Texture16x20,
         Some('h') if bucket >= HALF_4X4_FROM => MatmulVariant::RegisterBlocked,
         Some('w' | 'h') => MatmulVariant::Texture8,
-        _ if bucket >= LARGE_FROM => MatmulVariant::Texture16,
+        _ if bucket >= TEXTURE16_FROM => MatmulVariant::Texture16,
         _ => MatmulVariant::Texture8,
     }
 }
 
 /// The size bucket (multiply-adds in powers of 4: 4¹² ≈ 16.8 M) from which [`builtin_choice`]
-/// takes the larger blocks, whose pipelines cost seconds to build on a CPU adapter: the
-/// seed network's products at batch 32 and 64 stay below it.
+/// takes the 16×20 texture kernel for a convolution's input gradient over few filters (`k`),
+/// a pipeline that costs seconds to build on a CPU adapter: the example CNN's at batch 32
+/// stay below it.
 pub const LARGE_FROM: u32 = 12;
+
+/// The size bucket (4¹¹ ≈ 4.2 M multiply-adds) from which a product that is neither thin nor
+/// narrow takes the 16×16 texture kernel: the seed network's three large products at batch
+/// 32 (7.5 M each) too. Measured on a 2-core AVX-512 Xeon, each forced in turn (µs): its
+/// first layer 1,077–1,082 through the 8×8 texture kernel against 808–810, its input
+/// gradient 951–970 against 845–889, its weight gradient 1,261–1,265 against 1,164–1,175;
+/// the README's training (5 epochs) 10.5–11.2 s against 11.4–12.5 s once the pipelines are
+/// cached, for about 4 s more on a first run with empty caches (19.3 against 15.0 s).
+pub const TEXTURE16_FROM: u32 = 11;
 
 /// The size bucket (4¹³ ≈ 67 M multiply-adds) from which a thin product of at most 32
 /// columns over a plain B (`h`) takes the 4×4 storage kernel: the example CNN's second
@@ -414,9 +426,9 @@ mod tests {
         // convolutions' input gradients over 32 and 64 filters at batch 32 and 128, and a
         // thin one that stays with the 8×8 kernel.
         for (shape, want) in [
-            ((32, 784, 300, false, false), MatmulVariant::Texture8),
-            ((64, 784, 300, false, false), MatmulVariant::Texture8),
-            ((32, 300, 784, false, true), MatmulVariant::Texture8),
+            ((32, 784, 300, false, false), MatmulVariant::Texture16),
+            ((64, 784, 300, false, false), MatmulVariant::Texture16),
+            ((32, 300, 784, false, true), MatmulVariant::Texture16),
             ((256, 784, 300, false, false), MatmulVariant::Texture16),
             ((256, 300, 784, false, true), MatmulVariant::Texture16),
             ((784, 256, 300, true, false), MatmulVariant::Texture16),
@@ -438,7 +450,7 @@ mod tests {
             ((21_632, 9, 32, false, false), MatmulVariant::NarrowTexture),
             ((6_272, 25, 32, false, false), MatmulVariant::NarrowTexture),
             ((25, 6_272, 32, true, false), MatmulVariant::NarrowTexture),
-            ((784, 32, 300, true, false), MatmulVariant::Texture8),
+            ((784, 32, 300, true, false), MatmulVariant::Texture16),
             ((3, 5, 7, false, true), MatmulVariant::NarrowTexture),
             ((33, 7, 65, false, false), MatmulVariant::Texture8),
         ] {
