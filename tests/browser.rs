@@ -139,12 +139,16 @@ fn answer(
     }
 }
 
-/// Chromium, headless, with WebGPU (or, `webgpu: false`, without), on `url`.
+/// Chromium, headless, with WebGPU (or, `webgpu: false`, without), on `url`. The same URL (server port included) opens the same profile, so a page opened again
+/// finds its storage.
 fn open_page(browser: &str, url: &str, webgpu: bool, extra: &[&str]) -> Child {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (url, extra, webgpu).hash(&mut h);
     let profile = std::env::temp_dir().join(format!(
-        "steadygrad-chromium-{}-{}",
+        "steadygrad-chromium-{}-{:016x}",
         std::process::id(),
-        url.len() + extra.len()
+        h.finish()
     ));
     let mut c = Command::new(browser);
     c.args([
@@ -178,6 +182,17 @@ fn open_page(browser: &str, url: &str, webgpu: bool, extra: &[&str]) -> Child {
 /// Opens `query` on the page and returns the JSON object it POSTs.
 fn report(browser: &str, query: &str, model: Option<PathBuf>) -> serde_json::Value {
     let (port, posts) = serve(dist(), model.map(|m| ("/model/", m)));
+    report_from(browser, port, &posts, query)
+}
+
+/// [`report`] from a server already started: pages opened on one server share an origin,
+/// so the second sees what the first kept in the page's storage.
+fn report_from(
+    browser: &str,
+    port: u16,
+    posts: &Receiver<String>,
+    query: &str,
+) -> serde_json::Value {
     let url = format!("http://127.0.0.1:{port}/?{query}&report=/result");
     let mut page = open_page(browser, &url, true, &[]);
     let got = posts.recv_timeout(Duration::from_secs(900));
@@ -187,6 +202,38 @@ fn report(browser: &str, query: &str, model: Option<PathBuf>) -> serde_json::Val
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(v.get("error").is_none(), "the page failed: {v}");
     v
+}
+
+/// The seed network's weights after `steps` unshuffled steps at `batch` on the native GPU
+/// path (None where there is no GPU and none is required).
+fn native_seed_weights(steps: usize, batch: usize) -> Option<Vec<steadygrad::nn::Weight>> {
+    let gpu = gpu()?;
+    let (train, _) =
+        steadygrad::data::idx::load_mnist_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data"))
+            .unwrap();
+    let model = steadygrad::nn::seed_network(false).unwrap();
+    let mut s = steadygrad::Session::with_backend(model, Box::new(gpu)).unwrap();
+    let opt = steadygrad::Sgd::new(0.01).momentum(0.9).nesterov(true);
+    s.compile(
+        Box::new(opt),
+        steadygrad::LossName::SparseCategoricalCrossentropy,
+    )
+    .unwrap();
+    let mut e = s.begin_epoch(&train, batch, None).unwrap();
+    for _ in 0..steps {
+        assert!(s.train_next(&train, &mut e).unwrap().is_some());
+    }
+    Some(s.get_weights().unwrap())
+}
+
+/// Checks the first values of each weight a page reported (`weights=1`) against `native`.
+fn assert_page_weights(what: &str, page: &serde_json::Value, native: &[steadygrad::nn::Weight]) {
+    let weights = page["weights"].as_object().unwrap();
+    for w in native {
+        let theirs: Vec<f32> = serde_json::from_value(weights[&w.name].clone()).unwrap();
+        let ours = &w.data[..theirs.len()];
+        assert_close(&format!("{what} {}", w.name), &theirs, ours, 1e-4, 1e-3);
+    }
 }
 
 #[test]
@@ -224,27 +271,49 @@ fn the_page_trains_one_epoch_to_90_percent_and_matches_native_weights() {
         None,
     );
     assert_eq!(page["steps"], 20);
-    let Some(gpu) = gpu() else { return };
-    let (train, _) =
-        steadygrad::data::idx::load_mnist_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data"))
-            .unwrap();
-    let model = steadygrad::nn::seed_network(false).unwrap();
-    let mut s = steadygrad::Session::with_backend(model, Box::new(gpu)).unwrap();
-    let opt = steadygrad::Sgd::new(0.01).momentum(0.9).nesterov(true);
-    s.compile(
-        Box::new(opt),
-        steadygrad::LossName::SparseCategoricalCrossentropy,
-    )
-    .unwrap();
-    let mut e = s.begin_epoch(&train, 64, None).unwrap();
-    for _ in 0..20 {
-        assert!(s.train_next(&train, &mut e).unwrap().is_some());
+    if let Some(native) = native_seed_weights(20, 64) {
+        assert_page_weights("browser", &page, &native);
     }
-    let weights = page["weights"].as_object().unwrap();
-    for w in s.get_weights().unwrap() {
-        let theirs: Vec<f32> = serde_json::from_value(weights[&w.name].clone()).unwrap();
-        let ours = &w.data[..theirs.len()];
-        assert_close(&format!("browser {}", w.name), &theirs, ours, 1e-4, 1e-3);
+}
+
+#[test]
+fn the_page_times_kernels_per_shape_once_and_keeps_the_choices() {
+    let Some(browser) = chromium() else { return };
+    let (port, posts) = serve(dist(), None);
+    // 25 steps through the provisional kernel, then the shapes met are timed (the texture
+    // kernels, on SwiftShader) and the last 5 steps run the chosen kernels.
+    let query = "autorun=1&epochs=1&steps=30&noshuffle=1&batch=64&weights=1&tune=1";
+    let first = report_from(browser, port, &posts, query);
+    assert_eq!(first["steps"], 30, "{first}");
+    let tuned = first["matmul_tuned"].as_array().unwrap();
+    let texture = ["texture8", "texture16", "texture16x20", "narrow_texture"];
+    // The seed network's training products at batch 64 (forward, input and weight
+    // gradients of its three layers, the last one's fused with the loss where small).
+    let training: Vec<&serde_json::Value> = tuned
+        .iter()
+        .filter(|t| t["shape"].as_array().unwrap().contains(&64.into()))
+        .collect();
+    assert!(training.len() >= 5, "{first}");
+    for t in tuned {
+        assert!(texture.contains(&t["variant"].as_str().unwrap()), "{t}");
+        assert_eq!(t["provisional"], "texture16x20", "{t}");
+    }
+    let native = native_seed_weights(30, 64);
+    if let Some(native) = &native {
+        assert_page_weights("browser, kernels chosen per shape", &first, native);
+    }
+    // The same page again (same origin): the training shapes' choices come from the
+    // page's storage, not timed again.
+    let again = report_from(browser, port, &posts, query);
+    let retimed: Vec<&serde_json::Value> = again["matmul_tuned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| training.iter().any(|d| d["class"] == t["class"]))
+        .collect();
+    assert!(retimed.is_empty(), "timed again: {retimed:?}");
+    if let Some(native) = native {
+        assert_page_weights("browser, stored choices", &again, &native);
     }
 }
 

@@ -319,7 +319,13 @@ impl TuneCache {
         let Ok(text) = String::from_utf8(bytes) else {
             return TuneCache::default();
         };
-        let Ok(serde_json::Value::Object(adapters)) = serde_json::from_str(&text) else {
+        TuneCache::from_json(&text)
+    }
+
+    /// The cache of a JSON text (as [`TuneCache::to_json`] writes it); malformed text is an
+    /// empty cache, and a choice naming no variant is dropped.
+    pub fn from_json(text: &str) -> TuneCache {
+        let Ok(serde_json::Value::Object(adapters)) = serde_json::from_str(text) else {
             return TuneCache::default();
         };
         let mut entries = BTreeMap::new();
@@ -339,6 +345,18 @@ impl TuneCache {
         TuneCache { entries }
     }
 
+    /// The cache as JSON text (the file's contents).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&self.entries).expect("JSON")
+    }
+
+    /// Adds another cache's choices (its choice wins where both have one).
+    pub fn merge(&mut self, other: TuneCache) {
+        for (adapter, classes) in other.entries {
+            self.entries.entry(adapter).or_default().extend(classes);
+        }
+    }
+
     /// Writes the cache whole (an exclusive, unpredictable temporary and a rename: a link
     /// planted in the folder is never followed).
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
@@ -351,8 +369,7 @@ impl TuneCache {
                 Some("matmul-autotune.tmp-"),
             );
         }
-        let text = serde_json::to_string_pretty(&self.entries).expect("JSON");
-        crate::io::safe_file::write_atomic(path, text.as_bytes())
+        crate::io::safe_file::write_atomic(path, self.to_json().as_bytes())
     }
 
     /// Forgets every choice of an adapter (`steadygrad tune` times them afresh).
@@ -538,5 +555,26 @@ mod tests {
         std::fs::write(&path, r#"{"a": {"NNv-1": "warp-speed"}, "b": 3}"#).unwrap();
         assert_eq!(TuneCache::load(&path).get("a", "NNv-1"), None);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_page_kept_text_round_trips_and_merges_with_its_choices_first() {
+        let mut page = TuneCache::default();
+        page.set("swiftshader|", "NNv-11", MatmulVariant::Texture16);
+        page.set("swiftshader|", "TNv-9", MatmulVariant::Texture8);
+        assert_eq!(TuneCache::from_json(&page.to_json()), page);
+        let mut open = TuneCache::default();
+        open.set("swiftshader|", "NNv-11", MatmulVariant::Texture16x20);
+        open.set("swiftshader|", "NTv-9", MatmulVariant::NarrowTexture);
+        open.merge(TuneCache::from_json(&page.to_json()));
+        let got = |c: &str| open.get("swiftshader|", c);
+        assert_eq!(got("NNv-11"), Some(MatmulVariant::Texture16));
+        assert_eq!(got("TNv-9"), Some(MatmulVariant::Texture8));
+        assert_eq!(got("NTv-9"), Some(MatmulVariant::NarrowTexture));
+        // Garbage adds nothing.
+        let before = open.clone();
+        open.merge(TuneCache::from_json("[1, 2"));
+        open.merge(TuneCache::from_json(r#"{"swiftshader|": {"NNv-11": "fastest"}}"#));
+        assert_eq!(open, before);
     }
 }

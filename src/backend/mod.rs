@@ -95,6 +95,25 @@ pub struct DeviceInfo {
 pub type ReadFuture<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<u32>>> + 'a>>;
 
+/// What [`Backend::tune_deferred`] returns.
+pub type TuneFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<TunedClass>>> + 'a>>;
+
+/// One matmul shape class timed by [`Backend::tune_deferred`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TunedClass {
+    /// The shape class (as `steadygrad tune` lists them).
+    pub class: String,
+    /// The shape (m, k, n) that first met it.
+    pub shape: (usize, usize, usize),
+    /// The variant chosen.
+    pub variant: &'static str,
+    /// The variant it took before it was timed.
+    pub provisional: &'static str,
+    /// How long checking and timing it took (building pipelines included).
+    pub seconds: f64,
+}
+
 /// A read started by [`Backend::start_read_words`]: the buffer's words as they were then,
 /// handed over by [`Backend::finish_read_words`] while later work runs.
 pub struct PendingRead(pub(crate) PendingWords);
@@ -151,6 +170,24 @@ pub trait Backend {
             )))),
         }
     }
+    /// Times the matmul shape classes met since the last call that could not be timed when
+    /// they were met (in a browser, where nothing may block) and returns the choices;
+    /// launches prepared before keep their variant until prepared again. (Backends that
+    /// choose at once, or have nothing to choose, return none.)
+    fn tune_deferred(&mut self) -> TuneFuture<'_> {
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
+    /// How many shape classes wait for [`Backend::tune_deferred`].
+    fn deferred_classes(&self) -> usize {
+        0
+    }
+    /// The autotuner's cached choices as text (JSON), for a driver that keeps them itself
+    /// (a page's storage); `None` where nothing is tuned.
+    fn tuning_cache(&self) -> Option<String> {
+        None
+    }
+    /// Adds choices from [`Backend::tuning_cache`]'s text; a malformed text adds nothing.
+    fn load_tuning_cache(&mut self, _json: &str) {}
     /// Prepares a launch: validates the buffers against the kernel and fixes its bindings.
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId>;
     /// Records a prepared launch for the next submit.

@@ -73,6 +73,37 @@ impl Session {
         Ok(out)
     }
 
+    /// Times the matmul shape classes the steps so far met but could not time then (in a
+    /// browser the kernels are chosen per shape this way: each class takes a provisional
+    /// variant until this is awaited), and prepares the step plans again where a choice
+    /// changed, so the next steps run the chosen kernels. Returns the classes timed (none
+    /// natively, where classes are timed as they are met). Await it between steps, e.g.
+    /// after an epoch's first steps.
+    pub async fn tune_async(&mut self) -> Result<Vec<crate::backend::TunedClass>> {
+        let tuned = self.device.backend.tune_deferred().await?;
+        if tuned.iter().any(|t| t.variant != t.provisional) {
+            self.invalidate_plans();
+        }
+        Ok(tuned)
+    }
+
+    /// How many matmul shape classes wait for [`Session::tune_async`].
+    pub fn untuned_classes(&self) -> usize {
+        self.device.backend.deferred_classes()
+    }
+
+    /// The autotuner's choices as text, to keep where the driver keeps things (a page's
+    /// storage) and hand back to [`Session::load_tuning`] next time; `None` on backends
+    /// that choose nothing.
+    pub fn tuning(&self) -> Option<String> {
+        self.device.backend.tuning_cache()
+    }
+
+    /// Adds choices [`Session::tuning`] returned earlier (a malformed text adds nothing).
+    pub fn load_tuning(&mut self, text: &str) {
+        self.device.backend.load_tuning_cache(text);
+    }
+
     /// [`Session::get_weights`] without blocking.
     pub async fn weights_async(&mut self) -> Result<Vec<Weight>> {
         if self.weights.host_stale {

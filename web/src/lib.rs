@@ -12,7 +12,10 @@
 //! PATH when done (`{"adapter", "epochs", "test_accuracy", "samples_per_second", …}`,
 //! with `weights=1` the first values of every weight); `model=URL` loads the model
 //! folder at URL (URL/model.json, URL/weights.safetensors) instead of training.
-//! `matmul=NAME` runs every matmul through one variant (as `STEADYGRAD_MATMUL` does natively).
+//! `matmul=NAME` runs every matmul through one variant (as `STEADYGRAD_MATMUL` does natively);
+//! otherwise each new matmul shape is timed on this adapter once, after the first steps
+//! that meet it, and the choice kept in the page's local storage (`tune=1|0`; by default on
+//! GPUs, not on SwiftShader, which takes the 16×20 texture kernel).
 //! `bench=1` is the page's benchmark mode (it trains at once; `epochs` defaults to 3):
 //! no test digits are drawn and the test set is evaluated once, at the end, and the report
 //! adds each epoch's samples/s and the steady state, the best epoch after the first (as
@@ -30,6 +33,7 @@ use std::rc::Rc;
 
 use rand::SeedableRng;
 use serde_json::{json, Map, Value};
+use steadygrad::backend::autotune::Tuning;
 use steadygrad::backend::{GpuOptions, MatmulVariant};
 use steadygrad::data::idx::{decode_maybe_gz, idx_pair_from_bytes};
 use steadygrad::data::{Dataset, Samples};
@@ -92,6 +96,8 @@ struct Params {
     bench: bool,
     /// A matmul variant for every shape (`matmul=NAME`, as `STEADYGRAD_MATMUL` natively).
     matmul: Option<MatmulVariant>,
+    /// Whether new matmul shapes are timed (`tune=1|0`; unset: on GPUs, not on SwiftShader).
+    tune: Option<bool>,
 }
 
 fn params() -> Result<Params, String> {
@@ -121,6 +127,12 @@ fn params() -> Result<Params, String> {
         weights: flag("weights"),
         model: q.get("model"),
         bench,
+        tune: match q.get("tune").as_deref() {
+            None => None,
+            Some("1" | "true") => Some(true),
+            Some("0" | "false") => Some(false),
+            Some(v) => return Err(format!("URL parameter tune={v:?}: expected 1 or 0")),
+        },
         matmul: match q.get("matmul") {
             None => None,
             Some(v) => Some(MatmulVariant::from_name(&v).ok_or_else(|| {
@@ -262,33 +274,93 @@ async fn digits() -> Result<Rc<(Dataset, Dataset)>, String> {
     Ok(d)
 }
 
-/// Opens `model` on the page's WebGPU adapter and shows the adapter's name (returned
-/// with the session).
+/// Opens `model` on the page's WebGPU adapter (with the kernel choices this browser kept)
+/// and shows the adapter's name (returned with the session).
 async fn open(
     model: Sequential,
     matmul: Option<MatmulVariant>,
+    tune: Option<bool>,
 ) -> Result<(Session, String), String> {
     ui::set_text("status", "opening the WebGPU adapter…");
     let described = adapter_words().await;
-    // The page cannot time kernels (no blocking waits in a tab), so its matmul variant is
-    // fixed: on SwiftShader the 16×20 texture kernel, which trained the seed network at 895
-    // and 1,983 samples/s (batch 32 and 256, headless Chromium) against 629 and 915 through
-    // the engine's browser default, the 8×8 storage kernel (kept for every other adapter).
-    // SwiftShader, a CPU adapter too, also takes the optimizer update through textures.
+    // Kernels chosen per shape, as natively: each new matmul shape class takes a
+    // provisional variant until `tune` times the candidates on this adapter (awaiting the
+    // device; the choices kept in the page's storage) — on GPUs by default. SwiftShader, a
+    // CPU adapter, takes the 16×20 texture kernel unless `tune=1` (as CPU adapters take
+    // built-in choices natively): timing its four texture kernels costs about 35 s once
+    // (their pipelines take seconds to build there), and the per-shape choices it found
+    // trained the seed network no faster (batch 32: 1,221 samples/s against 1,255 with the
+    // 16×20 kernel everywhere, headless Chromium on a 2-core Xeon). That kernel trained the
+    // seed network at 895 and 1,983 samples/s (batch 32 and 256) against 629 and 915
+    // through the 8×8 storage kernel (the provisional one on other adapters). SwiftShader
+    // also reads operands through textures.
     let swiftshader = described
         .as_deref()
         .is_some_and(|d| d.to_ascii_lowercase().contains("swiftshader"));
     let opts = GpuOptions {
-        matmul: matmul.or(swiftshader.then_some(MatmulVariant::Texture16x20)),
+        matmul,
+        provisional_matmul: swiftshader.then_some(MatmulVariant::Texture16x20),
+        tuning: if tune.unwrap_or(!swiftshader) {
+            Tuning::Always
+        } else {
+            Tuning::Never
+        },
         texture_reads: swiftshader.then_some(true),
         ..GpuOptions::default()
     };
-    let s = Session::open(model, &opts)
+    let mut s = Session::open(model, &opts)
         .await
         .map_err(|e| format!("no WebGPU adapter for training: {e}"))?;
+    if let Some(text) = ui::stored(TUNING_KEY) {
+        s.load_tuning(&text);
+    }
     let label = described.unwrap_or_else(|| s.device_info().adapter);
     ui::set_text("adapter", &label);
     Ok((s, label))
+}
+
+/// Where the page keeps the autotuner's choices (its local storage).
+const TUNING_KEY: &str = "steadygrad-matmul-autotune";
+
+/// Times the matmul shape classes the steps so far met for the first time (once per
+/// adapter and kernel version: the choices are kept in the page's storage), saying so on
+/// the status line, and notes them for the report.
+async fn tune(s: &mut Session, tuned: &mut Vec<Value>) -> Result<(), String> {
+    let n = s.untuned_classes();
+    if n == 0 {
+        return Ok(());
+    }
+    let before = ui::text("status");
+    ui::set_text(
+        "status",
+        &format!("choosing kernels for {n} new matrix shapes on this adapter (once)…"),
+    );
+    let started = Instant::now();
+    let classes = s.tune_async().await.map_err(|e| e.to_string())?;
+    for c in &classes {
+        tuned.push(json!({
+            "class": c.class, "shape": [c.shape.0, c.shape.1, c.shape.2],
+            "variant": c.variant, "provisional": c.provisional, "seconds": c.seconds,
+        }));
+    }
+    if let Some(text) = s.tuning() {
+        ui::store(TUNING_KEY, &text);
+    }
+    ui::append_line(
+        "history",
+        &format!(
+            "chose kernels for {} matrix shapes in {:.1} s: {}",
+            classes.len(),
+            started.elapsed().as_secs_f64(),
+            classes
+                .iter()
+                .map(|c| format!("{}×{}×{} {}", c.shape.0, c.shape.1, c.shape.2, c.variant))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    ui::set_text("status", &before);
+    Ok(())
 }
 
 /// The adapter as the browser describes it (vendor, architecture, description: what
@@ -316,7 +388,7 @@ async fn train(p: Params) -> Result<Value, String> {
     let d = digits().await?;
     let (train, test) = (&d.0, &d.1);
     let model = p.net.model()?;
-    let (mut s, adapter) = open(model, p.matmul).await?;
+    let (mut s, adapter) = open(model, p.matmul, p.tune).await?;
     let opt = Sgd::new(0.01).momentum(0.9).nesterov(true);
     s.compile(Box::new(opt), LossName::SparseCategoricalCrossentropy)
         .map_err(|e| e.to_string())?;
@@ -327,6 +399,7 @@ async fn train(p: Params) -> Result<Value, String> {
     let mut last = json!({});
     let mut epochs_done = 0;
     let mut per_epoch = Vec::new();
+    let mut tuned = Vec::new();
     let done = |s: &Session| p.steps.is_some_and(|n| s.steps_done() >= n);
     for epoch in 0..p.epochs {
         ui::set_text("status", &format!("training epoch {}", epoch + 1));
@@ -349,6 +422,7 @@ async fn train(p: Params) -> Result<Value, String> {
                     }
                     epoch_samples += rows;
                 }
+                tune(&mut s, &mut tuned).await?;
             }
             let next = more.then(|| (s.start_metrics(), epoch_samples, s.steps_done() as f64));
             let Some((read, at_samples, step)) = std::mem::replace(&mut pending, next) else {
@@ -414,6 +488,7 @@ async fn train(p: Params) -> Result<Value, String> {
         if !p.bench {
             show_predictions(&mut s, test).await?;
         }
+        tune(&mut s, &mut tuned).await?;
         last = json!({
             "train_loss": train_loss, "train_accuracy": train_acc,
             "test_loss": test_loss, "test_accuracy": test_acc,
@@ -443,6 +518,7 @@ async fn train(p: Params) -> Result<Value, String> {
         "steady_samples_per_second": steady,
         "dispatches": counters.dispatches,
         "submits": counters.submits,
+        "matmul_tuned": tuned,
     });
     if p.bench {
         ui::set_text(
@@ -523,7 +599,7 @@ async fn show_model(name: &str, json: &[u8], weights: &[u8]) -> Result<Value, St
         model_from_bytes(Path::new(name), json, weights, None).map_err(|e| e.to_string())?;
     let d = digits().await?;
     let test = &d.1;
-    let (mut s, adapter) = open(loaded.model, None).await?;
+    let (mut s, adapter) = open(loaded.model, None, None).await?;
     let (loss, accuracy) = s
         .evaluate_async(test, 256)
         .await

@@ -19,6 +19,28 @@ pub fn set_text(id: &str, text: &str) {
     }
 }
 
+/// The text of the element with id `id` (empty if the page lacks it).
+pub fn text(id: &str) -> String {
+    document()
+        .get_element_by_id(id)
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
+/// The page's stored value for `key` (its local storage), if any.
+pub fn stored(key: &str) -> Option<String> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    storage.get_item(key).ok()?
+}
+
+/// Stores `value` under `key` in the page's local storage (silently nothing where the
+/// browser refuses: the value is only a cache).
+pub fn store(key: &str, value: &str) {
+    if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
+        let _ = storage.set_item(key, value);
+    }
+}
+
 /// Appends a line to the element with id `id`.
 pub fn append_line(id: &str, text: &str) {
     if let Some(e) = document().get_element_by_id(id) {

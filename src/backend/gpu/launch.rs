@@ -9,12 +9,13 @@ use crate::backend::contract::{Binding, Entry, TABLE_BINDING, TEXTURE_MAX_ROWS, 
 use crate::backend::kernel::Kernel;
 use crate::backend::launch::{GpuLaunch, MAX_WORKGROUPS};
 use crate::backend::signature::{Arg, View, UNIFORM_VEC4S};
-use crate::backend::{ops, Backend, BufId, LaunchId};
+use crate::backend::{Backend, BufId, LaunchId};
 use crate::error::{Error, Result};
 
 impl GpuBackend {
     /// The variant for a matmul shape: forced, cached, or timed now (each candidate run on
-    /// this shape; the fastest is cached).
+    /// this shape; the fastest is cached) — in a browser, the provisional variant until
+    /// [`GpuBackend::tune_deferred`] times the class.
     pub fn choose_matmul(
         &mut self,
         m: usize,
@@ -31,9 +32,15 @@ impl GpuBackend {
             self.last_matmul = v;
             return Ok(v);
         }
-        // Large shapes are timed (and checked) on a proxy of the same class traits, so
-        // tuning stays within a fraction of a second.
-        let (pm, pk, pn) = tuning_shape(m, k, n);
+        if cfg!(target_arch = "wasm32") {
+            // A browser cannot wait for the device here: a provisional variant now, the
+            // class timed when the page awaits [`GpuBackend::tune_deferred`].
+            if self.times_new_classes() {
+                self.defer(class, (m, k, n), (ta, tb));
+            }
+            self.last_matmul = self.provisional;
+            return Ok(self.provisional);
+        }
         if !self.times_new_classes() {
             let first = builtin_choice(&class);
             if self.info.adapter.starts_with("llvmpipe") {
@@ -45,6 +52,7 @@ impl GpuBackend {
             }
             // Elsewhere the built-in choice once it matched the CPU reference here (else
             // the first variant that does); the checked choice is cached.
+            let (pm, pk, pn) = tuning_shape(m, k, n);
             let order =
                 std::iter::once(first).chain(CANDIDATES.into_iter().filter(|&v| v != first));
             for v in order {
@@ -70,96 +78,15 @@ impl GpuBackend {
                 self.info.adapter
             )));
         }
-        let started = web_time::Instant::now();
-        let a = self.alloc(pm * pk)?;
-        let b = self.alloc(pk * pn)?;
-        let c = self.alloc(pm * pn)?;
-        let kernel = Kernel::MatMul {
-            m: pm,
-            k: pk,
-            n: pn,
-            trans_a: ta,
-            trans_b: tb,
-            accumulate: false,
-        };
-        let mut ids = Vec::new();
-        let mut admitted = Vec::new();
-        let mut first = f64::INFINITY;
-        for v in CANDIDATES {
-            // A variant is timed only after it matched the CPU reference on this class.
-            let checked = self.check_matmul_variant(v, (pm, pk, pn), (ta, tb));
-            if !matches!(checked, Ok(e) if e <= 1.0) {
-                let why = match checked {
-                    Ok(e) => format!("{e:.1}× the CPU reference's tolerance"),
-                    Err(e) => e.to_string(),
-                };
-                eprintln!(
-                    "warning: matmul variant {} left out for {class} on {}: {why}",
-                    v.name(),
-                    self.info.adapter
-                );
-                continue;
-            }
-            admitted.push(v);
-            let launch = ops::gpu_launch(&kernel, v);
-            let id = self.prepare_launch(&kernel, &[a, b, c], launch)?;
-            // Once to build the pipeline, once to see how long a launch takes.
-            self.run_now(&[id])?;
-            let t0 = web_time::Instant::now();
-            self.run_now(&[id])?;
-            first = first.min(t0.elapsed().as_secs_f64());
-            ids.push(id);
-        }
-        // Timed in turns (so a burst of load on a shared machine hits every candidate),
-        // launches back to back in one submit (as a step runs them), enough of them for
-        // about 5 ms of the fastest so one timing is not one scheduler tick: the fastest of
-        // five turns each. A candidate over twice the best time after a turn is not run
-        // again.
-        let reps = ((5e-3 / first.max(1e-6)).ceil() as usize).clamp(2, 32);
-        let mut times = vec![f64::INFINITY; ids.len()];
-        for _ in 0..5 {
-            let best = times.iter().copied().fold(f64::INFINITY, f64::min);
-            for (t, &id) in times.iter_mut().zip(&ids) {
-                if *t > 2.0 * best {
-                    continue;
-                }
-                let launches = vec![id; reps];
-                let t0 = web_time::Instant::now();
-                self.run_now(&launches)?;
-                *t = t.min(t0.elapsed().as_secs_f64());
-            }
-        }
-        for buf in [a, b, c] {
-            self.free(buf);
-        }
-        let mut best = (f64::INFINITY, None);
-        for (&t, &v) in times.iter().zip(&admitted) {
-            if t < best.0 {
-                best = (t, Some(v));
-            }
-        }
-        let Some(chosen) = best.1 else {
-            return Err(Error::Gpu(format!(
-                "no matmul variant matches the CPU reference on {} for shape class {class}",
-                self.info.adapter
-            )));
-        };
-        let best = (best.0, chosen);
-        self.tune.set(&self.tune_key, &class, best.1);
-        if self.announce {
-            eprintln!(
-                "tuning kernels for {}, once: {class} ({m}×{k}×{n}) → {} ({:.1} s)",
-                self.info.adapter,
-                best.1.name(),
-                started.elapsed().as_secs_f64()
-            );
-        }
-        self.remember(&class, best.1);
-        Ok(best.1)
+        #[cfg(not(target_arch = "wasm32"))]
+        return pollster::block_on(self.time_class(&class, (m, k, n), (ta, tb), &CANDIDATES))
+            .map(|(v, _)| v);
+        #[cfg(target_arch = "wasm32")]
+        unreachable!("a browser takes the provisional variant above")
     }
 
     /// Records the choice for a shape class, in memory and in the cache file.
-    fn remember(&mut self, class: &str, v: MatmulVariant) {
+    pub(super) fn remember(&mut self, class: &str, v: MatmulVariant) {
         self.tune.set(&self.tune_key, class, v);
         if let Some(p) = &self.tune_path {
             // The cache is an optimization: failing to write it only means choosing again.
@@ -363,16 +290,6 @@ impl GpuBackend {
             }
         }
         enc.finish()
-    }
-
-    /// Submits prepared launches on their own and waits for them (for timing).
-    pub(super) fn run_now(&mut self, ids: &[LaunchId]) -> Result<()> {
-        let commands = self.encode(ids, "autotune");
-        self.queue.submit([commands]);
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
-        self.check_errors()
     }
 
     pub(super) fn check_errors(&self) -> Result<()> {

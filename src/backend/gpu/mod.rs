@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 mod launch;
 mod read;
 mod texture;
+mod tune;
 pub mod verify;
 
 pub use launch::LLVMPIPE_MAX_COLUMN_ROWS;
@@ -19,7 +20,7 @@ use super::contract::Entry;
 use super::kernel::Kernel;
 use super::{
     check_view, ops, validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId, PendingRead,
-    ReadFuture,
+    ReadFuture, TuneFuture,
 };
 use crate::error::{Error, Result};
 
@@ -65,6 +66,9 @@ pub struct GpuOptions {
     pub tune_cache: Option<PathBuf>,
     /// When matmul variants are timed (`STEADYGRAD_TUNE`).
     pub tuning: Tuning,
+    /// In a browser, the variant a matmul shape class takes until
+    /// [`GpuBackend::tune_deferred`] has timed it (None: the register-blocked 8×8 kernel).
+    pub provisional_matmul: Option<MatmulVariant>,
     /// Whether the kernels that can (the optimizer update, the window kernels) read their
     /// large inputs through textures (None: on CPU adapters, where a texel load is a
     /// gather and a storage load a loop over the lanes).
@@ -108,6 +112,7 @@ impl GpuOptions {
                 .filter(|s| !s.is_empty()),
             matmul,
             tune_cache: None,
+            provisional_matmul: None,
             ordinal: 0,
             texture_reads: None,
         })
@@ -140,6 +145,9 @@ pub struct GpuBackend {
     info: DeviceInfo,
     /// A forced variant, or `None` to autotune.
     forced: Option<MatmulVariant>,
+    /// The variant of a class not yet timed in a browser, and the classes waiting.
+    provisional: MatmulVariant,
+    deferred: Vec<tune::Deferred>,
     /// When to time variants, whether to say so, and whether this is a CPU adapter.
     tuning: Tuning,
     announce: bool,
@@ -217,9 +225,9 @@ impl GpuBackend {
         )));
     }
 
-    /// [`GpuBackend::new`] without blocking: in a browser, the page's WebGPU adapter (and,
-    /// with no matmul variant forced, the register-blocked 8×8 kernel: timing candidates
-    /// needs blocking reads).
+    /// [`GpuBackend::new`] without blocking: in a browser, the page's WebGPU adapter (where
+    /// a new matmul shape class takes [`GpuOptions::provisional_matmul`] until
+    /// [`GpuBackend::tune_deferred`] times it: nothing may block there).
     pub async fn open(opts: &GpuOptions) -> Result<Self> {
         let backends = parse_backends(opts.api.as_deref())?;
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
@@ -303,11 +311,11 @@ impl GpuBackend {
                 },
                 api: format!("{:?}", ainfo.backend).to_lowercase(),
             },
-            forced: opts.matmul.or(if cfg!(target_arch = "wasm32") {
-                Some(MatmulVariant::RegisterBlocked8)
-            } else {
-                None
-            }),
+            forced: opts.matmul,
+            provisional: opts
+                .provisional_matmul
+                .unwrap_or(MatmulVariant::RegisterBlocked8),
+            deferred: Vec::new(),
             tune_key: format!(
                 "{}|{}|{}|kernels {}",
                 ainfo.name,
@@ -455,6 +463,22 @@ impl Backend for GpuBackend {
 
     fn read_words_async(&mut self, buf: BufId) -> ReadFuture<'_> {
         Box::pin(self.read_async(buf))
+    }
+
+    fn tune_deferred(&mut self) -> TuneFuture<'_> {
+        Box::pin(GpuBackend::tune_deferred(self))
+    }
+
+    fn deferred_classes(&self) -> usize {
+        self.deferred.len()
+    }
+
+    fn tuning_cache(&self) -> Option<String> {
+        Some(self.tune.to_json())
+    }
+
+    fn load_tuning_cache(&mut self, json: &str) {
+        self.tune.merge(TuneCache::from_json(json));
     }
 
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId> {

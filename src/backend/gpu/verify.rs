@@ -114,6 +114,22 @@ impl GpuBackend {
     pub fn check_matmul_variant(
         &mut self,
         variant: MatmulVariant,
+        shape: (usize, usize, usize),
+        trans: (bool, bool),
+    ) -> Result<f64> {
+        #[cfg(not(target_arch = "wasm32"))]
+        return pollster::block_on(self.check_matmul_variant_async(variant, shape, trans));
+        #[cfg(target_arch = "wasm32")]
+        Err(crate::error::Error::Gpu(format!(
+            "checking {} {shape:?} {trans:?} would block in a browser: use check_matmul_variant_async",
+            variant.name()
+        )))
+    }
+
+    /// [`GpuBackend::check_matmul_variant`] without blocking (the reads awaited).
+    pub async fn check_matmul_variant_async(
+        &mut self,
+        variant: MatmulVariant,
         (m, k, n): (usize, usize, usize),
         (ta, tb): (bool, bool),
     ) -> Result<f64> {
@@ -129,7 +145,9 @@ impl GpuBackend {
             accumulate: false,
         };
         let nan = vec![f32::NAN; m * n];
-        let got = self.run_variant(variant, &product, &[&a, &b, &nan], 2)?;
+        let got = self
+            .run_variant(variant, &product, &[&a, &b, &nan], 2)
+            .await?;
         let worst = worst_error(&got, &want, &bound);
         if ta || tb {
             return Ok(worst);
@@ -151,13 +169,15 @@ impl GpuBackend {
             training: false,
             seed: 0,
         };
-        let got = self.run_variant(variant, &dense, &[&a, &b, &bias, &nan, &[0.0; 8]], 3)?;
+        let got = self
+            .run_variant(variant, &dense, &[&a, &b, &bias, &nan, &[0.0; 8]], 3)
+            .await?;
         Ok(worst.max(worst_error(&got, &want, &bound)))
     }
 
     /// Runs `kernel` through `variant` once over fresh buffers holding `inputs` and returns
     /// buffer `out`; the buffers are freed either way.
-    fn run_variant(
+    async fn run_variant(
         &mut self,
         variant: MatmulVariant,
         kernel: &Kernel,
@@ -165,16 +185,18 @@ impl GpuBackend {
         out: usize,
     ) -> Result<Vec<f32>> {
         let mut bufs = Vec::with_capacity(inputs.len());
-        let got = (|| {
+        let mut run = async || {
             for data in inputs {
                 let buf = self.alloc(data.len())?;
                 bufs.push(buf);
                 self.write(buf, 0, data)?;
             }
             let id = self.prepare_launch(kernel, &bufs, ops::gpu_launch(kernel, variant))?;
-            self.run_now(&[id])?;
-            self.read(bufs[out])
-        })();
+            self.launch(id);
+            let words = self.read_async(bufs[out]).await?;
+            Ok(words.into_iter().map(f32::from_bits).collect())
+        };
+        let got = run().await;
         for buf in bufs {
             self.free(buf);
         }
