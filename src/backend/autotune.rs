@@ -574,7 +574,9 @@ mod tests {
         // Garbage adds nothing.
         let before = open.clone();
         open.merge(TuneCache::from_json("[1, 2"));
-        open.merge(TuneCache::from_json(r#"{"swiftshader|": {"NNv-11": "fastest"}}"#));
+        open.merge(TuneCache::from_json(
+            r#"{"swiftshader|": {"NNv-11": "fastest"}}"#,
+        ));
         assert_eq!(open, before);
     }
 }

@@ -320,7 +320,7 @@ pub fn write_folder(dir: &Path, files: &[(&str, Vec<u8>)], fs: &dyn FsOps) -> Re
             if let Some(p) = previous {
                 let _ = fs.remove_model_dir(&p);
             }
-            drop(lock);
+            // The lock is released as `lock` goes out of scope, after the cleanup.
             Ok(())
         }
     }
