@@ -49,6 +49,9 @@ pub struct Counters {
     pub upload_bytes: u64,
     /// Bytes read back from device buffers to the host.
     pub readback_bytes: u64,
+    /// Bytes copied on the device into operand textures and uniform blocks (on adapters
+    /// where kernels read through them).
+    pub copy_bytes: u64,
     /// Device objects created: buffers (staging buffers for read-backs included), and on
     /// the GPU each prepared launch's parameter buffer and bind group.
     pub allocations: u64,
@@ -62,6 +65,7 @@ impl std::ops::Add for Counters {
             submits: self.submits + o.submits,
             upload_bytes: self.upload_bytes + o.upload_bytes,
             readback_bytes: self.readback_bytes + o.readback_bytes,
+            copy_bytes: self.copy_bytes + o.copy_bytes,
             allocations: self.allocations + o.allocations,
         }
     }
@@ -75,6 +79,7 @@ impl std::ops::Sub for Counters {
             submits: self.submits - o.submits,
             upload_bytes: self.upload_bytes - o.upload_bytes,
             readback_bytes: self.readback_bytes - o.readback_bytes,
+            copy_bytes: self.copy_bytes - o.copy_bytes,
             allocations: self.allocations - o.allocations,
         }
     }

@@ -72,6 +72,7 @@ impl BenchReport {
                                     "submits_per_step": c.submits_per_step,
                                     "upload_bytes_per_step": c.upload_bytes_per_step,
                                     "readback_bytes_per_step": c.readback_bytes_per_step,
+                                    "copy_bytes_per_step": c.copy_bytes_per_step,
                                     "allocations_per_step": c.allocations_per_step,
                                 });
                                 (*b, j)
@@ -189,8 +190,8 @@ impl BenchReport {
             let c = self.counters.get("gpu").and_then(|m| m.get(name)?.get(&32));
             if let Some(c) = c {
                 out += &format!(
-                    "\nPer training step of {label} (GPU path, batch 32): {:.0} dispatches, {:.0} submit, {:.0} bytes uploaded, {:.0} bytes read back, {:.0} allocations.\n",
-                    c.dispatches_per_step, c.submits_per_step, c.upload_bytes_per_step, c.readback_bytes_per_step, c.allocations_per_step
+                    "\nPer training step of {label} (GPU path, batch 32): {:.0} dispatches, {:.0} submit, {:.0} bytes uploaded, {:.0} bytes read back, {:.0} allocations, {:.0} bytes copied into operand textures.\n",
+                    c.dispatches_per_step, c.submits_per_step, c.upload_bytes_per_step, c.readback_bytes_per_step, c.allocations_per_step, c.copy_bytes_per_step
                 );
             }
         }

@@ -164,8 +164,8 @@ pub fn report(
     let c = history.counters;
     if t.stats {
         eprintln!(
-            "per step: {:.1} dispatches, {:.2} submits, {:.0} bytes uploaded, {:.0} bytes read back, {:.0} allocations; per epoch: {:.0} bytes read back (metrics and guard)",
-            c.dispatches_per_step, c.submits_per_step, c.upload_bytes_per_step, c.readback_bytes_per_step, c.allocations_per_step, c.readback_bytes_per_epoch
+            "per step: {:.1} dispatches, {:.2} submits, {:.0} bytes uploaded, {:.0} bytes read back, {:.0} allocations, {:.0} bytes copied into operand textures; per epoch: {:.0} bytes read back (metrics and guard)",
+            c.dispatches_per_step, c.submits_per_step, c.upload_bytes_per_step, c.readback_bytes_per_step, c.allocations_per_step, c.copy_bytes_per_step, c.readback_bytes_per_epoch
         );
         if c.allreduce_rounds_per_step > 0.0 {
             eprintln!(
@@ -207,6 +207,7 @@ pub fn report(
             "upload_bytes_per_step": c.upload_bytes_per_step,
             "readback_bytes_per_step": c.readback_bytes_per_step,
             "readback_bytes_per_epoch": c.readback_bytes_per_epoch,
+            "copy_bytes_per_step": c.copy_bytes_per_step,
             "allocations_per_step": c.allocations_per_step,
             "allreduce_rounds_per_step": c.allreduce_rounds_per_step,
             "allreduce_bytes_per_step": c.allreduce_bytes_per_step,

@@ -116,6 +116,9 @@ pub struct StepCounters {
     pub upload_bytes_per_step: f64,
     /// Bytes read back inside steps.
     pub readback_bytes_per_step: f64,
+    /// Bytes copied on the device into operand textures and uniform blocks per step (CPU
+    /// adapters read large operands through them).
+    pub copy_bytes_per_step: f64,
     /// Bytes read back per epoch between steps (metrics, guard flags).
     pub readback_bytes_per_epoch: f64,
     /// Device objects created per step after the first (0: everything is made once).

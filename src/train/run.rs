@@ -316,6 +316,7 @@ impl RunWork {
             submits_per_step: self.in_step.submits as f64 / s,
             upload_bytes_per_step: self.in_step.upload_bytes as f64 / s,
             readback_bytes_per_step: self.in_step.readback_bytes as f64 / s,
+            copy_bytes_per_step: self.in_step.copy_bytes as f64 / s,
             readback_bytes_per_epoch: self.other.readback_bytes as f64 / epochs.max(1) as f64,
             allocations_per_step: self.reused_allocations as f64 / self.reused_steps.max(1) as f64,
             allreduce_rounds_per_step: self.sync.rounds as f64 / s,

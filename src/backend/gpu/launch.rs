@@ -2,7 +2,7 @@
 //! preparing a launch (parameters, table, bind group, pipeline built once per entry point),
 //! and encoding launches into one compute pass.
 
-use super::texture::{encode_copy, CopyDst, OperandCopy};
+use super::texture::{encode_copy, plan_copies, CopyDst, OperandCopy};
 use super::{GpuBackend, MatmulVariant, Pipeline, Prepared};
 use crate::backend::autotune::{builtin_choice, shape_class, tuning_shape, CANDIDATES};
 use crate::backend::contract::{Binding, Entry, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW};
@@ -182,6 +182,9 @@ impl GpuBackend {
                 continue;
             };
             let (root, offset, words) = self.span(bufs[arg]);
+            // What the kernel reads (its least length): a tensor placed in a larger buffer
+            // (the step's temporaries share buffers) is copied alone.
+            let words = words.min(args[arg].min_len);
             let buffer = self.buffer(root).clone();
             let offset = (offset * 4) as u64;
             if binding.uniform {
@@ -193,17 +196,20 @@ impl GpuBackend {
                     buffer,
                     offset,
                     texels,
+                    key: None,
                     dst: CopyDst::Uniform(block),
                 });
             } else {
                 // The kernel reads at most what shape() let fit a texture; a larger
                 // buffer's tail is not copied.
                 let texels = words.div_ceil(4).min(TEXTURE_ROW * TEXTURE_MAX_ROWS);
-                let (texture, view) = self.operand_texture(binding.index, texels);
+                let key = (root.0, offset, texels);
+                let (texture, view) = self.operand_texture(key);
                 copies.push(OperandCopy {
                     buffer,
                     offset,
                     texels,
+                    key: Some(key),
                     dst: CopyDst::Texture(texture, view),
                 });
             }
@@ -247,49 +253,76 @@ impl GpuBackend {
         });
         self.check_errors()?;
         self.counters.allocations += 2 + u64::from(table.is_some());
+        let writes = (args.iter().zip(bufs))
+            .filter(|(a, _)| a.writes())
+            .map(|(_, &b)| self.span(b).0 .0)
+            .collect();
         self.launches.push(Prepared {
             pipeline,
             bind_group,
             workgroups,
             copies,
+            writes,
             _params: params_buf,
             _table: table,
         });
         Ok(LaunchId(self.launches.len() - 1))
     }
 
-    /// One command buffer dispatching `ids` in order: one compute pass, ended before each
-    /// launch that reads operand textures or blocks so that their copies go in between.
-    pub(super) fn encode(&self, ids: &[LaunchId], label: &str) -> wgpu::CommandBuffer {
+    /// One command buffer dispatching `ids` in order, and the bytes it copies into operand
+    /// textures and blocks: one compute pass, ended before each launch that needs copies so
+    /// that they go in between ([`plan_copies`]; `share`: a texture filled once serves
+    /// every later launch reading it until its buffer is written).
+    pub(super) fn encode(
+        &self,
+        ids: &[LaunchId],
+        label: &str,
+        share: bool,
+    ) -> (wgpu::CommandBuffer, u64) {
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
-        let mut rest = ids;
-        while !rest.is_empty() {
+        let launches: Vec<(Vec<_>, &[usize])> = ids
+            .iter()
+            .map(|id| {
+                let l = &self.launches[id.0];
+                (l.copies.iter().map(|c| c.key).collect(), &l.writes[..])
+            })
+            .collect();
+        let needed: Vec<Vec<&OperandCopy>> = (plan_copies(&launches, share).into_iter())
+            .zip(ids)
+            .map(|(n, id)| {
+                n.into_iter()
+                    .map(|i| &self.launches[id.0].copies[i])
+                    .collect()
+            })
+            .collect();
+        let mut bytes = 0;
+        let mut at = 0;
+        while at < ids.len() {
             // This pass: the first launch (after its copies) and those up to the next one
-            // with copies of its own.
-            let split = rest[1..]
-                .iter()
-                .position(|id| !self.launches[id.0].copies.is_empty())
-                .map_or(rest.len(), |i| i + 1);
-            let (group, tail) = rest.split_at(split);
-            rest = tail;
-            for copy in &self.launches[group[0].0].copies {
+            // that needs copies of its own.
+            let end = (at + 1..ids.len())
+                .find(|&i| !needed[i].is_empty())
+                .unwrap_or(ids.len());
+            for copy in &needed[at] {
                 encode_copy(&mut enc, copy);
+                bytes += (copy.texels * 16) as u64;
             }
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some(label),
                 timestamp_writes: None,
             });
-            for id in group {
+            for id in &ids[at..end] {
                 let l = &self.launches[id.0];
                 pass.set_pipeline(&l.pipeline);
                 pass.set_bind_group(0, &l.bind_group, &[]);
                 let (x, y, z) = l.workgroups;
                 pass.dispatch_workgroups(x, y, z);
             }
+            at = end;
         }
-        enc.finish()
+        (enc.finish(), bytes)
     }
 
     pub(super) fn check_errors(&self) -> Result<()> {

@@ -133,6 +133,8 @@ struct Prepared {
     workgroups: (u32, u32, u32),
     /// Operand textures and uniform blocks to fill before the dispatch.
     copies: Vec<texture::OperandCopy>,
+    /// The root buffers it writes (a texture of them is stale after it).
+    writes: Vec<usize>,
     // Kept alive for the bind group.
     _params: wgpu::Buffer,
     _table: Option<wgpu::Buffer>,
@@ -168,8 +170,8 @@ pub struct GpuBackend {
     /// `Some((root, offset, words))` for views (their `bufs` entry stays empty).
     views: Vec<Option<(usize, usize, usize)>>,
     launches: Vec<Prepared>,
-    /// Operand textures by (binding, rows), shared by the launches of that size.
-    textures: HashMap<(u32, u32), (wgpu::Texture, wgpu::TextureView)>,
+    /// Operand textures by the buffer view they hold.
+    textures: HashMap<texture::TextureKey, (wgpu::Texture, wgpu::TextureView)>,
     /// Uniform operand blocks by binding, shared likewise.
     blocks: HashMap<u32, wgpu::Buffer>,
     pending: Vec<LaunchId>,
@@ -417,6 +419,8 @@ impl Backend for GpuBackend {
     fn free(&mut self, buf: BufId) {
         if let Some((b, _)) = self.bufs[buf.0].take() {
             b.destroy();
+            // Its operand textures go with it (launches reading them are not replayed).
+            self.textures.retain(|k, _| k.0 != buf.0);
         }
         self.views[buf.0] = None;
     }
@@ -511,8 +515,9 @@ impl Backend for GpuBackend {
 
     fn submit(&mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);
-        let commands = self.encode(&pending, "step");
+        let (commands, copied) = self.encode(&pending, "step", true);
         self.queue.submit([commands]);
+        self.counters.copy_bytes += copied;
         self.counters.dispatches += pending.len() as u64;
         self.counters.submits += 1;
         self.check_errors()
@@ -520,6 +525,21 @@ impl Backend for GpuBackend {
 
     fn counters(&self) -> Counters {
         self.counters
+    }
+
+    /// Each run fills its own operand textures (as a launch does after its inputs were
+    /// written), so a launch's copies count in its time.
+    fn time_launch(&mut self, id: LaunchId, reps: usize) -> Result<f64> {
+        let ids = vec![id; reps.max(1)];
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            let t = web_time::Instant::now();
+            let (commands, _) = self.encode(&ids, "profile", false);
+            self.queue.submit([commands]);
+            self.finish()?;
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        Ok(best / ids.len() as f64)
     }
 
     fn finish(&mut self) -> Result<()> {

@@ -1,11 +1,14 @@
 //! Operand textures and uniform blocks: entries that read a buffer through a texture
 //! ([`View::Texture`](crate::backend::contract::View)) or a uniform block
 //! ([`View::Uniform`](crate::backend::contract::View)) bind an rgba32float texture or a
-//! 64 KiB uniform buffer, filled from the buffer by a copy recorded right before each
-//! launch (between compute passes, in the step's one command buffer). Textures are made
-//! once per binding number and row count, blocks once per binding number, and shared by
-//! every launch that binds them there: each launch's copy precedes its own dispatch, so a
-//! later launch's copy never overwrites what an earlier one still reads.
+//! 64 KiB uniform buffer, filled from the buffer by a copy recorded before the launch
+//! (between compute passes, in the step's one command buffer). A texture belongs to one
+//! view of a buffer (made once per view, dropped with the buffer) and is filled once for
+//! every launch that reads it until a launch writes the buffer ([`plan_copies`]): a
+//! layer's weights, copied in for its forward product, serve its input gradient too.
+//! Uniform blocks are made once per binding number, shared by every launch that binds them
+//! there, and filled before each launch (a later launch's copy never overwrites what an
+//! earlier one still reads: each copy precedes its own dispatch).
 
 use super::GpuBackend;
 use crate::backend::contract::TEXTURE_ROW;
@@ -19,9 +22,14 @@ pub(super) struct OperandCopy {
     pub offset: u64,
     /// vec4s to copy.
     pub texels: usize,
+    /// For a texture, the view it holds (None for a uniform block).
+    pub key: Option<TextureKey>,
     /// The destination.
     pub dst: CopyDst,
 }
+
+/// The view a texture holds: root buffer index, byte offset, texels.
+pub(super) type TextureKey = (usize, u64, usize);
 
 /// Where an [`OperandCopy`] goes (and what the launch binds in the buffer's place).
 pub(super) enum CopyDst {
@@ -44,16 +52,16 @@ const TEXEL_BYTES: usize = 16;
 const ROW_BYTES: u32 = (TEXTURE_ROW * TEXEL_BYTES) as u32;
 
 impl GpuBackend {
-    /// The shared texture for `binding` with room for `texels` vec4s, and a view of it.
+    /// The texture holding `texels` vec4s of buffer `root` from byte `offset`, and a view
+    /// of it.
     pub(super) fn operand_texture(
         &mut self,
-        binding: u32,
-        texels: usize,
+        key: TextureKey,
     ) -> (wgpu::Texture, wgpu::TextureView) {
-        let rows = texels.div_ceil(TEXTURE_ROW).max(1) as u32;
+        let rows = key.2.div_ceil(TEXTURE_ROW).max(1) as u32;
         let device = &self.device;
         let counters = &mut self.counters;
-        let (texture, view) = self.textures.entry((binding, rows)).or_insert_with(|| {
+        let (texture, view) = self.textures.entry(key).or_insert_with(|| {
             counters.allocations += 1;
             let texture = device.create_texture(&wgpu::TextureDescriptor {
                 label: Some("matmul operand"),
@@ -92,6 +100,40 @@ impl GpuBackend {
             })
             .clone()
     }
+}
+
+/// Which copies each launch needs before its dispatch, in order (indices into its copies;
+/// `launches`: each one's copies as the texture views they fill — `None` for a uniform
+/// block — and the root buffers it writes): a uniform block's always; a texture's unless an
+/// earlier launch of the same command buffer filled it and no launch wrote its buffer
+/// since (with `share`; without, every launch fills its own, as when one launch is timed
+/// on its own). Each command buffer starts with every texture stale: the host or earlier
+/// submissions may have written any buffer.
+pub(super) fn plan_copies(
+    launches: &[(Vec<Option<TextureKey>>, &[usize])],
+    share: bool,
+) -> Vec<Vec<usize>> {
+    let mut fresh: Vec<TextureKey> = Vec::new();
+    launches
+        .iter()
+        .map(|(keys, writes)| {
+            let needed = (keys.iter().enumerate())
+                .filter(|(_, key)| match key {
+                    Some(key) if share => {
+                        let stale = !fresh.contains(key);
+                        if stale {
+                            fresh.push(*key);
+                        }
+                        stale
+                    }
+                    _ => true,
+                })
+                .map(|(i, _)| i)
+                .collect();
+            fresh.retain(|k| !writes.contains(&k.0));
+            needed
+        })
+        .collect()
 }
 
 /// Records `copy`: into a uniform block, its vec4s at once; into a texture, the whole rows
@@ -139,5 +181,38 @@ pub(super) fn encode_copy(enc: &mut wgpu::CommandEncoder, copy: &OperandCopy) {
     }
     if rest > 0 {
         region(full, rest, 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan_copies;
+
+    #[test]
+    fn a_texture_is_filled_once_until_its_buffer_is_written() {
+        let (w, x, y, dy) = ((1, 0, 4), (2, 0, 8), (2, 64, 8), (3, 0, 8));
+        let launches: Vec<(Vec<_>, &[usize])> = vec![
+            // Forward: reads x and w through textures, a uniform block, writes buffer 4.
+            (vec![Some(x), Some(w), None], &[4]),
+            // Input gradient: reads dy and w (w still fresh), writes 2 (x's buffer).
+            (vec![Some(dy), Some(w), None], &[2]),
+            // Weight gradient: x again (its buffer was written: stale), dy fresh.
+            (vec![Some(x), Some(dy)], &[5]),
+            // Another view of buffer 2 (never filled), and w: the update wrote 1 below.
+            (vec![Some(y)], &[1]),
+            (vec![Some(w)], &[]),
+        ];
+        assert_eq!(
+            plan_copies(&launches, true),
+            vec![vec![0, 1, 2], vec![0, 2], vec![0], vec![0], vec![0]]
+        );
+        // Unshared: every copy of every launch.
+        assert_eq!(
+            plan_copies(&launches, false),
+            vec![vec![0, 1, 2], vec![0, 1, 2], vec![0, 1], vec![0], vec![0]]
+        );
+        // The same launch twice (nothing written in between that it reads): filled once.
+        let again: Vec<(Vec<_>, &[usize])> = vec![(vec![Some(x)], &[4]), (vec![Some(x)], &[4])];
+        assert_eq!(plan_copies(&again, true), vec![vec![0], vec![]]);
     }
 }

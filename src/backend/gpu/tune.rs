@@ -33,7 +33,9 @@ impl GpuBackend {
     /// Submits prepared launches on their own and waits until the device has run them
     /// (natively by polling; in a browser the queue reports through the event loop).
     pub(super) async fn run_waited(&mut self, ids: &[LaunchId]) -> Result<()> {
-        let commands = self.encode(ids, "autotune");
+        // Every run fills its own operand textures, as a launch does after its inputs
+        // were written.
+        let (commands, _) = self.encode(ids, "autotune", false);
         self.queue.submit([commands]);
         let (tx, rx) = futures_channel::oneshot::channel();
         self.queue.on_submitted_work_done(move || {
