@@ -13,7 +13,8 @@
 // (generated), and the chunk table is declared (generated) from uniform blocks in the
 // texture entries (CPU adapters, where a storage load is one per lane and vec4 of the
 // arenas: the seed network's update 2.7–3.5 → 1.0–1.6 ms on llvmpipe with those loads
-// shared by the lanes), from storage otherwise.
+// shared by the lanes; llvmpipe now takes the storage entries, which overtook these
+// there), from storage otherwise.
 //
 // Declared before this file (generated from Rust): `p` (UpdateParams: chunks = rows of
 // the chunk table, flags bit 0 Nesterov (SGD), clipvalue (0 = off), weight_decay (0 =

@@ -69,9 +69,12 @@ pub struct GpuOptions {
     /// In a browser, the variant a matmul shape class takes until
     /// [`GpuBackend::tune_deferred`] has timed it (None: the register-blocked 8×8 kernel).
     pub provisional_matmul: Option<MatmulVariant>,
-    /// Whether the kernels that can (the optimizer update, the window kernels) read their
-    /// large inputs through textures (None: on CPU adapters, where a texel load is a
-    /// gather and a storage load a loop over the lanes).
+    /// Whether the kernels that can (the optimizer update, the window kernels, batch norm)
+    /// read their large inputs through textures. None: on CPU adapters, where a texel load
+    /// is a gather and a storage load a loop over the lanes — but on llvmpipe only batch
+    /// norm, since the copies into textures run on lavapipe's one queue thread while its
+    /// workers wait, and the update and window kernels ran faster from storage there (see
+    /// `docs/benchmarks.md`).
     pub texture_reads: Option<bool>,
     /// Print a line on stderr for each shape class timed (the command line sets it).
     pub announce: bool,
@@ -156,6 +159,9 @@ pub struct GpuBackend {
     cpu_adapter: bool,
     /// Kernels read through textures where they can ([`GpuOptions::texture_reads`]).
     texture_reads: bool,
+    /// Left to choose (llvmpipe, no `texture_reads` asked for): the optimizer update and
+    /// the window kernels read storage all the same.
+    update_and_windows_from_storage: bool,
     /// The adapter and driver the cache is keyed by.
     tune_key: String,
     tune_path: Option<PathBuf>,
@@ -333,6 +339,8 @@ impl GpuBackend {
             texture_reads: opts
                 .texture_reads
                 .unwrap_or(ainfo.device_type == wgpu::DeviceType::Cpu),
+            update_and_windows_from_storage: opts.texture_reads.is_none()
+                && ainfo.name.starts_with("llvmpipe"),
             last_matmul: opts.matmul.unwrap_or(MatmulVariant::RegisterBlocked8),
             max_binding_bytes,
             modules: HashMap::new(),
@@ -503,7 +511,16 @@ impl Backend for GpuBackend {
             _ => MatmulVariant::RegisterBlocked,
         };
         let mut launch = ops::gpu_launch(kernel, variant);
-        if self.texture_reads {
+        let storage_here = self.update_and_windows_from_storage
+            && matches!(
+                kernel,
+                Kernel::Update { .. }
+                    | Kernel::Im2col { .. }
+                    | Kernel::Col2im { .. }
+                    | Kernel::MaxPool { .. }
+                    | Kernel::MaxPoolActBackward { .. }
+            );
+        if self.texture_reads && !storage_here {
             launch = ops::through_textures(kernel, launch);
         }
         self.prepare_launch(kernel, bufs, launch)

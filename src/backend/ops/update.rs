@@ -116,10 +116,12 @@ pub fn gpu(
 }
 
 /// `launch` (an update of the arenas holding `tensors`) reading its arenas through
-/// textures: on CPU adapters (llvmpipe) a texel load is one gather where a storage load is
-/// a loop over the lanes (the seed network's update measured 5.5 → 3.6 ms there, the
+/// textures: on CPU adapters a texel load is one gather where a storage load is a loop
+/// over the lanes (the seed network's update once measured 5.5 → 3.6 ms on llvmpipe, the
 /// copies into the textures included), and the clip scales, the step record and the
-/// chunk table from uniform blocks (2.8–3.5 → 2.0–2.5 ms more for the first two). Arenas
+/// chunk table from uniform blocks (2.8–3.5 → 2.0–2.5 ms more for the first two). Since
+/// then the storage entry overtook it on llvmpipe (929–963 against 1,233–1,413 µs at
+/// batch 256), which takes storage by default; SwiftShader keeps textures. Arenas
 /// too large for a texture, more tensors than a block holds scales for, or more chunks
 /// than it holds rows keep storage reads; so does any launch that is not an update.
 pub fn through_textures(launch: GpuLaunch, tensors: &[ArenaTensor]) -> GpuLaunch {

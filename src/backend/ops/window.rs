@@ -78,7 +78,9 @@ pub fn gpu(entry: Entry, win: &Window) -> GpuLaunch {
 
 /// `launch` (a window kernel over `win`) reading its large input through a texture, when
 /// the kernel has such an entry point and the input fits one: on CPU adapters the reads
-/// at computed indices are then gathers, not loops over the lanes.
+/// at computed indices are then gathers, not loops over the lanes (llvmpipe reads storage
+/// by default all the same: there the copy into the texture cost more than the gathers
+/// saved, e.g. col2im of the example CNN at batch 128 3,221 against 1,687 µs).
 pub fn through_textures(launch: GpuLaunch, win: &Window) -> GpuLaunch {
     let (entry, read) = match launch.entry {
         Entry::Im2col => (Entry::Im2colTexture, win.input_len()),
