@@ -204,14 +204,17 @@ fn report_from(
     v
 }
 
-/// The seed network's weights after `steps` unshuffled steps at `batch` on the native GPU
-/// path (None where there is no GPU and none is required).
-fn native_seed_weights(steps: usize, batch: usize) -> Option<Vec<steadygrad::nn::Weight>> {
+/// `model`'s weights after `steps` unshuffled steps at `batch` on the native GPU path (None
+/// where there is no GPU and none is required), as the page trains it.
+fn native_weights(
+    model: steadygrad::Sequential,
+    steps: usize,
+    batch: usize,
+) -> Option<Vec<steadygrad::nn::Weight>> {
     let gpu = gpu()?;
     let (train, _) =
         steadygrad::data::idx::load_mnist_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data"))
             .unwrap();
-    let model = steadygrad::nn::seed_network(false).unwrap();
     let mut s = steadygrad::Session::with_backend(model, Box::new(gpu)).unwrap();
     let opt = steadygrad::Sgd::new(0.01).momentum(0.9).nesterov(true);
     s.compile(
@@ -224,6 +227,11 @@ fn native_seed_weights(steps: usize, batch: usize) -> Option<Vec<steadygrad::nn:
         assert!(s.train_next(&train, &mut e).unwrap().is_some());
     }
     Some(s.get_weights().unwrap())
+}
+
+/// The seed network's weights after `steps` unshuffled steps at `batch` natively.
+fn native_seed_weights(steps: usize, batch: usize) -> Option<Vec<steadygrad::nn::Weight>> {
+    native_weights(steadygrad::nn::seed_network(false).unwrap(), steps, batch)
 }
 
 /// Checks the first values of each weight a page reported (`weights=1`) against `native`.
@@ -326,34 +334,10 @@ fn the_page_trains_the_cnn_as_the_native_engine_does() {
         None,
     );
     assert_eq!(page["steps"], 10, "{page}");
-    let Some(gpu) = gpu() else { return };
-    let (train, _) =
-        steadygrad::data::idx::load_mnist_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data"))
-            .unwrap();
     let json = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cnn.json");
     let model = steadygrad::io::model_from_json_file(&json, 42).unwrap();
-    let mut s = steadygrad::Session::with_backend(model, Box::new(gpu)).unwrap();
-    let opt = steadygrad::Sgd::new(0.01).momentum(0.9).nesterov(true);
-    s.compile(
-        Box::new(opt),
-        steadygrad::LossName::SparseCategoricalCrossentropy,
-    )
-    .unwrap();
-    let mut e = s.begin_epoch(&train, 32, None).unwrap();
-    for _ in 0..10 {
-        assert!(s.train_next(&train, &mut e).unwrap().is_some());
-    }
-    let weights = page["weights"].as_object().unwrap();
-    for w in s.get_weights().unwrap() {
-        let theirs: Vec<f32> = serde_json::from_value(weights[&w.name].clone()).unwrap();
-        let ours = &w.data[..theirs.len()];
-        assert_close(
-            &format!("browser CNN {}", w.name),
-            &theirs,
-            ours,
-            1e-4,
-            1e-3,
-        );
+    if let Some(native) = native_weights(model, 10, 32) {
+        assert_page_weights("browser CNN", &page, &native);
     }
 }
 
