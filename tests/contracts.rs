@@ -21,7 +21,7 @@ use steadygrad::backend::contract::{
 use steadygrad::backend::kernel::{DropoutMask, Penalized};
 use steadygrad::backend::launch::GpuLaunch;
 use steadygrad::backend::ops::gpu_launch;
-use steadygrad::backend::ops::through_textures;
+use steadygrad::backend::ops::{through_textures, TextureReads};
 use steadygrad::backend::signature::{Access, Arg, TABLE_BINDING};
 use steadygrad::backend::window::{Padding, Window};
 use steadygrad::backend::{
@@ -321,7 +321,11 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             clipvalue: 0.0,
             weight_decay: 0.0,
         };
-        let l = through_textures(&k, gpu_launch(&k, MatmulVariant::RegisterBlocked));
+        let l = through_textures(
+            &k,
+            gpu_launch(&k, MatmulVariant::RegisterBlocked),
+            TextureReads::All,
+        );
         assert!(l.entry.name().ends_with("_update"));
         out.push((k, l));
     }
@@ -341,7 +345,7 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
     ] {
         let plain = gpu_launch(&k, MatmulVariant::RegisterBlocked);
         assert!(plain.entry.name().ends_with('4'), "{k:?}");
-        let l = through_textures(&k, plain.clone());
+        let l = through_textures(&k, plain.clone(), TextureReads::All);
         assert_ne!(l.entry, plain.entry, "{k:?}");
         out.push((k.clone(), plain));
         out.push((k, l));
@@ -363,7 +367,7 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
     ] {
         let plain = gpu_launch(&k, MatmulVariant::RegisterBlocked);
         assert!(plain.entry.name().ends_with("rows4"), "{k:?}");
-        let l = through_textures(&k, plain.clone());
+        let l = through_textures(&k, plain.clone(), TextureReads::All);
         assert_ne!(l.entry, plain.entry, "{k:?}");
         out.push((k.clone(), plain));
         out.push((k, l));
@@ -404,7 +408,7 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         },
     ] {
         let plain = gpu_launch(&k, MatmulVariant::RegisterBlocked);
-        let l = through_textures(&k, plain.clone());
+        let l = through_textures(&k, plain.clone(), TextureReads::All);
         assert_ne!(l.entry, plain.entry, "{k:?}");
         out.push((k, l));
     }

@@ -18,6 +18,7 @@ use super::autotune::{kernels_fingerprint, TuneCache, Tuning, CANDIDATES};
 
 use super::contract::Entry;
 use super::kernel::Kernel;
+use super::ops::TextureReads;
 use super::{
     check_view, ops, validate_launch, Backend, BufId, Counters, DeviceInfo, LaunchId, PendingRead,
     ReadFuture, TuneFuture,
@@ -157,11 +158,8 @@ pub struct GpuBackend {
     tuning: Tuning,
     announce: bool,
     cpu_adapter: bool,
-    /// Kernels read through textures where they can ([`GpuOptions::texture_reads`]).
-    texture_reads: bool,
-    /// Left to choose (llvmpipe, no `texture_reads` asked for): the optimizer update and
-    /// the window kernels read storage all the same.
-    update_and_windows_from_storage: bool,
+    /// Which kernels read through textures where they can ([`GpuOptions::texture_reads`]).
+    texture_reads: Option<TextureReads>,
     /// The adapter and driver the cache is keyed by.
     tune_key: String,
     tune_path: Option<PathBuf>,
@@ -336,11 +334,12 @@ impl GpuBackend {
             tuning: opts.tuning,
             announce: opts.announce,
             cpu_adapter: ainfo.device_type == wgpu::DeviceType::Cpu,
-            texture_reads: opts
-                .texture_reads
-                .unwrap_or(ainfo.device_type == wgpu::DeviceType::Cpu),
-            update_and_windows_from_storage: opts.texture_reads.is_none()
-                && ainfo.name.starts_with("llvmpipe"),
+            texture_reads: match opts.texture_reads {
+                Some(true) => Some(TextureReads::All),
+                Some(false) => None,
+                None if ainfo.name.starts_with("llvmpipe") => Some(TextureReads::BatchNorm),
+                None => (ainfo.device_type == wgpu::DeviceType::Cpu).then_some(TextureReads::All),
+            },
             last_matmul: opts.matmul.unwrap_or(MatmulVariant::RegisterBlocked8),
             max_binding_bytes,
             modules: HashMap::new(),
@@ -511,17 +510,8 @@ impl Backend for GpuBackend {
             _ => MatmulVariant::RegisterBlocked,
         };
         let mut launch = ops::gpu_launch(kernel, variant);
-        let storage_here = self.update_and_windows_from_storage
-            && matches!(
-                kernel,
-                Kernel::Update { .. }
-                    | Kernel::Im2col { .. }
-                    | Kernel::Col2im { .. }
-                    | Kernel::MaxPool { .. }
-                    | Kernel::MaxPoolActBackward { .. }
-            );
-        if self.texture_reads && !storage_here {
-            launch = ops::through_textures(kernel, launch);
+        if let Some(which) = self.texture_reads {
+            launch = ops::through_textures(kernel, launch, which);
         }
         self.prepare_launch(kernel, bufs, launch)
     }
@@ -546,17 +536,16 @@ impl Backend for GpuBackend {
 
     /// Each run fills its own operand textures (as a launch does after its inputs were
     /// written), so a launch's copies count in its time.
-    fn time_launch(&mut self, id: LaunchId, reps: usize) -> Result<f64> {
-        let ids = vec![id; reps.max(1)];
-        let mut best = f64::INFINITY;
-        for _ in 0..3 {
-            let t = web_time::Instant::now();
+    fn run_repeated(&mut self, id: LaunchId, reps: usize) -> Result<()> {
+        let ids = vec![id; reps];
+        #[cfg(not(target_arch = "wasm32"))]
+        return pollster::block_on(self.run_waited(&ids));
+        #[cfg(target_arch = "wasm32")]
+        {
             let (commands, _) = self.encode(&ids, "profile", false);
             self.queue.submit([commands]);
-            self.finish()?;
-            best = best.min(t.elapsed().as_secs_f64());
+            self.check_errors()
         }
-        Ok(best / ids.len() as f64)
     }
 
     fn finish(&mut self) -> Result<()> {

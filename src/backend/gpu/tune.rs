@@ -10,13 +10,13 @@ use crate::backend::kernel::Kernel;
 use crate::backend::{ops, Backend, LaunchId, TunedClass};
 use crate::error::{Error, Result};
 
-/// A shape class met where timing must wait (a browser), and the variant it took meanwhile.
+/// A shape class met where timing must wait (a browser; meanwhile it takes the backend's
+/// provisional variant).
 #[derive(Clone, Debug)]
 pub(super) struct Deferred {
     pub class: String,
     pub shape: (usize, usize, usize),
     pub trans: (bool, bool),
-    pub provisional: MatmulVariant,
 }
 
 /// The variants that read their operands through textures: the candidates where the
@@ -169,7 +169,6 @@ impl GpuBackend {
                 class,
                 shape,
                 trans,
-                provisional: self.provisional,
             });
         }
     }
@@ -181,7 +180,7 @@ impl GpuBackend {
     /// read through textures (CPU adapters) the candidates are [`TEXTURE_CANDIDATES`],
     /// else all of them.
     pub async fn tune_deferred(&mut self) -> Result<Vec<TunedClass>> {
-        let candidates: &[MatmulVariant] = if self.texture_reads {
+        let candidates: &[MatmulVariant] = if self.texture_reads.is_some() {
             &TEXTURE_CANDIDATES
         } else {
             &CANDIDATES
@@ -195,7 +194,7 @@ impl GpuBackend {
                 class: d.class,
                 shape: d.shape,
                 variant: variant.name(),
-                provisional: d.provisional.name(),
+                provisional: self.provisional.name(),
                 seconds,
             });
         }

@@ -18,17 +18,32 @@ use super::kernel::Kernel;
 use super::launch::GpuLaunch;
 use super::MatmulVariant;
 
+/// Which kernel families read their large inputs through textures (where they have such
+/// entry points): what CPU adapters take ([`crate::backend::GpuOptions::texture_reads`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextureReads {
+    /// The optimizer update, the window kernels and batch norm over many rows.
+    All,
+    /// Batch norm only: on llvmpipe the copies into textures run on lavapipe's one queue
+    /// thread while its workers wait, and the update and the window kernels ran faster
+    /// from storage there (`docs/benchmarks.md`).
+    BatchNorm,
+}
+
 /// `launch` (of `kernel`) reading its large inputs through textures where its family has
-/// such entry points (the optimizer update, the window kernels, batch norm over many rows)
-/// and they fit: what CPU
-/// adapters take ([`crate::backend::GpuOptions::texture_reads`]).
-pub fn through_textures(kernel: &Kernel, launch: GpuLaunch) -> GpuLaunch {
+/// such entry points, `which` takes them, and they fit.
+pub fn through_textures(kernel: &Kernel, launch: GpuLaunch, which: TextureReads) -> GpuLaunch {
+    let all = which == TextureReads::All;
     match *kernel {
-        Kernel::Update { ref tensors, .. } => update::through_textures(launch, tensors),
+        Kernel::Update { ref tensors, .. } if all => update::through_textures(launch, tensors),
         Kernel::Im2col { ref win }
         | Kernel::Col2im { ref win }
         | Kernel::MaxPool { ref win }
-        | Kernel::MaxPoolActBackward { ref win, .. } => window::through_textures(launch, win),
+        | Kernel::MaxPoolActBackward { ref win, .. }
+            if all =>
+        {
+            window::through_textures(launch, win)
+        }
         Kernel::BnTrain { rows, cols, .. } | Kernel::BnBackward { rows, cols, .. } => {
             batch_norm::through_textures(launch, rows * cols)
         }
