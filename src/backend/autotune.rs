@@ -309,24 +309,35 @@ impl TuneCache {
     pub const MAX_BYTES: u64 = 1 << 20;
 
     /// Reads a cache file; a missing, unreadable or malformed one is an empty cache (the
-    /// choices are made again and the file rewritten). Only a regular file of at most
-    /// [`TuneCache::MAX_BYTES`] is read, without blocking (a FIFO or a link to a device
-    /// is an empty cache too).
+    /// choices are made again and the file rewritten; a file that is there but not a cache
+    /// gets a one-line notice). Only a regular file of at most [`TuneCache::MAX_BYTES`] is
+    /// read, without blocking (a FIFO or a link to a device is an empty cache too).
     pub fn load(path: &Path) -> TuneCache {
         let Ok(bytes) = crate::io::safe_file::read_capped(path, Self::MAX_BYTES) else {
             return TuneCache::default();
         };
-        let Ok(text) = String::from_utf8(bytes) else {
-            return TuneCache::default();
-        };
-        TuneCache::from_json(&text)
+        let parsed = String::from_utf8(bytes)
+            .ok()
+            .and_then(|t| TuneCache::parse(&t));
+        parsed.unwrap_or_else(|| {
+            eprintln!(
+                "notice: {} is not a steadygrad autotune cache; ignored (rewritten when kernels are next timed)",
+                path.display()
+            );
+            TuneCache::default()
+        })
     }
 
     /// The cache of a JSON text (as [`TuneCache::to_json`] writes it); malformed text is an
     /// empty cache, and a choice naming no variant is dropped.
     pub fn from_json(text: &str) -> TuneCache {
+        TuneCache::parse(text).unwrap_or_default()
+    }
+
+    /// [`TuneCache::from_json`], or `None` where the text is not a JSON object.
+    pub fn parse(text: &str) -> Option<TuneCache> {
         let Ok(serde_json::Value::Object(adapters)) = serde_json::from_str(text) else {
-            return TuneCache::default();
+            return None;
         };
         let mut entries = BTreeMap::new();
         for (adapter, classes) in adapters {
@@ -342,7 +353,7 @@ impl TuneCache {
                 .collect();
             entries.insert(adapter, m);
         }
-        TuneCache { entries }
+        Some(TuneCache { entries })
     }
 
     /// The cache as JSON text (the file's contents).
@@ -571,7 +582,9 @@ mod tests {
         assert_eq!(got("NNv-11"), Some(MatmulVariant::Texture16));
         assert_eq!(got("TNv-9"), Some(MatmulVariant::Texture8));
         assert_eq!(got("NTv-9"), Some(MatmulVariant::NarrowTexture));
-        // Garbage adds nothing.
+        // Garbage adds nothing, and is told apart from a cache.
+        assert_eq!(TuneCache::parse("[1, 2"), None);
+        assert_eq!(TuneCache::parse("{}"), Some(TuneCache::default()));
         let before = open.clone();
         open.merge(TuneCache::from_json("[1, 2"));
         open.merge(TuneCache::from_json(

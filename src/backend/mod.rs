@@ -191,8 +191,11 @@ pub trait Backend {
     fn tuning_cache(&self) -> Option<String> {
         None
     }
-    /// Adds choices from [`Backend::tuning_cache`]'s text; a malformed text adds nothing.
-    fn load_tuning_cache(&mut self, _json: &str) {}
+    /// Adds choices from [`Backend::tuning_cache`]'s text; false (nothing added) where the
+    /// text is not such a cache.
+    fn load_tuning_cache(&mut self, _json: &str) -> bool {
+        true
+    }
     /// Prepares a launch: validates the buffers against the kernel and fixes its bindings.
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId>;
     /// Records a prepared launch for the next submit.

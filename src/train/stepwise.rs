@@ -99,9 +99,10 @@ impl Session {
         self.device.backend.tuning_cache()
     }
 
-    /// Adds choices [`Session::tuning`] returned earlier (a malformed text adds nothing).
-    pub fn load_tuning(&mut self, text: &str) {
-        self.device.backend.load_tuning_cache(text);
+    /// Adds choices [`Session::tuning`] returned earlier; false (nothing added) where the
+    /// text is not such a cache.
+    pub fn load_tuning(&mut self, text: &str) -> bool {
+        self.device.backend.load_tuning_cache(text)
     }
 
     /// [`Session::get_weights`] without blocking.

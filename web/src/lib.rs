@@ -312,7 +312,12 @@ async fn open(
         .await
         .map_err(|e| format!("no WebGPU adapter for training: {e}"))?;
     if let Some(text) = ui::stored(TUNING_KEY) {
-        s.load_tuning(&text);
+        if !s.load_tuning(&text) {
+            ui::append_line(
+                "history",
+                &format!("notice: the page's stored {TUNING_KEY} is not a kernel cache; ignored (rebuilt as shapes are timed)"),
+            );
+        }
     }
     let label = described.unwrap_or_else(|| s.device_info().adapter);
     ui::set_text("adapter", &label);

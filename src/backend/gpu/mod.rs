@@ -488,8 +488,8 @@ impl Backend for GpuBackend {
         Some(self.tune.to_json())
     }
 
-    fn load_tuning_cache(&mut self, json: &str) {
-        self.tune.merge(TuneCache::from_json(json));
+    fn load_tuning_cache(&mut self, json: &str) -> bool {
+        TuneCache::parse(json).map(|c| self.tune.merge(c)).is_some()
     }
 
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId> {
