@@ -118,7 +118,11 @@ fn training_gives_the_same_weights_whichever_variant_runs() {
     let data = train.limit(96);
     let dir = std::env::temp_dir().join(format!("steadygrad-autotune-w-{}", std::process::id()));
     let mut results = Vec::new();
-    for v in CANDIDATES {
+    let candidates = GpuBackend::new(&options(&dir.join("c.json"), None))
+        .unwrap()
+        .candidates();
+    assert!(candidates.len() >= CANDIDATES.len() - 1);
+    for v in candidates {
         let g = GpuBackend::new(&options(&dir.join("c.json"), Some(v))).unwrap();
         let mut s = Session::with_backend(seed_network(false), Box::new(g)).unwrap();
         s.compile(
@@ -150,7 +154,13 @@ fn verify_runs_every_variant_against_the_reference() {
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     let variants = v["variants"].as_array().unwrap();
-    assert_eq!(variants.len(), CANDIDATES.len());
+    // Every variant this adapter runs (the subgroup kernel only with 8-lane subgroups, as
+    // llvmpipe's).
+    let g = GpuBackend::new(&GpuOptions::from_env().unwrap()).unwrap();
+    assert_eq!(variants.len(), g.candidates().len());
+    if g.info().adapter.starts_with("llvmpipe") {
+        assert_eq!(variants.len(), CANDIDATES.len());
+    }
     for x in variants {
         assert_eq!(x["passed"], true, "{x}");
         assert_eq!(x["runs"], 12, "{x}");

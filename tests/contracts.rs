@@ -37,7 +37,10 @@ struct Compiled {
 
 fn compile(src: &str) -> Result<Compiled, String> {
     let module = naga::front::wgsl::parse_str(src).map_err(|e| e.emit_to_string(src))?;
-    let info = Validator::new(ValidationFlags::all(), Capabilities::default())
+    // Subgroup operations: the subgroup matmul module (requested only where the device has
+    // 8-lane subgroups).
+    let caps = Capabilities::default() | Capabilities::SUBGROUP;
+    let info = Validator::new(ValidationFlags::all(), caps)
         .validate(&module)
         .map_err(|e| e.emit_to_string(src))?;
     Ok(Compiled { module, info })
@@ -419,6 +422,7 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         (8, 12, 16, MatmulVariant::Texture8),
         (8, 12, 16, MatmulVariant::Texture16),
         (8, 12, 16, MatmulVariant::Texture16x20),
+        (8, 12, 16, MatmulVariant::Subgroup),
         (7, 13, 5, MatmulVariant::RegisterBlocked),
         (7, 13, 5, MatmulVariant::Tiled),
         (7, 13, 5, MatmulVariant::Narrow),

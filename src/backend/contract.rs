@@ -129,6 +129,11 @@ modules! {
     /// [`DENSE`] with the vec4 bodies reading A and B from textures and the bias from a
     /// uniform block.
     DENSE_TEXTURE: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/texture_operands.wgsl", "matmul/body.wgsl"], readers;
+    /// The 8-lane subgroup body (adapters whose subgroups are exactly 8 lanes: llvmpipe)
+    /// reading A and B from textures, stored plainly.
+    MATMUL_SUBGROUP: MatmulParams, ["matmul/store.wgsl", "matmul/texture_operands.wgsl", "matmul/subgroup.wgsl"];
+    /// [`MATMUL_SUBGROUP`] stored through the dense epilogue (the bias from a uniform block).
+    DENSE_SUBGROUP: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/texture_operands.wgsl", "matmul/subgroup.wgsl"], readers;
     /// [`DENSE`] with A read from a texture, B and the bias from uniform blocks (a small
     /// weight matrix: a convolution over few input channels).
     DENSE_UNIFORM: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/uniform_operands.wgsl", "matmul/body.wgsl"], readers;
@@ -298,6 +303,8 @@ entries! {
     MatmulTexture16: "matmul_vec16" in MATMUL_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 1];
     /// Register-blocked matmul, 16×20 outputs per invocation, reading vec4 texels.
     MatmulTexture16x20: "matmul_vec16x20" in MATMUL_TEXTURE [a: Texture, b: Texture] [WG_X = 8, WG_Y = 1];
+    /// 32×32 blocks of C a subgroup of 8 lanes, reading vec4 texels.
+    MatmulSubgroup: "matmul_subgroup" in MATMUL_SUBGROUP [a: Texture, b: Texture] [];
     /// Dense layer forward (bias + activation epilogue), scalar register-blocked body.
     DenseRegblock: "matmul_regblock" in DENSE [] [WG_X = 8, WG_Y = 8];
     /// Dense layer forward, narrow body (at most 16 output columns).
@@ -322,6 +329,8 @@ entries! {
     DenseTexture16: "matmul_vec16" in DENSE_TEXTURE [a: Texture, b: Texture, bias: Uniform] [WG_X = 8, WG_Y = 1];
     /// Dense layer forward, 16×20 body reading texels.
     DenseTexture16x20: "matmul_vec16x20" in DENSE_TEXTURE [a: Texture, b: Texture, bias: Uniform] [WG_X = 8, WG_Y = 1];
+    /// Dense layer forward, the subgroup body.
+    DenseSubgroup: "matmul_subgroup" in DENSE_SUBGROUP [a: Texture, b: Texture, bias: Uniform] [];
     /// The dense epilogue's backward: activation derivative and bias gradient.
     BiasActBackward: "bias_act_backward" in BIAS_ACT_BACKWARD [] [];
     /// [`Entry::BiasActBackward`], four columns an invocation through vec4 views.

@@ -4,7 +4,7 @@
 
 use super::texture::{encode_copy, plan_copies, CopyDst, OperandCopy};
 use super::{GpuBackend, MatmulVariant, Pipeline, Prepared};
-use crate::backend::autotune::{builtin_choice, shape_class, tuning_shape, CANDIDATES};
+use crate::backend::autotune::{builtin_choice, shape_class, tuning_shape};
 use crate::backend::contract::{Binding, Entry, TABLE_BINDING, TEXTURE_MAX_ROWS, TEXTURE_ROW};
 use crate::backend::kernel::Kernel;
 use crate::backend::launch::{GpuLaunch, MAX_WORKGROUPS};
@@ -42,7 +42,7 @@ impl GpuBackend {
             return Ok(self.provisional);
         }
         if !self.times_new_classes() {
-            let first = builtin_choice(&class);
+            let first = builtin_choice(&class, self.has_variant(MatmulVariant::Subgroup));
             if self.info.adapter.starts_with("llvmpipe") {
                 // CI checks every variant against the CPU reference on llvmpipe
                 // (tests/parity, `steadygrad verify`): taken as it is there, since a check
@@ -53,8 +53,8 @@ impl GpuBackend {
             // Elsewhere the built-in choice once it matched the CPU reference here (else
             // the first variant that does); the checked choice is cached.
             let (pm, pk, pn) = tuning_shape(m, k, n);
-            let order =
-                std::iter::once(first).chain(CANDIDATES.into_iter().filter(|&v| v != first));
+            let rest = self.candidates().into_iter().filter(|&v| v != first);
+            let order = std::iter::once(first).chain(rest);
             for v in order {
                 match self.check_matmul_variant(v, (pm, pk, pn), (ta, tb)) {
                     Ok(e) if e <= 1.0 => {
@@ -79,8 +79,13 @@ impl GpuBackend {
             )));
         }
         #[cfg(not(target_arch = "wasm32"))]
-        return pollster::block_on(self.time_class(&class, (m, k, n), (ta, tb), &CANDIDATES))
-            .map(|(v, _)| v);
+        return pollster::block_on(self.time_class(
+            &class,
+            (m, k, n),
+            (ta, tb),
+            &self.candidates(),
+        ))
+        .map(|(v, _)| v);
         #[cfg(target_arch = "wasm32")]
         Ok(self.provisional)
     }

@@ -52,6 +52,11 @@ pub enum MatmulVariant {
     /// 16×20 outputs per invocation reading A and B as textures (the 16×16 storage kernel
     /// when they do not fit).
     Texture16x20,
+    /// 32×32 outputs a subgroup of 8 lanes reading A and B as textures, operand values
+    /// shared through subgroup broadcasts: only on adapters whose subgroups are exactly 8
+    /// lanes (llvmpipe at 256 bits; [`GpuBackend::has_variant`]); the 16×16 storage
+    /// kernel where the operands do not fit textures.
+    Subgroup,
 }
 
 /// How to choose and configure the GPU.
@@ -160,6 +165,9 @@ pub struct GpuBackend {
     cpu_adapter: bool,
     /// Which kernels read through textures where they can ([`GpuOptions::texture_reads`]).
     texture_reads: Option<TextureReads>,
+    /// Whether the device was opened with subgroups of exactly 8 lanes
+    /// ([`MatmulVariant::Subgroup`]).
+    subgroups8: bool,
     /// The adapter and driver the cache is keyed by.
     tune_key: String,
     tune_path: Option<PathBuf>,
@@ -284,10 +292,26 @@ impl GpuBackend {
         // Ask for the adapter's own limits: the defaults cap storage bindings at 128 MiB
         // even on GPUs that bind far more.
         let limits = adapter.limits();
+        // Subgroups where every one is exactly 8 lanes (the subgroup matmul's workgroup):
+        // natively only (the page keeps to WebGPU's core features).
+        let subgroups8 = cfg!(not(target_arch = "wasm32"))
+            && adapter.features().contains(wgpu::Features::SUBGROUP)
+            && (ainfo.subgroup_min_size, ainfo.subgroup_max_size) == (8, 8);
+        if opts.matmul == Some(MatmulVariant::Subgroup) && !subgroups8 {
+            return Err(Error::Config(format!(
+                "STEADYGRAD_MATMUL=subgroup: {} has no subgroups of exactly 8 lanes, which that kernel needs",
+                ainfo.name
+            )));
+        }
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("steadygrad"),
                 required_limits: limits.clone(),
+                required_features: if subgroups8 {
+                    wgpu::Features::SUBGROUP
+                } else {
+                    wgpu::Features::empty()
+                },
                 ..Default::default()
             })
             .await
@@ -340,6 +364,7 @@ impl GpuBackend {
                 None if ainfo.name.starts_with("llvmpipe") => Some(TextureReads::BatchNorm),
                 None => (ainfo.device_type == wgpu::DeviceType::Cpu).then_some(TextureReads::All),
             },
+            subgroups8,
             last_matmul: opts.matmul.unwrap_or(MatmulVariant::RegisterBlocked8),
             max_binding_bytes,
             modules: HashMap::new(),
@@ -353,6 +378,20 @@ impl GpuBackend {
             counters: Counters::default(),
             errors,
         })
+    }
+
+    /// Whether this device runs `variant` ([`MatmulVariant::Subgroup`] needs subgroups of
+    /// exactly 8 lanes; the others run everywhere).
+    pub fn has_variant(&self, variant: MatmulVariant) -> bool {
+        variant != MatmulVariant::Subgroup || self.subgroups8
+    }
+
+    /// The variants this device runs, in [`CANDIDATES`]' order: what is timed and verified.
+    pub fn candidates(&self) -> Vec<MatmulVariant> {
+        CANDIDATES
+            .into_iter()
+            .filter(|&v| self.has_variant(v))
+            .collect()
     }
 
     /// Whether a matmul of a new shape class is timed now ([`Tuning`]), rather than taking

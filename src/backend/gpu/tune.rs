@@ -5,7 +5,7 @@
 //! and timed later by [`GpuBackend::tune_deferred`], awaiting the device between runs.
 
 use super::{GpuBackend, MatmulVariant};
-use crate::backend::autotune::{tuning_shape, CANDIDATES};
+use crate::backend::autotune::tuning_shape;
 use crate::backend::kernel::Kernel;
 use crate::backend::{ops, Backend, LaunchId, TunedClass};
 use crate::error::{Error, Result};
@@ -180,15 +180,16 @@ impl GpuBackend {
     /// read through textures (CPU adapters) the candidates are [`TEXTURE_CANDIDATES`],
     /// else all of them.
     pub async fn tune_deferred(&mut self) -> Result<Vec<TunedClass>> {
-        let candidates: &[MatmulVariant] = if self.texture_reads.is_some() {
-            &TEXTURE_CANDIDATES
+        let candidates: Vec<MatmulVariant> = if self.texture_reads.is_some() {
+            let subgroup = Some(MatmulVariant::Subgroup).filter(|&v| self.has_variant(v));
+            TEXTURE_CANDIDATES.into_iter().chain(subgroup).collect()
         } else {
-            &CANDIDATES
+            self.candidates()
         };
         let mut tuned = Vec::new();
         for d in std::mem::take(&mut self.deferred) {
             let (variant, seconds) = self
-                .time_class(&d.class, d.shape, d.trans, candidates)
+                .time_class(&d.class, d.shape, d.trans, &candidates)
                 .await?;
             tuned.push(TunedClass {
                 class: d.class,

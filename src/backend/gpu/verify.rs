@@ -3,7 +3,6 @@
 //! `steadygrad verify` runs every variant on awkward shapes.
 
 use super::{GpuBackend, MatmulVariant};
-use crate::backend::autotune::CANDIDATES;
 use crate::backend::kernel::{ActKind, Kernel};
 use crate::backend::{ops, Backend};
 use crate::error::Result;
@@ -206,9 +205,9 @@ impl GpuBackend {
     /// Every matmul variant on `shapes` with all four transposes (one line of
     /// `steadygrad verify` each).
     pub fn verify_variants(&mut self, shapes: &[(usize, usize, usize)]) -> Vec<VariantCheck> {
-        CANDIDATES
-            .iter()
-            .map(|&variant| {
+        self.candidates()
+            .into_iter()
+            .map(|variant| {
                 let mut check = VariantCheck {
                     variant,
                     runs: 0,

@@ -120,7 +120,9 @@ fn dense_shape(m: usize, k: usize, n: usize, variant: MatmulVariant) -> (Kind, (
         _ if fits_uniform(n) => None,
         Kind::NarrowTexture { .. } => Some(MatmulVariant::Narrow),
         Kind::Texture8 => Some(MatmulVariant::RegisterBlocked8),
-        Kind::Texture16 | Kind::Texture16x20 => Some(MatmulVariant::RegisterBlocked16),
+        Kind::Texture16 | Kind::Texture16x20 | Kind::Subgroup => {
+            Some(MatmulVariant::RegisterBlocked16)
+        }
         _ => None,
     };
     if let Some(twin) = storage_twin {
@@ -234,6 +236,7 @@ enum Kind {
     Texture8,
     Texture16,
     Texture16x20,
+    Subgroup,
 }
 
 impl Kind {
@@ -263,6 +266,8 @@ impl Kind {
             (Kind::Texture16, true) => Entry::DenseTexture16,
             (Kind::Texture16x20, false) => Entry::MatmulTexture16x20,
             (Kind::Texture16x20, true) => Entry::DenseTexture16x20,
+            (Kind::Subgroup, false) => Entry::MatmulSubgroup,
+            (Kind::Subgroup, true) => Entry::DenseSubgroup,
         }
     }
 }
@@ -342,10 +347,15 @@ fn shape_blocked(
         MatmulVariant::Texture8 if textures_ok => blocked(Kind::Texture8, (8, 8)),
         MatmulVariant::Texture16 if textures_ok => blocked(Kind::Texture16, (16, 16)),
         MatmulVariant::Texture16x20 if textures_ok => blocked(Kind::Texture16x20, (16, 20)),
+        // A workgroup (one subgroup) a 32×32 block.
+        MatmulVariant::Subgroup if textures_ok => (
+            Kind::Subgroup,
+            (ceil_div(n.div_ceil(4), 8), ceil_div(m, 32), 1),
+        ),
         MatmulVariant::Texture8 => {
             shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked8)
         }
-        MatmulVariant::Texture16 | MatmulVariant::Texture16x20 => {
+        MatmulVariant::Texture16 | MatmulVariant::Texture16x20 | MatmulVariant::Subgroup => {
             shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked16)
         }
         MatmulVariant::RegisterBlocked if vec4_ok => (Kind::Vec4, blocks),

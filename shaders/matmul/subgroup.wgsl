@@ -1,0 +1,100 @@
+// Matrix multiply C[m,n] = op(A)[m,k] * op(B)[k,n] by subgroups of 8 lanes (adapters
+// whose subgroups are exactly 8 lanes wide: llvmpipe at 256 bits). A workgroup is one
+// subgroup and owns a 32×32 block of C: lane l owns its 4 columns 4l..4l+3 for all 32
+// rows. Every four steps of k a lane loads one texel of A for each 8-row group (its own
+// row's 4 values of k) and four of B (its columns at those 4 steps); the rows' values
+// reach every lane through subgroupBroadcast, which on a CPU adapter is a register
+// shuffle where the register-blocked bodies gather every operand value per lane
+// (measured on llvmpipe, copies included: 18,432×288×64 in 19 ms against 40 ms with the
+// 8×8 texture body, 1024³ in 58 ms). 32 accumulators a lane (128 floats).
+//
+// Declared before this file (generated from Rust): `p` (MatmulParams), the texture views
+// of A and B read through load_a4/load_b4 (texture_operands.wgsl), and the store file's
+// store_row (store.wgsl, or dense_store.wgsl's epilogue). Needs vec4 loads of A and B
+// (k a multiple of 4; m when A is transposed, n when B is not), as the texture bodies do.
+
+// The transposes, fixed per pipeline (GpuLaunch::constants).
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+
+// The eight rows of a group, each as its 4 values of k, from the lanes' A texels: plain A,
+// lane j holds row j; transposed A, lane 4h + t holds rows 4h..4h+3 at step t.
+fn rows8(a: vec4<f32>) -> array<vec4<f32>, 8> {
+    let l0 = subgroupBroadcast(a, 0u);
+    let l1 = subgroupBroadcast(a, 1u);
+    let l2 = subgroupBroadcast(a, 2u);
+    let l3 = subgroupBroadcast(a, 3u);
+    let l4 = subgroupBroadcast(a, 4u);
+    let l5 = subgroupBroadcast(a, 5u);
+    let l6 = subgroupBroadcast(a, 6u);
+    let l7 = subgroupBroadcast(a, 7u);
+    if (TRANS_A) {
+        let lo = transpose(mat4x4<f32>(l0, l1, l2, l3));
+        let hi = transpose(mat4x4<f32>(l4, l5, l6, l7));
+        return array<vec4<f32>, 8>(lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]);
+    }
+    return array<vec4<f32>, 8>(l0, l1, l2, l3, l4, l5, l6, l7);
+}
+
+@compute @workgroup_size(8)
+fn matmul_subgroup(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(subgroup_invocation_id) lane: u32,
+) {
+    let row0 = wid.y * 32u;
+    let cq = wid.x * 8u + lane;
+    let col0 = cq * 4u;
+    let m4 = p.m / 4u;
+    let n4 = p.n / 4u;
+    let k4 = p.k / 4u;
+    // Texel rows of A: plain, this lane's row of each group; transposed, its quad of rows
+    // (lane >> 2) at step lane & 3. Edge rows and columns are clamped (never stored).
+    let arow0 = min(row0 + 0u + lane, p.m - 1u) * k4;
+    let aq0 = min((row0 + 0u) / 4u + (lane >> 2u), m4 - 1u);
+    let arow1 = min(row0 + 8u + lane, p.m - 1u) * k4;
+    let aq1 = min((row0 + 8u) / 4u + (lane >> 2u), m4 - 1u);
+    let arow2 = min(row0 + 16u + lane, p.m - 1u) * k4;
+    let aq2 = min((row0 + 16u) / 4u + (lane >> 2u), m4 - 1u);
+    let arow3 = min(row0 + 24u + lane, p.m - 1u) * k4;
+    let aq3 = min((row0 + 24u) / 4u + (lane >> 2u), m4 - 1u);
+    let t = lane & 3u;
+    let cqc = min(cq, max(n4, 1u) - 1u);
+    let cols = min(vec4<u32>(col0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.n - 1u)) * k4;
+    var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0); var c02 = vec4<f32>(0.0); var c03 = vec4<f32>(0.0);
+    var c04 = vec4<f32>(0.0); var c05 = vec4<f32>(0.0); var c06 = vec4<f32>(0.0); var c07 = vec4<f32>(0.0);
+    var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0); var c12 = vec4<f32>(0.0); var c13 = vec4<f32>(0.0);
+    var c14 = vec4<f32>(0.0); var c15 = vec4<f32>(0.0); var c16 = vec4<f32>(0.0); var c17 = vec4<f32>(0.0);
+    var c20 = vec4<f32>(0.0); var c21 = vec4<f32>(0.0); var c22 = vec4<f32>(0.0); var c23 = vec4<f32>(0.0);
+    var c24 = vec4<f32>(0.0); var c25 = vec4<f32>(0.0); var c26 = vec4<f32>(0.0); var c27 = vec4<f32>(0.0);
+    var c30 = vec4<f32>(0.0); var c31 = vec4<f32>(0.0); var c32 = vec4<f32>(0.0); var c33 = vec4<f32>(0.0);
+    var c34 = vec4<f32>(0.0); var c35 = vec4<f32>(0.0); var c36 = vec4<f32>(0.0); var c37 = vec4<f32>(0.0);
+    for (var q = 0u; q < k4; q++) {
+        let kk = q * 4u;
+        var bm: mat4x4<f32>;
+        if (TRANS_B) {
+            bm = transpose(mat4x4<f32>(load_b4(cols.x + q), load_b4(cols.y + q), load_b4(cols.z + q), load_b4(cols.w + q)));
+        } else {
+            bm = mat4x4<f32>(load_b4(kk * n4 + cqc), load_b4((kk + 1u) * n4 + cqc), load_b4((kk + 2u) * n4 + cqc), load_b4((kk + 3u) * n4 + cqc));
+        }
+        let r0 = rows8(load_a4(select(arow0 + q, (kk + t) * m4 + aq0, TRANS_A)));
+        let r1 = rows8(load_a4(select(arow1 + q, (kk + t) * m4 + aq1, TRANS_A)));
+        let r2 = rows8(load_a4(select(arow2 + q, (kk + t) * m4 + aq2, TRANS_A)));
+        let r3 = rows8(load_a4(select(arow3 + q, (kk + t) * m4 + aq3, TRANS_A)));
+        c00 += bm * r0[0]; c01 += bm * r0[1]; c02 += bm * r0[2]; c03 += bm * r0[3];
+        c04 += bm * r0[4]; c05 += bm * r0[5]; c06 += bm * r0[6]; c07 += bm * r0[7];
+        c10 += bm * r1[0]; c11 += bm * r1[1]; c12 += bm * r1[2]; c13 += bm * r1[3];
+        c14 += bm * r1[4]; c15 += bm * r1[5]; c16 += bm * r1[6]; c17 += bm * r1[7];
+        c20 += bm * r2[0]; c21 += bm * r2[1]; c22 += bm * r2[2]; c23 += bm * r2[3];
+        c24 += bm * r2[4]; c25 += bm * r2[5]; c26 += bm * r2[6]; c27 += bm * r2[7];
+        c30 += bm * r3[0]; c31 += bm * r3[1]; c32 += bm * r3[2]; c33 += bm * r3[3];
+        c34 += bm * r3[4]; c35 += bm * r3[5]; c36 += bm * r3[6]; c37 += bm * r3[7];
+    }
+    store_row(row0 + 0u, col0, c00); store_row(row0 + 1u, col0, c01); store_row(row0 + 2u, col0, c02); store_row(row0 + 3u, col0, c03);
+    store_row(row0 + 4u, col0, c04); store_row(row0 + 5u, col0, c05); store_row(row0 + 6u, col0, c06); store_row(row0 + 7u, col0, c07);
+    store_row(row0 + 8u, col0, c10); store_row(row0 + 9u, col0, c11); store_row(row0 + 10u, col0, c12); store_row(row0 + 11u, col0, c13);
+    store_row(row0 + 12u, col0, c14); store_row(row0 + 13u, col0, c15); store_row(row0 + 14u, col0, c16); store_row(row0 + 15u, col0, c17);
+    store_row(row0 + 16u, col0, c20); store_row(row0 + 17u, col0, c21); store_row(row0 + 18u, col0, c22); store_row(row0 + 19u, col0, c23);
+    store_row(row0 + 20u, col0, c24); store_row(row0 + 21u, col0, c25); store_row(row0 + 22u, col0, c26); store_row(row0 + 23u, col0, c27);
+    store_row(row0 + 24u, col0, c30); store_row(row0 + 25u, col0, c31); store_row(row0 + 26u, col0, c32); store_row(row0 + 27u, col0, c33);
+    store_row(row0 + 28u, col0, c34); store_row(row0 + 29u, col0, c35); store_row(row0 + 30u, col0, c36); store_row(row0 + 31u, col0, c37);
+}
