@@ -183,7 +183,7 @@ pub(super) fn long_columns_match_the_reference() {
         let e = g.prepare(&k, &bufs).unwrap_err().to_string();
         assert!(e.contains("llvmpipe") && e.contains("smaller batch"), "{e}");
     }
-    for variant in CANDIDATES {
+    for variant in g.candidates() {
         let mut gv = GpuBackend::new(&GpuOptions {
             matmul: Some(variant),
             ..GpuOptions::from_env().unwrap()

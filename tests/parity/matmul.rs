@@ -3,8 +3,8 @@
 use super::*;
 
 pub(super) fn matmul_matches_reference_for_odd_sizes_and_both_variants() {
-    let Some(_) = gpu() else { return };
-    for variant in CANDIDATES {
+    let Some(g) = gpu() else { return };
+    for variant in g.candidates() {
         let mut g = GpuBackend::new(&GpuOptions {
             matmul: Some(variant),
             ..GpuOptions::from_env().unwrap()
