@@ -5,17 +5,22 @@
 // row's 4 values of k) and four of B (its columns at those 4 steps); the rows' values
 // reach every lane through subgroupBroadcast, which on a CPU adapter is a register
 // shuffle where the register-blocked bodies gather every operand value per lane
-// (measured on llvmpipe, copies included: 18,432×288×64 in 19 ms against 40 ms with the
-// 8×8 texture body, 1024³ in 58 ms). 32 accumulators a lane (128 floats).
+// (`steadygrad bench --profile --model examples/cnn_bn.json --batch-size 128` on llvmpipe,
+// copies included: its second convolution, 18,432×288×64 with the dense epilogue, in
+// 19.7 ms against 40.4 with the 8×8 texture body forced). 32 accumulators a lane (128
+// floats); blocks of 64 rows measured no faster.
 //
 // Declared before this file (generated from Rust): `p` (MatmulParams), the texture views
 // of A and B read through load_a4/load_b4 (texture_operands.wgsl), and the store file's
-// store_row (store.wgsl, or dense_store.wgsl's epilogue). Needs vec4 loads of A and B
-// (k a multiple of 4; m when A is transposed, n when B is not), as the texture bodies do.
+// store_row (store.wgsl, or dense_store.wgsl's epilogue). Needs vec4 loads of A (k a
+// multiple of 4, and m when A is transposed), and of B unless B_FLOATS.
 
 // The transposes, fixed per pipeline (GpuLaunch::constants).
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
+// A plain B whose rows are not whole texels (n not a multiple of 4: a classifier's 10
+// outputs), read a float at a time; fixed per pipeline.
+override B_FLOATS: bool = false;
 
 // The eight rows of a group, each as its 4 values of k, from the lanes' A texels: plain A,
 // lane j holds row j; transposed A, lane 4h + t holds rows 4h..4h+3 at step t.
@@ -59,7 +64,8 @@ fn matmul_subgroup(
     let aq3 = min((row0 + 24u) / 4u + (lane >> 2u), m4 - 1u);
     let t = lane & 3u;
     let cqc = min(cq, max(n4, 1u) - 1u);
-    let cols = min(vec4<u32>(col0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.n - 1u)) * k4;
+    let cf = min(vec4<u32>(col0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.n - 1u));
+    let cols = cf * k4;
     var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0); var c02 = vec4<f32>(0.0); var c03 = vec4<f32>(0.0);
     var c04 = vec4<f32>(0.0); var c05 = vec4<f32>(0.0); var c06 = vec4<f32>(0.0); var c07 = vec4<f32>(0.0);
     var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0); var c12 = vec4<f32>(0.0); var c13 = vec4<f32>(0.0);
@@ -73,6 +79,16 @@ fn matmul_subgroup(
         var bm: mat4x4<f32>;
         if (TRANS_B) {
             bm = transpose(mat4x4<f32>(load_b4(cols.x + q), load_b4(cols.y + q), load_b4(cols.z + q), load_b4(cols.w + q)));
+        } else if (B_FLOATS) {
+            let b0 = kk * p.n + cf;
+            let b1 = b0 + vec4<u32>(p.n);
+            let b2 = b1 + vec4<u32>(p.n);
+            let b3 = b2 + vec4<u32>(p.n);
+            bm = mat4x4<f32>(
+                vec4<f32>(load_b1(b0.x), load_b1(b0.y), load_b1(b0.z), load_b1(b0.w)),
+                vec4<f32>(load_b1(b1.x), load_b1(b1.y), load_b1(b1.z), load_b1(b1.w)),
+                vec4<f32>(load_b1(b2.x), load_b1(b2.y), load_b1(b2.z), load_b1(b2.w)),
+                vec4<f32>(load_b1(b3.x), load_b1(b3.y), load_b1(b3.z), load_b1(b3.w)));
         } else {
             bm = mat4x4<f32>(load_b4(kk * n4 + cqc), load_b4((kk + 1u) * n4 + cqc), load_b4((kk + 2u) * n4 + cqc), load_b4((kk + 3u) * n4 + cqc));
         }

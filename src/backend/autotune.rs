@@ -117,8 +117,10 @@ impl Tuning {
 /// texel fetches are not). `steadygrad tune` times every variant and caches the fastest.
 ///
 /// With `subgroups` (the device has subgroups of exactly 8 lanes, as llvmpipe at 256 bits),
-/// every class that is not narrow takes the subgroup kernel instead, which shares operand
-/// values between lanes through subgroup broadcasts rather than loading them per lane.
+/// every class of vec4 loads that is not narrow takes the subgroup kernel instead, which
+/// shares operand values between lanes through subgroup broadcasts rather than loading them
+/// per lane, and so does a narrow product whose only misfit is B's rows (`q`: a
+/// classifier's head, B read a float at a time).
 /// Measured on the same Xeon, per launch (µs, copies included): the seed network at batch
 /// 32, 32×784×300 forward with the epilogue 1,160 → 790, its input gradient 951 → 735, its
 /// weight gradient 1,159 → 864, and its second layer's three products 339 / 277 / 387 →
@@ -133,9 +135,11 @@ impl Tuning {
 pub fn builtin_choice(class: &str, subgroups: bool) -> MatmulVariant {
     let (traits, bucket) = class.split_once('-').unwrap_or((class, ""));
     let bucket = bucket.parse::<u32>().unwrap_or(0);
+    let vec4 = traits.contains('v');
     match traits.chars().last() {
-        Some('n' | 'g') => MatmulVariant::NarrowTexture,
-        _ if subgroups => MatmulVariant::Subgroup,
+        Some('q') if subgroups => MatmulVariant::Subgroup,
+        Some('n' | 'g' | 'q') => MatmulVariant::NarrowTexture,
+        _ if subgroups && vec4 => MatmulVariant::Subgroup,
         Some('k') if bucket >= LARGE_FROM => MatmulVariant::Texture16x20,
         Some('h') if bucket >= HALF_4X4_FROM => MatmulVariant::RegisterBlocked,
         Some('w' | 'h') => MatmulVariant::Texture8,
@@ -189,6 +193,9 @@ fn pow2_rows(len: usize) -> bool {
 /// of 4 of multiply-adds.
 pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> String {
     let vec4 = super::ops::matmul::vec4_loads_fit(m, k, n, trans_a, trans_b);
+    // Whether only B's rows keep the product from vec4 loads (a classifier's 10 outputs).
+    let b_rows_only =
+        !trans_b && super::ops::matmul::vec4_loads_fit(m, k, n.next_multiple_of(4), trans_a, false);
     let a_row = if trans_a { m } else { k };
     let b_row = if trans_b { k } else { n };
     let pow2 = pow2_rows(a_row) || pow2_rows(b_row);
@@ -200,7 +207,9 @@ pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -
         if trans_b { "T" } else { "N" },
         if vec4 { "v" } else { "s" },
         if pow2 { "p" } else { "" },
-        if n <= super::ops::matmul::NARROW_MAX {
+        if n <= super::ops::matmul::NARROW_MAX && !vec4 && b_rows_only {
+            "q"
+        } else if n <= super::ops::matmul::NARROW_MAX {
             "n"
         } else if (m.min(k) <= super::ops::matmul::NARROW_MAX || !vec4)
             && super::ops::matmul::narrow_split(n).is_some()
@@ -455,6 +464,10 @@ mod tests {
         // An input gradient over few filters, and one over a dense layer's 300 units.
         assert_eq!(shape_class(3872, 32, 144, false, true), "NTvk-12");
         assert_eq!(shape_class(256, 300, 784, false, true), "NTv-12");
+        // A classifier's head: only B's rows (10 outputs) are not whole vec4s.
+        assert_eq!(shape_class(1024, 100, 10, false, false), "NNsq-9");
+        assert_eq!(shape_class(100, 1024, 10, true, false), "TNsq-9");
+        assert_eq!(shape_class(1024, 10, 100, false, true), "NTsk-9");
         // 5×5 taps of one channel (25 inner steps, no vec4 loads) and their weight gradient.
         assert!(shape_class(6272, 25, 32, false, false).ends_with("g-11"));
         assert!(shape_class(25, 6272, 32, true, false).ends_with("g-11"));
@@ -503,13 +516,11 @@ mod tests {
             let (m, k, n, ta, tb) = shape;
             let class = shape_class(m, k, n, ta, tb);
             assert_eq!(builtin_choice(&class, false), want, "{class}");
-            // With 8-lane subgroups the subgroup kernel takes every class but the narrow.
-            let narrow = want == MatmulVariant::NarrowTexture;
-            let with = if narrow {
-                want
-            } else {
-                MatmulVariant::Subgroup
-            };
+            // With 8-lane subgroups the subgroup kernel takes every class but the narrow
+            // ones it cannot read (the narrow ones whose only misfit is B's rows, it can).
+            let traits = class.split('-').next().unwrap();
+            let kept = traits.ends_with(['n', 'g']) || !traits.contains(['v', 'q']);
+            let with = if kept { want } else { MatmulVariant::Subgroup };
             assert_eq!(builtin_choice(&class, true), with, "{class}");
         }
     }

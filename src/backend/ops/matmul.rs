@@ -120,7 +120,7 @@ fn dense_shape(m: usize, k: usize, n: usize, variant: MatmulVariant) -> (Kind, (
         _ if fits_uniform(n) => None,
         Kind::NarrowTexture { .. } => Some(MatmulVariant::Narrow),
         Kind::Texture8 => Some(MatmulVariant::RegisterBlocked8),
-        Kind::Texture16 | Kind::Texture16x20 | Kind::Subgroup => {
+        Kind::Texture16 | Kind::Texture16x20 | Kind::Subgroup { .. } => {
             Some(MatmulVariant::RegisterBlocked16)
         }
         _ => None,
@@ -150,6 +150,9 @@ fn constants(
         ("TRANS_A", f64::from(u8::from(trans_a))),
         ("TRANS_B", f64::from(u8::from(trans_b))),
     ];
+    if let Kind::Subgroup { b_floats } = kind {
+        c.push(("B_FLOATS", f64::from(u8::from(*b_floats))));
+    }
     let k_split = match kind {
         Kind::Narrow { k_split } | Kind::NarrowTexture { k_split } => Some(*k_split),
         Kind::NarrowUniform => Some(false),
@@ -236,7 +239,11 @@ enum Kind {
     Texture8,
     Texture16,
     Texture16x20,
-    Subgroup,
+    /// `b_floats`: B read a float at a time (`B_FLOATS`: a plain B whose rows are not whole
+    /// texels).
+    Subgroup {
+        b_floats: bool,
+    },
 }
 
 impl Kind {
@@ -266,8 +273,8 @@ impl Kind {
             (Kind::Texture16, true) => Entry::DenseTexture16,
             (Kind::Texture16x20, false) => Entry::MatmulTexture16x20,
             (Kind::Texture16x20, true) => Entry::DenseTexture16x20,
-            (Kind::Subgroup, false) => Entry::MatmulSubgroup,
-            (Kind::Subgroup, true) => Entry::DenseSubgroup,
+            (Kind::Subgroup { .. }, false) => Entry::MatmulSubgroup,
+            (Kind::Subgroup { .. }, true) => Entry::DenseSubgroup,
         }
     }
 }
@@ -334,6 +341,12 @@ fn shape_blocked(
 ) -> (Kind, (u32, u32, u32)) {
     let vec4_ok = vec4_loads_fit(m, k, n, trans_a, trans_b);
     let textures_ok = vec4_ok && fits_texture(m * k) && fits_texture(k * n);
+    // The subgroup kernel also reads a plain B whose rows are not whole texels.
+    let b_floats = !vec4_ok
+        && vec4_loads_fit(m, k, n.next_multiple_of(4), trans_a, trans_b)
+        && !trans_b
+        && fits_texture(m * k)
+        && fits_texture(k * n);
     let blocks = (ceil_div(n.div_ceil(4), 8), ceil_div(m.div_ceil(4), 8), 1);
     // A kernel of `rows`×`cols` outputs an invocation, in workgroups of its contract's shape.
     let blocked = |kind: Kind, (rows, cols)| {
@@ -348,8 +361,8 @@ fn shape_blocked(
         MatmulVariant::Texture16 if textures_ok => blocked(Kind::Texture16, (16, 16)),
         MatmulVariant::Texture16x20 if textures_ok => blocked(Kind::Texture16x20, (16, 20)),
         // A workgroup (one subgroup) a 32×32 block.
-        MatmulVariant::Subgroup if textures_ok => (
-            Kind::Subgroup,
+        MatmulVariant::Subgroup if textures_ok || b_floats => (
+            Kind::Subgroup { b_floats },
             (ceil_div(n.div_ceil(4), 8), ceil_div(m, 32), 1),
         ),
         MatmulVariant::Texture8 => {
