@@ -184,7 +184,8 @@ fn pow2_rows(len: usize) -> bool {
 
 /// The shape class a choice is made for: the transposes, whether vec4 loads are possible,
 /// whether a stored row of A or B is a multiple of 1 KiB, whether C is narrow (at most
-/// 16 columns: `n`), in groups of 16 columns of a plain B with at most 16 rows or inner
+/// 16 columns: `n`; `q` where only B's rows are not whole vec4s, a classifier's head:
+/// [`super::ops::matmul::only_b_rows_misfit`]), in groups of 16 columns of a plain B with at most 16 rows or inner
 /// steps, or with no vec4 loads (`g`: a convolution's first layer and its weight gradient;
 /// the blocked kernels read such shapes a float at a time), or thin (at most
 /// [`THIN_MAX`]: `w`; of a plain B and at most [`THIN_HALF`]: `h`), else whether it is an
@@ -193,9 +194,6 @@ fn pow2_rows(len: usize) -> bool {
 /// of 4 of multiply-adds.
 pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> String {
     let vec4 = super::ops::matmul::vec4_loads_fit(m, k, n, trans_a, trans_b);
-    // Whether only B's rows keep the product from vec4 loads (a classifier's 10 outputs).
-    let b_rows_only =
-        !trans_b && super::ops::matmul::vec4_loads_fit(m, k, n.next_multiple_of(4), trans_a, false);
     let a_row = if trans_a { m } else { k };
     let b_row = if trans_b { k } else { n };
     let pow2 = pow2_rows(a_row) || pow2_rows(b_row);
@@ -207,7 +205,9 @@ pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -
         if trans_b { "T" } else { "N" },
         if vec4 { "v" } else { "s" },
         if pow2 { "p" } else { "" },
-        if n <= super::ops::matmul::NARROW_MAX && !vec4 && b_rows_only {
+        if n <= super::ops::matmul::NARROW_MAX
+            && super::ops::matmul::only_b_rows_misfit(m, k, n, trans_a, trans_b)
+        {
             "q"
         } else if n <= super::ops::matmul::NARROW_MAX {
             "n"

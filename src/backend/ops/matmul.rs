@@ -39,6 +39,15 @@ pub fn vec4_loads_fit(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool
     k.is_multiple_of(4) && (!trans_a || m.is_multiple_of(4)) && (trans_b || n.is_multiple_of(4))
 }
 
+/// Whether only B's rows keep a product from vec4 loads: a plain B of a width that is not
+/// a multiple of 4 (a classifier's 10 outputs) over A and k in whole vec4s, which the
+/// subgroup kernel reads a float at a time (`B_FLOATS` in `matmul/subgroup.wgsl`).
+pub fn only_b_rows_misfit(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> bool {
+    !trans_b
+        && !vec4_loads_fit(m, k, n, trans_a, false)
+        && vec4_loads_fit(m, k, n.next_multiple_of(4), trans_a, false)
+}
+
 /// Workgroups for `entry`: one invocation per `rows`×`cols` block of C, in workgroups of
 /// the size its contract creates the pipeline with.
 fn block_grid(entry: Entry, m: usize, n: usize, rows: usize, cols: usize) -> (u32, u32, u32) {
@@ -342,11 +351,8 @@ fn shape_blocked(
     let vec4_ok = vec4_loads_fit(m, k, n, trans_a, trans_b);
     let textures_ok = vec4_ok && fits_texture(m * k) && fits_texture(k * n);
     // The subgroup kernel also reads a plain B whose rows are not whole texels.
-    let b_floats = !vec4_ok
-        && vec4_loads_fit(m, k, n.next_multiple_of(4), trans_a, trans_b)
-        && !trans_b
-        && fits_texture(m * k)
-        && fits_texture(k * n);
+    let b_floats =
+        only_b_rows_misfit(m, k, n, trans_a, trans_b) && fits_texture(m * k) && fits_texture(k * n);
     let blocks = (ceil_div(n.div_ceil(4), 8), ceil_div(m.div_ceil(4), 8), 1);
     // A kernel of `rows`×`cols` outputs an invocation, in workgroups of its contract's shape.
     let blocked = |kind: Kind, (rows, cols)| {
