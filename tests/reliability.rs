@@ -476,6 +476,32 @@ fn bad_settings_are_errors_naming_them() {
         !out.status.success() && err.contains("STEADYGRAD_MATMUL"),
         "{err}"
     );
+    // GPU settings that cannot be honoured are errors even where the device is chosen
+    // automatically (not a quiet fall back to the CPU reference).
+    let train = |env: &[(&str, &str)]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_steadygrad"))
+            .args(["train", "--steps", "1", "--epochs", "1"])
+            .envs(env.iter().copied())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), err)
+    };
+    let (ok, err) = train(&[("STEADYGRAD_BACKEND", "glide")]);
+    assert!(!ok && err.contains("STEADYGRAD_BACKEND=glide"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // The subgroup kernel where subgroups are not 8 lanes: llvmpipe's GL adapter has none
+    // (where this machine has no GL adapter, the run falls back to the CPU reference).
+    let (ok, err) = train(&[
+        ("STEADYGRAD_BACKEND", "gl"),
+        ("STEADYGRAD_MATMUL", "subgroup"),
+    ]);
+    if !err.contains("no WebGPU adapter") && !err.contains("CPU reference instead") {
+        assert!(!ok && err.contains("STEADYGRAD_MATMUL=subgroup"), "{err}");
+        assert!(err.contains("8 lanes"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
 }
 
 #[test]

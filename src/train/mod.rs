@@ -42,7 +42,8 @@ use crate::nn::Sequential;
 /// Where to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Device {
-    /// The GPU if there is one, else the CPU reference (with a notice).
+    /// The GPU if there is one, else the CPU reference (with a notice); a GPU setting that
+    /// cannot be honoured (`STEADYGRAD_BACKEND`, `STEADYGRAD_MATMUL`) is an error.
     Auto,
     /// The GPU, or an error.
     Gpu,
@@ -65,6 +66,9 @@ pub fn open_backend_with(
         Device::Gpu => Ok((Box::new(GpuBackend::new(opts)?), None)),
         Device::Auto => match GpuBackend::new(opts) {
             Ok(g) => Ok((Box::new(g), None)),
+            // A setting that cannot be honoured (an unknown graphics API, a kernel the
+            // adapter lacks) is the user's to fix, not a reason to train elsewhere.
+            Err(e @ Error::Config(_)) => Err(e),
             Err(e) => Ok((
                 Box::new(CpuBackend::new()),
                 Some(format!("{e}; running on the CPU reference instead")),

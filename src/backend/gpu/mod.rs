@@ -200,7 +200,7 @@ fn parse_backends(api: Option<&str>) -> Result<wgpu::Backends> {
         Some("gl") => wgpu::Backends::GL,
         Some(other) => {
             return Err(Error::Config(format!(
-                "unknown graphics API {other:?}: expected vulkan, metal, dx12 or gl"
+                "STEADYGRAD_BACKEND={other}: expected vulkan, metal, dx12 or gl"
             )))
         }
     })
