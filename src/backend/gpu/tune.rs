@@ -21,7 +21,8 @@ pub(super) struct Deferred {
 
 /// The variants that read their operands through textures: the candidates where the
 /// backend reads operands that way (CPU adapters, whose pipelines take long to build, so
-/// a browser tab times these four rather than all ten).
+/// a browser tab times these four, and the subgroup kernel where the device has it, rather
+/// than all of them).
 pub const TEXTURE_CANDIDATES: [MatmulVariant; 4] = [
     MatmulVariant::Texture8,
     MatmulVariant::Texture16,
