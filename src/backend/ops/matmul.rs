@@ -521,6 +521,31 @@ mod tests {
         assert_eq!(long_k(LOOP_MAX + 1), Some(1.0));
     }
 
+    /// A classifier's head (B of 10 columns) takes the subgroup body with B read a float at
+    /// a time; a transposed B, or A or k not in whole vec4s, does not.
+    #[test]
+    fn only_b_rows_misfit_picks_the_heads_the_subgroup_body_reads_by_floats() {
+        assert!(only_b_rows_misfit(1024, 100, 10, false, false));
+        assert!(only_b_rows_misfit(100, 1024, 10, true, false));
+        assert!(
+            !only_b_rows_misfit(1024, 100, 12, false, false),
+            "whole vec4s"
+        );
+        assert!(!only_b_rows_misfit(1024, 10, 100, false, true), "k = 10");
+        assert!(
+            !only_b_rows_misfit(1024, 100, 10, false, true),
+            "B transposed"
+        );
+        assert!(!only_b_rows_misfit(98, 1024, 10, true, false), "A's rows");
+        let sub = |m, k, n, ta| gpu(m, k, n, ta, false, false, MatmulVariant::Subgroup);
+        let floats = |l: &GpuLaunch| l.constants.iter().find(|c| c.0 == "B_FLOATS").map(|c| c.1);
+        assert_eq!(sub(1024, 100, 10, false).entry, Entry::MatmulSubgroup);
+        assert_eq!(floats(&sub(1024, 100, 10, false)), Some(1.0));
+        assert_eq!(floats(&sub(1024, 100, 12, false)), Some(0.0));
+        // k not whole vec4s: the storage kernels' scalar body.
+        assert_eq!(sub(1024, 10, 12, false).entry, Entry::MatmulRegblock);
+    }
+
     #[test]
     fn wide_outputs_take_the_narrow_kernel_in_groups_and_long_sums_split_k() {
         assert_eq!(narrow_split(10), Some((10, 1)));
