@@ -13,44 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::MatmulVariant;
 
-/// The variants timed, in order.
-pub const CANDIDATES: [MatmulVariant; 11] = [
-    MatmulVariant::RegisterBlocked,
-    MatmulVariant::RegisterBlocked8,
-    MatmulVariant::RegisterBlocked16,
-    MatmulVariant::Tiled,
-    MatmulVariant::Texture8,
-    MatmulVariant::Texture16,
-    MatmulVariant::Texture16x20,
-    MatmulVariant::Narrow,
-    MatmulVariant::NarrowTexture,
-    MatmulVariant::Reduce,
-    MatmulVariant::Subgroup,
-];
-
-impl MatmulVariant {
-    /// The name used in `STEADYGRAD_MATMUL` and the cache.
-    pub fn name(&self) -> &'static str {
-        match self {
-            MatmulVariant::RegisterBlocked => "regblock",
-            MatmulVariant::RegisterBlocked8 => "regblock8",
-            MatmulVariant::RegisterBlocked16 => "regblock16",
-            MatmulVariant::Tiled => "tiled",
-            MatmulVariant::Texture8 => "texture8",
-            MatmulVariant::Texture16 => "texture16",
-            MatmulVariant::Texture16x20 => "texture16x20",
-            MatmulVariant::Narrow => "narrow",
-            MatmulVariant::NarrowTexture => "narrow_texture",
-            MatmulVariant::Reduce => "reduce",
-            MatmulVariant::Subgroup => "subgroup",
-        }
-    }
-
-    /// The variant of a name.
-    pub fn from_name(name: &str) -> Option<MatmulVariant> {
-        CANDIDATES.into_iter().find(|v| v.name() == name)
-    }
-}
+pub use super::variant::CANDIDATES;
 
 /// When the autotuner times candidates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

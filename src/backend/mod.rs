@@ -18,6 +18,7 @@ pub mod kernel;
 pub mod launch;
 pub mod ops;
 pub mod signature;
+pub mod variant;
 pub mod window;
 
 pub use cpu::CpuBackend;

@@ -25,39 +25,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 
-/// Which matmul kernel to use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MatmulVariant {
-    /// Register-blocked 4×4 per invocation, no workgroup barriers.
-    RegisterBlocked,
-    /// Register-blocked 8×8 per invocation (vec4 loads; 4×4 scalar when unaligned).
-    RegisterBlocked8,
-    /// Register-blocked 16×16 per invocation (vec4 loads; 4×4 scalar when unaligned).
-    RegisterBlocked16,
-    /// A workgroup per 4×4 block of C, its invocations splitting k: for few outputs over
-    /// a long inner dimension (weight gradients of convolutions).
-    Reduce,
-    /// Workgroup-memory tiling (64×64 tiles): fastest on discrete GPUs.
-    Tiled,
-    /// A row of C an invocation, for at most 16 output columns (the 4×4 kernel beyond).
-    Narrow,
-    /// [`MatmulVariant::Narrow`] reading A and B as textures (one float a texel component,
-    /// B's rows as whole texels when they are); the storage kernel when they do not fit.
-    NarrowTexture,
-    /// [`MatmulVariant::RegisterBlocked8`] reading A and B as rgba32float textures (copied
-    /// in before the launch); the storage kernel when an operand does not fit a texture.
-    Texture8,
-    /// [`MatmulVariant::RegisterBlocked16`] reading A and B as textures.
-    Texture16,
-    /// 16×20 outputs per invocation reading A and B as textures (the 16×16 storage kernel
-    /// when they do not fit).
-    Texture16x20,
-    /// 32×32 outputs a subgroup of 8 lanes reading A and B as textures, operand values
-    /// shared through subgroup broadcasts: only on adapters whose subgroups are exactly 8
-    /// lanes (llvmpipe at 256 bits; [`GpuBackend::has_variant`]); the 16×16 storage
-    /// kernel where the operands do not fit textures.
-    Subgroup,
-}
+pub use super::variant::MatmulVariant;
 
 /// How to choose and configure the GPU.
 #[derive(Clone, Debug, Default)]
@@ -383,7 +351,7 @@ impl GpuBackend {
     /// Whether this device runs `variant` ([`MatmulVariant::Subgroup`] needs subgroups of
     /// exactly 8 lanes; the others run everywhere).
     pub fn has_variant(&self, variant: MatmulVariant) -> bool {
-        variant != MatmulVariant::Subgroup || self.subgroups8
+        !variant.needs_subgroups() || self.subgroups8
     }
 
     /// The variants this device runs, in [`CANDIDATES`]' order: what is timed and verified.
