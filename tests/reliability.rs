@@ -476,6 +476,22 @@ fn bad_settings_are_errors_naming_them() {
         !out.status.success() && err.contains("STEADYGRAD_MATMUL"),
         "{err}"
     );
+    // The sweep and the profile honour the same settings: an API that cannot be had is
+    // that error, not a CPU-only sweep or a vague "no adapter".
+    for mode in ["--sweep", "--profile"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_steadygrad"))
+            .args(["bench", mode, "--quick"])
+            .env("STEADYGRAD_BACKEND", "glide")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("STEADYGRAD_BACKEND=glide"),
+            "bench {mode}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "bench {mode}: {err}");
+    }
     // GPU settings that cannot be honoured are errors even where the device is chosen
     // automatically (not a quiet fall back to the CPU reference).
     let train = |env: &[(&str, &str)]| {

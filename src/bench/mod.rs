@@ -102,15 +102,25 @@ fn matmul_gflops(be: &mut dyn Backend, n: usize, reps: usize) -> Result<f64> {
     Ok(2.0 * (n * n * n) as f64 * reps as f64 / secs / 1e9)
 }
 
-pub(crate) fn backend(dev: &str) -> Option<Box<dyn Backend>> {
-    if dev == "gpu" {
-        let opts = GpuOptions::from_env().ok()?;
-        GpuBackend::new(&opts)
-            .ok()
-            .map(|g| Box::new(g) as Box<dyn Backend>)
+/// The GPU backend the bench times, if this machine has one. A setting that cannot be
+/// honoured (an unknown API, a kernel the adapter lacks) or one that names an adapter, API
+/// or kernel and fails is the error, not a quiet CPU-only table.
+pub(crate) fn bench_gpu(opts: &GpuOptions) -> Result<Option<GpuBackend>> {
+    match GpuBackend::new(opts) {
+        Ok(g) => Ok(Some(g)),
+        Err(e @ Error::Config(_)) => Err(e),
+        Err(e) if opts.adapter.is_some() || opts.api.is_some() || opts.matmul.is_some() => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
+/// A backend for `dev` ("gpu" or "cpu"); `None` where this machine has no GPU.
+pub(crate) fn backend(dev: &str) -> Result<Option<Box<dyn Backend>>> {
+    Ok(if dev == "gpu" {
+        bench_gpu(&GpuOptions::from_env()?)?.map(|g| Box::new(g) as Box<dyn Backend>)
     } else {
         Some(Box::new(CpuBackend::new()))
-    }
+    })
 }
 
 /// Runs the set on `train` (the bundled digits); `quick` uses smaller sizes and fewer steps.
@@ -122,16 +132,7 @@ pub fn run(train: &Dataset, quick: bool) -> Result<BenchReport> {
         &[256, 512, 1024, 2048]
     };
     let reps = |n: usize| if n >= 1024 { 1 } else { 4 };
-    // A setting that names an adapter, API or kernel must be honoured: failing to, the
-    // bench is an error, not a CPU-only table.
-    let opts = GpuOptions::from_env()?;
-    let gpu = match GpuBackend::new(&opts) {
-        Ok(g) => Some(g),
-        Err(e) if opts.adapter.is_some() || opts.api.is_some() || opts.matmul.is_some() => {
-            return Err(e)
-        }
-        Err(_) => None,
-    };
+    let gpu = bench_gpu(&GpuOptions::from_env()?)?;
     match gpu {
         Some(mut g) => {
             r.adapter = g.info().adapter;
@@ -152,7 +153,7 @@ pub fn run(train: &Dataset, quick: bool) -> Result<BenchReport> {
     for dev in ["gpu", "cpu"] {
         for name in MODELS {
             for batch in [32usize, 256] {
-                let Some(be) = backend(dev) else { continue };
+                let Some(be) = backend(dev)? else { continue };
                 // The CPU reference runs a CNN's convolutions as plain loops: fewer steps.
                 let steps = match (quick, batch, dev == "cpu" && name == "cnn") {
                     (true, _, _) | (_, _, true) => 4,

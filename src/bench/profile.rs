@@ -124,7 +124,7 @@ pub fn profile(train: &Dataset, model_name: &str, batch: usize, quick: bool) -> 
             train.len()
         )));
     }
-    let be = backend("gpu").ok_or_else(|| {
+    let be = backend("gpu")?.ok_or_else(|| {
         Error::NoAdapter("bench --profile times the GPU path's launches: no adapter".into())
     })?;
     let adapter = be.info().adapter;

@@ -2,8 +2,8 @@
 
 use serde_json::{json, Value};
 
-use super::train_speed;
-use crate::backend::{Backend, CpuBackend, GpuBackend, GpuOptions};
+use super::{bench_gpu, train_speed};
+use crate::backend::{Backend, CpuBackend, GpuOptions};
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::nn::seed_network;
@@ -35,13 +35,13 @@ pub fn sweep(train: &Dataset, quick: bool) -> Result<Vec<SweepRow>> {
     for batch in SWEEP_BATCHES {
         let steps = ((if quick { 1024 } else { 4096 }) / batch).max(2);
         let mut adapter = "none".to_string();
-        let gpu = match GpuBackend::new(&opts) {
-            Ok(g) => {
+        let gpu = match bench_gpu(&opts)? {
+            Some(g) => {
                 adapter = g.info().adapter;
                 let mut s = Session::with_backend(seed_network(false)?, Box::new(g))?;
                 Some(train_speed(&mut s, train, batch, steps)?.0)
             }
-            Err(_) => None,
+            None => None,
         };
         let mut s = Session::with_backend(seed_network(false)?, Box::new(CpuBackend::new()))?;
         let cpu = train_speed(&mut s, train, batch, steps)?.0;
