@@ -238,6 +238,22 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             cols: 8,
             eps: 1e-3,
             momentum: 0.99,
+            xhat: false,
+        },
+        Kernel::BnTrainGatherU8 {
+            rows: 2,
+            cols: 8,
+            eps: 1e-3,
+            momentum: 0.99,
+            xhat: true,
+        },
+        Kernel::BnDenseBackward {
+            features: 3,
+            units: 70,
+        },
+        Kernel::BnDenseBackward {
+            features: 3,
+            units: 8,
         },
         Kernel::GatherU8 {
             rows: 2,

@@ -77,15 +77,27 @@ fn normalize_walk4(c: u32, first: u32, stride: u32, mean: vec4<f32>, variance: v
     }
 }
 
-// The rest of the forward for column group c of `cols` vec4s, one invocation walking it
-// all: the estimate corrected by the deviations' mean (as in bn_train), the statistics,
-// the output.
-fn finish_columns4(c: u32, cols: u32, rough: vec4<f32>) {
+// The batch statistics of column group c of `cols` vec4s, one invocation walking it all:
+// the estimate corrected by the deviations' mean (as in bn_train), kept with the moving
+// statistics' EWMA.
+struct Statistics4 {
+    mean: vec4<f32>,
+    variance: vec4<f32>,
+}
+
+fn column_statistics4(c: u32, cols: u32, rough: vec4<f32>) -> Statistics4 {
     let n = f32(p.rows);
     let d = deviations4(c, cols, rough);
     let shift = d.sum / n;
     let mean = rough + shift;
     let variance = max(d.sq / n - shift * shift, vec4<f32>(0.0));
     keep_statistics4(c, mean, variance);
-    normalize_walk4(c, c, cols, mean, variance);
+    return Statistics4(mean, variance);
+}
+
+// The rest of the forward for column group c of `cols` vec4s, one invocation walking it
+// all: the statistics, the output.
+fn finish_columns4(c: u32, cols: u32, rough: vec4<f32>) {
+    let s = column_statistics4(c, cols, rough);
+    normalize_walk4(c, c, cols, s.mean, s.variance);
 }

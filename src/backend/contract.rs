@@ -181,6 +181,9 @@ modules! {
     BN_BACKWARD_SUMS: BatchNormParams, ["loops.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/backward_sums.wgsl"];
     /// Synchronized batch norm backward: dx from the whole batch's sums.
     BN_BACKWARD_DX: BatchNormParams, ["loops.wgsl", "batch_norm/dx_column.wgsl", "batch_norm/backward_dx.wgsl"];
+    /// Batch norm over the data and the dense layer after it: their gradients without the
+    /// layer's input gradient.
+    BN_DENSE_BACKWARD: BatchNormParams, ["batch_norm/dense_backward.wgsl"];
     /// Gradient statistics, first pass.
     GRAD_STATS: GradStatsParams, ["grad_stats/stats.wgsl"], table;
     /// Gradient statistics, second pass, and clip factors.
@@ -395,6 +398,11 @@ entries! {
     BnBackwardSums: "bn_backward_sums" in BN_BACKWARD_SUMS [] [];
     /// Synchronized BN backward: dx from the whole batch's sums.
     BnBackwardDx: "bn_backward_dx" in BN_BACKWARD_DX [] [];
+    /// Batch norm over the data and the dense layer after it: dgamma, dbeta and dw from x̂ᵀ·dz,
+    /// a workgroup an input feature.
+    BnDenseBackward: "bn_dense_backward" in BN_DENSE_BACKWARD [] [];
+    /// [`Entry::BnDenseBackward`], four units at a time through vec4 views.
+    BnDenseBackward4: "bn_dense_backward4" in BN_DENSE_BACKWARD [w: Vec4, dz_sums: Vec4, dw: Vec4, db: Vec4] [];
     /// Gradient statistics.
     GradStats: "grad_stats" in GRAD_STATS [grads: Vec4] [];
     /// Clip factors.

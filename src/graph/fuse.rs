@@ -31,6 +31,7 @@ pub fn gather_into_batch_norm(g: &mut Graph) -> bool {
             cols,
             eps,
             momentum,
+            xhat: false,
         };
         let fits = rows == bn_rows
             && features == cols

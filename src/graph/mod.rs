@@ -1,8 +1,10 @@
 //! The computation graph: IR ([`ir`]), reverse-mode autodiff ([`autodiff`]), peephole
-//! fusions ([`fuse`]), buffer planning ([`plan`]) and the executor that records a whole
+//! fusions ([`fuse`]), the data batch norm's backward without an input gradient
+//! ([`data_norm`]), buffer planning ([`plan`]) and the executor that records a whole
 //! step into one submit ([`executor`]).
 
 pub mod autodiff;
+pub mod data_norm;
 pub mod executor;
 pub mod fuse;
 pub mod ir;

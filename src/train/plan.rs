@@ -308,6 +308,7 @@ impl Session {
             const_bufs.push(b);
         }
         crate::graph::fuse::gather_into_batch_norm(&mut g);
+        crate::graph::data_norm::dense_over_data_norm(&mut g, &keep);
         crate::graph::fuse::output_layer_into_loss(&mut g);
         let exec = Executor::new(&g, self.device.backend.as_mut(), &bound, &keep)?;
         self.plans.insert(

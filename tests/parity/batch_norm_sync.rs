@@ -170,3 +170,30 @@ pub(super) fn synchronized_batch_norm_matches_reference_and_the_whole_batch() {
         }
     }
 }
+
+/// Batch norm over the data feeding a dense layer, its backward from the layer's weight
+/// gradient (in place of the synchronized sums' walk over dy): awkward sizes (one feature,
+/// units that do not fill the 64 lanes or overrun them, features past one dispatch's
+/// 65,535 workgroups) and edge values.
+pub(super) fn dense_batch_norm_backward_matches_reference() {
+    let Some(mut g) = gpu() else { return };
+    for (features, units) in [(1usize, 1usize), (3, 70), (13, 64), (784, 300), (65_537, 2)] {
+        let n = features * units;
+        let inputs = vec![
+            random_with_edges(n, 1.0, 41),
+            random_with_edges(features, 2.0, 42),
+            random(features, 1.0, 43),
+            random_with_edges(units, 3.0, 44),
+            random_with_edges(n, 5.0, 45),
+            vec![0.0; features],
+            vec![0.0; features],
+            vec![0.0; units],
+        ];
+        check(
+            &mut g,
+            Kernel::BnDenseBackward { features, units },
+            inputs,
+            1e-5,
+        );
+    }
+}

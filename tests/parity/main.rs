@@ -228,6 +228,7 @@ fn every_kernel_variant_matches_the_reference() {
     elementwise::dense_loss_matches_reference_and_the_kernels_it_replaces();
     elementwise::batch_norm_kernels_match_reference_including_large_means();
     batch_norm_sync::synchronized_batch_norm_matches_reference_and_the_whole_batch();
+    batch_norm_sync::dense_batch_norm_backward_matches_reference();
     optimizer::optimizer_kernels_match_reference();
     optimizer::update_rules_match_reference();
     optimizer::gathers_match_reference();

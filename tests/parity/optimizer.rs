@@ -268,11 +268,12 @@ fn gather_and_batch_norm_match(
     let n = rows * cols;
     let (gamma, beta) = (random(cols, 2.0, 31), random(cols, 1.0, 32));
     let moving = [random(cols, 1.0, 33), random(cols, 1.0, 34)];
-    let fused = Kernel::BnTrainGatherU8 {
+    let fused = |xhat| Kernel::BnTrainGatherU8 {
         rows,
         cols,
         eps: 1e-3,
         momentum: 0.99,
+        xhat,
     };
     let inputs = vec![
         data.clone(),
@@ -288,8 +289,25 @@ fn gather_and_batch_norm_match(
         moving[0].clone(),
         moving[1].clone(),
     ];
-    check(g, fused.clone(), inputs.clone(), 1e-5);
-    let c = run_cpu(&fused, &inputs);
+    check(g, fused(false), inputs.clone(), 1e-5);
+    check(g, fused(true), inputs.clone(), 1e-5);
+    let c = run_cpu(&fused(false), &inputs);
+    // With x̂ left in x: the rest unchanged, x the normalized batch.
+    let normalized = run_cpu(&fused(true), &inputs);
+    for i in 5..12 {
+        assert_eq!(
+            words_of(&normalized[i]),
+            words_of(&c[i]),
+            "buffer {i} with x̂"
+        );
+    }
+    let xhat: Vec<f32> = (0..n)
+        .map(|i| {
+            let (mean, var) = (c[9][i % cols], c[9][cols + i % cols]);
+            (gathered[4][i] - mean) / (var + 1e-3).sqrt()
+        })
+        .collect();
+    assert_eq!(normalized[4], xhat, "x̂ in x");
     let train = Kernel::BnTrain {
         rows,
         cols,

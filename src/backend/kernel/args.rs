@@ -264,6 +264,16 @@ impl Kernel {
                 A::write("moving_mean", cols),
                 A::write("moving_var", cols),
             ],
+            Kernel::BnDenseBackward { features, units } => vec![
+                A::read("w", features * units),
+                A::read("gamma", features),
+                A::read("beta", features),
+                A::read("dz_sums", units),
+                A::write("dw", features * units),
+                A::write("dgamma", features),
+                A::write("dbeta", features),
+                A::write("db", units),
+            ],
             Kernel::GatherU8 { rows, features } => vec![
                 A::read("data", 0).u32(),
                 A::read("labels", 0).u32(),

@@ -205,6 +205,22 @@ pub enum Kernel {
         eps: f32,
         /// Keras momentum of the moving statistics.
         momentum: f32,
+        /// x is left holding x̂ = (x − mean)/√(var + ε) instead of the gathered values: the
+        /// one reader left is the next dense layer's weight gradient, as
+        /// [`Kernel::BnDenseBackward`] takes it.
+        xhat: bool,
+    },
+    /// Batch norm over data that needs no gradient, feeding a dense layer (`y = γ·x̂ + β`,
+    /// `z = y·w + b`): from `c = x̂ᵀ·dz` (in `dw`) and `s = Σ dz` (`dz_sums`), per input
+    /// feature j `dgamma = Σₒ w·c` and `dbeta = Σₒ w·s` (`Σ dy·x̂` and `Σ dy` without
+    /// forming `dy = dz·wᵀ`), `dw` rewritten in place as `γ·c + β·s` (`= yᵀ·dz`), and s
+    /// handed on as the layer's bias gradient `db` (gradients share one buffer, which a
+    /// launch binds read-write: so s comes in a buffer of its own).
+    BnDenseBackward {
+        /// Input features (batch norm's columns, the kernel's rows).
+        features: usize,
+        /// The dense layer's units.
+        units: usize,
     },
     /// Inference-mode normalize, scale, shift (with the moving statistics).
     BnApply {

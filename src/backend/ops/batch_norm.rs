@@ -8,7 +8,7 @@
 use super::elementwise::act_derivative_from_output;
 use crate::backend::contract::Entry;
 use crate::backend::kernel::ActKind;
-use crate::backend::launch::{ceil_div, grid_256, shader_params, GpuLaunch};
+use crate::backend::launch::{ceil_div, grid_256, shader_params, GpuLaunch, MAX_WORKGROUPS};
 
 shader_params! {
     /// `Params` of the batch-norm kernels.
@@ -140,21 +140,82 @@ pub fn train_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut [&mu
 }
 
 /// GPU launch of [`Kernel::BnTrainGatherU8`](crate::backend::Kernel::BnTrainGatherU8):
-/// four columns (a word of pixels) an invocation.
-pub fn train_gather_gpu(rows: usize, cols: usize, eps: f32, momentum: f32) -> GpuLaunch {
+/// four columns (a word of pixels) an invocation; `xhat`: x̂ left in x (`XHAT_IN_X`).
+pub fn train_gather_gpu(
+    rows: usize,
+    cols: usize,
+    eps: f32,
+    momentum: f32,
+    xhat: bool,
+) -> GpuLaunch {
     let p = params(rows, cols, eps, momentum);
-    GpuLaunch::new(Entry::BnTrainGather4, p, (ceil_div(cols / 4, 64), 1, 1))
+    let launch = GpuLaunch::new(Entry::BnTrainGather4, p, (ceil_div(cols / 4, 64), 1, 1));
+    if xhat {
+        launch.with_constants(vec![("XHAT_IN_X", 1.0)])
+    } else {
+        launch
+    }
 }
 
 /// CPU reference of the gather and batch norm in one: [`super::gather::cpu`] over the
 /// first six buffers (data, labels, perm, step, x, y), then [`train_cpu`] over x and the
-/// rest (gamma, beta, out, batch statistics, moving_mean, moving_var).
-pub fn train_gather_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut [&mut [f32]]) {
+/// rest (gamma, beta, out, batch statistics, moving_mean, moving_var); `xhat`: then x
+/// overwritten with `(x − mean)/√(var + ε)`.
+pub fn train_gather_cpu(
+    rows: usize,
+    cols: usize,
+    eps: f32,
+    momentum: f32,
+    xhat: bool,
+    b: &mut [&mut [f32]],
+) {
     let (gather, bn) = b.split_at_mut(6);
     super::gather::cpu(rows, cols, true, gather);
     let mut bufs: Vec<&mut [f32]> = vec![&mut *gather[4]];
     bufs.extend(bn.iter_mut().map(|t| &mut **t));
     train_cpu(rows, cols, eps, momentum, &mut bufs);
+    if xhat {
+        let (x, stats) = (&mut *gather[4], &*bn[3]);
+        for i in 0..rows * cols {
+            let c = i % cols;
+            x[i] = (x[i] - stats[c]) / (stats[cols + c] + eps).sqrt();
+        }
+    }
+}
+
+/// GPU launch of [`Kernel::BnDenseBackward`](crate::backend::Kernel::BnDenseBackward): an
+/// invocation an input feature, 64 a workgroup (folded into 2-D past 65,535 workgroups),
+/// four units at a time where they come in whole vec4s.
+pub fn dense_backward_gpu(features: usize, units: usize) -> GpuLaunch {
+    let p = params(features, units, 0.0, 0.0);
+    let groups = features.div_ceil(64).max(1);
+    let x = groups.min(MAX_WORKGROUPS);
+    let grid = (x as u32, groups.div_ceil(x) as u32, 1);
+    let entry = if units.is_multiple_of(4) {
+        Entry::BnDenseBackward4
+    } else {
+        Entry::BnDenseBackward
+    };
+    GpuLaunch::new(entry, p, grid)
+}
+
+/// CPU reference of [`Kernel::BnDenseBackward`](crate::backend::Kernel::BnDenseBackward).
+/// Buffers: w, gamma, beta, dz_sums, dw (holding `x̂ᵀ·dz`, rewritten), dgamma, dbeta, db.
+pub fn dense_backward_cpu(features: usize, units: usize, b: &mut [&mut [f32]]) {
+    let (sums, db) = b.split_at_mut(7);
+    db[0][..units].copy_from_slice(&sums[3][..units]);
+    for j in 0..features {
+        let (mut sum_g, mut sum_b) = (0.0f32, 0.0f32);
+        for o in 0..units {
+            let i = j * units + o;
+            let (c, w, s) = (b[4][i], b[0][i], b[3][o]);
+            sum_g += w * c;
+            sum_b += w * s;
+            b[4][i] = b[1][j] * c + b[2][j] * s;
+        }
+        b[5][j] = sum_g;
+        b[6][j] = sum_b;
+    }
 }
 
 /// CPU inference-mode normalize, scale, shift. Buffers: x, mean, var, gamma, beta, y.

@@ -124,7 +124,11 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             cols,
             eps,
             momentum,
-        } => batch_norm::train_gather_gpu(rows, cols, eps, momentum),
+            xhat,
+        } => batch_norm::train_gather_gpu(rows, cols, eps, momentum, xhat),
+        Kernel::BnDenseBackward { features, units } => {
+            batch_norm::dense_backward_gpu(features, units)
+        }
         Kernel::BnApply { rows, cols, eps } => {
             batch_norm::gpu(Entry::BnApply, rows, cols, eps, 0.0)
         }
@@ -277,7 +281,11 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
             cols,
             eps,
             momentum,
-        } => batch_norm::train_gather_cpu(rows, cols, eps, momentum, b),
+            xhat,
+        } => batch_norm::train_gather_cpu(rows, cols, eps, momentum, xhat, b),
+        Kernel::BnDenseBackward { features, units } => {
+            batch_norm::dense_backward_cpu(features, units, b)
+        }
         Kernel::BnApply { rows, cols, eps } => batch_norm::apply_cpu(rows, cols, eps, b),
         Kernel::BnBackward { rows, cols, eps } => batch_norm::backward_cpu(rows, cols, eps, b),
         Kernel::BnActBackward {
