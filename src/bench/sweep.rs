@@ -26,9 +26,9 @@ pub struct SweepRow {
     pub cpu: f64,
 }
 
-/// The seed network's training speed from batch 32 to 1,024 on both paths (each timed
-/// over about 4,096 samples after two warm-up steps; `quick`: about 1,024): how cost grows
-/// with the work, one command.
+/// The seed network's training speed from batch 32 to 1,024 on both paths (each the best
+/// of three rounds of about 4,096 samples after two warm-up steps; `quick`: about 1,024):
+/// how cost grows with the work, one command.
 pub fn sweep(train: &Dataset, quick: bool) -> Result<Vec<SweepRow>> {
     let opts = GpuOptions::from_env()?;
     let mut rows = Vec::new();
