@@ -9,8 +9,8 @@ examples/cnn.json --epochs 3` and `steadygrad bench`'s CNN rows.
 The same architecture (`examples/cnn.json` or the file named, read with
 `keras.models.model_from_json`; the digits shaped as its input), the same
 optimizer as the CLI's default (SGD 0.01 with Nesterov momentum 0.9), batch 32, the bundled
-digits / 255: the test accuracy after 3 epochs, and samples/s of `model.fit` over a second
-epoch (the first builds the graph) at batch 32 and 256.
+digits / 255: the test accuracy after 3 epochs, and samples/s of `model.fit` over the best
+of three epochs after the first (which builds the graph) at batch 32 and 256.
 """
 import json
 import os
