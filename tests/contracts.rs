@@ -247,6 +247,12 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             momentum: 0.99,
             xhat: true,
         },
+        Kernel::BnTrainXhat {
+            rows: 3,
+            cols: 8,
+            eps: 1e-3,
+            momentum: 0.99,
+        },
         Kernel::BnDenseBackward {
             features: 3,
             units: 70,

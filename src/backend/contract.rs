@@ -167,6 +167,8 @@ modules! {
     BN_TRAIN / BN_TRAIN_TEXTURE: BatchNormParams, ["loops.wgsl", "batch_norm/lanes.wgsl", "batch_norm/normalize.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train.wgsl"], readers;
     /// Batch norm's training forward over a batch it gathers itself.
     BN_TRAIN_GATHER: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train_gather.wgsl"], readers;
+    /// Batch norm's training forward that also writes x̂.
+    BN_TRAIN_XHAT: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train_xhat.wgsl"], readers;
     /// Batch norm, inference forward.
     BN_APPLY: BatchNormParams, ["batch_norm/apply.wgsl"];
     /// Batch norm backward.
@@ -376,6 +378,8 @@ entries! {
     BnTrainRows4Texture: "bn_train_rows4" in BN_TRAIN_TEXTURE [x: Texture, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
     /// The byte-image gather and BN's training forward, four columns an invocation.
     BnTrainGather4: "bn_train_gather4" in BN_TRAIN_GATHER [x: Vec4, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
+    /// BN's training forward writing x̂ too, four columns an invocation.
+    BnTrainXhat4: "bn_train_xhat4" in BN_TRAIN_XHAT [x: Vec4, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4, xhat: Vec4] [];
     /// BN normalize with the moving statistics.
     BnApply: "bn_apply" in BN_APPLY [] [];
     /// BN backward.

@@ -12,8 +12,10 @@
 use super::ir::{Graph, Node, TensorId};
 use crate::backend::Kernel;
 
-/// Rewrites the first [`Kernel::BnTrainGatherU8`] whose gradient reaches it only through
-/// one dense layer (as above): the forward leaves x̂ in x, the weight gradient's matmul
+/// Rewrites the first batch norm over data ([`Kernel::BnTrainGatherU8`], or
+/// [`Kernel::BnTrain`] over whole vec4s where the gather runs apart) whose gradient reaches
+/// it only through one dense layer (as above): the forward leaves x̂ in x (the gather's
+/// batch) or writes it beside y ([`Kernel::BnTrainXhat`]), the weight gradient's matmul
 /// reads x̂ for y, the input gradient's matmul goes, and [`Kernel::BnBackwardSums`] becomes
 /// [`Kernel::BnDenseBackward`], which also writes the layer's bias gradient (its writer
 /// before, the activation's or batch norm's backward, writes `Σ dz` into a buffer of its
@@ -26,14 +28,28 @@ pub fn dense_over_data_norm(g: &mut Graph, keep: &[TensorId]) -> bool {
         return false;
     }
     for p in 0..g.nodes.len() {
-        let Kernel::BnTrainGatherU8 {
-            rows, xhat: false, ..
-        } = g.nodes[p].kernel
-        else {
-            continue;
-        };
         let a = &g.nodes[p].args;
-        let (x, gamma, beta, y, stats) = (a[4], a[6], a[7], a[8], a[9]);
+        // x, gamma, beta, y, stats; the kernel writing x̂ apart (`None`: x̂ into x).
+        let (rows, [x, gamma, beta, y, stats], apart) = match g.nodes[p].kernel {
+            Kernel::BnTrainGatherU8 {
+                rows, xhat: false, ..
+            } => (rows, [a[4], a[6], a[7], a[8], a[9]], None),
+            Kernel::BnTrain {
+                rows,
+                cols,
+                eps,
+                momentum,
+            } if cols.is_multiple_of(4) => {
+                let apart = Kernel::BnTrainXhat {
+                    rows,
+                    cols,
+                    eps,
+                    momentum,
+                };
+                (rows, [a[0], a[1], a[2], a[3], a[4]], Some(apart))
+            }
+            _ => continue,
+        };
         let Some(found) = pattern(g, rows, [x, y, stats]) else {
             continue;
         };
@@ -62,7 +78,14 @@ pub fn dense_over_data_norm(g: &mut Graph, keep: &[TensorId]) -> bool {
         let statistics = [input_grad, weight_grad, sums]
             .iter()
             .any(|i| g.statistics.contains(i));
-        if !only(x, &[p, sums])
+        // x's writer before batch norm (the gather, when it runs apart) may stay.
+        let writer = (0..p).filter(|&i| {
+            let n = &g.nodes[i];
+            (n.kernel.args().iter().zip(&n.args)).any(|(a, &t)| t == x && a.writes())
+        });
+        let mut x_users: Vec<usize> = writer.collect();
+        x_users.extend([p, sums]);
+        if !only(x, &x_users)
             || !only(dy, &[input_grad, sums])
             || !only(g.nodes[sums].args[2], &[sums])
             || !dw_idle
@@ -73,10 +96,23 @@ pub fn dense_over_data_norm(g: &mut Graph, keep: &[TensorId]) -> bool {
         {
             continue;
         }
-        if let Kernel::BnTrainGatherU8 { xhat, .. } = &mut g.nodes[p].kernel {
-            *xhat = true;
-        }
-        g.nodes[weight_grad].args[0] = x;
+        // x̂ where the gathered batch was, or in a buffer of its own.
+        let xhat = match apart {
+            None => {
+                if let Kernel::BnTrainGatherU8 { xhat, .. } = &mut g.nodes[p].kernel {
+                    *xhat = true;
+                }
+                x
+            }
+            Some(kernel) => {
+                let name = format!("{}/xhat", g.tensors[x.0].name);
+                let xhat = g.temp(name, &[rows, features]);
+                g.nodes[p].kernel = kernel;
+                g.nodes[p].args.push(xhat);
+                xhat
+            }
+        };
+        g.nodes[weight_grad].args[0] = xhat;
         // The bias gradient's writer hands Σ dz on through a buffer of its own.
         let (writer, at) = db;
         let db = g.nodes[writer].args[at];
@@ -319,6 +355,54 @@ mod tests {
         assert_eq!(names(&g, &g.nodes[3].args)[3], "db/sums");
         // Once only.
         assert!(!dense_over_data_norm(&mut g, &[]));
+    }
+
+    /// [`graph`] with the gather and batch norm apart (an adapter binding fewer buffers).
+    fn unfused() -> (Graph, [TensorId; 3]) {
+        let (mut g, t) = graph();
+        let a = g.nodes[0].args.clone();
+        let gather = Node {
+            kernel: Kernel::GatherU8 {
+                rows: ROWS,
+                features: FEATURES,
+            },
+            args: a[..6].to_vec(),
+        };
+        let mut bn_args = vec![a[4]];
+        bn_args.extend(&a[6..]);
+        let bn = Node {
+            kernel: Kernel::BnTrain {
+                rows: ROWS,
+                cols: FEATURES,
+                eps: 1e-3,
+                momentum: 0.99,
+            },
+            args: bn_args,
+        };
+        g.nodes.splice(0..1, [gather, bn]);
+        (g, t)
+    }
+
+    #[test]
+    fn apart_from_the_gather_batch_norm_writes_xhat_into_a_buffer_of_its_own() {
+        let (mut g, [x, ..]) = unfused();
+        let before = g.nodes.len();
+        assert!(dense_over_data_norm(&mut g, &[]));
+        assert_eq!(g.nodes.len(), before - 1);
+        assert!(matches!(g.nodes[1].kernel, Kernel::BnTrainXhat { .. }));
+        assert_eq!(g.nodes[1].args[0], x);
+        let xhat = g.nodes[1].args[7];
+        assert_eq!(names(&g, &[xhat]), ["x/xhat"]);
+        let weight_grad = g
+            .nodes
+            .iter()
+            .find(|n| matches!(n.kernel, Kernel::MatMul { trans_a: true, .. }))
+            .unwrap();
+        assert_eq!(weight_grad.args[0], xhat);
+        assert!(matches!(
+            g.nodes.last().unwrap().kernel,
+            Kernel::BnDenseBackward { .. }
+        ));
     }
 
     #[test]

@@ -171,12 +171,56 @@ pub(super) fn synchronized_batch_norm_matches_reference_and_the_whole_batch() {
     }
 }
 
-/// Batch norm over the data feeding a dense layer, its backward from the layer's weight
-/// gradient (in place of the synchronized sums' walk over dy): awkward sizes (one feature,
-/// units that do not fill the 64 lanes or overrun them, features past one dispatch's
-/// 65,535 workgroups) and edge values.
+/// Batch norm over the data feeding a dense layer: the forward writing x̂ beside y (equal
+/// to BnTrain's on the CPU, x̂ by its formula), and the backward from the layer's weight
+/// gradient (in place of the synchronized sums' walk over dy) on awkward sizes (one
+/// feature, units that do not fill the 64 lanes or overrun them, features past one
+/// dispatch's 65,535 workgroups), with edge values.
 pub(super) fn dense_batch_norm_backward_matches_reference() {
     let Some(mut g) = gpu() else { return };
+    for (rows, cols) in [(1usize, 4usize), (5, 8), (33, 784), (70, 12)] {
+        let (eps, momentum) = (1e-3, 0.99);
+        // Large means among the edge values: x̂ must not cancel them away.
+        let x: Vec<f32> = random_with_edges(rows * cols, 3.0, 46)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + if i % cols == 1 { 1e3 } else { 0.0 })
+            .collect();
+        let inputs = vec![
+            x.clone(),
+            random(cols, 2.0, 47),
+            random(cols, 1.0, 48),
+            vec![0.0; rows * cols],
+            vec![0.0; 2 * cols],
+            random(cols, 1.0, 49),
+            random(cols, 1.0, 50).iter().map(|v| v.abs()).collect(),
+            vec![0.0; rows * cols],
+        ];
+        let k = Kernel::BnTrainXhat {
+            rows,
+            cols,
+            eps,
+            momentum,
+        };
+        check(&mut g, k.clone(), inputs.clone(), 1e-5);
+        let c = run_cpu(&k, &inputs);
+        let train = Kernel::BnTrain {
+            rows,
+            cols,
+            eps,
+            momentum,
+        };
+        let plain = run_cpu(&train, &inputs[..7]);
+        assert_eq!(
+            c[..7],
+            plain[..],
+            "BnTrainXhat's first seven buffers as BnTrain's"
+        );
+        let xhat: Vec<f32> = (0..rows * cols)
+            .map(|i| (x[i] - c[4][i % cols]) / (c[4][cols + i % cols] + eps).sqrt())
+            .collect();
+        assert_eq!(c[7], xhat, "x̂");
+    }
     for (features, units) in [(1usize, 1usize), (3, 70), (13, 64), (784, 300), (65_537, 2)] {
         let n = features * units;
         let inputs = vec![

@@ -461,6 +461,7 @@ pub(super) fn check_column_walk(kernel: &Kernel) -> Result<()> {
     let rows = match *kernel {
         Kernel::BnTrain { rows, .. }
         | Kernel::BnTrainGatherU8 { rows, .. }
+        | Kernel::BnTrainXhat { rows, .. }
         | Kernel::BnBackward { rows, .. }
         | Kernel::BnActBackward { rows, .. }
         | Kernel::BnMoments { rows, .. }

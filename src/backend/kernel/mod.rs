@@ -210,6 +210,18 @@ pub enum Kernel {
         /// [`Kernel::BnDenseBackward`] takes it.
         xhat: bool,
     },
+    /// [`Kernel::BnTrain`] that also writes x̂ = (x − mean)/√(var + ε) into a buffer of its
+    /// own, for [`Kernel::BnDenseBackward`] (columns in whole vec4s: cols a multiple of 4).
+    BnTrainXhat {
+        /// Rows.
+        rows: usize,
+        /// Columns (a multiple of 4).
+        cols: usize,
+        /// Variance epsilon.
+        eps: f32,
+        /// Keras momentum of the moving statistics.
+        momentum: f32,
+    },
     /// Batch norm over data that needs no gradient, feeding a dense layer (`y = γ·x̂ + β`,
     /// `z = y·w + b`): from `c = x̂ᵀ·dz` (in `dw`) and `s = Σ dz` (`dz_sums`), per input
     /// feature j `dgamma = Σₒ w·c` and `dbeta = Σₒ w·s` (`Σ dy·x̂` and `Σ dy` without

@@ -175,11 +175,31 @@ pub fn train_gather_cpu(
     bufs.extend(bn.iter_mut().map(|t| &mut **t));
     train_cpu(rows, cols, eps, momentum, &mut bufs);
     if xhat {
-        let (x, stats) = (&mut *gather[4], &*bn[3]);
-        for i in 0..rows * cols {
-            let c = i % cols;
-            x[i] = (x[i] - stats[c]) / (stats[cols + c] + eps).sqrt();
-        }
+        let x = gather[4].to_vec();
+        normalized_into(rows, cols, eps, &x, &*bn[3], &mut *gather[4]);
+    }
+}
+
+/// GPU launch of [`Kernel::BnTrainXhat`](crate::backend::Kernel::BnTrainXhat): four
+/// columns an invocation (cols a multiple of 4).
+pub fn train_xhat_gpu(rows: usize, cols: usize, eps: f32, momentum: f32) -> GpuLaunch {
+    let p = params(rows, cols, eps, momentum);
+    GpuLaunch::new(Entry::BnTrainXhat4, p, (ceil_div(cols / 4, 64), 1, 1))
+}
+
+/// CPU reference of [`Kernel::BnTrainXhat`](crate::backend::Kernel::BnTrainXhat):
+/// [`train_cpu`] over the first seven buffers, then `xhat = (x − mean)/√(var + ε)`.
+pub fn train_xhat_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut [&mut [f32]]) {
+    train_cpu(rows, cols, eps, momentum, &mut b[..7]);
+    let (ins, xhat) = b.split_at_mut(7);
+    normalized_into(rows, cols, eps, &*ins[0], &*ins[4], &mut *xhat[0]);
+}
+
+/// `out = (x − mean)/√(var + ε)` by column, from the batch statistics `stats`.
+fn normalized_into(rows: usize, cols: usize, eps: f32, x: &[f32], stats: &[f32], out: &mut [f32]) {
+    for i in 0..rows * cols {
+        let c = i % cols;
+        out[i] = (x[i] - stats[c]) / (stats[cols + c] + eps).sqrt();
     }
 }
 

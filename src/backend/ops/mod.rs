@@ -126,6 +126,12 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             momentum,
             xhat,
         } => batch_norm::train_gather_gpu(rows, cols, eps, momentum, xhat),
+        Kernel::BnTrainXhat {
+            rows,
+            cols,
+            eps,
+            momentum,
+        } => batch_norm::train_xhat_gpu(rows, cols, eps, momentum),
         Kernel::BnDenseBackward { features, units } => {
             batch_norm::dense_backward_gpu(features, units)
         }
@@ -283,6 +289,12 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
             momentum,
             xhat,
         } => batch_norm::train_gather_cpu(rows, cols, eps, momentum, xhat, b),
+        Kernel::BnTrainXhat {
+            rows,
+            cols,
+            eps,
+            momentum,
+        } => batch_norm::train_xhat_cpu(rows, cols, eps, momentum, b),
         Kernel::BnDenseBackward { features, units } => {
             batch_norm::dense_backward_cpu(features, units, b)
         }
