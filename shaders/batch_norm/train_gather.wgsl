@@ -32,7 +32,7 @@ fn bn_train_gather4(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     if (XHAT_IN_X) {
         let s = column_statistics4(c, cols, sum / f32(p.rows));
-        normalize_keep_walk4(c, cols, s.mean, s.variance);
+        normalize_xhat_walk4(c, cols, s.mean, s.variance);
     } else {
         finish_columns4(c, cols, sum / f32(p.rows));
     }
@@ -42,21 +42,7 @@ fn bn_train_gather4(@builtin(global_invocation_id) gid: vec3<u32>) {
 // next dense layer's weight gradient, as Kernel::BnDenseBackward takes it).
 override XHAT_IN_X: bool = false;
 
-// normalize_walk4's y over column group c, x̂ written back into x as it goes.
-fn normalize_keep_walk4(c: u32, cols: u32, mean: vec4<f32>, variance: vec4<f32>) {
-    let end = p.rows * cols;
-    let invstd = inverseSqrt(variance + vec4<f32>(p.eps));
-    let inv = invstd * gamma4[c];
-    let beta = beta4[c];
-    var i = c;
-    while (i < end) {
-        for (var u = 0u; u < ROW_UNROLL; u++) {
-            if (i < end) {
-                    let centered = x4[i] - mean;
-                    y4[i] = centered * inv + beta;
-                    x4[i] = centered * invstd;
-                    i += cols;
-            }
-        }
-    }
+// x̂ written back into x (normalize_xhat_walk4).
+fn store_xhat(i: u32, v: vec4<f32>) {
+    x4[i] = v;
 }

@@ -11,19 +11,10 @@ fn bn_train_xhat4(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (c >= cols) { return; }
     let pivot = read_x(c);
     let s = column_statistics4(c, cols, pivot + pivot_sum4(c, cols, pivot) / f32(p.rows));
-    let end = p.rows * cols;
-    let invstd = inverseSqrt(s.variance + vec4<f32>(p.eps));
-    let inv = invstd * gamma4[c];
-    let beta = beta4[c];
-    var i = c;
-    while (i < end) {
-        for (var u = 0u; u < ROW_UNROLL; u++) {
-            if (i < end) {
-                    let centered = read_x(i) - s.mean;
-                    y4[i] = centered * inv + beta;
-                    xhat4[i] = centered * invstd;
-                    i += cols;
-            }
-        }
-    }
+    normalize_xhat_walk4(c, cols, s.mean, s.variance);
+}
+
+// x̂ into its own buffer (normalize_xhat_walk4).
+fn store_xhat(i: u32, v: vec4<f32>) {
+    xhat4[i] = v;
 }

@@ -166,9 +166,9 @@ modules! {
     /// Batch norm, training forward.
     BN_TRAIN / BN_TRAIN_TEXTURE: BatchNormParams, ["loops.wgsl", "batch_norm/lanes.wgsl", "batch_norm/normalize.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train.wgsl"], readers;
     /// Batch norm's training forward over a batch it gathers itself.
-    BN_TRAIN_GATHER: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train_gather.wgsl"], readers;
+    BN_TRAIN_GATHER: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/xhat_walk.wgsl", "batch_norm/train_gather.wgsl"], readers;
     /// Batch norm's training forward that also writes x̂.
-    BN_TRAIN_XHAT: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train_xhat.wgsl"], readers;
+    BN_TRAIN_XHAT: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/xhat_walk.wgsl", "batch_norm/train_xhat.wgsl"], readers;
     /// Batch norm, inference forward.
     BN_APPLY: BatchNormParams, ["batch_norm/apply.wgsl"];
     /// Batch norm backward.

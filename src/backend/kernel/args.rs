@@ -264,16 +264,23 @@ impl Kernel {
                 A::write("moving_mean", cols),
                 A::write("moving_var", cols),
             ],
-            Kernel::BnTrainXhat { rows, cols, .. } => vec![
-                A::read("x", rows * cols),
-                A::read("gamma", cols),
-                A::read("beta", cols),
-                A::write("y", rows * cols),
-                A::write("stats", 2 * cols),
-                A::write("moving_mean", cols),
-                A::write("moving_var", cols),
-                A::write("xhat", rows * cols),
-            ],
+            Kernel::BnTrainXhat {
+                rows,
+                cols,
+                eps,
+                momentum,
+            } => {
+                // BnTrain's buffers, then x̂.
+                let train = Kernel::BnTrain {
+                    rows,
+                    cols,
+                    eps,
+                    momentum,
+                };
+                let mut args = train.args();
+                args.push(A::write("xhat", rows * cols));
+                args
+            }
             Kernel::BnDenseBackward { features, units } => vec![
                 A::read("w", features * units),
                 A::read("gamma", features),
