@@ -30,10 +30,13 @@ pub fn dense_over_data_norm(g: &mut Graph, keep: &[TensorId]) -> bool {
     for p in 0..g.nodes.len() {
         let a = &g.nodes[p].args;
         // x, gamma, beta, y, stats; the kernel writing x̂ apart (`None`: x̂ into x).
-        let (rows, [x, gamma, beta, y, stats], apart) = match g.nodes[p].kernel {
+        let (rows, cols, [x, gamma, beta, y, stats], apart) = match g.nodes[p].kernel {
             Kernel::BnTrainGatherU8 {
-                rows, xhat: false, ..
-            } => (rows, [a[4], a[6], a[7], a[8], a[9]], None),
+                rows,
+                cols,
+                xhat: false,
+                ..
+            } => (rows, cols, [a[4], a[6], a[7], a[8], a[9]], None),
             Kernel::BnTrain {
                 rows,
                 cols,
@@ -46,11 +49,11 @@ pub fn dense_over_data_norm(g: &mut Graph, keep: &[TensorId]) -> bool {
                     eps,
                     momentum,
                 };
-                (rows, [a[0], a[1], a[2], a[3], a[4]], Some(apart))
+                (rows, cols, [a[0], a[1], a[2], a[3], a[4]], Some(apart))
             }
             _ => continue,
         };
-        let Some(found) = pattern(g, rows, [x, y, stats]) else {
+        let Some(found) = pattern(g, rows, [x, y, stats]).filter(|f| f.features == cols) else {
             continue;
         };
         let Found {
@@ -69,12 +72,13 @@ pub fn dense_over_data_norm(g: &mut Graph, keep: &[TensorId]) -> bool {
         let only = |t: TensorId, allowed: &[usize]| {
             (g.nodes.iter().enumerate()).all(|(i, n)| allowed.contains(&i) || !n.args.contains(&t))
         };
-        let dw_idle = g.nodes[weight_grad + 1..sums]
-            .iter()
-            .all(|n| !n.args.contains(&dw));
-        let db_idle = g.nodes[db.0 + 1..sums]
-            .iter()
-            .all(|n| !n.args.contains(&g.nodes[db.0].args[db.1]));
+        // Written at `from`, and read by nothing after it before the sums (which must come
+        // after it).
+        let idle_until_sums = |from: usize, t: TensorId| {
+            (g.nodes.get(from + 1..sums)).is_some_and(|ns| ns.iter().all(|n| !n.args.contains(&t)))
+        };
+        let dw_idle = idle_until_sums(weight_grad, dw);
+        let db_idle = idle_until_sums(db.0, g.nodes[db.0].args[db.1]);
         let statistics = [input_grad, weight_grad, sums]
             .iter()
             .any(|i| g.statistics.contains(i));
@@ -91,7 +95,6 @@ pub fn dense_over_data_norm(g: &mut Graph, keep: &[TensorId]) -> bool {
             || !dw_idle
             || !db_idle
             || statistics
-            || weight_grad > sums
             || keep.contains(&x)
         {
             continue;
