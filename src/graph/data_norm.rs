@@ -421,6 +421,10 @@ mod tests {
         ));
         g.nodes[3..=5].rotate_right(1);
         assert!(!dense_over_data_norm(&mut g, &[]));
+        // The sums before the weight gradient: left alone, not a slice past the end.
+        let (mut g, _) = graph();
+        g.nodes.swap(5, 6);
+        assert!(!dense_over_data_norm(&mut g, &[]));
         assert!(!dense_over_data_norm(&mut g, &[]));
         let (mut g, [x2, ..]) = graph();
         g.push(Kernel::Scale { n: 1, factor: 1.0 }, vec![x2, x2]);
