@@ -60,13 +60,11 @@ pub fn dense_over_data_norm(g: &mut Graph, keep: &[TensorId]) -> bool {
             input_grad,
             weight_grad,
             sums,
-            w,
             db,
             dw,
-            dgamma,
-            dbeta,
             features,
             units,
+            ..
         } = found;
         let dy = g.nodes[sums].args[3];
         let only = |t: TensorId, allowed: &[usize]| {
@@ -124,7 +122,16 @@ pub fn dense_over_data_norm(g: &mut Graph, keep: &[TensorId]) -> bool {
         g.nodes[writer].args[at] = dz_sums;
         g.nodes[sums] = Node {
             kernel: Kernel::BnDenseBackward { features, units },
-            args: vec![w, gamma, beta, dz_sums, dw, dgamma, dbeta, db],
+            args: vec![
+                found.w,
+                gamma,
+                beta,
+                dz_sums,
+                dw,
+                found.dgamma,
+                found.dbeta,
+                db,
+            ],
         };
         remove(g, input_grad);
         return true;

@@ -175,8 +175,7 @@ pub fn train_gather_cpu(
     bufs.extend(bn.iter_mut().map(|t| &mut **t));
     train_cpu(rows, cols, eps, momentum, &mut bufs);
     if xhat {
-        let x = gather[4].to_vec();
-        normalized_into(rows, cols, eps, &x, &*bn[3], &mut *gather[4]);
+        normalize_in_place(rows, cols, eps, &*bn[3], &mut *gather[4]);
     }
 }
 
@@ -192,14 +191,15 @@ pub fn train_xhat_gpu(rows: usize, cols: usize, eps: f32, momentum: f32) -> GpuL
 pub fn train_xhat_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut [&mut [f32]]) {
     train_cpu(rows, cols, eps, momentum, &mut b[..7]);
     let (ins, xhat) = b.split_at_mut(7);
-    normalized_into(rows, cols, eps, &*ins[0], &*ins[4], &mut *xhat[0]);
+    xhat[0][..rows * cols].copy_from_slice(&ins[0][..rows * cols]);
+    normalize_in_place(rows, cols, eps, &*ins[4], &mut *xhat[0]);
 }
 
-/// `out = (x − mean)/√(var + ε)` by column, from the batch statistics `stats`.
-fn normalized_into(rows: usize, cols: usize, eps: f32, x: &[f32], stats: &[f32], out: &mut [f32]) {
+/// `x = (x − mean)/√(var + ε)` by column, from the batch statistics `stats`.
+fn normalize_in_place(rows: usize, cols: usize, eps: f32, stats: &[f32], x: &mut [f32]) {
     for i in 0..rows * cols {
         let c = i % cols;
-        out[i] = (x[i] - stats[c]) / (stats[cols + c] + eps).sqrt();
+        x[i] = (x[i] - stats[c]) / (stats[cols + c] + eps).sqrt();
     }
 }
 
