@@ -291,6 +291,21 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         },
         Kernel::AvgPool { win },
         Kernel::AvgPoolBackward { win },
+        Kernel::ConvDirect {
+            win,
+            filters: 8,
+            act: ActKind::Rrelu {
+                lower: 0.1,
+                upper: 0.3,
+            },
+            training: true,
+            seed: 3,
+        },
+        Kernel::ConvDirectWeightGrad {
+            win,
+            filters: 8,
+            stripes: 5,
+        },
     ]);
     let mask = DropoutMask {
         rows: 3,

@@ -11,6 +11,7 @@
 use super::launch::ShaderParams;
 use super::ops::{
     batch_norm::{BatchNormParams, BnActParams},
+    conv::ConvParams,
     elementwise::ElementwiseParams,
     gather::GatherParams,
     grad_stats::GradStatsParams,
@@ -230,6 +231,10 @@ modules! {
     ADD_PENALTY: PenaltyParams, ["regularization/add_penalty.wgsl"];
     /// The max-norm constraint.
     MAX_NORM: MaxNormParams, ["regularization/max_norm.wgsl"];
+    /// The direct convolution over a small receptive field.
+    CONV_DIRECT: ConvParams, ["activation.wgsl", "window/common.wgsl", "window/conv_patch.wgsl", "window/conv_direct.wgsl"], readers;
+    /// The direct convolution's kernel gradient, as partial sums.
+    CONV_DIRECT_WEIGHT_GRAD: ConvParams, ["window/common.wgsl", "window/conv_patch.wgsl", "window/conv_direct_weight_grad.wgsl"];
     /// A convolution's im2col.
     IM2COL / IM2COL_TEXTURE: WindowParams, ["window/common.wgsl", "window/im2col.wgsl"], readers;
     /// im2col's backward.
@@ -475,6 +480,11 @@ entries! {
     AddPenalty: "add_penalty" in ADD_PENALTY [] [];
     /// The max-norm constraint.
     MaxNorm: "max_norm" in MAX_NORM [] [];
+    /// The direct convolution, all filters of a position an invocation (the weights and
+    /// bias from uniform blocks).
+    ConvDirect4: "conv_direct4" in CONV_DIRECT [w: Uniform, bias: Uniform, y: Vec4] [];
+    /// The direct convolution's kernel gradient, a stripe and vec4 of filters an invocation.
+    ConvDirectWeightGrad4: "conv_direct_weight_grad4" in CONV_DIRECT_WEIGHT_GRAD [dz: Vec4, partials: Vec4] [];
     /// im2col.
     Im2col: "im2col" in IM2COL [] [];
     /// [`Entry::Im2col`] reading through textures (CPU adapters).

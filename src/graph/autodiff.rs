@@ -5,6 +5,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::ir::{Graph, TensorId};
+use crate::backend::ops::conv;
+use crate::backend::window::Window;
 use crate::backend::{ActKind, Kernel};
 use crate::error::{Error, Result};
 
@@ -79,27 +81,36 @@ pub fn backward(
                 seed,
             } => {
                 // y = f(x·w + b); args x, w, b, y, step.
-                let bias_grad = needs.contains(&a[2]);
-                let dz = if let Some(&(dz, db)) = fused.get(&a[3]) {
-                    // The batch norm after this layer already took the epilogue's backward.
-                    if bias_grad {
-                        accumulate(g, &mut grads, a[2], db);
-                    }
-                    dz
-                } else if let Some(&dy) = grads.get(&a[3]) {
-                    bias_act_backward(
-                        g,
-                        &mut grads,
-                        start,
-                        [a[2], a[3], a[4], dy],
-                        (m, n),
-                        (act, training, seed),
-                        bias_grad,
-                    )
-                } else {
+                let epilogue = (&fused, &needs, start);
+                let Some(dz) =
+                    epilogue_dz(g, &mut grads, epilogue, a, (m, n), (act, training, seed))
+                else {
                     continue;
                 };
                 matmul_backward(g, &mut grads, &needs, [a[0], a[1], dz], (m, k, n));
+            }
+            Kernel::ConvDirect {
+                win,
+                filters,
+                act,
+                training,
+                seed,
+            } => {
+                // y = f(conv(x, w) + b); args x, w, b, y, step — a dense layer over the
+                // im2col rows, without the rows.
+                let rows = win.positions();
+                let epilogue = (&fused, &needs, start);
+                let Some(dz) = epilogue_dz(
+                    g,
+                    &mut grads,
+                    epilogue,
+                    a,
+                    (rows, filters),
+                    (act, training, seed),
+                ) else {
+                    continue;
+                };
+                conv_direct_backward(g, &mut grads, &needs, [a[0], a[1], dz], (win, filters));
             }
             Kernel::BiasAdd { rows, cols } => {
                 let Some(&dy) = grads.get(&a[2]) else {
@@ -441,6 +452,12 @@ fn fusable_dense(
             training,
             seed,
             ..
+        }
+        | Kernel::ConvDirect {
+            act,
+            training,
+            seed,
+            ..
         } if act != ActKind::Linear && readers == 1 => {
             let args = &producer?.args;
             Some(FusableDense {
@@ -450,6 +467,91 @@ fn fusable_dense(
             })
         }
         _ => None,
+    }
+}
+
+/// The gradient of a dense layer's (or direct convolution's) pre-activation, the bias
+/// gradient accumulated on the way: from the batch norm after it when that took the
+/// epilogue's backward, else through [`bias_act_backward`]; `None` when its output has
+/// no gradient. `a`: the node's args x, w, b, y, step; `(m, n)`: y's shape.
+fn epilogue_dz(
+    g: &mut Graph,
+    grads: &mut HashMap<TensorId, TensorId>,
+    (fused, needs, start): (
+        &HashMap<TensorId, (TensorId, TensorId)>,
+        &HashSet<TensorId>,
+        Seed,
+    ),
+    a: &[TensorId],
+    (m, n): (usize, usize),
+    act: (ActKind, bool, u32),
+) -> Option<TensorId> {
+    let bias_grad = needs.contains(&a[2]);
+    if let Some(&(dz, db)) = fused.get(&a[3]) {
+        // The batch norm after this layer already took the epilogue's backward.
+        if bias_grad {
+            accumulate(g, grads, a[2], db);
+        }
+        return Some(dz);
+    }
+    let dy = *grads.get(&a[3])?;
+    let args = [a[2], a[3], a[4], dy];
+    Some(bias_act_backward(
+        g,
+        grads,
+        start,
+        args,
+        (m, n),
+        act,
+        bias_grad,
+    ))
+}
+
+/// The backward of a direct convolution from `dz`, its pre-activation's gradient: the
+/// kernel gradient as partial sums over stripes of positions and their column sum; the
+/// input gradient as a dense layer's over im2col rows (`dz·wᵀ`) folded back by col2im.
+fn conv_direct_backward(
+    g: &mut Graph,
+    grads: &mut HashMap<TensorId, TensorId>,
+    needs: &HashSet<TensorId>,
+    [x, w, dz]: [TensorId; 3],
+    (win, filters): (Window, usize),
+) {
+    let grad_name = |g: &Graph, t: TensorId| format!("d{}", g.tensors[t.0].name);
+    let field = win.patch();
+    if needs.contains(&w) {
+        let stripes = conv::stripes(&win);
+        let name = format!("{}/partials", grad_name(g, w));
+        let partials = g.temp(name, &[stripes, field * filters]);
+        let kernel = Kernel::ConvDirectWeightGrad {
+            win,
+            filters,
+            stripes,
+        };
+        g.push(kernel, vec![x, dz, partials]);
+        let dw = g.temp(grad_name(g, w), &[field, filters]);
+        let sum = Kernel::ColumnSum {
+            rows: stripes,
+            cols: field * filters,
+        };
+        g.push(sum, vec![partials, dw]);
+        accumulate(g, grads, w, dw);
+    }
+    if needs.contains(&x) {
+        let rows = win.positions();
+        let dcols = g.temp(format!("{}/cols", grad_name(g, x)), &[rows, field]);
+        let product = Kernel::MatMul {
+            m: rows,
+            k: filters,
+            n: field,
+            trans_a: false,
+            trans_b: true,
+            accumulate: false,
+        };
+        g.push(product, vec![dz, w, dcols]);
+        let dx = g.temp(grad_name(g, x), g.shape(x).to_vec().as_slice());
+        g.push(Kernel::Col2im { win }, vec![dcols, dx]);
+        accumulate(g, grads, x, dx);
     }
 }
 

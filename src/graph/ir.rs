@@ -222,7 +222,7 @@ impl Graph {
     }
 
     /// Applies `act` to `t` inside the launch that produced it, when that is the last node
-    /// and a [`Kernel::Dense`] without an activation yet, and the output alone tells the
+    /// and a [`Kernel::Dense`] (or [`Kernel::ConvDirect`]) without an activation yet, and the output alone tells the
     /// derivative. Returns whether it did (then `t` holds the activated values).
     pub fn fuse_activation(
         &mut self,
@@ -237,6 +237,12 @@ impl Graph {
         let fusable = act.derivative_from_output() && node.args.get(3) == Some(&t);
         match &mut node.kernel {
             Kernel::Dense {
+                act: a,
+                training: tr,
+                seed: s,
+                ..
+            }
+            | Kernel::ConvDirect {
                 act: a,
                 training: tr,
                 seed: s,

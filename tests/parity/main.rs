@@ -234,6 +234,7 @@ fn every_kernel_variant_matches_the_reference() {
     optimizer::gathers_match_reference();
     optimizer::health_kernels_match_reference();
     window::window_kernels_match_reference();
+    window::direct_convolutions_match_reference();
     regularization::regularization_kernels_match_reference();
     let covered: HashSet<KernelKind> = COVERED.lock().unwrap().iter().copied().collect();
     let missing: Vec<KernelKind> = KernelKind::iter()

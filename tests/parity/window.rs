@@ -233,3 +233,67 @@ fn untaken_positions_get_zero(
     }
     assert_close(&format!("{win:?} dz"), &gg[3], &c[3], 1e-5, 1e-5);
 }
+
+/// The direct convolution and its kernel gradient against the CPU reference, on every
+/// window above (fields of 1 to 400 values: the kernel takes any, the layer picks it for
+/// at most 32) with 4, 12 (a partial block of 16), 20 and 64 filters, several
+/// activations, and stripes of every size from one to one per position.
+pub(super) fn direct_convolutions_match_reference() {
+    let Some(mut g) = gpu() else { return };
+    let rrelu = ActKind::Rrelu {
+        lower: 0.1,
+        upper: 0.3,
+    };
+    let step = step_record(3, 0, 0.0, [0.0; 4]);
+    for (i, win) in windows().into_iter().enumerate() {
+        let filters = [4, 12, 20, 64][i % 4];
+        let act = [
+            ActKind::Linear,
+            ActKind::Relu,
+            rrelu,
+            ActKind::Elu { alpha: 0.5 },
+        ][i % 4];
+        let x = random_with_edges(win.input_len(), 3.0, 200 + i as u64);
+        let w = random(win.patch() * filters, 1.0, 220 + i as u64);
+        let bias = random(filters, 1.0, 240 + i as u64);
+        let out = win.positions() * filters;
+        for training in [false, true] {
+            let kernel = Kernel::ConvDirect {
+                win,
+                filters,
+                act,
+                training,
+                seed: 7,
+            };
+            let inputs = vec![
+                x.clone(),
+                w.clone(),
+                bias.clone(),
+                vec![f32::NAN; out],
+                step.clone(),
+            ];
+            check(&mut g, kernel, inputs, 1e-5);
+        }
+        let dz = random_with_edges(out, 2.0, 260 + i as u64);
+        let positions = win.positions();
+        for stripes in [
+            1,
+            3,
+            steadygrad::backend::ops::conv::stripes(&win),
+            positions,
+        ] {
+            let len = stripes * win.patch() * filters;
+            let kernel = Kernel::ConvDirectWeightGrad {
+                win,
+                filters,
+                stripes,
+            };
+            // Sums that cancel are measured against the sums of the terms' magnitudes.
+            let abs_x: Vec<f32> = x.iter().map(|v| v.abs()).collect();
+            let abs_dz: Vec<f32> = dz.iter().map(|v| v.abs()).collect();
+            let magnitude = run_cpu(&kernel, &[abs_x, abs_dz, vec![0.0; len]])[2].clone();
+            let inputs = vec![x.clone(), dz.clone(), vec![f32::NAN; len]];
+            check_scaled(&mut g, kernel, inputs, 1e-5, Some((2, magnitude)));
+        }
+    }
+}

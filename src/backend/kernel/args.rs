@@ -201,6 +201,22 @@ impl Kernel {
                 A::read("cols", win.positions() * win.patch()),
                 A::write("dx", win.input_len()),
             ],
+            Kernel::ConvDirect { win, filters, .. } => vec![
+                A::read("x", win.input_len()),
+                A::read("w", win.patch() * filters),
+                A::read("bias", filters),
+                A::write("y", win.positions() * filters),
+                step,
+            ],
+            Kernel::ConvDirectWeightGrad {
+                win,
+                filters,
+                stripes,
+            } => vec![
+                A::read("x", win.input_len()),
+                A::read("dz", win.positions() * filters),
+                A::write("partials", stripes * win.patch() * filters),
+            ],
             Kernel::MaxPool { win } => vec![
                 A::read("x", win.input_len()),
                 A::write("y", win.pooled_len()),

@@ -385,6 +385,33 @@ pub enum Kernel {
         /// The window.
         win: Window,
     },
+    /// A convolution over a small receptive field computed straight from the image (no
+    /// im2col rows; [`crate::backend::ops::conv::direct_fits`] says when): `y[pos, f] =
+    /// act(bias[f] + Σ_k patch(pos)[k]·w[k, f])`, the patch in im2col's order, the
+    /// activation applied as [`Kernel::Dense`] applies it.
+    ConvDirect {
+        /// The window.
+        win: Window,
+        /// Filters (output channels).
+        filters: usize,
+        /// The activation (`Linear`: bias only).
+        act: ActKind,
+        /// RReLU draws slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
+    /// [`Kernel::ConvDirect`]'s kernel gradient as partial sums over `stripes` stripes of
+    /// positions (stripe `s` holds positions `s, s + stripes, …`): `partials[s, k, f] =
+    /// Σ patch(pos)[k]·dz[pos, f]`; their column sum is the gradient.
+    ConvDirectWeightGrad {
+        /// The window.
+        win: Window,
+        /// Filters (output channels).
+        filters: usize,
+        /// Stripes of positions.
+        stripes: usize,
+    },
     /// Max pooling over each window's values (the padding ignored), and the index in x of
     /// the value taken (the first in window order among equals) for the backward pass.
     MaxPool {

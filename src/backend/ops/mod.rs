@@ -3,6 +3,7 @@
 //! family and dispatched from the two matches below.
 
 pub mod batch_norm;
+pub mod conv;
 pub mod elementwise;
 pub mod gather;
 pub mod grad_stats;
@@ -201,6 +202,18 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             per_row,
             max_value,
         } => regularization::max_norm_gpu(rows, cols, per_row, max_value),
+        Kernel::ConvDirect {
+            ref win,
+            filters,
+            act,
+            training,
+            seed,
+        } => conv::forward_gpu(win, filters, act, training, seed),
+        Kernel::ConvDirectWeightGrad {
+            ref win,
+            filters,
+            stripes,
+        } => conv::weight_grad_gpu(win, filters, stripes),
         Kernel::Im2col { ref win } => window::gpu(Entry::Im2col, win),
         Kernel::Col2im { ref win } => window::gpu(Entry::Col2im, win),
         Kernel::MaxPool { ref win } => window::gpu(Entry::MaxPool, win),
@@ -360,6 +373,18 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
             per_row,
             max_value,
         } => regularization::max_norm_cpu(rows, cols, per_row, max_value, b),
+        Kernel::ConvDirect {
+            ref win,
+            filters,
+            act,
+            training,
+            seed,
+        } => conv::forward_cpu(win, filters, act, training, seed, b),
+        Kernel::ConvDirectWeightGrad {
+            ref win,
+            filters,
+            stripes,
+        } => conv::weight_grad_cpu(win, filters, stripes, b),
         Kernel::Im2col { ref win } => window::im2col_cpu(win, b),
         Kernel::Col2im { ref win } => window::col2im_cpu(win, b),
         Kernel::MaxPool { ref win } => window::max_pool_cpu(win, b),

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 
 use super::activation::{activation_from_keras, activation_to_keras, validate_activation};
 use super::{reject_set, typed, FromKeras};
+use crate::backend::ops::conv;
 use crate::backend::window::{Padding, Window};
 use crate::backend::{ActKind, Kernel};
 use crate::error::Result;
@@ -195,6 +196,23 @@ impl LayerOps for Conv2D {
             .window(cx.rows, cx.shape())
             .map_err(|e| crate::Error::Shape(format!("{}: {e}", cx.layer_name())))?;
         let name = cx.layer_name().to_string();
+        if self.use_bias && conv::direct_fits(&win, self.filters) {
+            // A small receptive field: straight from the image, no rows.
+            let y =
+                cx.g.temp(format!("{name}/pre"), &[win.positions(), self.filters]);
+            let kernel = Kernel::ConvDirect {
+                win,
+                filters: self.filters,
+                act: ActKind::Linear,
+                training: false,
+                seed: 0,
+            };
+            let args = vec![x, cx.weight("kernel")?, cx.weight("bias")?, y, cx.step()];
+            cx.g.push(kernel, args);
+            cx.set_output(y, vec![win.oh, win.ow, self.filters]);
+            cx.activate(self.activation);
+            return Ok(());
+        }
         // The receptive fields as rows (the input itself for a pointwise convolution),
         // times the kernel read as a (kh·kw·c, filters) matrix.
         let cols = if win.is_pointwise() {

@@ -1,0 +1,258 @@
+//! The direct convolution (`shaders/window/conv_*.wgsl`): a convolution over a small
+//! receptive field — a first layer over few channels, as the example CNN's 3×3 over one —
+//! computed straight from the image with the dense layer's bias + activation epilogue,
+//! and its kernel gradient as partial sums over stripes of positions (a column sum of
+//! them follows). Other convolutions are im2col rows times the kernel (`ops::window`,
+//! the autotuned matmul): for a small field those rows cost more to write and read back
+//! than the product costs to compute.
+
+// Index loops on purpose: each one reads like the formula it implements.
+#![allow(clippy::needless_range_loop)]
+
+use super::elementwise::act_value;
+use super::window::constants;
+use crate::backend::contract::Entry;
+use crate::backend::kernel::ActKind;
+use crate::backend::launch::{grid_256, shader_params, GpuLaunch};
+use crate::backend::window::Window;
+
+shader_params! {
+    /// `Params` of the direct convolution and its kernel gradient.
+    ConvParams {
+        /// Images.
+        n: u32,
+        /// Bit 0: training mode (RReLU draws slopes); bits 8..: RReLU's layer seed.
+        flags: u32,
+        /// Stripes of positions (the kernel gradient).
+        stripes: u32,
+        /// Unused.
+        pad0: u32,
+        /// The activation's first parameter.
+        f0: f32,
+        /// The activation's second parameter.
+        f1: f32,
+        /// Unused.
+        pad1: f32,
+        /// Unused.
+        pad2: f32,
+    }
+}
+
+/// The largest receptive field (`kh·kw·c` values) the direct convolution takes: a 5×5
+/// window over one channel, a 3×3 over three.
+pub const DIRECT_PATCH_MAX: usize = 32;
+
+/// The most filters it takes (in whole vec4s).
+pub const DIRECT_FILTERS_MAX: usize = 64;
+
+/// Positions each stripe of the kernel gradient sums, about.
+pub const STRIPE_POSITIONS: usize = 64;
+
+/// Whether a convolution over `win` with `filters` filters runs directly
+/// ([`crate::backend::Kernel::ConvDirect`]): a receptive field of at most
+/// [`DIRECT_PATCH_MAX`] values, filters in whole vec4s up to [`DIRECT_FILTERS_MAX`], and
+/// not pointwise (that one is a plain matmul over the input).
+pub fn direct_fits(win: &Window, filters: usize) -> bool {
+    win.patch() <= DIRECT_PATCH_MAX
+        && filters.is_multiple_of(4)
+        && (4..=DIRECT_FILTERS_MAX).contains(&filters)
+        && !win.is_pointwise()
+}
+
+/// Stripes the kernel gradient over `win` is split into: about [`STRIPE_POSITIONS`]
+/// positions each.
+pub fn stripes(win: &Window) -> usize {
+    win.positions().div_ceil(STRIPE_POSITIONS).max(1)
+}
+
+/// Whether some tap of `win` falls in the padding.
+fn padded(win: &Window) -> bool {
+    win.pad_top > 0
+        || win.pad_left > 0
+        || (win.oh - 1) * win.sh + (win.kh - 1) * win.dh >= win.h
+        || (win.ow - 1) * win.sw + (win.kw - 1) * win.dw >= win.w
+}
+
+/// The pipeline constants of both kernels: the window's, the filters in vec4s, the field's
+/// size and whether to check the padding.
+fn conv_constants(win: &Window, filters: usize) -> Vec<(&'static str, f64)> {
+    let mut c = constants(win);
+    c.push(("F4", (filters / 4) as f64));
+    c.push(("PATCH", win.patch() as f64));
+    c.push(("PADDED", f64::from(u8::from(padded(win)))));
+    c
+}
+
+/// GPU launch of [`crate::backend::Kernel::ConvDirect`]: an invocation per output
+/// position, all filters.
+pub fn forward_gpu(
+    win: &Window,
+    filters: usize,
+    act: ActKind,
+    training: bool,
+    seed: u32,
+) -> GpuLaunch {
+    let (code, f0, f1) = act.code();
+    let p = ConvParams {
+        n: win.n as u32,
+        flags: u32::from(training) | (seed << 8),
+        f0,
+        f1,
+        ..Default::default()
+    };
+    let mut constants = conv_constants(win, filters);
+    constants.push(("ACT_CODE", f64::from(code)));
+    let grid = grid_256(win.positions().div_ceil(4) * filters.div_ceil(16));
+    GpuLaunch::new(Entry::ConvDirect4, p, grid).with_constants(constants)
+}
+
+/// GPU launch of [`crate::backend::Kernel::ConvDirectWeightGrad`]: an invocation per stripe
+/// and vec4 of filters.
+pub fn weight_grad_gpu(win: &Window, filters: usize, stripes: usize) -> GpuLaunch {
+    let p = ConvParams {
+        n: win.n as u32,
+        stripes: stripes as u32,
+        ..Default::default()
+    };
+    let grid = grid_256(stripes * win.patch().div_ceil(4) * filters.div_ceil(16));
+    GpuLaunch::new(Entry::ConvDirectWeightGrad4, p, grid)
+        .with_constants(conv_constants(win, filters))
+}
+
+/// The receptive field of output position `pos` as its im2col row (`(ky, kx, channel)`
+/// order, zeros in the padding).
+fn patch(win: &Window, x: &[f32], pos: usize) -> Vec<f32> {
+    let (img, oy, ox) = (
+        pos / (win.oh * win.ow),
+        (pos / win.ow) % win.oh,
+        pos % win.ow,
+    );
+    let mut row = Vec::with_capacity(win.patch());
+    for ky in 0..win.kh {
+        for kx in 0..win.kw {
+            for ch in 0..win.c {
+                row.push(match win.tap(oy, ox, ky, kx) {
+                    Some((iy, ix)) => x[((img * win.h + iy) * win.w + ix) * win.c + ch],
+                    None => 0.0,
+                });
+            }
+        }
+    }
+    row
+}
+
+/// CPU reference of [`crate::backend::Kernel::ConvDirect`]. Buffers: x, w, bias, y, step.
+pub fn forward_cpu(
+    win: &Window,
+    filters: usize,
+    act: ActKind,
+    training: bool,
+    seed: u32,
+    b: &mut [&mut [f32]],
+) {
+    let step = b[4][0].to_bits();
+    for pos in 0..win.positions() {
+        let row = patch(win, b[0], pos);
+        for f in 0..filters {
+            let mut z = b[2][f];
+            for k in 0..row.len() {
+                z += row[k] * b[1][k * filters + f];
+            }
+            let i = pos * filters + f;
+            b[3][i] = act_value(act, z, training, seed, step, i);
+        }
+    }
+}
+
+/// CPU reference of [`crate::backend::Kernel::ConvDirectWeightGrad`]. Buffers: x, dz,
+/// partials.
+pub fn weight_grad_cpu(win: &Window, filters: usize, stripes: usize, b: &mut [&mut [f32]]) {
+    let field = win.patch();
+    b[2][..stripes * field * filters].fill(0.0);
+    for pos in 0..win.positions() {
+        let row = patch(win, b[0], pos);
+        let s = pos % stripes;
+        for k in 0..field {
+            for f in 0..filters {
+                b[2][(s * field + k) * filters + f] += row[k] * b[1][pos * filters + f];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::window::Padding;
+
+    fn win(hw: usize, c: usize, k: usize, stride: usize, padding: Padding) -> Window {
+        Window::new(2, (hw, hw, c), (k, k), (stride, stride), (1, 1), padding).unwrap()
+    }
+
+    #[test]
+    fn small_fields_over_whole_vec4s_of_filters_run_directly() {
+        assert!(direct_fits(&win(28, 1, 3, 1, Padding::Valid), 16));
+        assert!(direct_fits(&win(28, 1, 5, 2, Padding::Same), 32));
+        assert!(direct_fits(&win(28, 3, 3, 1, Padding::Same), 64));
+        assert!(
+            !direct_fits(&win(28, 16, 3, 1, Padding::Valid), 32),
+            "a field of 144"
+        );
+        assert!(
+            !direct_fits(&win(28, 1, 3, 1, Padding::Valid), 10),
+            "filters not vec4s"
+        );
+        assert!(
+            !direct_fits(&win(28, 1, 3, 1, Padding::Valid), 128),
+            "too many filters"
+        );
+        assert!(
+            !direct_fits(&win(28, 4, 1, 1, Padding::Valid), 8),
+            "pointwise"
+        );
+    }
+
+    #[test]
+    fn padding_is_checked_only_where_a_tap_reaches_it() {
+        assert!(!padded(&win(28, 1, 3, 1, Padding::Valid)));
+        assert!(padded(&win(28, 1, 3, 1, Padding::Same)));
+        // 28 over 5 taps at stride 2, same: 14 outputs, one row of padding above and two below.
+        assert!(padded(&win(28, 1, 5, 2, Padding::Same)));
+        // Valid with a stride that leaves the last row unread: never padded.
+        assert!(!padded(&win(8, 1, 3, 2, Padding::Valid)));
+    }
+
+    #[test]
+    fn the_stripes_sum_to_the_im2col_product() {
+        let w = win(5, 2, 3, 2, Padding::Same);
+        let filters = 4;
+        let x: Vec<f32> = (0..w.input_len()).map(|i| (i % 7) as f32 - 3.0).collect();
+        let dz: Vec<f32> = (0..w.positions() * filters)
+            .map(|i| (i % 5) as f32 * 0.5)
+            .collect();
+        let s = 3;
+        let mut partials = vec![0.0; s * w.patch() * filters];
+        weight_grad_cpu(
+            &w,
+            filters,
+            s,
+            &mut [&mut x.clone(), &mut dz.clone(), &mut partials],
+        );
+        let mut cols = vec![0.0; w.positions() * w.patch()];
+        super::super::window::im2col_cpu(&w, &mut [&mut x.clone(), &mut cols]);
+        for k in 0..w.patch() {
+            for f in 0..filters {
+                let want: f32 = (0..w.positions())
+                    .map(|pos| cols[pos * w.patch() + k] * dz[pos * filters + f])
+                    .sum();
+                let got: f32 = (0..s)
+                    .map(|i| partials[(i * w.patch() + k) * filters + f])
+                    .sum();
+                assert!(
+                    (want - got).abs() < 1e-4,
+                    "k {k} f {f}: {got} against {want}"
+                );
+            }
+        }
+    }
+}
