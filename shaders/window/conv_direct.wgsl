@@ -36,18 +36,24 @@ fn conv_direct4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     var acc1 = bias;
     var acc2 = bias;
     var acc3 = bias;
-    for (var k = 0u; k < PATCH; k++) {
-        let row = k * F4;
-        let w = mat4x4<f32>(
-            read_w(row + j0),
-            read_w(row + min(j0 + 1u, jl)),
-            read_w(row + min(j0 + 2u, jl)),
-            read_w(row + min(j0 + 3u, jl)),
-        );
-        acc0 += w * position_value(q0, k);
-        acc1 += w * position_value(q1, k);
-        acc2 += w * position_value(q2, k);
-        acc3 += w * position_value(q3, k);
+    // The field walked as nested loops of constant counts (KH, KW, C): small enough for
+    // the shader compiler to unroll, so the weights' index is a constant.
+    for (var ky = 0u; ky < KH; ky++) {
+        for (var kx = 0u; kx < KW; kx++) {
+            for (var ch = 0u; ch < C; ch++) {
+                let row = ((ky * KW + kx) * C + ch) * F4;
+                let w = mat4x4<f32>(
+                    read_w(row + j0),
+                    read_w(row + min(j0 + 1u, jl)),
+                    read_w(row + min(j0 + 2u, jl)),
+                    read_w(row + min(j0 + 3u, jl)),
+                );
+                acc0 += w * tap_value(q0, ky, kx, ch);
+                acc1 += w * tap_value(q1, ky, kx, ch);
+                acc2 += w * tap_value(q2, ky, kx, ch);
+                acc3 += w * tap_value(q3, ky, kx, ch);
+            }
+        }
     }
     store_block(q0, j0, acc0);
     if (first + 1u <= last) { store_block(q1, j0, acc1); }
@@ -55,9 +61,12 @@ fn conv_direct4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if (first + 3u <= last) { store_block(q3, j0, acc3); }
 }
 
-// Value k of position pos's receptive field.
-fn position_value(pos: u32, k: u32) -> f32 {
-    return patch_value(pos / (OW * OH), (pos / OW) % OH, pos % OW, k);
+// Tap (ky, kx) of channel ch of position pos's receptive field (0 in the padding).
+fn tap_value(pos: u32, ky: u32, kx: u32, ch: u32) -> f32 {
+    let iy = tap_row((pos / OW) % OH, ky);
+    let ix = tap_col(pos % OW, kx);
+    if (PADDED && !inside(iy, ix)) { return 0.0; }
+    return x[input_index(pos / (OW * OH), u32(iy), u32(ix), ch)];
 }
 
 // Stores the filters' vec4s j0.. (those that exist) of position pos through the activation.

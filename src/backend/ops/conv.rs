@@ -46,7 +46,7 @@ pub const DIRECT_PATCH_MAX: usize = 32;
 pub const DIRECT_FILTERS_MAX: usize = 64;
 
 /// Positions each stripe of the kernel gradient sums, about.
-pub const STRIPE_POSITIONS: usize = 64;
+pub const STRIPE_POSITIONS: usize = 128;
 
 /// Whether a convolution over `win` with `filters` filters runs directly
 /// ([`crate::backend::Kernel::ConvDirect`]): a receptive field of at most
