@@ -106,6 +106,15 @@ pub fn forward_gpu(
     GpuLaunch::new(Entry::ConvDirect4, p, grid).with_constants(constants)
 }
 
+/// Blocks of four field values one invocation of the kernel gradient sums (1 to 3): the
+/// whole field when it fits 12 values (each gradient value then loaded once), else the
+/// fewest groups of equal size.
+fn field_blocks(win: &Window) -> usize {
+    let blocks = win.patch().div_ceil(4);
+    let groups = blocks.div_ceil(3);
+    blocks.div_ceil(groups)
+}
+
 /// GPU launch of [`crate::backend::Kernel::ConvDirectWeightGrad`]: an invocation per stripe
 /// and vec4 of filters.
 pub fn weight_grad_gpu(win: &Window, filters: usize, stripes: usize) -> GpuLaunch {
@@ -114,9 +123,12 @@ pub fn weight_grad_gpu(win: &Window, filters: usize, stripes: usize) -> GpuLaunc
         stripes: stripes as u32,
         ..Default::default()
     };
-    let grid = grid_256(stripes * win.patch().div_ceil(4) * filters.div_ceil(16));
-    GpuLaunch::new(Entry::ConvDirectWeightGrad4, p, grid)
-        .with_constants(conv_constants(win, filters))
+    let kb = field_blocks(win);
+    let groups = win.patch().div_ceil(4 * kb);
+    let grid = grid_256(stripes * groups * filters.div_ceil(16));
+    let mut constants = conv_constants(win, filters);
+    constants.push(("KB", kb as f64));
+    GpuLaunch::new(Entry::ConvDirectWeightGrad4, p, grid).with_constants(constants)
 }
 
 /// The receptive field of output position `pos` as its im2col row (`(ky, kx, channel)`
