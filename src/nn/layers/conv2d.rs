@@ -196,8 +196,14 @@ impl LayerOps for Conv2D {
             .window(cx.rows, cx.shape())
             .map_err(|e| crate::Error::Shape(format!("{}: {e}", cx.layer_name())))?;
         let name = cx.layer_name().to_string();
-        if self.use_bias && conv::direct_fits(&win, self.filters) {
-            // A small receptive field: straight from the image, no rows.
+        if conv::direct_fits(&win, self.filters) {
+            // A small receptive field: straight from the image, no rows (without a bias,
+            // the kernel adds a constant zero one).
+            let bias = if self.use_bias {
+                cx.weight("bias")?
+            } else {
+                cx.constant("bias", self.filters, 0.0)
+            };
             let y =
                 cx.g.temp(format!("{name}/pre"), &[win.positions(), self.filters]);
             let kernel = Kernel::ConvDirect {
@@ -207,7 +213,7 @@ impl LayerOps for Conv2D {
                 training: false,
                 seed: 0,
             };
-            let args = vec![x, cx.weight("kernel")?, cx.weight("bias")?, y, cx.step()];
+            let args = vec![x, cx.weight("kernel")?, bias, y, cx.step()];
             cx.g.push(kernel, args);
             cx.set_output(y, vec![win.oh, win.ow, self.filters]);
             cx.activate(self.activation);

@@ -2,7 +2,7 @@
 
     python tests/data/cnn/gen_cnn_cases.py   (tensorflow-cpu==2.21.0, safetensors, numpy)
 
-Three small CNNs that mix the layers steadygrad implements (Reshape, Conv2D with same/valid
+Four small CNNs that mix the layers steadygrad implements (Reshape, Conv2D with same/valid
 padding, strides, dilation, no bias, MaxPooling2D/AveragePooling2D with same/valid padding,
 GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization over channels, Flatten of
 NHWC, Dense). For each, with Keras's own initial weights:
@@ -89,10 +89,28 @@ def cnn_c():
     ]
 
 
+def cnn_d():
+    # Small receptive fields (steadygrad runs them straight from the image): a strided 5x5
+    # same conv without bias before BN and relu, a 1x1 conv to two channels, a dilated 3x3
+    # conv over them (its input gradient needed), max pool.
+    return [
+        keras.Input(shape=(28, 28, 1)),
+        L.Conv2D(8, 5, strides=2, padding="same", use_bias=False),
+        L.BatchNormalization(),
+        L.Activation("relu"),
+        L.Conv2D(2, 1),
+        L.Conv2D(4, 3, dilation_rate=2, padding="valid", activation="elu"),
+        L.MaxPooling2D(2),
+        L.Flatten(),
+        L.Dense(10, activation="softmax"),
+    ]
+
+
 CASES = {
     "cnn_a": (cnn_a, 11, "SGD", {"learning_rate": 0.02, "momentum": 0.9, "nesterov": True}),
     "cnn_b": (cnn_b, 12, "Adam", {"learning_rate": 0.003}),
     "cnn_c": (cnn_c, 13, "SGD", {"learning_rate": 0.1}),
+    "cnn_d": (cnn_d, 14, "RMSprop", {"learning_rate": 0.003, "momentum": 0.5}),
 }
 
 
