@@ -63,10 +63,8 @@ fn conv_direct4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 
 // Tap (ky, kx) of channel ch of position pos's receptive field (0 in the padding).
 fn tap_value(pos: u32, ky: u32, kx: u32, ch: u32) -> f32 {
-    let iy = tap_row((pos / OW) % OH, ky);
-    let ix = tap_col(pos % OW, kx);
-    if (PADDED && !inside(iy, ix)) { return 0.0; }
-    return x[input_index(pos / (OW * OH), u32(iy), u32(ix), ch)];
+    let img = pos / (OW * OH);
+    return input_value(img, tap_row((pos / OW) % OH, ky), tap_col(pos % OW, kx), ch);
 }
 
 // Stores the filters' vec4s j0.. (those that exist) of position pos through the activation.

@@ -12,15 +12,21 @@ override PATCH: u32 = 1u;
 // Whether some taps fall in the padding (otherwise the bounds checks are left out).
 override PADDED: bool = false;
 
-// The receptive field of output position `pos` (image, oy, ox), in (ky, kx, channel)
-// order with zeros in the padding: value k of its im2col row.
+// Channel ch of input pixel (iy, ix) of image img, 0 in the padding: without branches
+// (a clamped load and a select), which SwiftShader compiles where a return per tap inside
+// the kernel gradient's sums ran it out of memory.
+fn input_value(img: u32, iy: i32, ix: i32, ch: u32) -> f32 {
+    let cy = u32(clamp(iy, 0, i32(H) - 1));
+    let cx = u32(clamp(ix, 0, i32(W) - 1));
+    let v = x[input_index(img, cy, cx, ch)];
+    return select(v, 0.0, PADDED && !inside(iy, ix));
+}
+
+// Value k of output position (img, oy, ox)'s receptive field, in (ky, kx, channel) order
+// with zeros in the padding: value k of its im2col row.
 fn patch_value(img: u32, oy: u32, ox: u32, k: u32) -> f32 {
     let ch = k % C;
     let kx = (k / C) % KW;
     let ky = k / (C * KW);
-    let iy = tap_row(oy, ky);
-    let ix = tap_col(ox, kx);
-    if (PADDED && !inside(iy, ix)) { return 0.0; }
-    return x[input_index(img, u32(iy), u32(ix), ch)];
+    return input_value(img, tap_row(oy, ky), tap_col(ox, kx), ch);
 }
-

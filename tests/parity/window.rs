@@ -239,7 +239,20 @@ fn untaken_positions_get_zero(
 /// at most 32) with 4, 12 (a partial block of 16), 20 and 64 filters, several
 /// activations, and stripes of every size from one to one per position.
 pub(super) fn direct_convolutions_match_reference() {
-    let Some(mut g) = gpu() else { return };
+    // The kernel gradient one block of field values an invocation and several.
+    for field_blocks in [false, true] {
+        let opts = GpuOptions {
+            field_blocks: Some(field_blocks),
+            ..GpuOptions::from_env().unwrap()
+        };
+        let Ok(mut g) = GpuBackend::new(&opts) else {
+            return;
+        };
+        direct_convolutions_match_reference_on(&mut g);
+    }
+}
+
+fn direct_convolutions_match_reference_on(g: &mut GpuBackend) {
     let rrelu = ActKind::Rrelu {
         lower: 0.1,
         upper: 0.3,
@@ -272,7 +285,7 @@ pub(super) fn direct_convolutions_match_reference() {
                 vec![f32::NAN; out],
                 step.clone(),
             ];
-            check(&mut g, kernel, inputs, 1e-5);
+            check(g, kernel, inputs, 1e-5);
         }
         let dz = random_with_edges(out, 2.0, 260 + i as u64);
         let positions = win.positions();
@@ -293,7 +306,7 @@ pub(super) fn direct_convolutions_match_reference() {
             let abs_dz: Vec<f32> = dz.iter().map(|v| v.abs()).collect();
             let magnitude = run_cpu(&kernel, &[abs_x, abs_dz, vec![0.0; len]])[2].clone();
             let inputs = vec![x.clone(), dz.clone(), vec![f32::NAN; len]];
-            check_scaled(&mut g, kernel, inputs, 1e-5, Some((2, magnitude)));
+            check_scaled(g, kernel, inputs, 1e-5, Some((2, magnitude)));
         }
     }
 }

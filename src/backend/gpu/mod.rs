@@ -50,6 +50,11 @@ pub struct GpuOptions {
     /// workers wait, and the update and window kernels ran faster from storage there (see
     /// `docs/benchmarks.md`).
     pub texture_reads: Option<bool>,
+    /// Whether the direct convolution's kernel gradient sums up to three blocks of four
+    /// field values an invocation ([`ops::conv::with_field_blocks`]). None: on llvmpipe,
+    /// where it ran the example CNN's 1.5× faster; elsewhere one block (SwiftShader's shader
+    /// compiler ran out of memory on the larger body).
+    pub field_blocks: Option<bool>,
     /// Print a line on stderr for each shape class timed (the command line sets it).
     pub announce: bool,
     /// Which of the adapters that tie for the best kind to take, modulo their count: the
@@ -92,6 +97,7 @@ impl GpuOptions {
             provisional_matmul: None,
             ordinal: 0,
             texture_reads: None,
+            field_blocks: None,
         })
     }
 }
@@ -133,6 +139,8 @@ pub struct GpuBackend {
     cpu_adapter: bool,
     /// Which kernels read through textures where they can ([`GpuOptions::texture_reads`]).
     texture_reads: Option<TextureReads>,
+    /// [`GpuOptions::field_blocks`], resolved for the adapter.
+    field_blocks: bool,
     /// Whether the device was opened with subgroups of exactly 8 lanes
     /// ([`MatmulVariant::Subgroup`]).
     subgroups8: bool,
@@ -332,6 +340,9 @@ impl GpuBackend {
                 None if ainfo.name.starts_with("llvmpipe") => Some(TextureReads::BatchNorm),
                 None => (ainfo.device_type == wgpu::DeviceType::Cpu).then_some(TextureReads::All),
             },
+            field_blocks: opts
+                .field_blocks
+                .unwrap_or(ainfo.name.starts_with("llvmpipe")),
             subgroups8,
             last_matmul: opts.matmul.unwrap_or(MatmulVariant::RegisterBlocked8),
             max_binding_bytes,
@@ -519,6 +530,9 @@ impl Backend for GpuBackend {
         let mut launch = ops::gpu_launch(kernel, variant);
         if let Some(which) = self.texture_reads {
             launch = ops::through_textures(kernel, launch, which);
+        }
+        if self.field_blocks {
+            launch = ops::conv::with_field_blocks(kernel, launch);
         }
         self.prepare_launch(kernel, bufs, launch)
     }

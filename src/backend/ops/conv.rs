@@ -12,7 +12,7 @@
 use super::elementwise::act_value;
 use super::window::constants;
 use crate::backend::contract::Entry;
-use crate::backend::kernel::ActKind;
+use crate::backend::kernel::{ActKind, Kernel};
 use crate::backend::launch::{grid_256, shader_params, GpuLaunch};
 use crate::backend::window::Window;
 
@@ -49,7 +49,7 @@ pub const DIRECT_FILTERS_MAX: usize = 64;
 pub const STRIPE_POSITIONS: usize = 128;
 
 /// Whether a convolution over `win` with `filters` filters runs directly
-/// ([`crate::backend::Kernel::ConvDirect`]): a receptive field of at most
+/// ([`Kernel::ConvDirect`]): a receptive field of at most
 /// [`DIRECT_PATCH_MAX`] values, filters in whole vec4s up to [`DIRECT_FILTERS_MAX`], and
 /// not pointwise (that one is a plain matmul over the input).
 pub fn direct_fits(win: &Window, filters: usize) -> bool {
@@ -83,8 +83,8 @@ fn conv_constants(win: &Window, filters: usize) -> Vec<(&'static str, f64)> {
     c
 }
 
-/// GPU launch of [`crate::backend::Kernel::ConvDirect`]: an invocation per output
-/// position, all filters.
+/// GPU launch of [`Kernel::ConvDirect`]: an invocation per four output positions and
+/// block of 16 filters.
 pub fn forward_gpu(
     win: &Window,
     filters: usize,
@@ -106,24 +106,40 @@ pub fn forward_gpu(
     GpuLaunch::new(Entry::ConvDirect4, p, grid).with_constants(constants)
 }
 
-/// Blocks of four field values one invocation of the kernel gradient sums (1 to 3): the
-/// whole field when it fits 12 values (each gradient value then loaded once), else the
-/// fewest groups of equal size.
+/// Blocks of four field values one invocation of the kernel gradient sums where it takes
+/// several ([`with_field_blocks`]; 1 to 3): the whole field when it fits 12 values (each
+/// gradient value then loaded once), else the fewest groups of equal size.
 fn field_blocks(win: &Window) -> usize {
     let blocks = win.patch().div_ceil(4);
     let groups = blocks.div_ceil(3);
     blocks.div_ceil(groups)
 }
 
-/// GPU launch of [`crate::backend::Kernel::ConvDirectWeightGrad`]: an invocation per stripe
-/// and vec4 of filters.
-pub fn weight_grad_gpu(win: &Window, filters: usize, stripes: usize) -> GpuLaunch {
+/// `launch` (of `kernel`) as the kernel gradient summing several blocks of field values an
+/// invocation ([`field_blocks`]) when it is [`Kernel::ConvDirectWeightGrad`]: on llvmpipe
+/// the example CNN's first convolution's at batch 128 ran 1.5× faster (each gradient vec4
+/// loaded once for the whole 3×3 field, not three times), but SwiftShader's shader compiler
+/// ran out of memory on the larger body over padded windows, so the backend takes it where
+/// [`crate::backend::GpuOptions::field_blocks`] says.
+pub fn with_field_blocks(kernel: &Kernel, launch: GpuLaunch) -> GpuLaunch {
+    match *kernel {
+        Kernel::ConvDirectWeightGrad {
+            ref win,
+            filters,
+            stripes,
+        } => weight_grad_gpu(win, filters, stripes, field_blocks(win)),
+        _ => launch,
+    }
+}
+
+/// GPU launch of [`Kernel::ConvDirectWeightGrad`]: an invocation per stripe, `kb` blocks
+/// of four field values and block of 16 filters.
+pub fn weight_grad_gpu(win: &Window, filters: usize, stripes: usize, kb: usize) -> GpuLaunch {
     let p = ConvParams {
         n: win.n as u32,
         stripes: stripes as u32,
         ..Default::default()
     };
-    let kb = field_blocks(win);
     let groups = win.patch().div_ceil(4 * kb);
     let grid = grid_256(stripes * groups * filters.div_ceil(16));
     let mut constants = conv_constants(win, filters);
@@ -153,7 +169,7 @@ fn patch(win: &Window, x: &[f32], pos: usize) -> Vec<f32> {
     row
 }
 
-/// CPU reference of [`crate::backend::Kernel::ConvDirect`]. Buffers: x, w, bias, y, step.
+/// CPU reference of [`Kernel::ConvDirect`]. Buffers: x, w, bias, y, step.
 pub fn forward_cpu(
     win: &Window,
     filters: usize,
@@ -176,7 +192,7 @@ pub fn forward_cpu(
     }
 }
 
-/// CPU reference of [`crate::backend::Kernel::ConvDirectWeightGrad`]. Buffers: x, dz,
+/// CPU reference of [`Kernel::ConvDirectWeightGrad`]. Buffers: x, dz,
 /// partials.
 pub fn weight_grad_cpu(win: &Window, filters: usize, stripes: usize, b: &mut [&mut [f32]]) {
     let field = win.patch();

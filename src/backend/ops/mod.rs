@@ -213,7 +213,7 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             ref win,
             filters,
             stripes,
-        } => conv::weight_grad_gpu(win, filters, stripes),
+        } => conv::weight_grad_gpu(win, filters, stripes, 1),
         Kernel::Im2col { ref win } => window::gpu(Entry::Im2col, win),
         Kernel::Col2im { ref win } => window::gpu(Entry::Col2im, win),
         Kernel::MaxPool { ref win } => window::gpu(Entry::MaxPool, win),
