@@ -2,7 +2,8 @@
 //! and average pooling with their backward passes (`shaders/pool/`), over NHWC images —
 //! each CPU reference written as the formula reads, beside its GPU launch. The
 //! convolution itself is the im2col rows times the kernel: the autotuned matmul, with
-//! the dense layer's bias + activation epilogue.
+//! the dense layer's bias + activation epilogue — but over a small receptive field, straight
+//! from the image ([`super::conv`]).
 
 // Index loops on purpose: each one reads like the formula it implements.
 #![allow(clippy::needless_range_loop)]
