@@ -9,8 +9,8 @@
 // Index loops on purpose: each one reads like the formula it implements.
 #![allow(clippy::needless_range_loop)]
 
-use super::elementwise::act_value;
-use super::window::constants;
+use super::matmul;
+use super::window::{self, constants};
 use crate::backend::contract::Entry;
 use crate::backend::kernel::{ActKind, Kernel};
 use crate::backend::launch::{grid_256, shader_params, GpuLaunch};
@@ -147,29 +147,16 @@ pub fn weight_grad_gpu(win: &Window, filters: usize, stripes: usize, kb: usize) 
     GpuLaunch::new(Entry::ConvDirectWeightGrad4, p, grid).with_constants(constants)
 }
 
-/// The receptive field of output position `pos` as its im2col row (`(ky, kx, channel)`
-/// order, zeros in the padding).
-fn patch(win: &Window, x: &[f32], pos: usize) -> Vec<f32> {
-    let (img, oy, ox) = (
-        pos / (win.oh * win.ow),
-        (pos / win.ow) % win.oh,
-        pos % win.ow,
-    );
-    let mut row = Vec::with_capacity(win.patch());
-    for ky in 0..win.kh {
-        for kx in 0..win.kw {
-            for ch in 0..win.c {
-                row.push(match win.tap(oy, ox, ky, kx) {
-                    Some((iy, ix)) => x[((img * win.h + iy) * win.w + ix) * win.c + ch],
-                    None => 0.0,
-                });
-            }
-        }
-    }
-    row
+/// The im2col rows of `x` over `win` ([`window::im2col_cpu`]): the receptive fields the
+/// direct kernels read in place.
+fn rows(win: &Window, x: &mut [f32]) -> Vec<f32> {
+    let mut cols = vec![0.0; win.positions() * win.patch()];
+    window::im2col_cpu(win, &mut [x, &mut cols]);
+    cols
 }
 
-/// CPU reference of [`Kernel::ConvDirect`]. Buffers: x, w, bias, y, step.
+/// CPU reference of [`Kernel::ConvDirect`]: the im2col rows through the dense layer's
+/// reference ([`matmul::dense_cpu`]), which it equals. Buffers: x, w, bias, y, step.
 pub fn forward_cpu(
     win: &Window,
     filters: usize,
@@ -178,31 +165,28 @@ pub fn forward_cpu(
     seed: u32,
     b: &mut [&mut [f32]],
 ) {
-    let step = b[4][0].to_bits();
-    for pos in 0..win.positions() {
-        let row = patch(win, b[0], pos);
-        for f in 0..filters {
-            let mut z = b[2][f];
-            for k in 0..row.len() {
-                z += row[k] * b[1][k * filters + f];
-            }
-            let i = pos * filters + f;
-            b[3][i] = act_value(act, z, training, seed, step, i);
-        }
-    }
+    let (x, rest) = b.split_first_mut().expect("five buffers");
+    let mut cols = rows(win, x);
+    let [w, bias, y, step] = rest else {
+        panic!("ConvDirect takes five buffers")
+    };
+    let (m, k) = (win.positions(), win.patch());
+    let buffers: &mut [&mut [f32]] = &mut [&mut cols, w, bias, y, step];
+    matmul::dense_cpu(m, k, filters, act, training, seed, buffers);
 }
 
-/// CPU reference of [`Kernel::ConvDirectWeightGrad`]. Buffers: x, dz,
-/// partials.
+/// CPU reference of [`Kernel::ConvDirectWeightGrad`]: over the im2col rows, each stripe's
+/// sum of row ⊗ dz. Buffers: x, dz, partials.
 pub fn weight_grad_cpu(win: &Window, filters: usize, stripes: usize, b: &mut [&mut [f32]]) {
     let field = win.patch();
+    let cols = rows(win, b[0]);
     b[2][..stripes * field * filters].fill(0.0);
     for pos in 0..win.positions() {
-        let row = patch(win, b[0], pos);
         let s = pos % stripes;
         for k in 0..field {
             for f in 0..filters {
-                b[2][(s * field + k) * filters + f] += row[k] * b[1][pos * filters + f];
+                b[2][(s * field + k) * filters + f] +=
+                    cols[pos * field + k] * b[1][pos * filters + f];
             }
         }
     }
