@@ -322,9 +322,16 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             l2: 0.02,
         })
         .collect();
+    // 60 values (the vec4 entries) and 15 (a value an invocation).
+    let odd = DropoutMask {
+        sample: [1, 1, 5],
+        ..mask
+    };
     kernels.extend([
         Kernel::Dropout { mask },
         Kernel::DropoutBackward { mask },
+        Kernel::Dropout { mask: odd },
+        Kernel::DropoutBackward { mask: odd },
         Kernel::Penalty {
             tensors: penalized,
             first: 1,

@@ -474,6 +474,10 @@ entries! {
     Dropout: "dropout" in DROPOUT [] [];
     /// Dropout's backward.
     DropoutBackward: "dropout_backward" in DROPOUT_BACKWARD [] [];
+    /// [`Entry::Dropout`], four elements an invocation through vec4 views.
+    Dropout4: "dropout4" in DROPOUT [x: Vec4, y: Vec4] [];
+    /// [`Entry::DropoutBackward`], four elements an invocation through vec4 views.
+    DropoutBackward4: "dropout_backward4" in DROPOUT_BACKWARD [dy: Vec4, dx: Vec4] [];
     /// L1/L2 penalties.
     Penalty: "penalty" in PENALTY [w: Vec4, grad: Vec4] [];
     /// The penalty's sum into the metrics.

@@ -127,12 +127,14 @@ pub fn dropout_gpu(m: &DropoutMask, backward: bool) -> GpuLaunch {
         dropped,
         ..Default::default()
     };
-    let entry = if backward {
-        Entry::DropoutBackward
-    } else {
-        Entry::Dropout
+    // Four elements an invocation through the vec4 views where they divide evenly.
+    let (entry, grid) = match (backward, m.len().is_multiple_of(4)) {
+        (false, false) => (Entry::Dropout, grid_256(m.len())),
+        (true, false) => (Entry::DropoutBackward, grid_256(m.len())),
+        (false, true) => (Entry::Dropout4, grid_256(m.len() / 4)),
+        (true, true) => (Entry::DropoutBackward4, grid_256(m.len() / 4)),
     };
-    GpuLaunch::new(entry, p, grid_256(m.len()))
+    GpuLaunch::new(entry, p, grid)
 }
 
 /// Dropout, training mode. Buffers: x, y, step.
