@@ -233,6 +233,18 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             cols: 10,
             total: 3,
         },
+        Kernel::DenseLossRows {
+            kind: LossKind::MeanSquaredError,
+            rows: 40,
+            k: 5,
+            cols: 10,
+            total: 40,
+        },
+        Kernel::DenseLossSums {
+            rows: 40,
+            k: 50,
+            cols: 3,
+        },
         Kernel::BnTrainGatherU8 {
             rows: 2,
             cols: 8,

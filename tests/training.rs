@@ -405,6 +405,38 @@ fn every_activation_trains_the_mlp_in_one_epoch() {
     );
 }
 
+/// Issue 24's count: the seed network's training step in at most 14 launches at every
+/// batch size (the output layer in one launch up to batch 64, in two from 128).
+#[test]
+fn the_seed_networks_step_takes_at_most_14_launches_at_every_batch() {
+    let (train, _) = mnist();
+    for (batch, plain) in [(32, 13.0), (128, 14.0), (512, 14.0)] {
+        let data = first(&train, batch * 10);
+        let backends: Vec<Box<dyn Backend>> = match gpu() {
+            Some(g) => vec![Box::new(CpuBackend::new()), Box::new(g)],
+            None => vec![Box::new(CpuBackend::new())],
+        };
+        for be in backends {
+            let mut s =
+                Session::with_backend(steadygrad::nn::seed_network(false).unwrap(), be).unwrap();
+            s.compile(
+                Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
+                LossName::SparseCategoricalCrossentropy,
+            )
+            .unwrap();
+            let opts = FitOptions {
+                epochs: 1,
+                batch_size: batch,
+                ..Default::default()
+            };
+            let h = s.fit(&data, None, &opts, &mut []).unwrap();
+            // 10 steps; the gradient statistics' two launches on the first and the last.
+            let expected = (plain * 10.0 + 4.0) / 10.0;
+            assert_eq!(h.counters.dispatches_per_step, expected, "batch {batch}");
+        }
+    }
+}
+
 #[test]
 fn gathering_statistics_on_fewer_steps_changes_no_weight() {
     let (train, _) = mnist();

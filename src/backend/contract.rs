@@ -161,9 +161,13 @@ modules! {
     /// `y = factor·x`.
     SCALE: ElementwiseParams, ["elementwise/common.wgsl", "elementwise/scale.wgsl"];
     /// Loss, its gradient and the metrics.
-    LOSS: LossParams, ["loss/rows.wgsl", "loss/loss.wgsl"];
+    LOSS: LossParams, ["loss/row_loss.wgsl", "loss/rows.wgsl", "loss/loss.wgsl"];
     /// The output layer's forward, loss and backward products.
-    DENSE_LOSS: DenseLossParams, ["loss/rows.wgsl", "loss/dense.wgsl"];
+    DENSE_LOSS: DenseLossParams, ["loss/row_loss.wgsl", "loss/rows.wgsl", "loss/head.wgsl", "loss/head_w.wgsl", "loss/dense.wgsl"];
+    /// The output layer's rows: forward, loss, input gradient.
+    DENSE_LOSS_ROWS: DenseLossParams, ["loss/row_loss.wgsl", "loss/head.wgsl", "loss/head_w.wgsl", "loss/dense_rows.wgsl"];
+    /// The output layer's sums over its rows.
+    DENSE_LOSS_SUMS: DenseLossParams, ["loss/head.wgsl", "loss/dense_sums.wgsl"];
     /// Batch norm, training forward.
     BN_TRAIN / BN_TRAIN_TEXTURE: BatchNormParams, ["loops.wgsl", "batch_norm/lanes.wgsl", "batch_norm/normalize.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train.wgsl"], readers;
     /// Batch norm's training forward over a batch it gathers itself.
@@ -373,6 +377,10 @@ entries! {
     LossForwardBackward: "loss_forward_backward" in LOSS [] [];
     /// The output layer's training step: logits, loss, gradients.
     DenseLossBackward: "dense_loss_backward" in DENSE_LOSS [] [];
+    /// The output layer's rows (part one of two).
+    DenseLossRows: "dense_loss_rows" in DENSE_LOSS_ROWS [] [];
+    /// The output layer's sums over its rows (part two of two).
+    DenseLossSums: "dense_loss_sums" in DENSE_LOSS_SUMS [] [];
     /// BN training-mode forward: statistics, moving statistics, output.
     BnTrain: "bn_train" in BN_TRAIN [] [];
     /// [`Entry::BnTrain`], four columns an invocation through vec4 views.

@@ -51,21 +51,25 @@ pub fn gather_into_batch_norm(g: &mut Graph) -> bool {
     false
 }
 
-/// The most multiply-adds (`rows × k × cols`) of an output layer fused by
+/// The most multiply-adds (`rows × k × cols`) of an output layer fused into one launch by
 /// [`output_layer_into_loss`]: its one workgroup walks all three products on one core of a
 /// CPU adapter, where the four launches it replaces spread over the cores. Measured for the
 /// seed network's head (k = 100, 10 classes), the fused launch against the four, µs:
 /// llvmpipe 794–992 against 1,002–1,591 at batch 32, about even at 64 (1,392–1,408 against
 /// 1,396–1,936), 2,967–3,313 against 1,895–2,483 at 128; SwiftShader 787–1,278 against
-/// 1,156–1,409 at batch 32, mixed from 64 up.
+/// 1,156–1,409 at batch 32, mixed from 64 up. Larger heads take two launches that spread
+/// over the device (on llvmpipe at batch 128, 857–1,268 µs against the four's 835–1,011;
+/// at 1,024, 3,434 against 3,091).
 pub const DENSE_LOSS_MAX_MACS: usize = 1 << 16;
 
 /// The output layer's linear [`Kernel::Dense`], the [`Kernel::Loss`] on its logits and the
 /// two backward [`Kernel::MatMul`]s from the loss's gradient (its weight gradient and its
-/// input's) become one launch, [`Kernel::DenseLoss`], which still writes the logits. Only
-/// for heads of at most [`DENSE_LOSS_MAX_MACS`] and [`DENSE_LOSS_MAX_COLS`] outputs,
-/// within the device's buffer limit, with no all-reduce point or statistics-only node among
-/// the four. Returns whether it fused.
+/// input's) become one launch, [`Kernel::DenseLoss`], which still writes the logits — or,
+/// past [`DENSE_LOSS_MAX_MACS`], two: [`Kernel::DenseLossRows`] (a row an invocation:
+/// logits, loss, gradient, input gradient) and [`Kernel::DenseLossSums`] (weight and bias
+/// gradients, metrics). Only for heads of at most [`DENSE_LOSS_MAX_COLS`] outputs, within
+/// the device's buffer limit, with no all-reduce point or statistics-only node among the
+/// four. Returns whether it fused.
 pub fn output_layer_into_loss(g: &mut Graph) -> bool {
     for i in 0..g.nodes.len().saturating_sub(3) {
         let (d, l) = (&g.nodes[i], &g.nodes[i + 1]);
@@ -123,21 +127,49 @@ pub fn output_layer_into_loss(g: &mut Graph) -> bool {
             cols,
             total,
         };
+        let one = rows * k * cols <= DENSE_LOSS_MAX_MACS;
         let fits = (m, n) == (rows, cols)
             && l.args[0] == x
-            && rows * k * cols <= DENSE_LOSS_MAX_MACS
             && cols <= DENSE_LOSS_MAX_COLS
-            && g.fits(fused.arity());
+            && g.fits(if one { fused.arity() } else { 8 });
         let apart = g.syncs.iter().any(|s| (i + 1..=i + 3).contains(&s.at))
             || g.statistics.iter().any(|s| (i..=i + 3).contains(s));
         let Some((dh, dw)) = grads.filter(|_| fits && !apart) else {
             continue;
         };
-        // h, w, bias, x; labels, dx, dx_sums, metrics; dh, dw.
-        let mut args = vec![h, w, bias, x];
-        args.extend_from_slice(&l.args[1..]);
-        args.extend([dh, dw]);
-        replace(g, i, 4, fused, args);
+        // labels, dx, dx_sums, metrics.
+        let [labels, dx, dx_sums, metrics] = l.args[1..] else {
+            continue;
+        };
+        if one {
+            let args = vec![h, w, bias, x, labels, dx, dx_sums, metrics, dh, dw];
+            splice(
+                g,
+                i,
+                4,
+                vec![Node {
+                    kernel: fused,
+                    args,
+                }],
+            );
+        } else {
+            let row_metrics = g.temp("head_row_metrics", &[rows, 2]);
+            let first = Node {
+                kernel: Kernel::DenseLossRows {
+                    kind,
+                    rows,
+                    k,
+                    cols,
+                    total,
+                },
+                args: vec![h, w, bias, x, labels, dx, row_metrics, dh],
+            };
+            let second = Node {
+                kernel: Kernel::DenseLossSums { rows, k, cols },
+                args: vec![h, dx, row_metrics, dx_sums, metrics, dw],
+            };
+            splice(g, i, 4, vec![first, second]);
+        }
         return true;
     }
     false
@@ -146,8 +178,14 @@ pub fn output_layer_into_loss(g: &mut Graph) -> bool {
 /// Puts a node of `kernel` over `args` in place of the `count` nodes from `i`, moving the
 /// later nodes' all-reduce points and statistics indices with them.
 fn replace(g: &mut Graph, i: usize, count: usize, kernel: Kernel, args: Vec<TensorId>) {
-    g.nodes.splice(i..i + count, [Node { kernel, args }]);
-    let moved = count - 1;
+    splice(g, i, count, vec![Node { kernel, args }]);
+}
+
+/// Puts `nodes` (no more than `count`) in place of the `count` nodes from `i`, moving the
+/// later nodes' all-reduce points and statistics indices with them.
+fn splice(g: &mut Graph, i: usize, count: usize, nodes: Vec<Node>) {
+    let moved = count - nodes.len();
+    g.nodes.splice(i..i + count, nodes);
     for s in &mut g.syncs {
         if s.at >= i + count {
             s.at -= moved;
@@ -347,10 +385,54 @@ mod tests {
     }
 
     #[test]
-    fn heads_too_large_too_wide_or_apart_stay_four_launches() {
-        // More work than one workgroup should walk, more columns than a lane's registers.
-        assert!(!output_layer_into_loss(&mut head(128, 100, 10, true)));
+    fn a_larger_batch_takes_two_nodes_a_row_an_invocation_then_the_sums() {
+        let mut g = head(128, 100, 10, false);
+        assert!(output_layer_into_loss(&mut g));
+        assert_eq!(g.nodes.len(), 3);
+        let names = |n: usize| -> Vec<&str> {
+            (g.nodes[n].args.iter())
+                .map(|t| g.tensors[t.0].name.as_str())
+                .collect()
+        };
+        assert!(matches!(
+            g.nodes[0].kernel,
+            Kernel::DenseLossRows {
+                rows: 128,
+                k: 100,
+                cols: 10,
+                ..
+            }
+        ));
+        let rows_args = [
+            "h",
+            "w",
+            "bias",
+            "x",
+            "labels",
+            "dx",
+            "head_row_metrics",
+            "dh",
+        ];
+        assert_eq!(names(0), rows_args);
+        assert_eq!(
+            g.nodes[1].kernel,
+            Kernel::DenseLossSums {
+                rows: 128,
+                k: 100,
+                cols: 10
+            }
+        );
+        let sums_args = ["h", "dx", "head_row_metrics", "db", "metrics", "dw"];
+        assert_eq!(names(1), sums_args);
+        assert_eq!(g.tensors[g.nodes[0].args[6].0].shape, [128, 2]);
+        assert_eq!(g.syncs[0].at, 3);
+    }
+
+    #[test]
+    fn heads_too_wide_or_apart_stay_four_launches() {
+        // More columns than a lane's registers.
         assert!(!output_layer_into_loss(&mut head(2, 3, 17, true)));
+        assert!(!output_layer_into_loss(&mut head(128, 3, 17, true)));
         // A device that binds fewer buffers.
         let mut g = head(2, 3, 4, true);
         g.storage_limit = Some(9);

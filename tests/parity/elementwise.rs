@@ -154,6 +154,7 @@ pub(super) fn dense_loss_matches_reference_and_the_kernels_it_replaces() {
         (33, 300, 3),
         (300, 5, 16),
         (5, 257, 1),
+        (130, 100, 10),
     ] {
         let h = random_with_edges(rows * k, 2.0, 40);
         let w = random(k * cols, 0.5, 41);
@@ -248,6 +249,41 @@ pub(super) fn dense_loss_matches_reference_and_the_kernels_it_replaces() {
             }
             assert_eq!(c[8], dh, "{what}: dh as MatMul computes it");
             assert_eq!(c[9], dw, "{what}: dw as MatMul computes it");
+            // The same step in two launches (larger batches): each against its reference,
+            // and the pair's references against the one launch's.
+            let rows_kernel = Kernel::DenseLossRows {
+                kind,
+                rows,
+                k,
+                cols,
+                total: rows + 1,
+            };
+            let mut rows_inputs = inputs[..6].to_vec();
+            rows_inputs.push(vec![f32::NAN; 2 * rows]);
+            rows_inputs.push(vec![0.0; rows * k]);
+            let (rc, rg) = both(&mut g, &rows_kernel, &rows_inputs);
+            for (i, name) in [(3, "logits"), (5, "dx"), (6, "row metrics"), (7, "dh")] {
+                assert_close(&format!("{what} rows {name}"), &rg[i], &rc[i], 1e-5, 1e-4);
+            }
+            let sums_kernel = Kernel::DenseLossSums { rows, k, cols };
+            let sums_inputs = vec![
+                h.clone(),
+                rc[5].clone(),
+                rc[6].clone(),
+                vec![f32::NAN; cols],
+                vec![1.0, 2.0, 3.0],
+                vec![f32::NAN; k * cols],
+            ];
+            let (sc, sg) = both(&mut g, &sums_kernel, &sums_inputs);
+            for (i, name) in [(3, "bias gradient"), (4, "metrics"), (5, "dw")] {
+                assert_close(&format!("{what} sums {name}"), &sg[i], &sc[i], 1e-5, 1e-4);
+            }
+            for (pair, one) in [(&rc[3], &c[3]), (&rc[5], &c[5]), (&rc[7], &c[8])] {
+                assert_eq!(pair, one, "{what}: the rows launch as the one launch");
+            }
+            for (pair, one) in [(&sc[3], &c[6]), (&sc[4], &c[7]), (&sc[5], &c[9])] {
+                assert_eq!(pair, one, "{what}: the sums launch as the one launch");
+            }
         }
     }
 }

@@ -180,6 +180,33 @@ pub enum Kernel {
         /// As [`Kernel::Loss`]'s.
         total: usize,
     },
+    /// [`Kernel::DenseLoss`] for a larger batch, part one (a fusion, `graph/fuse.rs`): an
+    /// invocation per row computes its logits, loss, gradient and input gradient
+    /// `dh = dx·wᵀ`, and writes its loss and hit (`row_metrics`, two values a row) for
+    /// [`Kernel::DenseLossSums`].
+    DenseLossRows {
+        /// Which loss.
+        kind: LossKind,
+        /// Batch rows.
+        rows: usize,
+        /// Columns of h (rows of w).
+        k: usize,
+        /// Output columns.
+        cols: usize,
+        /// As [`Kernel::Loss`]'s.
+        total: usize,
+    },
+    /// Part two after [`Kernel::DenseLossRows`]: the sums over the rows — the weight
+    /// gradient `dw = hᵀ·dx`, the bias gradient (dx's column sums) and
+    /// `metrics += (Σ loss, Σ hits, rows)`.
+    DenseLossSums {
+        /// Batch rows.
+        rows: usize,
+        /// Columns of h (rows of w).
+        k: usize,
+        /// Output columns.
+        cols: usize,
+    },
     /// Training-mode batch normalization in one launch: per column the batch mean and
     /// biased variance (kept for the backward pass), the EWMA of the moving statistics,
     /// and the normalized, scaled, shifted output.

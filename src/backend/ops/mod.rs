@@ -114,6 +114,14 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             cols,
             total,
         } => loss::dense_loss_gpu(kind, rows, k, cols, total),
+        Kernel::DenseLossRows {
+            kind,
+            rows,
+            k,
+            cols,
+            total,
+        } => loss::dense_loss_rows_gpu(kind, rows, k, cols, total),
+        Kernel::DenseLossSums { rows, k, cols } => loss::dense_loss_sums_gpu(rows, k, cols),
         Kernel::BnTrain {
             rows,
             cols,
@@ -289,6 +297,14 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
             cols,
             total,
         } => loss::dense_loss_cpu(kind, rows, k, cols, total, b),
+        Kernel::DenseLossRows {
+            kind,
+            rows,
+            k,
+            cols,
+            total,
+        } => loss::dense_loss_rows_cpu(kind, rows, k, cols, total, b),
+        Kernel::DenseLossSums { rows, k, cols } => loss::dense_loss_sums_cpu(rows, k, cols, b),
         Kernel::BnTrain {
             rows,
             cols,
