@@ -1,4 +1,4 @@
-//! The README's usage block cannot drift from the CLI: every flag it names exists on its
+//! docs/cli.md's usage block cannot drift from the CLI: every flag it names exists on its
 //! subcommand, and every flag of every subcommand (`--help`) appears in its usage line.
 
 mod common;
@@ -25,10 +25,10 @@ fn flags(text: &str) -> BTreeSet<String> {
     out
 }
 
-/// The README's usage block: subcommand (`train`, `experiment depth`, …) → its lines.
+/// docs/cli.md's usage block: subcommand (`train`, `experiment depth`, …) → its lines.
 fn usage_block() -> BTreeMap<String, String> {
     let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cli.md")).unwrap();
     let start = readme.find("```text\nsteadygrad ").expect("a usage block") + 8;
     let end = start + readme[start..].find("```").unwrap();
     let mut out: BTreeMap<String, String> = BTreeMap::new();
@@ -110,7 +110,7 @@ fn the_usage_block_names_every_flag_of_every_subcommand_and_no_other() {
     let train = help_flags("train");
     for sub in &subs {
         let line = block.get(sub).unwrap_or_else(|| {
-            panic!("the README's usage block has no line for `steadygrad {sub}`")
+            panic!("docs/cli.md's usage block has no line for `steadygrad {sub}`")
         });
         let mut listed = flags(line);
         if line.contains("[training and data flags]") {
@@ -124,17 +124,17 @@ fn the_usage_block_names_every_flag_of_every_subcommand_and_no_other() {
         let unknown: Vec<_> = listed.difference(&real).collect();
         assert!(
             missing.is_empty(),
-            "`steadygrad {sub}`: the README omits {missing:?}"
+            "`steadygrad {sub}`: docs/cli.md omits {missing:?}"
         );
         assert!(
             unknown.is_empty(),
-            "`steadygrad {sub}`: the README names {unknown:?}, which it does not take"
+            "`steadygrad {sub}`: docs/cli.md names {unknown:?}, which it does not take"
         );
     }
     for sub in block.keys() {
         assert!(
             subs.contains(sub),
-            "the README shows `steadygrad {sub}`, which does not exist"
+            "docs/cli.md shows `steadygrad {sub}`, which does not exist"
         );
     }
 }
@@ -159,4 +159,27 @@ fn the_readme_shows_the_quick_start_example_as_it_is() {
         readme.contains(&format!("```rust,no_run\n{body}```")),
         "README.md's library quick start differs from examples/quickstart.rs"
     );
+}
+
+#[test]
+fn the_readme_s_cli_examples_name_only_flags_their_subcommands_take() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = &readme[readme.find("## Using the CLI").expect("a CLI section")..];
+    let start = section.find("```sh\n").expect("its examples") + 6;
+    let end = start + section[start..].find("```").unwrap();
+    let mut seen = 0;
+    for line in section[start..end].lines() {
+        let rest = line
+            .strip_prefix("steadygrad ")
+            .expect("a steadygrad command");
+        let sub = rest.split_whitespace().next().unwrap();
+        let unknown: BTreeSet<String> = flags(rest).difference(&help_flags(sub)).cloned().collect();
+        assert!(
+            unknown.is_empty(),
+            "README: `steadygrad {sub}` does not take {unknown:?}"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 5, "{seen} examples");
 }
