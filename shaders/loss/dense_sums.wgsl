@@ -1,46 +1,62 @@
 // The output layer's training step over a larger batch, part two (after
-// Kernel::DenseLossRows): its sums over the rows, an invocation each — the weight
-// gradient's row kk, dw[kk, :] = Σ_r h[r, kk]·dx[r, :] (invocations 0..k), the bias
-// gradient's column c, Σ_r dx[r, c] (the next cols), and metrics += (Σ loss, Σ hits, rows)
-// from the rows' (the last).
+// Kernel::DenseLossRows): its sums over the rows — four rows of the weight gradient an
+// invocation, dw[kk, :] = Σ_r h[r, kk]·dx[r, :] (each row of dx loaded serves the four;
+// invocations 0..ceil(k/4)), the bias gradient's column c, Σ_r dx[r, c] (the next cols),
+// and metrics += (Σ loss, Σ hits, rows) from the rows' (the last).
 //
 // Declared before this file (generated from Rust): `p` (DenseLossParams: rows, cols,
 // k = columns of h), h [rows, k], dx [rows, cols], row_metrics [rows, 2], dx_sums [cols],
 // metrics [3], dw [k, cols]; the head's helpers (loss/head.wgsl). The walks step indices
 // instead of counting rows, as loss/head.wgsl says.
 
-@compute @workgroup_size(32)
+// Stores row kk of dw.
+fn store_dw(kk: u32, a: HeadRow) {
+    for (var j = 0u; j < HEAD_COLS; j++) {
+        dw[kk * HEAD_COLS + j] = column(a.q0, a.q1, a.q2, a.q3, j);
+    }
+}
+
+@compute @workgroup_size(8)
 fn dense_loss_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
     let t = gid.x;
-    let end = p.rows * HEAD_COLS;
-    if (t < p.k) {
-        var a0 = vec4<f32>(0.0);
-        var a1 = vec4<f32>(0.0);
-        var a2 = vec4<f32>(0.0);
-        var a3 = vec4<f32>(0.0);
-        var ih = t;
-        var id = 0u;
-        while (id < end) {
-            let hv = h[ih];
-            a0 += hv * dx_quad(id);
-            if (HEAD_COLS > 4u) { a1 += hv * dx_quad(id + 4u); }
-            if (HEAD_COLS > 8u) { a2 += hv * dx_quad(id + 8u); }
-            if (HEAD_COLS > 12u) { a3 += hv * dx_quad(id + 12u); }
+    let blocks = (p.k + 3u) / 4u;
+    let end = p.rows * p.k;
+    if (t < blocks) {
+        // Rows k0..k0+3 of dw (past the last, the last again).
+        let k0 = 4u * t;
+        let k1 = min(k0 + 1u, p.k - 1u);
+        let k2 = min(k0 + 2u, p.k - 1u);
+        let k3 = min(k0 + 3u, p.k - 1u);
+        var a0 = HeadRow();
+        var a1 = HeadRow();
+        var a2 = HeadRow();
+        var a3 = HeadRow();
+        var ih = 0u;
+        var r = 0u;
+        while (ih < end) {
+            let d = dx_row_raw(r);
+            a0 = row_axpy(a0, h[ih + k0], d);
+            a1 = row_axpy(a1, h[ih + k1], d);
+            a2 = row_axpy(a2, h[ih + k2], d);
+            a3 = row_axpy(a3, h[ih + k3], d);
             ih += p.k;
-            id += HEAD_COLS;
+            r += 1u;
         }
-        for (var j = 0u; j < HEAD_COLS; j++) {
-            dw[t * HEAD_COLS + j] = column(a0, a1, a2, a3, j);
-        }
-    } else if (t < p.k + HEAD_COLS) {
+        store_dw(k0, a0);
+        store_dw(k1, a1);
+        store_dw(k2, a2);
+        store_dw(k3, a3);
+    } else if (t < blocks + HEAD_COLS) {
+        let c = t - blocks;
         var acc = 0.0;
-        var at = t - p.k;
-        while (at < end) {
+        var at = c;
+        let n = p.rows * HEAD_COLS;
+        while (at < n) {
             acc += dx[at];
             at += HEAD_COLS;
         }
-        dx_sums[t - p.k] = acc;
-    } else if (t == p.k + HEAD_COLS) {
+        dx_sums[c] = acc;
+    } else if (t == blocks + HEAD_COLS) {
         var l = 0.0;
         var hits = 0.0;
         var at = 0u;

@@ -37,3 +37,16 @@ fn head_logits(r: u32) {
         x[r * HEAD_COLS + j] = column(a0, a1, a2, a3, j) + bias[j];
     }
 }
+
+// Row kk of w, the lanes past HEAD_COLS zeroed.
+fn w_row(kk: u32) -> HeadRow {
+    let i = kk * HEAD_COLS;
+    return HeadRow(w_row_quad(i, 0u), w_row_quad(i + 4u, 1u), w_row_quad(i + 8u, 2u), w_row_quad(i + 12u, 3u));
+}
+
+// Stores row r of the logits, a + bias.
+fn store_logits(r: u32, a: HeadRow) {
+    for (var j = 0u; j < HEAD_COLS; j++) {
+        x[r * HEAD_COLS + j] = column(a.q0, a.q1, a.q2, a.q3, j) + bias[j];
+    }
+}

@@ -73,8 +73,8 @@ pub fn dense_loss_gpu(
 
 /// Invocations a workgroup of the row-parallel output layer (`workgroup_size` of
 /// `loss/dense_rows.wgsl` and `loss/dense_sums.wgsl`): small, so that a batch of 128 rows
-/// spreads over the cores of a CPU adapter.
-const HEAD_GROUP: usize = 32;
+/// (32 invocations of four rows) spreads over the cores of a CPU adapter.
+const HEAD_GROUP: usize = 8;
 
 fn dense_loss_params(
     kind: LossKind,
@@ -93,7 +93,7 @@ fn dense_loss_params(
 }
 
 /// GPU launch of [`Kernel::DenseLossRows`](crate::backend::Kernel::DenseLossRows): an
-/// invocation per row.
+/// invocation per four rows.
 pub fn dense_loss_rows_gpu(
     kind: LossKind,
     rows: usize,
@@ -102,19 +102,25 @@ pub fn dense_loss_rows_gpu(
     total: usize,
 ) -> GpuLaunch {
     let p = dense_loss_params(kind, rows, k, cols, total);
-    GpuLaunch::new(Entry::DenseLossRows, p, (ceil_div(rows, HEAD_GROUP), 1, 1))
-        .with_constants(vec![("HEAD_COLS", cols as f64)])
+    let invocations = rows.div_ceil(4);
+    GpuLaunch::new(
+        Entry::DenseLossRows,
+        p,
+        (ceil_div(invocations, HEAD_GROUP), 1, 1),
+    )
+    .with_constants(vec![("HEAD_COLS", cols as f64)])
 }
 
 /// GPU launch of [`Kernel::DenseLossSums`](crate::backend::Kernel::DenseLossSums): an
-/// invocation per row of the weight gradient, per column of the bias gradient, and one for
-/// the metrics.
+/// invocation per four rows of the weight gradient, per column of the bias gradient, and
+/// one for the metrics.
 pub fn dense_loss_sums_gpu(rows: usize, k: usize, cols: usize) -> GpuLaunch {
     let p = dense_loss_params(LossKind::SoftmaxCrossEntropy, rows, k, cols, rows);
+    let invocations = k.div_ceil(4) + cols + 1;
     GpuLaunch::new(
         Entry::DenseLossSums,
         p,
-        (ceil_div(k + cols + 1, HEAD_GROUP), 1, 1),
+        (ceil_div(invocations, HEAD_GROUP), 1, 1),
     )
     .with_constants(vec![("HEAD_COLS", cols as f64)])
 }
