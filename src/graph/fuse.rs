@@ -58,8 +58,9 @@ pub fn gather_into_batch_norm(g: &mut Graph) -> bool {
 /// llvmpipe 794–992 against 1,002–1,591 at batch 32, about even at 64 (1,392–1,408 against
 /// 1,396–1,936), 2,967–3,313 against 1,895–2,483 at 128; SwiftShader 787–1,278 against
 /// 1,156–1,409 at batch 32, mixed from 64 up. Larger heads take two launches that spread
-/// over the device (on llvmpipe at batch 128, 857–1,268 µs against the four's 835–1,011;
-/// at 1,024, 3,434 against 3,091).
+/// over the device: on llvmpipe, µs, 421 against the four's 796 at batch 128, 1,022–1,171
+/// against 1,392–2,178 at 512, 1,925 against 2,457 at 1,024 (at 64, 200–277 against the
+/// one launch's 367–431, with no whole step measurably faster for the launch more).
 pub const DENSE_LOSS_MAX_MACS: usize = 1 << 16;
 
 /// The output layer's linear [`Kernel::Dense`], the [`Kernel::Loss`] on its logits and the
