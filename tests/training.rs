@@ -405,6 +405,17 @@ fn every_activation_trains_the_mlp_in_one_epoch() {
     );
 }
 
+/// The seed network on `be`, compiled as the README's command trains it.
+fn seed_session(be: Box<dyn Backend>) -> Session {
+    let mut s = Session::with_backend(steadygrad::nn::seed_network(false).unwrap(), be).unwrap();
+    s.compile(
+        Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
+        LossName::SparseCategoricalCrossentropy,
+    )
+    .unwrap();
+    s
+}
+
 /// Issue 24's count: the seed network's training step in at most 14 launches at every
 /// batch size (the output layer in one launch up to batch 64, in two from 128).
 #[test]
@@ -417,13 +428,7 @@ fn the_seed_networks_step_takes_at_most_14_launches_at_every_batch() {
             None => vec![Box::new(CpuBackend::new())],
         };
         for be in backends {
-            let mut s =
-                Session::with_backend(steadygrad::nn::seed_network(false).unwrap(), be).unwrap();
-            s.compile(
-                Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
-                LossName::SparseCategoricalCrossentropy,
-            )
-            .unwrap();
+            let mut s = seed_session(be);
             let opts = FitOptions {
                 epochs: 1,
                 batch_size: batch,
@@ -449,13 +454,7 @@ fn gathering_statistics_on_fewer_steps_changes_no_weight() {
                 (true, Some(g)) => Box::new(g),
                 (true, None) => continue,
             };
-            let mut s =
-                Session::with_backend(steadygrad::nn::seed_network(false).unwrap(), be).unwrap();
-            s.compile(
-                Box::new(Sgd::new(0.01).momentum(0.9).nesterov(true)),
-                LossName::SparseCategoricalCrossentropy,
-            )
-            .unwrap();
+            let mut s = seed_session(be);
             let opts = FitOptions {
                 epochs: 2,
                 batch_size: 32,

@@ -186,9 +186,11 @@ pub fn dense_loss_sums_cpu(rows: usize, k: usize, cols: usize, b: &mut [&mut [f3
     metrics[2] += rows as f32;
 }
 
-/// CPU reference of [`Kernel::DenseLoss`](crate::backend::Kernel::DenseLoss): the linear
-/// dense layer, the loss and the two matmuls it replaces, called in turn (so it equals
-/// them bit for bit). Buffers: h, w, bias, x, labels, dx, dx_sums, metrics, dh, dw.
+/// CPU reference of [`Kernel::DenseLoss`](crate::backend::Kernel::DenseLoss): its two-launch
+/// form's references in turn — the linear dense layer, the loss row by row, the two
+/// matmuls it replaces and the same sums in the same order (so it equals the four kernels
+/// bit for bit; `tests/parity` checks). Buffers: h, w, bias, x, labels, dx, dx_sums,
+/// metrics, dh, dw.
 pub fn dense_loss_cpu(
     kind: LossKind,
     rows: usize,
@@ -197,40 +199,32 @@ pub fn dense_loss_cpu(
     total: usize,
     b: &mut [&mut [f32]],
 ) {
-    use super::matmul;
-    use crate::backend::kernel::ActKind;
     let [h, w, bias, x, labels, dx, dx_sums, metrics, dh, dw] = b else {
         panic!("DenseLoss takes 10 buffers, got {}", b.len());
     };
-    let mut step = [0.0f32; crate::backend::kernel::STEP_WORDS];
-    let dense = &mut [&mut **h, &mut **w, &mut **bias, &mut **x, &mut step[..]];
-    matmul::dense_cpu(rows, k, cols, ActKind::Linear, true, 0, dense);
-    let loss = &mut [
+    let mut row_metrics = vec![0.0f32; 2 * rows];
+    let rm = &mut row_metrics[..];
+    let first = &mut [
+        &mut **h,
+        &mut **w,
+        &mut **bias,
         &mut **x,
         &mut **labels,
         &mut **dx,
+        rm,
+        &mut **dh,
+    ];
+    dense_loss_rows_cpu(kind, rows, k, cols, total, first);
+    let rm = &mut row_metrics[..];
+    let second = &mut [
+        &mut **h,
+        &mut **dx,
+        rm,
         &mut **dx_sums,
         &mut **metrics,
+        &mut **dw,
     ];
-    loss_cpu(kind, rows, cols, total, loss);
-    matmul::cpu(
-        k,
-        rows,
-        cols,
-        true,
-        false,
-        false,
-        &mut [&mut **h, &mut **dx, &mut **dw],
-    );
-    matmul::cpu(
-        rows,
-        cols,
-        k,
-        false,
-        true,
-        false,
-        &mut [&mut **dx, &mut **w, &mut **dh],
-    );
+    dense_loss_sums_cpu(rows, k, cols, second);
 }
 
 fn target_of(label: usize, c: usize, cols: usize) -> f32 {
