@@ -252,6 +252,14 @@ fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             momentum: 0.99,
             xhat: false,
         },
+        // gamma past a uniform block: the storage entry.
+        Kernel::BnTrainGatherU8 {
+            rows: 2,
+            cols: 16_388,
+            eps: 1e-3,
+            momentum: 0.99,
+            xhat: false,
+        },
         Kernel::BnTrainGatherU8 {
             rows: 2,
             cols: 8,

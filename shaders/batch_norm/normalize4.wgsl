@@ -64,8 +64,8 @@ fn keep_statistics4(c: u32, mean: vec4<f32>, variance: vec4<f32>) {
 // y over a walk of column group c.
 fn normalize_walk4(c: u32, first: u32, stride: u32, mean: vec4<f32>, variance: vec4<f32>) {
     let end = p.rows * (p.cols / 4u);
-    let inv = inverseSqrt(variance + vec4<f32>(p.eps)) * gamma4[c];
-    let beta = beta4[c];
+    let inv = inverseSqrt(variance + vec4<f32>(p.eps)) * read_gamma(c);
+    let beta = read_beta(c);
     var i = first;
     while (i < end) {
         for (var u = 0u; u < ROW_UNROLL; u++) {

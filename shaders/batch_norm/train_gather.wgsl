@@ -3,7 +3,10 @@
 // each row's sample through the shuffled index, its pixels / 255 written to x and its
 // label to batch_labels — fused into batch norm's first walk down the columns, then the statistics,
 // the moving statistics and the output as bn_train4 computes them. One launch where the
-// gather and batch norm took two. Four columns (a word of pixels) an invocation.
+// gather and batch norm took two. Four columns (a word of pixels) an invocation. gamma,
+// beta and the step record are read through read_gamma, read_beta and read1_step: storage
+// in one module, uniform blocks in its twin (BN_TRAIN_GATHER_UNIFORM: three storage
+// buffers fewer, so that the launch fits adapters binding 10, SwiftShader's count).
 
 @compute @workgroup_size(64)
 fn bn_train_gather4(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -11,7 +14,7 @@ fn bn_train_gather4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cols = p.cols / 4u;
     if (c >= cols) { return; }
     let end = p.rows * cols;
-    let first = step[1];
+    let first = read1_step(1u);
     var sum = vec4<f32>(0.0);
     var i = c;
     var r = 0u;

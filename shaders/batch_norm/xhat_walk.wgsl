@@ -5,8 +5,8 @@
 fn normalize_xhat_walk4(c: u32, cols: u32, mean: vec4<f32>, variance: vec4<f32>) {
     let end = p.rows * cols;
     let invstd = inverseSqrt(variance + vec4<f32>(p.eps));
-    let inv = invstd * gamma4[c];
-    let beta = beta4[c];
+    let inv = invstd * read_gamma(c);
+    let beta = read_beta(c);
     var i = c;
     while (i < end) {
         for (var u = 0u; u < ROW_UNROLL; u++) {

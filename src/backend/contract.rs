@@ -172,6 +172,8 @@ modules! {
     BN_TRAIN / BN_TRAIN_TEXTURE: BatchNormParams, ["loops.wgsl", "batch_norm/lanes.wgsl", "batch_norm/normalize.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train.wgsl"], readers;
     /// Batch norm's training forward over a batch it gathers itself.
     BN_TRAIN_GATHER: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/xhat_walk.wgsl", "batch_norm/train_gather.wgsl"], readers;
+    /// The same, reading gamma, beta and the step record from uniform blocks.
+    BN_TRAIN_GATHER_UNIFORM: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/xhat_walk.wgsl", "batch_norm/train_gather.wgsl"], readers;
     /// Batch norm's training forward that also writes x̂.
     BN_TRAIN_XHAT: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/xhat_walk.wgsl", "batch_norm/train_xhat.wgsl"], readers;
     /// Batch norm, inference forward.
@@ -391,6 +393,9 @@ entries! {
     BnTrainRows4Texture: "bn_train_rows4" in BN_TRAIN_TEXTURE [x: Texture, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
     /// The byte-image gather and BN's training forward, four columns an invocation.
     BnTrainGather4: "bn_train_gather4" in BN_TRAIN_GATHER [x: Vec4, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4] [];
+    /// [`Entry::BnTrainGather4`] reading gamma, beta and the step record from uniform blocks
+    /// (9 storage buffers where it binds 12).
+    BnTrainGather4Uniform: "bn_train_gather4" in BN_TRAIN_GATHER_UNIFORM [x: Vec4, gamma: Uniform, beta: Uniform, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4, step: Uniform] [];
     /// BN's training forward writing x̂ too, four columns an invocation.
     BnTrainXhat4: "bn_train_xhat4" in BN_TRAIN_XHAT [x: Vec4, gamma: Vec4, beta: Vec4, y: Vec4, stats: Vec4, moving_mean: Vec4, moving_var: Vec4, xhat: Vec4] [];
     /// BN normalize with the moving statistics.
@@ -568,6 +573,14 @@ impl Entry {
         } else {
             v
         }
+    }
+
+    /// Storage buffers a launch of this entry over buffers `args` binds (its bindings other
+    /// than textures and uniform blocks): what `max_storage_buffers_per_shader_stage`
+    /// limits.
+    pub fn storage_buffers(&self, args: &[Arg]) -> usize {
+        let bindings = self.bindings(args);
+        bindings.iter().filter(|b| !b.texture && !b.uniform).count()
     }
 
     /// The bindings of a launch of this entry over buffers `args` (each buffer's views, in

@@ -36,7 +36,7 @@ pub fn gather_into_batch_norm(g: &mut Graph) -> bool {
         let fits = rows == bn_rows
             && features == cols
             && features.is_multiple_of(4)
-            && g.fits(fused.arity());
+            && g.fits_kernel(&fused);
         let apart = g.syncs.iter().any(|s| s.at == i + 1)
             || g.statistics.iter().any(|&k| k == i || k == i + 1);
         if !fits || apart || b.args[0] != a.args[4] {
@@ -129,10 +129,17 @@ pub fn output_layer_into_loss(g: &mut Graph) -> bool {
             total,
         };
         let one = rows * k * cols <= DENSE_LOSS_MAX_MACS;
+        let rows_kernel = Kernel::DenseLossRows {
+            kind,
+            rows,
+            k,
+            cols,
+            total,
+        };
         let fits = (m, n) == (rows, cols)
             && l.args[0] == x
             && cols <= DENSE_LOSS_MAX_COLS
-            && g.fits(if one { fused.arity() } else { 8 });
+            && g.fits_kernel(if one { &fused } else { &rows_kernel });
         let apart = g.syncs.iter().any(|s| (i + 1..=i + 3).contains(&s.at))
             || g.statistics.iter().any(|s| (i..=i + 3).contains(s));
         let Some((dh, dw)) = grads.filter(|_| fits && !apart) else {
@@ -156,13 +163,7 @@ pub fn output_layer_into_loss(g: &mut Graph) -> bool {
         } else {
             let row_metrics = g.temp("head_row_metrics", &[rows, 2]);
             let first = Node {
-                kernel: Kernel::DenseLossRows {
-                    kind,
-                    rows,
-                    k,
-                    cols,
-                    total,
-                },
+                kernel: rows_kernel,
                 args: vec![h, w, bias, x, labels, dx, row_metrics, dh],
             };
             let second = Node {
@@ -270,8 +271,16 @@ mod tests {
 
     #[test]
     fn a_device_that_binds_fewer_buffers_keeps_them_apart() {
+        // gamma, beta and the step record through uniform blocks: 9 storage buffers, within
+        // SwiftShader's 10.
         let mut g = graph(8);
-        g.storage_limit = Some(10);
+        g.storage_limit = Some(8);
+        assert!(!gather_into_batch_norm(&mut g));
+        g.storage_limit = Some(9);
+        assert!(gather_into_batch_norm(&mut g));
+        // Past a uniform block's 16,384 floats they are storage again: 12.
+        let mut g = graph(16_388);
+        g.storage_limit = Some(11);
         assert!(!gather_into_batch_norm(&mut g));
         g.storage_limit = Some(12);
         assert!(gather_into_batch_norm(&mut g));

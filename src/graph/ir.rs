@@ -101,6 +101,11 @@ impl Graph {
         self.storage_limit.is_none_or(|l| buffers <= l)
     }
 
+    /// Whether `kernel`'s GPU launch fits the device's storage-buffer limit.
+    pub fn fits_kernel(&self, kernel: &Kernel) -> bool {
+        self.fits(crate::backend::ops::storage_buffers(kernel))
+    }
+
     /// Adds a tensor.
     pub fn tensor(
         &mut self,

@@ -158,8 +158,9 @@ pub(super) fn gathers_match_reference() {
     let perm = words(&(0..samples as u32).rev().collect::<Vec<_>>());
     let step = step_record(0, 3, 0.0, [0.0; 4]);
     // Rows of 7 bytes straddle words (a byte an invocation); rows of 8 are whole words
-    // (a word an invocation).
-    for features in [7usize, 8] {
+    // (a word an invocation); rows of 16,400, more than a uniform block's 16,384 floats,
+    // take the fused batch norm's storage entry (gamma and beta).
+    for features in [7usize, 8, 16_400] {
         let bytes: Vec<u8> = (0..samples * features)
             .map(|i| (i * 37 % 256) as u8)
             .collect();

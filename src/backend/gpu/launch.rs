@@ -118,7 +118,7 @@ impl GpuBackend {
         let entry = launch.entry;
         let args = kernel.args();
         let bindings = entry.bindings(&args);
-        let storage = bindings.iter().filter(|b| !b.texture && !b.uniform).count();
+        let storage = entry.storage_buffers(&args);
         let limit = self.device.limits().max_storage_buffers_per_shader_stage as usize;
         if storage > limit {
             return Err(Error::Config(format!(

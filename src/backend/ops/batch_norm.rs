@@ -9,6 +9,7 @@ use super::elementwise::act_derivative_from_output;
 use crate::backend::contract::Entry;
 use crate::backend::kernel::ActKind;
 use crate::backend::launch::{ceil_div, grid_256, shader_params, GpuLaunch, MAX_WORKGROUPS};
+use crate::backend::signature::fits_uniform;
 
 shader_params! {
     /// `Params` of the batch-norm kernels.
@@ -141,6 +142,7 @@ pub fn train_cpu(rows: usize, cols: usize, eps: f32, momentum: f32, b: &mut [&mu
 
 /// GPU launch of [`Kernel::BnTrainGatherU8`](crate::backend::Kernel::BnTrainGatherU8):
 /// four columns (a word of pixels) an invocation; `xhat`: x̂ left in x (`XHAT_IN_X`).
+/// gamma, beta and the step record come through uniform blocks where gamma fits one.
 pub fn train_gather_gpu(
     rows: usize,
     cols: usize,
@@ -149,7 +151,13 @@ pub fn train_gather_gpu(
     xhat: bool,
 ) -> GpuLaunch {
     let p = params(rows, cols, eps, momentum);
-    let launch = GpuLaunch::new(Entry::BnTrainGather4, p, (ceil_div(cols / 4, 64), 1, 1));
+    // gamma and beta from uniform blocks where they fit one (three storage buffers fewer).
+    let entry = if fits_uniform(cols) {
+        Entry::BnTrainGather4Uniform
+    } else {
+        Entry::BnTrainGather4
+    };
+    let launch = GpuLaunch::new(entry, p, (ceil_div(cols / 4, 64), 1, 1));
     if xhat {
         launch.with_constants(vec![("XHAT_IN_X", 1.0)])
     } else {

@@ -52,6 +52,13 @@ pub fn through_textures(kernel: &Kernel, launch: GpuLaunch, which: TextureReads)
     }
 }
 
+/// Storage buffers `kernel`'s GPU launch binds (through plain buffer operands, the most
+/// any of its variants binds): what fusions check against a device's limit.
+pub fn storage_buffers(kernel: &Kernel) -> usize {
+    let launch = gpu_launch(kernel, MatmulVariant::RegisterBlocked);
+    launch.entry.storage_buffers(&kernel.args())
+}
+
 /// The GPU launch of `kernel`.
 pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
     use elementwise::simple_gpu;
