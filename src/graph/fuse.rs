@@ -66,7 +66,7 @@ pub const DENSE_LOSS_MAX_MACS: usize = 1 << 16;
 /// The output layer's linear [`Kernel::Dense`], the [`Kernel::Loss`] on its logits and the
 /// two backward [`Kernel::MatMul`]s from the loss's gradient (its weight gradient and its
 /// input's) become one launch, [`Kernel::DenseLoss`], which still writes the logits — or,
-/// past [`DENSE_LOSS_MAX_MACS`], two: [`Kernel::DenseLossRows`] (a row an invocation:
+/// past [`DENSE_LOSS_MAX_MACS`], two: [`Kernel::DenseLossRows`] (four rows an invocation:
 /// logits, loss, gradient, input gradient) and [`Kernel::DenseLossSums`] (weight and bias
 /// gradients, metrics). Only for heads of at most [`DENSE_LOSS_MAX_COLS`] outputs, within
 /// the device's buffer limit, with no all-reduce point or statistics-only node among the
@@ -151,15 +151,7 @@ pub fn output_layer_into_loss(g: &mut Graph) -> bool {
         };
         if one {
             let args = vec![h, w, bias, x, labels, dx, dx_sums, metrics, dh, dw];
-            splice(
-                g,
-                i,
-                4,
-                vec![Node {
-                    kernel: fused,
-                    args,
-                }],
-            );
+            replace(g, i, 4, fused, args);
         } else {
             let row_metrics = g.temp("head_row_metrics", &[rows, 2]);
             let first = Node {

@@ -180,10 +180,10 @@ pub enum Kernel {
         /// As [`Kernel::Loss`]'s.
         total: usize,
     },
-    /// [`Kernel::DenseLoss`] for a larger batch, part one (a fusion, `graph/fuse.rs`): an
-    /// invocation per row computes its logits, loss, gradient and input gradient
-    /// `dh = dx·wᵀ`, and writes its loss and hit (`row_metrics`, two values a row) for
-    /// [`Kernel::DenseLossSums`].
+    /// [`Kernel::DenseLoss`] for a larger batch, part one (a fusion, `graph/fuse.rs`): each
+    /// row's logits, loss, gradient and input gradient `dh = dx·wᵀ`, and its loss and hit
+    /// (`row_metrics`, two values a row) for [`Kernel::DenseLossSums`] (on the GPU four rows
+    /// an invocation).
     DenseLossRows {
         /// Which loss.
         kind: LossKind,
