@@ -60,13 +60,7 @@ pub fn dense_loss_gpu(
     cols: usize,
     total: usize,
 ) -> GpuLaunch {
-    let p = DenseLossParams {
-        rows: rows as u32,
-        cols: cols as u32,
-        code: kind.code(),
-        total: total as u32,
-        k: k as u32,
-    };
+    let p = dense_loss_params(kind, rows, k, cols, total);
     GpuLaunch::new(Entry::DenseLossBackward, p, (1, 1, 1))
         .with_constants(vec![("HEAD_COLS", cols as f64)])
 }
