@@ -4,14 +4,8 @@
 //   m̂ = u_{t+1}·m / (1 − u_product_t·u_{t+1}) + (1 − u_t)·g / (1 − u_product_t);
 //   v̂ = v / (1 − β₂ᵗ); w ← w − lr·m̂ / (sqrt(v̂) + ε).
 
-@compute @workgroup_size(256)
-fn nadam_update(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(local_invocation_id) lid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-) {
-    let i = element(wid, lid, nwg);
-    if (!in_tensor(i)) { return; }
+// Vec4 i of the arenas (walk_chunk, common.wgsl, calls it for each of an invocation's).
+fn update_vec4(i: u32) {
     let g = clipped_grad(i);
     let u_t = step_scalar(0u);
     let u_t1 = step_scalar(1u);
@@ -22,4 +16,13 @@ fn nadam_update(
     let v_hat = v / (1.0 - step_scalar(3u));
     let w = read_w(i);
     w4[i] = keep(i, w, decayed(w) - learning_rate() * m_hat / (sqrt(v_hat) + p.epsilon));
+}
+
+@compute @workgroup_size(64)
+fn nadam_update(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    walk_chunk(wid, lid, nwg);
 }

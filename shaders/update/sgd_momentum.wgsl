@@ -2,14 +2,8 @@
 // momentum, which a schedule may move): m ← a·m − lr·g and w ← w + m, or with Nesterov
 // (flags bit 0) w ← w + a·m − lr·g with the new m.
 
-@compute @workgroup_size(256)
-fn sgd_momentum_update(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(local_invocation_id) lid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-) {
-    let i = element(wid, lid, nwg);
-    if (!in_tensor(i)) { return; }
+// Vec4 i of the arenas (walk_chunk, common.wgsl, calls it for each of an invocation's).
+fn update_vec4(i: u32) {
     let g = clipped_grad(i);
     let lr = learning_rate();
     let a = step_scalar(0u);
@@ -22,4 +16,13 @@ fn sgd_momentum_update(
     } else {
         w4[i] = keep(i, w, decayed(w) + m);
     }
+}
+
+@compute @workgroup_size(64)
+fn sgd_momentum_update(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    walk_chunk(wid, lid, nwg);
 }
