@@ -34,8 +34,8 @@ var<private> scalars_now: vec4<f32>;
 
 // A workgroup's chunk: 64 invocations, each through four of its 256 vec4s (64 apart), so
 // that the chunk row, clip scale, learning rate and step scalars are read once for four
-// (on llvmpipe every storage load is one per lane: the seed network's SGD update 0.94 →
-// 0.80–0.82 ms at batch 32). Each rule file defines update_vec4(i).
+// (on llvmpipe every storage load is one per lane: the seed network's SGD update 0.95–0.98 →
+// 0.85–0.87 ms at batch 32). Each rule file defines update_vec4(i).
 fn walk_chunk(wid: vec3<u32>, lid: vec3<u32>, nwg: vec3<u32>) {
     let c = wid.x + wid.y * nwg.x;
     if (c < p.chunks) { row = table[c]; } else { row = vec4<u32>(0u); }
