@@ -15,7 +15,5 @@ fn dropout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 fn dropout4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let v = flat(gid, nwg);
     if (v >= p.n / 4u) { return; }
-    let e = 4u * v;
-    let kept4 = vec4<bool>(kept(e), kept(e + 1u), kept(e + 2u), kept(e + 3u));
-    y4[v] = select(vec4<f32>(p.dropped), x4[v] * p.scale + p.shift, kept4);
+    y4[v] = select(vec4<f32>(p.dropped), x4[v] * p.scale + p.shift, kept4(v));
 }

@@ -12,7 +12,5 @@ fn dropout_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 fn dropout_backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let v = flat(gid, nwg);
     if (v >= p.n / 4u) { return; }
-    let e = 4u * v;
-    let kept4 = vec4<bool>(kept(e), kept(e + 1u), kept(e + 2u), kept(e + 3u));
-    dx4[v] = select(vec4<f32>(0.0), dy4[v] * p.scale, kept4);
+    dx4[v] = select(vec4<f32>(0.0), dy4[v] * p.scale, kept4(v));
 }

@@ -30,6 +30,12 @@ fn kept(i: u32) -> bool {
     return uniform01(p.seed, step[0], noise_index(i)) >= p.rate;
 }
 
+// Whether each element of vec4 v (elements 4v..4v+3) is kept this step.
+fn kept4(v: u32) -> vec4<bool> {
+    let e = 4u * v;
+    return vec4<bool>(kept(e), kept(e + 1u), kept(e + 2u), kept(e + 3u));
+}
+
 fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * 256u;
 }
