@@ -17,8 +17,14 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let (rank, ranks) = (comm.rank(), comm.size());
     match super::commands::train_on(a, Some(Box::new(comm))) {
         Ok(()) => Ok(()),
-        Err(e) if ranks == 1 || rank == 0 && matches!(e, Error::Config(_)) => Err(e),
-        Err(Error::Config(_)) => {
+        Err(e) if ranks == 1 => Err(e),
+        Err(Error::Config(message)) => {
+            // Rank 0 prints before MPI_Finalize, collective over the ranks (Open MPI ends
+            // it with a barrier): printed after it (by main), the line raced mpirun, which ends
+            // the job as soon as another rank exits with its failing status.
+            if rank == 0 {
+                eprintln!("error: {}", Error::Config(message));
+            }
             drop(mpi); // MPI_Finalize: a normal end, with a failing status.
             std::process::exit(1)
         }
