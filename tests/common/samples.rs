@@ -1,0 +1,425 @@
+//! One sample launch per entry point (and more), built the way the backends build them:
+//! what tests/contracts.rs and tests/uniform_branches.rs compile through naga. Included by
+//! path (`#[path = "common/samples.rs"] mod samples;`), not through `common`, so the other
+//! test crates do not build it.
+
+use steadygrad::backend::kernel::{DropoutMask, Penalized};
+use steadygrad::backend::launch::GpuLaunch;
+use steadygrad::backend::ops::{gpu_launch, through_textures, TextureReads};
+use steadygrad::backend::window::{Padding, Window};
+use steadygrad::backend::{ActKind, ArenaTensor, ClipMode, Kernel, LossKind, MatmulVariant};
+
+/// One launch per entry point (and more), built the way the backends build them.
+pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
+    let mut kernels = vec![
+        Kernel::BiasAdd { rows: 3, cols: 5 },
+        Kernel::ColumnSum { rows: 3, cols: 5 },
+        Kernel::ActForward {
+            act: ActKind::Relu,
+            n: 7,
+            training: true,
+            seed: 1,
+        },
+        Kernel::ActBackward {
+            act: ActKind::Relu,
+            n: 7,
+            training: true,
+            seed: 1,
+        },
+        Kernel::PreluForward { rows: 2, cols: 3 },
+        Kernel::PreluBackward { rows: 2, cols: 3 },
+        Kernel::SoftmaxForward { rows: 2, cols: 3 },
+        Kernel::SoftmaxBackward { rows: 2, cols: 3 },
+        Kernel::Add { n: 4 },
+        Kernel::Scale { n: 4, factor: 2.0 },
+        Kernel::Loss {
+            kind: LossKind::SoftmaxCrossEntropy,
+            rows: 2,
+            cols: 3,
+            total: 4,
+        },
+        Kernel::BnTrain {
+            rows: 2,
+            cols: 3,
+            eps: 1e-3,
+            momentum: 0.99,
+        },
+        Kernel::BnApply {
+            rows: 2,
+            cols: 3,
+            eps: 1e-3,
+        },
+        Kernel::BnBackward {
+            rows: 2,
+            cols: 3,
+            eps: 1e-3,
+        },
+        // Whole vec4s of columns: the four-columns-an-invocation entries.
+        Kernel::BnTrain {
+            rows: 2,
+            cols: 8,
+            eps: 1e-3,
+            momentum: 0.99,
+        },
+        Kernel::BnBackward {
+            rows: 2,
+            cols: 8,
+            eps: 1e-3,
+        },
+        Kernel::BnActBackward {
+            rows: 2,
+            cols: 3,
+            eps: 1e-3,
+            act: ActKind::Relu,
+            training: false,
+            seed: 0,
+        },
+        Kernel::BnActBackward {
+            rows: 2,
+            cols: 8,
+            eps: 1e-3,
+            act: ActKind::Elu { alpha: 1.0 },
+            training: false,
+            seed: 0,
+        },
+        Kernel::BnMoments {
+            rows: 2,
+            cols: 3,
+            total: 4,
+            centered: true,
+        },
+        Kernel::BnNormalize {
+            rows: 2,
+            cols: 3,
+            total: 4,
+            eps: 1e-3,
+            momentum: 0.99,
+        },
+        Kernel::BnBackwardSums {
+            rows: 2,
+            cols: 3,
+            eps: 1e-3,
+        },
+        Kernel::BnBackwardDx {
+            rows: 2,
+            cols: 3,
+            total: 4,
+            eps: 1e-3,
+        },
+        Kernel::BiasActBackward {
+            rows: 2,
+            cols: 3,
+            act: ActKind::Relu,
+            training: false,
+            seed: 0,
+        },
+        Kernel::BiasActBackward {
+            rows: 2,
+            cols: 8,
+            act: ActKind::Elu { alpha: 1.0 },
+            training: false,
+            seed: 0,
+        },
+        Kernel::GradStats {
+            tensors: ArenaTensor::pack(&[5, 1100]),
+            first_segment: 1,
+        },
+        Kernel::ClipScale {
+            tensors: ArenaTensor::pack(&[5, 1100]),
+            mode: ClipMode::GlobalNorm(1.0),
+        },
+        Kernel::GatherU8 {
+            rows: 2,
+            features: 3,
+        },
+        Kernel::DenseLoss {
+            kind: LossKind::SoftmaxCrossEntropy,
+            rows: 3,
+            k: 5,
+            cols: 10,
+            total: 3,
+        },
+        Kernel::DenseLossRows {
+            kind: LossKind::MeanSquaredError,
+            rows: 40,
+            k: 5,
+            cols: 10,
+            total: 40,
+        },
+        Kernel::DenseLossSums {
+            rows: 40,
+            k: 50,
+            cols: 3,
+        },
+        Kernel::BnTrainGatherU8 {
+            rows: 2,
+            cols: 8,
+            eps: 1e-3,
+            momentum: 0.99,
+            xhat: false,
+        },
+        // gamma past a uniform block: the storage entry.
+        Kernel::BnTrainGatherU8 {
+            rows: 2,
+            cols: 16_388,
+            eps: 1e-3,
+            momentum: 0.99,
+            xhat: false,
+        },
+        Kernel::BnTrainGatherU8 {
+            rows: 2,
+            cols: 8,
+            eps: 1e-3,
+            momentum: 0.99,
+            xhat: true,
+        },
+        Kernel::BnTrainXhat {
+            rows: 3,
+            cols: 8,
+            eps: 1e-3,
+            momentum: 0.99,
+        },
+        Kernel::BnDenseBackward {
+            features: 3,
+            units: 70,
+        },
+        Kernel::BnDenseBackward {
+            features: 3,
+            units: 8,
+        },
+        Kernel::GatherU8 {
+            rows: 2,
+            features: 8,
+        },
+        Kernel::GatherF32 {
+            rows: 2,
+            features: 3,
+        },
+        Kernel::ActStats {
+            rows: 2,
+            cols: 3,
+            saturation: 1,
+            offset: 0,
+        },
+        Kernel::PairNorms { n: 5, offset: 0 },
+    ];
+    let win = Window::new(2, (5, 6, 3), (3, 3), (2, 1), (1, 1), Padding::Same).unwrap();
+    kernels.extend([
+        Kernel::Im2col { win },
+        Kernel::Col2im { win },
+        Kernel::MaxPool { win },
+        Kernel::MaxPoolBackward { win },
+        Kernel::MaxPoolActBackward {
+            win,
+            act: ActKind::Relu,
+            training: false,
+            seed: 0,
+        },
+        Kernel::AvgPool { win },
+        Kernel::AvgPoolBackward { win },
+        Kernel::ConvDirect {
+            win,
+            filters: 8,
+            act: ActKind::Rrelu {
+                lower: 0.1,
+                upper: 0.3,
+            },
+            training: true,
+            seed: 3,
+        },
+        Kernel::ConvDirectWeightGrad {
+            win,
+            filters: 8,
+            stripes: 5,
+        },
+    ]);
+    let mask = DropoutMask {
+        rows: 3,
+        sample: [1, 4, 5],
+        shared: [false, true, false, false],
+        rate: 0.3,
+        seed: 9,
+        alpha: false,
+    };
+    let penalized: Vec<Penalized> = (ArenaTensor::pack(&[5, 1100]).into_iter())
+        .map(|tensor| Penalized {
+            tensor,
+            l1: 0.01,
+            l2: 0.02,
+        })
+        .collect();
+    // 60 values (the vec4 entries) and 15 (a value an invocation).
+    let odd = DropoutMask {
+        sample: [1, 1, 5],
+        ..mask
+    };
+    kernels.extend([
+        Kernel::Dropout { mask },
+        Kernel::DropoutBackward { mask },
+        Kernel::Dropout { mask: odd },
+        Kernel::DropoutBackward { mask: odd },
+        Kernel::Penalty {
+            tensors: penalized,
+            first: 1,
+        },
+        Kernel::AddPenalty { chunks: 4, rows: 7 },
+        Kernel::MaxNorm {
+            rows: 4,
+            cols: 3,
+            per_row: true,
+            max_value: 1.5,
+        },
+    ]);
+    for rule in crate::common::update_rules() {
+        kernels.push(Kernel::Update {
+            rule,
+            tensors: ArenaTensor::pack(&[9, 3]),
+            clipvalue: 0.0,
+            weight_decay: 0.0,
+        });
+    }
+    let mut out: Vec<(Kernel, GpuLaunch)> = kernels
+        .into_iter()
+        .map(|k| {
+            let l = gpu_launch(&k, MatmulVariant::RegisterBlocked);
+            (k, l)
+        })
+        .collect();
+    // The updates reading their arenas through textures (CPU adapters' choice).
+    for rule in crate::common::update_rules() {
+        let tensors = ArenaTensor::pack(&[9, 3]);
+        let k = Kernel::Update {
+            rule,
+            tensors: tensors.clone(),
+            clipvalue: 0.0,
+            weight_decay: 0.0,
+        };
+        let l = through_textures(
+            &k,
+            gpu_launch(&k, MatmulVariant::RegisterBlocked),
+            TextureReads::All,
+        );
+        assert!(l.entry.name().ends_with("_update"));
+        out.push((k, l));
+    }
+    // The window kernels four channels an invocation (tiling pools over channels in
+    // whole vec4s), through storage and through textures.
+    let win4 = Window::new(2, (6, 7, 8), (2, 2), (2, 2), (1, 1), Padding::Valid).unwrap();
+    for k in [
+        Kernel::Im2col { win: win4 },
+        Kernel::Col2im { win: win4 },
+        Kernel::MaxPool { win: win4 },
+        Kernel::MaxPoolActBackward {
+            win: win4,
+            act: ActKind::Relu,
+            training: false,
+            seed: 0,
+        },
+    ] {
+        let plain = gpu_launch(&k, MatmulVariant::RegisterBlocked);
+        assert!(plain.entry.name().ends_with('4'), "{k:?}");
+        let l = through_textures(&k, plain.clone(), TextureReads::All);
+        assert_ne!(l.entry, plain.entry, "{k:?}");
+        out.push((k.clone(), plain));
+        out.push((k, l));
+    }
+    // Batch norm over many rows of few vec4 columns (a convolution's channels): workgroups
+    // that split the rows, through storage and through textures.
+    for k in [
+        Kernel::BnTrain {
+            rows: 4096,
+            cols: 8,
+            eps: 1e-3,
+            momentum: 0.99,
+        },
+        Kernel::BnBackward {
+            rows: 4096,
+            cols: 8,
+            eps: 1e-3,
+        },
+    ] {
+        let plain = gpu_launch(&k, MatmulVariant::RegisterBlocked);
+        assert!(plain.entry.name().ends_with("rows4"), "{k:?}");
+        let l = through_textures(&k, plain.clone(), TextureReads::All);
+        assert_ne!(l.entry, plain.entry, "{k:?}");
+        out.push((k.clone(), plain));
+        out.push((k, l));
+    }
+    // The activations four elements an invocation.
+    for backward in [false, true] {
+        let (act, n, training, seed) = (ActKind::Elu { alpha: 1.0 }, 12, false, 0);
+        let k = if backward {
+            Kernel::ActBackward {
+                act,
+                n,
+                training,
+                seed,
+            }
+        } else {
+            Kernel::ActForward {
+                act,
+                n,
+                training,
+                seed,
+            }
+        };
+        let l = gpu_launch(&k, MatmulVariant::RegisterBlocked);
+        assert!(l.entry.name().ends_with('4'), "{k:?}");
+        out.push((k, l));
+    }
+    // The window kernels reading through textures.
+    let win = Window::new(2, (5, 6, 3), (3, 3), (2, 1), (1, 1), Padding::Same).unwrap();
+    for k in [
+        Kernel::Im2col { win },
+        Kernel::Col2im { win },
+        Kernel::MaxPool { win },
+        Kernel::MaxPoolActBackward {
+            win,
+            act: ActKind::Relu,
+            training: false,
+            seed: 0,
+        },
+    ] {
+        let plain = gpu_launch(&k, MatmulVariant::RegisterBlocked);
+        let l = through_textures(&k, plain.clone(), TextureReads::All);
+        assert_ne!(l.entry, plain.entry, "{k:?}");
+        out.push((k, l));
+    }
+    for (m, k, n, variant) in [
+        (8, 12, 16, MatmulVariant::RegisterBlocked),
+        (8, 12, 16, MatmulVariant::RegisterBlocked8),
+        (8, 12, 16, MatmulVariant::RegisterBlocked16),
+        (8, 12, 16, MatmulVariant::Texture8),
+        (8, 12, 16, MatmulVariant::Texture16),
+        (8, 12, 16, MatmulVariant::Texture16x20),
+        (8, 12, 16, MatmulVariant::Subgroup),
+        (7, 13, 5, MatmulVariant::RegisterBlocked),
+        (7, 13, 5, MatmulVariant::Tiled),
+        (7, 13, 5, MatmulVariant::Narrow),
+        (7, 13, 5, MatmulVariant::NarrowTexture),
+        (7, 13, 8, MatmulVariant::NarrowTexture),
+        (7, 13, 5, MatmulVariant::Reduce),
+    ] {
+        let kernel = Kernel::MatMul {
+            m,
+            k,
+            n,
+            trans_a: false,
+            trans_b: true,
+            accumulate: false,
+        };
+        let l = gpu_launch(&kernel, variant);
+        out.push((kernel, l));
+        let dense = Kernel::Dense {
+            m,
+            k,
+            n,
+            act: ActKind::Elu { alpha: 1.0 },
+            training: false,
+            seed: 0,
+        };
+        let l = gpu_launch(&dense, variant);
+        out.push((dense, l));
+    }
+    out
+}
