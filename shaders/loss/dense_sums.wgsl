@@ -4,10 +4,16 @@
 // invocations 0..ceil(k/4)), the bias gradient's column c, Σ_r dx[r, c] (the next cols),
 // and metrics += (Σ loss, Σ hits, rows) from the rows' (the last).
 //
-// Declared before this file (generated from Rust): `p` (DenseLossParams: rows, cols,
-// k = columns of h), h [rows, k], dx [rows, cols], row_metrics [rows, 2], dx_sums [cols],
-// metrics [3], dw [k, cols]; the head's helpers (loss/head.wgsl). The walks step indices
-// instead of counting rows, as loss/head.wgsl says.
+// Declared before this file (generated from Rust): `p` (DenseLossParams: cols, k = columns
+// of h), h [rows, k], dx [rows, cols], row_metrics [rows, 2], dx_sums [cols], metrics [3],
+// dw [k, cols]; the head's helpers (loss/head.wgsl). The walks step indices instead of
+// counting rows, as loss/head.wgsl says.
+
+// The rows (p.rows), fixed per pipeline. The metrics walk, a loop from 0 by a constant step
+// to a bound read from `p` alone, is what lavapipe (Mesa 22.3) inlines the uniform into and
+// compiles again at every dispatch: 20 ms a step at batch 32 (docs/benchmarks.md, "Loops
+// bounded by a launch's parameters alone").
+override HEAD_ROWS: u32;
 
 // Stores row kk of dw.
 fn store_dw(kk: u32, a: HeadRow) {
@@ -20,7 +26,7 @@ fn store_dw(kk: u32, a: HeadRow) {
 fn dense_loss_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
     let t = gid.x;
     let blocks = (p.k + 3u) / 4u;
-    let end = p.rows * p.k;
+    let end = HEAD_ROWS * p.k;
     if (t < blocks) {
         // Rows k0..k0+3 of dw (past the last, the last again).
         let k0 = 4u * t;
@@ -50,7 +56,7 @@ fn dense_loss_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
         let c = t - blocks;
         var acc = 0.0;
         var at = c;
-        let n = p.rows * HEAD_COLS;
+        let n = HEAD_ROWS * HEAD_COLS;
         while (at < n) {
             acc += dx[at];
             at += HEAD_COLS;
@@ -60,13 +66,13 @@ fn dense_loss_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
         var l = 0.0;
         var hits = 0.0;
         var at = 0u;
-        while (at < 2u * p.rows) {
+        while (at < 2u * HEAD_ROWS) {
             l += row_metrics[at];
             hits += row_metrics[at + 1u];
             at += 2u;
         }
         metrics[0] = metrics[0] + l;
         metrics[1] = metrics[1] + hits;
-        metrics[2] = metrics[2] + f32(p.rows);
+        metrics[2] = metrics[2] + f32(HEAD_ROWS);
     }
 }

@@ -107,7 +107,9 @@ pub fn dense_loss_rows_gpu(
 
 /// GPU launch of [`Kernel::DenseLossSums`](crate::backend::Kernel::DenseLossSums): an
 /// invocation per four rows of the weight gradient, per column of the bias gradient, and
-/// one for the metrics.
+/// one for the metrics. The rows are a pipeline constant (`HEAD_ROWS`): the metrics walk
+/// bounded by a uniform was compiled again at every dispatch on lavapipe (20 ms a step;
+/// docs/benchmarks.md, "Loops bounded by a launch's parameters alone").
 pub fn dense_loss_sums_gpu(rows: usize, k: usize, cols: usize) -> GpuLaunch {
     let p = dense_loss_params(LossKind::SoftmaxCrossEntropy, rows, k, cols, rows);
     let invocations = k.div_ceil(4) + cols + 1;
@@ -116,7 +118,7 @@ pub fn dense_loss_sums_gpu(rows: usize, k: usize, cols: usize) -> GpuLaunch {
         p,
         (ceil_div(invocations, HEAD_GROUP), 1, 1),
     )
-    .with_constants(vec![("HEAD_COLS", cols as f64)])
+    .with_constants(vec![("HEAD_COLS", cols as f64), ("HEAD_ROWS", rows as f64)])
 }
 
 /// CPU reference of [`Kernel::DenseLossRows`](crate::backend::Kernel::DenseLossRows): the
