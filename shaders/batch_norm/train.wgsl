@@ -12,8 +12,9 @@
 // sums each value's difference from the column's first (its pivot), so the sum does not
 // grow with a common offset either (sequential float sums of 67,600 values near 10⁴ put
 // the mean 3.3 off; the pivot, 5·10⁻⁴). The walks
-// step an index by cols rather than count rows: counted loops made llvmpipe run this
-// kernel 100× slower at 32 rows (measured).
+// step an index by cols rather than count rows: a count up to a bound read from `p` alone
+// is compiled again at every dispatch on lavapipe (100× slower at 32 rows, measured;
+// docs/benchmarks.md, "Loops bounded by a launch's parameters alone").
 @compute @workgroup_size(64)
 fn bn_train(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = gid.x;

@@ -28,8 +28,9 @@ fn bias_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
 }
 
 // Four columns an invocation (cols % 4 == 0) through the vec4 views, the column walked by
-// stepping an index (counted row loops hit an llvmpipe cliff at 32 rows elsewhere), the
-// activation fixed by BACK_ACT.
+// stepping an index (a count up to a bound read from `p` alone is compiled again at every
+// dispatch on lavapipe: docs/benchmarks.md, "Loops bounded by a launch's parameters
+// alone"), the activation fixed by BACK_ACT.
 @compute @workgroup_size(64)
 fn bias_act_backward4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = gid.x;

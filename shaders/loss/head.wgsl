@@ -7,8 +7,9 @@
 // A lane keeps a whole row of the head's width in four vec4 registers: HEAD_COLS (= cols,
 // at most 16) is fixed per pipeline, so the quads past it are compiled away, and no
 // private array is indexed at run time (CPU adapters spill those to memory; SwiftShader's
-// JIT unrolls nothing). The walks step indices instead of counting rows (counted loops hit
-// an llvmpipe cliff elsewhere).
+// JIT unrolls nothing). The walks step indices instead of counting rows (a count up to a
+// bound read from `p` alone is compiled again at every dispatch on lavapipe:
+// docs/benchmarks.md, "Loops bounded by a launch's parameters alone").
 override HEAD_COLS: u32 = 16u;
 
 // Floats i..i+3 of dx (the last ones repeated past its end: lanes past a row's HEAD_COLS

@@ -87,8 +87,9 @@ fn matmul_regblock(
 // unrolls the column loops, and the lanes all read the same row of B). The 4×4 kernel
 // spreads its interleaved columns over a 10-column output with two thirds of its lanes
 // idle (measured on llvmpipe at 256×100×10: twice the time). The walk steps indices
-// rather than counting k (counted loops hit an llvmpipe cliff at 32 iterations
-// elsewhere).
+// rather than counting k (a count up to a bound read from `p` alone, once lavapipe unrolls
+// it, is compiled again at every dispatch: docs/benchmarks.md, "Loops bounded by a
+// launch's parameters alone").
 override NARROW_N: u32 = 16u;
 
 // k steps an iteration of the narrow walks that reach past 65,535 steps (an inner loop of

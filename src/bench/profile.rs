@@ -72,7 +72,27 @@ impl Profile {
             self.step_seconds * 1e6,
             self.batch as f64 / self.step_seconds
         );
+        if let Some(extra) = self.unexplained_seconds() {
+            out += &format!(
+                "\n**The whole step takes {:.0} µs more than its launches timed alone.** A \
+                 launch may be compiled again at each dispatch inside the step (on lavapipe: a \
+                 loop bounded by the launch's parameters alone; docs/benchmarks.md, \"Loops \
+                 bounded by a launch's parameters alone\").\n",
+                extra * 1e6
+            );
+        }
         out
+    }
+
+    /// How much longer the whole step takes than its launches summed (those every step
+    /// runs), where that is over a quarter of the sum and a millisecond: time no launch
+    /// timed alone shows (launch overheads account for less).
+    pub fn unexplained_seconds(&self) -> Option<f64> {
+        let every_step: f64 = (self.launches.iter().filter(|l| !l.statistics))
+            .map(|l| l.seconds)
+            .sum();
+        let extra = self.step_seconds - every_step;
+        (extra > 0.25 * every_step && extra > 1e-3).then_some(extra)
     }
 
     /// The launches summed by kernel (largest share first), as a Markdown table.
@@ -141,4 +161,49 @@ pub fn profile(train: &Dataset, model_name: &str, batch: usize, quick: bool) -> 
         step_seconds,
         steps: steps as u64,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(step_us: f64, launches_us: &[(f64, bool)]) -> Profile {
+        Profile {
+            adapter: "test".into(),
+            model: "seed_mlp".into(),
+            batch: 32,
+            launches: (launches_us.iter())
+                .map(|&(us, statistics)| LaunchTime {
+                    label: "Add → y".into(),
+                    seconds: us * 1e-6,
+                    statistics,
+                })
+                .collect(),
+            step_seconds: step_us * 1e-6,
+            steps: 24,
+        }
+    }
+
+    #[test]
+    fn a_step_much_longer_than_its_launches_is_pointed_out() {
+        // The convnet's step with its head compiled again at each dispatch: 50 ms of 25.
+        let slow = profile(
+            50_000.0,
+            &[(20_000.0, false), (5_000.0, false), (300.0, true)],
+        );
+        let extra = slow.unexplained_seconds().unwrap();
+        assert!((extra - 0.025).abs() < 1e-9, "{extra}");
+        assert!(slow
+            .to_markdown()
+            .contains("25000 µs more than its launches"));
+        // Launch overheads (a fifth here) or a gap under a millisecond: nothing said.
+        for quiet in [
+            profile(30_000.0, &[(25_000.0, false), (1_000.0, true)]),
+            profile(900.0, &[(100.0, false)]),
+            profile(20_000.0, &[(25_000.0, false)]),
+        ] {
+            assert_eq!(quiet.unexplained_seconds(), None);
+            assert!(!quiet.to_markdown().contains("more than its launches"));
+        }
+    }
 }
