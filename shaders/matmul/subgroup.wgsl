@@ -12,7 +12,7 @@
 //
 // Declared before this file (generated from Rust): `p` (MatmulParams), the texture views
 // of A and B read through load_a4/load_b4 (texture_operands.wgsl), and the store file's
-// store_row (store.wgsl, or dense_store.wgsl's epilogue). Needs vec4 loads of A (k a
+// store_row (store.wgsl, or dense_store.wgsl's epilogue); lanes8 (matmul/lanes8.wgsl). Needs vec4 loads of A (k a
 // multiple of 4, and m when A is transposed), and of B unless B_FLOATS.
 
 // The transposes, fixed per pipeline (GpuLaunch::constants).
@@ -25,20 +25,13 @@ override B_FLOATS: bool = false;
 // The eight rows of a group, each as its 4 values of k, from the lanes' A texels: plain A,
 // lane j holds row j; transposed A, lane 4h + t holds rows 4h..4h+3 at step t.
 fn rows8(a: vec4<f32>) -> array<vec4<f32>, 8> {
-    let l0 = subgroupBroadcast(a, 0u);
-    let l1 = subgroupBroadcast(a, 1u);
-    let l2 = subgroupBroadcast(a, 2u);
-    let l3 = subgroupBroadcast(a, 3u);
-    let l4 = subgroupBroadcast(a, 4u);
-    let l5 = subgroupBroadcast(a, 5u);
-    let l6 = subgroupBroadcast(a, 6u);
-    let l7 = subgroupBroadcast(a, 7u);
+    let l = lanes8(a);
     if (TRANS_A) {
-        let lo = transpose(mat4x4<f32>(l0, l1, l2, l3));
-        let hi = transpose(mat4x4<f32>(l4, l5, l6, l7));
+        let lo = transpose(mat4x4<f32>(l[0], l[1], l[2], l[3]));
+        let hi = transpose(mat4x4<f32>(l[4], l[5], l[6], l[7]));
         return array<vec4<f32>, 8>(lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]);
     }
-    return array<vec4<f32>, 8>(l0, l1, l2, l3, l4, l5, l6, l7);
+    return l;
 }
 
 @compute @workgroup_size(8)

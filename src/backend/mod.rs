@@ -212,6 +212,11 @@ pub trait Backend {
     fn max_storage_buffers(&self) -> usize {
         usize::MAX
     }
+    /// Whether kernels that need subgroups of exactly 8 lanes run here
+    /// ([`Kernel::ConvInputGrad`]; llvmpipe's, at 256 bits).
+    fn subgroups8(&self) -> bool {
+        false
+    }
     /// Buffers allocated and not freed.
     fn live_buffers(&self) -> usize;
 

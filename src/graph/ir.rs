@@ -93,6 +93,9 @@ pub struct Graph {
     /// The most storage buffers a kernel may bind on the device the graph is for (None:
     /// no limit): fusions that would bind more are not made.
     pub storage_limit: Option<usize>,
+    /// Whether the device runs kernels that need subgroups of exactly 8 lanes
+    /// ([`Kernel::ConvInputGrad`]): fusions into them are made only there.
+    pub subgroups8: bool,
 }
 
 impl Graph {

@@ -133,6 +133,7 @@ impl Session {
         let features = self.weights.model.input_features();
         let mut g = Graph {
             storage_limit: Some(self.device.backend.max_storage_buffers()),
+            subgroups8: self.device.backend.subgroups8(),
             ..Graph::default()
         };
         let mut bound: HashMap<TensorId, BufId> = HashMap::new();
@@ -310,6 +311,7 @@ impl Session {
         crate::graph::fuse::gather_into_batch_norm(&mut g);
         crate::graph::data_norm::dense_over_data_norm(&mut g, &keep);
         crate::graph::fuse::output_layer_into_loss(&mut g);
+        while crate::graph::fuse::conv_input_grad(&mut g) {}
         let exec = Executor::new(&g, self.device.backend.as_mut(), &bound, &keep)?;
         self.plans.insert(
             key,

@@ -232,6 +232,7 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             filters: 8,
             stripes: 5,
         },
+        Kernel::ConvInputGrad { win, filters: 8 },
     ]);
     let mask = DropoutMask {
         rows: 3,

@@ -235,6 +235,7 @@ fn every_kernel_variant_matches_the_reference() {
     optimizer::health_kernels_match_reference();
     window::window_kernels_match_reference();
     window::direct_convolutions_match_reference();
+    window::conv_input_grad_matches_reference();
     regularization::regularization_kernels_match_reference();
     let covered: HashSet<KernelKind> = COVERED.lock().unwrap().iter().copied().collect();
     let missing: Vec<KernelKind> = KernelKind::iter()

@@ -310,3 +310,56 @@ fn direct_convolutions_match_reference_on(g: &mut GpuBackend) {
         }
     }
 }
+
+/// A convolution's input gradient straight from its output gradient (on adapters with
+/// 8-lane subgroups; elsewhere the product into im2col rows and col2im run instead) against
+/// its CPU reference, and that reference against those two kernels, on every window above
+/// and on more channels (a partial block of 32, two blocks) with 4 to 64 filters.
+pub(super) fn conv_input_grad_matches_reference() {
+    let Some(mut g) = gpu() else { return };
+    let mut wins = windows();
+    for (n, hwc, k, s, d, pad) in [
+        (2, (7, 6, 32), (3, 3), (1, 1), (1, 1), Padding::Valid),
+        (3, (6, 5, 40), (3, 3), (1, 1), (1, 2), Padding::Same),
+        (1, (4, 4, 64), (2, 2), (1, 1), (1, 1), Padding::Same),
+    ] {
+        wins.push(Window::new(n, hwc, k, s, d, pad).unwrap());
+    }
+    if !g.subgroups8() {
+        eprintln!("note: ConvInputGrad needs 8-lane subgroups: checked on the CPU alone here");
+        COVERED.lock().unwrap().push(KernelKind::ConvInputGrad);
+    }
+    for (i, win) in wins.into_iter().enumerate() {
+        let filters = [4, 8, 12, 64][i % 4];
+        let (positions, patch) = (win.positions(), win.patch());
+        let dz = random_with_edges(positions * filters, 2.0, 300 + i as u64);
+        let w = random(patch * filters, 1.0, 320 + i as u64);
+        let kernel = Kernel::ConvInputGrad { win, filters };
+        let abs = |v: &[f32]| v.iter().map(|x| x.abs()).collect::<Vec<f32>>();
+        let len = win.input_len();
+        let magnitude = run_cpu(&kernel, &[abs(&dz), abs(&w), vec![0.0; len]])[2].clone();
+        // The reference against the product into im2col rows and their col2im.
+        let product = Kernel::MatMul {
+            m: positions,
+            k: filters,
+            n: patch,
+            trans_a: false,
+            trans_b: true,
+            accumulate: false,
+        };
+        let rows = run_cpu(
+            &product,
+            &[dz.clone(), w.clone(), vec![0.0; positions * patch]],
+        )[2]
+        .clone();
+        let want = run_cpu(&Kernel::Col2im { win }, &[rows, vec![0.0; len]])[1].clone();
+        let got = run_cpu(&kernel, &[dz.clone(), w.clone(), vec![f32::NAN; len]])[2].clone();
+        let diff: Vec<f32> = got.iter().zip(&want).map(|(a, b)| a - b).collect();
+        let e = norm(&diff) / norm(&magnitude).max(1e-30);
+        assert!(e < 1e-6, "{win:?}: reference off the two kernels by {e:e}");
+        if g.subgroups8() {
+            let inputs = vec![dz, w, vec![f32::NAN; len]];
+            check_scaled(&mut g, kernel, inputs, 1e-5, Some((2, magnitude)));
+        }
+    }
+}

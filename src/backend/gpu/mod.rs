@@ -439,6 +439,12 @@ impl Backend for GpuBackend {
 
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId> {
         validate_launch(kernel, bufs, |b| self.span(b))?;
+        if matches!(kernel, Kernel::ConvInputGrad { .. }) && !self.subgroups8 {
+            return Err(Error::Gpu(format!(
+                "{kernel:?}: {} has no subgroups of exactly 8 lanes, which that kernel needs",
+                self.info.adapter
+            )));
+        }
         if self.info.adapter.starts_with("llvmpipe") {
             launch::check_column_walk(kernel)?;
         }
@@ -508,6 +514,10 @@ impl Backend for GpuBackend {
 
     fn max_storage_buffers(&self) -> usize {
         self.device.limits().max_storage_buffers_per_shader_stage as usize
+    }
+
+    fn subgroups8(&self) -> bool {
+        self.subgroups8
     }
 
     fn live_buffers(&self) -> usize {

@@ -235,6 +235,11 @@ impl Kernel {
                 A::read("dz", win.positions() * filters),
                 A::write("partials", stripes * win.patch() * filters),
             ],
+            Kernel::ConvInputGrad { win, filters } => vec![
+                A::read("dz", win.positions() * filters),
+                A::read("w", win.patch() * filters),
+                A::write("dx", win.input_len()),
+            ],
             Kernel::MaxPool { win } => vec![
                 A::read("x", win.input_len()),
                 A::write("y", win.pooled_len()),

@@ -439,6 +439,17 @@ pub enum Kernel {
         /// Stripes of positions.
         stripes: usize,
     },
+    /// A convolution's input gradient straight from its output gradient, without im2col
+    /// rows: `dx[img, y, x, c] = Σ dz[img, oy, ox, f]·w[ky, kx, c, f]` over the filters and
+    /// the taps `(ky, kx)` whose output position `(oy, ox)` reads `(y, x)` — what
+    /// [`Kernel::MatMul`] into the rows (`dz·wᵀ`) followed by [`Kernel::Col2im`] computes.
+    /// On adapters with 8-lane subgroups only (`graph::fuse` puts it in their place there).
+    ConvInputGrad {
+        /// The window.
+        win: Window,
+        /// Filters (output channels).
+        filters: usize,
+    },
     /// Max pooling over each window's values (the padding ignored), and the index in x of
     /// the value taken (the first in window order among equals) for the backward pass.
     MaxPool {

@@ -10,10 +10,10 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::matmul;
-use super::window::{self, constants};
+use super::window::{self, constants, WindowParams};
 use crate::backend::contract::Entry;
 use crate::backend::kernel::{ActKind, Kernel};
-use crate::backend::launch::{grid_256, shader_params, GpuLaunch};
+use crate::backend::launch::{grid_256, shader_params, GpuLaunch, MAX_WORKGROUPS};
 use crate::backend::window::Window;
 
 shader_params! {
@@ -145,6 +145,65 @@ pub fn weight_grad_gpu(win: &Window, filters: usize, stripes: usize, kb: usize) 
     let mut constants = conv_constants(win, filters);
     constants.push(("KB", kb as f64));
     GpuLaunch::new(Entry::ConvDirectWeightGrad4, p, grid).with_constants(constants)
+}
+
+/// Whether [`Kernel::ConvInputGrad`] takes a convolution over `win` with `filters` filters
+/// in place of the product into im2col rows and col2im (on adapters with 8-lane subgroups):
+/// stride 1 (a stride of 2 would leave three taps in four without an output position,
+/// multiplied by zero), filters in whole vec4s (dz read a vec4 of filters at a time), and
+/// dz and w within an operand texture.
+pub fn input_grad_fits(win: &Window, filters: usize) -> bool {
+    (win.sh, win.sw) == (1, 1)
+        && filters.is_multiple_of(4)
+        && !win.is_pointwise()
+        && (win.n * win.h * win.w).div_ceil(32) <= MAX_WORKGROUPS
+        && matmul::fits_texture(win.positions() * filters)
+        && matmul::fits_texture(win.patch() * filters)
+}
+
+/// GPU launch of [`Kernel::ConvInputGrad`]: a subgroup of 8 lanes per 32 input positions
+/// and 32 channels.
+pub fn input_grad_gpu(win: &Window, filters: usize) -> GpuLaunch {
+    let p = WindowParams {
+        n: win.n as u32,
+        ..Default::default()
+    };
+    let grid = (
+        win.c.div_ceil(32) as u32,
+        (win.n * win.h * win.w).div_ceil(32) as u32,
+        1,
+    );
+    let mut constants = constants(win);
+    constants.push(("F4", (filters / 4) as f64));
+    GpuLaunch::new(Entry::ConvInputGrad, p, grid).with_constants(constants)
+}
+
+/// CPU reference of [`Kernel::ConvInputGrad`]: each output position's gradient sent back
+/// through every tap to the input value it read. Buffers: dz, w, dx.
+pub fn input_grad_cpu(win: &Window, filters: usize, b: &mut [&mut [f32]]) {
+    let c = win.c;
+    b[2][..win.input_len()].fill(0.0);
+    for img in 0..win.n {
+        for oy in 0..win.oh {
+            for ox in 0..win.ow {
+                let pos = (img * win.oh + oy) * win.ow + ox;
+                for ky in 0..win.kh {
+                    for kx in 0..win.kw {
+                        let Some((y, x)) = win.tap(oy, ox, ky, kx) else {
+                            continue;
+                        };
+                        for ch in 0..c {
+                            let w_row = ((ky * win.kw + kx) * c + ch) * filters;
+                            let sum: f32 = (0..filters)
+                                .map(|f| b[0][pos * filters + f] * b[1][w_row + f])
+                                .sum();
+                            b[2][((img * win.h + y) * win.w + x) * c + ch] += sum;
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The im2col rows of `x` over `win` ([`window::im2col_cpu`]): the receptive fields the
