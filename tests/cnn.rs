@@ -18,7 +18,7 @@ use steadygrad::io::model_from_json_file;
 use steadygrad::nn::Sequential;
 use steadygrad::train::{FitOptions, LossName, Session};
 
-const CASES: [&str; 4] = ["cnn_a", "cnn_b", "cnn_c", "cnn_d"];
+const CASES: [&str; 5] = ["cnn_a", "cnn_b", "cnn_c", "cnn_d", "cnn_e"];
 
 fn cases() -> serde_json::Map<String, Value> {
     let path = format!("{}/tests/data/cnn/cases.json", env!("CARGO_MANIFEST_DIR"));

@@ -85,14 +85,14 @@ impl Profile {
     }
 
     /// How much longer the whole step takes than its launches summed (those every step
-    /// runs), where that is over a quarter of the sum and a millisecond: time no launch
-    /// timed alone shows (launch overheads account for less).
+    /// runs), where that is over half the sum and 2 ms: time no launch timed alone shows
+    /// (launch overheads and a noisy machine account for less: up to a quarter measured).
     pub fn unexplained_seconds(&self) -> Option<f64> {
         let every_step: f64 = (self.launches.iter().filter(|l| !l.statistics))
             .map(|l| l.seconds)
             .sum();
         let extra = self.step_seconds - every_step;
-        (extra > 0.25 * every_step && extra > 1e-3).then_some(extra)
+        (extra > 0.5 * every_step && extra > 2e-3).then_some(extra)
     }
 
     /// The launches summed by kernel (largest share first), as a Markdown table.
@@ -196,10 +196,12 @@ mod tests {
         assert!(slow
             .to_markdown()
             .contains("25000 µs more than its launches"));
-        // Launch overheads (a fifth here) or a gap under a millisecond: nothing said.
+        // Launch overheads or noise (a fifth, then two fifths here) or a gap under 2 ms:
+        // nothing said.
         for quiet in [
             profile(30_000.0, &[(25_000.0, false), (1_000.0, true)]),
-            profile(900.0, &[(100.0, false)]),
+            profile(14_000.0, &[(10_000.0, false)]),
+            profile(1_900.0, &[(100.0, false)]),
             profile(20_000.0, &[(25_000.0, false)]),
         ] {
             assert_eq!(quiet.unexplained_seconds(), None);

@@ -557,7 +557,7 @@ mod tests {
 
     fn conv_win(stride: usize) -> Window {
         let s = (stride, stride);
-        Window::new(2, (9, 9, 8), (3, 3), s, (1, 1), Padding::Valid).unwrap()
+        Window::new(2, (9, 9, 32), (3, 3), s, (1, 1), Padding::Valid).unwrap()
     }
 
     #[test]
@@ -583,10 +583,14 @@ mod tests {
 
     #[test]
     fn the_rows_stay_where_the_device_or_the_graph_needs_them() {
-        // No 8-lane subgroups; a stride of 2; the rows read by another node.
+        // No 8-lane subgroups; a stride of 2; 16 channels (half a subgroup's 32 idle); the
+        // rows read by another node.
         let (mut g, _) = conv_backward(conv_win(1), false);
         assert!(!conv_input_grad(&mut g));
         let (mut g, _) = conv_backward(conv_win(2), true);
+        assert!(!conv_input_grad(&mut g));
+        let narrow = Window::new(2, (9, 9, 16), (3, 3), (1, 1), (1, 1), Padding::Valid);
+        let (mut g, _) = conv_backward(narrow.unwrap(), true);
         assert!(!conv_input_grad(&mut g));
         let (mut g, rows) = conv_backward(conv_win(1), true);
         let n = conv_win(1).positions() * conv_win(1).patch();

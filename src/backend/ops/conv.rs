@@ -150,11 +150,14 @@ pub fn weight_grad_gpu(win: &Window, filters: usize, stripes: usize, kb: usize) 
 /// Whether [`Kernel::ConvInputGrad`] takes a convolution over `win` with `filters` filters
 /// in place of the product into im2col rows and col2im (on adapters with 8-lane subgroups):
 /// stride 1 (a stride of 2 would leave three taps in four without an output position,
-/// multiplied by zero), filters in whole vec4s (dz read a vec4 of filters at a time), and
-/// dz and w within an operand texture.
+/// multiplied by zero), filters in whole vec4s (dz read a vec4 of filters at a time), at
+/// most a quarter of the lanes' channels idle (a subgroup computes 32 channels: over 16, as
+/// the example CNN's second convolution, half its work is thrown away and the launch took
+/// as long as the two it replaces on llvmpipe), and dz and w within an operand texture.
 pub fn input_grad_fits(win: &Window, filters: usize) -> bool {
     (win.sh, win.sw) == (1, 1)
         && filters.is_multiple_of(4)
+        && win.c.div_ceil(32) * 32 * 4 <= win.c * 5
         && !win.is_pointwise()
         && (win.n * win.h * win.w).div_ceil(32) <= MAX_WORKGROUPS
         && matmul::fits_texture(win.positions() * filters)

@@ -1,8 +1,8 @@
 """Golden values for convolutional networks, computed by Keras itself (TensorFlow's bundled Keras 3).
 
-    python tests/data/cnn/gen_cnn_cases.py   (tensorflow-cpu==2.21.0, safetensors, numpy)
+    python tests/data/cnn/gen_cnn_cases.py [CASE ...]   (tensorflow-cpu==2.21.0, safetensors, numpy)
 
-Four small CNNs that mix the layers steadygrad implements (Reshape, Conv2D with same/valid
+(the cases named, or all). Five small CNNs that mix the layers steadygrad implements (Reshape, Conv2D with same/valid
 padding, strides, dilation, no bias, MaxPooling2D/AveragePooling2D with same/valid padding,
 GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization over channels, Flatten of
 NHWC, Dense). For each, with Keras's own initial weights:
@@ -20,6 +20,7 @@ import gzip
 import json
 import os
 import struct
+import sys
 import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -106,11 +107,26 @@ def cnn_d():
     ]
 
 
+def cnn_e():
+    # Wider channels, whose input gradient steadygrad computes straight from the output
+    # gradient on 8-lane subgroups: a strided 3x3 conv to 32 channels, a same 3x3 conv over
+    # them (stride 1) and a valid one over its 8, a global average pool.
+    return [
+        keras.Input(shape=(28, 28, 1)),
+        L.Conv2D(32, 3, strides=2, padding="valid", activation="relu"),
+        L.Conv2D(8, 3, padding="same", activation="relu"),
+        L.Conv2D(12, 3, padding="valid", activation="relu"),
+        L.GlobalAveragePooling2D(),
+        L.Dense(10, activation="softmax"),
+    ]
+
+
 CASES = {
     "cnn_a": (cnn_a, 11, "SGD", {"learning_rate": 0.02, "momentum": 0.9, "nesterov": True}),
     "cnn_b": (cnn_b, 12, "Adam", {"learning_rate": 0.003}),
     "cnn_c": (cnn_c, 13, "SGD", {"learning_rate": 0.1}),
     "cnn_d": (cnn_d, 14, "RMSprop", {"learning_rate": 0.003, "momentum": 0.5}),
+    "cnn_e": (cnn_e, 15, "SGD", {"learning_rate": 0.05, "momentum": 0.9}),
 }
 
 
@@ -126,8 +142,16 @@ def main():
     x = (read_idx(f"{DATA}/mnist10k-train-images-idx3-ubyte.gz")[:96].astype(np.float32) / np.float32(255.0)).astype(np.float32)
     y = read_idx(f"{DATA}/mnist10k-train-labels-idx1-ubyte.gz")[:96].astype(np.int64)
     xt = (read_idx(f"{DATA}/mnist10k-test-images-idx3-ubyte.gz")[:16].astype(np.float32) / np.float32(255.0)).astype(np.float32)
+    # Named cases only (the others' files and entries kept), or all.
+    only = set(sys.argv[1:]) or set(CASES)
     cases = {}
+    path = os.path.join(HERE, "cases.json")
+    if only != set(CASES):
+        with open(path) as f:
+            cases = json.load(f)
     for name, (build, seed, cls, cfg) in CASES.items():
+        if name not in only:
+            continue
         keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
         model = keras.models.Sequential(build())
@@ -153,7 +177,7 @@ def main():
             "keras": keras.__version__,
         }
         print(name, losses)
-    with open(os.path.join(HERE, "cases.json"), "w") as f:
+    with open(path, "w") as f:
         json.dump(cases, f, indent=1)
 
 
