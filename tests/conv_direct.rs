@@ -186,7 +186,7 @@ fn the_example_cnns_first_convolution_runs_directly_its_second_through_rows() {
     assert!(!conv::direct_fits(&w, f));
     // Every stripe holds about STRIPE_POSITIONS positions and the stripes cover them all.
     let (w, _) = valid((28, 28, 1), 3, 16).unwrap();
-    let s = conv::stripes(&w);
+    let s = conv::stripes(&w, 4, false);
     assert!(s * conv::STRIPE_POSITIONS >= w.positions());
     assert!((s - 1) * conv::STRIPE_POSITIONS < w.positions());
 }

@@ -1,9 +1,6 @@
-// The direct convolution's forward (conv_patch.wgsl precedes): the weights and bias are
-// read from uniform blocks (`read_w`, `read_bias`): every lane reads the same ones, on CPU
-// adapters one scalar load for all of them.
-
-// The activation code (equal to p.code), fixed per pipeline.
-override ACT_CODE: u32 = 0u;
+// The direct convolution's forward (conv_patch.wgsl and conv_store.wgsl precede): the
+// weights and bias are read from uniform blocks (`read_w`, `read_bias`): every lane reads
+// the same ones, on CPU adapters one scalar load for all of them.
 
 // One invocation per four neighbouring output positions (along the flattened positions;
 // past the end, the last one again, not stored) and block of 16 filters (four vec4s; past
@@ -74,19 +71,4 @@ fn store_block(pos: u32, j0: u32, z: mat4x4<f32>) {
     if (j0 + 1u < F4) { store_y(o + 1u, z[1]); }
     if (j0 + 2u < F4) { store_y(o + 2u, z[2]); }
     if (j0 + 3u < F4) { store_y(o + 3u, z[3]); }
-}
-
-// Stores vec4 o of y through the activation.
-fn store_y(o: u32, z: vec4<f32>) {
-    let a = Act(ACT_CODE, p.flags, p.f0, p.f1);
-    var s = 0u;
-    if (ACT_CODE == ACT_RRELU) {
-        s = step[0];
-    }
-    y4[o] = vec4<f32>(
-        act(a, z.x, 4u * o, s),
-        act(a, z.y, 4u * o + 1u, s),
-        act(a, z.z, 4u * o + 2u, s),
-        act(a, z.w, 4u * o + 3u, s),
-    );
 }

@@ -286,6 +286,27 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             (k, l)
         })
         .collect();
+    // A convolution past the direct kernel's field as the implicit matmul on 8-lane
+    // subgroups, and its kernel gradient in one stripe.
+    let wide = Window::new(2, (6, 5, 8), (3, 3), (1, 1), (1, 1), Padding::Same).unwrap();
+    for k in [
+        Kernel::ConvDirect {
+            win: wide,
+            filters: 32,
+            act: ActKind::Elu { alpha: 1.0 },
+            training: true,
+            seed: 3,
+        },
+        Kernel::ConvDirectWeightGrad {
+            win: wide,
+            filters: 32,
+            stripes: 1,
+        },
+    ] {
+        let l = gpu_launch(&k, MatmulVariant::Subgroup);
+        assert!(l.entry.name().starts_with("conv_gemm"), "{:?}", l.entry);
+        out.push((k, l));
+    }
     // The updates reading their arenas through textures (CPU adapters' choice).
     for rule in crate::common::update_rules() {
         let tensors = ArenaTensor::pack(&[9, 3]);

@@ -236,6 +236,7 @@ fn every_kernel_variant_matches_the_reference() {
     window::window_kernels_match_reference();
     window::direct_convolutions_match_reference();
     window::conv_input_grad_matches_reference();
+    window::gemm_convolutions_match_reference();
     regularization::regularization_kernels_match_reference();
     let covered: HashSet<KernelKind> = COVERED.lock().unwrap().iter().copied().collect();
     let missing: Vec<KernelKind> = KernelKind::iter()

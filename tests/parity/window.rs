@@ -4,6 +4,7 @@
 
 use super::*;
 use steadygrad::backend::kernel::pool_chunks;
+use steadygrad::backend::ops::conv;
 use steadygrad::backend::window::{Padding, Window};
 
 /// The windows every window kernel runs on: (batch, (h, w, c), kernel, strides, dilation,
@@ -292,7 +293,7 @@ fn direct_convolutions_match_reference_on(g: &mut GpuBackend) {
         for stripes in [
             1,
             3,
-            steadygrad::backend::ops::conv::stripes(&win),
+            steadygrad::backend::ops::conv::stripes(&win, filters, false),
             positions,
         ] {
             let len = stripes * win.patch() * filters;
@@ -361,5 +362,66 @@ pub(super) fn conv_input_grad_matches_reference() {
             let inputs = vec![dz, w, vec![f32::NAN; len]];
             check_scaled(&mut g, kernel, inputs, 1e-5, Some((2, magnitude)));
         }
+    }
+}
+
+/// The convolution over larger fields as the implicit matmul (8-lane subgroup adapters:
+/// fields past the direct kernel's, channels and filters in vec4s) and its kernel gradient
+/// in one stripe, against the CPU reference: strides 1 and 2, dilation 2, same and valid
+/// padding, 4 to 16 channels, 28 to 64 filters (a partial block of 32), position counts
+/// that are not multiples of 4 or 32, every activation kind of the epilogue.
+pub(super) fn gemm_convolutions_match_reference() {
+    let Some(mut g) = gpu() else { return };
+    if !g.subgroups8() {
+        eprintln!("note: the implicit-matmul convolution needs 8-lane subgroups: not run here");
+        return;
+    }
+    let step = step_record(3, 0, 0.0, [0.0; 4]);
+    let acts = [
+        ActKind::Linear,
+        ActKind::Relu,
+        ActKind::Rrelu {
+            lower: 0.1,
+            upper: 0.3,
+        },
+        ActKind::Elu { alpha: 0.5 },
+    ];
+    for (i, (n, hwc, k, s, d, pad, filters)) in [
+        (2, (7, 6, 8), (3, 3), (1, 1), (1, 1), Padding::Same, 32),
+        (3, (9, 7, 4), (5, 5), (2, 2), (1, 1), Padding::Valid, 28),
+        (33, (5, 5, 16), (3, 3), (1, 1), (2, 2), Padding::Same, 64),
+        (1, (6, 5, 12), (2, 3), (1, 2), (1, 1), Padding::Same, 60),
+        (2, (13, 13, 32), (3, 3), (1, 1), (1, 1), Padding::Valid, 64),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let win = Window::new(n, hwc, k, s, d, pad).unwrap();
+        let x = random_with_edges(win.input_len(), 3.0, 400 + i as u64);
+        let w = random(win.patch() * filters, 1.0, 420 + i as u64);
+        let bias = random(filters, 1.0, 440 + i as u64);
+        let out = win.positions() * filters;
+        let kernel = Kernel::ConvDirect {
+            win,
+            filters,
+            act: acts[i % 4],
+            training: true,
+            seed: 7,
+        };
+        assert!(conv::runs_as_gemm(&kernel, true), "{win:?}");
+        let inputs = vec![x.clone(), w, bias, vec![f32::NAN; out], step.clone()];
+        check(&mut g, kernel, inputs, 1e-5);
+        let dz = random_with_edges(out, 2.0, 460 + i as u64);
+        let len = win.patch() * filters;
+        let kernel = Kernel::ConvDirectWeightGrad {
+            win,
+            filters,
+            stripes: 1,
+        };
+        assert!(conv::runs_as_gemm(&kernel, true), "{win:?}");
+        let abs = |v: &[f32]| v.iter().map(|x| x.abs()).collect::<Vec<f32>>();
+        let magnitude = run_cpu(&kernel, &[abs(&x), abs(&dz), vec![0.0; len]])[2].clone();
+        let inputs = vec![x, dz, vec![f32::NAN; len]];
+        check_scaled(&mut g, kernel, inputs, 1e-5, Some((2, magnitude)));
     }
 }

@@ -241,7 +241,11 @@ modules! {
     /// The max-norm constraint.
     MAX_NORM: MaxNormParams, ["regularization/max_norm.wgsl"];
     /// The direct convolution over a small receptive field.
-    CONV_DIRECT: ConvParams, ["activation.wgsl", "window/common.wgsl", "window/conv_patch.wgsl", "window/conv_direct.wgsl"], readers;
+    CONV_DIRECT: ConvParams, ["activation.wgsl", "window/common.wgsl", "window/conv_patch.wgsl", "window/conv_store.wgsl", "window/conv_direct.wgsl"], readers;
+    /// The convolution over a larger field, an implicit matmul on 8-lane subgroups.
+    CONV_GEMM: ConvParams, ["activation.wgsl", "window/common.wgsl", "window/conv_store.wgsl", "matmul/lanes8.wgsl", "window/conv_gemm_taps.wgsl", "window/conv_gemm.wgsl"], readers;
+    /// Its kernel gradient.
+    CONV_GEMM_WEIGHT_GRAD: ConvParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "window/conv_gemm_taps.wgsl", "window/conv_gemm_weight_grad.wgsl"], readers;
     /// The direct convolution's kernel gradient, as partial sums.
     CONV_DIRECT_WEIGHT_GRAD: ConvParams, ["window/common.wgsl", "window/conv_patch.wgsl", "window/conv_direct_weight_grad.wgsl"];
     /// A convolution's input gradient from its output gradient (8-lane subgroups).
@@ -507,6 +511,11 @@ entries! {
     ConvDirect4: "conv_direct4" in CONV_DIRECT [w: Uniform, bias: Uniform, y: Vec4] [];
     /// The direct convolution's kernel gradient, a stripe and vec4 of filters an invocation.
     ConvDirectWeightGrad4: "conv_direct_weight_grad4" in CONV_DIRECT_WEIGHT_GRAD [dz: Vec4, partials: Vec4] [];
+    /// [`Entry::ConvDirect4`] over a larger field: 32 positions × 32 filters a subgroup of 8
+    /// lanes, the fields read in place through a texture of x.
+    ConvGemm: "conv_gemm" in CONV_GEMM [x: Texture, w: Texture, bias: Uniform, y: Vec4] [];
+    /// Its kernel gradient in one stripe: 32 field values × 32 filters a subgroup.
+    ConvGemmWeightGrad: "conv_gemm_weight_grad" in CONV_GEMM_WEIGHT_GRAD [x: Texture, dz: Texture, partials: Vec4] [];
     /// A convolution's input gradient, 32 positions × 32 channels a subgroup of 8 lanes,
     /// reading dz and w through textures.
     ConvInputGrad: "conv_input_grad" in CONV_INPUT_GRAD [dz: Texture, w: Texture] [];

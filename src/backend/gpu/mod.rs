@@ -458,6 +458,8 @@ impl Backend for GpuBackend {
                 ..
             } => self.choose_matmul(m, k, n, trans_a, trans_b)?,
             Kernel::Dense { m, k, n, .. } => self.choose_matmul(m, k, n, false, false)?,
+            // A convolution past the direct kernel's field: the implicit matmul.
+            _ if ops::conv::runs_as_gemm(kernel, self.subgroups8) => MatmulVariant::Subgroup,
             _ => MatmulVariant::RegisterBlocked,
         };
         let mut launch = ops::gpu_launch(kernel, variant);

@@ -59,10 +59,68 @@ pub fn direct_fits(win: &Window, filters: usize) -> bool {
         && !win.is_pointwise()
 }
 
+/// Whether a convolution over `win` with `filters` filters past [`direct_fits`] runs as
+/// [`Kernel::ConvDirect`] all the same on adapters with 8-lane subgroups — an implicit
+/// matmul over its receptive fields read in place (`Entry::ConvGemm`, and its kernel
+/// gradient in one stripe, `Entry::ConvGemmWeightGrad`), without im2col rows: channels and
+/// filters in whole vec4s, at most a quarter of a subgroup's 32 filters idle, not
+/// pointwise, its walks within llvmpipe's loop limit and the grid, and its operands within
+/// textures.
+pub fn gemm_fits(win: &Window, filters: usize) -> bool {
+    let (positions, patch) = (win.positions(), win.patch());
+    win.c.is_multiple_of(4)
+        && filters.is_multiple_of(4)
+        && filters.div_ceil(32) * 32 * 4 <= filters * 5
+        && !win.is_pointwise()
+        && positions.div_ceil(4) <= matmul::LOOP_MAX
+        && positions.div_ceil(32).max(patch.div_ceil(32)) <= MAX_WORKGROUPS
+        && matmul::fits_texture(win.input_len())
+        && matmul::fits_texture(patch * filters)
+        && matmul::fits_texture(positions * filters)
+}
+
+/// Whether the GPU runs `kernel` (a [`Kernel::ConvDirect`] or its kernel gradient) as the
+/// implicit matmul on a device with 8-lane subgroups (`subgroups8`): a field past
+/// [`direct_fits`] that [`gemm_fits`] takes, the kernel gradient in one stripe.
+pub fn runs_as_gemm(kernel: &Kernel, subgroups8: bool) -> bool {
+    let gemm =
+        |win: &Window, filters| subgroups8 && !direct_fits(win, filters) && gemm_fits(win, filters);
+    match *kernel {
+        Kernel::ConvDirect {
+            ref win, filters, ..
+        } => gemm(win, filters),
+        Kernel::ConvDirectWeightGrad {
+            ref win,
+            filters,
+            stripes,
+        } => stripes == 1 && gemm(win, filters),
+        _ => false,
+    }
+}
+
 /// Stripes the kernel gradient over `win` is split into: about [`STRIPE_POSITIONS`]
-/// positions each.
-pub fn stripes(win: &Window) -> usize {
+/// positions each, or one where the implicit matmul computes it ([`runs_as_gemm`]: the
+/// graph is for a device with 8-lane subgroups).
+pub fn stripes(win: &Window, filters: usize, subgroups8: bool) -> usize {
+    if subgroups8 && !direct_fits(win, filters) && gemm_fits(win, filters) {
+        return 1;
+    }
     win.positions().div_ceil(STRIPE_POSITIONS).max(1)
+}
+
+/// The implicit matmul's launch for [`Kernel::ConvDirect`] or (`weight_grad`) its kernel
+/// gradient: a subgroup of 8 lanes per 32 positions (or field values) and 32 filters.
+fn gemm_gpu(win: &Window, filters: usize, p: ConvParams, weight_grad: bool) -> GpuLaunch {
+    let (entry, rows) = if weight_grad {
+        (Entry::ConvGemmWeightGrad, win.patch())
+    } else {
+        (Entry::ConvGemm, win.positions())
+    };
+    let grid = (filters.div_ceil(32) as u32, rows.div_ceil(32) as u32, 1);
+    let mut constants = constants(win);
+    constants.push(("C4", (win.c / 4) as f64));
+    constants.push(("F4", (filters / 4) as f64));
+    GpuLaunch::new(entry, p, grid).with_constants(constants)
 }
 
 /// Whether some tap of `win` falls in the padding.
@@ -84,13 +142,14 @@ fn conv_constants(win: &Window, filters: usize) -> Vec<(&'static str, f64)> {
 }
 
 /// GPU launch of [`Kernel::ConvDirect`]: an invocation per four output positions and
-/// block of 16 filters.
+/// block of 16 filters, or (`gemm`: [`runs_as_gemm`]) the implicit matmul.
 pub fn forward_gpu(
     win: &Window,
     filters: usize,
     act: ActKind,
     training: bool,
     seed: u32,
+    gemm: bool,
 ) -> GpuLaunch {
     let (code, f0, f1) = act.code();
     let p = ConvParams {
@@ -100,6 +159,11 @@ pub fn forward_gpu(
         f1,
         ..Default::default()
     };
+    if gemm {
+        let mut launch = gemm_gpu(win, filters, p, false);
+        launch.constants.push(("ACT_CODE", f64::from(code)));
+        return launch;
+    }
     let mut constants = conv_constants(win, filters);
     constants.push(("ACT_CODE", f64::from(code)));
     let grid = grid_256(win.positions().div_ceil(4) * filters.div_ceil(16));
@@ -127,19 +191,31 @@ pub fn with_field_blocks(kernel: &Kernel, launch: GpuLaunch) -> GpuLaunch {
             ref win,
             filters,
             stripes,
-        } => weight_grad_gpu(win, filters, stripes, field_blocks(win)),
+        } if launch.entry == Entry::ConvDirectWeightGrad4 => {
+            weight_grad_gpu(win, filters, stripes, field_blocks(win), false)
+        }
         _ => launch,
     }
 }
 
 /// GPU launch of [`Kernel::ConvDirectWeightGrad`]: an invocation per stripe, `kb` blocks
-/// of four field values and block of 16 filters.
-pub fn weight_grad_gpu(win: &Window, filters: usize, stripes: usize, kb: usize) -> GpuLaunch {
+/// of four field values and block of 16 filters, or (`gemm`: [`runs_as_gemm`]) the
+/// implicit matmul.
+pub fn weight_grad_gpu(
+    win: &Window,
+    filters: usize,
+    stripes: usize,
+    kb: usize,
+    gemm: bool,
+) -> GpuLaunch {
     let p = ConvParams {
         n: win.n as u32,
         stripes: stripes as u32,
         ..Default::default()
     };
+    if gemm {
+        return gemm_gpu(win, filters, p, true);
+    }
     let groups = win.patch().div_ceil(4 * kb);
     let grid = grid_256(stripes * groups * filters.div_ceil(16));
     let mut constants = conv_constants(win, filters);

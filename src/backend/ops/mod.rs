@@ -59,6 +59,12 @@ pub fn storage_buffers(kernel: &Kernel) -> usize {
     launch.entry.storage_buffers(&kernel.args())
 }
 
+/// Whether a convolution kernel runs as the implicit matmul: the backend passes the
+/// subgroup variant where [`conv::runs_as_gemm`] says so.
+fn gemm(variant: MatmulVariant) -> bool {
+    variant == MatmulVariant::Subgroup
+}
+
 /// The GPU launch of `kernel`.
 pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
     use elementwise::simple_gpu;
@@ -223,12 +229,12 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             act,
             training,
             seed,
-        } => conv::forward_gpu(win, filters, act, training, seed),
+        } => conv::forward_gpu(win, filters, act, training, seed, gemm(matmul_variant)),
         Kernel::ConvDirectWeightGrad {
             ref win,
             filters,
             stripes,
-        } => conv::weight_grad_gpu(win, filters, stripes, 1),
+        } => conv::weight_grad_gpu(win, filters, stripes, 1, gemm(matmul_variant)),
         Kernel::ConvInputGrad { ref win, filters } => conv::input_grad_gpu(win, filters),
         Kernel::Im2col { ref win } => window::gpu(Entry::Im2col, win),
         Kernel::Col2im { ref win } => window::gpu(Entry::Col2im, win),

@@ -117,7 +117,8 @@ pub(super) fn epilogue_dz(
 }
 
 /// The backward of a direct convolution from `dz`, its pre-activation's gradient: the
-/// kernel gradient as partial sums over stripes of positions and their column sum; the
+/// kernel gradient as partial sums over stripes of positions and their column sum (one
+/// stripe, the gradient itself, for the implicit matmul: [`conv::stripes`]); the
 /// input gradient as a dense layer's over im2col rows (`dz·wᵀ`) folded back by col2im.
 pub(super) fn conv_direct_backward(
     g: &mut Graph,
@@ -129,21 +130,26 @@ pub(super) fn conv_direct_backward(
     let grad_name = |g: &Graph, t: TensorId| format!("d{}", g.tensors[t.0].name);
     let field = win.patch();
     if needs.contains(&w) {
-        let stripes = conv::stripes(&win);
-        let name = format!("{}/partials", grad_name(g, w));
-        let partials = g.temp(name, &[stripes, field * filters]);
+        let stripes = conv::stripes(&win, filters, g.subgroups8);
         let kernel = Kernel::ConvDirectWeightGrad {
             win,
             filters,
             stripes,
         };
-        g.push(kernel, vec![x, dz, partials]);
         let dw = g.temp(grad_name(g, w), &[field, filters]);
-        let sum = Kernel::ColumnSum {
-            rows: stripes,
-            cols: field * filters,
-        };
-        g.push(sum, vec![partials, dw]);
+        if stripes == 1 {
+            // One stripe (the implicit matmul's): the partial sums are the gradient.
+            g.push(kernel, vec![x, dz, dw]);
+        } else {
+            let name = format!("{}/partials", grad_name(g, w));
+            let partials = g.temp(name, &[stripes, field * filters]);
+            g.push(kernel, vec![x, dz, partials]);
+            let sum = Kernel::ColumnSum {
+                rows: stripes,
+                cols: field * filters,
+            };
+            g.push(sum, vec![partials, dw]);
+        }
         accumulate(g, grads, w, dw);
     }
     if needs.contains(&x) {
