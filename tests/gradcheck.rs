@@ -562,6 +562,70 @@ fn col2im_is_the_gradient_of_im2col() {
     }
 }
 
+/// A convolution's gradients (the direct kernel's forward, no activation): its input
+/// gradient straight from the output gradient (`ConvInputGrad`) and its kernel gradient in
+/// one stripe (the implicit matmul's) and in several.
+#[test]
+fn convolution_gradients() {
+    for (i, win) in windows().into_iter().enumerate() {
+        let filters = 4;
+        let (positions, patch, n) = (win.positions(), win.patch(), win.input_len());
+        let x = random(n, 1.0, 100 + i as u64);
+        let w = random(patch * filters, 1.0, 110 + i as u64);
+        let u = random(positions * filters, 1.0, 120 + i as u64);
+        let conv = Kernel::ConvDirect {
+            win,
+            filters,
+            act: ActKind::Linear,
+            training: false,
+            seed: 0,
+        };
+        let f = |p: &[Vec<f32>]| {
+            let inputs = [
+                p[0].clone(),
+                p[1].clone(),
+                vec![0.0; filters],
+                vec![0.0; positions * filters],
+                vec![0.0; steadygrad::backend::STEP_WORDS],
+            ];
+            run(&conv, &inputs)[3].clone()
+        };
+        let inputs = [x.clone(), w.clone()];
+        let dx = run(
+            &Kernel::ConvInputGrad { win, filters },
+            &[u.clone(), w.clone(), vec![0.0; n]],
+        )[2]
+        .clone();
+        check(
+            &format!("conv input gradient {win:?}"),
+            &dx,
+            &numeric(&f, &inputs, 0, &u),
+        );
+        let dw_numeric = numeric(&f, &inputs, 1, &u);
+        for stripes in [1, 3] {
+            let len = stripes * patch * filters;
+            let kernel = Kernel::ConvDirectWeightGrad {
+                win,
+                filters,
+                stripes,
+            };
+            let partials = run(&kernel, &[x.clone(), u.clone(), vec![0.0; len]])[2].clone();
+            let dw: Vec<f32> = (0..patch * filters)
+                .map(|k| {
+                    (0..stripes)
+                        .map(|s| partials[s * patch * filters + k])
+                        .sum()
+                })
+                .collect();
+            check(
+                &format!("conv kernel gradient, {stripes} stripes {win:?}"),
+                &dw,
+                &dw_numeric,
+            );
+        }
+    }
+}
+
 #[test]
 fn pooling_gradients() {
     use steadygrad::backend::window::{Padding, Window};
