@@ -8,11 +8,12 @@
 // (`steadygrad bench --profile --model examples/cnn_bn.json --batch-size 128` on llvmpipe,
 // copies included: its second convolution, 18,432×288×64 with the dense epilogue, in
 // 19.7 ms against 40.4 with the 8×8 texture body forced). 32 accumulators a lane (128
-// floats); blocks of 64 rows measured no faster.
+// floats, four Rows8); blocks of 64 rows measured no faster.
 //
 // Declared before this file (generated from Rust): `p` (MatmulParams), the texture views
 // of A and B read through load_a4/load_b4 (texture_operands.wgsl), and the store file's
-// store_row (store.wgsl, or dense_store.wgsl's epilogue); lanes8 (matmul/lanes8.wgsl). Needs vec4 loads of A (k a
+// store_row (store.wgsl, or dense_store.wgsl's epilogue); lanes8 (matmul/lanes8.wgsl), Rows8
+// (matmul/rows8.wgsl). Needs vec4 loads of A (k a
 // multiple of 4, and m when A is transposed), and of B unless B_FLOATS.
 
 // The transposes, fixed per pipeline (GpuLaunch::constants).
@@ -59,14 +60,10 @@ fn matmul_subgroup(
     let cqc = min(cq, max(n4, 1u) - 1u);
     let cf = min(vec4<u32>(col0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.n - 1u));
     let cols = cf * k4;
-    var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0); var c02 = vec4<f32>(0.0); var c03 = vec4<f32>(0.0);
-    var c04 = vec4<f32>(0.0); var c05 = vec4<f32>(0.0); var c06 = vec4<f32>(0.0); var c07 = vec4<f32>(0.0);
-    var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0); var c12 = vec4<f32>(0.0); var c13 = vec4<f32>(0.0);
-    var c14 = vec4<f32>(0.0); var c15 = vec4<f32>(0.0); var c16 = vec4<f32>(0.0); var c17 = vec4<f32>(0.0);
-    var c20 = vec4<f32>(0.0); var c21 = vec4<f32>(0.0); var c22 = vec4<f32>(0.0); var c23 = vec4<f32>(0.0);
-    var c24 = vec4<f32>(0.0); var c25 = vec4<f32>(0.0); var c26 = vec4<f32>(0.0); var c27 = vec4<f32>(0.0);
-    var c30 = vec4<f32>(0.0); var c31 = vec4<f32>(0.0); var c32 = vec4<f32>(0.0); var c33 = vec4<f32>(0.0);
-    var c34 = vec4<f32>(0.0); var c35 = vec4<f32>(0.0); var c36 = vec4<f32>(0.0); var c37 = vec4<f32>(0.0);
+    var g0 = Rows8();
+    var g1 = Rows8();
+    var g2 = Rows8();
+    var g3 = Rows8();
     for (var q = 0u; q < k4; q++) {
         let kk = q * 4u;
         var bm: mat4x4<f32>;
@@ -89,21 +86,13 @@ fn matmul_subgroup(
         let r1 = rows8(load_a4(select(arow1 + q, (kk + t) * m4 + aq1, TRANS_A)));
         let r2 = rows8(load_a4(select(arow2 + q, (kk + t) * m4 + aq2, TRANS_A)));
         let r3 = rows8(load_a4(select(arow3 + q, (kk + t) * m4 + aq3, TRANS_A)));
-        c00 += bm * r0[0]; c01 += bm * r0[1]; c02 += bm * r0[2]; c03 += bm * r0[3];
-        c04 += bm * r0[4]; c05 += bm * r0[5]; c06 += bm * r0[6]; c07 += bm * r0[7];
-        c10 += bm * r1[0]; c11 += bm * r1[1]; c12 += bm * r1[2]; c13 += bm * r1[3];
-        c14 += bm * r1[4]; c15 += bm * r1[5]; c16 += bm * r1[6]; c17 += bm * r1[7];
-        c20 += bm * r2[0]; c21 += bm * r2[1]; c22 += bm * r2[2]; c23 += bm * r2[3];
-        c24 += bm * r2[4]; c25 += bm * r2[5]; c26 += bm * r2[6]; c27 += bm * r2[7];
-        c30 += bm * r3[0]; c31 += bm * r3[1]; c32 += bm * r3[2]; c33 += bm * r3[3];
-        c34 += bm * r3[4]; c35 += bm * r3[5]; c36 += bm * r3[6]; c37 += bm * r3[7];
+        g0 = fma8(g0, bm, r0);
+        g1 = fma8(g1, bm, r1);
+        g2 = fma8(g2, bm, r2);
+        g3 = fma8(g3, bm, r3);
     }
-    store_row(row0 + 0u, col0, c00); store_row(row0 + 1u, col0, c01); store_row(row0 + 2u, col0, c02); store_row(row0 + 3u, col0, c03);
-    store_row(row0 + 4u, col0, c04); store_row(row0 + 5u, col0, c05); store_row(row0 + 6u, col0, c06); store_row(row0 + 7u, col0, c07);
-    store_row(row0 + 8u, col0, c10); store_row(row0 + 9u, col0, c11); store_row(row0 + 10u, col0, c12); store_row(row0 + 11u, col0, c13);
-    store_row(row0 + 12u, col0, c14); store_row(row0 + 13u, col0, c15); store_row(row0 + 14u, col0, c16); store_row(row0 + 15u, col0, c17);
-    store_row(row0 + 16u, col0, c20); store_row(row0 + 17u, col0, c21); store_row(row0 + 18u, col0, c22); store_row(row0 + 19u, col0, c23);
-    store_row(row0 + 20u, col0, c24); store_row(row0 + 21u, col0, c25); store_row(row0 + 22u, col0, c26); store_row(row0 + 23u, col0, c27);
-    store_row(row0 + 24u, col0, c30); store_row(row0 + 25u, col0, c31); store_row(row0 + 26u, col0, c32); store_row(row0 + 27u, col0, c33);
-    store_row(row0 + 28u, col0, c34); store_row(row0 + 29u, col0, c35); store_row(row0 + 30u, col0, c36); store_row(row0 + 31u, col0, c37);
+    store8(row0 + 0u, col0, g0);
+    store8(row0 + 8u, col0, g1);
+    store8(row0 + 16u, col0, g2);
+    store8(row0 + 24u, col0, g3);
 }

@@ -12,7 +12,7 @@
 //
 // Declared before this file (generated from Rust): `p` (ConvParams: n, flags, f0, f1),
 // `read_x(i)`, `read_w(i)` (vec4 i through their textures), `read_bias(i)` (vec4 i through
-// a uniform block), y; the window's geometry; lanes8; store_y.
+// a uniform block), y; the window's geometry; lanes8; store_y; Rows8 (matmul/rows8.wgsl).
 
 @compute @workgroup_size(8)
 fn conv_gemm(
@@ -28,14 +28,10 @@ fn conv_gemm(
     let i1 = out_position(min(row0 + 8u + lane, last));
     let i2 = out_position(min(row0 + 16u + lane, last));
     let i3 = out_position(min(row0 + 24u + lane, last));
-    var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0); var c02 = vec4<f32>(0.0); var c03 = vec4<f32>(0.0);
-    var c04 = vec4<f32>(0.0); var c05 = vec4<f32>(0.0); var c06 = vec4<f32>(0.0); var c07 = vec4<f32>(0.0);
-    var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0); var c12 = vec4<f32>(0.0); var c13 = vec4<f32>(0.0);
-    var c14 = vec4<f32>(0.0); var c15 = vec4<f32>(0.0); var c16 = vec4<f32>(0.0); var c17 = vec4<f32>(0.0);
-    var c20 = vec4<f32>(0.0); var c21 = vec4<f32>(0.0); var c22 = vec4<f32>(0.0); var c23 = vec4<f32>(0.0);
-    var c24 = vec4<f32>(0.0); var c25 = vec4<f32>(0.0); var c26 = vec4<f32>(0.0); var c27 = vec4<f32>(0.0);
-    var c30 = vec4<f32>(0.0); var c31 = vec4<f32>(0.0); var c32 = vec4<f32>(0.0); var c33 = vec4<f32>(0.0);
-    var c34 = vec4<f32>(0.0); var c35 = vec4<f32>(0.0); var c36 = vec4<f32>(0.0); var c37 = vec4<f32>(0.0);
+    var g0 = Rows8();
+    var g1 = Rows8();
+    var g2 = Rows8();
+    var g3 = Rows8();
     for (var t = 0u; t < KH * KW; t++) {
         let ky = t / KW;
         let kx = t % KW;
@@ -56,39 +52,23 @@ fn conv_gemm(
             let a1 = lanes8(tap_quad(b1, c4));
             let a2 = lanes8(tap_quad(b2, c4));
             let a3 = lanes8(tap_quad(b3, c4));
-            c00 += bm * a0[0]; c01 += bm * a0[1]; c02 += bm * a0[2]; c03 += bm * a0[3];
-            c04 += bm * a0[4]; c05 += bm * a0[5]; c06 += bm * a0[6]; c07 += bm * a0[7];
-            c10 += bm * a1[0]; c11 += bm * a1[1]; c12 += bm * a1[2]; c13 += bm * a1[3];
-            c14 += bm * a1[4]; c15 += bm * a1[5]; c16 += bm * a1[6]; c17 += bm * a1[7];
-            c20 += bm * a2[0]; c21 += bm * a2[1]; c22 += bm * a2[2]; c23 += bm * a2[3];
-            c24 += bm * a2[4]; c25 += bm * a2[5]; c26 += bm * a2[6]; c27 += bm * a2[7];
-            c30 += bm * a3[0]; c31 += bm * a3[1]; c32 += bm * a3[2]; c33 += bm * a3[3];
-            c34 += bm * a3[4]; c35 += bm * a3[5]; c36 += bm * a3[6]; c37 += bm * a3[7];
+            g0 = fma8(g0, bm, a0);
+            g1 = fma8(g1, bm, a1);
+            g2 = fma8(g2, bm, a2);
+            g3 = fma8(g3, bm, a3);
         }
     }
     if (cq >= F4) { return; }
-    let bias = read_bias(cq);
-    store_pos(row0 + 0u, cq, c00 + bias); store_pos(row0 + 1u, cq, c01 + bias);
-    store_pos(row0 + 2u, cq, c02 + bias); store_pos(row0 + 3u, cq, c03 + bias);
-    store_pos(row0 + 4u, cq, c04 + bias); store_pos(row0 + 5u, cq, c05 + bias);
-    store_pos(row0 + 6u, cq, c06 + bias); store_pos(row0 + 7u, cq, c07 + bias);
-    store_pos(row0 + 8u, cq, c10 + bias); store_pos(row0 + 9u, cq, c11 + bias);
-    store_pos(row0 + 10u, cq, c12 + bias); store_pos(row0 + 11u, cq, c13 + bias);
-    store_pos(row0 + 12u, cq, c14 + bias); store_pos(row0 + 13u, cq, c15 + bias);
-    store_pos(row0 + 14u, cq, c16 + bias); store_pos(row0 + 15u, cq, c17 + bias);
-    store_pos(row0 + 16u, cq, c20 + bias); store_pos(row0 + 17u, cq, c21 + bias);
-    store_pos(row0 + 18u, cq, c22 + bias); store_pos(row0 + 19u, cq, c23 + bias);
-    store_pos(row0 + 20u, cq, c24 + bias); store_pos(row0 + 21u, cq, c25 + bias);
-    store_pos(row0 + 22u, cq, c26 + bias); store_pos(row0 + 23u, cq, c27 + bias);
-    store_pos(row0 + 24u, cq, c30 + bias); store_pos(row0 + 25u, cq, c31 + bias);
-    store_pos(row0 + 26u, cq, c32 + bias); store_pos(row0 + 27u, cq, c33 + bias);
-    store_pos(row0 + 28u, cq, c34 + bias); store_pos(row0 + 29u, cq, c35 + bias);
-    store_pos(row0 + 30u, cq, c36 + bias); store_pos(row0 + 31u, cq, c37 + bias);
+    store8(row0 + 0u, cq, g0);
+    store8(row0 + 8u, cq, g1);
+    store8(row0 + 16u, cq, g2);
+    store8(row0 + 24u, cq, g3);
 }
 
-// Stores filters 4·cq.. of position r (positions past the last are not stored).
-fn store_pos(r: u32, cq: u32, z: vec4<f32>) {
+// Stores filters 4·cq.. of position r (rows8.wgsl's store8 calls it), plus the bias,
+// through the activation (positions past the last are not stored).
+fn store_row(r: u32, cq: u32, z: vec4<f32>) {
     if (r < p.n * OH * OW) {
-        store_y(r * F4 + cq, z);
+        store_y(r * F4 + cq, z + read_bias(cq));
     }
 }

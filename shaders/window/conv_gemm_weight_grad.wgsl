@@ -11,7 +11,8 @@
 // by a launch's parameters alone").
 //
 // Declared before this file (generated from Rust): `p` (ConvParams: n), `read_x(i)`,
-// `read_dz(i)` (vec4 i through their textures), partials; the window's geometry; lanes8.
+// `read_dz(i)` (vec4 i through their textures), partials; the window's geometry; lanes8;
+// Rows8 (matmul/rows8.wgsl).
 
 // The eight field values of a group, each as its four positions, from the lanes' quads.
 fn values8(a: vec4<f32>) -> array<vec4<f32>, 8> {
@@ -44,14 +45,10 @@ fn conv_gemm_weight_grad(
     let f3 = field_quad(row0 / 4u + 6u + h);
     let positions = p.n * OH * OW;
     let last = positions - 1u;
-    var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0); var c02 = vec4<f32>(0.0); var c03 = vec4<f32>(0.0);
-    var c04 = vec4<f32>(0.0); var c05 = vec4<f32>(0.0); var c06 = vec4<f32>(0.0); var c07 = vec4<f32>(0.0);
-    var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0); var c12 = vec4<f32>(0.0); var c13 = vec4<f32>(0.0);
-    var c14 = vec4<f32>(0.0); var c15 = vec4<f32>(0.0); var c16 = vec4<f32>(0.0); var c17 = vec4<f32>(0.0);
-    var c20 = vec4<f32>(0.0); var c21 = vec4<f32>(0.0); var c22 = vec4<f32>(0.0); var c23 = vec4<f32>(0.0);
-    var c24 = vec4<f32>(0.0); var c25 = vec4<f32>(0.0); var c26 = vec4<f32>(0.0); var c27 = vec4<f32>(0.0);
-    var c30 = vec4<f32>(0.0); var c31 = vec4<f32>(0.0); var c32 = vec4<f32>(0.0); var c33 = vec4<f32>(0.0);
-    var c34 = vec4<f32>(0.0); var c35 = vec4<f32>(0.0); var c36 = vec4<f32>(0.0); var c37 = vec4<f32>(0.0);
+    var g0 = Rows8();
+    var g1 = Rows8();
+    var g2 = Rows8();
+    var g3 = Rows8();
     // pos = base + t for bases 0, 4, 8, … below the positions.
     var pos = t;
     let end = positions + t;
@@ -70,29 +67,22 @@ fn conv_gemm_weight_grad(
         let a1 = values8(tap_quad(tap_base(i, f1.x, f1.y, valid), f1.z));
         let a2 = values8(tap_quad(tap_base(i, f2.x, f2.y, valid), f2.z));
         let a3 = values8(tap_quad(tap_base(i, f3.x, f3.y, valid), f3.z));
-        c00 += bm * a0[0]; c01 += bm * a0[1]; c02 += bm * a0[2]; c03 += bm * a0[3];
-        c04 += bm * a0[4]; c05 += bm * a0[5]; c06 += bm * a0[6]; c07 += bm * a0[7];
-        c10 += bm * a1[0]; c11 += bm * a1[1]; c12 += bm * a1[2]; c13 += bm * a1[3];
-        c14 += bm * a1[4]; c15 += bm * a1[5]; c16 += bm * a1[6]; c17 += bm * a1[7];
-        c20 += bm * a2[0]; c21 += bm * a2[1]; c22 += bm * a2[2]; c23 += bm * a2[3];
-        c24 += bm * a2[4]; c25 += bm * a2[5]; c26 += bm * a2[6]; c27 += bm * a2[7];
-        c30 += bm * a3[0]; c31 += bm * a3[1]; c32 += bm * a3[2]; c33 += bm * a3[3];
-        c34 += bm * a3[4]; c35 += bm * a3[5]; c36 += bm * a3[6]; c37 += bm * a3[7];
+        g0 = fma8(g0, bm, a0);
+        g1 = fma8(g1, bm, a1);
+        g2 = fma8(g2, bm, a2);
+        g3 = fma8(g3, bm, a3);
         pos += 4u;
     }
     if (cq >= F4) { return; }
-    store_value(row0 + 0u, cq, c00); store_value(row0 + 1u, cq, c01); store_value(row0 + 2u, cq, c02); store_value(row0 + 3u, cq, c03);
-    store_value(row0 + 4u, cq, c04); store_value(row0 + 5u, cq, c05); store_value(row0 + 6u, cq, c06); store_value(row0 + 7u, cq, c07);
-    store_value(row0 + 8u, cq, c10); store_value(row0 + 9u, cq, c11); store_value(row0 + 10u, cq, c12); store_value(row0 + 11u, cq, c13);
-    store_value(row0 + 12u, cq, c14); store_value(row0 + 13u, cq, c15); store_value(row0 + 14u, cq, c16); store_value(row0 + 15u, cq, c17);
-    store_value(row0 + 16u, cq, c20); store_value(row0 + 17u, cq, c21); store_value(row0 + 18u, cq, c22); store_value(row0 + 19u, cq, c23);
-    store_value(row0 + 20u, cq, c24); store_value(row0 + 21u, cq, c25); store_value(row0 + 22u, cq, c26); store_value(row0 + 23u, cq, c27);
-    store_value(row0 + 24u, cq, c30); store_value(row0 + 25u, cq, c31); store_value(row0 + 26u, cq, c32); store_value(row0 + 27u, cq, c33);
-    store_value(row0 + 28u, cq, c34); store_value(row0 + 29u, cq, c35); store_value(row0 + 30u, cq, c36); store_value(row0 + 31u, cq, c37);
+    store8(row0 + 0u, cq, g0);
+    store8(row0 + 8u, cq, g1);
+    store8(row0 + 16u, cq, g2);
+    store8(row0 + 24u, cq, g3);
 }
 
-// Stores filters 4·cq.. of field value k (values past the field are not stored).
-fn store_value(k: u32, cq: u32, v: vec4<f32>) {
+// Stores filters 4·cq.. of field value k (rows8.wgsl's store8 calls it; values past the
+// field are not stored).
+fn store_row(k: u32, cq: u32, v: vec4<f32>) {
     if (k < KH * KW * C) {
         partials4[k * F4 + cq] = v;
     }

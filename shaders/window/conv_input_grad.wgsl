@@ -13,7 +13,8 @@
 //
 // Declared before this file (generated from Rust): `p` (WindowParams: n), the window's
 // geometry (window/common.wgsl: H, W, C channels of the input, OH, OW), `read_dz(i)` and
-// `read_w(i)` (vec4 i through their textures), dx; lanes8 (matmul/lanes8.wgsl).
+// `read_w(i)` (vec4 i through their textures), dx; lanes8 (matmul/lanes8.wgsl); Rows8
+// (matmul/rows8.wgsl).
 
 // Filters in vec4s (the kernel's last axis), fixed per pipeline.
 override F4: u32;
@@ -53,9 +54,9 @@ fn w_block(t: u32, c: vec4<u32>, f4: u32) -> mat4x4<f32> {
     ));
 }
 
-// Stores channels c0.. of input position r (those that exist; positions past the last
-// are not stored).
-fn store_dx(r: u32, c0: u32, v: vec4<f32>) {
+// Stores channels c0.. of input position r (rows8.wgsl's store8 calls it; channels and
+// positions past the last are not stored).
+fn store_row(r: u32, c0: u32, v: vec4<f32>) {
     if (r >= p.n * H * W || c0 >= C) { return; }
     let o = r * C + c0;
     dx[o] = v.x;
@@ -83,14 +84,10 @@ fn conv_input_grad(
     let i3 = vec3<u32>(r3 / (H * W), (r3 / W) % H, r3 % W);
     // This lane's channels (past the last: the last, not stored).
     let cl = min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(C - 1u));
-    var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0); var c02 = vec4<f32>(0.0); var c03 = vec4<f32>(0.0);
-    var c04 = vec4<f32>(0.0); var c05 = vec4<f32>(0.0); var c06 = vec4<f32>(0.0); var c07 = vec4<f32>(0.0);
-    var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0); var c12 = vec4<f32>(0.0); var c13 = vec4<f32>(0.0);
-    var c14 = vec4<f32>(0.0); var c15 = vec4<f32>(0.0); var c16 = vec4<f32>(0.0); var c17 = vec4<f32>(0.0);
-    var c20 = vec4<f32>(0.0); var c21 = vec4<f32>(0.0); var c22 = vec4<f32>(0.0); var c23 = vec4<f32>(0.0);
-    var c24 = vec4<f32>(0.0); var c25 = vec4<f32>(0.0); var c26 = vec4<f32>(0.0); var c27 = vec4<f32>(0.0);
-    var c30 = vec4<f32>(0.0); var c31 = vec4<f32>(0.0); var c32 = vec4<f32>(0.0); var c33 = vec4<f32>(0.0);
-    var c34 = vec4<f32>(0.0); var c35 = vec4<f32>(0.0); var c36 = vec4<f32>(0.0); var c37 = vec4<f32>(0.0);
+    var g0 = Rows8();
+    var g1 = Rows8();
+    var g2 = Rows8();
+    var g3 = Rows8();
     for (var t = 0u; t < KH * KW; t++) {
         let ky = t / KW;
         let kx = t % KW;
@@ -104,22 +101,14 @@ fn conv_input_grad(
             let a1 = lanes8(dz_quad(b1, f4));
             let a2 = lanes8(dz_quad(b2, f4));
             let a3 = lanes8(dz_quad(b3, f4));
-            c00 += bm * a0[0]; c01 += bm * a0[1]; c02 += bm * a0[2]; c03 += bm * a0[3];
-            c04 += bm * a0[4]; c05 += bm * a0[5]; c06 += bm * a0[6]; c07 += bm * a0[7];
-            c10 += bm * a1[0]; c11 += bm * a1[1]; c12 += bm * a1[2]; c13 += bm * a1[3];
-            c14 += bm * a1[4]; c15 += bm * a1[5]; c16 += bm * a1[6]; c17 += bm * a1[7];
-            c20 += bm * a2[0]; c21 += bm * a2[1]; c22 += bm * a2[2]; c23 += bm * a2[3];
-            c24 += bm * a2[4]; c25 += bm * a2[5]; c26 += bm * a2[6]; c27 += bm * a2[7];
-            c30 += bm * a3[0]; c31 += bm * a3[1]; c32 += bm * a3[2]; c33 += bm * a3[3];
-            c34 += bm * a3[4]; c35 += bm * a3[5]; c36 += bm * a3[6]; c37 += bm * a3[7];
+            g0 = fma8(g0, bm, a0);
+            g1 = fma8(g1, bm, a1);
+            g2 = fma8(g2, bm, a2);
+            g3 = fma8(g3, bm, a3);
         }
     }
-    store_dx(row0 + 0u, c0, c00); store_dx(row0 + 1u, c0, c01); store_dx(row0 + 2u, c0, c02); store_dx(row0 + 3u, c0, c03);
-    store_dx(row0 + 4u, c0, c04); store_dx(row0 + 5u, c0, c05); store_dx(row0 + 6u, c0, c06); store_dx(row0 + 7u, c0, c07);
-    store_dx(row0 + 8u, c0, c10); store_dx(row0 + 9u, c0, c11); store_dx(row0 + 10u, c0, c12); store_dx(row0 + 11u, c0, c13);
-    store_dx(row0 + 12u, c0, c14); store_dx(row0 + 13u, c0, c15); store_dx(row0 + 14u, c0, c16); store_dx(row0 + 15u, c0, c17);
-    store_dx(row0 + 16u, c0, c20); store_dx(row0 + 17u, c0, c21); store_dx(row0 + 18u, c0, c22); store_dx(row0 + 19u, c0, c23);
-    store_dx(row0 + 20u, c0, c24); store_dx(row0 + 21u, c0, c25); store_dx(row0 + 22u, c0, c26); store_dx(row0 + 23u, c0, c27);
-    store_dx(row0 + 24u, c0, c30); store_dx(row0 + 25u, c0, c31); store_dx(row0 + 26u, c0, c32); store_dx(row0 + 27u, c0, c33);
-    store_dx(row0 + 28u, c0, c34); store_dx(row0 + 29u, c0, c35); store_dx(row0 + 30u, c0, c36); store_dx(row0 + 31u, c0, c37);
+    store8(row0 + 0u, c0, g0);
+    store8(row0 + 8u, c0, g1);
+    store8(row0 + 16u, c0, g2);
+    store8(row0 + 24u, c0, g3);
 }

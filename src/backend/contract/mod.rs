@@ -135,9 +135,9 @@ modules! {
     DENSE_TEXTURE: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/texture_operands.wgsl", "matmul/body.wgsl"], readers;
     /// The 8-lane subgroup body (adapters whose subgroups are exactly 8 lanes: llvmpipe)
     /// reading A and B from textures, stored plainly.
-    MATMUL_SUBGROUP: MatmulParams, ["matmul/store.wgsl", "matmul/texture_operands.wgsl", "matmul/lanes8.wgsl", "matmul/subgroup.wgsl"];
+    MATMUL_SUBGROUP: MatmulParams, ["matmul/store.wgsl", "matmul/texture_operands.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "matmul/subgroup.wgsl"];
     /// [`MATMUL_SUBGROUP`] stored through the dense epilogue (the bias from a uniform block).
-    DENSE_SUBGROUP: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/texture_operands.wgsl", "matmul/lanes8.wgsl", "matmul/subgroup.wgsl"], readers;
+    DENSE_SUBGROUP: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/texture_operands.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "matmul/subgroup.wgsl"], readers;
     /// [`DENSE`] with A read from a texture, B and the bias from uniform blocks (a small
     /// weight matrix: a convolution over few input channels).
     DENSE_UNIFORM: MatmulParams, ["activation.wgsl", "matmul/dense_store.wgsl", "matmul/uniform_operands.wgsl", "matmul/body.wgsl"], readers;
@@ -243,13 +243,13 @@ modules! {
     /// The direct convolution over a small receptive field.
     CONV_DIRECT: ConvParams, ["activation.wgsl", "window/common.wgsl", "window/conv_patch.wgsl", "window/conv_store.wgsl", "window/conv_direct.wgsl"], readers;
     /// The convolution over a larger field, an implicit matmul on 8-lane subgroups.
-    CONV_GEMM: ConvParams, ["activation.wgsl", "window/common.wgsl", "window/conv_store.wgsl", "matmul/lanes8.wgsl", "window/conv_gemm_taps.wgsl", "window/conv_gemm.wgsl"], readers;
+    CONV_GEMM: ConvParams, ["activation.wgsl", "window/common.wgsl", "window/conv_store.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_gemm_taps.wgsl", "window/conv_gemm.wgsl"], readers;
     /// Its kernel gradient.
-    CONV_GEMM_WEIGHT_GRAD: ConvParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "window/conv_gemm_taps.wgsl", "window/conv_gemm_weight_grad.wgsl"], readers;
+    CONV_GEMM_WEIGHT_GRAD: ConvParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_gemm_taps.wgsl", "window/conv_gemm_weight_grad.wgsl"], readers;
     /// The direct convolution's kernel gradient, as partial sums.
     CONV_DIRECT_WEIGHT_GRAD: ConvParams, ["window/common.wgsl", "window/conv_patch.wgsl", "window/conv_direct_weight_grad.wgsl"];
     /// A convolution's input gradient from its output gradient (8-lane subgroups).
-    CONV_INPUT_GRAD: WindowParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "window/conv_input_grad.wgsl"], readers;
+    CONV_INPUT_GRAD: WindowParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_input_grad.wgsl"], readers;
     /// A convolution's im2col.
     IM2COL / IM2COL_TEXTURE: WindowParams, ["window/common.wgsl", "window/im2col.wgsl"], readers;
     /// im2col's backward.
