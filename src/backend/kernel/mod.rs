@@ -412,10 +412,12 @@ pub enum Kernel {
         /// The window.
         win: Window,
     },
-    /// A convolution over a small receptive field computed straight from the image (no
-    /// im2col rows; [`crate::backend::ops::conv::direct_fits`] says when): `y[pos, f] =
+    /// A convolution computed straight from the image (no im2col rows): `y[pos, f] =
     /// act(bias[f] + Σ_k patch(pos)[k]·w[k, f])`, the patch in im2col's order, the
-    /// activation applied as [`Kernel::Dense`] applies it.
+    /// activation applied as [`Kernel::Dense`] applies it. Over a small receptive field
+    /// ([`crate::backend::ops::conv::direct_fits`]) directly; over a larger one, on devices
+    /// with 8-lane subgroups, as an implicit matmul
+    /// ([`crate::backend::ops::conv::runs_as_gemm`]).
     ConvDirect {
         /// The window.
         win: Window,
@@ -430,7 +432,8 @@ pub enum Kernel {
     },
     /// [`Kernel::ConvDirect`]'s kernel gradient as partial sums over `stripes` stripes of
     /// positions (stripe `s` holds positions `s, s + stripes, …`): `partials[s, k, f] =
-    /// Σ patch(pos)[k]·dz[pos, f]`; their column sum is the gradient.
+    /// Σ patch(pos)[k]·dz[pos, f]`; their column sum is the gradient (one stripe, the
+    /// implicit matmul's, is the gradient itself).
     ConvDirectWeightGrad {
         /// The window.
         win: Window,
