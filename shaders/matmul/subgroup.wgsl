@@ -12,7 +12,7 @@
 //
 // Declared before this file (generated from Rust): `p` (MatmulParams), the texture views
 // of A and B read through load_a4/load_b4 (texture_operands.wgsl), and the store file's
-// store_row (store.wgsl, or dense_store.wgsl's epilogue); lanes8 (matmul/lanes8.wgsl), Rows8
+// store_row (store.wgsl, or dense_store.wgsl's epilogue); lanes8 (matmul/lanes8.wgsl), Tile32
 // (matmul/rows8.wgsl). Needs vec4 loads of A (k a
 // multiple of 4, and m when A is transposed), and of B unless B_FLOATS.
 
@@ -60,10 +60,7 @@ fn matmul_subgroup(
     let cqc = min(cq, max(n4, 1u) - 1u);
     let cf = min(vec4<u32>(col0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.n - 1u));
     let cols = cf * k4;
-    var g0 = Rows8();
-    var g1 = Rows8();
-    var g2 = Rows8();
-    var g3 = Rows8();
+    var tile = Tile32();
     for (var q = 0u; q < k4; q++) {
         let kk = q * 4u;
         var bm: mat4x4<f32>;
@@ -86,13 +83,7 @@ fn matmul_subgroup(
         let r1 = rows8(load_a4(select(arow1 + q, (kk + t) * m4 + aq1, TRANS_A)));
         let r2 = rows8(load_a4(select(arow2 + q, (kk + t) * m4 + aq2, TRANS_A)));
         let r3 = rows8(load_a4(select(arow3 + q, (kk + t) * m4 + aq3, TRANS_A)));
-        g0 = fma8(g0, bm, r0);
-        g1 = fma8(g1, bm, r1);
-        g2 = fma8(g2, bm, r2);
-        g3 = fma8(g3, bm, r3);
+        tile = fma32(tile, bm, r0, r1, r2, r3);
     }
-    store8(row0 + 0u, col0, g0);
-    store8(row0 + 8u, col0, g1);
-    store8(row0 + 16u, col0, g2);
-    store8(row0 + 24u, col0, g3);
+    store32(row0, col0, tile);
 }

@@ -12,7 +12,7 @@
 //
 // Declared before this file (generated from Rust): `p` (ConvParams: n, flags, f0, f1),
 // `read_x(i)`, `read_w(i)` (vec4 i through their textures), `read_bias(i)` (vec4 i through
-// a uniform block), y; the window's geometry; lanes8; store_y; Rows8 (matmul/rows8.wgsl).
+// a uniform block), y; the window's geometry; lanes8; store_y; Tile32 (matmul/rows8.wgsl).
 
 @compute @workgroup_size(8)
 fn conv_gemm(
@@ -28,10 +28,7 @@ fn conv_gemm(
     let i1 = out_position(min(row0 + 8u + lane, last));
     let i2 = out_position(min(row0 + 16u + lane, last));
     let i3 = out_position(min(row0 + 24u + lane, last));
-    var g0 = Rows8();
-    var g1 = Rows8();
-    var g2 = Rows8();
-    var g3 = Rows8();
+    var tile = Tile32();
     for (var t = 0u; t < KH * KW; t++) {
         let ky = t / KW;
         let kx = t % KW;
@@ -52,17 +49,11 @@ fn conv_gemm(
             let a1 = lanes8(tap_quad(b1, c4));
             let a2 = lanes8(tap_quad(b2, c4));
             let a3 = lanes8(tap_quad(b3, c4));
-            g0 = fma8(g0, bm, a0);
-            g1 = fma8(g1, bm, a1);
-            g2 = fma8(g2, bm, a2);
-            g3 = fma8(g3, bm, a3);
+            tile = fma32(tile, bm, a0, a1, a2, a3);
         }
     }
     if (cq >= F4) { return; }
-    store8(row0 + 0u, cq, g0);
-    store8(row0 + 8u, cq, g1);
-    store8(row0 + 16u, cq, g2);
-    store8(row0 + 24u, cq, g3);
+    store32(row0, cq, tile);
 }
 
 // Stores filters 4·cq.. of position r (rows8.wgsl's store8 calls it), plus the bias,

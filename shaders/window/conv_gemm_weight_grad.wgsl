@@ -12,7 +12,7 @@
 //
 // Declared before this file (generated from Rust): `p` (ConvParams: n), `read_x(i)`,
 // `read_dz(i)` (vec4 i through their textures), partials; the window's geometry; lanes8;
-// Rows8 (matmul/rows8.wgsl).
+// Tile32 (matmul/rows8.wgsl).
 
 // The eight field values of a group, each as its four positions, from the lanes' quads.
 fn values8(a: vec4<f32>) -> array<vec4<f32>, 8> {
@@ -45,10 +45,7 @@ fn conv_gemm_weight_grad(
     let f3 = field_quad(row0 / 4u + 6u + h);
     let positions = p.n * OH * OW;
     let last = positions - 1u;
-    var g0 = Rows8();
-    var g1 = Rows8();
-    var g2 = Rows8();
-    var g3 = Rows8();
+    var tile = Tile32();
     // pos = base + t for bases 0, 4, 8, … below the positions.
     var pos = t;
     let end = positions + t;
@@ -67,17 +64,11 @@ fn conv_gemm_weight_grad(
         let a1 = values8(tap_quad(tap_base(i, f1.x, f1.y, valid), f1.z));
         let a2 = values8(tap_quad(tap_base(i, f2.x, f2.y, valid), f2.z));
         let a3 = values8(tap_quad(tap_base(i, f3.x, f3.y, valid), f3.z));
-        g0 = fma8(g0, bm, a0);
-        g1 = fma8(g1, bm, a1);
-        g2 = fma8(g2, bm, a2);
-        g3 = fma8(g3, bm, a3);
+        tile = fma32(tile, bm, a0, a1, a2, a3);
         pos += 4u;
     }
     if (cq >= F4) { return; }
-    store8(row0 + 0u, cq, g0);
-    store8(row0 + 8u, cq, g1);
-    store8(row0 + 16u, cq, g2);
-    store8(row0 + 24u, cq, g3);
+    store32(row0, cq, tile);
 }
 
 // Stores filters 4·cq.. of field value k (rows8.wgsl's store8 calls it; values past the

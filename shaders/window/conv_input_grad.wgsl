@@ -13,7 +13,7 @@
 //
 // Declared before this file (generated from Rust): `p` (WindowParams: n), the window's
 // geometry (window/common.wgsl: H, W, C channels of the input, OH, OW), `read_dz(i)` and
-// `read_w(i)` (vec4 i through their textures), dx; lanes8 (matmul/lanes8.wgsl); Rows8
+// `read_w(i)` (vec4 i through their textures), dx; lanes8 (matmul/lanes8.wgsl); Tile32
 // (matmul/rows8.wgsl).
 
 // Filters in vec4s (the kernel's last axis), fixed per pipeline.
@@ -84,10 +84,7 @@ fn conv_input_grad(
     let i3 = vec3<u32>(r3 / (H * W), (r3 / W) % H, r3 % W);
     // This lane's channels (past the last: the last, not stored).
     let cl = min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(C - 1u));
-    var g0 = Rows8();
-    var g1 = Rows8();
-    var g2 = Rows8();
-    var g3 = Rows8();
+    var tile = Tile32();
     for (var t = 0u; t < KH * KW; t++) {
         let ky = t / KW;
         let kx = t % KW;
@@ -101,14 +98,8 @@ fn conv_input_grad(
             let a1 = lanes8(dz_quad(b1, f4));
             let a2 = lanes8(dz_quad(b2, f4));
             let a3 = lanes8(dz_quad(b3, f4));
-            g0 = fma8(g0, bm, a0);
-            g1 = fma8(g1, bm, a1);
-            g2 = fma8(g2, bm, a2);
-            g3 = fma8(g3, bm, a3);
+            tile = fma32(tile, bm, a0, a1, a2, a3);
         }
     }
-    store8(row0 + 0u, c0, g0);
-    store8(row0 + 8u, c0, g1);
-    store8(row0 + 16u, c0, g2);
-    store8(row0 + 24u, c0, g3);
+    store32(row0, c0, tile);
 }

@@ -79,12 +79,17 @@ pub fn gemm_fits(win: &Window, filters: usize) -> bool {
         && matmul::fits_texture(positions * filters)
 }
 
+/// Whether a convolution over `win` with `filters` filters is the implicit matmul on a
+/// device with (`subgroups8`) or without 8-lane subgroups: a field past [`direct_fits`]
+/// that [`gemm_fits`] takes. The one rule the lowering, the stripes and the backend follow.
+pub fn is_gemm(win: &Window, filters: usize, subgroups8: bool) -> bool {
+    subgroups8 && !direct_fits(win, filters) && gemm_fits(win, filters)
+}
+
 /// Whether the GPU runs `kernel` (a [`Kernel::ConvDirect`] or its kernel gradient) as the
-/// implicit matmul on a device with 8-lane subgroups (`subgroups8`): a field past
-/// [`direct_fits`] that [`gemm_fits`] takes, the kernel gradient in one stripe.
+/// implicit matmul ([`is_gemm`]; the kernel gradient in one stripe).
 pub fn runs_as_gemm(kernel: &Kernel, subgroups8: bool) -> bool {
-    let gemm =
-        |win: &Window, filters| subgroups8 && !direct_fits(win, filters) && gemm_fits(win, filters);
+    let gemm = |win: &Window, filters| is_gemm(win, filters, subgroups8);
     match *kernel {
         Kernel::ConvDirect {
             ref win, filters, ..
@@ -102,7 +107,7 @@ pub fn runs_as_gemm(kernel: &Kernel, subgroups8: bool) -> bool {
 /// positions each, or one where the implicit matmul computes it ([`runs_as_gemm`]: the
 /// graph is for a device with 8-lane subgroups).
 pub fn stripes(win: &Window, filters: usize, subgroups8: bool) -> usize {
-    if subgroups8 && !direct_fits(win, filters) && gemm_fits(win, filters) {
+    if is_gemm(win, filters, subgroups8) {
         return 1;
     }
     win.positions().div_ceil(STRIPE_POSITIONS).max(1)

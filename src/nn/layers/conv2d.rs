@@ -196,7 +196,7 @@ impl LayerOps for Conv2D {
             .window(cx.rows, cx.shape())
             .map_err(|e| crate::Error::Shape(format!("{}: {e}", cx.layer_name())))?;
         let name = cx.layer_name().to_string();
-        let gemm = cx.g.subgroups8 && conv::gemm_fits(&win, self.filters);
+        let gemm = conv::is_gemm(&win, self.filters, cx.g.subgroups8);
         if conv::direct_fits(&win, self.filters) || gemm {
             // A small receptive field: straight from the image, no rows (without a bias,
             // the kernel adds a constant zero one); a larger one the same way on 8-lane
