@@ -164,7 +164,7 @@ pub enum Kernel {
         /// across ranks).
         total: usize,
     },
-    /// The output layer's training step in one launch (a fusion, `graph/fuse.rs`): its
+    /// The output layer's training step in one launch (a fusion, `graph/fuse/`): its
     /// logits `x = h·w + bias`, [`Kernel::Loss`] on them, and both backward products, the
     /// weight gradient `dw = hᵀ·dx` and the input gradient `dh = dx·wᵀ` — what a linear
     /// [`Kernel::Dense`], the loss and two [`Kernel::MatMul`]s compute, in their order.
@@ -180,7 +180,7 @@ pub enum Kernel {
         /// As [`Kernel::Loss`]'s.
         total: usize,
     },
-    /// [`Kernel::DenseLoss`] for a larger batch, part one (a fusion, `graph/fuse.rs`): each
+    /// [`Kernel::DenseLoss`] for a larger batch, part one (a fusion, `graph/fuse/`): each
     /// row's logits, loss, gradient and input gradient `dh = dx·wᵀ`, and its loss and hit
     /// (`row_metrics`, two values a row) for [`Kernel::DenseLossSums`] (on the GPU four rows
     /// an invocation).

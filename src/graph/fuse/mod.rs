@@ -1,8 +1,12 @@
 //! Peephole fusions over a finished step graph (after autodiff): adjacent nodes replaced
-//! by one kernel that does their work, computing the same values in the same order.
+//! by one kernel that does their work, computing the same values in the same order (the
+//! convolution's in conv.rs).
+
+mod conv;
+
+pub use conv::conv_input_grad;
 
 use super::ir::{Graph, Node, TensorId};
-use crate::backend::ops::conv::input_grad_fits;
 use crate::backend::ops::loss::DENSE_LOSS_MAX_COLS;
 use crate::backend::{ActKind, Kernel};
 
@@ -170,59 +174,6 @@ pub fn output_layer_into_loss(g: &mut Graph) -> bool {
     false
 }
 
-/// A convolution's input gradient as the product into im2col rows (`dz·wᵀ`, a
-/// [`Kernel::MatMul`]) and [`Kernel::Col2im`] of them (the weight gradient's product may run
-/// between) becomes one launch in the product's place, [`Kernel::ConvInputGrad`], without
-/// the rows: on devices that run 8-lane subgroups, where [`input_grad_fits`] says so,
-/// nothing else reads the rows and nothing all-reduces them or the gradient. Returns
-/// whether it fused (one pair a call).
-pub fn conv_input_grad(g: &mut Graph) -> bool {
-    if !g.subgroups8 {
-        return false;
-    }
-    for i in 0..g.nodes.len() {
-        let Kernel::MatMul {
-            m,
-            k,
-            n,
-            trans_a: false,
-            trans_b: true,
-            accumulate: false,
-        } = g.nodes[i].kernel
-        else {
-            continue;
-        };
-        let (dz, w, rows) = (g.nodes[i].args[0], g.nodes[i].args[1], g.nodes[i].args[2]);
-        let readers: Vec<usize> = (g.nodes.iter().enumerate())
-            .filter(|(j, node)| *j != i && node.args.contains(&rows))
-            .map(|(j, _)| j)
-            .collect();
-        let [j] = readers[..] else {
-            continue;
-        };
-        let Kernel::Col2im { win } = g.nodes[j].kernel else {
-            continue;
-        };
-        let dx = g.nodes[j].args[1];
-        let synced = g.syncs.iter().any(|s| s.tensor == rows || s.tensor == dx);
-        if j < i
-            || g.nodes[j].args[0] != rows
-            || (m, n) != (win.positions(), win.patch())
-            || !input_grad_fits(&win, k)
-            || synced
-        {
-            continue;
-        }
-        splice(g, j, 1, Vec::new());
-        g.nodes[i] = Node {
-            kernel: Kernel::ConvInputGrad { win, filters: k },
-            args: vec![dz, w, dx],
-        };
-        return true;
-    }
-    false
-}
-
 /// Puts a node of `kernel` over `args` in place of the `count` nodes from `i`, moving the
 /// later nodes' all-reduce points and statistics indices with them.
 fn replace(g: &mut Graph, i: usize, count: usize, kernel: Kernel, args: Vec<TensorId>) {
@@ -231,7 +182,7 @@ fn replace(g: &mut Graph, i: usize, count: usize, kernel: Kernel, args: Vec<Tens
 
 /// Puts `nodes` (no more than `count`) in place of the `count` nodes from `i`, moving the
 /// later nodes' all-reduce points and statistics indices with them.
-fn splice(g: &mut Graph, i: usize, count: usize, nodes: Vec<Node>) {
+pub(super) fn splice(g: &mut Graph, i: usize, count: usize, nodes: Vec<Node>) {
     let moved = count - nodes.len();
     g.nodes.splice(i..i + count, nodes);
     for s in &mut g.syncs {
@@ -249,7 +200,6 @@ fn splice(g: &mut Graph, i: usize, count: usize, nodes: Vec<Node>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::window::{Padding, Window};
     use crate::graph::ir::Reduce;
 
     /// A gather of `features` pixels a row, batch norm over it, a node after them reading
@@ -514,88 +464,5 @@ mod tests {
             *act = ActKind::Relu;
         }
         assert!(!output_layer_into_loss(&mut g));
-    }
-
-    /// A convolution's backward over `win` (16 filters) as the plain graph has it: the
-    /// product into im2col rows, the weight gradient's product, col2im of the rows, a node
-    /// reading the input gradient; an all-reduce of the weight gradient.
-    fn conv_backward(win: Window, subgroups8: bool) -> (Graph, TensorId) {
-        let mut g = Graph {
-            subgroups8,
-            ..Graph::default()
-        };
-        let (positions, patch, filters) = (win.positions(), win.patch(), 16);
-        let dz = g.external("dz", &[positions, filters]);
-        let w = g.external("w", &[patch, filters]);
-        let cols = g.external("cols", &[positions, patch]);
-        let rows = g.temp("rows", &[positions, patch]);
-        let dw = g.temp("dw", &[patch, filters]);
-        let dx = g.temp("dx", &[win.input_len()]);
-        let out = g.temp("out", &[win.input_len()]);
-        let product = |m, k, n, trans_a, trans_b| Kernel::MatMul {
-            m,
-            k,
-            n,
-            trans_a,
-            trans_b,
-            accumulate: false,
-        };
-        g.push(
-            product(positions, filters, patch, false, true),
-            vec![dz, w, rows],
-        );
-        g.push(
-            product(patch, positions, filters, true, false),
-            vec![cols, dz, dw],
-        );
-        g.all_reduce(dw, 0, patch * filters, Reduce::Sum);
-        g.push(Kernel::Col2im { win }, vec![rows, dx]);
-        let n = win.input_len();
-        g.push(Kernel::Scale { n, factor: 2.0 }, vec![dx, out]);
-        (g, rows)
-    }
-
-    fn conv_win(stride: usize) -> Window {
-        let s = (stride, stride);
-        Window::new(2, (9, 9, 32), (3, 3), s, (1, 1), Padding::Valid).unwrap()
-    }
-
-    #[test]
-    fn the_product_into_rows_and_their_col2im_become_one_node() {
-        let win = conv_win(1);
-        let (mut g, _) = conv_backward(win, true);
-        let sync_before = g.syncs[0].at;
-        assert!(conv_input_grad(&mut g));
-        assert_eq!(g.nodes.len(), 3);
-        assert_eq!(
-            g.nodes[0].kernel,
-            Kernel::ConvInputGrad { win, filters: 16 }
-        );
-        let dx = g.nodes[2].args[0];
-        assert_eq!(g.nodes[0].args[2], dx, "writes what the col2im wrote");
-        assert!(matches!(
-            g.nodes[1].kernel,
-            Kernel::MatMul { trans_a: true, .. }
-        ));
-        assert_eq!(g.syncs[0].at, sync_before, "the all-reduce stays after dw");
-        assert!(!conv_input_grad(&mut g), "nothing left to fuse");
-    }
-
-    #[test]
-    fn the_rows_stay_where_the_device_or_the_graph_needs_them() {
-        // No 8-lane subgroups; a stride of 2; 16 channels (half a subgroup's 32 idle); the
-        // rows read by another node.
-        let (mut g, _) = conv_backward(conv_win(1), false);
-        assert!(!conv_input_grad(&mut g));
-        let (mut g, _) = conv_backward(conv_win(2), true);
-        assert!(!conv_input_grad(&mut g));
-        let narrow = Window::new(2, (9, 9, 16), (3, 3), (1, 1), (1, 1), Padding::Valid);
-        let (mut g, _) = conv_backward(narrow.unwrap(), true);
-        assert!(!conv_input_grad(&mut g));
-        let (mut g, rows) = conv_backward(conv_win(1), true);
-        let n = conv_win(1).positions() * conv_win(1).patch();
-        let other = g.temp("other", &[n]);
-        g.push(Kernel::Scale { n, factor: 1.0 }, vec![rows, other]);
-        assert!(!conv_input_grad(&mut g));
     }
 }
