@@ -81,13 +81,34 @@ fn inside(iy: i32, ix: i32) -> bool {
     return iy >= 0 && iy < i32(H) && ix >= 0 && ix < i32(W);
 }
 
-// The number of real values in output (oy, ox)'s window.
+// The number of taps of `k` spaced `d` apart, starting at `first` (negative: in the
+// padding), that land in [0, len).
+fn taps_inside(first: i32, k: u32, d: u32, len: u32) -> u32 {
+    let lo = select(0, (-first + i32(d) - 1) / i32(d), first < 0);
+    let hi = min(i32(k) - 1, (i32(len) - 1 - first) / i32(d));
+    return u32(max(hi - lo + 1, 0));
+}
+
+// The number of real values in output (oy, ox)'s window, counted by rows and columns (a
+// walk over the taps cost a global pool's backward 24×24 steps a value).
 fn window_count(oy: u32, ox: u32) -> u32 {
-    var count = 0u;
-    for (var ky = 0u; ky < KH; ky++) {
-        for (var kx = 0u; kx < KW; kx++) {
-            if (inside(tap_row(oy, ky), tap_col(ox, kx))) { count += 1u; }
-        }
-    }
-    return count;
+    return taps_inside(tap_row(oy, 0u), KH, DH, H) * taps_inside(tap_col(ox, 0u), KW, DW, W);
+}
+
+// The outputs along one axis whose windows hold input coordinate `i` (`pad` the padding
+// before it, `k` taps `d` apart, stride `s`, `out` outputs): the first and one past the
+// last. Walking these instead of every tap costs a window's overlap, not its size: one
+// output for a global pool. Those whose taps step over `i` (dilation) are left to
+// `tap_at`.
+fn source_range(i: u32, pad: u32, k: u32, d: u32, s: u32, out: u32) -> vec2<u32> {
+    let t = i32(i + pad);
+    let reach = t - i32((k - 1u) * d);
+    let lo = select(0u, u32((reach + i32(s) - 1) / i32(s)), reach > 0);
+    let hi = min(u32(t) / s + 1u, out);
+    return vec2<u32>(lo, max(hi, lo));
+}
+
+// Whether output `o` (of source_range) reads input coordinate `i` through one of its taps.
+fn tap_at(i: u32, pad: u32, d: u32, s: u32, o: u32) -> bool {
+    return (i + pad - o * s) % d == 0u;
 }

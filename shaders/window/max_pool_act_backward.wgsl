@@ -118,13 +118,13 @@ fn positions4(chunk: u32, ch: u32) {
         let img = r / (W * H);
         var g = vec4<f32>(0.0);
         var taken = vec4<bool>(false);
-        for (var ky = 0u; ky < KH; ky++) {
-            let oy = source_row(iy, ky);
-            if (oy < 0) { continue; }
-            for (var kx = 0u; kx < KW; kx++) {
-                let ox = source_col(ix, kx);
-                if (ox < 0) { continue; }
-                let o = output_index(img, u32(oy), u32(ox), ch) / 4u;
+        let rows = source_range(iy, PAD_TOP, KH, DH, SH, OH);
+        let cols = source_range(ix, PAD_LEFT, KW, DW, SW, OW);
+        for (var oy = rows.x; oy < rows.y; oy++) {
+            if (!tap_at(iy, PAD_TOP, DH, SH, oy)) { continue; }
+            for (var ox = cols.x; ox < cols.y; ox++) {
+                if (!tap_at(ix, PAD_LEFT, DW, SW, ox)) { continue; }
+                let o = output_index(img, oy, ox, ch) / 4u;
                 let hit = argmax4[o] == vec4<u32>(i) + lanes;
                 g += select(vec4<f32>(0.0), read_dy(o), hit);
                 taken = taken | hit;

@@ -4,13 +4,13 @@
 // whose kernels both take dy and argmax.
 fn max_pool_grad_taken(i: u32, img: u32, iy: u32, ix: u32, ch: u32, taken: ptr<function, bool>) -> f32 {
     var acc = 0.0;
-    for (var ky = 0u; ky < KH; ky++) {
-        let oy = source_row(iy, ky);
-        if (oy < 0) { continue; }
-        for (var kx = 0u; kx < KW; kx++) {
-            let ox = source_col(ix, kx);
-            if (ox < 0) { continue; }
-            let o = output_index(img, u32(oy), u32(ox), ch);
+    let rows = source_range(iy, PAD_TOP, KH, DH, SH, OH);
+    let cols = source_range(ix, PAD_LEFT, KW, DW, SW, OW);
+    for (var oy = rows.x; oy < rows.y; oy++) {
+        if (!tap_at(iy, PAD_TOP, DH, SH, oy)) { continue; }
+        for (var ox = cols.x; ox < cols.y; ox++) {
+            if (!tap_at(ix, PAD_LEFT, DW, SW, ox)) { continue; }
+            let o = output_index(img, oy, ox, ch);
             if (argmax[o] == i) {
                 acc += read1_dy(o);
                 *taken = true;

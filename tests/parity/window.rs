@@ -47,6 +47,10 @@ fn pools() -> Vec<Window> {
         // positions).
         (2, (9, 8, 8), (3, 3), (2, 2), Padding::Same),
         (3, (7, 6, 4), (3, 3), (1, 1), Padding::Valid),
+        // A global pool over a map that is not square, and unequal overlapping strides
+        // (the backward walks only the windows holding each position).
+        (2, (9, 6, 4), (9, 6), (9, 6), Padding::Valid),
+        (2, (6, 7, 3), (2, 3), (1, 2), Padding::Same),
     ] {
         v.push(Window::new(n, hwc, k, s, (1, 1), pad).unwrap());
     }
