@@ -100,6 +100,7 @@ pub fn builtin_choice(class: &str, subgroups: bool) -> MatmulVariant {
     let bucket = bucket.parse::<u32>().unwrap_or(0);
     let vec4 = traits.contains('v');
     match traits.chars().last() {
+        Some('r') => MatmulVariant::Reduce,
         Some('q') if subgroups => MatmulVariant::Subgroup,
         Some('n' | 'g' | 'q') => MatmulVariant::NarrowTexture,
         _ if subgroups && vec4 => MatmulVariant::Subgroup,
@@ -147,7 +148,8 @@ fn pow2_rows(len: usize) -> bool {
 
 /// The shape class a choice is made for: the transposes, whether vec4 loads are possible,
 /// whether a stored row of A or B is a multiple of 1 KiB, whether C is narrow (at most
-/// 16 columns: `n`; `q` where only B's rows are not whole vec4s, a classifier's head:
+/// 16 columns: `n`; `r` for a weight gradient over a long inner dimension,
+/// [`long_reduction`]; `q` where only B's rows are not whole vec4s, a classifier's head:
 /// [`super::ops::matmul::only_b_rows_misfit`]), in groups of 16 columns of a plain B with at most 16 rows or inner
 /// steps, or with no vec4 loads (`g`: a convolution's first layer and its weight gradient;
 /// the blocked kernels read such shapes a float at a time), or thin (at most
@@ -168,7 +170,9 @@ pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -
         if trans_b { "T" } else { "N" },
         if vec4 { "v" } else { "s" },
         if pow2 { "p" } else { "" },
-        if n <= super::ops::matmul::NARROW_MAX
+        if long_reduction(m, k, n, trans_a, trans_b) {
+            "r"
+        } else if n <= super::ops::matmul::NARROW_MAX
             && super::ops::matmul::only_b_rows_misfit(m, k, n, trans_a, trans_b)
         {
             "q"
@@ -190,6 +194,30 @@ pub fn shape_class(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -
         }
     )
 }
+
+/// Whether a product is a weight gradient over a long inner dimension into a narrow C (`r`):
+/// `Aᵀ·B` of at least [`REDUCE_K_MIN`] inner steps into at most [`REDUCE_COLS_MAX`]
+/// columns — an im2col convolution of few
+/// filters summed over its positions, whose few outputs leave a row-per-lane kernel a long
+/// serial walk each. [`builtin_choice`] splits k over a workgroup there.
+pub fn long_reduction(m: usize, k: usize, n: usize, trans_a: bool, trans_b: bool) -> bool {
+    trans_a && !trans_b && k >= REDUCE_K_MIN && n <= REDUCE_COLS_MAX && m <= REDUCE_ROWS_MAX
+}
+
+/// Inner steps from which a narrow weight gradient is a [`long_reduction`]: on llvmpipe,
+/// `tests/data/cnn/cnn_b.json` at batch 128 (25,088 positions), the kernel gradients of its
+/// 5×5 convolution to 6 filters (25×25,088×6) and of its dilated 3×3 over 6 channels to 8
+/// (54×25,088×8) took 8.6 and 4.1 ms through the narrow texture kernel, 3.2 and 3.1 ms
+/// through the one that splits k over a workgroup.
+pub const REDUCE_K_MIN: usize = 4096;
+
+/// Columns of C (filters) up to which [`long_reduction`] holds: into 16 (a 3×3 convolution
+/// over 5 channels, 45×21,632×16 at batch 32) the narrow texture kernel was the faster, 6.9
+/// against 8.7–9.6 ms.
+pub const REDUCE_COLS_MAX: usize = 8;
+
+/// Rows of C (a convolution's receptive field) up to which [`long_reduction`] holds.
+pub const REDUCE_ROWS_MAX: usize = 1024;
 
 /// Output columns up to which a (not narrow) product is a class of its own: a
 /// convolution's channels. On llvmpipe the example CNN's second convolution
@@ -434,6 +462,16 @@ mod tests {
         // 5×5 taps of one channel (25 inner steps, no vec4 loads) and their weight gradient.
         assert!(shape_class(6272, 25, 32, false, false).ends_with("g-11"));
         assert!(shape_class(25, 6272, 32, true, false).ends_with("g-11"));
+        // The weight gradients of a 5×5 convolution to 6 filters and of a 3×3 over 6
+        // channels to 8, over 25,088 positions: long reductions, which the workgroups split.
+        assert!(shape_class(25, 25_088, 6, true, false).ends_with("r-10"));
+        assert!(shape_class(54, 25_088, 8, true, false).ends_with("r-11"));
+        assert_eq!(builtin_choice("TNsr-10", true), MatmulVariant::Reduce);
+        // Not at a dense layer's batch, nor into 16 or 32 filters, nor as a forward product.
+        assert!(shape_class(100, 1024, 10, true, false).ends_with("q-9"));
+        assert!(shape_class(45, 21_632, 16, true, false).ends_with("n-11"));
+        assert!(shape_class(9, 21_632, 32, true, false).ends_with("g-11"));
+        assert!(!shape_class(25_088, 25, 6, false, false).contains('r'));
         assert_ne!(
             shape_class(1024, 1024, 1024, false, false),
             shape_class(32, 32, 32, false, false)
