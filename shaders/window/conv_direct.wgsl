@@ -11,23 +11,64 @@
 // indexed in loops cost more than they saved, so the 4 × 16 sums are four matrices.
 @compute @workgroup_size(256)
 fn conv_direct4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let t = flat(gid, nwg);
+    let b = direct_block(flat(gid, nwg));
+    if (b.w == 0u) { return; }
+    let acc = direct_sums(b);
+    let first = b.x;
+    let last = b.z;
+    store_block(first, b.y, acc.a0);
+    if (first + 1u <= last) { store_block(first + 1u, b.y, acc.a1); }
+    if (first + 2u <= last) { store_block(first + 2u, b.y, acc.a2); }
+    if (first + 3u <= last) { store_block(first + 3u, b.y, acc.a3); }
+}
+
+// conv_direct4 for a count of filters that is not a multiple of 4 (WHOLE4 false): the
+// same blocks, the weights and bias read a float at a time from their blocks and y
+// stored a float at a time.
+@compute @workgroup_size(256)
+fn conv_direct(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let b = direct_block(flat(gid, nwg));
+    if (b.w == 0u) { return; }
+    let acc = direct_sums(b);
+    let first = b.x;
+    let last = b.z;
+    store_floats(first, b.y, acc.a0);
+    if (first + 1u <= last) { store_floats(first + 1u, b.y, acc.a1); }
+    if (first + 2u <= last) { store_floats(first + 2u, b.y, acc.a2); }
+    if (first + 3u <= last) { store_floats(first + 3u, b.y, acc.a3); }
+}
+
+// Invocation t's block: its first output position, first vec4 of filters, the last
+// position, and whether it has work (0: past the positions).
+fn direct_block(t: u32) -> vec4<u32> {
     let blocks = (F4 + 3u) / 4u;
     let positions = p.n * OH * OW;
     let first = (t / blocks) * 4u;
-    if (first >= positions) { return; }
-    let j0 = (t % blocks) * 4u;
-    let last = positions - 1u;
+    return vec4<u32>(first, (t % blocks) * 4u, positions - 1u, u32(first < positions));
+}
+
+// The four positions' sums over the field for the block's 16 filters, plus the bias.
+struct Sums4 {
+    a0: mat4x4<f32>,
+    a1: mat4x4<f32>,
+    a2: mat4x4<f32>,
+    a3: mat4x4<f32>,
+}
+
+fn direct_sums(b: vec4<u32>) -> Sums4 {
+    let first = b.x;
+    let j0 = b.y;
+    let last = b.z;
     let q0 = first;
     let q1 = min(first + 1u, last);
     let q2 = min(first + 2u, last);
     let q3 = min(first + 3u, last);
     let jl = F4 - 1u;
     let bias = mat4x4<f32>(
-        read_bias(j0),
-        read_bias(min(j0 + 1u, jl)),
-        read_bias(min(j0 + 2u, jl)),
-        read_bias(min(j0 + 3u, jl)),
+        bias_quad(j0),
+        bias_quad(min(j0 + 1u, jl)),
+        bias_quad(min(j0 + 2u, jl)),
+        bias_quad(min(j0 + 3u, jl)),
     );
     var acc0 = bias;
     var acc1 = bias;
@@ -38,12 +79,12 @@ fn conv_direct4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     for (var ky = 0u; ky < KH; ky++) {
         for (var kx = 0u; kx < KW; kx++) {
             for (var ch = 0u; ch < C; ch++) {
-                let row = ((ky * KW + kx) * C + ch) * F4;
+                let k = (ky * KW + kx) * C + ch;
                 let w = mat4x4<f32>(
-                    read_w(row + j0),
-                    read_w(row + min(j0 + 1u, jl)),
-                    read_w(row + min(j0 + 2u, jl)),
-                    read_w(row + min(j0 + 3u, jl)),
+                    w_quad(k, j0),
+                    w_quad(k, min(j0 + 1u, jl)),
+                    w_quad(k, min(j0 + 2u, jl)),
+                    w_quad(k, min(j0 + 3u, jl)),
                 );
                 acc0 += w * tap_value(q0, ky, kx, ch);
                 acc1 += w * tap_value(q1, ky, kx, ch);
@@ -52,10 +93,39 @@ fn conv_direct4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
             }
         }
     }
-    store_block(q0, j0, acc0);
-    if (first + 1u <= last) { store_block(q1, j0, acc1); }
-    if (first + 2u <= last) { store_block(q2, j0, acc2); }
-    if (first + 3u <= last) { store_block(q3, j0, acc3); }
+    return Sums4(acc0, acc1, acc2, acc3);
+}
+
+// Filters 4j..4j+3 of field value k's weights (past the last filter, the last one again):
+// a vec4 of the block, or with filters not in whole vec4s four of its floats.
+fn w_quad(k: u32, j: u32) -> vec4<f32> {
+    if (WHOLE4) {
+        return read_w(k * F4 + j);
+    }
+    let o = k * FILTERS;
+    let l = FILTERS - 1u;
+    let f = 4u * j;
+    return vec4<f32>(
+        read1_w(o + min(f, l)),
+        read1_w(o + min(f + 1u, l)),
+        read1_w(o + min(f + 2u, l)),
+        read1_w(o + min(f + 3u, l)),
+    );
+}
+
+// The bias of filters 4j..4j+3, as w_quad.
+fn bias_quad(j: u32) -> vec4<f32> {
+    if (WHOLE4) {
+        return read_bias(j);
+    }
+    let l = FILTERS - 1u;
+    let f = 4u * j;
+    return vec4<f32>(
+        read1_bias(min(f, l)),
+        read1_bias(min(f + 1u, l)),
+        read1_bias(min(f + 2u, l)),
+        read1_bias(min(f + 3u, l)),
+    );
 }
 
 // Tap (ky, kx) of channel ch of position pos's receptive field (0 in the padding).
@@ -71,4 +141,14 @@ fn store_block(pos: u32, j0: u32, z: mat4x4<f32>) {
     if (j0 + 1u < F4) { store_y(o + 1u, z[1]); }
     if (j0 + 2u < F4) { store_y(o + 2u, z[2]); }
     if (j0 + 3u < F4) { store_y(o + 3u, z[3]); }
+}
+
+// store_block a float at a time: the filters of vec4s j0.. of position pos that exist.
+fn store_floats(pos: u32, j0: u32, z: mat4x4<f32>) {
+    for (var j = 0u; j < 4u; j++) {
+        for (var c = 0u; c < 4u; c++) {
+            let f = 4u * (j0 + j) + c;
+            if (f < FILTERS) { store_y1(pos * FILTERS + f, z[j][c]); }
+        }
+    }
 }

@@ -14,42 +14,21 @@ override KB: u32 = 1u;
 
 @compute @workgroup_size(256)
 fn conv_direct_weight_grad4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let t = flat(gid, nwg);
-    let fblocks = (F4 + 3u) / 4u;
-    let kgroups = (PATCH + 4u * KB - 1u) / (4u * KB);
-    let stripes = p.stripes;
-    if (t >= stripes * kgroups * fblocks) { return; }
-    let j0 = (t % fblocks) * 4u;
-    let k0 = ((t / fblocks) % kgroups) * 4u * KB;
-    let s = t / (fblocks * kgroups);
+    let b = grad_block(flat(gid, nwg));
+    if (b.w == 0u) { return; }
+    let s = b.x;
+    let k0 = b.y;
+    let j0 = b.z;
     let jl = F4 - 1u;
     let j1 = min(j0 + 1u, jl);
     let j2 = min(j0 + 2u, jl);
     let j3 = min(j0 + 3u, jl);
     var acc: Sums;
     let positions = p.n * OH * OW;
-    for (var pos = s; pos < positions; pos += stripes) {
-        let ox = pos % OW;
-        let oy = (pos / OW) % OH;
-        let img = pos / (OW * OH);
+    for (var pos = s; pos < positions; pos += p.stripes) {
         let o = pos * F4;
         let d = mat4x4<f32>(dz4[o + j0], dz4[o + j1], dz4[o + j2], dz4[o + j3]);
-        acc.a0 += d * field_value(img, oy, ox, k0);
-        acc.a1 += d * field_value(img, oy, ox, k0 + 1u);
-        acc.a2 += d * field_value(img, oy, ox, k0 + 2u);
-        acc.a3 += d * field_value(img, oy, ox, k0 + 3u);
-        if (KB > 1u) {
-            acc.a4 += d * field_value(img, oy, ox, k0 + 4u);
-            acc.a5 += d * field_value(img, oy, ox, k0 + 5u);
-            acc.a6 += d * field_value(img, oy, ox, k0 + 6u);
-            acc.a7 += d * field_value(img, oy, ox, k0 + 7u);
-        }
-        if (KB > 2u) {
-            acc.a8 += d * field_value(img, oy, ox, k0 + 8u);
-            acc.a9 += d * field_value(img, oy, ox, k0 + 9u);
-            acc.a10 += d * field_value(img, oy, ox, k0 + 10u);
-            acc.a11 += d * field_value(img, oy, ox, k0 + 11u);
-        }
+        acc = accumulate(acc, d, pos, k0);
     }
     store_block(s, k0, j0, acc.a0);
     store_block(s, k0 + 1u, j0, acc.a1);
@@ -66,6 +45,88 @@ fn conv_direct_weight_grad4(@builtin(global_invocation_id) gid: vec3<u32>, @buil
         store_block(s, k0 + 9u, j0, acc.a9);
         store_block(s, k0 + 10u, j0, acc.a10);
         store_block(s, k0 + 11u, j0, acc.a11);
+    }
+}
+
+// conv_direct_weight_grad4 for a count of filters that is not a multiple of 4 (WHOLE4
+// false): dz read and the partial sums stored a float at a time.
+@compute @workgroup_size(256)
+fn conv_direct_weight_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let b = grad_block(flat(gid, nwg));
+    if (b.w == 0u) { return; }
+    let s = b.x;
+    let k0 = b.y;
+    let j0 = b.z;
+    var acc: Sums;
+    let positions = p.n * OH * OW;
+    for (var pos = s; pos < positions; pos += p.stripes) {
+        let d = mat4x4<f32>(dz_floats(pos, j0), dz_floats(pos, j0 + 1u), dz_floats(pos, j0 + 2u), dz_floats(pos, j0 + 3u));
+        acc = accumulate(acc, d, pos, k0);
+    }
+    for (var i = 0u; i < 4u * KB; i++) {
+        store_floats(s, k0 + i, j0, sum_of(acc, i));
+    }
+}
+
+// Invocation t's block: its stripe, first field value and first vec4 of filters, and
+// whether it has work (0: past the blocks).
+fn grad_block(t: u32) -> vec4<u32> {
+    let fblocks = (F4 + 3u) / 4u;
+    let kgroups = (PATCH + 4u * KB - 1u) / (4u * KB);
+    let j0 = (t % fblocks) * 4u;
+    let k0 = ((t / fblocks) % kgroups) * 4u * KB;
+    let s = t / (fblocks * kgroups);
+    return vec4<u32>(s, k0, j0, u32(t < p.stripes * kgroups * fblocks));
+}
+
+// Filters 4j..4j+3 of dz at position pos (past the last filter, the last one again).
+fn dz_floats(pos: u32, j: u32) -> vec4<f32> {
+    let o = pos * FILTERS;
+    let l = FILTERS - 1u;
+    let f = 4u * j;
+    return vec4<f32>(dz[o + min(f, l)], dz[o + min(f + 1u, l)], dz[o + min(f + 2u, l)], dz[o + min(f + 3u, l)]);
+}
+
+// The sums plus position pos's products of its field values k0.. with d (dz's 16 filters).
+fn accumulate(acc: Sums, d: mat4x4<f32>, pos: u32, k0: u32) -> Sums {
+    let ox = pos % OW;
+    let oy = (pos / OW) % OH;
+    let img = pos / (OW * OH);
+    var a = acc;
+    a.a0 += d * field_value(img, oy, ox, k0);
+    a.a1 += d * field_value(img, oy, ox, k0 + 1u);
+    a.a2 += d * field_value(img, oy, ox, k0 + 2u);
+    a.a3 += d * field_value(img, oy, ox, k0 + 3u);
+    if (KB > 1u) {
+        a.a4 += d * field_value(img, oy, ox, k0 + 4u);
+        a.a5 += d * field_value(img, oy, ox, k0 + 5u);
+        a.a6 += d * field_value(img, oy, ox, k0 + 6u);
+        a.a7 += d * field_value(img, oy, ox, k0 + 7u);
+    }
+    if (KB > 2u) {
+        a.a8 += d * field_value(img, oy, ox, k0 + 8u);
+        a.a9 += d * field_value(img, oy, ox, k0 + 9u);
+        a.a10 += d * field_value(img, oy, ox, k0 + 10u);
+        a.a11 += d * field_value(img, oy, ox, k0 + 11u);
+    }
+    return a;
+}
+
+// Sum a<i> (field value k0 + i).
+fn sum_of(acc: Sums, i: u32) -> mat4x4<f32> {
+    switch (i) {
+        case 0u: { return acc.a0; }
+        case 1u: { return acc.a1; }
+        case 2u: { return acc.a2; }
+        case 3u: { return acc.a3; }
+        case 4u: { return acc.a4; }
+        case 5u: { return acc.a5; }
+        case 6u: { return acc.a6; }
+        case 7u: { return acc.a7; }
+        case 8u: { return acc.a8; }
+        case 9u: { return acc.a9; }
+        case 10u: { return acc.a10; }
+        default: { return acc.a11; }
     }
 }
 
@@ -90,4 +151,16 @@ fn store_block(s: u32, k: u32, j0: u32, z: mat4x4<f32>) {
     if (j0 + 1u < F4) { partials4[o + 1u] = z[1]; }
     if (j0 + 2u < F4) { partials4[o + 2u] = z[2]; }
     if (j0 + 3u < F4) { partials4[o + 3u] = z[3]; }
+}
+
+// store_block a float at a time: the filters of vec4s j0.. that exist.
+fn store_floats(s: u32, k: u32, j0: u32, z: mat4x4<f32>) {
+    if (k >= PATCH) { return; }
+    let o = (s * PATCH + k) * FILTERS;
+    for (var j = 0u; j < 4u; j++) {
+        for (var c = 0u; c < 4u; c++) {
+            let f = 4u * (j0 + j) + c;
+            if (f < FILTERS) { partials[o + f] = z[j][c]; }
+        }
+    }
 }

@@ -5,9 +5,11 @@
 // (Kernel::ConvDirectWeightGrad) comes as partial sums over stripes of positions, a column
 // sum of them after.
 
-// Filters in vec4s (filters a multiple of 4, at most 64) and the receptive field's values
-// (kh·kw·c), fixed per pipeline.
+// Filters (at most 64), in vec4s rounded up, whether they fill whole vec4s, and the
+// receptive field's values (kh·kw·c), fixed per pipeline.
+override FILTERS: u32 = 4u;
 override F4: u32 = 1u;
+override WHOLE4: bool = true;
 override PATCH: u32 = 1u;
 // Whether some taps fall in the padding (otherwise the bounds checks are left out).
 override PADDED: bool = false;

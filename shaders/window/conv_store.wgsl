@@ -20,3 +20,13 @@ fn store_y(o: u32, z: vec4<f32>) {
         act(a, z.w, 4u * o + 3u, s),
     );
 }
+
+// Stores element i of y through the activation (filters not in whole vec4s).
+fn store_y1(i: u32, z: f32) {
+    let a = Act(ACT_CODE, p.flags, p.f0, p.f1);
+    var s = 0u;
+    if (ACT_CODE == ACT_RRELU) {
+        s = step[0];
+    }
+    y[i] = act(a, z, i, s);
+}

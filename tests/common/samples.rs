@@ -232,6 +232,19 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             filters: 8,
             stripes: 5,
         },
+        // Filters not in whole vec4s: the entries that read and store floats.
+        Kernel::ConvDirect {
+            win,
+            filters: 6,
+            act: ActKind::Relu,
+            training: true,
+            seed: 3,
+        },
+        Kernel::ConvDirectWeightGrad {
+            win,
+            filters: 6,
+            stripes: 5,
+        },
         Kernel::ConvInputGrad { win, filters: 8 },
     ]);
     let mask = DropoutMask {

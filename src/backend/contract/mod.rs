@@ -509,8 +509,14 @@ entries! {
     /// The direct convolution, all filters of a position an invocation (the weights and
     /// bias from uniform blocks).
     ConvDirect4: "conv_direct4" in CONV_DIRECT [w: Uniform, bias: Uniform, y: Vec4] [];
+    /// [`Entry::ConvDirect4`] for filters not in whole vec4s: the weights and bias read a
+    /// float at a time from their blocks, y stored a float at a time.
+    ConvDirect: "conv_direct" in CONV_DIRECT [w: Uniform, bias: Uniform] [];
     /// The direct convolution's kernel gradient, a stripe and vec4 of filters an invocation.
     ConvDirectWeightGrad4: "conv_direct_weight_grad4" in CONV_DIRECT_WEIGHT_GRAD [dz: Vec4, partials: Vec4] [];
+    /// [`Entry::ConvDirectWeightGrad4`] for filters not in whole vec4s: dz read and the
+    /// partial sums stored a float at a time.
+    ConvDirectWeightGrad: "conv_direct_weight_grad" in CONV_DIRECT_WEIGHT_GRAD [] [];
     /// [`Entry::ConvDirect4`] over a larger field: 32 positions × 32 filters a subgroup of 8
     /// lanes, the fields read in place through a texture of x.
     ConvGemm: "conv_gemm" in CONV_GEMM [x: Texture, w: Texture, bias: Uniform, y: Vec4] [];

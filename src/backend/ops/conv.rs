@@ -42,20 +42,21 @@ shader_params! {
 /// window over one channel, a 3×3 over three.
 pub const DIRECT_PATCH_MAX: usize = 32;
 
-/// The most filters it takes (in whole vec4s).
+/// The most filters it takes.
 pub const DIRECT_FILTERS_MAX: usize = 64;
 
 /// Positions each stripe of the kernel gradient sums, about.
 pub const STRIPE_POSITIONS: usize = 128;
 
 /// Whether a convolution over `win` with `filters` filters runs directly
-/// ([`Kernel::ConvDirect`]): a receptive field of at most
-/// [`DIRECT_PATCH_MAX`] values, filters in whole vec4s up to [`DIRECT_FILTERS_MAX`], and
-/// not pointwise (that one is a plain matmul over the input).
+/// ([`Kernel::ConvDirect`]): a receptive field of at most [`DIRECT_PATCH_MAX`] values, at
+/// most [`DIRECT_FILTERS_MAX`] filters (in whole vec4s or not: the entries for the others
+/// read and store floats — on llvmpipe `tests/data/cnn/cnn_b.json`'s 5×5 convolution to 6
+/// filters at batch 128 through im2col rows and the narrow matmul took 11 ms forward and
+/// 5 backward), and not pointwise (that one is a plain matmul over the input).
 pub fn direct_fits(win: &Window, filters: usize) -> bool {
     win.patch() <= DIRECT_PATCH_MAX
-        && filters.is_multiple_of(4)
-        && (4..=DIRECT_FILTERS_MAX).contains(&filters)
+        && (1..=DIRECT_FILTERS_MAX).contains(&filters)
         && !win.is_pointwise()
 }
 
@@ -140,7 +141,9 @@ fn padded(win: &Window) -> bool {
 /// size and whether to check the padding.
 fn conv_constants(win: &Window, filters: usize) -> Vec<(&'static str, f64)> {
     let mut c = constants(win);
-    c.push(("F4", (filters / 4) as f64));
+    c.push(("FILTERS", filters as f64));
+    c.push(("F4", filters.div_ceil(4) as f64));
+    c.push(("WHOLE4", f64::from(u8::from(filters.is_multiple_of(4)))));
     c.push(("PATCH", win.patch() as f64));
     c.push(("PADDED", f64::from(u8::from(padded(win)))));
     c
@@ -172,7 +175,12 @@ pub fn forward_gpu(
     let mut constants = conv_constants(win, filters);
     constants.push(("ACT_CODE", f64::from(code)));
     let grid = grid_256(win.positions().div_ceil(4) * filters.div_ceil(16));
-    GpuLaunch::new(Entry::ConvDirect4, p, grid).with_constants(constants)
+    let entry = if filters.is_multiple_of(4) {
+        Entry::ConvDirect4
+    } else {
+        Entry::ConvDirect
+    };
+    GpuLaunch::new(entry, p, grid).with_constants(constants)
 }
 
 /// Blocks of four field values one invocation of the kernel gradient sums where it takes
@@ -196,7 +204,11 @@ pub fn with_field_blocks(kernel: &Kernel, launch: GpuLaunch) -> GpuLaunch {
             ref win,
             filters,
             stripes,
-        } if launch.entry == Entry::ConvDirectWeightGrad4 => {
+        } if matches!(
+            launch.entry,
+            Entry::ConvDirectWeightGrad4 | Entry::ConvDirectWeightGrad
+        ) =>
+        {
             weight_grad_gpu(win, filters, stripes, field_blocks(win), false)
         }
         _ => launch,
@@ -225,7 +237,12 @@ pub fn weight_grad_gpu(
     let grid = grid_256(stripes * groups * filters.div_ceil(16));
     let mut constants = conv_constants(win, filters);
     constants.push(("KB", kb as f64));
-    GpuLaunch::new(Entry::ConvDirectWeightGrad4, p, grid).with_constants(constants)
+    let entry = if filters.is_multiple_of(4) {
+        Entry::ConvDirectWeightGrad4
+    } else {
+        Entry::ConvDirectWeightGrad
+    };
+    GpuLaunch::new(entry, p, grid).with_constants(constants)
 }
 
 /// Whether [`Kernel::ConvInputGrad`] takes a convolution over `win` with `filters` filters
@@ -345,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn small_fields_over_whole_vec4s_of_filters_run_directly() {
+    fn small_fields_over_up_to_64_filters_run_directly() {
         assert!(direct_fits(&win(28, 1, 3, 1, Padding::Valid), 16));
         assert!(direct_fits(&win(28, 1, 5, 2, Padding::Same), 32));
         assert!(direct_fits(&win(28, 3, 3, 1, Padding::Same), 64));
@@ -354,8 +371,12 @@ mod tests {
             "a field of 144"
         );
         assert!(
-            !direct_fits(&win(28, 1, 3, 1, Padding::Valid), 10),
-            "filters not vec4s"
+            direct_fits(&win(28, 1, 3, 1, Padding::Valid), 10),
+            "filters not in vec4s read a float at a time"
+        );
+        assert!(
+            !direct_fits(&win(28, 1, 3, 1, Padding::Valid), 0),
+            "no filters"
         );
         assert!(
             !direct_fits(&win(28, 1, 3, 1, Padding::Valid), 128),
