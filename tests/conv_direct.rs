@@ -181,9 +181,20 @@ fn the_example_cnns_first_convolution_runs_directly_its_second_through_rows() {
     // The example CNN's first convolution (3×3 over one channel, 16 filters): directly.
     let (w, f) = valid((28, 28, 1), 3, 16).unwrap();
     assert!(conv::direct_fits(&w, f));
-    // Its second (3×3 over 16 channels): im2col rows and the autotuned matmul.
+    // Its second (3×3 over 16 channels): im2col rows and the autotuned matmul (or the
+    // implicit matmul on 8-lane subgroups).
     let (w, f) = valid((13, 13, 16), 3, 32).unwrap();
     assert!(!conv::direct_fits(&w, f));
+    // LeNet's second (5×5 over 6 channels, not in whole vec4s: 150 values): directly.
+    let (w, f) = valid((14, 14, 6), 5, 16).unwrap();
+    assert!(conv::direct_fits(&w, f));
+    // 5×5 over 12 channels (300 values): rows again.
+    let (w, f) = valid((14, 14, 12), 5, 16).unwrap();
+    assert!(!conv::direct_fits(&w, f));
+    // 5×5 over 10 channels (250 values) into 64 filters: directly, its weights within a
+    // uniform block.
+    let (w, f) = valid((14, 14, 10), 5, 64).unwrap();
+    assert!(conv::direct_fits(&w, f));
     // Every stripe holds about STRIPE_POSITIONS positions and the stripes cover them all.
     let (w, _) = valid((28, 28, 1), 3, 16).unwrap();
     let s = conv::stripes(&w, 4, false);

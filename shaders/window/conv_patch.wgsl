@@ -1,9 +1,9 @@
-// A convolution over a small receptive field (Kernel::ConvDirect: a first layer over few
-// channels, kh·kw·c at most 32 values) computed straight from the image, without im2col
-// rows: the rows cost more to write than the product costs to compute (the example CNN's
-// first convolution at batch 128: 86,528 rows of 9 values). Its kernel gradient
-// (Kernel::ConvDirectWeightGrad) comes as partial sums over stripes of positions, a column
-// sum of them after.
+// A convolution computed straight from the image (Kernel::ConvDirect: kh·kw·c at most 32
+// values, a first layer over few channels, or 256 over channels not in whole vec4s),
+// without im2col rows: the rows cost more to write than the product costs to compute (the
+// example CNN's first convolution at batch 128: 86,528 rows of 9 values). Its kernel
+// gradient (Kernel::ConvDirectWeightGrad) comes as partial sums over stripes of positions,
+// a column sum of them after.
 
 // Filters (at most 64), in vec4s rounded up, whether they fill whole vec4s, and the
 // receptive field's values (kh·kw·c), fixed per pipeline.

@@ -14,6 +14,7 @@ use super::window::{self, constants, WindowParams};
 use crate::backend::contract::Entry;
 use crate::backend::kernel::{ActKind, Kernel};
 use crate::backend::launch::{grid_256, shader_params, GpuLaunch, MAX_WORKGROUPS};
+use crate::backend::signature::UNIFORM_VEC4S;
 use crate::backend::window::Window;
 
 shader_params! {
@@ -42,20 +43,33 @@ shader_params! {
 /// window over one channel, a 3×3 over three.
 pub const DIRECT_PATCH_MAX: usize = 32;
 
+/// The largest field it takes over channels not in whole vec4s, which the implicit matmul
+/// does not take (LeNet's second convolution, 5×5 over 6 channels: 150 values). On
+/// llvmpipe at batch 128 it beat im2col rows and the autotuned matmul at 150 values
+/// (forward 25.3 → 7.4–8.1 ms, kernel gradient 22.1 → 6.8–6.9 ms) and at 250 (5×5 over 10
+/// channels: 36.0 → 11.7 ms and 31.9 → 12.9 ms).
+pub const DIRECT_WIDE_PATCH_MAX: usize = 256;
+
 /// The most filters it takes.
 pub const DIRECT_FILTERS_MAX: usize = 64;
+
+// The weights of the largest field and filters the direct convolution takes fill at most a
+// uniform block.
+const _: () = assert!(DIRECT_WIDE_PATCH_MAX * DIRECT_FILTERS_MAX <= 4 * UNIFORM_VEC4S);
 
 /// Positions each stripe of the kernel gradient sums, about.
 pub const STRIPE_POSITIONS: usize = 128;
 
 /// Whether a convolution over `win` with `filters` filters runs directly
-/// ([`Kernel::ConvDirect`]): a receptive field of at most [`DIRECT_PATCH_MAX`] values, at
-/// most [`DIRECT_FILTERS_MAX`] filters (in whole vec4s or not: the entries for the others
+/// ([`Kernel::ConvDirect`]): a receptive field of at most [`DIRECT_PATCH_MAX`] values (or
+/// [`DIRECT_WIDE_PATCH_MAX`] over channels not in whole vec4s), at most
+/// [`DIRECT_FILTERS_MAX`] filters (the weights within a uniform block) (in whole vec4s or not: the entries for the others
 /// read and store floats — on llvmpipe `tests/data/cnn/cnn_b.json`'s 5×5 convolution to 6
 /// filters at batch 128 through im2col rows and the narrow matmul took 11 ms forward and
 /// 5 backward), and not pointwise (that one is a plain matmul over the input).
 pub fn direct_fits(win: &Window, filters: usize) -> bool {
-    win.patch() <= DIRECT_PATCH_MAX
+    let patch = win.patch();
+    (patch <= DIRECT_PATCH_MAX || (patch <= DIRECT_WIDE_PATCH_MAX && !win.c.is_multiple_of(4)))
         && (1..=DIRECT_FILTERS_MAX).contains(&filters)
         && !win.is_pointwise()
 }
