@@ -88,7 +88,16 @@ pub fn ceil_div(a: usize, b: usize) -> u32 {
 /// A 1-D launch of `count` invocations in 256-wide workgroups, folded into 2-D when it
 /// exceeds the 65,535 workgroups one dimension allows.
 pub fn grid_256(count: usize) -> (u32, u32, u32) {
-    let groups = ceil_div(count, 256);
+    grid_of(count, 256)
+}
+
+/// [`grid_256`] for workgroups of 64.
+pub fn grid_64(count: usize) -> (u32, u32, u32) {
+    grid_of(count, 64)
+}
+
+fn grid_of(count: usize, size: usize) -> (u32, u32, u32) {
+    let groups = ceil_div(count, size);
     let x = groups.min(MAX_WORKGROUPS as u32);
     (x, groups.div_ceil(x), 1)
 }

@@ -290,6 +290,7 @@ mod tests {
         let act = Kernel::BiasActBackward {
             rows,
             cols: units,
+            stripes: 1,
             act: ActKind::Relu,
             training: true,
             seed: 0,

@@ -109,6 +109,15 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         Kernel::BiasActBackward {
             rows: 2,
             cols: 3,
+            stripes: 1,
+            act: ActKind::Relu,
+            training: false,
+            seed: 0,
+        },
+        Kernel::BiasActBackward {
+            rows: 5,
+            cols: 3,
+            stripes: 2,
             act: ActKind::Relu,
             training: false,
             seed: 0,
@@ -116,6 +125,7 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         Kernel::BiasActBackward {
             rows: 2,
             cols: 8,
+            stripes: 1,
             act: ActKind::Elu { alpha: 1.0 },
             training: false,
             seed: 0,

@@ -179,6 +179,7 @@ fn dense_gradients() {
                 let k = Kernel::BiasActBackward {
                     rows: m,
                     cols: n,
+                    stripes: 1,
                     act,
                     training,
                     seed: 3,

@@ -36,17 +36,19 @@ pub(super) fn activations_match_reference_forward_and_backward() {
                     continue;
                 }
                 // The dense epilogue's backward, as one row of n columns, as n rows of
-                // one and (n a multiple of 4) as rows of 4: from the output alone, the
-                // same derivative as from the input.
+                // one and (n a multiple of 4) as rows of 4, its bias gradient whole or
+                // (more than one row) as partial sums over 2 or 7 stripes of rows: from
+                // the output alone, the same derivative as from the input.
                 let dx = c[3].clone();
-                let mut shapes = vec![(1, n), (n, 1)];
+                let mut shapes = vec![(1, n, 1), (n, 1, 1), (n, 1, 7)];
                 if n % 4 == 0 {
-                    shapes.push((n / 4, 4));
+                    shapes.extend([(n / 4, 4, 1), (n / 4, 4, 2)]);
                 }
-                for (rows, cols) in shapes {
+                for (rows, cols, stripes) in shapes {
                     let k = Kernel::BiasActBackward {
                         rows,
                         cols,
+                        stripes,
                         act,
                         training,
                         seed: 5,
@@ -55,16 +57,27 @@ pub(super) fn activations_match_reference_forward_and_backward() {
                         y.clone(),
                         dy.clone(),
                         vec![0.0; n],
-                        vec![0.0; cols],
+                        vec![0.0; stripes * cols],
                         step.clone(),
                     ];
+                    let what = format!("{act:?} n={n} stripes={stripes}");
                     let (c, gg) = both(&mut g, &k, &inputs);
-                    assert_close(&format!("{act:?} dz n={n}"), &gg[2], &c[2], 1e-6, 1e-5);
-                    assert_close(&format!("{act:?} db n={n}"), &gg[3], &c[3], 1e-5, 1e-5);
-                    assert_close(&format!("{act:?} dz vs dx n={n}"), &c[2], &dx, 1e-6, 1e-5);
-                    let sum: f32 = c[2].iter().sum();
-                    if cols == 1 {
-                        assert_close(&format!("{act:?} db = Σ dz"), &c[3], &[sum], 1e-5, 1e-5);
+                    assert_close(&format!("{what} dz"), &gg[2], &c[2], 1e-6, 1e-5);
+                    assert_close(&format!("{what} db"), &gg[3], &c[3], 1e-5, 1e-5);
+                    assert_close(&format!("{what} dz vs dx"), &c[2], &dx, 1e-6, 1e-5);
+                    // Each stripe sums its own rows (past the rows, a stripe sums none).
+                    for s in 0..stripes {
+                        for col in 0..cols {
+                            let sum: f32 = (s..rows)
+                                .step_by(stripes)
+                                .map(|r| c[2][r * cols + col])
+                                .sum();
+                            let got = c[3][s * cols + col];
+                            assert!(
+                                (got - sum).abs() <= 1e-5 * (1.0 + sum.abs()),
+                                "{what}: stripe {s} column {col} {got} vs {sum}"
+                            );
+                        }
                     }
                 }
             }
@@ -525,6 +538,7 @@ fn bn_act_backward_matches(
             let epilogue = Kernel::BiasActBackward {
                 rows,
                 cols,
+                stripes: 1,
                 act,
                 training,
                 seed: 6,

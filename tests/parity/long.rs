@@ -4,6 +4,7 @@
 //! derivative before it), pooling and the weight gradient.
 
 use super::*;
+use steadygrad::backend::ops::elementwise::bias_stripes;
 use steadygrad::backend::window::{Padding, Window};
 
 /// Rows past the loop limit.
@@ -24,24 +25,28 @@ pub(super) fn long_columns_match_the_reference() {
             vec![dy.clone(), vec![0.0; cols]],
             1e-5,
         );
-        check(
-            &mut g,
-            Kernel::BiasActBackward {
-                rows: ROWS,
-                cols,
-                act: ActKind::Relu,
-                training: true,
-                seed: 0,
-            },
-            vec![
-                y.clone(),
-                dy.clone(),
-                vec![0.0; n],
-                vec![0.0; cols],
-                step_record(1, 0, 0.01, [0.0; 4]),
-            ],
-            1e-5,
-        );
+        // One walk a column, and (as training lowers it) partial sums over stripes.
+        for stripes in [1, bias_stripes(ROWS)] {
+            check(
+                &mut g,
+                Kernel::BiasActBackward {
+                    rows: ROWS,
+                    cols,
+                    stripes,
+                    act: ActKind::Relu,
+                    training: true,
+                    seed: 0,
+                },
+                vec![
+                    y.clone(),
+                    dy.clone(),
+                    vec![0.0; n],
+                    vec![0.0; stripes * cols],
+                    step_record(1, 0, 0.01, [0.0; 4]),
+                ],
+                1e-5,
+            );
+        }
         let (gamma, beta) = (random(cols, 2.0, 3), random(cols, 1.0, 4));
         let train = Kernel::BnTrain {
             rows: ROWS,
@@ -120,6 +125,7 @@ pub(super) fn long_columns_match_the_reference() {
             Kernel::BiasActBackward {
                 rows,
                 cols,
+                stripes: 1,
                 act,
                 training: true,
                 seed: 7,

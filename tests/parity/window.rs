@@ -161,6 +161,7 @@ fn pool_act_backward_matches(
             let epilogue = Kernel::BiasActBackward {
                 rows,
                 cols,
+                stripes: 1,
                 act,
                 training,
                 seed: 2,

@@ -360,6 +360,9 @@ entries! {
     BiasActBackward: "bias_act_backward" in BIAS_ACT_BACKWARD [] [];
     /// [`Entry::BiasActBackward`], four columns an invocation through vec4 views.
     BiasActBackward4: "bias_act_backward4" in BIAS_ACT_BACKWARD [y: Vec4, dy: Vec4, dz: Vec4, db: Vec4] [];
+    /// [`Entry::BiasActBackward`] as partial sums over stripes of rows, an invocation per
+    /// stripe and column.
+    BiasActBackwardStripes: "bias_act_backward_stripes" in BIAS_ACT_BACKWARD [] [];
     /// `y = x + bias[col]`.
     BiasAdd: "bias_add" in BIAS_ADD [] [];
     /// Column sums.

@@ -468,8 +468,8 @@ pub(super) fn check_column_walk(kernel: &Kernel) -> Result<()> {
         | Kernel::BnNormalize { rows, .. }
         | Kernel::BnBackwardSums { rows, .. }
         | Kernel::BnBackwardDx { rows, .. }
-        | Kernel::ColumnSum { rows, .. }
-        | Kernel::BiasActBackward { rows, .. } => rows,
+        | Kernel::ColumnSum { rows, .. } => rows,
+        Kernel::BiasActBackward { rows, stripes, .. } => rows.div_ceil(stripes),
         _ => return Ok(()),
     };
     if rows > LLVMPIPE_MAX_COLUMN_ROWS {

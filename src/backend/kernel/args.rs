@@ -26,11 +26,16 @@ impl Kernel {
                 A::write("c", m * n),
                 step,
             ],
-            Kernel::BiasActBackward { rows, cols, .. } => vec![
+            Kernel::BiasActBackward {
+                rows,
+                cols,
+                stripes,
+                ..
+            } => vec![
                 A::read("y", rows * cols),
                 A::read("dy", rows * cols),
                 A::write("dz", rows * cols),
-                A::write("db", cols),
+                A::write("db", stripes * cols),
                 step,
             ],
             Kernel::BiasAdd { rows, cols } => vec![

@@ -61,12 +61,16 @@ pub enum Kernel {
         seed: u32,
     },
     /// The backward pass of [`Kernel::Dense`]'s epilogue from its output: `dz = f'(y)·dy`
-    /// and the bias gradient `db[c] = Σ_r dz[r,c]`.
+    /// and the bias gradient `db[c] = Σ_r dz[r,c]` — as partial sums over `stripes` stripes
+    /// of rows, `db[s, c] = Σ_{r ≡ s (mod stripes)} dz[r,c]`, a [`Kernel::ColumnSum`] of
+    /// them after, where there are many rows (a convolution's positions).
     BiasActBackward {
         /// Rows.
         rows: usize,
         /// Columns.
         cols: usize,
+        /// Stripes of rows db sums (1: db is the bias gradient itself).
+        stripes: usize,
         /// The activation.
         act: ActKind,
         /// RReLU used drawn slopes (training mode).

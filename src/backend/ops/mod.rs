@@ -88,10 +88,11 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         Kernel::BiasActBackward {
             rows,
             cols,
+            stripes,
             act,
             training,
             seed,
-        } => elementwise::bias_act_backward_gpu(act, rows, cols, training, seed),
+        } => elementwise::bias_act_backward_gpu(act, (rows, cols, stripes), training, seed),
         Kernel::BiasAdd { rows, cols } => simple_gpu(Entry::BiasAdd, rows, cols, 0.0),
         Kernel::ColumnSum { rows, cols } => simple_gpu(Entry::ColumnSum, rows, cols, 0.0),
         Kernel::ActForward {
@@ -274,10 +275,11 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
         Kernel::BiasActBackward {
             rows,
             cols,
+            stripes,
             act,
             training,
             seed,
-        } => ew::bias_act_backward_cpu(act, rows, cols, training, seed, b),
+        } => ew::bias_act_backward_cpu(act, (rows, cols, stripes), training, seed, b),
         Kernel::BiasAdd { rows, cols } => ew::bias_add_cpu(rows, cols, b),
         Kernel::ColumnSum { rows, cols } => ew::column_sum_cpu(rows, cols, b),
         Kernel::ActForward {

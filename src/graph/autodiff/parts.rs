@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::Seed;
 use crate::backend::ops::conv;
+use crate::backend::ops::elementwise::bias_stripes;
 use crate::backend::window::Window;
 use crate::backend::{ActKind, Kernel};
 use crate::graph::ir::{Graph, TensorId};
@@ -198,20 +199,37 @@ pub(super) fn bias_act_backward(
         }
         return dy;
     }
-    // dz = f'(y)·dy from the output; the bias gradient in the same pass.
+    // dz = f'(y)·dy from the output; the bias gradient in the same pass (over many rows,
+    // as partial sums over stripes of rows and their column sum).
     let dz = g.temp(format!("{}/pre", grad_name(g, y)), &[m, n]);
+    let stripes = bias_stripes(m);
     let db = g.temp(grad_name(g, bias), &[n]);
+    let sums = if stripes > 1 {
+        g.temp(format!("{}/partials", grad_name(g, bias)), &[stripes, n])
+    } else {
+        db
+    };
     g.push(
         Kernel::BiasActBackward {
             rows: m,
             cols: n,
+            stripes,
             act,
             training,
             seed,
         },
-        vec![y, dy, dz, db, step],
+        vec![y, dy, dz, sums, step],
     );
     if bias_grad {
+        if stripes > 1 {
+            g.push(
+                Kernel::ColumnSum {
+                    rows: stripes,
+                    cols: n,
+                },
+                vec![sums, db],
+            );
+        }
         accumulate(g, grads, bias, db);
     }
     dz
