@@ -3,6 +3,7 @@
 //! path (`#[path = "common/samples.rs"] mod samples;`), not through `common`, so the other
 //! test crates do not build it.
 
+use steadygrad::backend::contract::Entry;
 use steadygrad::backend::kernel::{DropoutMask, Penalized};
 use steadygrad::backend::launch::GpuLaunch;
 use steadygrad::backend::ops::{gpu_launch, through_textures, TextureReads};
@@ -368,6 +369,11 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         out.push((k.clone(), plain));
         out.push((k, l));
     }
+    // Average pooling's backward four channels an invocation (no texture twin).
+    let k = Kernel::AvgPoolBackward { win: win4 };
+    let plain = gpu_launch(&k, MatmulVariant::RegisterBlocked);
+    assert_eq!(plain.entry, Entry::AvgPoolBackward4);
+    out.push((k, plain));
     // Batch norm over many rows of few vec4 columns (a convolution's channels): workgroups
     // that split the rows, through storage and through textures.
     for k in [

@@ -567,6 +567,8 @@ entries! {
     AvgPool: "avg_pool" in AVG_POOL [] [];
     /// Average pooling's backward.
     AvgPoolBackward: "avg_pool_backward" in AVG_POOL_BACKWARD [] [];
+    /// [`Entry::AvgPoolBackward`], four channels an invocation through vec4 views.
+    AvgPoolBackward4: "avg_pool_backward4" in AVG_POOL_BACKWARD [dy: Vec4, dx: Vec4] [];
 }
 
 /// Texels a row of an operand texture: vec4 number `i` of the buffer is texel

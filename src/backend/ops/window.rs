@@ -53,12 +53,14 @@ pub fn constants(win: &Window) -> Vec<(&'static str, f64)> {
 }
 
 /// The GPU launch of a window kernel: one invocation per value it writes (per vec4 of
-/// them for im2col, col2im and max pooling over channels in whole vec4s).
+/// them for im2col, col2im, max pooling and average pooling's backward over channels in
+/// whole vec4s).
 pub fn gpu(entry: Entry, win: &Window) -> GpuLaunch {
     let entry = match entry {
         Entry::Im2col if win.vec4_channels() => Entry::Im2col4,
         Entry::Col2im if win.vec4_channels() => Entry::Col2im4,
         Entry::MaxPool if win.vec4_channels() => Entry::MaxPool4,
+        Entry::AvgPoolBackward if win.vec4_channels() => Entry::AvgPoolBackward4,
         other => other,
     };
     let count = match entry {
@@ -66,7 +68,7 @@ pub fn gpu(entry: Entry, win: &Window) -> GpuLaunch {
         Entry::Im2col4 => win.positions() * win.patch() / 4,
         Entry::MaxPool | Entry::AvgPool => win.pooled_len(),
         Entry::Col2im | Entry::MaxPoolBackward | Entry::AvgPoolBackward => win.input_len(),
-        Entry::Col2im4 => win.input_len() / 4,
+        Entry::Col2im4 | Entry::AvgPoolBackward4 => win.input_len() / 4,
         Entry::MaxPool4 => win.pooled_len() / 4,
         other => panic!("{other:?} is not a window kernel"),
     };
