@@ -1,34 +1,13 @@
 // The backward pass of a dense layer's fused bias + activation (the matmul kernels' dense
-// epilogue), from the output alone: dz = f'(y)·dy, and the bias gradient db = Σ_rows dz
-// (bias_act_backward_stripes: partial sums over p.stripes stripes of rows). n = rows.
+// epilogue), from the output alone: dz = f'(y)·dy, and the bias gradient db = Σ_rows dz as
+// partial sums over p.stripes stripes of rows (one: db itself). n = rows.
 
-// bias_act_backward4's activation code, fixed per pipeline (equal to p.code), so the
+// The activation code, fixed per pipeline (equal to p.code), so the
 // derivative compiles to the one activation instead of a switch per element.
 override BACK_ACT: u32 = 0u;
 
-// One invocation per column.
-@compute @workgroup_size(256)
-fn bias_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let c = flat(gid, nwg);
-    if (c >= p.cols) { return; }
-    let a = Act(p.code, p.flags, p.f0, p.f1);
-    var acc = 0.0;
-    for (var rb = 0u; rb < p.n; rb += ROW_UNROLL) {
-        for (var u = 0u; u < ROW_UNROLL; u++) {
-            let r = rb + u;
-            if (r < p.n) {
-                let i = r * p.cols + c;
-                let d = dy[i] * act_grad_from_output(a, y[i], i, step[0]);
-                dz[i] = d;
-                acc += d;
-            }
-        }
-    }
-    db[c] = acc;
-}
-
 // Four columns an invocation (cols % 4 == 0) through the vec4 views, and stripe of rows
-// (as bias_act_backward_stripes; one stripe: the whole column), the column walked by
+// (as bias_act_backward), the column walked by
 // stepping an index (a count up to a bound read from `p` alone is compiled again at every
 // dispatch on lavapipe: docs/benchmarks.md, "Loops bounded by a launch's parameters
 // alone"), the activation fixed by BACK_ACT.
@@ -64,12 +43,13 @@ fn bias_act_backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
     db4[t] = acc;
 }
 
-// Partial sums over stripes of rows: invocation (s, c) walks column c's rows s,
-// s + stripes, … and stores db[s, c] (a column sum of the stripes follows), so that a
-// convolution's many positions over few channels keep every lane busy. The walk steps an
-// index, as bias_act_backward4's; the activation is BACK_ACT.
+// Invocation (s, c) walks column c's rows s, s + stripes, … and stores their sum as
+// db[s, c] (one stripe: the bias gradient itself; more, for a convolution's many positions
+// over few channels, a column sum of the stripes follows). The walk steps an index
+// ROW_UNROLL rows a turn, as bias_act_backward4's (a column past llvmpipe's 65,535
+// iterations a loop); the activation is BACK_ACT.
 @compute @workgroup_size(256)
-fn bias_act_backward_stripes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn bias_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let t = flat(gid, nwg);
     let c = t % p.cols;
     let s = t / p.cols;
@@ -81,10 +61,14 @@ fn bias_act_backward_stripes(@builtin(global_invocation_id) gid: vec3<u32>, @bui
     var acc = 0.0;
     var i = s * p.cols + c;
     while (i < end) {
-        let d = dy[i] * act_grad_from_output(a, y[i], i, st);
-        dz[i] = d;
-        acc += d;
-        i += stride;
+        for (var u = 0u; u < ROW_UNROLL; u++) {
+            if (i < end) {
+                let d = dy[i] * act_grad_from_output(a, y[i], i, st);
+                dz[i] = d;
+                acc += d;
+                i += stride;
+            }
+        }
     }
     db[t] = acc;
 }

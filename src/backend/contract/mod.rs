@@ -356,13 +356,11 @@ entries! {
     DenseTexture16x20: "matmul_vec16x20" in DENSE_TEXTURE [a: Texture, b: Texture, bias: Uniform] [WG_X = 8, WG_Y = 1];
     /// Dense layer forward, the subgroup body.
     DenseSubgroup: "matmul_subgroup" in DENSE_SUBGROUP [a: Texture, b: Texture, bias: Uniform] [];
-    /// The dense epilogue's backward: activation derivative and bias gradient.
+    /// The dense epilogue's backward: activation derivative and bias gradient (as partial
+    /// sums over stripes of rows), an invocation per stripe and column.
     BiasActBackward: "bias_act_backward" in BIAS_ACT_BACKWARD [] [];
     /// [`Entry::BiasActBackward`], four columns an invocation through vec4 views.
     BiasActBackward4: "bias_act_backward4" in BIAS_ACT_BACKWARD [y: Vec4, dy: Vec4, dz: Vec4, db: Vec4] [];
-    /// [`Entry::BiasActBackward`] as partial sums over stripes of rows, an invocation per
-    /// stripe and column.
-    BiasActBackwardStripes: "bias_act_backward_stripes" in BIAS_ACT_BACKWARD [] [];
     /// `y = x + bias[col]`.
     BiasAdd: "bias_add" in BIAS_ADD [] [];
     /// Column sums.

@@ -62,11 +62,11 @@ pub const STRIPE_POSITIONS: usize = 128;
 
 /// Whether a convolution over `win` with `filters` filters runs directly
 /// ([`Kernel::ConvDirect`]): a receptive field of at most [`DIRECT_PATCH_MAX`] values (or
-/// [`DIRECT_WIDE_PATCH_MAX`] over channels not in whole vec4s), at most
-/// [`DIRECT_FILTERS_MAX`] filters (the weights within a uniform block) (in whole vec4s or not: the entries for the others
-/// read and store floats — on llvmpipe `tests/data/cnn/cnn_b.json`'s 5×5 convolution to 6
-/// filters at batch 128 through im2col rows and the narrow matmul took 11 ms forward and
-/// 5 backward), and not pointwise (that one is a plain matmul over the input).
+/// [`DIRECT_WIDE_PATCH_MAX`] over channels not in whole vec4s), 1 to [`DIRECT_FILTERS_MAX`]
+/// filters in whole vec4s or not (the entries for the others read and store floats: on
+/// llvmpipe `tests/data/cnn/cnn_b.json`'s 5×5 convolution to 6 filters at batch 128 took
+/// 11 ms forward and 5 backward through im2col rows and the narrow matmul), and not
+/// pointwise (that one is a plain matmul over the input).
 pub fn direct_fits(win: &Window, filters: usize) -> bool {
     let patch = win.patch();
     (patch <= DIRECT_PATCH_MAX || (patch <= DIRECT_WIDE_PATCH_MAX && !win.c.is_multiple_of(4)))

@@ -75,19 +75,14 @@ pub fn bias_act_backward_gpu(
         stripes: stripes as u32,
         ..params(rows, cols)
     };
-    let back_act = vec![("BACK_ACT", f64::from(code))];
-    if cols.is_multiple_of(4) {
-        // Four columns and a stripe an invocation through the vec4 views, the activation
-        // a constant.
-        let grid = grid_64(stripes * cols / 4);
-        return GpuLaunch::new(Entry::BiasActBackward4, p, grid).with_constants(back_act);
-    }
-    if stripes > 1 {
-        // An invocation per stripe and column.
-        return GpuLaunch::new(Entry::BiasActBackwardStripes, p, grid_256(stripes * cols))
-            .with_constants(back_act);
-    }
-    GpuLaunch::new(Entry::BiasActBackward, p, (ceil_div(cols, 256), 1, 1))
+    // A stripe and a column (four through the vec4 views) an invocation, the activation a
+    // constant.
+    let (entry, grid) = if cols.is_multiple_of(4) {
+        (Entry::BiasActBackward4, grid_64(stripes * cols / 4))
+    } else {
+        (Entry::BiasActBackward, grid_256(stripes * cols))
+    };
+    GpuLaunch::new(entry, p, grid).with_constants(vec![("BACK_ACT", f64::from(code))])
 }
 
 /// GPU launch of an activation forward (`backward` false, buffers x, y, step) or backward
