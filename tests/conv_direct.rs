@@ -200,4 +200,9 @@ fn the_example_cnns_first_convolution_runs_directly_its_second_through_rows() {
     let s = conv::stripes(&w, 4, false);
     assert!(s * conv::STRIPE_POSITIONS >= w.positions());
     assert!((s - 1) * conv::STRIPE_POSITIONS < w.positions());
+    // LeNet's first convolution (5×5 over one channel, same padding: rows of taps): whole
+    // rows of 28 positions, four a stripe (112 positions).
+    let w = Window::new(4, (28, 28, 1), (5, 5), (1, 1), (1, 1), Padding::Same).unwrap();
+    assert!(conv::strip_grad(&w));
+    assert_eq!(conv::stripes(&w, 6, false), 4 * 28 / 4);
 }

@@ -38,10 +38,24 @@ fn conv_direct(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     if (first + 3u <= last) { store_floats(first + 3u, b.y, acc.a3); }
 }
 
+// Whether the four positions of a block lie in one output row (a row of OW is then
+// ceil(OW / 4) blocks, the last one's positions past the row the row's last again, not
+// stored) and, with stride and dilation 1 across, share their taps: position i's tap kx is
+// position 0's tap kx + i, so a row of KW taps of four positions is KW + 3 loads, not 4·KW.
+override STRIP: bool = false;
+
 // Invocation t's block: its first output position, first vec4 of filters, the last
-// position, and whether it has work (0: past the positions).
+// position (of the block's row, with STRIP), and whether it has work (0: past the
+// positions).
 fn direct_block(t: u32) -> vec4<u32> {
     let blocks = (F4 + 3u) / 4u;
+    if (STRIP) {
+        let row_blocks = (OW + 3u) / 4u;
+        let rb = t / blocks;
+        let row = rb / row_blocks;
+        let first = row * OW + (rb % row_blocks) * 4u;
+        return vec4<u32>(first, (t % blocks) * 4u, row * OW + OW - 1u, u32(row < p.n * OH));
+    }
     let positions = p.n * OH * OW;
     let first = (t / blocks) * 4u;
     return vec4<u32>(first, (t % blocks) * 4u, positions - 1u, u32(first < positions));
@@ -74,6 +88,39 @@ fn direct_sums(b: vec4<u32>) -> Sums4 {
     var acc1 = bias;
     var acc2 = bias;
     var acc3 = bias;
+    if (STRIP) {
+        // Along each row of taps the four positions' values slide: s0..s3 are the values
+        // at tap kx of positions 0..3, and the next tap of position 3 the one new load.
+        let img = first / (OW * OH);
+        let oy = (first / OW) % OH;
+        let c0 = tap_col(first % OW, 0u);
+        for (var ky = 0u; ky < KH; ky++) {
+            let iy = tap_row(oy, ky);
+            for (var ch = 0u; ch < C; ch++) {
+                var s0 = input_value(img, iy, c0, ch);
+                var s1 = input_value(img, iy, c0 + 1, ch);
+                var s2 = input_value(img, iy, c0 + 2, ch);
+                for (var kx = 0u; kx < KW; kx++) {
+                    let s3 = input_value(img, iy, c0 + i32(kx) + 3, ch);
+                    let k = (ky * KW + kx) * C + ch;
+                    let w = mat4x4<f32>(
+                        w_quad(k, j0),
+                        w_quad(k, min(j0 + 1u, jl)),
+                        w_quad(k, min(j0 + 2u, jl)),
+                        w_quad(k, min(j0 + 3u, jl)),
+                    );
+                    acc0 += w * s0;
+                    acc1 += w * s1;
+                    acc2 += w * s2;
+                    acc3 += w * s3;
+                    s0 = s1;
+                    s1 = s2;
+                    s2 = s3;
+                }
+            }
+        }
+        return Sums4(acc0, acc1, acc2, acc3);
+    }
     // The field walked as nested loops of constant counts (KH, KW, C): small enough for
     // the shader compiler to unroll, so the weights' index is a constant.
     for (var ky = 0u; ky < KH; ky++) {

@@ -24,6 +24,10 @@ pub(super) fn windows() -> Vec<Window> {
         (3, (13, 11, 4), (3, 3), (1, 1), (1, 1), Padding::Valid),
         (2, (7, 9, 8), (3, 3), (2, 2), (2, 1), Padding::Same),
         (33, (5, 5, 16), (5, 5), (1, 1), (1, 1), Padding::Same),
+        // Wide windows across: 13 taps (past the direct kernel gradient's rows of taps),
+        // and 12 over rows of three positions (too short for the forward's row blocks).
+        (2, (4, 15, 2), (2, 13), (1, 1), (1, 1), Padding::Same),
+        (1, (3, 14, 2), (1, 12), (1, 1), (1, 1), Padding::Valid),
     ] {
         v.push(Window::new(n, hwc, k, s, d, pad).unwrap());
     }

@@ -119,11 +119,16 @@ pub fn runs_as_gemm(kernel: &Kernel, subgroups8: bool) -> bool {
 }
 
 /// Stripes the kernel gradient over `win` is split into: about [`STRIPE_POSITIONS`]
-/// positions each, or one where the implicit matmul computes it ([`runs_as_gemm`]: the
-/// graph is for a device with 8-lane subgroups).
+/// positions each (whole rows of them with [`strip_grad`], at least one), or one where the
+/// implicit matmul computes it ([`runs_as_gemm`]: the graph is for a device with 8-lane
+/// subgroups).
 pub fn stripes(win: &Window, filters: usize, subgroups8: bool) -> usize {
     if is_gemm(win, filters, subgroups8) {
         return 1;
+    }
+    if strip_grad(win) {
+        let rows = (STRIPE_POSITIONS / win.ow).max(1);
+        return (win.n * win.oh).div_ceil(rows);
     }
     win.positions().div_ceil(STRIPE_POSITIONS).max(1)
 }
@@ -188,13 +193,52 @@ pub fn forward_gpu(
     }
     let mut constants = conv_constants(win, filters);
     constants.push(("ACT_CODE", f64::from(code)));
-    let grid = grid_256(win.positions().div_ceil(4) * filters.div_ceil(16));
+    let strip = strip(win);
+    constants.push(("STRIP", f64::from(u8::from(strip))));
+    let blocks = if strip {
+        win.n * win.oh * win.ow.div_ceil(4)
+    } else {
+        win.positions().div_ceil(4)
+    };
+    let grid = grid_256(blocks * filters.div_ceil(16));
     let entry = if filters.is_multiple_of(4) {
         Entry::ConvDirect4
     } else {
         Entry::ConvDirect
     };
     GpuLaunch::new(entry, p, grid).with_constants(constants)
+}
+
+/// Whether the direct convolution's forward over `win` takes its blocks of four positions
+/// along output rows, sharing their taps (`STRIP` in `conv_direct.wgsl`): stride and
+/// dilation 1 across, rows of at least four positions. On llvmpipe at batch 128, LeNet's
+/// 5×5 over one channel 7.1–8.4 → 3.9–6.8 ms, its 5×5 over six 7.4–10.6 → 5.8–7.9 ms, and
+/// a 3×3 over five channels to 16 filters 13.6–14.2 → 9.9–10.2 ms.
+fn strip(win: &Window) -> bool {
+    win.sw == 1 && win.dw == 1 && win.ow >= 4
+}
+
+/// Whether the direct convolution's kernel gradient over `win` sums rows of taps along
+/// rows of positions (`STRIP` in `conv_direct_weight_grad.wgsl`; its stripes are then rows
+/// of positions, [`stripe_of`]): stride and dilation 1 across, at most 12 taps across, and
+/// a field past 12 values. A field of 12 is summed whole by one invocation each gradient
+/// value it loads (`KB` 3, [`field_blocks`]), which ran faster than rows of taps on
+/// llvmpipe (the example CNN's 3×3 over one channel at batch 128: 2.4 against 2.8 ms);
+/// past it, the rows of taps load an image value a position where the blocks load one a
+/// field value (LeNet's 5×5 over one channel 7.2–7.5 → 3.9–5.6 ms; its 5×5 over six
+/// 6.7 → 4.9–5.1 ms).
+pub fn strip_grad(win: &Window) -> bool {
+    win.sw == 1 && win.dw == 1 && win.kw <= 12 && win.patch() > 12
+}
+
+/// The stripe of the kernel gradient over `win` in `stripes` stripes that sums output
+/// position `pos`: positions taken in turn, or with [`strip_grad`] rows of positions.
+fn stripe_of(win: &Window, pos: usize, stripes: usize) -> usize {
+    if strip_grad(win) {
+        (pos / win.ow) % stripes
+    } else {
+        pos % stripes
+    }
 }
 
 /// Blocks of four field values one invocation of the kernel gradient sums where it takes
@@ -247,10 +291,16 @@ pub fn weight_grad_gpu(
     if gemm {
         return gemm_gpu(win, filters, p, true);
     }
-    let groups = win.patch().div_ceil(4 * kb);
+    let strip = strip_grad(win);
+    let groups = if strip {
+        win.kh * win.c
+    } else {
+        win.patch().div_ceil(4 * kb)
+    };
     let grid = grid_256(stripes * groups * filters.div_ceil(16));
     let mut constants = conv_constants(win, filters);
     constants.push(("KB", kb as f64));
+    constants.push(("STRIP", f64::from(u8::from(strip))));
     let entry = if filters.is_multiple_of(4) {
         Entry::ConvDirectWeightGrad4
     } else {
@@ -356,7 +406,7 @@ pub fn weight_grad_cpu(win: &Window, filters: usize, stripes: usize, b: &mut [&m
     let cols = rows(win, b[0]);
     b[2][..stripes * field * filters].fill(0.0);
     for pos in 0..win.positions() {
-        let s = pos % stripes;
+        let s = stripe_of(win, pos, stripes);
         for k in 0..field {
             for f in 0..filters {
                 b[2][(s * field + k) * filters + f] +=
