@@ -322,24 +322,25 @@ fn direct_convolutions_match_reference_on(g: &mut GpuBackend) {
     }
 }
 
-/// A convolution's input gradient straight from its output gradient (on adapters with
-/// 8-lane subgroups; elsewhere the product into im2col rows and col2im run instead) against
-/// its CPU reference, and that reference against those two kernels, on every window above
-/// and on more channels (a partial block of 32, two blocks) with 4 to 64 filters.
+/// A convolution's input gradient straight from its output gradient against its CPU
+/// reference where a GPU kernel takes the shape (the direct one for at most 8 channels at
+/// stride 1, any adapter; the 8-lane subgroup one for more channels; elsewhere the product
+/// into im2col rows and col2im run instead), and that reference against those two kernels,
+/// on every window above and on more channels (5 to 8 in two vec4s, dilation down the rows,
+/// rows not in whole blocks of 8; a partial block of 32, two blocks) with 4 to 64 filters.
 pub(super) fn conv_input_grad_matches_reference() {
     let Some(mut g) = gpu() else { return };
     let mut wins = windows();
     for (n, hwc, k, s, d, pad) in [
+        (2, (9, 10, 6), (3, 3), (1, 1), (2, 1), Padding::Same),
+        (1, (6, 17, 8), (5, 5), (1, 1), (1, 1), Padding::Same),
         (2, (7, 6, 32), (3, 3), (1, 1), (1, 1), Padding::Valid),
         (3, (6, 5, 40), (3, 3), (1, 1), (1, 2), Padding::Same),
         (1, (4, 4, 64), (2, 2), (1, 1), (1, 1), Padding::Same),
     ] {
         wins.push(Window::new(n, hwc, k, s, d, pad).unwrap());
     }
-    if !g.subgroups8() {
-        eprintln!("note: ConvInputGrad needs 8-lane subgroups: checked on the CPU alone here");
-        COVERED.lock().unwrap().push(KernelKind::ConvInputGrad);
-    }
+    let mut on_gpu = 0;
     for (i, win) in wins.into_iter().enumerate() {
         let filters = [4, 8, 12, 64][i % 4];
         let (positions, patch) = (win.positions(), win.patch());
@@ -368,11 +369,13 @@ pub(super) fn conv_input_grad_matches_reference() {
         let diff: Vec<f32> = got.iter().zip(&want).map(|(a, b)| a - b).collect();
         let e = norm(&diff) / norm(&magnitude).max(1e-30);
         assert!(e < 1e-6, "{win:?}: reference off the two kernels by {e:e}");
-        if g.subgroups8() {
+        if conv::input_grad_runs(&win, filters, g.subgroups8()) {
             let inputs = vec![dz, w, vec![f32::NAN; len]];
             check_scaled(&mut g, kernel, inputs, 1e-5, Some((2, magnitude)));
+            on_gpu += 1;
         }
     }
+    assert!(on_gpu >= 5, "the direct kernel ran on {on_gpu} windows");
 }
 
 /// The convolution over larger fields as the implicit matmul (8-lane subgroup adapters:

@@ -250,6 +250,8 @@ modules! {
     CONV_DIRECT_WEIGHT_GRAD: ConvParams, ["window/common.wgsl", "window/conv_patch.wgsl", "window/conv_direct_weight_grad.wgsl"];
     /// A convolution's input gradient from its output gradient (8-lane subgroups).
     CONV_INPUT_GRAD: WindowParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_input_grad.wgsl"], readers;
+    /// A convolution's input gradient computed directly (stride 1, at most 16 channels).
+    CONV_DIRECT_INPUT_GRAD: WindowParams, ["window/common.wgsl", "window/conv_direct_input_grad.wgsl"], readers;
     /// A convolution's im2col.
     IM2COL / IM2COL_TEXTURE: WindowParams, ["window/common.wgsl", "window/im2col.wgsl"], readers;
     /// im2col's backward.
@@ -526,6 +528,10 @@ entries! {
     /// A convolution's input gradient, 32 positions × 32 channels a subgroup of 8 lanes,
     /// reading dz and w through textures.
     ConvInputGrad: "conv_input_grad" in CONV_INPUT_GRAD [dz: Texture, w: Texture] [];
+    /// [`Entry::ConvInputGrad`] computed directly for inputs of at most 16 channels, stride
+    /// 1, on any adapter: an input position's channels an invocation, the weights from a
+    /// uniform block.
+    ConvDirectInputGrad: "conv_direct_input_grad" in CONV_DIRECT_INPUT_GRAD [dz: Vec4, w: Uniform] [];
     /// im2col.
     Im2col: "im2col" in IM2COL [] [];
     /// [`Entry::Im2col`] reading through textures (CPU adapters).

@@ -439,11 +439,13 @@ impl Backend for GpuBackend {
 
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId> {
         validate_launch(kernel, bufs, |b| self.span(b))?;
-        if matches!(kernel, Kernel::ConvInputGrad { .. }) && !self.subgroups8 {
-            return Err(Error::Gpu(format!(
-                "{kernel:?}: {} has no subgroups of exactly 8 lanes, which that kernel needs",
-                self.info.adapter
-            )));
+        if let Kernel::ConvInputGrad { ref win, filters } = *kernel {
+            if !ops::conv::input_grad_runs(win, filters, self.subgroups8) {
+                return Err(Error::Gpu(format!(
+                    "{kernel:?}: {} has no subgroups of exactly 8 lanes, which that kernel needs past the direct one's shapes",
+                    self.info.adapter
+                )));
+            }
         }
         if self.info.adapter.starts_with("llvmpipe") {
             launch::check_column_walk(kernel)?;

@@ -102,7 +102,8 @@ pub fn is_gemm(win: &Window, filters: usize, subgroups8: bool) -> bool {
 }
 
 /// Whether the GPU runs `kernel` (a [`Kernel::ConvDirect`] or its kernel gradient) as the
-/// implicit matmul ([`is_gemm`]; the kernel gradient in one stripe).
+/// implicit matmul ([`is_gemm`]; the kernel gradient in one stripe), or a
+/// [`Kernel::ConvInputGrad`] on 8-lane subgroups ([`input_grad_fits`]).
 pub fn runs_as_gemm(kernel: &Kernel, subgroups8: bool) -> bool {
     let gemm = |win: &Window, filters| is_gemm(win, filters, subgroups8);
     match *kernel {
@@ -114,6 +115,7 @@ pub fn runs_as_gemm(kernel: &Kernel, subgroups8: bool) -> bool {
             filters,
             stripes,
         } => stripes == 1 && gemm(win, filters),
+        Kernel::ConvInputGrad { ref win, filters } => subgroups8 && input_grad_fits(win, filters),
         _ => false,
     }
 }
@@ -326,13 +328,44 @@ pub fn input_grad_fits(win: &Window, filters: usize) -> bool {
         && matmul::fits_texture(win.patch() * filters)
 }
 
+/// The most input channels [`Entry::ConvDirectInputGrad`] takes (four vec4s of sums an
+/// invocation).
+pub const DIRECT_INPUT_GRAD_CHANNELS_MAX: usize = 8;
+
+/// Whether [`Kernel::ConvInputGrad`] takes a convolution over `win` with `filters` filters
+/// computed directly ([`Entry::ConvDirectInputGrad`], on any adapter), in place of the
+/// product into im2col rows and col2im: stride and dilation 1 across, at most
+/// [`DIRECT_INPUT_GRAD_CHANNELS_MAX`] input channels, filters in whole vec4s up to
+/// [`DIRECT_FILTERS_MAX`] and the weights within a uniform block, not pointwise.
+pub fn direct_input_grad_fits(win: &Window, filters: usize) -> bool {
+    (win.sh, win.sw, win.dw) == (1, 1, 1)
+        && win.c <= DIRECT_INPUT_GRAD_CHANNELS_MAX
+        && filters.is_multiple_of(4)
+        && (4..=DIRECT_FILTERS_MAX).contains(&filters)
+        && win.patch() * filters <= 4 * UNIFORM_VEC4S
+        && !win.is_pointwise()
+}
+
+/// Whether [`Kernel::ConvInputGrad`] runs a convolution over `win` with `filters` filters on
+/// a device with (`subgroups8`) or without 8-lane subgroups: the subgroup kernel
+/// ([`input_grad_fits`]) or the direct one ([`direct_input_grad_fits`]).
+pub fn input_grad_runs(win: &Window, filters: usize, subgroups8: bool) -> bool {
+    (subgroups8 && input_grad_fits(win, filters)) || direct_input_grad_fits(win, filters)
+}
+
 /// GPU launch of [`Kernel::ConvInputGrad`]: a subgroup of 8 lanes per 32 input positions
-/// and 32 channels.
-pub fn input_grad_gpu(win: &Window, filters: usize) -> GpuLaunch {
+/// and 32 channels (`subgroup`), or an invocation per input position.
+pub fn input_grad_gpu(win: &Window, filters: usize, subgroup: bool) -> GpuLaunch {
     let p = WindowParams {
         n: win.n as u32,
         ..Default::default()
     };
+    if !subgroup {
+        let mut constants = constants(win);
+        constants.push(("F4", (filters / 4) as f64));
+        let grid = grid_256(win.n * win.h * win.w.div_ceil(8));
+        return GpuLaunch::new(Entry::ConvDirectInputGrad, p, grid).with_constants(constants);
+    }
     let grid = (
         win.c.div_ceil(32) as u32,
         (win.n * win.h * win.w).div_ceil(32) as u32,

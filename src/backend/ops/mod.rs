@@ -236,7 +236,9 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             filters,
             stripes,
         } => conv::weight_grad_gpu(win, filters, stripes, 1, gemm(matmul_variant)),
-        Kernel::ConvInputGrad { ref win, filters } => conv::input_grad_gpu(win, filters),
+        Kernel::ConvInputGrad { ref win, filters } => {
+            conv::input_grad_gpu(win, filters, gemm(matmul_variant))
+        }
         Kernel::Im2col { ref win } => window::gpu(Entry::Im2col, win),
         Kernel::Col2im { ref win } => window::gpu(Entry::Col2im, win),
         Kernel::MaxPool { ref win } => window::gpu(Entry::MaxPool, win),

@@ -1,21 +1,18 @@
-//! The convolution's fusion: its input gradient without im2col rows on devices that run
-//! 8-lane subgroups.
+//! The convolution's fusion: its input gradient without im2col rows, where a kernel takes
+//! its shape on the device.
 
 use super::splice;
-use crate::backend::ops::conv::input_grad_fits;
+use crate::backend::ops::conv::input_grad_runs;
 use crate::backend::Kernel;
 use crate::graph::ir::{Graph, Node};
 
 /// A convolution's input gradient as the product into im2col rows (`dz·wᵀ`, a
 /// [`Kernel::MatMul`]) and [`Kernel::Col2im`] of them (the weight gradient's product may run
 /// between) becomes one launch in the product's place, [`Kernel::ConvInputGrad`], without
-/// the rows: on devices that run 8-lane subgroups, where [`input_grad_fits`] says so,
-/// nothing else reads the rows and nothing all-reduces them or the gradient. Returns
-/// whether it fused (one pair a call).
+/// the rows: where [`input_grad_runs`] says a kernel takes the shape on the device (8-lane
+/// subgroups or not), nothing else reads the rows and nothing all-reduces them or the
+/// gradient. Returns whether it fused (one pair a call).
 pub fn conv_input_grad(g: &mut Graph) -> bool {
-    if !g.subgroups8 {
-        return false;
-    }
     for i in 0..g.nodes.len() {
         let Kernel::MatMul {
             m,
@@ -44,7 +41,7 @@ pub fn conv_input_grad(g: &mut Graph) -> bool {
         if j < i
             || g.nodes[j].args[0] != rows
             || (m, n) != (win.positions(), win.patch())
-            || !input_grad_fits(&win, k)
+            || !input_grad_runs(&win, k, g.subgroups8)
             || synced
         {
             continue;
@@ -128,6 +125,29 @@ mod tests {
         ));
         assert_eq!(g.syncs[0].at, sync_before, "the all-reduce stays after dw");
         assert!(!conv_input_grad(&mut g), "nothing left to fuse");
+    }
+
+    #[test]
+    fn few_channels_fuse_on_any_device() {
+        // Six channels at stride 1: the direct kernel, with or without 8-lane subgroups;
+        // at stride 2 or with dilation across, the rows stay.
+        for subgroups8 in [false, true] {
+            let few = Window::new(2, (9, 9, 6), (3, 3), (1, 1), (1, 1), Padding::Same).unwrap();
+            let (mut g, _) = conv_backward(few, subgroups8);
+            assert!(conv_input_grad(&mut g));
+            assert_eq!(
+                g.nodes[0].kernel,
+                Kernel::ConvInputGrad {
+                    win: few,
+                    filters: 16
+                }
+            );
+            for (s, d) in [(2, 1), (1, 2)] {
+                let win = Window::new(2, (9, 9, 6), (3, 3), (s, s), (d, d), Padding::Same);
+                let (mut g, _) = conv_backward(win.unwrap(), subgroups8);
+                assert!(!conv_input_grad(&mut g), "stride {s}, dilation {d}");
+            }
+        }
     }
 
     #[test]
