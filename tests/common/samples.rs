@@ -256,7 +256,11 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             filters: 6,
             stripes: 5,
         },
-        Kernel::ConvInputGrad { win, filters: 8 },
+        // The input gradient over few channels at stride 1: the direct entry.
+        Kernel::ConvInputGrad {
+            win: Window::new(2, (5, 6, 3), (3, 3), (1, 1), (2, 1), Padding::Same).unwrap(),
+            filters: 8,
+        },
     ]);
     let mask = DropoutMask {
         rows: 3,
@@ -331,6 +335,11 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         assert!(l.entry.name().starts_with("conv_gemm"), "{:?}", l.entry);
         out.push((k, l));
     }
+    // The input gradient over more channels on 8-lane subgroups.
+    let k = Kernel::ConvInputGrad { win, filters: 8 };
+    let l = gpu_launch(&k, MatmulVariant::Subgroup);
+    assert_eq!(l.entry.name(), "conv_input_grad");
+    out.push((k, l));
     // The updates reading their arenas through textures (CPU adapters' choice).
     for rule in crate::common::update_rules() {
         let tensors = ArenaTensor::pack(&[9, 3]);
