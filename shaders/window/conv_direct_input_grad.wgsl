@@ -16,7 +16,10 @@
 //
 // Declared before this file (generated from Rust): `p` (WindowParams: n), the window's
 // geometry (window/common.wgsl: H, W, C channels of the input, OH, OW), dz's vec4 view
-// `dz4`, `read_w(i)` (vec4 i of the weights' uniform block), dx.
+// `dz4`, `read_w(i)` (vec4 i of the weights' uniform block), dx. After it, the entry point
+// and `tap_weights(k, j, lane)` (the weights of tap row k, k the first of its C channels'
+// rows): conv_direct_input_grad_entry.wgsl reads them in every lane,
+// conv_direct_input_grad_entry8.wgsl a channel a lane, shared through the subgroup.
 
 // Filters in vec4s (the kernel's last axis, in whole vec4s), fixed per pipeline.
 override F4: u32;
@@ -33,12 +36,12 @@ struct Taps8 {
     v4: vec4<f32>, v5: vec4<f32>, v6: vec4<f32>, v7: vec4<f32>,
 }
 
-@compute @workgroup_size(256)
-fn conv_direct_input_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let t = flat(gid, nwg);
+// Invocation t's eight positions (`lane`: its lane in a subgroup of 8, where the weights
+// are shared through one; past the last row, the last row again, not stored, so that every
+// lane of a subgroup takes part).
+fn input_grad_block(t: u32, lane: u32) {
     let row_blocks = (W + 7u) / 8u;
-    let row = t / row_blocks;
-    if (row >= p.n * H) { return; }
+    let row = min(t / row_blocks, p.n * H - 1u);
     let x0 = (t % row_blocks) * 8u;
     let img = row / H;
     let iy = row % H;
@@ -57,11 +60,12 @@ fn conv_direct_input_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builti
                 dz_at(base, b + 6, row_in, j), dz_at(base, b + 7, row_in, j),
             );
             for (var kx = 0u; kx < KW; kx++) {
-                acc = add_tap(acc, (ky * KW + kx) * C, j, d);
+                acc = add_tap(acc, tap_weights((ky * KW + kx) * C, j, lane), d);
                 d = Taps8(dz_at(base, b - i32(kx) - 1, row_in, j), d.v0, d.v1, d.v2, d.v3, d.v4, d.v5, d.v6);
             }
         }
     }
+    if (t / row_blocks >= p.n * H) { return; }
     let o = row * W + x0;
     store_position(o, acc.p0);
     if (x0 + 1u < W) { store_position(o + 1u, acc.p1); }
@@ -80,44 +84,37 @@ fn dz_at(base: u32, c: i32, row_in: bool, j: u32) -> vec4<f32> {
     return select(vec4<f32>(0.0), v, row_in && c >= 0 && c < i32(OW));
 }
 
-// The sums plus the products of tap row k's weights (k the first of its C channels' rows)
-// at filters 4j..4j+3 with the eight positions' dz values there.
-fn add_tap(acc: Sums8, k: u32, j: u32, d: Taps8) -> Sums8 {
+// The sums plus the products of a tap's weights at filters 4j..4j+3 (`w`, of
+// tap_weights) with the eight positions' dz values there.
+fn add_tap(acc: Sums8, w: TapWeights, d: Taps8) -> Sums8 {
     var a = acc;
-    let w0 = w_block(k, 0u, j);
-    a.p0[0] += d.v0 * w0;
-    a.p1[0] += d.v1 * w0;
-    a.p2[0] += d.v2 * w0;
-    a.p3[0] += d.v3 * w0;
-    a.p4[0] += d.v4 * w0;
-    a.p5[0] += d.v5 * w0;
-    a.p6[0] += d.v6 * w0;
-    a.p7[0] += d.v7 * w0;
+    a.p0[0] += d.v0 * w.c0;
+    a.p1[0] += d.v1 * w.c0;
+    a.p2[0] += d.v2 * w.c0;
+    a.p3[0] += d.v3 * w.c0;
+    a.p4[0] += d.v4 * w.c0;
+    a.p5[0] += d.v5 * w.c0;
+    a.p6[0] += d.v6 * w.c0;
+    a.p7[0] += d.v7 * w.c0;
     if (C > 4u) {
-        let w1 = w_block(k, 4u, j);
-        a.p0[1] += d.v0 * w1;
-        a.p1[1] += d.v1 * w1;
-        a.p2[1] += d.v2 * w1;
-        a.p3[1] += d.v3 * w1;
-        a.p4[1] += d.v4 * w1;
-        a.p5[1] += d.v5 * w1;
-        a.p6[1] += d.v6 * w1;
-        a.p7[1] += d.v7 * w1;
+        a.p0[1] += d.v0 * w.c4;
+        a.p1[1] += d.v1 * w.c4;
+        a.p2[1] += d.v2 * w.c4;
+        a.p3[1] += d.v3 * w.c4;
+        a.p4[1] += d.v4 * w.c4;
+        a.p5[1] += d.v5 * w.c4;
+        a.p6[1] += d.v6 * w.c4;
+        a.p7[1] += d.v7 * w.c4;
     }
     return a;
 }
 
-// The weights of tap row k for channels c0..c0+3 (past the last, the last again) and
-// filters 4j..4j+3: column q is channel c0 + q's, so that d * w_block(…) is the four
-// channels' dot products with d.
-fn w_block(k: u32, c0: u32, j: u32) -> mat4x4<f32> {
-    let l = C - 1u;
-    return mat4x4<f32>(
-        read_w((k + min(c0, l)) * F4 + j),
-        read_w((k + min(c0 + 1u, l)) * F4 + j),
-        read_w((k + min(c0 + 2u, l)) * F4 + j),
-        read_w((k + min(c0 + 3u, l)) * F4 + j),
-    );
+// A tap's weights at filters 4j..4j+3 for channels 0..3 (c0) and 4..7 (c4): column q is
+// channel q's (or 4 + q's; past the last channel, the last again), so that d * c0 is the
+// four channels' dot products with d.
+struct TapWeights {
+    c0: mat4x4<f32>,
+    c4: mat4x4<f32>,
 }
 
 // Stores the channels (those that exist) of input position `pos` from its sums.

@@ -335,11 +335,15 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         assert!(l.entry.name().starts_with("conv_gemm"), "{:?}", l.entry);
         out.push((k, l));
     }
-    // The input gradient over more channels on 8-lane subgroups.
-    let k = Kernel::ConvInputGrad { win, filters: 8 };
-    let l = gpu_launch(&k, MatmulVariant::Subgroup);
-    assert_eq!(l.entry.name(), "conv_input_grad");
-    out.push((k, l));
+    // The input gradient on 8-lane subgroups: past the direct kernel's shapes (stride 2)
+    // the subgroup matmul, within them the direct one sharing its weights.
+    let few = Window::new(2, (5, 6, 3), (3, 3), (1, 1), (1, 1), Padding::Same).unwrap();
+    for (win, entry) in [(win, "conv_input_grad"), (few, "conv_direct_input_grad8")] {
+        let k = Kernel::ConvInputGrad { win, filters: 8 };
+        let l = gpu_launch(&k, MatmulVariant::Subgroup);
+        assert_eq!(l.entry.name(), entry);
+        out.push((k, l));
+    }
     // The updates reading their arenas through textures (CPU adapters' choice).
     for rule in crate::common::update_rules() {
         let tensors = ArenaTensor::pack(&[9, 3]);

@@ -251,7 +251,9 @@ modules! {
     /// A convolution's input gradient from its output gradient (8-lane subgroups).
     CONV_INPUT_GRAD: WindowParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_input_grad.wgsl"], readers;
     /// A convolution's input gradient computed directly (stride 1, at most 16 channels).
-    CONV_DIRECT_INPUT_GRAD: WindowParams, ["window/common.wgsl", "window/conv_direct_input_grad.wgsl"], readers;
+    CONV_DIRECT_INPUT_GRAD: WindowParams, ["window/common.wgsl", "window/conv_direct_input_grad.wgsl", "window/conv_direct_input_grad_entry.wgsl"], readers;
+    /// Its entry on 8-lane subgroups (the weights shared through the subgroup).
+    CONV_DIRECT_INPUT_GRAD8: WindowParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "window/conv_direct_input_grad.wgsl", "window/conv_direct_input_grad_entry8.wgsl"], readers;
     /// A convolution's im2col.
     IM2COL / IM2COL_TEXTURE: WindowParams, ["window/common.wgsl", "window/im2col.wgsl"], readers;
     /// im2col's backward.
@@ -532,6 +534,9 @@ entries! {
     /// 1, on any adapter: an input position's channels an invocation, the weights from a
     /// uniform block.
     ConvDirectInputGrad: "conv_direct_input_grad" in CONV_DIRECT_INPUT_GRAD [dz: Vec4, w: Uniform] [];
+    /// [`Entry::ConvDirectInputGrad`] on 8-lane subgroups: a channel's weights a lane,
+    /// shared through the subgroup.
+    ConvDirectInputGrad8: "conv_direct_input_grad8" in CONV_DIRECT_INPUT_GRAD8 [dz: Vec4, w: Uniform] [];
     /// im2col.
     Im2col: "im2col" in IM2COL [] [];
     /// [`Entry::Im2col`] reading through textures (CPU adapters).

@@ -198,6 +198,7 @@ impl GpuBackend {
         // Subgroups where every one is exactly 8 lanes (the subgroup matmul's workgroup):
         // natively only (the page keeps to WebGPU's core features).
         let subgroups8 = cfg!(not(target_arch = "wasm32"))
+            && opts.subgroups != Some(false)
             && adapter.features().contains(wgpu::Features::SUBGROUP)
             && (ainfo.subgroup_min_size, ainfo.subgroup_max_size) == (8, 8);
         if opts.matmul == Some(MatmulVariant::Subgroup) && !subgroups8 {

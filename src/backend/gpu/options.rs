@@ -34,6 +34,10 @@ pub struct GpuOptions {
     /// where it ran the example CNN's 1.5× faster; elsewhere one block (SwiftShader's shader
     /// compiler ran out of memory on the larger body).
     pub field_blocks: Option<bool>,
+    /// Whether to use the adapter's subgroups of exactly 8 lanes where it has them (None:
+    /// yes). `Some(false)` runs it as an adapter without them — the kernels every other
+    /// adapter takes, which the parity tests check on llvmpipe this way.
+    pub subgroups: Option<bool>,
     /// Print a line on stderr for each shape class timed (the command line sets it).
     pub announce: bool,
     /// Which of the adapters that tie for the best kind to take, modulo their count: the
@@ -77,6 +81,7 @@ impl GpuOptions {
             ordinal: 0,
             texture_reads: None,
             field_blocks: None,
+            subgroups: None,
         })
     }
 }

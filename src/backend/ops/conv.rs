@@ -103,7 +103,7 @@ pub fn is_gemm(win: &Window, filters: usize, subgroups8: bool) -> bool {
 
 /// Whether the GPU runs `kernel` (a [`Kernel::ConvDirect`] or its kernel gradient) as the
 /// implicit matmul ([`is_gemm`]; the kernel gradient in one stripe), or a
-/// [`Kernel::ConvInputGrad`] on 8-lane subgroups ([`input_grad_fits`]).
+/// [`Kernel::ConvInputGrad`] on 8-lane subgroups (its entries there all use them).
 pub fn runs_as_gemm(kernel: &Kernel, subgroups8: bool) -> bool {
     let gemm = |win: &Window, filters| is_gemm(win, filters, subgroups8);
     match *kernel {
@@ -115,7 +115,7 @@ pub fn runs_as_gemm(kernel: &Kernel, subgroups8: bool) -> bool {
             filters,
             stripes,
         } => stripes == 1 && gemm(win, filters),
-        Kernel::ConvInputGrad { ref win, filters } => subgroups8 && input_grad_fits(win, filters),
+        Kernel::ConvInputGrad { .. } => subgroups8,
         _ => false,
     }
 }
@@ -353,18 +353,25 @@ pub fn input_grad_runs(win: &Window, filters: usize, subgroups8: bool) -> bool {
     (subgroups8 && input_grad_fits(win, filters)) || direct_input_grad_fits(win, filters)
 }
 
-/// GPU launch of [`Kernel::ConvInputGrad`]: a subgroup of 8 lanes per 32 input positions
-/// and 32 channels (`subgroup`), or an invocation per input position.
-pub fn input_grad_gpu(win: &Window, filters: usize, subgroup: bool) -> GpuLaunch {
+/// GPU launch of [`Kernel::ConvInputGrad`] on a device with (`subgroups8`) or without
+/// 8-lane subgroups: the direct kernel where [`direct_input_grad_fits`] (eight positions
+/// of a row an invocation; on subgroups, the weights shared through them), else a subgroup
+/// of 8 lanes per 32 input positions and 32 channels.
+pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaunch {
     let p = WindowParams {
         n: win.n as u32,
         ..Default::default()
     };
-    if !subgroup {
+    if direct_input_grad_fits(win, filters) || !subgroups8 {
         let mut constants = constants(win);
         constants.push(("F4", (filters / 4) as f64));
         let grid = grid_256(win.n * win.h * win.w.div_ceil(8));
-        return GpuLaunch::new(Entry::ConvDirectInputGrad, p, grid).with_constants(constants);
+        let entry = if subgroups8 {
+            Entry::ConvDirectInputGrad8
+        } else {
+            Entry::ConvDirectInputGrad
+        };
+        return GpuLaunch::new(entry, p, grid).with_constants(constants);
     }
     let grid = (
         win.c.div_ceil(32) as u32,
