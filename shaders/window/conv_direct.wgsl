@@ -102,13 +102,7 @@ fn direct_sums(b: vec4<u32>) -> Sums4 {
                 var s2 = input_value(img, iy, c0 + 2, ch);
                 for (var kx = 0u; kx < KW; kx++) {
                     let s3 = input_value(img, iy, c0 + i32(kx) + 3, ch);
-                    let k = (ky * KW + kx) * C + ch;
-                    let w = mat4x4<f32>(
-                        w_quad(k, j0),
-                        w_quad(k, min(j0 + 1u, jl)),
-                        w_quad(k, min(j0 + 2u, jl)),
-                        w_quad(k, min(j0 + 3u, jl)),
-                    );
+                    let w = w_block((ky * KW + kx) * C + ch, j0);
                     acc0 += w * s0;
                     acc1 += w * s1;
                     acc2 += w * s2;
@@ -126,13 +120,7 @@ fn direct_sums(b: vec4<u32>) -> Sums4 {
     for (var ky = 0u; ky < KH; ky++) {
         for (var kx = 0u; kx < KW; kx++) {
             for (var ch = 0u; ch < C; ch++) {
-                let k = (ky * KW + kx) * C + ch;
-                let w = mat4x4<f32>(
-                    w_quad(k, j0),
-                    w_quad(k, min(j0 + 1u, jl)),
-                    w_quad(k, min(j0 + 2u, jl)),
-                    w_quad(k, min(j0 + 3u, jl)),
-                );
+                let w = w_block((ky * KW + kx) * C + ch, j0);
                 acc0 += w * tap_value(q0, ky, kx, ch);
                 acc1 += w * tap_value(q1, ky, kx, ch);
                 acc2 += w * tap_value(q2, ky, kx, ch);
@@ -141,6 +129,18 @@ fn direct_sums(b: vec4<u32>) -> Sums4 {
         }
     }
     return Sums4(acc0, acc1, acc2, acc3);
+}
+
+// The block's 16 filters of field value k's weights: column i filters 4(j0 + i).. (past
+// the filters, the last vec4 again).
+fn w_block(k: u32, j0: u32) -> mat4x4<f32> {
+    let jl = F4 - 1u;
+    return mat4x4<f32>(
+        w_quad(k, j0),
+        w_quad(k, min(j0 + 1u, jl)),
+        w_quad(k, min(j0 + 2u, jl)),
+        w_quad(k, min(j0 + 3u, jl)),
+    );
 }
 
 // Filters 4j..4j+3 of field value k's weights (past the last filter, the last one again):
