@@ -1,19 +1,23 @@
-// The direct convolution's forward (conv_patch.wgsl and conv_store.wgsl precede): the
-// weights and bias are read from uniform blocks (`read_w`, `read_bias`): every lane reads
-// the same ones, on CPU adapters one scalar load for all of them.
+// The direct convolution's forward (conv_patch.wgsl and conv_store.wgsl precede; an
+// entry file follows: conv_direct_entry.wgsl, or conv_direct_entry8.wgsl on 8-lane
+// subgroups, each with `w_block`). The weights and bias are read from uniform blocks
+// (`read_w`, `read_bias`): every lane reads the same ones — on llvmpipe one scalar load
+// for all lanes only where the index is a constant (a loop the compiler unrolled), one
+// load per lane otherwise, which is why the subgroup entries share them.
 
 // One invocation per four neighbouring output positions (along the flattened positions;
 // past the end, the last one again, not stored) and block of 16 filters (four vec4s; past
 // the filters, the last vec4 again, not stored): each weight it loads serves four
-// positions, each image value four vec4s of filters. On CPU adapters a load at a loop's
-// index is one per lane, not one broadcast, and the loads are what costs: on llvmpipe the
-// example CNN's first convolution ran 3.4× faster with constant weights, and arrays
-// indexed in loops cost more than they saved, so the 4 × 16 sums are four matrices.
-@compute @workgroup_size(256)
-fn conv_direct4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let b = direct_block(flat(gid, nwg));
+// positions, each image value four vec4s of filters. On CPU adapters the loads are what
+// costs: on llvmpipe the example CNN's first convolution ran 3.4× faster with constant
+// weights, and arrays indexed in loops cost more than they saved, so the 4 × 16 sums are
+// four matrices. Invocation t, `lane` its lane in a subgroup of 8 (0 without them): past
+// the positions it computes the last block again and stores nothing, so that every lane
+// of a subgroup takes part.
+fn direct4(t: u32, lane: u32) {
+    let b = direct_block(t);
+    let acc = direct_sums(b, lane);
     if (b.w == 0u) { return; }
-    let acc = direct_sums(b);
     let first = b.x;
     let last = b.z;
     store_block(first, b.y, acc.a0);
@@ -22,14 +26,13 @@ fn conv_direct4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if (first + 3u <= last) { store_block(first + 3u, b.y, acc.a3); }
 }
 
-// conv_direct4 for a count of filters that is not a multiple of 4 (WHOLE4 false): the
-// same blocks, the weights and bias read a float at a time from their blocks and y
-// stored a float at a time.
-@compute @workgroup_size(256)
-fn conv_direct(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let b = direct_block(flat(gid, nwg));
+// direct4 for a count of filters that is not a multiple of 4 (WHOLE4 false): the same
+// blocks, the weights and bias read a float at a time from their blocks and y stored a
+// float at a time.
+fn direct1(t: u32, lane: u32) {
+    let b = direct_block(t);
+    let acc = direct_sums(b, lane);
     if (b.w == 0u) { return; }
-    let acc = direct_sums(b);
     let first = b.x;
     let last = b.z;
     store_floats(first, b.y, acc.a0);
@@ -46,19 +49,21 @@ override STRIP: bool = false;
 
 // Invocation t's block: its first output position, first vec4 of filters, the last
 // position (of the block's row, with STRIP), and whether it has work (0: past the
-// positions).
+// positions, its block then the last one).
 fn direct_block(t: u32) -> vec4<u32> {
     let blocks = (F4 + 3u) / 4u;
     if (STRIP) {
         let row_blocks = (OW + 3u) / 4u;
         let rb = t / blocks;
-        let row = rb / row_blocks;
+        let row = min(rb / row_blocks, p.n * OH - 1u);
         let first = row * OW + (rb % row_blocks) * 4u;
-        return vec4<u32>(first, (t % blocks) * 4u, row * OW + OW - 1u, u32(row < p.n * OH));
+        let work = rb / row_blocks < p.n * OH;
+        return vec4<u32>(first, (t % blocks) * 4u, row * OW + OW - 1u, u32(work));
     }
     let positions = p.n * OH * OW;
     let first = (t / blocks) * 4u;
-    return vec4<u32>(first, (t % blocks) * 4u, positions - 1u, u32(first < positions));
+    let last_block = ((positions - 1u) / 4u) * 4u;
+    return vec4<u32>(min(first, last_block), (t % blocks) * 4u, positions - 1u, u32(first < positions));
 }
 
 // The four positions' sums over the field for the block's 16 filters, plus the bias.
@@ -69,7 +74,7 @@ struct Sums4 {
     a3: mat4x4<f32>,
 }
 
-fn direct_sums(b: vec4<u32>) -> Sums4 {
+fn direct_sums(b: vec4<u32>, lane: u32) -> Sums4 {
     let first = b.x;
     let j0 = b.y;
     let last = b.z;
@@ -102,7 +107,7 @@ fn direct_sums(b: vec4<u32>) -> Sums4 {
                 var s2 = input_value(img, iy, c0 + 2, ch);
                 for (var kx = 0u; kx < KW; kx++) {
                     let s3 = input_value(img, iy, c0 + i32(kx) + 3, ch);
-                    let w = w_block((ky * KW + kx) * C + ch, j0);
+                    let w = w_block((ky * KW + kx) * C + ch, j0, lane);
                     acc0 += w * s0;
                     acc1 += w * s1;
                     acc2 += w * s2;
@@ -120,7 +125,7 @@ fn direct_sums(b: vec4<u32>) -> Sums4 {
     for (var ky = 0u; ky < KH; ky++) {
         for (var kx = 0u; kx < KW; kx++) {
             for (var ch = 0u; ch < C; ch++) {
-                let w = w_block((ky * KW + kx) * C + ch, j0);
+                let w = w_block((ky * KW + kx) * C + ch, j0, lane);
                 acc0 += w * tap_value(q0, ky, kx, ch);
                 acc1 += w * tap_value(q1, ky, kx, ch);
                 acc2 += w * tap_value(q2, ky, kx, ch);
@@ -129,18 +134,6 @@ fn direct_sums(b: vec4<u32>) -> Sums4 {
         }
     }
     return Sums4(acc0, acc1, acc2, acc3);
-}
-
-// The block's 16 filters of field value k's weights: column i filters 4(j0 + i).. (past
-// the filters, the last vec4 again).
-fn w_block(k: u32, j0: u32) -> mat4x4<f32> {
-    let jl = F4 - 1u;
-    return mat4x4<f32>(
-        w_quad(k, j0),
-        w_quad(k, min(j0 + 1u, jl)),
-        w_quad(k, min(j0 + 2u, jl)),
-        w_quad(k, min(j0 + 3u, jl)),
-    );
 }
 
 // Filters 4j..4j+3 of field value k's weights (past the last filter, the last one again):

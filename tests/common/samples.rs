@@ -335,6 +335,20 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         assert!(l.entry.name().starts_with("conv_gemm"), "{:?}", l.entry);
         out.push((k, l));
     }
+    // The direct convolution on 8-lane subgroups (at most 16 filters): the entries sharing
+    // the weights through them, filters in whole vec4s and not.
+    for (filters, entry) in [(8, "conv_direct4_lanes8"), (6, "conv_direct_lanes8")] {
+        let k = Kernel::ConvDirect {
+            win,
+            filters,
+            act: ActKind::Relu,
+            training: true,
+            seed: 3,
+        };
+        let l = gpu_launch(&k, MatmulVariant::Subgroup);
+        assert_eq!(l.entry.name(), entry);
+        out.push((k, l));
+    }
     // The input gradient on 8-lane subgroups: past the direct kernel's shapes (stride 2)
     // the subgroup matmul, within them the direct one sharing its weights.
     let few = Window::new(2, (5, 6, 3), (3, 3), (1, 1), (1, 1), Padding::Same).unwrap();

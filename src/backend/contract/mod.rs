@@ -241,7 +241,9 @@ modules! {
     /// The max-norm constraint.
     MAX_NORM: MaxNormParams, ["regularization/max_norm.wgsl"];
     /// The direct convolution over a small receptive field.
-    CONV_DIRECT: ConvParams, ["activation.wgsl", "window/common.wgsl", "window/conv_patch.wgsl", "window/conv_store.wgsl", "window/conv_direct.wgsl"], readers;
+    CONV_DIRECT: ConvParams, ["activation.wgsl", "window/common.wgsl", "window/conv_patch.wgsl", "window/conv_store.wgsl", "window/conv_direct.wgsl", "window/conv_direct_entry.wgsl"], readers;
+    /// Its entries on 8-lane subgroups (the weights shared through the subgroup).
+    CONV_DIRECT8: ConvParams, ["activation.wgsl", "window/common.wgsl", "window/conv_patch.wgsl", "window/conv_store.wgsl", "matmul/lanes8.wgsl", "window/conv_direct.wgsl", "window/conv_direct_entry8.wgsl"], readers;
     /// The convolution over a larger field, an implicit matmul on 8-lane subgroups.
     CONV_GEMM: ConvParams, ["activation.wgsl", "window/common.wgsl", "window/conv_store.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_gemm_taps.wgsl", "window/conv_gemm.wgsl"], readers;
     /// Its kernel gradient.
@@ -517,6 +519,11 @@ entries! {
     /// [`Entry::ConvDirect4`] for filters not in whole vec4s: the weights and bias read a
     /// float at a time from their blocks, y stored a float at a time.
     ConvDirect: "conv_direct" in CONV_DIRECT [w: Uniform, bias: Uniform] [];
+    /// [`Entry::ConvDirect4`] on 8-lane subgroups for at most 16 filters: the weights shared
+    /// through the subgroup.
+    ConvDirect4Lanes8: "conv_direct4_lanes8" in CONV_DIRECT8 [w: Uniform, bias: Uniform, y: Vec4] [];
+    /// [`Entry::ConvDirect`] on 8-lane subgroups for at most 16 filters.
+    ConvDirectLanes8: "conv_direct_lanes8" in CONV_DIRECT8 [w: Uniform, bias: Uniform] [];
     /// The direct convolution's kernel gradient, a stripe and vec4 of filters an invocation.
     ConvDirectWeightGrad4: "conv_direct_weight_grad4" in CONV_DIRECT_WEIGHT_GRAD [dz: Vec4, partials: Vec4] [];
     /// [`Entry::ConvDirectWeightGrad4`] for filters not in whole vec4s: dz read and the

@@ -440,6 +440,19 @@ impl Backend for GpuBackend {
 
     fn prepare(&mut self, kernel: &Kernel, bufs: &[BufId]) -> Result<LaunchId> {
         validate_launch(kernel, bufs, |b| self.span(b))?;
+        if let Kernel::ConvDirect {
+            ref win, filters, ..
+        } = *kernel
+        {
+            if !ops::conv::is_gemm(win, filters, self.subgroups8)
+                && !ops::conv::direct_weights_fit(win, filters)
+            {
+                return Err(Error::Gpu(format!(
+                    "{kernel:?}: its {} weights pass the direct kernel's uniform block",
+                    win.patch() * filters
+                )));
+            }
+        }
         if let Kernel::ConvInputGrad { ref win, filters } = *kernel {
             if !ops::conv::input_grad_runs(win, filters, self.subgroups8) {
                 return Err(Error::Gpu(format!(
@@ -461,8 +474,9 @@ impl Backend for GpuBackend {
                 ..
             } => self.choose_matmul(m, k, n, trans_a, trans_b)?,
             Kernel::Dense { m, k, n, .. } => self.choose_matmul(m, k, n, false, false)?,
-            // A convolution past the direct kernel's field: the implicit matmul.
-            _ if ops::conv::runs_as_gemm(kernel, self.subgroups8) => MatmulVariant::Subgroup,
+            // A convolution on 8-lane subgroups (the implicit matmul past the direct
+            // kernel's field, or the entries sharing values through the subgroup).
+            _ if ops::conv::runs_on_subgroups(kernel, self.subgroups8) => MatmulVariant::Subgroup,
             _ => MatmulVariant::RegisterBlocked,
         };
         let mut launch = ops::gpu_launch(kernel, variant);

@@ -421,7 +421,7 @@ pub enum Kernel {
     /// activation applied as [`Kernel::Dense`] applies it. Over a small receptive field
     /// ([`crate::backend::ops::conv::direct_fits`]) directly; over a larger one, on devices
     /// with 8-lane subgroups, as an implicit matmul
-    /// ([`crate::backend::ops::conv::runs_as_gemm`]).
+    /// ([`crate::backend::ops::conv::runs_on_subgroups`]).
     ConvDirect {
         /// The window.
         win: Window,

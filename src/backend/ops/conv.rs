@@ -74,6 +74,13 @@ pub fn direct_fits(win: &Window, filters: usize) -> bool {
         && !win.is_pointwise()
 }
 
+/// Whether the direct kernel can hold the weights of a convolution over `win` with
+/// `filters` filters: they fill at most a uniform block (which [`direct_fits`] ensures;
+/// the kernel itself takes any field).
+pub fn direct_weights_fit(win: &Window, filters: usize) -> bool {
+    win.patch() * filters <= 4 * UNIFORM_VEC4S
+}
+
 /// Whether a convolution over `win` with `filters` filters past [`direct_fits`] runs as
 /// [`Kernel::ConvDirect`] all the same on adapters with 8-lane subgroups — an implicit
 /// matmul over its receptive fields read in place (`Entry::ConvGemm`, and its kernel
@@ -101,15 +108,21 @@ pub fn is_gemm(win: &Window, filters: usize, subgroups8: bool) -> bool {
     subgroups8 && !direct_fits(win, filters) && gemm_fits(win, filters)
 }
 
-/// Whether the GPU runs `kernel` (a [`Kernel::ConvDirect`] or its kernel gradient) as the
-/// implicit matmul ([`is_gemm`]; the kernel gradient in one stripe), or a
-/// [`Kernel::ConvInputGrad`] on 8-lane subgroups (its entries there all use them).
-pub fn runs_as_gemm(kernel: &Kernel, subgroups8: bool) -> bool {
+/// The most filters the direct convolution's subgroup entries take (one block of 16, the
+/// same for every lane of a subgroup).
+pub const LANES8_FILTERS_MAX: usize = 16;
+
+/// Whether the GPU runs `kernel` through an entry on 8-lane subgroups (`subgroups8`: the
+/// device has them): a [`Kernel::ConvDirect`] as the implicit matmul ([`is_gemm`]) or
+/// directly over at most [`LANES8_FILTERS_MAX`] filters (the weights shared through the
+/// subgroup), its kernel gradient as the implicit matmul in one stripe, a
+/// [`Kernel::ConvInputGrad`] always (its entries there all use them).
+pub fn runs_on_subgroups(kernel: &Kernel, subgroups8: bool) -> bool {
     let gemm = |win: &Window, filters| is_gemm(win, filters, subgroups8);
     match *kernel {
         Kernel::ConvDirect {
             ref win, filters, ..
-        } => gemm(win, filters),
+        } => gemm(win, filters) || (subgroups8 && filters <= LANES8_FILTERS_MAX),
         Kernel::ConvDirectWeightGrad {
             ref win,
             filters,
@@ -122,7 +135,7 @@ pub fn runs_as_gemm(kernel: &Kernel, subgroups8: bool) -> bool {
 
 /// Stripes the kernel gradient over `win` is split into: about [`STRIPE_POSITIONS`]
 /// positions each (whole rows of them with [`strip_grad`], at least one), or one where the
-/// implicit matmul computes it ([`runs_as_gemm`]: the graph is for a device with 8-lane
+/// implicit matmul computes it ([`runs_on_subgroups`]: the graph is for a device with 8-lane
 /// subgroups).
 pub fn stripes(win: &Window, filters: usize, subgroups8: bool) -> usize {
     if is_gemm(win, filters, subgroups8) {
@@ -171,14 +184,15 @@ fn conv_constants(win: &Window, filters: usize) -> Vec<(&'static str, f64)> {
 }
 
 /// GPU launch of [`Kernel::ConvDirect`]: an invocation per four output positions and
-/// block of 16 filters, or (`gemm`: [`runs_as_gemm`]) the implicit matmul.
+/// block of 16 filters, or the implicit matmul; `subgroups` where it runs on 8-lane
+/// subgroups ([`runs_on_subgroups`]).
 pub fn forward_gpu(
     win: &Window,
     filters: usize,
     act: ActKind,
     training: bool,
     seed: u32,
-    gemm: bool,
+    subgroups: bool,
 ) -> GpuLaunch {
     let (code, f0, f1) = act.code();
     let p = ConvParams {
@@ -188,7 +202,7 @@ pub fn forward_gpu(
         f1,
         ..Default::default()
     };
-    if gemm {
+    if is_gemm(win, filters, subgroups) {
         let mut launch = gemm_gpu(win, filters, p, false);
         launch.constants.push(("ACT_CODE", f64::from(code)));
         return launch;
@@ -203,10 +217,12 @@ pub fn forward_gpu(
         win.positions().div_ceil(4)
     };
     let grid = grid_256(blocks * filters.div_ceil(16));
-    let entry = if filters.is_multiple_of(4) {
-        Entry::ConvDirect4
-    } else {
-        Entry::ConvDirect
+    let lanes8 = subgroups && filters <= LANES8_FILTERS_MAX;
+    let entry = match (filters.is_multiple_of(4), lanes8) {
+        (true, false) => Entry::ConvDirect4,
+        (false, false) => Entry::ConvDirect,
+        (true, true) => Entry::ConvDirect4Lanes8,
+        (false, true) => Entry::ConvDirectLanes8,
     };
     GpuLaunch::new(entry, p, grid).with_constants(constants)
 }
@@ -276,7 +292,7 @@ pub fn with_field_blocks(kernel: &Kernel, launch: GpuLaunch) -> GpuLaunch {
 }
 
 /// GPU launch of [`Kernel::ConvDirectWeightGrad`]: an invocation per stripe, `kb` blocks
-/// of four field values and block of 16 filters, or (`gemm`: [`runs_as_gemm`]) the
+/// of four field values and block of 16 filters, or (`gemm`: [`runs_on_subgroups`]) the
 /// implicit matmul.
 pub fn weight_grad_gpu(
     win: &Window,

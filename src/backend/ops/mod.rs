@@ -59,8 +59,9 @@ pub fn storage_buffers(kernel: &Kernel) -> usize {
     launch.entry.storage_buffers(&kernel.args())
 }
 
-/// Whether a convolution kernel runs as the implicit matmul: the backend passes the
-/// subgroup variant where [`conv::runs_as_gemm`] says so.
+/// Whether a convolution kernel runs on 8-lane subgroups (the implicit matmul, or the
+/// entries sharing values through them): the backend passes the subgroup variant where
+/// [`conv::runs_on_subgroups`] says so.
 fn gemm(variant: MatmulVariant) -> bool {
     variant == MatmulVariant::Subgroup
 }
