@@ -252,7 +252,7 @@ modules! {
     CONV_DIRECT_WEIGHT_GRAD: ConvParams, ["window/common.wgsl", "window/conv_patch.wgsl", "window/conv_direct_weight_grad.wgsl"];
     /// A convolution's input gradient from its output gradient (8-lane subgroups).
     CONV_INPUT_GRAD: WindowParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_input_grad.wgsl"], readers;
-    /// A convolution's input gradient computed directly (stride 1, at most 16 channels).
+    /// A convolution's input gradient computed directly (stride 1, at most 8 channels).
     CONV_DIRECT_INPUT_GRAD: WindowParams, ["window/common.wgsl", "window/conv_direct_input_grad.wgsl", "window/conv_direct_input_grad_entry.wgsl"], readers;
     /// Its entry on 8-lane subgroups (the weights shared through the subgroup).
     CONV_DIRECT_INPUT_GRAD8: WindowParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "window/conv_direct_input_grad.wgsl", "window/conv_direct_input_grad_entry8.wgsl"], readers;
@@ -537,9 +537,9 @@ entries! {
     /// A convolution's input gradient, 32 positions × 32 channels a subgroup of 8 lanes,
     /// reading dz and w through textures.
     ConvInputGrad: "conv_input_grad" in CONV_INPUT_GRAD [dz: Texture, w: Texture] [];
-    /// [`Entry::ConvInputGrad`] computed directly for inputs of at most 16 channels, stride
-    /// 1, on any adapter: an input position's channels an invocation, the weights from a
-    /// uniform block.
+    /// [`Entry::ConvInputGrad`] computed directly for inputs of at most 8 channels, stride
+    /// and dilation 1 across, on any adapter: eight positions of a row and their channels an
+    /// invocation, the weights from a uniform block.
     ConvDirectInputGrad: "conv_direct_input_grad" in CONV_DIRECT_INPUT_GRAD [dz: Vec4, w: Uniform] [];
     /// [`Entry::ConvDirectInputGrad`] on 8-lane subgroups: a channel's weights a lane,
     /// shared through the subgroup.

@@ -344,8 +344,8 @@ pub fn input_grad_fits(win: &Window, filters: usize) -> bool {
         && matmul::fits_texture(win.patch() * filters)
 }
 
-/// The most input channels [`Entry::ConvDirectInputGrad`] takes (four vec4s of sums an
-/// invocation).
+/// The most input channels [`Entry::ConvDirectInputGrad`] takes (two vec4s of sums a
+/// position, eight positions an invocation).
 pub const DIRECT_INPUT_GRAD_CHANNELS_MAX: usize = 8;
 
 /// Whether [`Kernel::ConvInputGrad`] takes a convolution over `win` with `filters` filters
@@ -358,7 +358,7 @@ pub fn direct_input_grad_fits(win: &Window, filters: usize) -> bool {
         && win.c <= DIRECT_INPUT_GRAD_CHANNELS_MAX
         && filters.is_multiple_of(4)
         && (4..=DIRECT_FILTERS_MAX).contains(&filters)
-        && win.patch() * filters <= 4 * UNIFORM_VEC4S
+        && direct_weights_fit(win, filters)
         && !win.is_pointwise()
 }
 
