@@ -46,31 +46,11 @@ fn max_pool_act_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
     partials[chunk * C + ch] = acc;
 }
 
-// The tiling walk's cells: SH × SW positions each, counted across and down an image.
-fn cells_across() -> vec2<u32> {
-    return vec2<u32>((W + SW - 1u) / SW, (H + SH - 1u) / SH);
-}
-
 // The cells of chunk `chunk`: first, and one past the last.
 fn chunk_cells(chunk: u32) -> vec2<u32> {
     let across = cells_across();
     let c0 = chunk * CHUNK_CELLS;
     return vec2<u32>(c0, min(c0 + CHUNK_CELLS, p.n * across.x * across.y));
-}
-
-// (image, row, column) of a cell, counted in cells.
-fn cell_position(cell: u32) -> vec3<u32> {
-    let across = cells_across();
-    return vec3<u32>(cell / (across.x * across.y), (cell / across.x) % across.y, cell % across.x);
-}
-
-// The input index of position q (0 ≤ q < SH·SW, row by row) of cell `c`, channel ch, or
-// -1 past the input's edge.
-fn cell_input(c: vec3<u32>, q: u32, ch: u32) -> i32 {
-    let iy = c.y * SH + q / SW;
-    let ix = c.z * SW + q % SW;
-    if (iy >= H || ix >= W) { return -1; }
-    return i32(input_index(c.x, iy, ix, ch));
 }
 
 // The tiling walk: chunk `chunk` of cells, channel `ch`. A cell past the last window (a
@@ -109,34 +89,20 @@ fn positions4(chunk: u32, ch: u32) {
     let r1 = min(r0 + CHUNK_ROWS, rows);
     let a = Act(BACK_ACT, p.flags, p.f0, p.f1);
     let s = step[0];
-    let lanes = vec4<u32>(0u, 1u, 2u, 3u);
     var acc = vec4<f32>(0.0);
     for (var r = r0; r < r1; r++) {
         let i = r * C + ch;
         let ix = r % W;
         let iy = (r / W) % H;
         let img = r / (W * H);
-        var g = vec4<f32>(0.0);
-        var taken = vec4<bool>(false);
-        let rows = source_range(iy, PAD_TOP, KH, DH, SH, OH);
-        let cols = source_range(ix, PAD_LEFT, KW, DW, SW, OW);
-        for (var oy = rows.x; oy < rows.y; oy++) {
-            if (!tap_at(iy, PAD_TOP, DH, SH, oy)) { continue; }
-            for (var ox = cols.x; ox < cols.y; ox++) {
-                if (!tap_at(ix, PAD_LEFT, DW, SW, ox)) { continue; }
-                let o = output_index(img, oy, ox, ch) / 4u;
-                let hit = argmax4[o] == vec4<u32>(i) + lanes;
-                g += select(vec4<f32>(0.0), read_dy(o), hit);
-                taken = taken | hit;
-            }
-        }
+        let g = max_pool_grad4(i, img, iy, ix, ch);
         let f = vec4<f32>(
             act_grad_from_output(a, read1_y(i), i, s),
             act_grad_from_output(a, read1_y(i + 1u), i + 1u, s),
             act_grad_from_output(a, read1_y(i + 2u), i + 2u, s),
             act_grad_from_output(a, read1_y(i + 3u), i + 3u, s),
         );
-        let d = select(vec4<f32>(0.0), g * f, taken);
+        let d = select(vec4<f32>(0.0), g.sum * f, g.taken);
         dz4[i / 4u] = d;
         acc += d;
     }

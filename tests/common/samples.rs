@@ -382,6 +382,7 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         Kernel::Im2col { win: win4 },
         Kernel::Col2im { win: win4 },
         Kernel::MaxPool { win: win4 },
+        Kernel::MaxPoolBackward { win: win4 },
         Kernel::MaxPoolActBackward {
             win: win4,
             act: ActKind::Relu,

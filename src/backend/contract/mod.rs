@@ -263,9 +263,9 @@ modules! {
     /// Max pooling.
     MAX_POOL / MAX_POOL_TEXTURE: WindowParams, ["window/common.wgsl", "window/max_pool.wgsl"], readers;
     /// Max pooling's backward.
-    MAX_POOL_BACKWARD: WindowParams, ["window/common.wgsl", "window/max_pool_grad.wgsl", "window/max_pool_backward.wgsl"], readers;
+    MAX_POOL_BACKWARD / MAX_POOL_BACKWARD_TEXTURE: WindowParams, ["window/common.wgsl", "window/pool_cells.wgsl", "window/max_pool_grad.wgsl", "window/max_pool_backward.wgsl"], readers;
     /// Max pooling's backward fused with the activation derivative before it.
-    MAX_POOL_ACT_BACKWARD / MAX_POOL_ACT_BACKWARD_TEXTURE: PoolActParams, ["activation.wgsl", "window/common.wgsl", "window/max_pool_grad.wgsl", "window/max_pool_act_backward.wgsl"], readers;
+    MAX_POOL_ACT_BACKWARD / MAX_POOL_ACT_BACKWARD_TEXTURE: PoolActParams, ["activation.wgsl", "window/common.wgsl", "window/pool_cells.wgsl", "window/max_pool_grad.wgsl", "window/max_pool_act_backward.wgsl"], readers;
     /// Average pooling.
     AVG_POOL: WindowParams, ["window/common.wgsl", "window/avg_pool.wgsl"];
     /// Average pooling's backward.
@@ -570,6 +570,11 @@ entries! {
     MaxPool4Texture: "max_pool4" in MAX_POOL_TEXTURE [x: Texture, y: Vec4, argmax: Vec4] [];
     /// Max pooling's backward.
     MaxPoolBackward: "max_pool_backward" in MAX_POOL_BACKWARD [] [];
+    /// [`Entry::MaxPoolBackward`] four channels an invocation (channels a multiple of 4):
+    /// a cell of tiling windows, or a position, an invocation.
+    MaxPoolBackward4: "max_pool_backward4" in MAX_POOL_BACKWARD [dy: Vec4, argmax: Vec4, dx: Vec4] [];
+    /// [`Entry::MaxPoolBackward4`] reading dy through a texture (CPU adapters).
+    MaxPoolBackward4Texture: "max_pool_backward4" in MAX_POOL_BACKWARD_TEXTURE [dy: Texture, argmax: Vec4, dx: Vec4] [];
     /// Max pooling's backward fused with the activation derivative before it.
     MaxPoolActBackward: "max_pool_act_backward" in MAX_POOL_ACT_BACKWARD [] [];
     /// [`Entry::MaxPoolActBackward`] reading through textures (CPU adapters).

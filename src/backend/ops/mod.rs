@@ -40,6 +40,7 @@ pub fn through_textures(kernel: &Kernel, launch: GpuLaunch, which: TextureReads)
         Kernel::Im2col { ref win }
         | Kernel::Col2im { ref win }
         | Kernel::MaxPool { ref win }
+        | Kernel::MaxPoolBackward { ref win }
         | Kernel::MaxPoolActBackward { ref win, .. }
             if all =>
         {

@@ -53,14 +53,15 @@ pub fn constants(win: &Window) -> Vec<(&'static str, f64)> {
 }
 
 /// The GPU launch of a window kernel: one invocation per value it writes (per vec4 of
-/// them for im2col, col2im, max pooling and average pooling's backward over channels in
-/// whole vec4s).
+/// them for im2col, col2im, max pooling and both poolings' backward over channels in whole
+/// vec4s; max pooling's backward over tiling windows, per cell and vec4 of channels).
 pub fn gpu(entry: Entry, win: &Window) -> GpuLaunch {
     let entry = match entry {
         Entry::Im2col if win.vec4_channels() => Entry::Im2col4,
         Entry::Col2im if win.vec4_channels() => Entry::Col2im4,
         Entry::MaxPool if win.vec4_channels() => Entry::MaxPool4,
         Entry::AvgPoolBackward if win.vec4_channels() => Entry::AvgPoolBackward4,
+        Entry::MaxPoolBackward if win.vec4_channels() => Entry::MaxPoolBackward4,
         other => other,
     };
     let count = match entry {
@@ -70,13 +71,19 @@ pub fn gpu(entry: Entry, win: &Window) -> GpuLaunch {
         Entry::Col2im | Entry::MaxPoolBackward | Entry::AvgPoolBackward => win.input_len(),
         Entry::Col2im4 | Entry::AvgPoolBackward4 => win.input_len() / 4,
         Entry::MaxPool4 => win.pooled_len() / 4,
+        Entry::MaxPoolBackward4 if win.is_tiling() => win.cells() * win.c / 4,
+        Entry::MaxPoolBackward4 => win.input_len() / 4,
         other => panic!("{other:?} is not a window kernel"),
     };
     let p = WindowParams {
         n: win.n as u32,
         ..Default::default()
     };
-    GpuLaunch::new(entry, p, grid_256(count)).with_constants(constants(win))
+    let mut constants = constants(win);
+    if entry == Entry::MaxPoolBackward4 {
+        constants.push(("TILING", f64::from(u8::from(win.is_tiling()))));
+    }
+    GpuLaunch::new(entry, p, grid_256(count)).with_constants(constants)
 }
 
 /// `launch` (a window kernel over `win`) reading its large input through a texture, when
@@ -92,6 +99,7 @@ pub fn through_textures(launch: GpuLaunch, win: &Window) -> GpuLaunch {
         Entry::Col2im4 => (Entry::Col2im4Texture, win.positions() * win.patch()),
         Entry::MaxPool => (Entry::MaxPoolTexture, win.input_len()),
         Entry::MaxPool4 => (Entry::MaxPool4Texture, win.input_len()),
+        Entry::MaxPoolBackward4 => (Entry::MaxPoolBackward4Texture, win.pooled_len()),
         Entry::MaxPoolActBackward => (Entry::MaxPoolActBackwardTexture, win.input_len()),
         Entry::MaxPoolActBackward4 => (Entry::MaxPoolActBackward4Texture, win.input_len()),
         _ => return launch,
