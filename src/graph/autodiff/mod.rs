@@ -54,6 +54,9 @@ pub fn backward(
     // Dense outputs whose epilogue's backward the batch norm after them took over: the
     // gradient of the pre-activation and of the bias.
     let mut fused: HashMap<TensorId, (TensorId, TensorId)> = HashMap::new();
+    // Activation layers' outputs whose backward the max pooling after them took over: the
+    // gradient of the activation's input.
+    let mut act_fused: HashMap<TensorId, TensorId> = HashMap::new();
 
     for i in (0..forward_len).rev() {
         let node = g.nodes[i].clone();
@@ -132,6 +135,11 @@ pub fn backward(
                 training,
                 seed,
             } => {
+                if let Some(&du) = act_fused.get(&a[1]) {
+                    // The max pooling after it took this backward.
+                    accumulate(g, &mut grads, a[0], du);
+                    continue;
+                }
                 let Some(&dy) = grads.get(&a[1]) else {
                     continue;
                 };
@@ -359,6 +367,28 @@ pub fn backward(
                         );
                     }
                     fused.insert(a[0], (dz, db));
+                } else if let (true, Some((act, u, step))) = (
+                    needs.contains(&a[0]),
+                    fusable_act(g, forward_len, a[0], POOL_ACT_BUFFERS),
+                ) {
+                    // x is an activation layer's output read by nothing else: the gradient
+                    // of its input in the same launch (the bias partial sums go unread).
+                    let shape = g.shape(u).to_vec();
+                    let du = g.temp(grad_name(g, u), &shape);
+                    let chunks = crate::backend::kernel::pool_chunks(&win);
+                    let partials =
+                        g.temp(format!("{}/partials", grad_name(g, a[0])), &[chunks, win.c]);
+                    let (act, training, seed) = act;
+                    g.push(
+                        Kernel::MaxPoolActBackward {
+                            win,
+                            act,
+                            training,
+                            seed,
+                        },
+                        vec![a[0], dy, a[2], du, partials, step],
+                    );
+                    act_fused.insert(a[0], du);
                 } else if needs.contains(&a[0]) {
                     let dx = g.temp(grad_name(g, a[0]), g.shape(a[0]).to_vec().as_slice());
                     g.push(Kernel::MaxPoolBackward { win }, vec![dy, a[2], dx]);
@@ -401,4 +431,91 @@ pub fn backward(
         .iter()
         .filter_map(|w| grads.get(w).map(|d| (*w, *d)))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::window::{Padding, Window};
+    use crate::backend::ActKind;
+    use crate::graph::ir::TensorKind;
+
+    /// An activation layer over `x` and a 2×2 max pooling of its output (and, with `other`,
+    /// a second reader of that output), differentiated with respect to `x`: the graph and
+    /// the gradient of `x`.
+    fn act_then_pool(act: ActKind, other: bool) -> (Graph, TensorId) {
+        let win = Window::new(2, (4, 4, 4), (2, 2), (2, 2), (1, 1), Padding::Valid).unwrap();
+        let mut g = Graph::default();
+        let n = win.input_len();
+        let x = g.tensor("x", &[n], TensorKind::External);
+        let step = g.tensor("step", &[8], TensorKind::External);
+        let y = g.temp("y", &[n]);
+        let p = g.temp("p", &[win.pooled_len()]);
+        let argmax = g.temp("argmax", &[win.pooled_len()]);
+        let kernel = Kernel::ActForward {
+            act,
+            n,
+            training: false,
+            seed: 0,
+        };
+        g.push(kernel, vec![x, y, step]);
+        if other {
+            let z = g.temp("z", &[n]);
+            g.push(Kernel::Scale { n, factor: 2.0 }, vec![y, z]);
+        }
+        g.push(Kernel::MaxPool { win }, vec![y, p, argmax]);
+        let forward_len = g.nodes.len();
+        let dp = g.tensor("dp", &[win.pooled_len()], TensorKind::External);
+        let seed = Seed {
+            y: p,
+            dy: dp,
+            dy_column_sums: None,
+        };
+        let grads = backward(&mut g, forward_len, seed, &[x]).unwrap();
+        (g, grads[&x])
+    }
+
+    #[test]
+    fn an_activation_layers_backward_goes_into_the_max_pooling_after_it() {
+        let (g, dx) = act_then_pool(ActKind::Elu { alpha: 0.5 }, false);
+        let kernels: Vec<&Kernel> = g.nodes.iter().map(|n| &n.kernel).collect();
+        let fused = g
+            .nodes
+            .iter()
+            .find(|n| matches!(n.kernel, Kernel::MaxPoolActBackward { .. }))
+            .expect("the fused backward");
+        assert!(
+            matches!(
+                fused.kernel,
+                Kernel::MaxPoolActBackward {
+                    act: ActKind::Elu { .. },
+                    ..
+                }
+            ),
+            "{kernels:?}"
+        );
+        assert_eq!(fused.args[3], dx, "the fused launch writes x's gradient");
+        assert!(
+            !kernels.iter().any(|k| matches!(
+                k,
+                Kernel::ActBackward { .. } | Kernel::MaxPoolBackward { .. }
+            )),
+            "{kernels:?}"
+        );
+        // Where the activation's output has another reader, or the activation is linear,
+        // the two backward rules stay apart.
+        for (act, other) in [(ActKind::Relu, true), (ActKind::Linear, false)] {
+            let (g, _) = act_then_pool(act, other);
+            let kernels: Vec<&Kernel> = g.nodes.iter().map(|n| &n.kernel).collect();
+            assert!(
+                kernels
+                    .iter()
+                    .any(|k| matches!(k, Kernel::MaxPoolBackward { .. }))
+                    && !kernels
+                        .iter()
+                        .any(|k| matches!(k, Kernel::MaxPoolActBackward { .. })),
+                "{act:?}: {kernels:?}"
+            );
+        }
+    }
 }

@@ -80,6 +80,43 @@ pub(super) fn fusable_dense(
     }
 }
 
+/// An activation layer ([`Kernel::ActForward`]) whose output the max pooling's backward
+/// after it can take through the activation's derivative ([`Kernel::MaxPoolActBackward`],
+/// its bias partial sums unused): a non-linear activation and no other forward node
+/// reading `y`. Returns the activation (with RReLU's training flag and seed), its input
+/// and the step record it reads.
+pub(super) fn fusable_act(
+    g: &Graph,
+    forward_len: usize,
+    y: TensorId,
+    buffers: usize,
+) -> Option<((ActKind, bool, u32), TensorId, TensorId)> {
+    if !g.fits(buffers) {
+        return None;
+    }
+    let mut found = None;
+    let mut readers = 0;
+    for node in &g.nodes[..forward_len] {
+        match node.kernel {
+            Kernel::ActForward {
+                act,
+                training,
+                seed,
+                ..
+            } if node.args[1] == y => {
+                found = Some(((act, training, seed), node.args[0], node.args[2]))
+            }
+            _ => {
+                let writes = node.kernel.writes();
+                readers += (0..node.args.len())
+                    .filter(|p| node.args[*p] == y && !writes.contains(p))
+                    .count();
+            }
+        }
+    }
+    found.filter(|((act, _, _), _, _)| *act != ActKind::Linear && readers == 1)
+}
+
 /// The gradient of a dense layer's (or direct convolution's) pre-activation, the bias
 /// gradient accumulated on the way: from the batch norm after it when that took the
 /// epilogue's backward, else through [`bias_act_backward`]; `None` when its output has
