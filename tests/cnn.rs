@@ -1,5 +1,5 @@
 //! Convolutional networks against Keras (golden cases of `tests/data/cnn/`, computed by
-//! `gen_cnn_cases.py`): three CNNs mixing same/valid/strided/dilated convolutions, max,
+//! `gen_cnn_cases.py`): six CNNs mixing same/valid/strided/dilated convolutions, max,
 //! average and global pooling, Reshape, batch norm over channels and no-bias convolutions,
 //! read from Keras's own `to_json`, with Keras's initial weights: the summary verbatim,
 //! predictions, and the weights, losses and predictions after 3 training steps, on the CPU
@@ -18,7 +18,7 @@ use steadygrad::io::model_from_json_file;
 use steadygrad::nn::Sequential;
 use steadygrad::train::{FitOptions, LossName, Session};
 
-const CASES: [&str; 5] = ["cnn_a", "cnn_b", "cnn_c", "cnn_d", "cnn_e"];
+const CASES: [&str; 6] = ["cnn_a", "cnn_b", "cnn_c", "cnn_d", "cnn_e", "cnn_f"];
 
 fn cases() -> serde_json::Map<String, Value> {
     let path = format!("{}/tests/data/cnn/cases.json", env!("CARGO_MANIFEST_DIR"));
