@@ -61,7 +61,7 @@ fn keep_statistics4(c: u32, mean: vec4<f32>, variance: vec4<f32>) {
     moving_var4[c] = moving_var4[c] * p.momentum + variance * (1.0 - p.momentum);
 }
 
-// y over a walk of column group c.
+// y over a walk of column group c (through out_act4: batch_norm/out_act.wgsl).
 fn normalize_walk4(c: u32, first: u32, stride: u32, mean: vec4<f32>, variance: vec4<f32>) {
     let end = p.rows * (p.cols / 4u);
     let inv = inverseSqrt(variance + vec4<f32>(p.eps)) * read_gamma(c);
@@ -70,7 +70,7 @@ fn normalize_walk4(c: u32, first: u32, stride: u32, mean: vec4<f32>, variance: v
     while (i < end) {
         for (var u = 0u; u < ROW_UNROLL; u++) {
             if (i < end) {
-                    y4[i] = (read_x(i) - mean) * inv + beta;
+                    y4[i] = out_act4((read_x(i) - mean) * inv + beta, i);
                     i += stride;
             }
         }

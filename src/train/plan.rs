@@ -311,6 +311,7 @@ impl Session {
         crate::graph::fuse::gather_into_batch_norm(&mut g);
         crate::graph::data_norm::dense_over_data_norm(&mut g, &keep);
         crate::graph::fuse::output_layer_into_loss(&mut g);
+        while crate::graph::fuse::batch_norm_into_activation(&mut g, &keep) {}
         while crate::graph::fuse::conv_input_grad(&mut g) {}
         let exec = Executor::new(&g, self.device.backend.as_mut(), &bound, &keep)?;
         self.plans.insert(

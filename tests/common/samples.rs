@@ -45,6 +45,13 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             eps: 1e-3,
             momentum: 0.99,
         },
+        Kernel::BnTrainAct {
+            rows: 2,
+            cols: 3,
+            eps: 1e-3,
+            momentum: 0.99,
+            act: ActKind::Elu { alpha: 0.5 },
+        },
         Kernel::BnApply {
             rows: 2,
             cols: 3,
@@ -61,6 +68,13 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             cols: 8,
             eps: 1e-3,
             momentum: 0.99,
+        },
+        Kernel::BnTrainAct {
+            rows: 2,
+            cols: 8,
+            eps: 1e-3,
+            momentum: 0.99,
+            act: ActKind::Relu,
         },
         Kernel::BnBackward {
             rows: 2,
@@ -410,6 +424,13 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             cols: 8,
             eps: 1e-3,
             momentum: 0.99,
+        },
+        Kernel::BnTrainAct {
+            rows: 4096,
+            cols: 8,
+            eps: 1e-3,
+            momentum: 0.99,
+            act: ActKind::Selu,
         },
         Kernel::BnBackward {
             rows: 4096,

@@ -2,6 +2,7 @@
 
 use super::matmul::acts;
 use super::*;
+use steadygrad::backend::ops::elementwise::act_value;
 
 pub(super) fn activations_match_reference_forward_and_backward() {
     let Some(mut g) = gpu() else { return };
@@ -367,7 +368,8 @@ pub(super) fn batch_norm_kernels_match_reference_including_large_means() {
     // Column counts in whole vec4s take the four-columns-an-invocation kernels; many rows
     // over few such columns (a convolution's channels) the workgroups that split the rows
     // (3,111 rows: lanes of unequal share; through textures on CPU adapters).
-    for &(rows, cols) in &[
+    let all_acts = acts();
+    for (shape, &(rows, cols)) in [
         (1usize, 7usize),
         (2, 33),
         (32, 10),
@@ -378,7 +380,10 @@ pub(super) fn batch_norm_kernels_match_reference_including_large_means() {
         (256, 784),
         (3111, 12),
         (4096, 32),
-    ] {
+    ]
+    .iter()
+    .enumerate()
+    {
         let n = rows * cols;
         for offset in [0.0f32, 1e4] {
             let x: Vec<f32> = random_with_edges(n, 2.0, 8)
@@ -423,6 +428,43 @@ pub(super) fn batch_norm_kernels_match_reference_including_large_means() {
             assert_close("bn var", &gg[4][cols..], &c[4][cols..], 1e-4, 1e-3);
             assert_close("bn moving mean", &gg[5], &c[5], 1e-3, 1e-5);
             assert_close("bn moving var", &gg[6], &c[6], 1e-4, 1e-3);
+            // With the activation after it applied as the output is stored (an activation
+            // a shape, RReLU at its mean slope): on the GPU against the CPU reference, whose
+            // output is BnTrain's through the activation and whose statistics are BnTrain's.
+            let act = all_acts[shape % all_acts.len()];
+            let fused = Kernel::BnTrainAct {
+                rows,
+                cols,
+                eps: 1e-3,
+                momentum: 0.99,
+                act,
+            };
+            let inputs = [
+                x.clone(),
+                gamma.clone(),
+                beta.clone(),
+                vec![f32::NAN; n],
+                vec![0.0; 2 * cols],
+                moving[0].clone(),
+                moving[1].clone(),
+            ];
+            let (ca, ga) = both(&mut g, &fused, &inputs);
+            for (i, (a, b)) in ga[3].iter().zip(&ca[3]).enumerate() {
+                let col = i % cols;
+                let slack = 4.0 * ulp(mean[col]) * gamma[col].abs() / (var[col] + 1e-3).sqrt();
+                let want = act_value(act, c[3][i], false, 0, 0, i);
+                assert_eq!(
+                    ca[3][i].to_bits(),
+                    want.to_bits(),
+                    "{act:?} y[{i}] on the CPU"
+                );
+                assert!(
+                    (a - b).abs() <= 1e-4 + 1e-3 * b.abs() + slack,
+                    "bn + {act:?} y[{i}] ({rows}×{cols}, offset {offset}): got {a}, expected {b}"
+                );
+            }
+            assert_eq!(ca[4..], c[4..], "{act:?}: statistics as BnTrain's");
+            assert_close("bn + act mean", &ga[4][..cols], &c[4][..cols], 1e-3, 1e-5);
             let stats = c[4].clone();
             let (mean, var) = (stats[..cols].to_vec(), stats[cols..].to_vec());
             check(

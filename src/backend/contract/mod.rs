@@ -172,13 +172,13 @@ modules! {
     /// The output layer's sums over its rows.
     DENSE_LOSS_SUMS: DenseLossParams, ["loss/head.wgsl", "loss/dense_sums.wgsl"];
     /// Batch norm, training forward.
-    BN_TRAIN / BN_TRAIN_TEXTURE: BatchNormParams, ["loops.wgsl", "batch_norm/lanes.wgsl", "batch_norm/normalize.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train.wgsl"], readers;
+    BN_TRAIN / BN_TRAIN_TEXTURE: BatchNormParams, ["loops.wgsl", "activation.wgsl", "batch_norm/out_act.wgsl", "batch_norm/lanes.wgsl", "batch_norm/normalize.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/train.wgsl"], readers;
     /// Batch norm's training forward over a batch it gathers itself.
-    BN_TRAIN_GATHER: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/xhat_walk.wgsl", "batch_norm/train_gather.wgsl"], readers;
+    BN_TRAIN_GATHER: BatchNormParams, ["loops.wgsl", "activation.wgsl", "batch_norm/out_act.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/xhat_walk.wgsl", "batch_norm/train_gather.wgsl"], readers;
     /// The same, reading gamma, beta and the step record from uniform blocks.
-    BN_TRAIN_GATHER_UNIFORM: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/xhat_walk.wgsl", "batch_norm/train_gather.wgsl"], readers;
+    BN_TRAIN_GATHER_UNIFORM: BatchNormParams, ["loops.wgsl", "activation.wgsl", "batch_norm/out_act.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/xhat_walk.wgsl", "batch_norm/train_gather.wgsl"], readers;
     /// Batch norm's training forward that also writes x̂.
-    BN_TRAIN_XHAT: BatchNormParams, ["loops.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/xhat_walk.wgsl", "batch_norm/train_xhat.wgsl"], readers;
+    BN_TRAIN_XHAT: BatchNormParams, ["loops.wgsl", "activation.wgsl", "batch_norm/out_act.wgsl", "batch_norm/normalize4.wgsl", "batch_norm/xhat_walk.wgsl", "batch_norm/train_xhat.wgsl"], readers;
     /// Batch norm, inference forward.
     BN_APPLY: BatchNormParams, ["batch_norm/apply.wgsl"];
     /// Batch norm backward.
@@ -188,7 +188,7 @@ modules! {
     /// Synchronized batch norm: a shard's share of a moment.
     BN_MOMENTS: BatchNormParams, ["loops.wgsl", "batch_norm/moments.wgsl"];
     /// Synchronized batch norm: the output from given statistics.
-    BN_NORMALIZE: BatchNormParams, ["loops.wgsl", "batch_norm/normalize.wgsl", "batch_norm/normalize_sync.wgsl"];
+    BN_NORMALIZE: BatchNormParams, ["loops.wgsl", "activation.wgsl", "batch_norm/out_act.wgsl", "batch_norm/normalize.wgsl", "batch_norm/normalize_sync.wgsl"];
     /// Synchronized batch norm backward: a shard's sums.
     BN_BACKWARD_SUMS: BatchNormParams, ["loops.wgsl", "batch_norm/column_sums.wgsl", "batch_norm/backward_sums.wgsl"];
     /// Synchronized batch norm backward: dx from the whole batch's sums.

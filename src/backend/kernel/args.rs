@@ -113,7 +113,7 @@ impl Kernel {
                 A::write("metrics", 3),
                 A::write("dw", k * cols),
             ],
-            Kernel::BnTrain { rows, cols, .. } => vec![
+            Kernel::BnTrain { rows, cols, .. } | Kernel::BnTrainAct { rows, cols, .. } => vec![
                 A::read("x", rows * cols),
                 A::read("gamma", cols),
                 A::read("beta", cols),

@@ -224,6 +224,21 @@ pub enum Kernel {
         /// Keras momentum (weight of the old moving value).
         momentum: f32,
     },
+    /// [`Kernel::BnTrain`] followed by an activation applied as the output is stored (a
+    /// batch norm whose output only an activation layer reads: `graph::fuse` makes it),
+    /// the buffers [`Kernel::BnTrain`]'s. Any activation but RReLU drawing slopes.
+    BnTrainAct {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Variance epsilon.
+        eps: f32,
+        /// Keras momentum (weight of the old moving value).
+        momentum: f32,
+        /// The activation (RReLU at its mean slope: not training).
+        act: ActKind,
+    },
     /// [`Kernel::GatherU8`] and then [`Kernel::BnTrain`] over the gathered batch, in one
     /// launch (whole words of pixels a row): the batch and its labels written as the
     /// gather writes them, then the statistics, moving statistics and output.

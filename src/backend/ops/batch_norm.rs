@@ -5,7 +5,7 @@
 // Index loops on purpose: each one reads like the formula it implements.
 #![allow(clippy::needless_range_loop)]
 
-use super::elementwise::act_derivative_from_output;
+use super::elementwise::{act_derivative_from_output, act_value};
 use crate::backend::contract::Entry;
 use crate::backend::kernel::ActKind;
 use crate::backend::launch::{ceil_div, grid_256, shader_params, GpuLaunch, MAX_WORKGROUPS};
@@ -98,6 +98,19 @@ pub fn gpu(entry: Entry, rows: usize, cols: usize, eps: f32, momentum: f32) -> G
     }
 }
 
+/// `launch` (a training-mode batch-norm launch) applying `act` as it stores its output
+/// ([`Kernel::BnTrainAct`](crate::backend::Kernel::BnTrainAct); `batch_norm/out_act.wgsl`).
+pub fn with_out_act(launch: GpuLaunch, act: ActKind) -> GpuLaunch {
+    let (code, f0, f1) = act.code();
+    let mut constants = launch.constants.clone();
+    constants.extend([
+        ("OUT_ACT", f64::from(code)),
+        ("OUT_F0", f64::from(f0)),
+        ("OUT_F1", f64::from(f1)),
+    ]);
+    launch.with_constants(constants)
+}
+
 /// GPU launch of one of the synchronized-BN entries (one invocation per column).
 pub fn sync_gpu(
     entry: Entry,
@@ -121,6 +134,22 @@ pub fn sync_gpu(
         "{entry:?} is not a synchronized batch-norm entry"
     );
     GpuLaunch::new(entry, p, (ceil_div(cols, 64), 1, 1))
+}
+
+/// CPU [`train_cpu`], then `act` over its output (RReLU at its mean slope), as the
+/// activation layer it stands for computes it. Buffers as [`train_cpu`]'s.
+pub fn train_act_cpu(
+    rows: usize,
+    cols: usize,
+    eps: f32,
+    momentum: f32,
+    act: ActKind,
+    b: &mut [&mut [f32]],
+) {
+    train_cpu(rows, cols, eps, momentum, b);
+    for (i, y) in b[3][..rows * cols].iter_mut().enumerate() {
+        *y = act_value(act, *y, false, 0, 0, i);
+    }
 }
 
 /// CPU training-mode forward: per column the batch mean and biased variance, the EWMA of

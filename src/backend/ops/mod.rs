@@ -46,7 +46,9 @@ pub fn through_textures(kernel: &Kernel, launch: GpuLaunch, which: TextureReads)
         {
             window::through_textures(launch, win)
         }
-        Kernel::BnTrain { rows, cols, .. } | Kernel::BnBackward { rows, cols, .. } => {
+        Kernel::BnTrain { rows, cols, .. }
+        | Kernel::BnTrainAct { rows, cols, .. }
+        | Kernel::BnBackward { rows, cols, .. } => {
             batch_norm::through_textures(launch, rows * cols)
         }
         _ => launch,
@@ -144,6 +146,16 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             eps,
             momentum,
         } => batch_norm::gpu(Entry::BnTrain, rows, cols, eps, momentum),
+        Kernel::BnTrainAct {
+            rows,
+            cols,
+            eps,
+            momentum,
+            act,
+        } => batch_norm::with_out_act(
+            batch_norm::gpu(Entry::BnTrain, rows, cols, eps, momentum),
+            act,
+        ),
         Kernel::BnTrainGatherU8 {
             rows,
             cols,
@@ -331,6 +343,13 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
             eps,
             momentum,
         } => batch_norm::train_cpu(rows, cols, eps, momentum, b),
+        Kernel::BnTrainAct {
+            rows,
+            cols,
+            eps,
+            momentum,
+            act,
+        } => batch_norm::train_act_cpu(rows, cols, eps, momentum, act, b),
         Kernel::BnTrainGatherU8 {
             rows,
             cols,
