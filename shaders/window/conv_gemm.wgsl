@@ -14,11 +14,19 @@
 // `read_x(i)`, `read_w(i)` (vec4 i through their textures), `read_bias(i)` (vec4 i through
 // a uniform block), y; the window's geometry; lanes8; store_y; Tile32 (matmul/rows8.wgsl).
 
+// At most 16 filters (F4 ≤ 4), fixed per pipeline: a workgroup owns 64 positions and 16
+// filters instead (`halves`).
+override HALVES: bool = false;
+
 @compute @workgroup_size(8)
 fn conv_gemm(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
+    if (HALVES) {
+        halves(wid.x, wid.y, lane);
+        return;
+    }
     let row0 = wid.y * 32u;
     let cq = wid.x * 8u + lane;
     let cqc = min(cq, F4 - 1u);
@@ -54,6 +62,70 @@ fn conv_gemm(
     }
     if (cq >= F4) { return; }
     store32(row0, cq, tile);
+}
+
+// At most 16 filters: lanes 0–3 take filters 4·(l & 3).. of the workgroup's first 32
+// positions, lanes 4–7 of the next 32, where the 32-filter block left half of the lanes idle
+// at 16 filters and five of eight at 12. Each step of four channels a lane loads its quad in
+// each group of 8 positions of both halves; lanes8 hands both to every lane, which keeps
+// its own half's.
+fn halves(wx: u32, wy: u32, lane: u32) {
+    let second = lane >= 4u;
+    let cq = wx * 4u + (lane & 3u);
+    let cqc = min(cq, F4 - 1u);
+    let base = wy * 64u;
+    let last = p.n * OH * OW - 1u;
+    let f0 = out_position(min(base + lane, last));
+    let f1 = out_position(min(base + 8u + lane, last));
+    let f2 = out_position(min(base + 16u + lane, last));
+    let f3 = out_position(min(base + 24u + lane, last));
+    let s0 = out_position(min(base + 32u + lane, last));
+    let s1 = out_position(min(base + 40u + lane, last));
+    let s2 = out_position(min(base + 48u + lane, last));
+    let s3 = out_position(min(base + 56u + lane, last));
+    var tile = Tile32();
+    for (var t = 0u; t < KH * KW; t++) {
+        let ky = t / KW;
+        let kx = t % KW;
+        let bf0 = tap_base(f0, ky, kx, true);
+        let bf1 = tap_base(f1, ky, kx, true);
+        let bf2 = tap_base(f2, ky, kx, true);
+        let bf3 = tap_base(f3, ky, kx, true);
+        let bs0 = tap_base(s0, ky, kx, true);
+        let bs1 = tap_base(s1, ky, kx, true);
+        let bs2 = tap_base(s2, ky, kx, true);
+        let bs3 = tap_base(s3, ky, kx, true);
+        for (var c4 = 0u; c4 < C4; c4++) {
+            let k = 4u * (t * C4 + c4);
+            let bm = mat4x4<f32>(
+                read_w(k * F4 + cqc),
+                read_w((k + 1u) * F4 + cqc),
+                read_w((k + 2u) * F4 + cqc),
+                read_w((k + 3u) * F4 + cqc),
+            );
+            let a0 = half_of(lanes8(tap_quad(bf0, c4)), lanes8(tap_quad(bs0, c4)), second);
+            let a1 = half_of(lanes8(tap_quad(bf1, c4)), lanes8(tap_quad(bs1, c4)), second);
+            let a2 = half_of(lanes8(tap_quad(bf2, c4)), lanes8(tap_quad(bs2, c4)), second);
+            let a3 = half_of(lanes8(tap_quad(bf3, c4)), lanes8(tap_quad(bs3, c4)), second);
+            tile = fma32(tile, bm, a0, a1, a2, a3);
+        }
+    }
+    if (cq >= F4) { return; }
+    store32(base + select(0u, 32u, second), cq, tile);
+}
+
+// The eight rows of the first half's group, or (`second`) of the second's.
+fn half_of(a: array<vec4<f32>, 8>, b: array<vec4<f32>, 8>, second: bool) -> array<vec4<f32>, 8> {
+    return array<vec4<f32>, 8>(
+        select(a[0], b[0], second),
+        select(a[1], b[1], second),
+        select(a[2], b[2], second),
+        select(a[3], b[3], second),
+        select(a[4], b[4], second),
+        select(a[5], b[5], second),
+        select(a[6], b[6], second),
+        select(a[7], b[7], second),
+    );
 }
 
 // Stores filters 4·cq.. of position r (rows8.wgsl's store8 calls it), plus the bias,

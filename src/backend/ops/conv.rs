@@ -86,9 +86,10 @@ pub fn direct_weights_fit(win: &Window, filters: usize) -> bool {
 /// matmul over its receptive fields read in place (`Entry::ConvGemm`, and its kernel
 /// gradient in one stripe, `Entry::ConvGemmWeightGrad`), without im2col rows: channels and
 /// filters in whole vec4s, not pointwise, its walks within llvmpipe's loop limit and the
-/// grid, and its operands within textures. Any count of filters: a subgroup computes 32,
-/// but with 8 or 16 (a quarter or half of its lanes idle) it still ran 2–5× faster than
-/// im2col and the autotuned matmul on llvmpipe.
+/// grid, and its operands within textures. Any count of filters: a subgroup computes 32
+/// (the forward over at most [`GEMM_HALVES_FILTERS_MAX`]: 16 for two blocks of positions),
+/// and with 8 or 16 in the kernel gradient (a quarter or half of its lanes idle) it still
+/// ran 2–5× faster than im2col and the autotuned matmul on llvmpipe.
 pub fn gemm_fits(win: &Window, filters: usize) -> bool {
     let (positions, patch) = (win.positions(), win.patch());
     win.c.is_multiple_of(4)
@@ -156,12 +157,27 @@ fn gemm_gpu(win: &Window, filters: usize, p: ConvParams, weight_grad: bool) -> G
     } else {
         (Entry::ConvGemm, win.positions())
     };
-    let grid = (filters.div_ceil(32) as u32, rows.div_ceil(32) as u32, 1);
+    // At most 16 filters forward: a subgroup per 64 positions and 16 filters, every lane busy.
+    let halves = !weight_grad && filters <= GEMM_HALVES_FILTERS_MAX;
+    let grid = if halves {
+        (filters.div_ceil(16) as u32, rows.div_ceil(64) as u32, 1)
+    } else {
+        (filters.div_ceil(32) as u32, rows.div_ceil(32) as u32, 1)
+    };
     let mut constants = constants(win);
     constants.push(("C4", (win.c / 4) as f64));
     constants.push(("F4", (filters / 4) as f64));
+    if !weight_grad {
+        constants.push(("HALVES", f64::from(u8::from(halves))));
+    }
     GpuLaunch::new(entry, p, grid).with_constants(constants)
 }
+
+/// The most filters the implicit matmul's forward computes as two blocks of 32 positions
+/// and 16 filters a subgroup (`halves` in `window/conv_gemm.wgsl`) instead of one block of
+/// 32 positions and 32 filters: on llvmpipe `tests/data/cnn/cnn_e.json`'s 3×3 convolution
+/// over 32 channels to 12 filters at batch 128, 6.8–7.3 → 5.5–5.7 ms (alternated).
+pub const GEMM_HALVES_FILTERS_MAX: usize = 16;
 
 /// Whether some tap of `win` falls in the padding.
 fn padded(win: &Window) -> bool {
