@@ -7,16 +7,13 @@
 // As the 8-lane subgroup matmul (matmul/subgroup.wgsl): a workgroup is one subgroup and
 // owns 32 positions × 32 filters, lane l the filters 4l..4l+3 of all 32 positions; each step
 // of four channels of a tap, lane j loads position j's four values in each group of 8
-// positions, and they reach every lane through lanes8. The taps' geometry is the same for
+// positions, and they reach every lane through lanes8 (over at most 16 filters, HALVES: two
+// blocks of 32 positions, `halves` below). The taps' geometry is the same for
 // all lanes, and every loop count is a pipeline constant.
 //
 // Declared before this file (generated from Rust): `p` (ConvParams: n, flags, f0, f1),
 // `read_x(i)`, `read_w(i)` (vec4 i through their textures), `read_bias(i)` (vec4 i through
 // a uniform block), y; the window's geometry; lanes8; store_y; Tile32 (matmul/rows8.wgsl).
-
-// At most 16 filters (F4 ≤ 4), fixed per pipeline: a workgroup owns 64 positions and 16
-// filters instead (`halves`).
-override HALVES: bool = false;
 
 @compute @workgroup_size(8)
 fn conv_gemm(
@@ -112,20 +109,6 @@ fn halves(wx: u32, wy: u32, lane: u32) {
     }
     if (cq >= F4) { return; }
     store32(base + select(0u, 32u, second), cq, tile);
-}
-
-// The eight rows of the first half's group, or (`second`) of the second's.
-fn half_of(a: array<vec4<f32>, 8>, b: array<vec4<f32>, 8>, second: bool) -> array<vec4<f32>, 8> {
-    return array<vec4<f32>, 8>(
-        select(a[0], b[0], second),
-        select(a[1], b[1], second),
-        select(a[2], b[2], second),
-        select(a[3], b[3], second),
-        select(a[4], b[4], second),
-        select(a[5], b[5], second),
-        select(a[6], b[6], second),
-        select(a[7], b[7], second),
-    );
 }
 
 // Stores filters 4·cq.. of position r (rows8.wgsl's store8 calls it), plus the bias,

@@ -7,6 +7,10 @@
 // Channels and filters in vec4s, fixed per pipeline.
 override C4: u32;
 override F4: u32;
+// At most 16 filters (F4 ≤ 4), fixed per pipeline: a workgroup owns two blocks of 32 rows
+// (positions, or field values) and 16 filters, lanes 0–3 the first block's and lanes 4–7
+// the second's, instead of one block of 32 rows and 32 filters (`half_of`).
+override HALVES: bool = false;
 
 // (image, row, column) of output position r.
 fn out_position(r: u32) -> vec3<u32> {
@@ -28,4 +32,18 @@ fn tap_base(i: vec3<u32>, ky: u32, kx: u32, valid: bool) -> vec2<u32> {
 // Channels 4·c4.. where tap_base `b` points (zero in the padding).
 fn tap_quad(b: vec2<u32>, c4: u32) -> vec4<f32> {
     return select(vec4<f32>(0.0), read_x(b.x + c4), b.y != 0u);
+}
+
+// The eight rows of the first half's group, or (`second`) of the second's.
+fn half_of(a: array<vec4<f32>, 8>, b: array<vec4<f32>, 8>, second: bool) -> array<vec4<f32>, 8> {
+    return array<vec4<f32>, 8>(
+        select(a[0], b[0], second),
+        select(a[1], b[1], second),
+        select(a[2], b[2], second),
+        select(a[3], b[3], second),
+        select(a[4], b[4], second),
+        select(a[5], b[5], second),
+        select(a[6], b[6], second),
+        select(a[7], b[7], second),
+    );
 }

@@ -6,7 +6,8 @@
 // 32 field values × 32 filters, lane l the filters 4l..4l+3; each step of four positions,
 // lane 4h + t loads position t's four channels of one tap for each group of 8 field values
 // (the group's quad h), and after lanes8 a transpose gives every lane each value's four
-// positions. The walk over positions starts at the lane's own (t) and steps by 4, so its
+// positions (over at most 16 filters, HALVES: two blocks of 32 field values, `halves`
+// below). The walk over positions starts at the lane's own (t) and steps by 4, so its
 // bound, read from `p`, is no count lavapipe inlines (docs/benchmarks.md, "Loops bounded
 // by a launch's parameters alone").
 //
@@ -34,6 +35,10 @@ fn conv_gemm_weight_grad(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
+    if (HALVES) {
+        halves(wid.x, wid.y, lane);
+        return;
+    }
     let row0 = wid.y * 32u;
     let cq = wid.x * 8u + lane;
     let cqc = min(cq, F4 - 1u);
@@ -69,6 +74,51 @@ fn conv_gemm_weight_grad(
     }
     if (cq >= F4) { return; }
     store32(row0, cq, tile);
+}
+
+// At most 16 filters: lanes 0–3 take filters 4·(l & 3).. of the workgroup's first 32
+// field values, lanes 4–7 of the next 32; each step a lane loads its quads of both blocks'
+// field values, and keeps its own block's after lanes8 (half_of).
+fn halves(wx: u32, wy: u32, lane: u32) {
+    let second = lane >= 4u;
+    let base_row = wy * 64u;
+    let cq = wx * 4u + (lane & 3u);
+    let cqc = min(cq, F4 - 1u);
+    let t = lane & 3u;
+    let h = lane >> 2u;
+    let q0 = base_row / 4u + h;
+    let f0 = field_quad(q0);
+    let f1 = field_quad(q0 + 2u);
+    let f2 = field_quad(q0 + 4u);
+    let f3 = field_quad(q0 + 6u);
+    let g0 = field_quad(q0 + 8u);
+    let g1 = field_quad(q0 + 10u);
+    let g2 = field_quad(q0 + 12u);
+    let g3 = field_quad(q0 + 14u);
+    let positions = p.n * OH * OW;
+    let last = positions - 1u;
+    var tile = Tile32();
+    var pos = t;
+    let end = positions + t;
+    while (pos < end) {
+        let base = pos - t;
+        let bm = mat4x4<f32>(
+            read_dz(min(base, last) * F4 + cqc),
+            read_dz(min(base + 1u, last) * F4 + cqc),
+            read_dz(min(base + 2u, last) * F4 + cqc),
+            read_dz(min(base + 3u, last) * F4 + cqc),
+        );
+        let valid = pos < positions;
+        let i = out_position(min(pos, last));
+        let a0 = half_of(values8(tap_quad(tap_base(i, f0.x, f0.y, valid), f0.z)), values8(tap_quad(tap_base(i, g0.x, g0.y, valid), g0.z)), second);
+        let a1 = half_of(values8(tap_quad(tap_base(i, f1.x, f1.y, valid), f1.z)), values8(tap_quad(tap_base(i, g1.x, g1.y, valid), g1.z)), second);
+        let a2 = half_of(values8(tap_quad(tap_base(i, f2.x, f2.y, valid), f2.z)), values8(tap_quad(tap_base(i, g2.x, g2.y, valid), g2.z)), second);
+        let a3 = half_of(values8(tap_quad(tap_base(i, f3.x, f3.y, valid), f3.z)), values8(tap_quad(tap_base(i, g3.x, g3.y, valid), g3.z)), second);
+        tile = fma32(tile, bm, a0, a1, a2, a3);
+        pos += 4u;
+    }
+    if (cq >= F4) { return; }
+    store32(base_row + select(0u, 32u, second), cq, tile);
 }
 
 // Stores filters 4·cq.. of field value k (rows8.wgsl's store8 calls it; values past the

@@ -87,9 +87,9 @@ pub fn direct_weights_fit(win: &Window, filters: usize) -> bool {
 /// gradient in one stripe, `Entry::ConvGemmWeightGrad`), without im2col rows: channels and
 /// filters in whole vec4s, not pointwise, its walks within llvmpipe's loop limit and the
 /// grid, and its operands within textures. Any count of filters: a subgroup computes 32
-/// (the forward over at most [`GEMM_HALVES_FILTERS_MAX`]: 16 for two blocks of positions),
-/// and with 8 or 16 in the kernel gradient (a quarter or half of its lanes idle) it still
-/// ran 2–5× faster than im2col and the autotuned matmul on llvmpipe.
+/// (over at most [`GEMM_HALVES_FILTERS_MAX`], 16 for two blocks of rows); with 8 (a half
+/// of its lanes idle) it still ran 2–5× faster than im2col and the autotuned matmul on
+/// llvmpipe.
 pub fn gemm_fits(win: &Window, filters: usize) -> bool {
     let (positions, patch) = (win.positions(), win.patch());
     win.c.is_multiple_of(4)
@@ -150,15 +150,16 @@ pub fn stripes(win: &Window, filters: usize, subgroups8: bool) -> usize {
 }
 
 /// The implicit matmul's launch for [`Kernel::ConvDirect`] or (`weight_grad`) its kernel
-/// gradient: a subgroup of 8 lanes per 32 positions (or field values) and 32 filters.
+/// gradient: a subgroup of 8 lanes per 32 positions (or field values) and 32 filters, or
+/// per 64 and 16 over at most [`GEMM_HALVES_FILTERS_MAX`] filters.
 fn gemm_gpu(win: &Window, filters: usize, p: ConvParams, weight_grad: bool) -> GpuLaunch {
     let (entry, rows) = if weight_grad {
         (Entry::ConvGemmWeightGrad, win.patch())
     } else {
         (Entry::ConvGemm, win.positions())
     };
-    // At most 16 filters forward: a subgroup per 64 positions and 16 filters, every lane busy.
-    let halves = !weight_grad && filters <= GEMM_HALVES_FILTERS_MAX;
+    // At most 16 filters: a subgroup per 64 rows and 16 filters, every lane busy.
+    let halves = filters <= GEMM_HALVES_FILTERS_MAX;
     let grid = if halves {
         (filters.div_ceil(16) as u32, rows.div_ceil(64) as u32, 1)
     } else {
@@ -167,16 +168,16 @@ fn gemm_gpu(win: &Window, filters: usize, p: ConvParams, weight_grad: bool) -> G
     let mut constants = constants(win);
     constants.push(("C4", (win.c / 4) as f64));
     constants.push(("F4", (filters / 4) as f64));
-    if !weight_grad {
-        constants.push(("HALVES", f64::from(u8::from(halves))));
-    }
+    constants.push(("HALVES", f64::from(u8::from(halves))));
     GpuLaunch::new(entry, p, grid).with_constants(constants)
 }
 
-/// The most filters the implicit matmul's forward computes as two blocks of 32 positions
-/// and 16 filters a subgroup (`halves` in `window/conv_gemm.wgsl`) instead of one block of
-/// 32 positions and 32 filters: on llvmpipe `tests/data/cnn/cnn_e.json`'s 3×3 convolution
-/// over 32 channels to 12 filters at batch 128, 6.8–7.3 → 5.5–5.7 ms (alternated).
+/// The most filters the implicit matmul and its kernel gradient compute as two blocks of
+/// 32 rows (positions, field values) and 16 filters a subgroup (`halves` in
+/// `window/conv_gemm.wgsl` and `conv_gemm_weight_grad.wgsl`) instead of one block of 32
+/// rows and 32 filters: on llvmpipe `tests/data/cnn/cnn_e.json`'s 3×3 convolution over 32
+/// channels to 12 filters at batch 128, forward 6.8–7.8 → 5.2–6.1 ms, kernel gradient
+/// 6.3–8.5 → 4.2–7.9 (median 6.7 → 5.6; the builds alternated on a noisy VM).
 pub const GEMM_HALVES_FILTERS_MAX: usize = 16;
 
 /// Whether some tap of `win` falls in the padding.
