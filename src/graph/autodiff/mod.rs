@@ -502,9 +502,14 @@ mod tests {
             )),
             "{kernels:?}"
         );
-        // Where the activation's output has another reader, or the activation is linear,
-        // the two backward rules stay apart.
-        for (act, other) in [(ActKind::Relu, true), (ActKind::Linear, false)] {
+        // Where the activation's output has another reader, the activation is linear, or
+        // its output does not tell its derivative, the two backward rules stay apart.
+        let flipped = ActKind::Elu { alpha: -0.5 };
+        for (act, other) in [
+            (ActKind::Relu, true),
+            (ActKind::Linear, false),
+            (flipped, false),
+        ] {
             let (g, _) = act_then_pool(act, other);
             let kernels: Vec<&Kernel> = g.nodes.iter().map(|n| &n.kernel).collect();
             assert!(

@@ -82,9 +82,10 @@ pub(super) fn fusable_dense(
 
 /// An activation layer ([`Kernel::ActForward`]) whose output the max pooling's backward
 /// after it can take through the activation's derivative ([`Kernel::MaxPoolActBackward`],
-/// its bias partial sums unused): a non-linear activation and no other forward node
-/// reading `y`. Returns the activation (with RReLU's training flag and seed), its input
-/// and the step record it reads.
+/// its bias partial sums unused): a non-linear activation whose output tells its
+/// derivative ([`ActKind::derivative_from_output`]) and no other forward node reading `y`.
+/// Returns the activation (with RReLU's training flag and seed), its input and the step
+/// record it reads.
 pub(super) fn fusable_act(
     g: &Graph,
     forward_len: usize,
@@ -114,7 +115,9 @@ pub(super) fn fusable_act(
             }
         }
     }
-    found.filter(|((act, _, _), _, _)| *act != ActKind::Linear && readers == 1)
+    found.filter(|((act, _, _), _, _)| {
+        *act != ActKind::Linear && act.derivative_from_output() && readers == 1
+    })
 }
 
 /// The gradient of a dense layer's (or direct convolution's) pre-activation, the bias
