@@ -27,6 +27,18 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
             training: true,
             seed: 1,
         },
+        Kernel::ActBackwardFromOutput {
+            act: ActKind::Elu { alpha: 0.5 },
+            n: 7,
+            training: false,
+            seed: 1,
+        },
+        Kernel::ActBackwardFromOutput {
+            act: ActKind::Selu,
+            n: 12,
+            training: false,
+            seed: 1,
+        },
         Kernel::PreluForward { rows: 2, cols: 3 },
         Kernel::PreluBackward { rows: 2, cols: 3 },
         Kernel::SoftmaxForward { rows: 2, cols: 3 },

@@ -246,12 +246,28 @@ fn activation_gradients() {
                 training,
                 seed: 3,
             };
-            let dx = run(&bwd, &[x.clone(), y, u.clone(), vec![0.0; n], step.clone()])[3].clone();
-            check(
-                &format!("{act:?} training={training}"),
-                &dx,
-                &numeric(&f, std::slice::from_ref(&x), 0, &u),
-            );
+            let dx = run(
+                &bwd,
+                &[x.clone(), y.clone(), u.clone(), vec![0.0; n], step.clone()],
+            )[3]
+            .clone();
+            let numeric = numeric(&f, std::slice::from_ref(&x), 0, &u);
+            check(&format!("{act:?} training={training}"), &dx, &numeric);
+            // From the output alone, where the output tells the derivative.
+            if act.derivative_from_output() {
+                let k = Kernel::ActBackwardFromOutput {
+                    act,
+                    n,
+                    training,
+                    seed: 3,
+                };
+                let dx = run(&k, &[y, u.clone(), vec![0.0; n], step.clone()])[2].clone();
+                check(
+                    &format!("{act:?} from y training={training}"),
+                    &dx,
+                    &numeric,
+                );
+            }
         }
     }
 }

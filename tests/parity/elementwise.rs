@@ -41,6 +41,23 @@ pub(super) fn activations_match_reference_forward_and_backward() {
                 // (more than one row) as partial sums over 2 or 7 stripes of rows: from
                 // the output alone, the same derivative as from the input.
                 let dx = c[3].clone();
+                // The activation layer's backward from its output alone.
+                let k = Kernel::ActBackwardFromOutput {
+                    act,
+                    n,
+                    training,
+                    seed: 5,
+                };
+                let inputs = [y.clone(), dy.clone(), vec![f32::NAN; n], step.clone()];
+                let (c, gg) = both(&mut g, &k, &inputs);
+                assert_close(&format!("{act:?} from y n={n}"), &gg[2], &c[2], 1e-6, 1e-5);
+                assert_close(
+                    &format!("{act:?} from y vs x n={n}"),
+                    &c[2],
+                    &dx,
+                    1e-6,
+                    1e-5,
+                );
                 let mut shapes = vec![(1, n, 1), (n, 1, 1), (n, 1, 7)];
                 if n % 4 == 0 {
                     shapes.extend([(n / 4, 4, 1), (n / 4, 4, 2)]);

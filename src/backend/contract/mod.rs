@@ -145,6 +145,8 @@ modules! {
     ACT_FORWARD: ElementwiseParams, ["activation.wgsl", "elementwise/common.wgsl", "elementwise/act_forward.wgsl"];
     /// Activation backward.
     ACT_BACKWARD: ElementwiseParams, ["activation.wgsl", "elementwise/common.wgsl", "elementwise/act_backward.wgsl"];
+    /// The activations' backward from their output alone.
+    ACT_BACKWARD_OUTPUT: ElementwiseParams, ["activation.wgsl", "elementwise/common.wgsl", "elementwise/act_backward_output.wgsl"];
     /// The dense epilogue's backward.
     BIAS_ACT_BACKWARD: ElementwiseParams, ["loops.wgsl", "activation.wgsl", "elementwise/common.wgsl", "elementwise/bias_act_backward.wgsl"];
     /// Bias add.
@@ -379,6 +381,10 @@ entries! {
     ActBackward: "act_backward" in ACT_BACKWARD [] [];
     /// [`Entry::ActBackward`], four elements an invocation through vec4 views.
     ActBackward4: "act_backward4" in ACT_BACKWARD [x: Vec4, y: Vec4, dy: Vec4, dx: Vec4] [];
+    /// The activation's backward from its output alone.
+    ActBackwardFromOutput: "act_backward_output" in ACT_BACKWARD_OUTPUT [] [];
+    /// [`Entry::ActBackwardFromOutput`], four elements an invocation through vec4 views.
+    ActBackwardFromOutput4: "act_backward_output4" in ACT_BACKWARD_OUTPUT [y: Vec4, dy: Vec4, dx: Vec4] [];
     /// PReLU forward.
     PreluForward: "prelu_forward" in PRELU_FORWARD [] [];
     /// PReLU backward.

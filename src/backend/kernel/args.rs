@@ -54,6 +54,9 @@ impl Kernel {
                 A::write("dx", n),
                 step,
             ],
+            Kernel::ActBackwardFromOutput { n, .. } => {
+                vec![A::read("y", n), A::read("dy", n), A::write("dx", n), step]
+            }
             Kernel::PreluForward { rows, cols } => vec![
                 A::read("x", rows * cols),
                 A::read("alpha", cols),

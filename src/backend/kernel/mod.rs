@@ -114,6 +114,20 @@ pub enum Kernel {
         /// Per-layer seed of RReLU's generator.
         seed: u32,
     },
+    /// `dx = f'(y)·dy` from the output alone (the derivative as
+    /// [`ActKind::derivative_from_output`] allows): an activation layer whose input nothing
+    /// else needs kept, as after a batch norm that stores the activated output
+    /// ([`Kernel::BnTrainAct`]).
+    ActBackwardFromOutput {
+        /// Which activation (one whose output tells its derivative).
+        act: ActKind,
+        /// Element count.
+        n: usize,
+        /// RReLU used drawn slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
     /// Keras PReLU forward.
     PreluForward {
         /// Rows.

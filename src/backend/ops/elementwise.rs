@@ -85,6 +85,39 @@ pub fn bias_act_backward_gpu(
     GpuLaunch::new(entry, p, grid).with_constants(vec![("BACK_ACT", f64::from(code))])
 }
 
+/// GPU launch of [`Kernel::ActBackwardFromOutput`](crate::backend::Kernel::ActBackwardFromOutput):
+/// an element an invocation, or four through vec4 views (the activation a constant).
+pub fn act_backward_output_gpu(act: ActKind, n: usize, training: bool, seed: u32) -> GpuLaunch {
+    let (code, f0, f1) = act.code();
+    let p = ElementwiseParams {
+        code,
+        flags: u32::from(training) | (seed << 8),
+        f0,
+        f1,
+        ..params(n, 0)
+    };
+    if n.is_multiple_of(4) {
+        return GpuLaunch::new(Entry::ActBackwardFromOutput4, p, grid_256(n / 4))
+            .with_constants(vec![("BACK_ACT", f64::from(code))]);
+    }
+    GpuLaunch::new(Entry::ActBackwardFromOutput, p, grid_256(n))
+}
+
+/// CPU `dx = f'(y)·dy` from the output alone ([`act_derivative_from_output`]). Buffers: y,
+/// dy, dx, step.
+pub fn act_backward_output_cpu(
+    act: ActKind,
+    n: usize,
+    training: bool,
+    seed: u32,
+    b: &mut [&mut [f32]],
+) {
+    let step = b[3][0].to_bits();
+    for i in 0..n {
+        b[2][i] = b[1][i] * act_derivative_from_output(act, b[0][i], training, seed, step, i);
+    }
+}
+
 /// GPU launch of an activation forward (`backward` false, buffers x, y, step) or backward
 /// (buffers x, y, dy, dx, step).
 pub fn act_gpu(act: ActKind, n: usize, training: bool, seed: u32, backward: bool) -> GpuLaunch {

@@ -146,15 +146,23 @@ pub fn backward(
                 if needs.contains(&a[0]) {
                     let shape = g.shape(a[0]).to_vec();
                     let dx = g.temp(grad_name(g, a[0]), &shape);
-                    g.push(
-                        Kernel::ActBackward {
+                    if act_from_output(g, forward_len, a[0], act) {
+                        let kernel = Kernel::ActBackwardFromOutput {
                             act,
                             n,
                             training,
                             seed,
-                        },
-                        vec![a[0], a[1], dy, dx, a[2]],
-                    );
+                        };
+                        g.push(kernel, vec![a[1], dy, dx, a[2]]);
+                    } else {
+                        let kernel = Kernel::ActBackward {
+                            act,
+                            n,
+                            training,
+                            seed,
+                        };
+                        g.push(kernel, vec![a[0], a[1], dy, dx, a[2]]);
+                    }
                     accumulate(g, &mut grads, a[0], dx);
                 }
             }
@@ -473,6 +481,59 @@ mod tests {
         };
         let grads = backward(&mut g, forward_len, seed, &[x]).unwrap();
         (g, grads[&x])
+    }
+
+    #[test]
+    fn an_activation_layer_after_batch_norm_differentiates_from_its_output() {
+        // Batch norm, then relu: the backward reads the activation's output, not the
+        // normalized values, so the fusion after autodiff can leave those unstored.
+        let (rows, cols) = (16, 8);
+        let mut g = Graph::default();
+        let x = g.tensor("x", &[rows, cols], TensorKind::External);
+        let ext = |g: &mut Graph, name: &str, n: usize| g.tensor(name, &[n], TensorKind::External);
+        let (gamma, beta, stats, mm, mv, step) = (
+            ext(&mut g, "gamma", cols),
+            ext(&mut g, "beta", cols),
+            ext(&mut g, "stats", 2 * cols),
+            ext(&mut g, "mm", cols),
+            ext(&mut g, "mv", cols),
+            ext(&mut g, "step", 8),
+        );
+        let out = g.temp("out", &[rows, cols]);
+        let bn = Kernel::BnTrain {
+            rows,
+            cols,
+            eps: 1e-3,
+            momentum: 0.99,
+        };
+        g.push(bn, vec![x, gamma, beta, out, stats, mm, mv]);
+        let y = g.temp("y", &[rows, cols]);
+        let act = Kernel::ActForward {
+            act: ActKind::Relu,
+            n: rows * cols,
+            training: false,
+            seed: 0,
+        };
+        g.push(act, vec![out, y, step]);
+        let dy = g.tensor("dy", &[rows, cols], TensorKind::External);
+        let seed = Seed {
+            y,
+            dy,
+            dy_column_sums: None,
+        };
+        backward(&mut g, 2, seed, &[gamma]).unwrap();
+        let kernels: Vec<&Kernel> = g.nodes.iter().map(|n| &n.kernel).collect();
+        assert!(
+            kernels
+                .iter()
+                .any(|k| matches!(k, Kernel::ActBackwardFromOutput { .. }))
+                && !kernels
+                    .iter()
+                    .any(|k| matches!(k, Kernel::ActBackward { .. })),
+            "{kernels:?}"
+        );
+        assert!(crate::graph::fuse::batch_norm_into_activation(&mut g, &[]));
+        assert!(matches!(g.nodes[0].kernel, Kernel::BnTrainAct { .. }));
     }
 
     #[test]

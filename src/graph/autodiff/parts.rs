@@ -80,6 +80,18 @@ pub(super) fn fusable_dense(
     }
 }
 
+/// Whether an activation layer over `x` differentiates from its output alone
+/// ([`Kernel::ActBackwardFromOutput`]): `x` is a training-mode batch norm's output (so that
+/// batch norm can store the activated output and not `x`, [`Kernel::BnTrainAct`]) and the
+/// activation's output tells its derivative.
+pub(super) fn act_from_output(g: &Graph, forward_len: usize, x: TensorId, act: ActKind) -> bool {
+    act != ActKind::Linear
+        && act.derivative_from_output()
+        && g.nodes[..forward_len]
+            .iter()
+            .any(|n| matches!(n.kernel, Kernel::BnTrain { .. }) && n.args[3] == x)
+}
+
 /// An activation layer ([`Kernel::ActForward`]) whose output the max pooling's backward
 /// after it can take through the activation's derivative ([`Kernel::MaxPoolActBackward`],
 /// its bias partial sums unused): a non-linear activation whose output tells its
