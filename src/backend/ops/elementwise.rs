@@ -88,19 +88,8 @@ pub fn bias_act_backward_gpu(
 /// GPU launch of [`Kernel::ActBackwardFromOutput`](crate::backend::Kernel::ActBackwardFromOutput):
 /// an element an invocation, or four through vec4 views (the activation a constant).
 pub fn act_backward_output_gpu(act: ActKind, n: usize, training: bool, seed: u32) -> GpuLaunch {
-    let (code, f0, f1) = act.code();
-    let p = ElementwiseParams {
-        code,
-        flags: u32::from(training) | (seed << 8),
-        f0,
-        f1,
-        ..params(n, 0)
-    };
-    if n.is_multiple_of(4) {
-        return GpuLaunch::new(Entry::ActBackwardFromOutput4, p, grid_256(n / 4))
-            .with_constants(vec![("BACK_ACT", f64::from(code))]);
-    }
-    GpuLaunch::new(Entry::ActBackwardFromOutput, p, grid_256(n))
+    let entries = (Entry::ActBackwardFromOutput, Entry::ActBackwardFromOutput4);
+    act_launch(act, n, training, seed, entries, "BACK_ACT")
 }
 
 /// CPU `dx = f'(y)·dy` from the output alone ([`act_derivative_from_output`]). Buffers: y,
@@ -121,6 +110,26 @@ pub fn act_backward_output_cpu(
 /// GPU launch of an activation forward (`backward` false, buffers x, y, step) or backward
 /// (buffers x, y, dy, dx, step).
 pub fn act_gpu(act: ActKind, n: usize, training: bool, seed: u32, backward: bool) -> GpuLaunch {
+    if backward {
+        let entries = (Entry::ActBackward, Entry::ActBackward4);
+        act_launch(act, n, training, seed, entries, "BACK_ACT")
+    } else {
+        let entries = (Entry::ActForward, Entry::ActForward4);
+        act_launch(act, n, training, seed, entries, "FWD_ACT")
+    }
+}
+
+/// An activation kernel's launch: `scalar` an element an invocation, or `vec4` four through
+/// the vec4 views (`n` a multiple of 4) with the activation code the pipeline constant
+/// `constant`.
+fn act_launch(
+    act: ActKind,
+    n: usize,
+    training: bool,
+    seed: u32,
+    (scalar, vec4): (Entry, Entry),
+    constant: &'static str,
+) -> GpuLaunch {
     let (code, f0, f1) = act.code();
     let p = ElementwiseParams {
         code,
@@ -130,21 +139,10 @@ pub fn act_gpu(act: ActKind, n: usize, training: bool, seed: u32, backward: bool
         ..params(n, 0)
     };
     if n.is_multiple_of(4) {
-        // Four elements an invocation through the vec4 views, the activation a constant.
-        let (entry, constant) = if backward {
-            (Entry::ActBackward4, "BACK_ACT")
-        } else {
-            (Entry::ActForward4, "FWD_ACT")
-        };
-        return GpuLaunch::new(entry, p, grid_256(n / 4))
+        return GpuLaunch::new(vec4, p, grid_256(n / 4))
             .with_constants(vec![(constant, f64::from(code))]);
     }
-    let entry = if backward {
-        Entry::ActBackward
-    } else {
-        Entry::ActForward
-    };
-    GpuLaunch::new(entry, p, grid_256(n))
+    GpuLaunch::new(scalar, p, grid_256(n))
 }
 
 /// GPU launch of the other element-wise kernels.
