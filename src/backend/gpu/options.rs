@@ -15,12 +15,12 @@ pub struct GpuOptions {
     pub api: Option<String>,
     /// Force a matmul variant instead of autotuning (`STEADYGRAD_MATMUL`).
     pub matmul: Option<MatmulVariant>,
-    /// Where the autotuner keeps its choices (default: [`TuneCache::default_path`]).
+    /// Where the autotuner keeps its choices (default: [`TuneCache::default_path`](crate::backend::autotune::TuneCache::default_path)).
     pub tune_cache: Option<PathBuf>,
     /// When matmul variants are timed (`STEADYGRAD_TUNE`).
     pub tuning: Tuning,
     /// In a browser, the variant a matmul shape class takes until
-    /// [`GpuBackend::tune_deferred`] has timed it (None: the register-blocked 8×8 kernel).
+    /// [`GpuBackend::tune_deferred`](super::GpuBackend::tune_deferred) has timed it (None: the register-blocked 8×8 kernel).
     pub provisional_matmul: Option<MatmulVariant>,
     /// Whether the kernels that can (the optimizer update, the window kernels, batch norm)
     /// read their large inputs through textures. None: on CPU adapters, where a texel load

@@ -178,7 +178,7 @@ impl GpuBackend {
     /// browser: all of them, the first time a shape is seen), caches the choices and
     /// returns them; launches prepared before keep their provisional variant until they
     /// are prepared again ([`crate::Session::tune_async`] does that). Where operands are
-    /// read through textures (CPU adapters) the candidates are [`TEXTURE_CANDIDATES`],
+    /// read through textures (CPU adapters) the candidates are `TEXTURE_CANDIDATES`,
     /// else all of them.
     pub async fn tune_deferred(&mut self) -> Result<Vec<TunedClass>> {
         let candidates: Vec<MatmulVariant> = if self.texture_reads.is_some() {

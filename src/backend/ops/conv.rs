@@ -255,7 +255,7 @@ fn strip(win: &Window) -> bool {
 
 /// Whether the direct convolution's kernel gradient over `win` sums rows of taps along
 /// rows of positions (`STRIP` in `conv_direct_weight_grad.wgsl`; its stripes are then rows
-/// of positions, [`stripe_of`]): stride and dilation 1 across, at most 12 taps across, and
+/// of positions, `stripe_of`): stride and dilation 1 across, at most 12 taps across, and
 /// a field past 12 values. A field of 12 is summed whole by one invocation each gradient
 /// value it loads (`KB` 3, [`field_blocks`]), which ran faster than rows of taps on
 /// llvmpipe (the example CNN's 3×3 over one channel at batch 128: 2.4 against 2.8 ms);
