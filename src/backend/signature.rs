@@ -1,7 +1,7 @@
 //! A kernel's buffers, declared once ([`Kernel::args`](super::Kernel::args)): each one's
 //! name, access, element type and least length. Everything else follows from that list:
 //! the arity, aliasing and size checks before a launch is prepared
-//! ([`super::validate_launch`]), which buffers a node writes (for the planner and
+//! (`super::validate_launch`), which buffers a node writes (for the planner and
 //! autodiff), the WGSL declarations of the buffers ([`wgsl_header`], prepended to every
 //! shader module, so a kernel's WGSL names its buffers as Rust does and cannot bind them
 //! differently), and the bind-group layout and bind group of every launch.

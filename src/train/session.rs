@@ -1,8 +1,8 @@
 //! The [`Session`]: a model on a device. Its state comes in parts, each with one owner:
-//! the device ([`DeviceState`]: the backend and the buffers every step binds), the model
-//! and its device weights ([`ModelState`]), the optimizer and its state once compiled
-//! ([`Trainer`]), the prepared step plans ([`Plans`]) and the data sets kept on the
-//! device ([`ResidentSets`]). Training runs through one loop (`begin_epoch`,
+//! the device (`DeviceState`: the backend and the buffers every step binds), the model
+//! and its device weights (`ModelState`), the optimizer and its state once compiled
+//! (`Trainer`), the prepared step plans (`Plans`) and the data sets kept on the
+//! device (`ResidentSets`). Training runs through one loop (`begin_epoch`,
 //! `train_next`, `end_epoch` in [`super::epoch`]) that `fit` drives with its callbacks
 //! and the browser page drives without blocking.
 

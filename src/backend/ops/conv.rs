@@ -257,7 +257,7 @@ fn strip(win: &Window) -> bool {
 /// rows of positions (`STRIP` in `conv_direct_weight_grad.wgsl`; its stripes are then rows
 /// of positions, `stripe_of`): stride and dilation 1 across, at most 12 taps across, and
 /// a field past 12 values. A field of 12 is summed whole by one invocation each gradient
-/// value it loads (`KB` 3, [`field_blocks`]), which ran faster than rows of taps on
+/// value it loads (`KB` 3, `field_blocks`), which ran faster than rows of taps on
 /// llvmpipe (the example CNN's 3×3 over one channel at batch 128: 2.4 against 2.8 ms);
 /// past it, the rows of taps load an image value a position where the blocks load one a
 /// field value (LeNet's 5×5 over one channel 7.2–7.5 → 3.9–5.6 ms; its 5×5 over six
@@ -286,7 +286,7 @@ fn field_blocks(win: &Window) -> usize {
 }
 
 /// `launch` (of `kernel`) as the kernel gradient summing several blocks of field values an
-/// invocation ([`field_blocks`]) when it is [`Kernel::ConvDirectWeightGrad`]: on llvmpipe
+/// invocation (`field_blocks`) when it is [`Kernel::ConvDirectWeightGrad`]: on llvmpipe
 /// the example CNN's first convolution's at batch 128 ran 1.5× faster (each gradient vec4
 /// loaded once for the whole 3×3 field, not three times), but SwiftShader's shader compiler
 /// ran out of memory on the larger body over padded windows, so the backend takes it where
