@@ -33,17 +33,3 @@ fn tap_base(i: vec3<u32>, ky: u32, kx: u32, valid: bool) -> vec2<u32> {
 fn tap_quad(b: vec2<u32>, c4: u32) -> vec4<f32> {
     return select(vec4<f32>(0.0), read_x(b.x + c4), b.y != 0u);
 }
-
-// The eight rows of the first half's group, or (`second`) of the second's.
-fn half_of(a: array<vec4<f32>, 8>, b: array<vec4<f32>, 8>, second: bool) -> array<vec4<f32>, 8> {
-    return array<vec4<f32>, 8>(
-        select(a[0], b[0], second),
-        select(a[1], b[1], second),
-        select(a[2], b[2], second),
-        select(a[3], b[3], second),
-        select(a[4], b[4], second),
-        select(a[5], b[5], second),
-        select(a[6], b[6], second),
-        select(a[7], b[7], second),
-    );
-}

@@ -8,8 +8,9 @@
 // As the 8-lane subgroup matmul (matmul/subgroup.wgsl): a workgroup is one subgroup and
 // owns 32 input positions × 32 channels, lane l the channels 4l..4l+3 of all 32 positions;
 // each step of four filters of a tap, lane j loads position j's four values of each group
-// of 8 positions and the 32 positions' values reach every lane through lanes8. The tap's
-// geometry is the same for all lanes, and every loop count is a pipeline constant.
+// of 8 positions and the 32 positions' values reach every lane through lanes8 (over at most
+// 16 channels, HALVES: two blocks of 32 positions, `halves` below). The tap's geometry is the
+// same for all lanes, and every loop count is a pipeline constant.
 //
 // Declared before this file (generated from Rust): `p` (WindowParams: n), the window's
 // geometry (window/common.wgsl: H, W, C channels of the input, OH, OW), `read_dz(i)` and
@@ -18,6 +19,15 @@
 
 // Filters in vec4s (the kernel's last axis), fixed per pipeline.
 override F4: u32;
+// At most 16 channels (C ≤ 16), fixed per pipeline: a workgroup owns two blocks of 32 input
+// positions and 16 channels, lanes 0–3 the first block's and lanes 4–7 the second's
+// (`half_of`), instead of one block of 32 positions and 32 channels with half of it idle.
+override HALVES: bool = false;
+
+// (image, row, column) of input position r.
+fn in_position(r: u32) -> vec3<u32> {
+    return vec3<u32>(r / (H * W), (r / W) % H, r % W);
+}
 
 // The output row (or column) o whose tap k reads input row (or column) `at` — o·s + k·d −
 // pad = at — clamped into the output, and whether it exists.
@@ -70,18 +80,18 @@ fn conv_input_grad(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
+    if (HALVES) {
+        halves(wid.x, wid.y, lane);
+        return;
+    }
     let row0 = wid.y * 32u;
     let c0 = (wid.x * 8u + lane) * 4u;
     let last = p.n * H * W - 1u;
     // This lane's position in each group of 8 (past the last: the last, not stored).
-    let r0 = min(row0 + lane, last);
-    let r1 = min(row0 + 8u + lane, last);
-    let r2 = min(row0 + 16u + lane, last);
-    let r3 = min(row0 + 24u + lane, last);
-    let i0 = vec3<u32>(r0 / (H * W), (r0 / W) % H, r0 % W);
-    let i1 = vec3<u32>(r1 / (H * W), (r1 / W) % H, r1 % W);
-    let i2 = vec3<u32>(r2 / (H * W), (r2 / W) % H, r2 % W);
-    let i3 = vec3<u32>(r3 / (H * W), (r3 / W) % H, r3 % W);
+    let i0 = in_position(min(row0 + lane, last));
+    let i1 = in_position(min(row0 + 8u + lane, last));
+    let i2 = in_position(min(row0 + 16u + lane, last));
+    let i3 = in_position(min(row0 + 24u + lane, last));
     // This lane's channels (past the last: the last, not stored).
     let cl = min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(C - 1u));
     var tile = Tile32();
@@ -102,4 +112,46 @@ fn conv_input_grad(
         }
     }
     store32(row0, c0, tile);
+}
+
+// At most 16 channels: lanes 0–3 take channels 4·(l & 3).. of the workgroup's first 32
+// positions, lanes 4–7 of the next 32. Each step of four filters a lane loads its quad in
+// each group of 8 positions of both blocks; lanes8 hands both to every lane, which keeps its
+// own block's.
+fn halves(wx: u32, wy: u32, lane: u32) {
+    let second = lane >= 4u;
+    let c0 = (wx * 4u + (lane & 3u)) * 4u;
+    let base = wy * 64u;
+    let last = p.n * H * W - 1u;
+    let f0 = in_position(min(base + lane, last));
+    let f1 = in_position(min(base + 8u + lane, last));
+    let f2 = in_position(min(base + 16u + lane, last));
+    let f3 = in_position(min(base + 24u + lane, last));
+    let s0 = in_position(min(base + 32u + lane, last));
+    let s1 = in_position(min(base + 40u + lane, last));
+    let s2 = in_position(min(base + 48u + lane, last));
+    let s3 = in_position(min(base + 56u + lane, last));
+    let cl = min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(C - 1u));
+    var tile = Tile32();
+    for (var t = 0u; t < KH * KW; t++) {
+        let ky = t / KW;
+        let kx = t % KW;
+        let bf0 = dz_base(f0, ky, kx);
+        let bf1 = dz_base(f1, ky, kx);
+        let bf2 = dz_base(f2, ky, kx);
+        let bf3 = dz_base(f3, ky, kx);
+        let bs0 = dz_base(s0, ky, kx);
+        let bs1 = dz_base(s1, ky, kx);
+        let bs2 = dz_base(s2, ky, kx);
+        let bs3 = dz_base(s3, ky, kx);
+        for (var f4 = 0u; f4 < F4; f4++) {
+            let bm = w_block(t, cl, f4);
+            let a0 = half_of(lanes8(dz_quad(bf0, f4)), lanes8(dz_quad(bs0, f4)), second);
+            let a1 = half_of(lanes8(dz_quad(bf1, f4)), lanes8(dz_quad(bs1, f4)), second);
+            let a2 = half_of(lanes8(dz_quad(bf2, f4)), lanes8(dz_quad(bs2, f4)), second);
+            let a3 = half_of(lanes8(dz_quad(bf3, f4)), lanes8(dz_quad(bs3, f4)), second);
+            tile = fma32(tile, bm, a0, a1, a2, a3);
+        }
+    }
+    store32(base + select(0u, 32u, second), c0, tile);
 }

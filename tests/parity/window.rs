@@ -334,7 +334,8 @@ fn direct_convolutions_match_reference_on(g: &mut GpuBackend) {
 /// stride 1, any adapter; the 8-lane subgroup one for more channels; elsewhere the product
 /// into im2col rows and col2im run instead), and that reference against those two kernels,
 /// on every window above and on more channels (5 to 8 in two vec4s, dilation down the rows,
-/// rows not in whole blocks of 8; a partial block of 32, two blocks) with 4 to 64 filters.
+/// rows not in whole blocks of 8; a partial block of 32, two blocks; 13 and 16 channels in
+/// two blocks of 32 positions a subgroup) with 4 to 64 filters.
 pub(super) fn conv_input_grad_matches_reference() {
     let Some(g) = gpu() else { return };
     // On 8-lane subgroups their entries, and as an adapter without them the others.
@@ -359,6 +360,9 @@ fn conv_input_grad_matches_reference_on(g: &mut GpuBackend) {
         (2, (7, 6, 32), (3, 3), (1, 1), (1, 1), Padding::Valid),
         (3, (6, 5, 40), (3, 3), (1, 1), (1, 2), Padding::Same),
         (1, (4, 4, 64), (2, 2), (1, 1), (1, 1), Padding::Same),
+        // At most 16 channels: two blocks of 32 positions a subgroup (a partial one of 64).
+        (2, (7, 9, 16), (3, 3), (1, 1), (1, 1), Padding::Valid),
+        (1, (6, 5, 13), (3, 2), (1, 1), (2, 1), Padding::Same),
     ] {
         wins.push(Window::new(n, hwc, k, s, d, pad).unwrap());
     }

@@ -348,18 +348,29 @@ pub fn weight_grad_gpu(
 /// in place of the product into im2col rows and col2im (on adapters with 8-lane subgroups):
 /// stride 1 (a stride of 2 would leave three taps in four without an output position,
 /// multiplied by zero), filters in whole vec4s (dz read a vec4 of filters at a time), at
-/// most a quarter of the lanes' channels idle (a subgroup computes 32 channels: over 16, as
-/// the example CNN's second convolution, half its work is thrown away and the launch took
-/// as long as the two it replaces on llvmpipe), and dz and w within an operand texture.
+/// most a fifth of the lanes' channels idle (a subgroup computes 32 channels, or 16 over at
+/// most [`INPUT_GRAD_HALVES_CHANNELS_MAX`]: over 16 in blocks of 32, as the example CNN's
+/// second convolution, half its work was thrown away and the launch took as long as the two
+/// it replaces on llvmpipe), and dz and w within an operand texture.
 pub fn input_grad_fits(win: &Window, filters: usize) -> bool {
+    let block = if win.c <= INPUT_GRAD_HALVES_CHANNELS_MAX {
+        16
+    } else {
+        32
+    };
     (win.sh, win.sw) == (1, 1)
         && filters.is_multiple_of(4)
-        && win.c.div_ceil(32) * 32 * 4 <= win.c * 5
+        && win.c.div_ceil(block) * block * 4 <= win.c * 5
         && !win.is_pointwise()
         && (win.n * win.h * win.w).div_ceil(32) <= MAX_WORKGROUPS
         && matmul::fits_texture(win.positions() * filters)
         && matmul::fits_texture(win.patch() * filters)
 }
+
+/// The most input channels [`Kernel::ConvInputGrad`]'s subgroup kernel computes as two
+/// blocks of 32 positions and 16 channels a subgroup (`halves` in
+/// `window/conv_input_grad.wgsl`) instead of one block of 32 positions and 32 channels.
+pub const INPUT_GRAD_HALVES_CHANNELS_MAX: usize = 16;
 
 /// The most input channels [`Entry::ConvDirectInputGrad`] takes (two vec4s of sums a
 /// position, eight positions an invocation).
@@ -389,7 +400,8 @@ pub fn input_grad_runs(win: &Window, filters: usize, subgroups8: bool) -> bool {
 /// GPU launch of [`Kernel::ConvInputGrad`] on a device with (`subgroups8`) or without
 /// 8-lane subgroups: the direct kernel where [`direct_input_grad_fits`] (eight positions
 /// of a row an invocation; on subgroups, the weights shared through them), else a subgroup
-/// of 8 lanes per 32 input positions and 32 channels.
+/// of 8 lanes per 32 input positions and 32 channels (per 64 and 16 over at most
+/// [`INPUT_GRAD_HALVES_CHANNELS_MAX`] channels).
 pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaunch {
     let p = WindowParams {
         n: win.n as u32,
@@ -406,13 +418,17 @@ pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaun
         };
         return GpuLaunch::new(entry, p, grid).with_constants(constants);
     }
-    let grid = (
-        win.c.div_ceil(32) as u32,
-        (win.n * win.h * win.w).div_ceil(32) as u32,
-        1,
-    );
+    // At most 16 channels: a subgroup per 64 positions and 16 channels, every lane busy.
+    let halves = win.c <= INPUT_GRAD_HALVES_CHANNELS_MAX;
+    let positions = win.n * win.h * win.w;
+    let grid = if halves {
+        (win.c.div_ceil(16) as u32, positions.div_ceil(64) as u32, 1)
+    } else {
+        (win.c.div_ceil(32) as u32, positions.div_ceil(32) as u32, 1)
+    };
     let mut constants = constants(win);
     constants.push(("F4", (filters / 4) as f64));
+    constants.push(("HALVES", f64::from(u8::from(halves))));
     GpuLaunch::new(Entry::ConvInputGrad, p, grid).with_constants(constants)
 }
 
