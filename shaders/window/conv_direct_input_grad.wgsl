@@ -16,13 +16,18 @@
 //
 // Declared before this file (generated from Rust): `p` (WindowParams: n), the window's
 // geometry (window/common.wgsl: H, W, C channels of the input, OH, OW), dz's vec4 view
-// `dz4`, `read_w(i)` (vec4 i of the weights' uniform block), dx. After it, the entry point
+// `dz4` and `read1_dz(i)`, `read_w(i)` and `read1_w(i)` (vec4 i and float i of the weights'
+// uniform block), dx. After it, the entry point
 // and `tap_weights(k, j, lane)` (the weights of tap row k, k the first of its C channels'
 // rows): conv_direct_input_grad_entry.wgsl reads them in every lane,
 // conv_direct_input_grad_entry8.wgsl a channel a lane, shared through the subgroup.
 
-// Filters in vec4s (the kernel's last axis, in whole vec4s), fixed per pipeline.
+// Filters, in vec4s (the kernel's last axis; the last one partial unless WHOLE4), fixed per
+// pipeline. With WHOLE4 false dz and the weights are read a float at a time (`dz_quad`,
+// `w_row`), the filters past the last with zero weights.
 override F4: u32;
+override FILTERS: u32;
+override WHOLE4: bool = true;
 
 // The sums of eight positions: column q of p<i> holds position i's channels 4q..4q+3.
 struct Sums8 {
@@ -80,8 +85,36 @@ fn input_grad_block(t: u32, lane: u32) {
 // Filters 4j..4j+3 of dz at output column c of the output row starting at position `base`
 // (zero outside dz: its row `row_in` false, or c past either edge).
 fn dz_at(base: u32, c: i32, row_in: bool, j: u32) -> vec4<f32> {
-    let v = dz4[(base + u32(clamp(c, 0, i32(OW) - 1))) * F4 + j];
+    let v = dz_quad(base + u32(clamp(c, 0, i32(OW) - 1)), j);
     return select(vec4<f32>(0.0), v, row_in && c >= 0 && c < i32(OW));
+}
+
+// Filters 4j.. (past the last, the last again) of the output gradient at position `pos`.
+fn dz_quad(pos: u32, j: u32) -> vec4<f32> {
+    if (WHOLE4) {
+        return dz4[pos * F4 + j];
+    }
+    let o = pos * FILTERS;
+    let f = quad_filters(j);
+    return vec4<f32>(read1_dz(o + f.x), read1_dz(o + f.y), read1_dz(o + f.z), read1_dz(o + f.w));
+}
+
+// Filters 4j..4j+3 of the weights' row r (row k + c of tap row k, channel c; past the last
+// filter, zero).
+fn w_row(r: u32, j: u32) -> vec4<f32> {
+    if (WHOLE4) {
+        return read_w(r * F4 + j);
+    }
+    let o = r * FILTERS;
+    let f = quad_filters(j);
+    let v = vec4<f32>(read1_w(o + f.x), read1_w(o + f.y), read1_w(o + f.z), read1_w(o + f.w));
+    let exists = vec4<u32>(4u * j) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(FILTERS);
+    return select(vec4<f32>(0.0), v, exists);
+}
+
+// Filters 4j..4j+3, clamped to the last.
+fn quad_filters(j: u32) -> vec4<u32> {
+    return min(vec4<u32>(4u * j) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(FILTERS - 1u));
 }
 
 // The sums plus the products of a tap's weights at filters 4j..4j+3 (`w`, of

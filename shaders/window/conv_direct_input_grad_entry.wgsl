@@ -15,9 +15,9 @@ fn tap_weights(k: u32, j: u32, lane: u32) -> TapWeights {
 fn w_block(k: u32, c0: u32, j: u32) -> mat4x4<f32> {
     let l = C - 1u;
     return mat4x4<f32>(
-        read_w((k + min(c0, l)) * F4 + j),
-        read_w((k + min(c0 + 1u, l)) * F4 + j),
-        read_w((k + min(c0 + 2u, l)) * F4 + j),
-        read_w((k + min(c0 + 3u, l)) * F4 + j),
+        w_row(k + min(c0, l), j),
+        w_row(k + min(c0 + 1u, l), j),
+        w_row(k + min(c0 + 2u, l), j),
+        w_row(k + min(c0 + 3u, l), j),
     );
 }

@@ -15,7 +15,7 @@ fn conv_direct_input_grad8(
 // Tap row k's weights at filters 4j..4j+3, channel `lane` (past the last, the last again)
 // read by this lane.
 fn tap_weights(k: u32, j: u32, lane: u32) -> TapWeights {
-    let all = lanes8(read_w((k + min(lane, C - 1u)) * F4 + j));
+    let all = lanes8(w_row(k + min(lane, C - 1u), j));
     return TapWeights(
         mat4x4<f32>(all[0], all[1], all[2], all[3]),
         mat4x4<f32>(all[4], all[5], all[6], all[7]),

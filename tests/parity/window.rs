@@ -335,7 +335,7 @@ fn direct_convolutions_match_reference_on(g: &mut GpuBackend) {
 /// into im2col rows and col2im run instead), and that reference against those two kernels,
 /// on every window above and on more channels (5 to 8 in two vec4s, dilation down the rows,
 /// rows not in whole blocks of 8; a partial block of 32, two blocks; 13 and 16 channels in
-/// two blocks of 32 positions a subgroup) with 4 to 64 filters.
+/// two blocks of 32 positions a subgroup) with 4 to 64 filters, 6 and 10 not in whole vec4s.
 pub(super) fn conv_input_grad_matches_reference() {
     let Some(g) = gpu() else { return };
     // On 8-lane subgroups their entries, and as an adapter without them the others.
@@ -368,7 +368,7 @@ fn conv_input_grad_matches_reference_on(g: &mut GpuBackend) {
     }
     let mut on_gpu = 0;
     for (i, win) in wins.into_iter().enumerate() {
-        let filters = [4, 8, 12, 64][i % 4];
+        let filters = [4, 8, 12, 64, 6, 10][i % 6];
         let (positions, patch) = (win.positions(), win.patch());
         let dz = random_with_edges(positions * filters, 2.0, 300 + i as u64);
         let w = random(patch * filters, 1.0, 320 + i as u64);

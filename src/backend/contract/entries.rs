@@ -241,11 +241,12 @@ entries! {
     ConvInputGrad: "conv_input_grad" in CONV_INPUT_GRAD [dz: Texture, w: Texture] [];
     /// [`Entry::ConvInputGrad`] computed directly for inputs of at most 8 channels, stride
     /// and dilation 1 across, on any adapter: eight positions of a row and their channels an
-    /// invocation, the weights from a uniform block.
-    ConvDirectInputGrad: "conv_direct_input_grad" in CONV_DIRECT_INPUT_GRAD [dz: Vec4, w: Uniform] [];
+    /// invocation, the weights from a uniform block (dz read a float at a time where the
+    /// filters are not in whole vec4s).
+    ConvDirectInputGrad: "conv_direct_input_grad" in CONV_DIRECT_INPUT_GRAD [dz: Vec4, dz: Scalar, w: Uniform] [];
     /// [`Entry::ConvDirectInputGrad`] on 8-lane subgroups: a channel's weights a lane,
     /// shared through the subgroup.
-    ConvDirectInputGrad8: "conv_direct_input_grad8" in CONV_DIRECT_INPUT_GRAD8 [dz: Vec4, w: Uniform] [];
+    ConvDirectInputGrad8: "conv_direct_input_grad8" in CONV_DIRECT_INPUT_GRAD8 [dz: Vec4, dz: Scalar, w: Uniform] [];
     /// im2col.
     Im2col: "im2col" in IM2COL [] [];
     /// [`Entry::Im2col`] reading through textures (CPU adapters).

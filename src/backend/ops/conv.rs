@@ -62,14 +62,16 @@ pub const STRIPE_POSITIONS: usize = 128;
 
 /// Whether a convolution over `win` with `filters` filters runs directly
 /// ([`Kernel::ConvDirect`]): a receptive field of at most [`DIRECT_PATCH_MAX`] values (or
-/// [`DIRECT_WIDE_PATCH_MAX`] over channels not in whole vec4s), 1 to [`DIRECT_FILTERS_MAX`]
+/// [`DIRECT_WIDE_PATCH_MAX`] where channels or filters are not in whole vec4s, which the
+/// implicit matmul does not take), 1 to [`DIRECT_FILTERS_MAX`]
 /// filters in whole vec4s or not (the entries for the others read and store floats: on
 /// llvmpipe `tests/data/cnn/cnn_b.json`'s 5×5 convolution to 6 filters at batch 128 took
 /// 11 ms forward and 5 backward through im2col rows and the narrow matmul), and not
 /// pointwise (that one is a plain matmul over the input).
 pub fn direct_fits(win: &Window, filters: usize) -> bool {
     let patch = win.patch();
-    (patch <= DIRECT_PATCH_MAX || (patch <= DIRECT_WIDE_PATCH_MAX && !win.c.is_multiple_of(4)))
+    let vec4s = win.c.is_multiple_of(4) && filters.is_multiple_of(4);
+    (patch <= DIRECT_PATCH_MAX || (patch <= DIRECT_WIDE_PATCH_MAX && !vec4s))
         && (1..=DIRECT_FILTERS_MAX).contains(&filters)
         && !win.is_pointwise()
 }
@@ -379,13 +381,15 @@ pub const DIRECT_INPUT_GRAD_CHANNELS_MAX: usize = 8;
 /// Whether [`Kernel::ConvInputGrad`] takes a convolution over `win` with `filters` filters
 /// computed directly ([`Entry::ConvDirectInputGrad`], on any adapter), in place of the
 /// product into im2col rows and col2im: stride and dilation 1 across, at most
-/// [`DIRECT_INPUT_GRAD_CHANNELS_MAX`] input channels, filters in whole vec4s up to
-/// [`DIRECT_FILTERS_MAX`] and the weights within a uniform block, not pointwise.
+/// [`DIRECT_INPUT_GRAD_CHANNELS_MAX`] input channels, up to [`DIRECT_FILTERS_MAX`] filters
+/// (not in whole vec4s: read a float at a time; on llvmpipe `tests/data/cnn/cnn_f.json`'s
+/// 3×3 over 8 channels to 6 filters at batch 128 took 16 ms through im2col rows (2.5 this way), whose
+/// product over 6 filters no matmul variant runs well) and the weights within a uniform
+/// block, not pointwise.
 pub fn direct_input_grad_fits(win: &Window, filters: usize) -> bool {
     (win.sh, win.sw, win.dw) == (1, 1, 1)
         && win.c <= DIRECT_INPUT_GRAD_CHANNELS_MAX
-        && filters.is_multiple_of(4)
-        && (4..=DIRECT_FILTERS_MAX).contains(&filters)
+        && (1..=DIRECT_FILTERS_MAX).contains(&filters)
         && direct_weights_fit(win, filters)
         && !win.is_pointwise()
 }
@@ -409,7 +413,9 @@ pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaun
     };
     if direct_input_grad_fits(win, filters) || !subgroups8 {
         let mut constants = constants(win);
-        constants.push(("F4", (filters / 4) as f64));
+        constants.push(("F4", filters.div_ceil(4) as f64));
+        constants.push(("FILTERS", filters as f64));
+        constants.push(("WHOLE4", f64::from(u8::from(filters.is_multiple_of(4)))));
         let grid = grid_256(win.n * win.h * win.w.div_ceil(8));
         let entry = if subgroups8 {
             Entry::ConvDirectInputGrad8
