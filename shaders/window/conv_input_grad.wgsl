@@ -12,6 +12,12 @@
 // 16 channels, HALVES: two blocks of 32 positions, `halves` below). The tap's geometry is the
 // same for all lanes, and every loop count is a pipeline constant.
 //
+// The positions are walked by stride class (`position`): at stride SH × SW the input
+// positions whose row and column leave the same remainders are reached by the same taps,
+// so a workgroup takes positions of one class and skips the taps that reach none of them
+// (`reaches`; three in four at stride 2 — on llvmpipe a branch every lane takes the same
+// way is a real one). At stride 1 there is one class, the positions in order.
+//
 // Declared before this file (generated from Rust): `p` (WindowParams: n), the window's
 // geometry (window/common.wgsl: H, W, C channels of the input, OH, OW), `read_dz(i)` and
 // `read_w(i)` (vec4 i through their textures), dx; lanes8 (matmul/lanes8.wgsl); Tile32
@@ -24,9 +30,39 @@ override F4: u32;
 // (`half_of`), instead of one block of 32 positions and 32 channels with half of it idle.
 override HALVES: bool = false;
 
-// (image, row, column) of input position r.
-fn in_position(r: u32) -> vec3<u32> {
-    return vec3<u32>(r / (H * W), (r / W) % H, r % W);
+// Rows and columns of the input in a stride class, at most.
+override HC: u32 = (H + SH - 1u) / SH;
+override WC: u32 = (W + SW - 1u) / SW;
+
+// Positions of a class, and the same padded to whole workgroups (of `rows` positions):
+// the walk's position v is class v / class_span(rows), its position v % class_span(rows).
+fn class_len() -> u32 {
+    return p.n * HC * WC;
+}
+
+fn class_span(rows: u32) -> u32 {
+    return (class_len() + rows - 1u) / rows * rows;
+}
+
+// (image, row, column) of the walk's position v over workgroups of `rows` positions
+// (clamped into its class and the image), and whether it is one of the input's to store.
+fn position(v: u32, rows: u32) -> vec4<u32> {
+    let span = class_span(rows);
+    let k = v / span;
+    let l = v % span;
+    let lc = min(l, class_len() - 1u);
+    let y = k / SW + SH * ((lc / WC) % HC);
+    let x = k % SW + SW * (lc % WC);
+    let stored = l < class_len() && y < H && x < W;
+    return vec4<u32>(lc / (HC * WC), min(y, H - 1u), min(x, W - 1u), u32(stored));
+}
+
+// Whether tap (ky, kx) reaches the input positions of stride class k: o·SH + ky·DH −
+// PAD_TOP = y has an integer o for the class's rows y, and likewise across.
+fn reaches(k: u32, ky: u32, kx: u32) -> bool {
+    let down = (k / SW + PAD_TOP + SH * KH * DH - ky * DH) % SH == 0u;
+    let across = (k % SW + PAD_LEFT + SW * KW * DW - kx * DW) % SW == 0u;
+    return down && across;
 }
 
 // The output row (or column) o whose tap k reads input row (or column) `at` — o·s + k·d −
@@ -64,11 +100,12 @@ fn w_block(t: u32, c: vec4<u32>, f4: u32) -> mat4x4<f32> {
     ));
 }
 
-// Stores channels c0.. of input position r (rows8.wgsl's store8 calls it; channels and
-// positions past the last are not stored).
+// Stores channels c0.. of the walk's position r (rows8.wgsl's store8 calls it; channels past
+// the last and positions not in the input are not stored).
 fn store_row(r: u32, c0: u32, v: vec4<f32>) {
-    if (r >= p.n * H * W || c0 >= C) { return; }
-    let o = r * C + c0;
+    let i = position(r, select(32u, 64u, HALVES));
+    if (i.w == 0u || c0 >= C) { return; }
+    let o = ((i.x * H + i.y) * W + i.z) * C + c0;
     dx[o] = v.x;
     if (c0 + 1u < C) { dx[o + 1u] = v.y; }
     if (c0 + 2u < C) { dx[o + 2u] = v.z; }
@@ -86,18 +123,19 @@ fn conv_input_grad(
     }
     let row0 = wid.y * 32u;
     let c0 = (wid.x * 8u + lane) * 4u;
-    let last = p.n * H * W - 1u;
-    // This lane's position in each group of 8 (past the last: the last, not stored).
-    let i0 = in_position(min(row0 + lane, last));
-    let i1 = in_position(min(row0 + 8u + lane, last));
-    let i2 = in_position(min(row0 + 16u + lane, last));
-    let i3 = in_position(min(row0 + 24u + lane, last));
+    // This lane's position in each group of 8 (past its class: its last, not stored).
+    let i0 = position(row0 + lane, 32u).xyz;
+    let i1 = position(row0 + 8u + lane, 32u).xyz;
+    let i2 = position(row0 + 16u + lane, 32u).xyz;
+    let i3 = position(row0 + 24u + lane, 32u).xyz;
+    let sclass = row0 / class_span(32u);
     // This lane's channels (past the last: the last, not stored).
     let cl = min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(C - 1u));
     var tile = Tile32();
     for (var t = 0u; t < KH * KW; t++) {
         let ky = t / KW;
         let kx = t % KW;
+        if (!reaches(sclass, ky, kx)) { continue; }
         let b0 = dz_base(i0, ky, kx);
         let b1 = dz_base(i1, ky, kx);
         let b2 = dz_base(i2, ky, kx);
@@ -122,20 +160,21 @@ fn halves(wx: u32, wy: u32, lane: u32) {
     let second = lane >= 4u;
     let c0 = (wx * 4u + (lane & 3u)) * 4u;
     let base = wy * 64u;
-    let last = p.n * H * W - 1u;
-    let f0 = in_position(min(base + lane, last));
-    let f1 = in_position(min(base + 8u + lane, last));
-    let f2 = in_position(min(base + 16u + lane, last));
-    let f3 = in_position(min(base + 24u + lane, last));
-    let s0 = in_position(min(base + 32u + lane, last));
-    let s1 = in_position(min(base + 40u + lane, last));
-    let s2 = in_position(min(base + 48u + lane, last));
-    let s3 = in_position(min(base + 56u + lane, last));
+    let f0 = position(base + lane, 64u).xyz;
+    let f1 = position(base + 8u + lane, 64u).xyz;
+    let f2 = position(base + 16u + lane, 64u).xyz;
+    let f3 = position(base + 24u + lane, 64u).xyz;
+    let s0 = position(base + 32u + lane, 64u).xyz;
+    let s1 = position(base + 40u + lane, 64u).xyz;
+    let s2 = position(base + 48u + lane, 64u).xyz;
+    let s3 = position(base + 56u + lane, 64u).xyz;
+    let sclass = base / class_span(64u);
     let cl = min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(C - 1u));
     var tile = Tile32();
     for (var t = 0u; t < KH * KW; t++) {
         let ky = t / KW;
         let kx = t % KW;
+        if (!reaches(sclass, ky, kx)) { continue; }
         let bf0 = dz_base(f0, ky, kx);
         let bf1 = dz_base(f1, ky, kx);
         let bf2 = dz_base(f2, ky, kx);

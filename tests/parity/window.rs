@@ -335,7 +335,8 @@ fn direct_convolutions_match_reference_on(g: &mut GpuBackend) {
 /// into im2col rows and col2im run instead), and that reference against those two kernels,
 /// on every window above and on more channels (5 to 8 in two vec4s, dilation down the rows,
 /// rows not in whole blocks of 8; a partial block of 32, two blocks; 13 and 16 channels in
-/// two blocks of 32 positions a subgroup) with 4 to 64 filters, 6 and 10 not in whole vec4s.
+/// two blocks of 32 positions a subgroup; strides 2 and 3 by stride class) with 4 to 64
+/// filters, 6 and 10 not in whole vec4s.
 pub(super) fn conv_input_grad_matches_reference() {
     let Some(g) = gpu() else { return };
     // On 8-lane subgroups their entries, and as an adapter without them the others.
@@ -363,6 +364,10 @@ fn conv_input_grad_matches_reference_on(g: &mut GpuBackend) {
         // At most 16 channels: two blocks of 32 positions a subgroup (a partial one of 64).
         (2, (7, 9, 16), (3, 3), (1, 1), (1, 1), Padding::Valid),
         (1, (6, 5, 13), (3, 2), (1, 1), (2, 1), Padding::Same),
+        // Strides past 1: a workgroup a stride class (rows of odd extents, classes unequal).
+        (2, (9, 10, 16), (3, 3), (2, 2), (1, 1), Padding::Same),
+        (1, (7, 8, 32), (3, 3), (2, 1), (1, 1), Padding::Valid),
+        (1, (11, 10, 14), (2, 3), (3, 2), (1, 2), Padding::Valid),
     ] {
         wins.push(Window::new(n, hwc, k, s, d, pad).unwrap());
     }

@@ -348,8 +348,8 @@ pub fn weight_grad_gpu(
 
 /// Whether [`Kernel::ConvInputGrad`] takes a convolution over `win` with `filters` filters
 /// in place of the product into im2col rows and col2im (on adapters with 8-lane subgroups):
-/// stride 1 (a stride of 2 would leave three taps in four without an output position,
-/// multiplied by zero), filters in whole vec4s (dz read a vec4 of filters at a time), at
+/// any stride (a workgroup's positions share their stride class and skip the taps that
+/// reach none of them), filters in whole vec4s (dz read a vec4 of filters at a time), at
 /// most a fifth of the lanes' channels idle (a subgroup computes 32 channels, or 16 over at
 /// most [`INPUT_GRAD_HALVES_CHANNELS_MAX`]: over 16 in blocks of 32, as the example CNN's
 /// second convolution, half its work was thrown away and the launch took as long as the two
@@ -360,13 +360,21 @@ pub fn input_grad_fits(win: &Window, filters: usize) -> bool {
     } else {
         32
     };
-    (win.sh, win.sw) == (1, 1)
-        && filters.is_multiple_of(4)
+    filters.is_multiple_of(4)
         && win.c.div_ceil(block) * block * 4 <= win.c * 5
         && !win.is_pointwise()
-        && (win.n * win.h * win.w).div_ceil(32) <= MAX_WORKGROUPS
+        && input_grad_walk(win, 32) <= MAX_WORKGROUPS
         && matmul::fits_texture(win.positions() * filters)
         && matmul::fits_texture(win.patch() * filters)
+}
+
+/// Workgroups of `rows` input positions [`Kernel::ConvInputGrad`]'s subgroup kernel walks:
+/// each stride class's positions (rows and columns with one remainder modulo the strides,
+/// at most `⌈h / sh⌉ × ⌈w / sw⌉` an image) in whole workgroups, so that a workgroup's
+/// positions are all reached by the same taps (`position` in `window/conv_input_grad.wgsl`).
+pub fn input_grad_walk(win: &Window, rows: usize) -> usize {
+    let class = win.n * win.h.div_ceil(win.sh) * win.w.div_ceil(win.sw);
+    win.sh * win.sw * class.div_ceil(rows)
 }
 
 /// The most input channels [`Kernel::ConvInputGrad`]'s subgroup kernel computes as two
@@ -426,11 +434,18 @@ pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaun
     }
     // At most 16 channels: a subgroup per 64 positions and 16 channels, every lane busy.
     let halves = win.c <= INPUT_GRAD_HALVES_CHANNELS_MAX;
-    let positions = win.n * win.h * win.w;
     let grid = if halves {
-        (win.c.div_ceil(16) as u32, positions.div_ceil(64) as u32, 1)
+        (
+            win.c.div_ceil(16) as u32,
+            input_grad_walk(win, 64) as u32,
+            1,
+        )
     } else {
-        (win.c.div_ceil(32) as u32, positions.div_ceil(32) as u32, 1)
+        (
+            win.c.div_ceil(32) as u32,
+            input_grad_walk(win, 32) as u32,
+            1,
+        )
     };
     let mut constants = constants(win);
     constants.push(("F4", (filters / 4) as f64));
