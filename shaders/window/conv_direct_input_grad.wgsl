@@ -1,7 +1,7 @@
 // A convolution's input gradient computed directly (Kernel::ConvInputGrad where the 8-lane
 // subgroup kernel of conv_input_grad.wgsl does not take it: inputs of at most 8 channels),
-// stride 1 and dilation 1 across: dx[img, y, x, c] = Σ over taps (ky, kx) and filters f of
-// dz[img, y + PAD_TOP − ky·DH, x + PAD_LEFT − kx, f]·w[ky, kx, c, f], the taps whose output
+// stride 1: dx[img, y, x, c] = Σ over taps (ky, kx) and filters f of
+// dz[img, y + PAD_TOP − ky·DH, x + PAD_LEFT − kx·DW, f]·w[ky, kx, c, f], the taps whose output
 // position lies outside dz left out.
 //
 // One invocation per eight neighbouring input positions of a row (a row of W is
@@ -10,8 +10,8 @@
 // eight positions: the weights' index depends on the loops' counters, which on llvmpipe
 // makes each load one per lane, not one for all (only constant indices are loaded once),
 // so the fewer loads the better. Along a row of taps the positions' dz values slide:
-// position i's tap kx + 1 reads what position i − 1's tap kx read, so a row of KW taps is
-// KW + 7 loads of a vec4, not 8·KW. Without the im2col rows dz·wᵀ wrote and col2im read
+// position i's tap kx + 1 reads what position i − DW's tap kx read, so a row of KW taps is
+// (KW − 1)·DW + 8 loads of a vec4, not 8·KW. Without the im2col rows dz·wᵀ wrote and col2im read
 // back (LeNet's second convolution's at batch 128 on llvmpipe: 9.6 + 6.7 ms that way).
 //
 // Declared before this file (generated from Rust): `p` (WindowParams: n), the window's
@@ -56,7 +56,8 @@ fn input_grad_block(t: u32, lane: u32) {
             let oy = i32(iy + PAD_TOP) - i32(ky * DH);
             let row_in = oy >= 0 && oy < i32(OH);
             let base = (img * OH + u32(clamp(oy, 0, i32(OH) - 1))) * OW;
-            // Tap 0 of position i reads output column b + i; tap kx + 1 one column left.
+            // Tap 0 of position i reads output column b + i; tap kx + 1 DW columns left:
+            // the values slide DW places, DW new ones loaded at the left.
             let b = i32(x0 + PAD_LEFT);
             var d = Taps8(
                 dz_at(base, b, row_in, j), dz_at(base, b + 1, row_in, j),
@@ -66,7 +67,9 @@ fn input_grad_block(t: u32, lane: u32) {
             );
             for (var kx = 0u; kx < KW; kx++) {
                 acc = add_tap(acc, tap_weights((ky * KW + kx) * C, j, lane), d);
-                d = Taps8(dz_at(base, b - i32(kx) - 1, row_in, j), d.v0, d.v1, d.v2, d.v3, d.v4, d.v5, d.v6);
+                for (var s = 1u; s <= DW; s++) {
+                    d = Taps8(dz_at(base, b - i32(kx * DW + s), row_in, j), d.v0, d.v1, d.v2, d.v3, d.v4, d.v5, d.v6);
+                }
             }
         }
     }

@@ -335,7 +335,8 @@ fn direct_convolutions_match_reference_on(g: &mut GpuBackend) {
 /// into im2col rows and col2im run instead), and that reference against those two kernels,
 /// on every window above and on more channels (5 to 8 in two vec4s, dilation down the rows,
 /// rows not in whole blocks of 8; a partial block of 32, two blocks; 13 and 16 channels in
-/// two blocks of 32 positions a subgroup; strides 2 and 3 by stride class) with 4 to 64
+/// two blocks of 32 positions a subgroup; strides 2 and 3 by stride class; few channels
+/// dilated across) with 4 to 64
 /// filters, 6 and 10 not in whole vec4s.
 pub(super) fn conv_input_grad_matches_reference() {
     let Some(g) = gpu() else { return };
@@ -368,6 +369,9 @@ fn conv_input_grad_matches_reference_on(g: &mut GpuBackend) {
         (2, (9, 10, 16), (3, 3), (2, 2), (1, 1), Padding::Same),
         (1, (7, 8, 32), (3, 3), (2, 1), (1, 1), Padding::Valid),
         (1, (11, 10, 14), (2, 3), (3, 2), (1, 2), Padding::Valid),
+        // Few channels dilated across: the direct kernel's values sliding DW places a tap.
+        (2, (9, 11, 5), (3, 3), (1, 1), (1, 2), Padding::Valid),
+        (1, (8, 20, 3), (2, 3), (1, 1), (2, 3), Padding::Same),
     ] {
         wins.push(Window::new(n, hwc, k, s, d, pad).unwrap());
     }

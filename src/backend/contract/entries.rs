@@ -239,8 +239,8 @@ entries! {
     /// A convolution's input gradient, 32 positions × 32 channels a subgroup of 8 lanes,
     /// reading dz and w through textures.
     ConvInputGrad: "conv_input_grad" in CONV_INPUT_GRAD [dz: Texture, w: Texture] [];
-    /// [`Entry::ConvInputGrad`] computed directly for inputs of at most 8 channels, stride
-    /// and dilation 1 across, on any adapter: eight positions of a row and their channels an
+    /// [`Entry::ConvInputGrad`] computed directly for inputs of at most 8 channels at stride
+    /// 1, on any adapter: eight positions of a row and their channels an
     /// invocation, the weights from a uniform block (dz read a float at a time where the
     /// filters are not in whole vec4s).
     ConvDirectInputGrad: "conv_direct_input_grad" in CONV_DIRECT_INPUT_GRAD [dz: Vec4, dz: Scalar, w: Uniform] [];

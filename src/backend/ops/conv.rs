@@ -388,14 +388,14 @@ pub const DIRECT_INPUT_GRAD_CHANNELS_MAX: usize = 8;
 
 /// Whether [`Kernel::ConvInputGrad`] takes a convolution over `win` with `filters` filters
 /// computed directly ([`Entry::ConvDirectInputGrad`], on any adapter), in place of the
-/// product into im2col rows and col2im: stride and dilation 1 across, at most
+/// product into im2col rows and col2im: stride 1, at most
 /// [`DIRECT_INPUT_GRAD_CHANNELS_MAX`] input channels, up to [`DIRECT_FILTERS_MAX`] filters
 /// (not in whole vec4s: read a float at a time; on llvmpipe `tests/data/cnn/cnn_f.json`'s
 /// 3×3 over 8 channels to 6 filters at batch 128 took 16 ms through im2col rows (2.5 this way), whose
 /// product over 6 filters no matmul variant runs well) and the weights within a uniform
 /// block, not pointwise.
 pub fn direct_input_grad_fits(win: &Window, filters: usize) -> bool {
-    (win.sh, win.sw, win.dw) == (1, 1, 1)
+    (win.sh, win.sw) == (1, 1)
         && win.c <= DIRECT_INPUT_GRAD_CHANNELS_MAX
         && (1..=DIRECT_FILTERS_MAX).contains(&filters)
         && direct_weights_fit(win, filters)
