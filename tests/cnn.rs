@@ -18,7 +18,7 @@ use steadygrad::io::model_from_json_file;
 use steadygrad::nn::Sequential;
 use steadygrad::train::{FitOptions, LossName, Session};
 
-const CASES: [&str; 6] = ["cnn_a", "cnn_b", "cnn_c", "cnn_d", "cnn_e", "cnn_f"];
+const CASES: [&str; 7] = ["cnn_a", "cnn_b", "cnn_c", "cnn_d", "cnn_e", "cnn_f", "cnn_g"];
 
 fn cases() -> serde_json::Map<String, Value> {
     let path = format!("{}/tests/data/cnn/cases.json", env!("CARGO_MANIFEST_DIR"));

@@ -144,6 +144,22 @@ def cnn_f():
     ]
 
 
+def cnn_g():
+    # The input gradients steadygrad computes without im2col rows on 8-lane subgroups: over
+    # 16 channels at stride 2 (positions walked by stride class) and at stride 1 (two blocks
+    # of positions a subgroup), and over 8 channels to 6 filters dilated across (the direct
+    # kernel reading floats, its values sliding two places a tap). No max pooling (no ties).
+    return [
+        keras.Input(shape=(28, 28, 1)),
+        L.Conv2D(16, 3, padding="same", activation="relu"),
+        L.Conv2D(16, 3, strides=2, padding="same", activation="elu"),
+        L.Conv2D(8, 3, padding="valid", activation="relu"),
+        L.Conv2D(6, 3, dilation_rate=(1, 2), padding="valid", activation="selu"),
+        L.GlobalAveragePooling2D(),
+        L.Dense(10, activation="softmax"),
+    ]
+
+
 CASES = {
     "cnn_a": (cnn_a, 11, "SGD", {"learning_rate": 0.02, "momentum": 0.9, "nesterov": True}),
     "cnn_b": (cnn_b, 12, "Adam", {"learning_rate": 0.003}),
@@ -151,6 +167,7 @@ CASES = {
     "cnn_d": (cnn_d, 14, "RMSprop", {"learning_rate": 0.003, "momentum": 0.5}),
     "cnn_e": (cnn_e, 15, "SGD", {"learning_rate": 0.05, "momentum": 0.9}),
     "cnn_f": (cnn_f, 18, "SGD", {"learning_rate": 0.02}),
+    "cnn_g": (cnn_g, 19, "Adam", {"learning_rate": 0.002}),
 }
 
 
