@@ -18,7 +18,9 @@ use steadygrad::io::model_from_json_file;
 use steadygrad::nn::Sequential;
 use steadygrad::train::{FitOptions, LossName, Session};
 
-const CASES: [&str; 7] = ["cnn_a", "cnn_b", "cnn_c", "cnn_d", "cnn_e", "cnn_f", "cnn_g"];
+const CASES: [&str; 7] = [
+    "cnn_a", "cnn_b", "cnn_c", "cnn_d", "cnn_e", "cnn_f", "cnn_g",
+];
 
 fn cases() -> serde_json::Map<String, Value> {
     let path = format!("{}/tests/data/cnn/cases.json", env!("CARGO_MANIFEST_DIR"));

@@ -34,22 +34,28 @@ override HALVES: bool = false;
 override HC: u32 = (H + SH - 1u) / SH;
 override WC: u32 = (W + SW - 1u) / SW;
 
-// Positions of a class, and the same padded to whole workgroups (of `rows` positions):
-// the walk's position v is class v / class_span(rows), its position v % class_span(rows).
+// Positions of a class.
 fn class_len() -> u32 {
     return p.n * HC * WC;
 }
 
-fn class_span(rows: u32) -> u32 {
-    return (class_len() + rows - 1u) / rows * rows;
+// The walk's position v is position v & CLASS_MASK of class v >> CLASS_SHIFT: a shift and a
+// mask per lane, where a division by a count read from `p` is one per lane on a CPU adapter
+// (the Rust side keeps a class under 2^CLASS_SHIFT positions).
+const CLASS_SHIFT: u32 = 24u;
+const CLASS_MASK: u32 = (1u << CLASS_SHIFT) - 1u;
+
+// The walk's first position in workgroup wy, each class in whole workgroups of `rows`.
+fn block_start(wy: u32, rows: u32) -> u32 {
+    let blocks = (class_len() + rows - 1u) / rows;
+    return ((wy / blocks) << CLASS_SHIFT) + (wy % blocks) * rows;
 }
 
-// (image, row, column) of the walk's position v over workgroups of `rows` positions
-// (clamped into its class and the image), and whether it is one of the input's to store.
-fn position(v: u32, rows: u32) -> vec4<u32> {
-    let span = class_span(rows);
-    let k = v / span;
-    let l = v % span;
+// (image, row, column) of the walk's position v (clamped into its class and the image),
+// and whether it is one of the input's to store.
+fn position(v: u32) -> vec4<u32> {
+    let k = v >> CLASS_SHIFT;
+    let l = v & CLASS_MASK;
     let lc = min(l, class_len() - 1u);
     let y = k / SW + SH * ((lc / WC) % HC);
     let x = k % SW + SW * (lc % WC);
@@ -103,7 +109,7 @@ fn w_block(t: u32, c: vec4<u32>, f4: u32) -> mat4x4<f32> {
 // Stores channels c0.. of the walk's position r (rows8.wgsl's store8 calls it; channels past
 // the last and positions not in the input are not stored).
 fn store_row(r: u32, c0: u32, v: vec4<f32>) {
-    let i = position(r, select(32u, 64u, HALVES));
+    let i = position(r);
     if (i.w == 0u || c0 >= C) { return; }
     let o = ((i.x * H + i.y) * W + i.z) * C + c0;
     dx[o] = v.x;
@@ -121,14 +127,14 @@ fn conv_input_grad(
         halves(wid.x, wid.y, lane);
         return;
     }
-    let row0 = wid.y * 32u;
+    let row0 = block_start(wid.y, 32u);
     let c0 = (wid.x * 8u + lane) * 4u;
     // This lane's position in each group of 8 (past its class: its last, not stored).
-    let i0 = position(row0 + lane, 32u).xyz;
-    let i1 = position(row0 + 8u + lane, 32u).xyz;
-    let i2 = position(row0 + 16u + lane, 32u).xyz;
-    let i3 = position(row0 + 24u + lane, 32u).xyz;
-    let sclass = row0 / class_span(32u);
+    let i0 = position(row0 + lane).xyz;
+    let i1 = position(row0 + 8u + lane).xyz;
+    let i2 = position(row0 + 16u + lane).xyz;
+    let i3 = position(row0 + 24u + lane).xyz;
+    let sclass = row0 >> CLASS_SHIFT;
     // This lane's channels (past the last: the last, not stored).
     let cl = min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(C - 1u));
     var tile = Tile32();
@@ -159,16 +165,16 @@ fn conv_input_grad(
 fn halves(wx: u32, wy: u32, lane: u32) {
     let second = lane >= 4u;
     let c0 = (wx * 4u + (lane & 3u)) * 4u;
-    let base = wy * 64u;
-    let f0 = position(base + lane, 64u).xyz;
-    let f1 = position(base + 8u + lane, 64u).xyz;
-    let f2 = position(base + 16u + lane, 64u).xyz;
-    let f3 = position(base + 24u + lane, 64u).xyz;
-    let s0 = position(base + 32u + lane, 64u).xyz;
-    let s1 = position(base + 40u + lane, 64u).xyz;
-    let s2 = position(base + 48u + lane, 64u).xyz;
-    let s3 = position(base + 56u + lane, 64u).xyz;
-    let sclass = base / class_span(64u);
+    let base = block_start(wy, 64u);
+    let f0 = position(base + lane).xyz;
+    let f1 = position(base + 8u + lane).xyz;
+    let f2 = position(base + 16u + lane).xyz;
+    let f3 = position(base + 24u + lane).xyz;
+    let s0 = position(base + 32u + lane).xyz;
+    let s1 = position(base + 40u + lane).xyz;
+    let s2 = position(base + 48u + lane).xyz;
+    let s3 = position(base + 56u + lane).xyz;
+    let sclass = base >> CLASS_SHIFT;
     let cl = min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(C - 1u));
     var tile = Tile32();
     for (var t = 0u; t < KH * KW; t++) {

@@ -353,7 +353,8 @@ pub fn weight_grad_gpu(
 /// most a fifth of the lanes' channels idle (a subgroup computes 32 channels, or 16 over at
 /// most [`INPUT_GRAD_HALVES_CHANNELS_MAX`]: over 16 in blocks of 32, as the example CNN's
 /// second convolution, half its work was thrown away and the launch took as long as the two
-/// it replaces on llvmpipe), and dz and w within an operand texture.
+/// it replaces on llvmpipe), dz and w within an operand texture, and a stride class's
+/// positions under 2²⁴ (`CLASS_SHIFT` in the shader).
 pub fn input_grad_fits(win: &Window, filters: usize) -> bool {
     let block = if win.c <= INPUT_GRAD_HALVES_CHANNELS_MAX {
         16
@@ -364,6 +365,7 @@ pub fn input_grad_fits(win: &Window, filters: usize) -> bool {
         && win.c.div_ceil(block) * block * 4 <= win.c * 5
         && !win.is_pointwise()
         && input_grad_walk(win, 32) <= MAX_WORKGROUPS
+        && win.n * win.h.div_ceil(win.sh) * win.w.div_ceil(win.sw) < 1 << 24
         && matmul::fits_texture(win.positions() * filters)
         && matmul::fits_texture(win.patch() * filters)
 }
