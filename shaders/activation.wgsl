@@ -115,3 +115,13 @@ fn act_grad_from_output(a: Act, y: f32, i: u32, step: u32) -> f32 {
         default: { return 1.0; }
     }
 }
+
+// act_grad_from_output of four outputs y, elements e..e+3 (RReLU's slopes are drawn per
+// element): the vec4 entries' derivative.
+fn act_grad_from_output4(a: Act, y: vec4<f32>, e: u32, step: u32) -> vec4<f32> {
+    return vec4<f32>(
+        act_grad_from_output(a, y.x, e, step),
+        act_grad_from_output(a, y.y, e + 1u, step),
+        act_grad_from_output(a, y.z, e + 2u, step),
+        act_grad_from_output(a, y.w, e + 3u, step));
+}

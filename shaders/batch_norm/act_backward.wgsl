@@ -66,12 +66,7 @@ fn bn_act_backward4(@builtin(global_invocation_id) gid: vec3<u32>) {
                     let xv = read_x(i);
                     let xhat = (xv - mean) * invstd;
                     let dx = k * (n * read_dy(i) - sum_dy - xhat * sum_dy_xhat);
-                    let e = i * 4u;
-                    let d = dx * vec4<f32>(
-                        act_grad_from_output(a, xv.x, e, s),
-                        act_grad_from_output(a, xv.y, e + 1u, s),
-                        act_grad_from_output(a, xv.z, e + 2u, s),
-                        act_grad_from_output(a, xv.w, e + 3u, s));
+                    let d = dx * act_grad_from_output4(a, xv, i * 4u, s);
                     dz4[i] = d;
                     acc += d;
                     i += cols;

@@ -23,12 +23,5 @@ fn act_backward_output4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(
     if (BACK_ACT == ACT_RRELU) {
         s = step[0];
     }
-    let yv = y4[v];
-    let e = v * 4u;
-    let d = vec4<f32>(
-        act_grad_from_output(a, yv.x, e, s),
-        act_grad_from_output(a, yv.y, e + 1u, s),
-        act_grad_from_output(a, yv.z, e + 2u, s),
-        act_grad_from_output(a, yv.w, e + 3u, s));
-    dx4[v] = dy4[v] * d;
+    dx4[v] = dy4[v] * act_grad_from_output4(a, y4[v], v * 4u, s);
 }

@@ -26,14 +26,7 @@ fn bias_act_backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
     while (i < end) {
         for (var u = 0u; u < ROW_UNROLL; u++) {
             if (i < end) {
-                    let yv = y4[i];
-                    let e = i * 4u;
-                    let d = vec4<f32>(
-                        act_grad_from_output(a, yv.x, e, s),
-                        act_grad_from_output(a, yv.y, e + 1u, s),
-                        act_grad_from_output(a, yv.z, e + 2u, s),
-                        act_grad_from_output(a, yv.w, e + 3u, s));
-                    let g = dy4[i] * d;
+                    let g = dy4[i] * act_grad_from_output4(a, y4[i], i * 4u, s);
                     dz4[i] = g;
                     acc += g;
                     i += stride;
