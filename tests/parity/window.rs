@@ -4,7 +4,7 @@
 
 use super::*;
 use steadygrad::backend::kernel::pool_chunks;
-use steadygrad::backend::ops::conv;
+use steadygrad::backend::ops::{conv, conv_input_grad};
 use steadygrad::backend::window::{Padding, Window};
 
 /// The windows every window kernel runs on: (batch, (h, w, c), kernel, strides, dilation,
@@ -404,7 +404,7 @@ fn conv_input_grad_matches_reference_on(g: &mut GpuBackend) {
         let diff: Vec<f32> = got.iter().zip(&want).map(|(a, b)| a - b).collect();
         let e = norm(&diff) / norm(&magnitude).max(1e-30);
         assert!(e < 1e-6, "{win:?}: reference off the two kernels by {e:e}");
-        if conv::input_grad_runs(&win, filters, g.subgroups8()) {
+        if conv_input_grad::input_grad_runs(&win, filters, g.subgroups8()) {
             let inputs = vec![dz, w, vec![f32::NAN; len]];
             check_scaled(g, kernel, inputs, 1e-5, Some((2, magnitude)));
             on_gpu += 1;

@@ -454,7 +454,7 @@ impl Backend for GpuBackend {
             }
         }
         if let Kernel::ConvInputGrad { ref win, filters } = *kernel {
-            if !ops::conv::input_grad_runs(win, filters, self.subgroups8) {
+            if !ops::conv_input_grad::input_grad_runs(win, filters, self.subgroups8) {
                 return Err(Error::Gpu(format!(
                     "{kernel:?}: {} has no subgroups of exactly 8 lanes, which that kernel needs past the direct one's shapes",
                     self.info.adapter

@@ -479,7 +479,7 @@ pub enum Kernel {
     /// rows: `dx[img, y, x, c] = Σ dz[img, oy, ox, f]·w[ky, kx, c, f]` over the filters and
     /// the taps `(ky, kx)` whose output position `(oy, ox)` reads `(y, x)` — what
     /// [`Kernel::MatMul`] into the rows (`dz·wᵀ`) followed by [`Kernel::Col2im`] computes.
-    /// Where `ops::conv::input_grad_runs` takes the shape: inputs of at most 8 channels at
+    /// Where `ops::conv_input_grad::input_grad_runs` takes the shape: inputs of at most 8 channels at
     /// stride 1 on any adapter, wider ones at any stride on adapters with 8-lane subgroups
     /// (`graph::fuse` puts it in their place there).
     ConvInputGrad {

@@ -4,6 +4,7 @@
 
 pub mod batch_norm;
 pub mod conv;
+pub mod conv_input_grad;
 pub mod elementwise;
 pub mod gather;
 pub mod grad_stats;
@@ -257,7 +258,7 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             stripes,
         } => conv::weight_grad_gpu(win, filters, stripes, 1, gemm(matmul_variant)),
         Kernel::ConvInputGrad { ref win, filters } => {
-            conv::input_grad_gpu(win, filters, gemm(matmul_variant))
+            conv_input_grad::input_grad_gpu(win, filters, gemm(matmul_variant))
         }
         Kernel::Im2col { ref win } => window::gpu(Entry::Im2col, win),
         Kernel::Col2im { ref win } => window::gpu(Entry::Col2im, win),
@@ -452,7 +453,9 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
             filters,
             stripes,
         } => conv::weight_grad_cpu(win, filters, stripes, b),
-        Kernel::ConvInputGrad { ref win, filters } => conv::input_grad_cpu(win, filters, b),
+        Kernel::ConvInputGrad { ref win, filters } => {
+            conv_input_grad::input_grad_cpu(win, filters, b)
+        }
         Kernel::Im2col { ref win } => window::im2col_cpu(win, b),
         Kernel::Col2im { ref win } => window::col2im_cpu(win, b),
         Kernel::MaxPool { ref win } => window::max_pool_cpu(win, b),

@@ -2,7 +2,7 @@
 //! its shape on the device.
 
 use super::splice;
-use crate::backend::ops::conv::input_grad_runs;
+use crate::backend::ops::conv_input_grad::input_grad_runs;
 use crate::backend::Kernel;
 use crate::graph::ir::{Graph, Node};
 

@@ -1,0 +1,154 @@
+//! A convolution's input gradient straight from its output gradient
+//! ([`Kernel::ConvInputGrad`]), without the im2col rows `dz·wᵀ` would write and col2im
+//! read back: which shapes each kernel takes (the 8-lane subgroup one,
+//! `shaders/window/conv_input_grad.wgsl`; the direct one over few channels,
+//! `conv_direct_input_grad.wgsl`), their launches and the CPU reference.
+
+// Index loops on purpose: each one reads like the formula it implements.
+#![allow(clippy::needless_range_loop)]
+
+use super::conv::{direct_weights_fit, DIRECT_FILTERS_MAX};
+use super::matmul;
+use super::window::{constants, WindowParams};
+use crate::backend::contract::Entry;
+#[cfg(doc)]
+use crate::backend::kernel::Kernel;
+use crate::backend::launch::{grid_256, GpuLaunch, MAX_WORKGROUPS};
+use crate::backend::window::Window;
+
+/// Whether [`Kernel::ConvInputGrad`] takes a convolution over `win` with `filters` filters
+/// in place of the product into im2col rows and col2im (on adapters with 8-lane subgroups):
+/// any stride (a workgroup's positions share their stride class and skip the taps that
+/// reach none of them), filters in whole vec4s (dz read a vec4 of filters at a time), at
+/// most a fifth of the lanes' channels idle (a subgroup computes 32 channels, or 16 over at
+/// most [`INPUT_GRAD_HALVES_CHANNELS_MAX`]: over 16 in blocks of 32, as the example CNN's
+/// second convolution, half its work was thrown away and the launch took as long as the two
+/// it replaces on llvmpipe), dz and w within an operand texture, and a stride class's
+/// positions under 2²⁴ (`CLASS_SHIFT` in the shader).
+pub fn input_grad_fits(win: &Window, filters: usize) -> bool {
+    let block = channel_block(win);
+    filters.is_multiple_of(4)
+        && win.c.div_ceil(block) * block * 4 <= win.c * 5
+        && !win.is_pointwise()
+        && input_grad_walk(win, 32) <= MAX_WORKGROUPS
+        && win.n * win.h.div_ceil(win.sh) * win.w.div_ceil(win.sw) < 1 << 24
+        && matmul::fits_texture(win.positions() * filters)
+        && matmul::fits_texture(win.patch() * filters)
+}
+
+/// Workgroups of `rows` input positions [`Kernel::ConvInputGrad`]'s subgroup kernel walks:
+/// each stride class's positions (rows and columns with one remainder modulo the strides,
+/// at most `⌈h / sh⌉ × ⌈w / sw⌉` an image) in whole workgroups, so that a workgroup's
+/// positions are all reached by the same taps (`position` in `window/conv_input_grad.wgsl`).
+pub fn input_grad_walk(win: &Window, rows: usize) -> usize {
+    let class = win.n * win.h.div_ceil(win.sh) * win.w.div_ceil(win.sw);
+    win.sh * win.sw * class.div_ceil(rows)
+}
+
+/// The most input channels [`Kernel::ConvInputGrad`]'s subgroup kernel computes as two
+/// blocks of 32 positions and 16 channels a subgroup (`halves` in
+/// `window/conv_input_grad.wgsl`) instead of one block of 32 positions and 32 channels.
+pub const INPUT_GRAD_HALVES_CHANNELS_MAX: usize = 16;
+
+/// The channels a subgroup of the subgroup kernel computes over `win`: 16 (two blocks of 32
+/// positions, `HALVES`) over at most [`INPUT_GRAD_HALVES_CHANNELS_MAX`] channels, else 32.
+fn channel_block(win: &Window) -> usize {
+    if win.c <= INPUT_GRAD_HALVES_CHANNELS_MAX {
+        16
+    } else {
+        32
+    }
+}
+
+/// The most input channels [`Entry::ConvDirectInputGrad`] takes (two vec4s of sums a
+/// position, eight positions an invocation).
+pub const DIRECT_INPUT_GRAD_CHANNELS_MAX: usize = 8;
+
+/// Whether [`Kernel::ConvInputGrad`] takes a convolution over `win` with `filters` filters
+/// computed directly ([`Entry::ConvDirectInputGrad`], on any adapter), in place of the
+/// product into im2col rows and col2im: stride 1, at most
+/// [`DIRECT_INPUT_GRAD_CHANNELS_MAX`] input channels, up to [`DIRECT_FILTERS_MAX`] filters
+/// (not in whole vec4s: read a float at a time; on llvmpipe `tests/data/cnn/cnn_f.json`'s
+/// 3×3 over 8 channels to 6 filters at batch 128 took 16 ms through im2col rows (2.5 this way), whose
+/// product over 6 filters no matmul variant runs well) and the weights within a uniform
+/// block, not pointwise.
+pub fn direct_input_grad_fits(win: &Window, filters: usize) -> bool {
+    (win.sh, win.sw) == (1, 1)
+        && win.c <= DIRECT_INPUT_GRAD_CHANNELS_MAX
+        && (1..=DIRECT_FILTERS_MAX).contains(&filters)
+        && direct_weights_fit(win, filters)
+        && !win.is_pointwise()
+}
+
+/// Whether [`Kernel::ConvInputGrad`] runs a convolution over `win` with `filters` filters on
+/// a device with (`subgroups8`) or without 8-lane subgroups: the subgroup kernel
+/// ([`input_grad_fits`]) or the direct one ([`direct_input_grad_fits`]).
+pub fn input_grad_runs(win: &Window, filters: usize, subgroups8: bool) -> bool {
+    (subgroups8 && input_grad_fits(win, filters)) || direct_input_grad_fits(win, filters)
+}
+
+/// GPU launch of [`Kernel::ConvInputGrad`] on a device with (`subgroups8`) or without
+/// 8-lane subgroups: the direct kernel where [`direct_input_grad_fits`] (eight positions
+/// of a row an invocation; on subgroups, the weights shared through them), else a subgroup
+/// of 8 lanes per 32 input positions and 32 channels (per 64 and 16 over at most
+/// [`INPUT_GRAD_HALVES_CHANNELS_MAX`] channels).
+pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaunch {
+    let p = WindowParams {
+        n: win.n as u32,
+        ..Default::default()
+    };
+    if direct_input_grad_fits(win, filters) || !subgroups8 {
+        let mut constants = constants(win);
+        constants.push(("F4", filters.div_ceil(4) as f64));
+        constants.push(("FILTERS", filters as f64));
+        constants.push(("WHOLE4", f64::from(u8::from(filters.is_multiple_of(4)))));
+        let grid = grid_256(win.n * win.h * win.w.div_ceil(8));
+        let entry = if subgroups8 {
+            Entry::ConvDirectInputGrad8
+        } else {
+            Entry::ConvDirectInputGrad
+        };
+        return GpuLaunch::new(entry, p, grid).with_constants(constants);
+    }
+    // At most 16 channels: a subgroup per 64 positions and 16 channels, every lane busy.
+    let block = channel_block(win);
+    let halves = block == 16;
+    let rows = if halves { 64 } else { 32 };
+    let grid = (
+        win.c.div_ceil(block) as u32,
+        input_grad_walk(win, rows) as u32,
+        1,
+    );
+    let mut constants = constants(win);
+    constants.push(("F4", (filters / 4) as f64));
+    constants.push(("HALVES", f64::from(u8::from(halves))));
+    GpuLaunch::new(Entry::ConvInputGrad, p, grid).with_constants(constants)
+}
+
+/// CPU reference of [`Kernel::ConvInputGrad`]: each output position's gradient sent back
+/// through every tap to the input value it read. Buffers: dz, w, dx.
+pub fn input_grad_cpu(win: &Window, filters: usize, b: &mut [&mut [f32]]) {
+    let c = win.c;
+    b[2][..win.input_len()].fill(0.0);
+    for img in 0..win.n {
+        for oy in 0..win.oh {
+            for ox in 0..win.ow {
+                let pos = (img * win.oh + oy) * win.ow + ox;
+                for ky in 0..win.kh {
+                    for kx in 0..win.kw {
+                        let Some((y, x)) = win.tap(oy, ox, ky, kx) else {
+                            continue;
+                        };
+                        for ch in 0..c {
+                            let w_row = ((ky * win.kw + kx) * c + ch) * filters;
+                            let sum: f32 = (0..filters)
+                                .map(|f| b[0][pos * filters + f] * b[1][w_row + f])
+                                .sum();
+                            b[2][((img * win.h + y) * win.w + x) * c + ch] += sum;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
