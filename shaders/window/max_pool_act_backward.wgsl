@@ -130,18 +130,16 @@ fn max_pool_act_backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builti
     var acc = vec4<f32>(0.0);
     for (var cell = range.x; cell < range.y; cell++) {
         let c = cell_position(cell);
-        var at = vec4<u32>(0xffffffffu);
-        var d = vec4<f32>(0.0);
+        let cw = cell_window(c, ch);
+        let at = cw.at;
+        var d = cw.dy;
         if (c.y < OH && c.z < OW) {
-            let o = output_index(c.x, c.y, c.z, ch) / 4u;
-            at = argmax4[o];
-            let f = vec4<f32>(
+            d *= vec4<f32>(
                 act_grad_from_output(a, read1_y(at.x), at.x, s),
                 act_grad_from_output(a, read1_y(at.y), at.y, s),
                 act_grad_from_output(a, read1_y(at.z), at.z, s),
                 act_grad_from_output(a, read1_y(at.w), at.w, s),
             );
-            d = read_dy(o) * f;
             acc += d;
         }
         for (var q = 0u; q < SH * SW; q++) {

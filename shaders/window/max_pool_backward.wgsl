@@ -38,13 +38,9 @@ fn max_pool_backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
     let cell = t / (C / 4u);
     if (cell >= p.n * across.x * across.y) { return; }
     let c = cell_position(cell);
-    var at = vec4<u32>(0xffffffffu);
-    var d = vec4<f32>(0.0);
-    if (c.y < OH && c.z < OW) {
-        let o = output_index(c.x, c.y, c.z, ch) / 4u;
-        at = argmax4[o];
-        d = read_dy(o);
-    }
+    let cw = cell_window(c, ch);
+    let at = cw.at;
+    let d = cw.dy;
     for (var q = 0u; q < SH * SW; q++) {
         let i = cell_input(c, q, ch);
         if (i < 0) { continue; }
