@@ -1,6 +1,7 @@
 // The direct convolution's kernel gradient (conv_patch.wgsl precedes), as partial sums over
-// stripes of positions (p.stripes): stripe s sums the positions s, s + stripes, s + 2·stripes,
-// …, and partials[s, k, f] = Σ patch[k]·dz[pos, f] over them (a column sum follows).
+// stripes of positions (p.stripes): stripe s sums a block of consecutive positions
+// (stripe_range in loops.wgsl), partials[s, k, f] = Σ patch[k]·dz[pos, f] over them (a
+// column sum follows).
 //
 // One invocation per stripe, KB·4 neighbouring values k of the receptive field (past the
 // field, the last one again, not stored) and block of 16 filters (four vec4s; past the
@@ -13,8 +14,8 @@
 override KB: u32 = 1u;
 
 // Whether, with stride and dilation 1 across and KW ≤ 12, an invocation sums one row of
-// taps (ky, channel ch: KW field values) instead, its stripe being rows of positions
-// (rows s, s + stripes, …) walked along: position ox's tap kx is position ox + 1's tap
+// taps (ky, channel ch: KW field values) instead, its stripe being a block of rows of
+// positions walked along: position ox's tap kx is position ox + 1's tap
 // kx - 1, so each position loads one new image value, not one per field value.
 override STRIP: bool = false;
 
@@ -33,7 +34,8 @@ fn conv_direct_weight_grad4(@builtin(global_invocation_id) gid: vec3<u32>, @buil
     if (STRIP) {
         let ky = b.y / C;
         let ch = b.y % C;
-        for (var r = s; r < p.n * OH; r += p.stripes) {
+        let rows = stripe_range(s, p.n * OH, p.stripes);
+        for (var r = rows.x; r < rows.y; r++) {
             var st = strip_start(acc, r, ky, ch);
             for (var ox = 0u; ox < OW; ox++) {
                 let o = (r * OW + ox) * F4;
@@ -47,7 +49,8 @@ fn conv_direct_weight_grad4(@builtin(global_invocation_id) gid: vec3<u32>, @buil
         return;
     }
     let positions = p.n * OH * OW;
-    for (var pos = s; pos < positions; pos += p.stripes) {
+    let range = stripe_range(s, positions, p.stripes);
+    for (var pos = range.x; pos < range.y; pos++) {
         let o = pos * F4;
         let d = mat4x4<f32>(dz4[o + j0], dz4[o + j1], dz4[o + j2], dz4[o + j3]);
         acc = accumulate(acc, d, pos, k0);
@@ -83,7 +86,8 @@ fn conv_direct_weight_grad(@builtin(global_invocation_id) gid: vec3<u32>, @built
     if (STRIP) {
         let ky = b.y / C;
         let ch = b.y % C;
-        for (var r = s; r < p.n * OH; r += p.stripes) {
+        let rows = stripe_range(s, p.n * OH, p.stripes);
+        for (var r = rows.x; r < rows.y; r++) {
             var st = strip_start(acc, r, ky, ch);
             for (var ox = 0u; ox < OW; ox++) {
                 let pos = r * OW + ox;
@@ -98,7 +102,8 @@ fn conv_direct_weight_grad(@builtin(global_invocation_id) gid: vec3<u32>, @built
         return;
     }
     let positions = p.n * OH * OW;
-    for (var pos = s; pos < positions; pos += p.stripes) {
+    let range = stripe_range(s, positions, p.stripes);
+    for (var pos = range.x; pos < range.y; pos++) {
         let d = mat4x4<f32>(dz_floats(pos, j0), dz_floats(pos, j0 + 1u), dz_floats(pos, j0 + 2u), dz_floats(pos, j0 + 3u));
         acc = accumulate(acc, d, pos, k0);
     }

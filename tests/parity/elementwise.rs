@@ -38,7 +38,7 @@ pub(super) fn activations_match_reference_forward_and_backward() {
                 }
                 // The dense epilogue's backward, as one row of n columns, as n rows of
                 // one and (n a multiple of 4) as rows of 4, its bias gradient whole or
-                // (more than one row) as partial sums over 2 or 7 stripes of rows: from
+                // (more than one row) as partial sums over 2, 3 or 7 stripes of rows: from
                 // the output alone, the same derivative as from the input.
                 let dx = c[3].clone();
                 // The activation layer's backward from its output alone.
@@ -60,7 +60,7 @@ pub(super) fn activations_match_reference_forward_and_backward() {
                 );
                 let mut shapes = vec![(1, n, 1), (n, 1, 1), (n, 1, 7)];
                 if n % 4 == 0 {
-                    shapes.extend([(n / 4, 4, 1), (n / 4, 4, 2)]);
+                    shapes.extend([(n / 4, 4, 1), (n / 4, 4, 2), (n / 4, 4, 3)]);
                 }
                 for (rows, cols, stripes) in shapes {
                     let k = Kernel::BiasActBackward {
@@ -83,11 +83,12 @@ pub(super) fn activations_match_reference_forward_and_backward() {
                     assert_close(&format!("{what} dz"), &gg[2], &c[2], 1e-6, 1e-5);
                     assert_close(&format!("{what} db"), &gg[3], &c[3], 1e-5, 1e-5);
                     assert_close(&format!("{what} dz vs dx"), &c[2], &dx, 1e-6, 1e-5);
-                    // Each stripe sums its own rows (past the rows, a stripe sums none).
+                    // Each stripe sums its own block of ceil(rows / stripes) consecutive
+                    // rows (past the rows, a stripe sums none).
+                    let per = rows.div_ceil(stripes);
                     for s in 0..stripes {
                         for col in 0..cols {
-                            let sum: f32 = (s..rows)
-                                .step_by(stripes)
+                            let sum: f32 = (s * per..rows.min(s * per + per))
                                 .map(|r| c[2][r * cols + col])
                                 .sum();
                             let got = c[3][s * cols + col];

@@ -251,7 +251,7 @@ modules! {
     /// Its kernel gradient.
     CONV_GEMM_WEIGHT_GRAD: ConvParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_gemm_taps.wgsl", "window/conv_gemm_weight_grad.wgsl"], readers;
     /// The direct convolution's kernel gradient, as partial sums.
-    CONV_DIRECT_WEIGHT_GRAD: ConvParams, ["window/common.wgsl", "window/conv_patch.wgsl", "window/conv_direct_weight_grad.wgsl"];
+    CONV_DIRECT_WEIGHT_GRAD: ConvParams, ["loops.wgsl", "window/common.wgsl", "window/conv_patch.wgsl", "window/conv_direct_weight_grad.wgsl"];
     /// A convolution's input gradient from its output gradient (8-lane subgroups).
     CONV_INPUT_GRAD: WindowParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_input_grad.wgsl"], readers;
     /// A convolution's input gradient computed directly (stride 1, at most 8 channels).

@@ -270,12 +270,13 @@ pub fn strip_grad(win: &Window) -> bool {
 }
 
 /// The stripe of the kernel gradient over `win` in `stripes` stripes that sums output
-/// position `pos`: positions taken in turn, or with [`strip_grad`] rows of positions.
+/// position `pos`: blocks of consecutive positions, or with [`strip_grad`] of rows of
+/// positions ([`stripe_rows`](super::elementwise::stripe_rows)).
 fn stripe_of(win: &Window, pos: usize, stripes: usize) -> usize {
     if strip_grad(win) {
-        (pos / win.ow) % stripes
+        (pos / win.ow) / (win.n * win.oh).div_ceil(stripes)
     } else {
-        pos % stripes
+        pos / win.positions().div_ceil(stripes)
     }
 }
 

@@ -295,9 +295,17 @@ pub fn act_derivative_from_output(
     }
 }
 
+/// The rows of stripe `s` of `rows` rows in `stripes` stripes: blocks of
+/// `ceil(rows / stripes)` consecutive rows (the last ones shorter or empty), so that a
+/// stripe's walk streams through memory.
+pub fn stripe_rows(rows: usize, stripes: usize, s: usize) -> std::ops::Range<usize> {
+    let per = rows.div_ceil(stripes);
+    (s * per).min(rows)..(s * per + per).min(rows)
+}
+
 /// CPU backward of a dense layer's fused bias + activation: `dz = f'(y)·dy` and
-/// `db[s, c] = Σ dz[r, c]` over the rows `r ≡ s (mod stripes)`. Buffers: y, dy, dz, db,
-/// step.
+/// `db[s, c] = Σ dz[r, c]` over the rows `r` of stripe `s` ([`stripe_rows`]). Buffers: y,
+/// dy, dz, db, step.
 pub fn bias_act_backward_cpu(
     act: ActKind,
     (rows, cols, stripes): (usize, usize, usize),
@@ -309,7 +317,7 @@ pub fn bias_act_backward_cpu(
     for c in 0..cols {
         for s in 0..stripes {
             let mut acc = 0.0;
-            for r in (s..rows).step_by(stripes) {
+            for r in stripe_rows(rows, stripes, s) {
                 let i = r * cols + c;
                 let d = act_derivative_from_output(act, b[0][i], training, seed, step, i);
                 let dz = b[1][i] * d;
