@@ -81,7 +81,7 @@ fn cells(chunk: u32, ch: u32) {
 }
 
 // The walk over positions (windows that do not tile the input) four channels at a time:
-// per position and window one vec4 load of argmax and of dy for four channels.
+// per position one vec4 load of y, and per window one of argmax and of dy.
 fn positions4(chunk: u32, ch: u32) {
     let rows = p.n * H * W;
     let r0 = chunk * CHUNK_ROWS;
@@ -96,12 +96,7 @@ fn positions4(chunk: u32, ch: u32) {
         let iy = (r / W) % H;
         let img = r / (W * H);
         let g = max_pool_grad4(i, img, iy, ix, ch);
-        let f = vec4<f32>(
-            act_grad_from_output(a, read1_y(i), i, s),
-            act_grad_from_output(a, read1_y(i + 1u), i + 1u, s),
-            act_grad_from_output(a, read1_y(i + 2u), i + 2u, s),
-            act_grad_from_output(a, read1_y(i + 3u), i + 3u, s),
-        );
+        let f = act_grad_from_output4(a, read_y(i / 4u), i, s);
         let d = select(vec4<f32>(0.0), g.sum * f, g.taken);
         dz4[i / 4u] = d;
         acc += d;

@@ -284,7 +284,7 @@ entries! {
     MaxPoolActBackwardTexture: "max_pool_act_backward" in MAX_POOL_ACT_BACKWARD_TEXTURE [y: Texture, dy: Texture] [];
     /// [`Entry::MaxPoolActBackward`] over tiling windows four channels an invocation
     /// (channels a multiple of 4).
-    MaxPoolActBackward4: "max_pool_act_backward4" in MAX_POOL_ACT_BACKWARD [dy: Vec4, argmax: Vec4, dz: Vec4, partials: Vec4] [];
+    MaxPoolActBackward4: "max_pool_act_backward4" in MAX_POOL_ACT_BACKWARD [y: Vec4, y: Scalar, dy: Vec4, argmax: Vec4, dz: Vec4, partials: Vec4] [];
     /// [`Entry::MaxPoolActBackward4`] reading through textures (CPU adapters).
     MaxPoolActBackward4Texture: "max_pool_act_backward4" in MAX_POOL_ACT_BACKWARD_TEXTURE [y: Texture, dy: Texture, argmax: Vec4, dz: Vec4, partials: Vec4] [];
     /// Average pooling.
