@@ -246,7 +246,8 @@ fn untaken_positions_get_zero(
 
 /// The direct convolution and its kernel gradient against the CPU reference, on every
 /// window above (fields of 1 to 400 values: the kernel takes any, the layer picks it for
-/// at most 32) with 4, 12 (a partial block of 16), 20 and 64 filters and with 1, 6 and 10
+/// at most 32) with 4, 12 (a partial block of 16), 20 and 64 filters (and the forward over
+/// channels in vec4s with 36 and 40: partial blocks of 64) and with 1, 6 and 10
 /// (not in whole vec4s: the entries that read and store floats), several activations, and
 /// stripes of every size from one to one per position.
 pub(super) fn direct_convolutions_match_reference() {
@@ -304,6 +305,27 @@ fn direct_convolutions_match_reference_on(g: &mut GpuBackend) {
                 step.clone(),
             ];
             check(g, kernel, inputs, 1e-5);
+        }
+        // The implicit matmul over more than 32 filters, not in whole blocks of 64 (a
+        // workgroup's second quads of filters partly past the last).
+        if win.c.is_multiple_of(4) {
+            for wide in [36, 40] {
+                let kernel = Kernel::ConvDirect {
+                    win,
+                    filters: wide,
+                    act,
+                    training: false,
+                    seed: 7,
+                };
+                let inputs = vec![
+                    x.clone(),
+                    random(win.patch() * wide, 1.0, 280 + i as u64),
+                    random(wide, 1.0, 300 + i as u64),
+                    vec![f32::NAN; win.positions() * wide],
+                    step.clone(),
+                ];
+                check(g, kernel, inputs, 1e-5);
+            }
         }
         let dz = random_with_edges(out, 2.0, 260 + i as u64);
         let positions = win.positions();
