@@ -65,10 +65,6 @@ fn conv_gemm(
     if (WIDE && cq2 < F4) { store32(row0, cq2, tile2); }
 }
 
-// Over more than 32 filters, fixed per pipeline: a workgroup owns 64 (lane l the quads l
-// and l + 8).
-override WIDE: bool = false;
-
 // Rows k..k+3 of w at the lane's filter quad cq: four steps of k over its four filters.
 fn w_rows(k: u32, cq: u32) -> mat4x4<f32> {
     return mat4x4<f32>(

@@ -11,6 +11,10 @@ override F4: u32;
 // (positions, or field values) and 16 filters, lanes 0–3 the first block's and lanes 4–7
 // the second's, instead of one block of 32 rows and 32 filters (`half_of`).
 override HALVES: bool = false;
+// Over more than 32 filters, fixed per pipeline: a workgroup owns 64 filters (lane l the
+// quads l and l + 8) and 32 rows, so the rows' values it loads and broadcasts serve twice
+// the multiply-adds.
+override WIDE: bool = false;
 
 // (image, row, column) of output position r.
 fn out_position(r: u32) -> vec3<u32> {

@@ -3,7 +3,8 @@
 // fieldsᵀ · dz, summed over all positions, the fields read in place (conv_gemm_taps.wgsl).
 //
 // As the 8-lane subgroup matmul with A transposed (matmul/subgroup.wgsl): a workgroup owns
-// 32 field values × 32 filters, lane l the filters 4l..4l+3; each step of four positions,
+// 32 field values × 32 filters (64 over more than 32, WIDE), lane l the filters 4l..4l+3
+// (and 32 + 4l..); each step of four positions,
 // lane 4h + t loads position t's four channels of one tap for each group of 8 field values
 // (the group's quad h), and after lanes8 a transpose gives every lane each value's four
 // positions (over at most 16 filters, HALVES: two blocks of 32 field values, `halves`
@@ -40,8 +41,11 @@ fn conv_gemm_weight_grad(
         return;
     }
     let row0 = wid.y * 32u;
-    let cq = wid.x * 8u + lane;
+    let cq = wid.x * select(8u, 16u, WIDE) + lane;
     let cqc = min(cq, F4 - 1u);
+    // WIDE: the lane's second quad of filters.
+    let cq2 = cq + 8u;
+    let cqc2 = min(cq2, F4 - 1u);
     let t = lane & 3u;
     let h = lane >> 2u;
     let f0 = field_quad(row0 / 4u + h);
@@ -51,29 +55,37 @@ fn conv_gemm_weight_grad(
     let positions = p.n * OH * OW;
     let last = positions - 1u;
     var tile = Tile32();
+    var tile2 = Tile32();
     // pos = base + t for bases 0, 4, 8, … below the positions.
     var pos = t;
     let end = positions + t;
     while (pos < end) {
         let base = pos - t;
-        // dz rows base..base+3 (past the last: the last again, met by zero field values).
-        let bm = mat4x4<f32>(
-            read_dz(min(base, last) * F4 + cqc),
-            read_dz(min(base + 1u, last) * F4 + cqc),
-            read_dz(min(base + 2u, last) * F4 + cqc),
-            read_dz(min(base + 3u, last) * F4 + cqc),
-        );
         let valid = pos < positions;
         let i = out_position(min(pos, last));
         let a0 = values8(tap_quad(tap_base(i, f0.x, f0.y, valid), f0.z));
         let a1 = values8(tap_quad(tap_base(i, f1.x, f1.y, valid), f1.z));
         let a2 = values8(tap_quad(tap_base(i, f2.x, f2.y, valid), f2.z));
         let a3 = values8(tap_quad(tap_base(i, f3.x, f3.y, valid), f3.z));
-        tile = fma32(tile, bm, a0, a1, a2, a3);
+        tile = fma32(tile, dz_rows(base, last, cqc), a0, a1, a2, a3);
+        if (WIDE) {
+            tile2 = fma32(tile2, dz_rows(base, last, cqc2), a0, a1, a2, a3);
+        }
         pos += 4u;
     }
-    if (cq >= F4) { return; }
-    store32(row0, cq, tile);
+    if (cq < F4) { store32(row0, cq, tile); }
+    if (WIDE && cq2 < F4) { store32(row0, cq2, tile2); }
+}
+
+// dz rows base..base+3 at filter quad cq (past the last position: the last again, met by
+// zero field values).
+fn dz_rows(base: u32, last: u32, cq: u32) -> mat4x4<f32> {
+    return mat4x4<f32>(
+        read_dz(min(base, last) * F4 + cq),
+        read_dz(min(base + 1u, last) * F4 + cq),
+        read_dz(min(base + 2u, last) * F4 + cq),
+        read_dz(min(base + 3u, last) * F4 + cq),
+    );
 }
 
 // At most 16 filters: lanes 0–3 take filters 4·(l & 3).. of the workgroup's first 32
@@ -102,12 +114,7 @@ fn halves(wx: u32, wy: u32, lane: u32) {
     let end = positions + t;
     while (pos < end) {
         let base = pos - t;
-        let bm = mat4x4<f32>(
-            read_dz(min(base, last) * F4 + cqc),
-            read_dz(min(base + 1u, last) * F4 + cqc),
-            read_dz(min(base + 2u, last) * F4 + cqc),
-            read_dz(min(base + 3u, last) * F4 + cqc),
-        );
+        let bm = dz_rows(base, last, cqc);
         let valid = pos < positions;
         let i = out_position(min(pos, last));
         let a0 = half_of(values8(tap_quad(tap_base(i, f0.x, f0.y, valid), f0.z)), values8(tap_quad(tap_base(i, g0.x, g0.y, valid), g0.z)), second);

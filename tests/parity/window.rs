@@ -246,8 +246,8 @@ fn untaken_positions_get_zero(
 
 /// The direct convolution and its kernel gradient against the CPU reference, on every
 /// window above (fields of 1 to 400 values: the kernel takes any, the layer picks it for
-/// at most 32) with 4, 12 (a partial block of 16), 20 and 64 filters (and the forward over
-/// channels in vec4s with 36 and 40: partial blocks of 64) and with 1, 6 and 10
+/// at most 32) with 4, 12 (a partial block of 16), 20 and 64 filters (and over channels in
+/// vec4s with 36 and 40: partial blocks of 64) and with 1, 6 and 10
 /// (not in whole vec4s: the entries that read and store floats), several activations, and
 /// stripes of every size from one to one per position.
 pub(super) fn direct_convolutions_match_reference() {
@@ -306,8 +306,8 @@ fn direct_convolutions_match_reference_on(g: &mut GpuBackend) {
             ];
             check(g, kernel, inputs, 1e-5);
         }
-        // The implicit matmul over more than 32 filters, not in whole blocks of 64 (a
-        // workgroup's second quads of filters partly past the last).
+        // The implicit matmul and its kernel gradient over more than 32 filters, not in
+        // whole blocks of 64 (a workgroup's second quads of filters partly past the last).
         if win.c.is_multiple_of(4) {
             for wide in [36, 40] {
                 let kernel = Kernel::ConvDirect {
@@ -325,6 +325,14 @@ fn direct_convolutions_match_reference_on(g: &mut GpuBackend) {
                     step.clone(),
                 ];
                 check(g, kernel, inputs, 1e-5);
+                let kernel = Kernel::ConvDirectWeightGrad {
+                    win,
+                    filters: wide,
+                    stripes: 1,
+                };
+                let dz = random(win.positions() * wide, 1.0, 320 + i as u64);
+                let inputs = vec![x.clone(), dz, vec![f32::NAN; win.patch() * wide]];
+                check(g, kernel, inputs, 1e-4);
             }
         }
         let dz = random_with_edges(out, 2.0, 260 + i as u64);

@@ -161,10 +161,10 @@ fn gemm_gpu(win: &Window, filters: usize, p: ConvParams, weight_grad: bool) -> G
     } else {
         (Entry::ConvGemm, win.positions())
     };
-    // At most 16 filters: a subgroup per 64 rows and 16 filters, every lane busy; the
-    // forward over more than 32, per 32 rows and 64 filters.
+    // At most 16 filters: a subgroup per 64 rows and 16 filters, every lane busy; over
+    // more than 32, per 32 rows and 64 filters.
     let halves = filters <= GEMM_HALVES_FILTERS_MAX;
-    let wide = !weight_grad && filters > 32;
+    let wide = filters > 32;
     let grid = if halves {
         (filters.div_ceil(16) as u32, rows.div_ceil(64) as u32, 1)
     } else if wide {
@@ -173,9 +173,7 @@ fn gemm_gpu(win: &Window, filters: usize, p: ConvParams, weight_grad: bool) -> G
         (filters.div_ceil(32) as u32, rows.div_ceil(32) as u32, 1)
     };
     let mut constants = constants(win);
-    if !weight_grad {
-        constants.push(("WIDE", f64::from(u8::from(wide))));
-    }
+    constants.push(("WIDE", f64::from(u8::from(wide))));
     constants.push(("C4", (win.c / 4) as f64));
     constants.push(("F4", (filters / 4) as f64));
     constants.push(("HALVES", f64::from(u8::from(halves))));
