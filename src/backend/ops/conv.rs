@@ -90,7 +90,8 @@ pub fn direct_weights_fit(win: &Window, filters: usize) -> bool {
 /// gradient in one stripe, `Entry::ConvGemmWeightGrad`), without im2col rows: channels and
 /// filters in whole vec4s, not pointwise, its walks within llvmpipe's loop limit and the
 /// grid, and its operands within textures. Any count of filters: a subgroup computes 32
-/// (over at most [`GEMM_HALVES_FILTERS_MAX`], 16 for two blocks of rows); with 8 (a half
+/// (over at most [`GEMM_HALVES_FILTERS_MAX`], 16 for two blocks of rows; over more than
+/// 32, 64: `WIDE` in `window/conv_gemm_taps.wgsl`); with 8 (a half
 /// of its lanes idle) it still ran 2–5× faster than im2col and the autotuned matmul on
 /// llvmpipe.
 pub fn gemm_fits(win: &Window, filters: usize) -> bool {
