@@ -161,6 +161,7 @@ fn constants(
     ];
     if let Kind::Subgroup { b_floats } = kind {
         c.push(("B_FLOATS", f64::from(u8::from(*b_floats))));
+        c.push(("WIDE", f64::from(u8::from(subgroup_wide(n)))));
     }
     let k_split = match kind {
         Kind::Narrow { k_split } | Kind::NarrowTexture { k_split } => Some(*k_split),
@@ -366,11 +367,14 @@ fn shape_blocked(
         MatmulVariant::Texture8 if textures_ok => blocked(Kind::Texture8, (8, 8)),
         MatmulVariant::Texture16 if textures_ok => blocked(Kind::Texture16, (16, 16)),
         MatmulVariant::Texture16x20 if textures_ok => blocked(Kind::Texture16x20, (16, 20)),
-        // A workgroup (one subgroup) a 32×32 block.
-        MatmulVariant::Subgroup if textures_ok || b_floats => (
-            Kind::Subgroup { b_floats },
-            (ceil_div(n.div_ceil(4), 8), ceil_div(m, 32), 1),
-        ),
+        // A workgroup (one subgroup) a 32×32 block, or 32×64 ([`subgroup_wide`]).
+        MatmulVariant::Subgroup if textures_ok || b_floats => {
+            let cols = if subgroup_wide(n) { 16 } else { 8 };
+            (
+                Kind::Subgroup { b_floats },
+                (ceil_div(n.div_ceil(4), cols), ceil_div(m, 32), 1),
+            )
+        }
         MatmulVariant::Texture8 => {
             shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked8)
         }
@@ -387,6 +391,13 @@ fn shape_blocked(
         MatmulVariant::Reduce if reduce_fits => (Kind::Reduce, (ceil_div(n, 4), ceil_div(m, 4), 1)),
         MatmulVariant::Reduce => shape(m, k, n, trans_a, trans_b, MatmulVariant::RegisterBlocked),
     }
+}
+
+/// Whether the subgroup kernel takes 64 columns a workgroup (`WIDE` in
+/// `matmul/subgroup.wgsl`) rather than 32: over more than 32, so that the rows' values each
+/// lane loads and hands round serve two quads of columns.
+fn subgroup_wide(n: usize) -> bool {
+    n > 32
 }
 
 /// Whether an operand of `words` floats fits an operand texture (see
