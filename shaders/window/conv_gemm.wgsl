@@ -11,7 +11,7 @@
 // blocks of 32 positions, `halves` below). Over more than 32 filters (WIDE) a workgroup owns
 // 64, lane l also the filters 32 + 4l..: the positions' values it loads and broadcasts
 // then serve twice the multiply-adds (on llvmpipe the example convnet's 3×3 over 32
-// channels to 64 filters at batch 128: 10.9–15.1 → 9.7–10.2 ms). The taps' geometry is
+// channels to 64 filters at batch 128: 10.9–15.1 → 9.5–10.2 ms). The taps' geometry is
 // the same for all lanes, and every loop count is a pipeline constant.
 //
 // Declared before this file (generated from Rust): `p` (ConvParams: n, flags, f0, f1),
