@@ -62,10 +62,8 @@ pub enum Kernel {
     },
     /// The backward pass of [`Kernel::Dense`]'s epilogue from its output: `dz = f'(y)·dy`
     /// and the bias gradient `db[c] = Σ_r dz[r,c]` — as partial sums over `stripes` stripes
-    /// of consecutive rows, `db[s, c] = Σ_{r in stripe s} dz[r,c]`
-    /// ([`stripe_rows`](crate::backend::ops::elementwise::stripe_rows)), a
-    /// [`Kernel::ColumnSum`] of them after, where there are many rows (a convolution's
-    /// positions).
+    /// of consecutive rows (`ops::elementwise::stripe_rows`), a [`Kernel::ColumnSum`] of
+    /// them after, where there are many rows (a convolution's positions).
     BiasActBackward {
         /// Rows.
         rows: usize,
@@ -466,10 +464,9 @@ pub enum Kernel {
         seed: u32,
     },
     /// [`Kernel::ConvDirect`]'s kernel gradient as partial sums over `stripes` stripes of
-    /// positions (stripe `s` a block of consecutive positions, or of rows of them:
-    /// [`stripe_rows`](crate::backend::ops::elementwise::stripe_rows)): `partials[s, k, f] =
-    /// Σ patch(pos)[k]·dz[pos, f]`; their column sum is the gradient (one stripe, the
-    /// implicit matmul's, is the gradient itself).
+    /// positions (blocks of consecutive positions or rows of them, `stripe_rows`):
+    /// `partials[s, k, f] = Σ patch(pos)[k]·dz[pos, f]`; their column sum is the gradient
+    /// (one stripe, the implicit matmul's, is the gradient itself).
     ConvDirectWeightGrad {
         /// The window.
         win: Window,

@@ -125,30 +125,18 @@ pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaun
     GpuLaunch::new(Entry::ConvInputGrad, p, grid).with_constants(constants)
 }
 
-/// CPU reference of [`Kernel::ConvInputGrad`]: each output position's gradient sent back
-/// through every tap to the input value it read. Buffers: dz, w, dx.
+/// CPU reference of [`Kernel::ConvInputGrad`]: each output position's gradient through
+/// the kernel (`dz·wᵀ`, one row of field values a position), each value sent back by
+/// col2im to the input value its tap read. Buffers: dz, w, dx.
 pub fn input_grad_cpu(win: &Window, filters: usize, b: &mut [&mut [f32]]) {
-    let c = win.c;
-    b[2][..win.input_len()].fill(0.0);
-    for img in 0..win.n {
-        for oy in 0..win.oh {
-            for ox in 0..win.ow {
-                let pos = (img * win.oh + oy) * win.ow + ox;
-                for ky in 0..win.kh {
-                    for kx in 0..win.kw {
-                        let Some((y, x)) = win.tap(oy, ox, ky, kx) else {
-                            continue;
-                        };
-                        for ch in 0..c {
-                            let w_row = ((ky * win.kw + kx) * c + ch) * filters;
-                            let sum: f32 = (0..filters)
-                                .map(|f| b[0][pos * filters + f] * b[1][w_row + f])
-                                .sum();
-                            b[2][((img * win.h + y) * win.w + x) * c + ch] += sum;
-                        }
-                    }
-                }
-            }
+    let patch = win.patch();
+    let mut cols = vec![0.0; win.positions() * patch];
+    for pos in 0..win.positions() {
+        for k in 0..patch {
+            cols[pos * patch + k] = (0..filters)
+                .map(|f| b[0][pos * filters + f] * b[1][k * filters + f])
+                .sum();
         }
     }
+    super::window::col2im_cpu(win, &mut [&mut cols, b[2]]);
 }
