@@ -10,6 +10,12 @@
 // values each (as in conv_direct.wgsl: on CPU adapters the loads are what costs, and arrays
 // indexed in loops more than they save).
 
+// Workgroups of 64 invocations (grid_64 in launch.rs): a CPU adapter runs a workgroup on
+// one thread, and this kernel's invocations are few and long (a stripe each).
+fn invocation(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * 64u;
+}
+
 // Blocks of four field values an invocation: 1 to 3.
 override KB: u32 = 1u;
 
@@ -19,9 +25,9 @@ override KB: u32 = 1u;
 // kx - 1, so each position loads one new image value, not one per field value.
 override STRIP: bool = false;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn conv_direct_weight_grad4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let b = grad_block(flat(gid, nwg));
+    let b = grad_block(invocation(gid, nwg));
     if (b.w == 0u) { return; }
     let s = b.x;
     let k0 = b.y;
@@ -75,9 +81,9 @@ fn conv_direct_weight_grad4(@builtin(global_invocation_id) gid: vec3<u32>, @buil
 
 // conv_direct_weight_grad4 for a count of filters that is not a multiple of 4 (WHOLE4
 // false): dz read and the partial sums stored a float at a time.
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn conv_direct_weight_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let b = grad_block(flat(gid, nwg));
+    let b = grad_block(invocation(gid, nwg));
     if (b.w == 0u) { return; }
     let s = b.x;
     let k0 = b.y;
