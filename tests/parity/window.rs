@@ -492,16 +492,20 @@ pub(super) fn gemm_convolutions_match_reference() {
         let inputs = vec![x.clone(), w, bias, vec![f32::NAN; out], step.clone()];
         check(&mut g, kernel, inputs, 1e-5);
         let dz = random_with_edges(out, 2.0, 460 + i as u64);
-        let len = win.patch() * filters;
-        let kernel = Kernel::ConvDirectWeightGrad {
-            win,
-            filters,
-            stripes: 1,
-        };
-        assert!(conv::runs_on_subgroups(&kernel, true), "{win:?}");
         let abs = |v: &[f32]| v.iter().map(|x| x.abs()).collect::<Vec<f32>>();
-        let magnitude = run_cpu(&kernel, &[abs(&x), abs(&dz), vec![0.0; len]])[2].clone();
-        let inputs = vec![x, dz, vec![f32::NAN; len]];
-        check_scaled(&mut g, kernel, inputs, 1e-5, Some((2, magnitude)));
+        // Its kernel gradient whole and as partial sums over stripes of positions (of
+        // whole rows of them where the direct kernel's stripes are).
+        for stripes in [1, 2, 3] {
+            let len = stripes * win.patch() * filters;
+            let kernel = Kernel::ConvDirectWeightGrad {
+                win,
+                filters,
+                stripes,
+            };
+            assert!(conv::runs_on_subgroups(&kernel, true), "{win:?}");
+            let magnitude = run_cpu(&kernel, &[abs(&x), abs(&dz), vec![0.0; len]])[2].clone();
+            let inputs = vec![x.clone(), dz.clone(), vec![f32::NAN; len]];
+            check_scaled(&mut g, kernel, inputs, 1e-5, Some((2, magnitude)));
+        }
     }
 }

@@ -234,8 +234,9 @@ entries! {
     /// [`Entry::ConvDirect4`] over a larger field: 32 positions × 32 filters (64 over more
     /// than 32) a subgroup of 8 lanes, the fields read in place through a texture of x.
     ConvGemm: "conv_gemm" in CONV_GEMM [x: Texture, w: Texture, bias: Uniform, y: Vec4] [];
-    /// Its kernel gradient in one stripe: 32 field values × 32 filters (64 over more than
-    /// 32) a subgroup.
+    /// Its kernel gradient as partial sums over stripes of positions (a workgroup's
+    /// stripe its third coordinate): 32 field values × 32 filters (64 over more than 32) a
+    /// subgroup.
     ConvGemmWeightGrad: "conv_gemm_weight_grad" in CONV_GEMM_WEIGHT_GRAD [x: Texture, dz: Texture, partials: Vec4] [];
     /// A convolution's input gradient, 32 positions × 32 channels a subgroup of 8 lanes,
     /// reading dz and w through textures.

@@ -249,7 +249,7 @@ modules! {
     /// The convolution over a larger field, an implicit matmul on 8-lane subgroups.
     CONV_GEMM: ConvParams, ["activation.wgsl", "window/common.wgsl", "window/conv_store.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_gemm_taps.wgsl", "window/conv_gemm.wgsl"], readers;
     /// Its kernel gradient.
-    CONV_GEMM_WEIGHT_GRAD: ConvParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_gemm_taps.wgsl", "window/conv_gemm_weight_grad.wgsl"], readers;
+    CONV_GEMM_WEIGHT_GRAD: ConvParams, ["loops.wgsl", "window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_gemm_taps.wgsl", "window/conv_gemm_weight_grad.wgsl"], readers;
     /// The direct convolution's kernel gradient, as partial sums.
     CONV_DIRECT_WEIGHT_GRAD: ConvParams, ["loops.wgsl", "window/common.wgsl", "window/conv_patch.wgsl", "window/conv_direct_weight_grad.wgsl"];
     /// A convolution's input gradient from its output gradient (8-lane subgroups).

@@ -466,7 +466,7 @@ pub enum Kernel {
     /// [`Kernel::ConvDirect`]'s kernel gradient as partial sums over `stripes` stripes of
     /// positions (blocks of consecutive positions or rows of them, `stripe_rows`):
     /// `partials[s, k, f] = Σ patch(pos)[k]·dz[pos, f]`; their column sum is the gradient
-    /// (one stripe, the implicit matmul's, is the gradient itself).
+    /// (one stripe is the gradient itself).
     ConvDirectWeightGrad {
         /// The window.
         win: Window,

@@ -87,7 +87,7 @@ pub fn direct_weights_fit(win: &Window, filters: usize) -> bool {
 /// Whether a convolution over `win` with `filters` filters past [`direct_fits`] runs as
 /// [`Kernel::ConvDirect`] all the same on adapters with 8-lane subgroups — an implicit
 /// matmul over its receptive fields read in place (`Entry::ConvGemm`, and its kernel
-/// gradient in one stripe, `Entry::ConvGemmWeightGrad`), without im2col rows: channels and
+/// gradient, `Entry::ConvGemmWeightGrad`, in [`gemm_stripes`]), without im2col rows: channels and
 /// filters in whole vec4s, not pointwise, its walks within llvmpipe's loop limit and the
 /// grid, and its operands within textures. Any count of filters: a subgroup computes 32
 /// (over at most [`GEMM_HALVES_FILTERS_MAX`], 16 for two blocks of rows; over more than
@@ -120,7 +120,7 @@ pub const LANES8_FILTERS_MAX: usize = 16;
 /// Whether the GPU runs `kernel` through an entry on 8-lane subgroups (`subgroups8`: the
 /// device has them): a [`Kernel::ConvDirect`] as the implicit matmul ([`is_gemm`]) or
 /// directly over at most [`LANES8_FILTERS_MAX`] filters (the weights shared through the
-/// subgroup), its kernel gradient as the implicit matmul in one stripe, a
+/// subgroup), its kernel gradient as the implicit matmul (any stripes), a
 /// [`Kernel::ConvInputGrad`] always (its entries there all use them).
 pub fn runs_on_subgroups(kernel: &Kernel, subgroups8: bool) -> bool {
     let gemm = |win: &Window, filters| is_gemm(win, filters, subgroups8);
@@ -129,28 +129,67 @@ pub fn runs_on_subgroups(kernel: &Kernel, subgroups8: bool) -> bool {
             ref win, filters, ..
         } => gemm(win, filters) || (subgroups8 && filters <= LANES8_FILTERS_MAX),
         Kernel::ConvDirectWeightGrad {
-            ref win,
-            filters,
-            stripes,
-        } => stripes == 1 && gemm(win, filters),
+            ref win, filters, ..
+        } => gemm(win, filters),
         Kernel::ConvInputGrad { .. } => subgroups8,
         _ => false,
     }
 }
 
 /// Stripes the kernel gradient over `win` is split into: about [`STRIPE_POSITIONS`]
-/// positions each (whole rows of them with [`strip_grad`], at least one), or one where the
+/// positions each (whole rows of them with [`strip_grad`], at least one), or where the
 /// implicit matmul computes it ([`runs_on_subgroups`]: the graph is for a device with 8-lane
-/// subgroups).
+/// subgroups) [`gemm_stripes`].
 pub fn stripes(win: &Window, filters: usize, subgroups8: bool) -> usize {
     if is_gemm(win, filters, subgroups8) {
-        return 1;
+        return gemm_stripes(win, filters);
     }
     if strip_grad(win) {
         let rows = (STRIPE_POSITIONS / win.ow).max(1);
         return (win.n * win.oh).div_ceil(rows);
     }
     win.positions().div_ceil(STRIPE_POSITIONS).max(1)
+}
+
+/// Workgroups the implicit matmul's kernel gradient is split into at least, where its
+/// stripes allow ([`gemm_stripes`]).
+pub const GEMM_GRAD_WORKGROUPS: usize = 32;
+
+/// Positions a stripe of the implicit matmul's kernel gradient sums at least: past one
+/// stripe a column sum follows, ~0.2 ms on llvmpipe, more than the split saved at batch 32
+/// for `examples/cnn_bn.json` (4,608 positions; 2.8–4.3 ms against 2.3–4.5 + 0.2–0.4).
+pub const GEMM_STRIPE_POSITIONS: usize = 4096;
+
+/// Stripes of positions the implicit matmul's kernel gradient over `win` sums separately
+/// (a column sum of them follows past one): a field of 288 values to 64 filters is 9
+/// workgroups, and a CPU adapter runs a workgroup on one thread — two threads took 5 and 4
+/// of them. Enough stripes for [`GEMM_GRAD_WORKGROUPS`], each at least
+/// [`GEMM_STRIPE_POSITIONS`] positions (whole rows of them with [`strip_grad`], as
+/// `stripe_of` splits them). On llvmpipe `examples/cnn_bn.json`'s 3×3 over 32 channels to
+/// 64 filters at batch 128 (4 stripes): 10.9–12.7 → 9.2–9.5 ms + 0.2 for the column sum.
+pub fn gemm_stripes(win: &Window, filters: usize) -> usize {
+    let (x, y) = gemm_grid(win.patch(), filters);
+    let wanted = GEMM_GRAD_WORKGROUPS.div_ceil((x * y) as usize);
+    let units = if strip_grad(win) {
+        win.n * win.oh
+    } else {
+        win.positions()
+    };
+    let most = (win.positions() / GEMM_STRIPE_POSITIONS).clamp(1, units);
+    wanted.min(most).min(MAX_WORKGROUPS)
+}
+
+/// The implicit matmul's grid over `rows` rows (positions or field values) and `filters`
+/// filters: a subgroup of 8 lanes per 32 rows and 32 filters, or per 64 and 16 over at most
+/// [`GEMM_HALVES_FILTERS_MAX`] filters, or per 32 and 64 over more than 32.
+fn gemm_grid(rows: usize, filters: usize) -> (u32, u32) {
+    if filters <= GEMM_HALVES_FILTERS_MAX {
+        (filters.div_ceil(16) as u32, rows.div_ceil(64) as u32)
+    } else if filters > 32 {
+        (filters.div_ceil(64) as u32, rows.div_ceil(32) as u32)
+    } else {
+        (filters.div_ceil(32) as u32, rows.div_ceil(32) as u32)
+    }
 }
 
 /// The implicit matmul's launch for [`Kernel::ConvDirect`] or (`weight_grad`) its kernel
@@ -162,22 +201,19 @@ fn gemm_gpu(win: &Window, filters: usize, p: ConvParams, weight_grad: bool) -> G
     } else {
         (Entry::ConvGemm, win.positions())
     };
-    // At most 16 filters: a subgroup per 64 rows and 16 filters, every lane busy; over
-    // more than 32, per 32 rows and 64 filters.
-    let halves = filters <= GEMM_HALVES_FILTERS_MAX;
-    let wide = filters > 32;
-    let grid = if halves {
-        (filters.div_ceil(16) as u32, rows.div_ceil(64) as u32, 1)
-    } else if wide {
-        (filters.div_ceil(64) as u32, rows.div_ceil(32) as u32, 1)
-    } else {
-        (filters.div_ceil(32) as u32, rows.div_ceil(32) as u32, 1)
-    };
+    let (x, y) = gemm_grid(rows, filters);
+    // The kernel gradient's stripes: the grid's third coordinate.
+    let grid = (x, y, p.stripes.max(1));
     let mut constants = constants(win);
-    constants.push(("WIDE", f64::from(u8::from(wide))));
+    constants.push(("WIDE", f64::from(u8::from(filters > 32))));
     constants.push(("C4", (win.c / 4) as f64));
     constants.push(("F4", (filters / 4) as f64));
+    let halves = filters <= GEMM_HALVES_FILTERS_MAX;
     constants.push(("HALVES", f64::from(u8::from(halves))));
+    if weight_grad {
+        let row = if strip_grad(win) { win.ow } else { 1 };
+        constants.push(("STRIP_ROW", row as f64));
+    }
     GpuLaunch::new(entry, p, grid).with_constants(constants)
 }
 

@@ -171,7 +171,7 @@ pub(super) fn epilogue_dz(
 
 /// The backward of a direct convolution from `dz`, its pre-activation's gradient: the
 /// kernel gradient as partial sums over stripes of positions and their column sum (one
-/// stripe, the gradient itself, for the implicit matmul: [`conv::stripes`]); the
+/// stripe is the gradient itself: [`conv::stripes`]); the
 /// input gradient as a dense layer's over im2col rows (`dz·wᵀ`) folded back by col2im.
 pub(super) fn conv_direct_backward(
     g: &mut Graph,
@@ -191,7 +191,7 @@ pub(super) fn conv_direct_backward(
         };
         let dw = g.temp(grad_name(g, w), &[field, filters]);
         if stripes == 1 {
-            // One stripe (the implicit matmul's): the partial sums are the gradient.
+            // One stripe: the partial sums are the gradient.
             g.push(kernel, vec![x, dz, dw]);
         } else {
             let name = format!("{}/partials", grad_name(g, w));
