@@ -11,13 +11,14 @@ fn conv_direct(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 }
 
 // The block's 16 filters of field value k's weights: column i filters 4(j0 + i).. (past
-// the filters, the last vec4 again; `lane` unused).
-fn w_block(k: u32, j0: u32, lane: u32) -> mat4x4<f32> {
+// the filters, the last vec4 again; `lane` unused; `hi` the same, WIDE8 being false).
+fn w_blocks(k: u32, j0: u32, lane: u32) -> Blocks2 {
     let jl = F4 - 1u;
-    return mat4x4<f32>(
+    let lo = mat4x4<f32>(
         w_quad(k, j0),
         w_quad(k, min(j0 + 1u, jl)),
         w_quad(k, min(j0 + 2u, jl)),
         w_quad(k, min(j0 + 3u, jl)),
     );
+    return Blocks2(lo, lo);
 }

@@ -247,7 +247,7 @@ fn untaken_positions_get_zero(
 /// The direct convolution and its kernel gradient against the CPU reference, on every
 /// window above (fields of 1 to 400 values: the kernel takes any, the layer picks it for
 /// at most 32) with 4, 12 (a partial block of 16), 20 and 64 filters (and over channels in
-/// vec4s with 36 and 40: partial blocks of 64) and with 1, 6 and 10
+/// vec4s with 36 and 40: partial blocks of 64) and with 1, 6, 10 and 30
 /// (not in whole vec4s: the entries that read and store floats), several activations, and
 /// stripes of every size from one to one per position.
 pub(super) fn direct_convolutions_match_reference() {
@@ -274,7 +274,7 @@ fn direct_convolutions_match_reference_on(g: &mut GpuBackend) {
     };
     let step = step_record(3, 0, 0.0, [0.0; 4]);
     for (i, win) in windows().into_iter().enumerate() {
-        let filters = [4, 12, 20, 64, 6, 1, 10][i % 7];
+        let filters = [4, 12, 20, 64, 6, 1, 10, 30][i % 8];
         let act = [
             ActKind::Linear,
             ActKind::Relu,

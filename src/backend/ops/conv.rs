@@ -113,13 +113,21 @@ pub fn is_gemm(win: &Window, filters: usize, subgroups8: bool) -> bool {
     subgroups8 && !direct_fits(win, filters) && gemm_fits(win, filters)
 }
 
-/// The most filters the direct convolution's subgroup entries take (one block of 16, the
-/// same for every lane of a subgroup).
+/// The most filters the direct convolution's subgroup entries take as one block of 16,
+/// the same for every lane of a subgroup.
 pub const LANES8_FILTERS_MAX: usize = 16;
+
+/// The most filters they take at all: past [`LANES8_FILTERS_MAX`], both blocks of 16 an
+/// invocation (`WIDE8` in `window/conv_direct.wgsl`), where one block an invocation read
+/// its weights one load a lane at an index no constant. On llvmpipe
+/// `examples/cnn_bn.json`'s 5×5/2 over one channel to 32 filters at batch 128 4.6–5.4 →
+/// 2.6–2.8 ms (batch 32: 1.3 → 0.8–1.1), `examples/convnet.json`'s 3×3 over one to 32 at
+/// batch 32 1.3–2.3 → 0.74 ms (the builds alternated).
+pub const LANES8_WIDE_FILTERS_MAX: usize = 32;
 
 /// Whether the GPU runs `kernel` through an entry on 8-lane subgroups (`subgroups8`: the
 /// device has them): a [`Kernel::ConvDirect`] as the implicit matmul ([`is_gemm`]) or
-/// directly over at most [`LANES8_FILTERS_MAX`] filters (the weights shared through the
+/// directly over at most [`LANES8_WIDE_FILTERS_MAX`] filters (the weights shared through the
 /// subgroup), its kernel gradient as the implicit matmul (any stripes), a
 /// [`Kernel::ConvInputGrad`] always (its entries there all use them).
 pub fn runs_on_subgroups(kernel: &Kernel, subgroups8: bool) -> bool {
@@ -127,7 +135,7 @@ pub fn runs_on_subgroups(kernel: &Kernel, subgroups8: bool) -> bool {
     match *kernel {
         Kernel::ConvDirect {
             ref win, filters, ..
-        } => gemm(win, filters) || (subgroups8 && filters <= LANES8_FILTERS_MAX),
+        } => gemm(win, filters) || (subgroups8 && filters <= LANES8_WIDE_FILTERS_MAX),
         Kernel::ConvDirectWeightGrad {
             ref win, filters, ..
         } => gemm(win, filters),
@@ -278,8 +286,11 @@ pub fn forward_gpu(
     } else {
         win.positions().div_ceil(4)
     };
-    let grid = grid_256(blocks * filters.div_ceil(16));
-    let lanes8 = subgroups && filters <= LANES8_FILTERS_MAX;
+    let lanes8 = subgroups && filters <= LANES8_WIDE_FILTERS_MAX;
+    let wide8 = lanes8 && filters > LANES8_FILTERS_MAX;
+    constants.push(("WIDE8", f64::from(u8::from(wide8))));
+    let filter_blocks = if wide8 { 1 } else { filters.div_ceil(16) };
+    let grid = grid_256(blocks * filter_blocks);
     let entry = match (filters.is_multiple_of(4), lanes8) {
         (true, false) => Entry::ConvDirect4,
         (false, false) => Entry::ConvDirect,
