@@ -28,6 +28,13 @@ fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * 256u;
 }
 
+// `flat` for 64-wide workgroups (grid_64 in launch.rs): kernels whose invocations are few
+// and long, so that each thread of a CPU adapter, which runs a workgroup at a time, gets
+// a share.
+fn flat64(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * 64u;
+}
+
 // Index of (image, row, column, channel) in the input.
 fn input_index(img: u32, iy: u32, ix: u32, ch: u32) -> u32 {
     return ((img * H + iy) * W + ix) * C + ch;

@@ -10,12 +10,6 @@
 // values each (as in conv_direct.wgsl: on CPU adapters the loads are what costs, and arrays
 // indexed in loops more than they save).
 
-// Workgroups of 64 invocations (grid_64 in launch.rs): a CPU adapter runs a workgroup on
-// one thread, and this kernel's invocations are few and long (a stripe each).
-fn invocation(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-    return gid.x + gid.y * nwg.x * 64u;
-}
-
 // Blocks of four field values an invocation: 1 to 3.
 override KB: u32 = 1u;
 
@@ -27,7 +21,7 @@ override STRIP: bool = false;
 
 @compute @workgroup_size(64)
 fn conv_direct_weight_grad4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let b = grad_block(invocation(gid, nwg));
+    let b = grad_block(flat64(gid, nwg));
     if (b.w == 0u) { return; }
     let s = b.x;
     let k0 = b.y;
@@ -83,7 +77,7 @@ fn conv_direct_weight_grad4(@builtin(global_invocation_id) gid: vec3<u32>, @buil
 // false): dz read and the partial sums stored a float at a time.
 @compute @workgroup_size(64)
 fn conv_direct_weight_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let b = grad_block(invocation(gid, nwg));
+    let b = grad_block(flat64(gid, nwg));
     if (b.w == 0u) { return; }
     let s = b.x;
     let k0 = b.y;
