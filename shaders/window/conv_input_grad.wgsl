@@ -107,11 +107,13 @@ fn w_block(t: u32, c: vec4<u32>, f4: u32) -> mat4x4<f32> {
 }
 
 // Stores channels c0.. of the walk's position r (rows8.wgsl's store8 calls it; channels past
-// the last and positions not in the input are not stored).
-fn store_row(r: u32, c0: u32, v: vec4<f32>) {
+// the last and positions not in the input are not stored), as `input_grad_out` gives them
+// (conv_input_grad_store.wgsl or conv_input_grad_act.wgsl, after this file).
+fn store_row(r: u32, c0: u32, sums: vec4<f32>) {
     let i = position(r);
     if (i.w == 0u || c0 >= C) { return; }
     let o = ((i.x * H + i.y) * W + i.z) * C + c0;
+    let v = input_grad_out(o, sums);
     dx[o] = v.x;
     if (c0 + 1u < C) { dx[o + 1u] = v.y; }
     if (c0 + 2u < C) { dx[o + 2u] = v.z; }

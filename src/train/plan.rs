@@ -313,6 +313,7 @@ impl Session {
         crate::graph::fuse::output_layer_into_loss(&mut g);
         while crate::graph::fuse::batch_norm_into_activation(&mut g, &keep) {}
         while crate::graph::fuse::conv_input_grad(&mut g) {}
+        while crate::graph::fuse::conv_input_grad_act(&mut g, &keep) {}
         let exec = Executor::new(&g, self.device.backend.as_mut(), &bound, &keep)?;
         self.plans.insert(
             key,

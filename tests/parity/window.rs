@@ -434,6 +434,9 @@ fn conv_input_grad_matches_reference_on(g: &mut GpuBackend) {
         let diff: Vec<f32> = got.iter().zip(&want).map(|(a, b)| a - b).collect();
         let e = norm(&diff) / norm(&magnitude).max(1e-30);
         assert!(e < 1e-6, "{win:?}: reference off the two kernels by {e:e}");
+        if conv_input_grad::input_grad_act_runs(&win, filters, g.subgroups8()) {
+            input_grad_act_matches(g, win, filters, (&dz, &w, &got), i);
+        }
         if conv_input_grad::input_grad_runs(&win, filters, g.subgroups8()) {
             let inputs = vec![dz, w, vec![f32::NAN; len]];
             check_scaled(g, kernel, inputs, 1e-5, Some((2, magnitude)));
@@ -441,6 +444,55 @@ fn conv_input_grad_matches_reference_on(g: &mut GpuBackend) {
         }
     }
     assert!(on_gpu >= 5, "the direct kernel ran on {on_gpu} windows");
+}
+
+/// The input gradient through the derivative of the activation before the convolution
+/// (`Kernel::ConvInputGradAct`; `sums`: the plain input gradient's CPU values): its CPU
+/// reference against the input gradient times f'(y), and the GPU against the reference,
+/// for an activation a window (y with zeros, negatives and positives; RReLU in training
+/// mode draws its slopes per element).
+fn input_grad_act_matches(
+    g: &mut GpuBackend,
+    win: Window,
+    filters: usize,
+    (dz, w, sums): (&[f32], &[f32], &[f32]),
+    i: usize,
+) {
+    let act = [
+        ActKind::Relu,
+        ActKind::Elu { alpha: 0.5 },
+        ActKind::Rrelu {
+            lower: 0.1,
+            upper: 0.3,
+        },
+        ActKind::Selu,
+    ][i % 4];
+    let len = win.input_len();
+    let mut y = random_with_edges(len, 2.0, 340 + i as u64);
+    y[0] = 0.0;
+    let step = step_record(5, 0, 0.0, [0.0; 4]);
+    let kernel = Kernel::ConvInputGradAct {
+        win,
+        filters,
+        act,
+        training: true,
+        seed: 9,
+    };
+    let back = Kernel::ActBackwardFromOutput {
+        act,
+        n: len,
+        training: true,
+        seed: 9,
+    };
+    let want = run_cpu(
+        &back,
+        &[y.clone(), sums.to_vec(), vec![0.0; len], step.clone()],
+    )[2]
+    .clone();
+    let inputs = vec![dz.to_vec(), w.to_vec(), y, vec![f32::NAN; len], step];
+    let got = run_cpu(&kernel, &inputs)[3].clone();
+    assert_eq!(got, want, "{win:?} {act:?}: the fused reference");
+    check(g, kernel, inputs, 1e-5);
 }
 
 /// The convolution over larger fields as the implicit matmul (8-lane subgroup adapters:

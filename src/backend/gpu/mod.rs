@@ -453,6 +453,17 @@ impl Backend for GpuBackend {
                 )));
             }
         }
+        if let Kernel::ConvInputGradAct {
+            ref win, filters, ..
+        } = *kernel
+        {
+            if !ops::conv_input_grad::input_grad_act_runs(win, filters, self.subgroups8) {
+                return Err(Error::Gpu(format!(
+                    "{kernel:?}: {} has no subgroups of exactly 8 lanes for this shape",
+                    self.info.adapter
+                )));
+            }
+        }
         if let Kernel::ConvInputGrad { ref win, filters } = *kernel {
             if !ops::conv_input_grad::input_grad_runs(win, filters, self.subgroups8) {
                 return Err(Error::Gpu(format!(

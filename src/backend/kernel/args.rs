@@ -248,6 +248,13 @@ impl Kernel {
                 A::read("w", win.patch() * filters),
                 A::write("dx", win.input_len()),
             ],
+            Kernel::ConvInputGradAct { win, filters, .. } => vec![
+                A::read("dz", win.positions() * filters),
+                A::read("w", win.patch() * filters),
+                A::read("y", win.input_len()),
+                A::write("dx", win.input_len()),
+                step,
+            ],
             Kernel::MaxPool { win } => vec![
                 A::read("x", win.input_len()),
                 A::write("y", win.pooled_len()),

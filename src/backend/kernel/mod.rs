@@ -488,6 +488,21 @@ pub enum Kernel {
         /// Filters (output channels).
         filters: usize,
     },
+    /// [`Kernel::ConvInputGrad`] fused with the [`Kernel::ActBackwardFromOutput`] after it:
+    /// `y` (the convolution's input) is the activation's output, and the kernel writes
+    /// `dx·f'(y)`. On 8-lane subgroups, where the subgroup kernel takes the shape.
+    ConvInputGradAct {
+        /// The window.
+        win: Window,
+        /// Filters (output channels).
+        filters: usize,
+        /// The activation whose output `y` is.
+        act: ActKind,
+        /// RReLU drew slopes (training mode).
+        training: bool,
+        /// Per-layer seed of RReLU's generator.
+        seed: u32,
+    },
     /// Max pooling over each window's values (the padding ignored), and the index in x of
     /// the value taken (the first in window order among equals) for the backward pass.
     MaxPool {

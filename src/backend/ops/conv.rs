@@ -139,7 +139,7 @@ pub fn runs_on_subgroups(kernel: &Kernel, subgroups8: bool) -> bool {
         Kernel::ConvDirectWeightGrad {
             ref win, filters, ..
         } => gemm(win, filters),
-        Kernel::ConvInputGrad { .. } => subgroups8,
+        Kernel::ConvInputGrad { .. } | Kernel::ConvInputGradAct { .. } => subgroups8,
         _ => false,
     }
 }

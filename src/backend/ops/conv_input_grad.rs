@@ -9,11 +9,12 @@
 
 use super::conv::{direct_weights_fit, DIRECT_FILTERS_MAX};
 use super::matmul;
-use super::window::{constants, WindowParams};
+use super::window::{constants, PoolActParams, WindowParams};
+use crate::backend::activation::ActKind;
 use crate::backend::contract::Entry;
 #[cfg(doc)]
 use crate::backend::kernel::Kernel;
-use crate::backend::launch::{grid_256, GpuLaunch, MAX_WORKGROUPS};
+use crate::backend::launch::{grid_256, GpuLaunch, ShaderParams, MAX_WORKGROUPS};
 use crate::backend::window::Window;
 
 /// Whether [`Kernel::ConvInputGrad`] takes a convolution over `win` with `filters` filters
@@ -110,7 +111,13 @@ pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaun
         };
         return GpuLaunch::new(entry, p, grid).with_constants(constants);
     }
-    // At most 16 channels: a subgroup per 64 positions and 16 channels, every lane busy.
+    subgroup_gpu(Entry::ConvInputGrad, win, filters, p)
+}
+
+/// The subgroup kernel's launch of `entry` over `win` with `filters` filters: a subgroup of
+/// 8 lanes per 32 input positions and 32 channels, per 64 and 16 over at most
+/// [`INPUT_GRAD_HALVES_CHANNELS_MAX`] channels (every lane busy).
+fn subgroup_gpu<P: ShaderParams>(entry: Entry, win: &Window, filters: usize, p: P) -> GpuLaunch {
     let block = channel_block(win);
     let halves = block == 16;
     let rows = if halves { 64 } else { 32 };
@@ -122,7 +129,64 @@ pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaun
     let mut constants = constants(win);
     constants.push(("F4", (filters / 4) as f64));
     constants.push(("HALVES", f64::from(u8::from(halves))));
-    GpuLaunch::new(Entry::ConvInputGrad, p, grid).with_constants(constants)
+    GpuLaunch::new(entry, p, grid).with_constants(constants)
+}
+
+/// Whether [`Kernel::ConvInputGradAct`] takes a convolution over `win` with `filters`
+/// filters on a device with (`subgroups8`) or without 8-lane subgroups: where
+/// [`Kernel::ConvInputGrad`] runs the subgroup kernel (the direct one does not take it).
+pub fn input_grad_act_runs(win: &Window, filters: usize, subgroups8: bool) -> bool {
+    subgroups8 && input_grad_fits(win, filters) && !direct_input_grad_fits(win, filters)
+}
+
+/// GPU launch of [`Kernel::ConvInputGradAct`]: the subgroup kernel storing `dx·f'(y)`,
+/// the activation a pipeline constant. The `ActBackwardFromOutput` launch it replaces read
+/// and wrote every input value once more (`examples/cnn_bn.json`'s at batch 128: ~1.9 ms).
+pub fn input_grad_act_gpu(
+    win: &Window,
+    filters: usize,
+    act: ActKind,
+    training: bool,
+    seed: u32,
+) -> GpuLaunch {
+    let (code, f0, f1) = act.code();
+    let p = PoolActParams {
+        n: win.n as u32,
+        code,
+        flags: u32::from(training) | (seed << 8),
+        f0,
+        f1,
+        ..Default::default()
+    };
+    let launch = subgroup_gpu(Entry::ConvInputGradAct, win, filters, p);
+    let mut constants = launch.constants.clone();
+    constants.push(("BACK_ACT", f64::from(code)));
+    launch.with_constants(constants)
+}
+
+/// CPU reference of [`Kernel::ConvInputGradAct`]: [`input_grad_cpu`], then the
+/// activation's derivative from its output y. Buffers: dz, w, y, dx, step.
+pub fn input_grad_act_cpu(
+    win: &Window,
+    filters: usize,
+    act: ActKind,
+    training: bool,
+    seed: u32,
+    b: &mut [&mut [f32]],
+) {
+    let [dz, w, y, dx, step] = b else {
+        panic!("ConvInputGradAct takes five buffers")
+    };
+    let mut sums = vec![0.0; win.input_len()];
+    input_grad_cpu(win, filters, &mut [dz, w, &mut sums]);
+    let n = win.input_len();
+    super::elementwise::act_backward_output_cpu(
+        act,
+        n,
+        training,
+        seed,
+        &mut [y, &mut sums, dx, step],
+    );
 }
 
 /// CPU reference of [`Kernel::ConvInputGrad`]: each output position's gradient through

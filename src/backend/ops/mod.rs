@@ -260,6 +260,13 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
         Kernel::ConvInputGrad { ref win, filters } => {
             conv_input_grad::input_grad_gpu(win, filters, gemm(matmul_variant))
         }
+        Kernel::ConvInputGradAct {
+            ref win,
+            filters,
+            act,
+            training,
+            seed,
+        } => conv_input_grad::input_grad_act_gpu(win, filters, act, training, seed),
         Kernel::Im2col { ref win } => window::gpu(Entry::Im2col, win),
         Kernel::Col2im { ref win } => window::gpu(Entry::Col2im, win),
         Kernel::MaxPool { ref win } => window::gpu(Entry::MaxPool, win),
@@ -456,6 +463,13 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
         Kernel::ConvInputGrad { ref win, filters } => {
             conv_input_grad::input_grad_cpu(win, filters, b)
         }
+        Kernel::ConvInputGradAct {
+            ref win,
+            filters,
+            act,
+            training,
+            seed,
+        } => conv_input_grad::input_grad_act_cpu(win, filters, act, training, seed, b),
         Kernel::Im2col { ref win } => window::im2col_cpu(win, b),
         Kernel::Col2im { ref win } => window::col2im_cpu(win, b),
         Kernel::MaxPool { ref win } => window::max_pool_cpu(win, b),

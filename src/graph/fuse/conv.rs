@@ -2,9 +2,9 @@
 //! its shape on the device.
 
 use super::splice;
-use crate::backend::ops::conv_input_grad::input_grad_runs;
+use crate::backend::ops::conv_input_grad::{input_grad_act_runs, input_grad_runs};
 use crate::backend::Kernel;
-use crate::graph::ir::{Graph, Node};
+use crate::graph::ir::{Graph, Node, TensorId};
 
 /// A convolution's input gradient as the product into im2col rows (`dz·wᵀ`, a
 /// [`Kernel::MatMul`]) and [`Kernel::Col2im`] of them (the weight gradient's product may run
@@ -56,10 +56,72 @@ pub fn conv_input_grad(g: &mut Graph) -> bool {
     false
 }
 
+/// A convolution's input gradient ([`Kernel::ConvInputGrad`]) whose only reader is the
+/// backward of the activation before the convolution taken from that activation's output
+/// ([`Kernel::ActBackwardFromOutput`]: a batch norm, then an activation layer) becomes one
+/// launch, [`Kernel::ConvInputGradAct`], storing the activation's input gradient: where the
+/// subgroup kernel runs the shape ([`input_grad_act_runs`]), nothing else reads the
+/// convolution's input gradient (not in `keep`, not all-reduced). Returns whether it fused
+/// (one pair a call).
+pub fn conv_input_grad_act(g: &mut Graph, keep: &[TensorId]) -> bool {
+    for i in 0..g.nodes.len() {
+        let Kernel::ConvInputGrad { win, filters } = g.nodes[i].kernel else {
+            continue;
+        };
+        let [dz, w, dx] = g.nodes[i].args[..] else {
+            continue;
+        };
+        let readers: Vec<usize> = (g.nodes.iter().enumerate())
+            .filter(|(_, node)| node.args.contains(&dx))
+            .map(|(j, _)| j)
+            .filter(|&j| j != i)
+            .collect();
+        let [j] = readers[..] else {
+            continue;
+        };
+        let Kernel::ActBackwardFromOutput {
+            act,
+            n,
+            training,
+            seed,
+        } = g.nodes[j].kernel
+        else {
+            continue;
+        };
+        let [y, dy, du, step] = g.nodes[j].args[..] else {
+            continue;
+        };
+        let synced = g.syncs.iter().any(|s| s.tensor == dx);
+        if j < i
+            || dy != dx
+            || n != win.input_len()
+            || !input_grad_act_runs(&win, filters, g.subgroups8)
+            || keep.contains(&dx)
+            || synced
+        {
+            continue;
+        }
+        splice(g, j, 1, Vec::new());
+        g.nodes[i] = Node {
+            kernel: Kernel::ConvInputGradAct {
+                win,
+                filters,
+                act,
+                training,
+                seed,
+            },
+            args: vec![dz, w, y, du, step],
+        };
+        return true;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::backend::window::{Padding, Window};
+    use crate::backend::ActKind;
     use crate::graph::ir::{Reduce, TensorId};
 
     /// A convolution's backward over `win` (16 filters) as the plain graph has it: the
@@ -176,5 +238,64 @@ mod tests {
         let other = g.temp("other", &[n]);
         g.push(Kernel::Scale { n, factor: 1.0 }, vec![rows, other]);
         assert!(!conv_input_grad(&mut g));
+    }
+
+    /// The input gradient over `win` (16 filters) followed by the activation's backward from
+    /// its output y (the convolution's input): the graph after the rows' fusion.
+    fn input_grad_then_act(win: Window, subgroups8: bool) -> (Graph, [TensorId; 5]) {
+        let mut g = Graph {
+            subgroups8,
+            ..Graph::default()
+        };
+        let n = win.input_len();
+        let dz = g.external("dz", &[win.positions(), 16]);
+        let w = g.external("w", &[win.patch(), 16]);
+        let y = g.external("y", &[n]);
+        let step = g.external("step", &[8]);
+        let (dx, du) = (g.temp("dx", &[n]), g.temp("du", &[n]));
+        g.push(Kernel::ConvInputGrad { win, filters: 16 }, vec![dz, w, dx]);
+        let act = Kernel::ActBackwardFromOutput {
+            act: ActKind::Relu,
+            n,
+            training: true,
+            seed: 4,
+        };
+        g.push(act, vec![y, dx, du, step]);
+        (g, [dz, w, y, du, step])
+    }
+
+    #[test]
+    fn the_input_gradient_takes_the_activation_backward_after_it() {
+        let (mut g, [dz, w, y, du, step]) = input_grad_then_act(conv_win(1), true);
+        assert!(conv_input_grad_act(&mut g, &[]));
+        assert_eq!(g.nodes.len(), 1);
+        let want = Kernel::ConvInputGradAct {
+            win: conv_win(1),
+            filters: 16,
+            act: ActKind::Relu,
+            training: true,
+            seed: 4,
+        };
+        assert_eq!(g.nodes[0].kernel, want);
+        assert_eq!(g.nodes[0].args, vec![dz, w, y, du, step]);
+        assert!(!conv_input_grad_act(&mut g, &[]), "nothing left to fuse");
+    }
+
+    #[test]
+    fn the_activation_backward_stays_where_the_gradient_is_needed_or_no_kernel_takes_it() {
+        // Kept (read back), read by another node, no 8-lane subgroups, the direct kernel's
+        // shape (few channels at stride 1).
+        let (mut g, _) = input_grad_then_act(conv_win(1), true);
+        let dx = g.nodes[0].args[2];
+        assert!(!conv_input_grad_act(&mut g, &[dx]));
+        let n = conv_win(1).input_len();
+        let other = g.temp("other", &[n]);
+        g.push(Kernel::Scale { n, factor: 1.0 }, vec![dx, other]);
+        assert!(!conv_input_grad_act(&mut g, &[]));
+        let (mut g, _) = input_grad_then_act(conv_win(1), false);
+        assert!(!conv_input_grad_act(&mut g, &[]));
+        let few = Window::new(2, (9, 9, 6), (3, 3), (1, 1), (1, 1), Padding::Same).unwrap();
+        let (mut g, _) = input_grad_then_act(few, true);
+        assert!(!conv_input_grad_act(&mut g, &[]));
     }
 }

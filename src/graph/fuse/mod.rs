@@ -6,7 +6,7 @@ mod batch_norm;
 mod conv;
 
 pub use batch_norm::batch_norm_into_activation;
-pub use conv::conv_input_grad;
+pub use conv::{conv_input_grad, conv_input_grad_act};
 
 use super::ir::{Graph, Node, TensorId};
 use crate::backend::ops::loss::DENSE_LOSS_MAX_COLS;
