@@ -149,18 +149,10 @@ pub fn input_grad_act_gpu(
     training: bool,
     seed: u32,
 ) -> GpuLaunch {
-    let (code, f0, f1) = act.code();
-    let p = PoolActParams {
-        n: win.n as u32,
-        code,
-        flags: u32::from(training) | (seed << 8),
-        f0,
-        f1,
-        ..Default::default()
-    };
+    let p = PoolActParams::for_act(win, act, training, seed);
     let launch = subgroup_gpu(Entry::ConvInputGradAct, win, filters, p);
     let mut constants = launch.constants.clone();
-    constants.push(("BACK_ACT", f64::from(code)));
+    constants.push(("BACK_ACT", f64::from(p.code)));
     launch.with_constants(constants)
 }
 

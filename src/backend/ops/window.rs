@@ -313,6 +313,23 @@ fn chunk_positions(win: &Window, chunk: usize) -> Vec<usize> {
     v
 }
 
+impl PoolActParams {
+    /// The parameters of a launch over `win` taking `act`'s derivative from its output
+    /// (`training`: RReLU drew slopes, with the layer's `seed`); the code is also the
+    /// launch's `BACK_ACT`.
+    pub fn for_act(win: &Window, act: ActKind, training: bool, seed: u32) -> Self {
+        let (code, f0, f1) = act.code();
+        PoolActParams {
+            n: win.n as u32,
+            code,
+            flags: u32::from(training) | (seed << 8),
+            f0,
+            f1,
+            ..Default::default()
+        }
+    }
+}
+
 /// GPU launch of max pooling's backward fused with the activation derivative: one
 /// invocation per chunk and channel (per four channels when the channels come in whole
 /// vec4s), the activation a pipeline constant.
@@ -322,17 +339,9 @@ pub fn max_pool_act_backward_gpu(
     training: bool,
     seed: u32,
 ) -> GpuLaunch {
-    let (code, f0, f1) = act.code();
-    let p = PoolActParams {
-        n: win.n as u32,
-        code,
-        flags: u32::from(training) | (seed << 8),
-        f0,
-        f1,
-        ..Default::default()
-    };
+    let p = PoolActParams::for_act(win, act, training, seed);
     let mut constants = constants(win);
-    constants.push(("BACK_ACT", f64::from(code)));
+    constants.push(("BACK_ACT", f64::from(p.code)));
     constants.push(("TILING", f64::from(u8::from(win.is_tiling()))));
     constants.push(("CHUNK_ROWS", POOL_CHUNK_ROWS as f64));
     constants.push(("CHUNK_CELLS", POOL_CHUNK_CELLS as f64));
