@@ -445,12 +445,9 @@ pub enum Kernel {
         /// The window.
         win: Window,
     },
-    /// A convolution computed straight from the image (no im2col rows): `y[pos, f] =
-    /// act(bias[f] + Σ_k patch(pos)[k]·w[k, f])`, the patch in im2col's order, the
-    /// activation applied as [`Kernel::Dense`] applies it. Over a small receptive field
-    /// ([`crate::backend::ops::conv::direct_fits`]) directly; over a larger one, on devices
-    /// with 8-lane subgroups, as an implicit matmul
-    /// ([`crate::backend::ops::conv::runs_on_subgroups`]).
+    /// A convolution straight from the image: `y[pos, f] = act(bias[f] + Σ_k patch(pos)[k]·
+    /// w[k, f])` (im2col's patch order, [`Kernel::Dense`]'s activation); over a larger field
+    /// on 8-lane subgroups an implicit matmul ([`crate::backend::ops::conv::runs_on_subgroups`]).
     ConvDirect {
         /// The window.
         win: Window,
@@ -464,9 +461,8 @@ pub enum Kernel {
         seed: u32,
     },
     /// [`Kernel::ConvDirect`]'s kernel gradient as partial sums over `stripes` stripes of
-    /// positions (blocks of consecutive positions or rows of them, `stripe_rows`):
-    /// `partials[s, k, f] = Σ patch(pos)[k]·dz[pos, f]`; their column sum is the gradient
-    /// (one stripe is the gradient itself).
+    /// positions (blocks of positions or of their rows): `partials[s, k, f] = Σ
+    /// patch(pos)[k]·dz[pos, f]`, whose column sum (one stripe: itself) is the gradient.
     ConvDirectWeightGrad {
         /// The window.
         win: Window,
@@ -488,9 +484,8 @@ pub enum Kernel {
         /// Filters (output channels).
         filters: usize,
     },
-    /// [`Kernel::ConvInputGrad`] fused with the [`Kernel::ActBackwardFromOutput`] after it:
-    /// `y` (the convolution's input) is the activation's output, and the kernel writes
-    /// `dx·f'(y)`. On 8-lane subgroups, where the subgroup kernel takes the shape.
+    /// [`Kernel::ConvInputGrad`] with the [`Kernel::ActBackwardFromOutput`] after it: writes
+    /// `dx·f'(y)`, y the convolution's input (the activation's output); 8-lane subgroups.
     ConvInputGradAct {
         /// The window.
         win: Window,
