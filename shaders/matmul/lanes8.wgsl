@@ -19,7 +19,7 @@ fn lanes8(a: vec4<f32>) -> array<vec4<f32>, 8> {
 
 // The eight rows of the first half's group, or (`second`) of the second's: where a subgroup
 // owns two blocks of 32 rows, lanes 0–3 the first's and lanes 4–7 the second's (HALVES in
-// window/conv_gemm_taps.wgsl and window/conv_input_grad.wgsl).
+// window/conv_gemm_taps.wgsl).
 fn half_of(a: array<vec4<f32>, 8>, b: array<vec4<f32>, 8>, second: bool) -> array<vec4<f32>, 8> {
     return array<vec4<f32>, 8>(
         select(a[0], b[0], second),

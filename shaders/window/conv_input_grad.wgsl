@@ -8,9 +8,10 @@
 // As the 8-lane subgroup matmul (matmul/subgroup.wgsl): a workgroup is one subgroup and
 // owns 32 input positions × 32 channels, lane l the channels 4l..4l+3 of all 32 positions;
 // each step of four filters of a tap, lane j loads position j's four values of each group
-// of 8 positions and the 32 positions' values reach every lane through lanes8 (over at most
-// 16 channels, HALVES: two blocks of 32 positions, `halves` below). The tap's geometry is the
-// same for all lanes, and every loop count is a pipeline constant.
+// of 8 positions and the 32 positions' values reach every lane through lanes8. Over at most
+// 16 channels (NARROW, `narrow` below) the roles turn: a lane owns eight positions with all
+// their channels and the weights go round. The tap's geometry is the same for all lanes,
+// and every loop count is a pipeline constant.
 //
 // The positions are walked by stride class (`position`): at stride SH × SW the input
 // positions whose row and column leave the same remainders are reached by the same taps,
@@ -25,10 +26,9 @@
 
 // Filters in vec4s (the kernel's last axis), fixed per pipeline.
 override F4: u32;
-// At most 16 channels (C ≤ 16), fixed per pipeline: a workgroup owns two blocks of 32 input
-// positions and 16 channels, lanes 0–3 the first block's and lanes 4–7 the second's
-// (`half_of`), instead of one block of 32 positions and 32 channels with half of it idle.
-override HALVES: bool = false;
+// At most 16 channels (C ≤ 16), fixed per pipeline: a workgroup owns 64 input positions,
+// a lane eight of them with all their channels (`narrow`).
+override NARROW: bool = false;
 
 // Rows and columns of the input in a stride class, at most.
 override HC: u32 = (H + SH - 1u) / SH;
@@ -125,8 +125,8 @@ fn conv_input_grad(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
-    if (HALVES) {
-        halves(wid.x, wid.y, lane);
+    if (NARROW) {
+        narrow(wid.y, lane);
         return;
     }
     let row0 = block_start(wid.y, 32u);
@@ -160,45 +160,90 @@ fn conv_input_grad(
     store32(row0, c0, tile);
 }
 
-// At most 16 channels: lanes 0–3 take channels 4·(l & 3).. of the workgroup's first 32
-// positions, lanes 4–7 of the next 32. Each step of four filters a lane loads its quad in
-// each group of 8 positions of both blocks; lanes8 hands both to every lane, which keeps its
-// own block's.
-fn halves(wx: u32, wy: u32, lane: u32) {
-    let second = lane >= 4u;
-    let c0 = (wx * 4u + (lane & 3u)) * 4u;
+// At most 16 channels: a lane owns eight of the workgroup's 64 positions (8j + lane) and
+// all the channels. Each step of four filters lane l loads the weights of channels l and
+// l + 8 and lanes8 hands all 16 to every lane: there are more positions than channels, so
+// broadcasting the weights rather than the positions' values takes a quarter of the
+// shuffles and no selects (on llvmpipe `tests/data/cnn/cnn_g.json`'s stride-2 input
+// gradient over 16 channels at batch 128: 8.1–12.2 ms as two blocks of 32 positions a
+// subgroup, their values broadcast, 7.0–9.4 this way). Channels past C are not computed
+// beyond their quad.
+fn narrow(wy: u32, lane: u32) {
     let base = block_start(wy, 64u);
-    let f0 = position(base + lane).xyz;
-    let f1 = position(base + 8u + lane).xyz;
-    let f2 = position(base + 16u + lane).xyz;
-    let f3 = position(base + 24u + lane).xyz;
-    let s0 = position(base + 32u + lane).xyz;
-    let s1 = position(base + 40u + lane).xyz;
-    let s2 = position(base + 48u + lane).xyz;
-    let s3 = position(base + 56u + lane).xyz;
+    let i0 = position(base + lane).xyz;
+    let i1 = position(base + 8u + lane).xyz;
+    let i2 = position(base + 16u + lane).xyz;
+    let i3 = position(base + 24u + lane).xyz;
+    let i4 = position(base + 32u + lane).xyz;
+    let i5 = position(base + 40u + lane).xyz;
+    let i6 = position(base + 48u + lane).xyz;
+    let i7 = position(base + 56u + lane).xyz;
     let sclass = base >> CLASS_SHIFT;
-    let cl = min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(C - 1u));
-    var tile = Tile32();
+    // This lane's two channels to load (past the last: the last, not stored).
+    let ca = min(lane, C - 1u);
+    let cb = min(lane + 8u, C - 1u);
+    // Channel quad q of position j at acc.g<q>.r<j>.
+    var acc = Tile32();
     for (var t = 0u; t < KH * KW; t++) {
         let ky = t / KW;
         let kx = t % KW;
         if (!reaches(sclass, ky, kx)) { continue; }
-        let bf0 = dz_base(f0, ky, kx);
-        let bf1 = dz_base(f1, ky, kx);
-        let bf2 = dz_base(f2, ky, kx);
-        let bf3 = dz_base(f3, ky, kx);
-        let bs0 = dz_base(s0, ky, kx);
-        let bs1 = dz_base(s1, ky, kx);
-        let bs2 = dz_base(s2, ky, kx);
-        let bs3 = dz_base(s3, ky, kx);
+        let b0 = dz_base(i0, ky, kx);
+        let b1 = dz_base(i1, ky, kx);
+        let b2 = dz_base(i2, ky, kx);
+        let b3 = dz_base(i3, ky, kx);
+        let b4 = dz_base(i4, ky, kx);
+        let b5 = dz_base(i5, ky, kx);
+        let b6 = dz_base(i6, ky, kx);
+        let b7 = dz_base(i7, ky, kx);
         for (var f4 = 0u; f4 < F4; f4++) {
-            let bm = w_block(t, cl, f4);
-            let a0 = half_of(lanes8(dz_quad(bf0, f4)), lanes8(dz_quad(bs0, f4)), second);
-            let a1 = half_of(lanes8(dz_quad(bf1, f4)), lanes8(dz_quad(bs1, f4)), second);
-            let a2 = half_of(lanes8(dz_quad(bf2, f4)), lanes8(dz_quad(bs2, f4)), second);
-            let a3 = half_of(lanes8(dz_quad(bf3, f4)), lanes8(dz_quad(bs3, f4)), second);
-            tile = fma32(tile, bm, a0, a1, a2, a3);
+            let a = array<vec4<f32>, 8>(
+                dz_quad(b0, f4), dz_quad(b1, f4), dz_quad(b2, f4), dz_quad(b3, f4),
+                dz_quad(b4, f4), dz_quad(b5, f4), dz_quad(b6, f4), dz_quad(b7, f4),
+            );
+            let wa = lanes8(read_w((t * C + ca) * F4 + f4));
+            acc.g0 = dot8(acc.g0, mat4x4<f32>(wa[0], wa[1], wa[2], wa[3]), a);
+            if (C > 4u) {
+                acc.g1 = dot8(acc.g1, mat4x4<f32>(wa[4], wa[5], wa[6], wa[7]), a);
+            }
+            if (C > 8u) {
+                let wb = lanes8(read_w((t * C + cb) * F4 + f4));
+                acc.g2 = dot8(acc.g2, mat4x4<f32>(wb[0], wb[1], wb[2], wb[3]), a);
+                if (C > 12u) {
+                    acc.g3 = dot8(acc.g3, mat4x4<f32>(wb[4], wb[5], wb[6], wb[7]), a);
+                }
+            }
         }
     }
-    store32(base + select(0u, 32u, second), c0, tile);
+    store_position(base + lane, acc.g0.r0, acc.g1.r0, acc.g2.r0, acc.g3.r0);
+    store_position(base + 8u + lane, acc.g0.r1, acc.g1.r1, acc.g2.r1, acc.g3.r1);
+    store_position(base + 16u + lane, acc.g0.r2, acc.g1.r2, acc.g2.r2, acc.g3.r2);
+    store_position(base + 24u + lane, acc.g0.r3, acc.g1.r3, acc.g2.r3, acc.g3.r3);
+    store_position(base + 32u + lane, acc.g0.r4, acc.g1.r4, acc.g2.r4, acc.g3.r4);
+    store_position(base + 40u + lane, acc.g0.r5, acc.g1.r5, acc.g2.r5, acc.g3.r5);
+    store_position(base + 48u + lane, acc.g0.r6, acc.g1.r6, acc.g2.r6, acc.g3.r6);
+    store_position(base + 56u + lane, acc.g0.r7, acc.g1.r7, acc.g2.r7, acc.g3.r7);
+}
+
+// acc.r<j> + a[j]·m for each of the eight positions j: column c of m holds one channel's
+// weights of four filters, a[j] position j's values of those filters.
+fn dot8(acc: Rows8, m: mat4x4<f32>, a: array<vec4<f32>, 8>) -> Rows8 {
+    return Rows8(
+        acc.r0 + a[0] * m,
+        acc.r1 + a[1] * m,
+        acc.r2 + a[2] * m,
+        acc.r3 + a[3] * m,
+        acc.r4 + a[4] * m,
+        acc.r5 + a[5] * m,
+        acc.r6 + a[6] * m,
+        acc.r7 + a[7] * m,
+    );
+}
+
+// Stores the channel quads q0..q3 (channels 0.., 4.., 8.., 12..) of the walk's position r.
+fn store_position(r: u32, q0: vec4<f32>, q1: vec4<f32>, q2: vec4<f32>, q3: vec4<f32>) {
+    store_row(r, 0u, q0);
+    store_row(r, 4u, q1);
+    store_row(r, 8u, q2);
+    store_row(r, 12u, q3);
 }

@@ -364,10 +364,9 @@ fn direct_convolutions_match_reference_on(g: &mut GpuBackend) {
 /// stride 1, any adapter; the 8-lane subgroup one for more channels; elsewhere the product
 /// into im2col rows and col2im run instead), and that reference against those two kernels,
 /// on every window above and on more channels (5 to 8 in two vec4s, dilation down the rows,
-/// rows not in whole blocks of 8; a partial block of 32, two blocks; 13 and 16 channels in
-/// two blocks of 32 positions a subgroup; strides 2 and 3 by stride class; few channels
-/// dilated across) with 4 to 64
-/// filters, 6 and 10 not in whole vec4s.
+/// rows not in whole blocks of 8; a partial block of 32, two blocks; 4 to 16 channels, a
+/// lane's eight positions with all of them; strides 2 and 3 by stride class; few channels
+/// dilated across) with 4 to 64 filters, 6 and 10 not in whole vec4s.
 pub(super) fn conv_input_grad_matches_reference() {
     let Some(g) = gpu() else { return };
     // On 8-lane subgroups their entries, and as an adapter without them the others.
@@ -399,6 +398,12 @@ fn conv_input_grad_matches_reference_on(g: &mut GpuBackend) {
         (2, (9, 10, 16), (3, 3), (2, 2), (1, 1), Padding::Same),
         (1, (7, 8, 32), (3, 3), (2, 1), (1, 1), Padding::Valid),
         (1, (11, 10, 14), (2, 3), (3, 2), (1, 2), Padding::Valid),
+        // Fewer channels, a lane's positions with all of them: one quad (4 filters) and three
+        // (8 filters) after the direct kernel's 8 channels at stride 1 (10 filters); two:
+        // the second window.
+        (1, (8, 9, 8), (3, 3), (1, 1), (1, 1), Padding::Valid),
+        (2, (9, 7, 4), (3, 3), (2, 2), (1, 1), Padding::Same),
+        (2, (7, 8, 11), (2, 2), (1, 1), (1, 1), Padding::Valid),
         // Few channels dilated across: the direct kernel's values sliding DW places a tap.
         (2, (9, 11, 5), (3, 3), (1, 1), (1, 2), Padding::Valid),
         (1, (8, 20, 3), (2, 3), (1, 1), (2, 3), Padding::Same),

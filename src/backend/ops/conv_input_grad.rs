@@ -21,15 +21,13 @@ use crate::backend::window::Window;
 /// in place of the product into im2col rows and col2im (on adapters with 8-lane subgroups):
 /// any stride (a workgroup's positions share their stride class and skip the taps that
 /// reach none of them), filters in whole vec4s (dz read a vec4 of filters at a time), at
-/// most a fifth of the lanes' channels idle (a subgroup computes 32 channels, or 16 over at
-/// most [`INPUT_GRAD_HALVES_CHANNELS_MAX`]: over 16 in blocks of 32, as the example CNN's
-/// second convolution, half its work was thrown away and the launch took as long as the two
-/// it replaces on llvmpipe), dz and w within an operand texture, and a stride class's
-/// positions under 2²⁴ (`CLASS_SHIFT` in the shader).
+/// most a fifth of the channels computed thrown away ([`computed_channels`]: over 16 in
+/// blocks of 32, as the example CNN's second convolution, half its work was thrown away and
+/// the launch took as long as the two it replaces on llvmpipe), dz and w within an operand
+/// texture, and a stride class's positions under 2²⁴ (`CLASS_SHIFT` in the shader).
 pub fn input_grad_fits(win: &Window, filters: usize) -> bool {
-    let block = channel_block(win);
     filters.is_multiple_of(4)
-        && win.c.div_ceil(block) * block * 4 <= win.c * 5
+        && computed_channels(win) * 4 <= win.c * 5
         && !win.is_pointwise()
         && input_grad_walk(win, 32) <= MAX_WORKGROUPS
         && win.n * win.h.div_ceil(win.sh) * win.w.div_ceil(win.sw) < 1 << 24
@@ -46,18 +44,25 @@ pub fn input_grad_walk(win: &Window, rows: usize) -> usize {
     win.sh * win.sw * class.div_ceil(rows)
 }
 
-/// The most input channels [`Kernel::ConvInputGrad`]'s subgroup kernel computes as two
-/// blocks of 32 positions and 16 channels a subgroup (`halves` in
-/// `window/conv_input_grad.wgsl`) instead of one block of 32 positions and 32 channels.
-pub const INPUT_GRAD_HALVES_CHANNELS_MAX: usize = 16;
+/// The most input channels over which [`Kernel::ConvInputGrad`]'s subgroup kernel gives a
+/// lane eight positions with all their channels (`NARROW` in `window/conv_input_grad.wgsl`),
+/// the weights broadcast through the subgroup, instead of 32 positions × 4 of 32 channels,
+/// the positions' values broadcast.
+pub const INPUT_GRAD_NARROW_CHANNELS_MAX: usize = 16;
 
-/// The channels a subgroup of the subgroup kernel computes over `win`: 16 (two blocks of 32
-/// positions, `HALVES`) over at most [`INPUT_GRAD_HALVES_CHANNELS_MAX`] channels, else 32.
-fn channel_block(win: &Window) -> usize {
-    if win.c <= INPUT_GRAD_HALVES_CHANNELS_MAX {
-        16
+/// Whether the subgroup kernel takes `win` `NARROW`: at most
+/// [`INPUT_GRAD_NARROW_CHANNELS_MAX`] input channels.
+fn narrow(win: &Window) -> bool {
+    win.c <= INPUT_GRAD_NARROW_CHANNELS_MAX
+}
+
+/// The channels the subgroup kernel computes over `win`: those in whole vec4s (`NARROW`),
+/// else in whole blocks of 32.
+fn computed_channels(win: &Window) -> usize {
+    if narrow(win) {
+        win.c.div_ceil(4) * 4
     } else {
-        32
+        win.c.div_ceil(32) * 32
     }
 }
 
@@ -91,8 +96,8 @@ pub fn input_grad_runs(win: &Window, filters: usize, subgroups8: bool) -> bool {
 /// GPU launch of [`Kernel::ConvInputGrad`] on a device with (`subgroups8`) or without
 /// 8-lane subgroups: the direct kernel where [`direct_input_grad_fits`] (eight positions
 /// of a row an invocation; on subgroups, the weights shared through them), else a subgroup
-/// of 8 lanes per 32 input positions and 32 channels (per 64 and 16 over at most
-/// [`INPUT_GRAD_HALVES_CHANNELS_MAX`] channels).
+/// of 8 lanes per 32 input positions and 32 channels (per 64 positions and all their
+/// channels over at most [`INPUT_GRAD_NARROW_CHANNELS_MAX`]).
 pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaunch {
     let p = WindowParams {
         n: win.n as u32,
@@ -115,20 +120,19 @@ pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaun
 }
 
 /// The subgroup kernel's launch of `entry` over `win` with `filters` filters: a subgroup of
-/// 8 lanes per 32 input positions and 32 channels, per 64 and 16 over at most
-/// [`INPUT_GRAD_HALVES_CHANNELS_MAX`] channels (every lane busy).
+/// 8 lanes per 32 input positions and 32 channels, per 64 positions and all their channels
+/// `NARROW` ([`narrow`]).
 fn subgroup_gpu<P: ShaderParams>(entry: Entry, win: &Window, filters: usize, p: P) -> GpuLaunch {
-    let block = channel_block(win);
-    let halves = block == 16;
-    let rows = if halves { 64 } else { 32 };
-    let grid = (
-        win.c.div_ceil(block) as u32,
-        input_grad_walk(win, rows) as u32,
-        1,
-    );
+    let narrow = narrow(win);
+    let grid = if narrow {
+        (1, input_grad_walk(win, 64) as u32, 1)
+    } else {
+        let blocks = win.c.div_ceil(32) as u32;
+        (blocks, input_grad_walk(win, 32) as u32, 1)
+    };
     let mut constants = constants(win);
     constants.push(("F4", (filters / 4) as f64));
-    constants.push(("HALVES", f64::from(u8::from(halves))));
+    constants.push(("NARROW", f64::from(u8::from(narrow))));
     GpuLaunch::new(entry, p, grid).with_constants(constants)
 }
 

@@ -215,10 +215,11 @@ mod tests {
 
     #[test]
     fn strides_and_sixteen_channels_fuse_on_subgroups() {
-        // A stride of 2 (walked by stride class); 16 channels (two blocks of positions a
-        // subgroup).
+        // A stride of 2 (walked by stride class); 16 channels and 8 at stride 2 (a lane's
+        // positions with all their channels).
         let sixteen = Window::new(2, (9, 9, 16), (3, 3), (1, 1), (1, 1), Padding::Valid);
-        for win in [conv_win(2), sixteen.unwrap()] {
+        let eight = Window::new(2, (9, 9, 8), (3, 3), (2, 2), (1, 1), Padding::Valid);
+        for win in [conv_win(2), sixteen.unwrap(), eight.unwrap()] {
             let (mut g, _) = conv_backward(win, true);
             assert!(conv_input_grad(&mut g), "{win:?}");
         }
@@ -226,11 +227,12 @@ mod tests {
 
     #[test]
     fn the_rows_stay_where_the_device_or_the_graph_needs_them() {
-        // No 8-lane subgroups; 8 channels at stride 2 (past the direct kernel's stride, half
-        // of the subgroup kernel's 16 channels idle); the rows read by another node.
+        // No 8-lane subgroups; 6 channels at stride 2 (past the direct kernel's stride, a
+        // quarter of the subgroup kernel's 8 channels computed thrown away); the rows read by
+        // another node.
         let (mut g, _) = conv_backward(conv_win(1), false);
         assert!(!conv_input_grad(&mut g));
-        let narrow = Window::new(2, (9, 9, 8), (3, 3), (2, 2), (1, 1), Padding::Valid);
+        let narrow = Window::new(2, (9, 9, 6), (3, 3), (2, 2), (1, 1), Padding::Valid);
         let (mut g, _) = conv_backward(narrow.unwrap(), true);
         assert!(!conv_input_grad(&mut g));
         let (mut g, rows) = conv_backward(conv_win(1), true);
