@@ -106,18 +106,29 @@ fn w_block(t: u32, c: vec4<u32>, f4: u32) -> mat4x4<f32> {
     ));
 }
 
-// Stores channels c0.. of the walk's position r (rows8.wgsl's store8 calls it; channels past
-// the last and positions not in the input are not stored), as `input_grad_out` gives them
-// (conv_input_grad_store.wgsl or conv_input_grad_act.wgsl, after this file).
-fn store_row(r: u32, c0: u32, sums: vec4<f32>) {
+// Stores channels c0.. of the walk's position r (channels past the last and positions not
+// in the input are not stored), as `input_grad_out` gives them (conv_input_grad_store.wgsl
+// or conv_input_grad_act.wgsl, after this file), and returns what it stored (0 elsewhere)
+// for the bias gradient's partial sums (`bias_partials`, conv_input_grad_bias.wgsl; a
+// no-op in conv_input_grad_no_bias.wgsl, where the sums are dead code).
+fn store_row(r: u32, c0: u32, sums: vec4<f32>) -> vec4<f32> {
     let i = position(r);
-    if (i.w == 0u || c0 >= C) { return; }
+    if (i.w == 0u || c0 >= C) { return vec4<f32>(0.0); }
     let o = ((i.x * H + i.y) * W + i.z) * C + c0;
     let v = input_grad_out(o, sums);
     dx[o] = v.x;
     if (c0 + 1u < C) { dx[o + 1u] = v.y; }
     if (c0 + 2u < C) { dx[o + 2u] = v.z; }
     if (c0 + 3u < C) { dx[o + 3u] = v.w; }
+    return v * vec4<f32>(vec4<bool>(true, c0 + 1u < C, c0 + 2u < C, c0 + 3u < C));
+}
+
+// Stores the eight rows of a group from row0 and returns their sum.
+fn store8_summed(row0: u32, c0: u32, g: Rows8) -> vec4<f32> {
+    return store_row(row0, c0, g.r0) + store_row(row0 + 1u, c0, g.r1)
+        + store_row(row0 + 2u, c0, g.r2) + store_row(row0 + 3u, c0, g.r3)
+        + store_row(row0 + 4u, c0, g.r4) + store_row(row0 + 5u, c0, g.r5)
+        + store_row(row0 + 6u, c0, g.r6) + store_row(row0 + 7u, c0, g.r7);
 }
 
 @compute @workgroup_size(8)
@@ -157,7 +168,9 @@ fn conv_input_grad(
             tile = fma32(tile, bm, a0, a1, a2, a3);
         }
     }
-    store32(row0, c0, tile);
+    let sum = store8_summed(row0, c0, tile.g0) + store8_summed(row0 + 8u, c0, tile.g1)
+        + store8_summed(row0 + 16u, c0, tile.g2) + store8_summed(row0 + 24u, c0, tile.g3);
+    bias_partials(wid.y, c0, sum);
 }
 
 // At most 16 channels: a lane owns eight of the workgroup's 64 positions (8j + lane) and
@@ -215,14 +228,32 @@ fn narrow(wy: u32, lane: u32) {
             }
         }
     }
-    store_position(base + lane, acc.g0.r0, acc.g1.r0, acc.g2.r0, acc.g3.r0);
-    store_position(base + 8u + lane, acc.g0.r1, acc.g1.r1, acc.g2.r1, acc.g3.r1);
-    store_position(base + 16u + lane, acc.g0.r2, acc.g1.r2, acc.g2.r2, acc.g3.r2);
-    store_position(base + 24u + lane, acc.g0.r3, acc.g1.r3, acc.g2.r3, acc.g3.r3);
-    store_position(base + 32u + lane, acc.g0.r4, acc.g1.r4, acc.g2.r4, acc.g3.r4);
-    store_position(base + 40u + lane, acc.g0.r5, acc.g1.r5, acc.g2.r5, acc.g3.r5);
-    store_position(base + 48u + lane, acc.g0.r6, acc.g1.r6, acc.g2.r6, acc.g3.r6);
-    store_position(base + 56u + lane, acc.g0.r7, acc.g1.r7, acc.g2.r7, acc.g3.r7);
+    let sum = store_position(base + lane, acc.g0.r0, acc.g1.r0, acc.g2.r0, acc.g3.r0)
+        + store_position(base + 8u + lane, acc.g0.r1, acc.g1.r1, acc.g2.r1, acc.g3.r1)
+        + store_position(base + 16u + lane, acc.g0.r2, acc.g1.r2, acc.g2.r2, acc.g3.r2)
+        + store_position(base + 24u + lane, acc.g0.r3, acc.g1.r3, acc.g2.r3, acc.g3.r3)
+        + store_position(base + 32u + lane, acc.g0.r4, acc.g1.r4, acc.g2.r4, acc.g3.r4)
+        + store_position(base + 40u + lane, acc.g0.r5, acc.g1.r5, acc.g2.r5, acc.g3.r5)
+        + store_position(base + 48u + lane, acc.g0.r6, acc.g1.r6, acc.g2.r6, acc.g3.r6)
+        + store_position(base + 56u + lane, acc.g0.r7, acc.g1.r7, acc.g2.r7, acc.g3.r7);
+    if (BIAS_PARTIALS) {
+        // The workgroup's sums: each lane's, handed round by lanes8 (once a workgroup).
+        let q0 = sum8(lanes8(sum[0]));
+        let q1 = sum8(lanes8(sum[1]));
+        let q2 = sum8(lanes8(sum[2]));
+        let q3 = sum8(lanes8(sum[3]));
+        if (lane == 0u) {
+            bias_partials(wy, 0u, q0);
+            bias_partials(wy, 4u, q1);
+            bias_partials(wy, 8u, q2);
+            bias_partials(wy, 12u, q3);
+        }
+    }
+}
+
+// The sum of the eight lanes' values.
+fn sum8(a: array<vec4<f32>, 8>) -> vec4<f32> {
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
 // acc.r<j> + a[j]·m for each of the eight positions j: column c of m holds one channel's
@@ -240,10 +271,8 @@ fn dot8(acc: Rows8, m: mat4x4<f32>, a: array<vec4<f32>, 8>) -> Rows8 {
     );
 }
 
-// Stores the channel quads q0..q3 (channels 0.., 4.., 8.., 12..) of the walk's position r.
-fn store_position(r: u32, q0: vec4<f32>, q1: vec4<f32>, q2: vec4<f32>, q3: vec4<f32>) {
-    store_row(r, 0u, q0);
-    store_row(r, 4u, q1);
-    store_row(r, 8u, q2);
-    store_row(r, 12u, q3);
+// Stores the channel quads q0..q3 (channels 0.., 4.., 8.., 12..) of the walk's position r
+// and returns what it stored (column q: quad q).
+fn store_position(r: u32, q0: vec4<f32>, q1: vec4<f32>, q2: vec4<f32>, q3: vec4<f32>) -> mat4x4<f32> {
+    return mat4x4<f32>(store_row(r, 0u, q0), store_row(r, 4u, q1), store_row(r, 8u, q2), store_row(r, 12u, q3));
 }

@@ -385,16 +385,22 @@ pub fn sample_launches() -> Vec<(Kernel, GpuLaunch)> {
         out.push((k, l));
     }
     // It through the derivative of the activation before the convolution.
-    let k = Kernel::ConvInputGradAct {
-        win,
-        filters: 8,
-        act: ActKind::Elu { alpha: 0.5 },
-        training: true,
-        seed: 3,
-    };
-    let l = gpu_launch(&k, MatmulVariant::Subgroup);
-    assert_eq!(l.entry, Entry::ConvInputGradAct);
-    out.push((k, l));
+    for (bias, entry) in [
+        (false, Entry::ConvInputGradAct),
+        (true, Entry::ConvInputGradBiasAct),
+    ] {
+        let k = Kernel::ConvInputGradAct {
+            win,
+            filters: 8,
+            act: ActKind::Elu { alpha: 0.5 },
+            training: true,
+            seed: 3,
+            bias,
+        };
+        let l = gpu_launch(&k, MatmulVariant::Subgroup);
+        assert_eq!(l.entry, entry);
+        out.push((k, l));
+    }
     // The updates reading their arenas through textures (CPU adapters' choice).
     for rule in crate::common::update_rules() {
         let tensors = ArenaTensor::pack(&[9, 3]);

@@ -455,7 +455,8 @@ fn conv_input_grad_matches_reference_on(g: &mut GpuBackend) {
 /// (`Kernel::ConvInputGradAct`; `sums`: the plain input gradient's CPU values): its CPU
 /// reference against the input gradient times f'(y), and the GPU against the reference,
 /// for an activation a window (y with zeros, negatives and positives; RReLU in training
-/// mode draws its slopes per element).
+/// mode draws its slopes per element); with the bias gradient's partial sums, whose rows
+/// together hold every input position once (their column sums are the gradient's).
 fn input_grad_act_matches(
     g: &mut GpuBackend,
     win: Window,
@@ -476,13 +477,6 @@ fn input_grad_act_matches(
     let mut y = random_with_edges(len, 2.0, 340 + i as u64);
     y[0] = 0.0;
     let step = step_record(5, 0, 0.0, [0.0; 4]);
-    let kernel = Kernel::ConvInputGradAct {
-        win,
-        filters,
-        act,
-        training: true,
-        seed: 9,
-    };
     let back = Kernel::ActBackwardFromOutput {
         act,
         n: len,
@@ -494,10 +488,37 @@ fn input_grad_act_matches(
         &[y.clone(), sums.to_vec(), vec![0.0; len], step.clone()],
     )[2]
     .clone();
-    let inputs = vec![dz.to_vec(), w.to_vec(), y, vec![f32::NAN; len], step];
-    let got = run_cpu(&kernel, &inputs)[3].clone();
-    assert_eq!(got, want, "{win:?} {act:?}: the fused reference");
-    check(g, kernel, inputs, 1e-5);
+    for bias in [false, true] {
+        let kernel = Kernel::ConvInputGradAct {
+            win,
+            filters,
+            act,
+            training: true,
+            seed: 9,
+            bias,
+        };
+        let mut inputs = vec![dz.to_vec(), w.to_vec(), y.clone(), vec![f32::NAN; len]];
+        let c = win.c;
+        if bias {
+            let rows = conv_input_grad::input_grad_partial_rows(&win);
+            inputs.push(vec![f32::NAN; rows * c]);
+        }
+        inputs.push(step.clone());
+        let out = run_cpu(&kernel, &inputs);
+        assert_eq!(out[3], want, "{win:?} {act:?}: the fused reference");
+        if bias {
+            for ch in 0..c {
+                let column = |v: &[f32]| v.iter().skip(ch).step_by(c).map(|&x| f64::from(x)).sum();
+                let (got, total): (f64, f64) = (column(&out[4]), column(&want));
+                let scale: f64 = want.iter().map(|x| f64::from(x.abs())).sum();
+                assert!(
+                    (got - total).abs() <= 1e-5 * scale,
+                    "{win:?}: channel {ch}'s partial sums {got} against {total}"
+                );
+            }
+        }
+        check(g, kernel, inputs, 1e-5);
+    }
 }
 
 /// The convolution over larger fields as the implicit matmul (8-lane subgroup adapters:

@@ -244,6 +244,9 @@ entries! {
     /// [`Entry::ConvInputGrad`] storing `dx·f'(y)`, y its input as the activation before it
     /// wrote it (read through the texture the forward filled).
     ConvInputGradAct: "conv_input_grad" in CONV_INPUT_GRAD_ACT [dz: Texture, w: Texture, y: Texture] [];
+    /// [`Entry::ConvInputGradAct`] with the partial sums of the bias gradient of the layer
+    /// whose activation it differentiates.
+    ConvInputGradBiasAct: "conv_input_grad" in CONV_INPUT_GRAD_BIAS_ACT [dz: Texture, w: Texture, y: Texture] [];
     /// [`Entry::ConvInputGrad`] computed directly for inputs of at most 8 channels at stride
     /// 1, on any adapter: eight positions of a row and their channels an
     /// invocation, the weights from a uniform block (dz read a float at a time where the

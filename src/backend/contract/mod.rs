@@ -253,9 +253,11 @@ modules! {
     /// The direct convolution's kernel gradient, as partial sums.
     CONV_DIRECT_WEIGHT_GRAD: ConvParams, ["loops.wgsl", "window/common.wgsl", "window/conv_patch.wgsl", "window/conv_direct_weight_grad.wgsl"];
     /// A convolution's input gradient from its output gradient (8-lane subgroups).
-    CONV_INPUT_GRAD: WindowParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_input_grad.wgsl", "window/conv_input_grad_store.wgsl"], readers;
+    CONV_INPUT_GRAD: WindowParams, ["window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_input_grad.wgsl", "window/conv_input_grad_store.wgsl", "window/conv_input_grad_no_bias.wgsl"], readers;
     /// It through the derivative of the activation before the convolution.
-    CONV_INPUT_GRAD_ACT: PoolActParams, ["activation.wgsl", "window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_input_grad.wgsl", "window/conv_input_grad_act.wgsl"], readers;
+    CONV_INPUT_GRAD_ACT: PoolActParams, ["activation.wgsl", "window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_input_grad.wgsl", "window/conv_input_grad_act.wgsl", "window/conv_input_grad_no_bias.wgsl"], readers;
+    /// That, and the partial sums of the bias gradient of the layer the activation ends.
+    CONV_INPUT_GRAD_BIAS_ACT: PoolActParams, ["activation.wgsl", "window/common.wgsl", "matmul/lanes8.wgsl", "matmul/rows8.wgsl", "window/conv_input_grad.wgsl", "window/conv_input_grad_act.wgsl", "window/conv_input_grad_bias.wgsl"], readers;
     /// A convolution's input gradient computed directly (stride 1, at most 8 channels).
     CONV_DIRECT_INPUT_GRAD: WindowParams, ["window/common.wgsl", "window/conv_direct_input_grad.wgsl", "window/conv_direct_input_grad_entry.wgsl"], readers;
     /// Its entry on 8-lane subgroups (the weights shared through the subgroup).

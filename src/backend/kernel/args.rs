@@ -1,7 +1,9 @@
 //! Every kernel's buffers ([`Kernel::args`]): the one description the launch checks,
 //! the planner, autodiff, the WGSL declarations and the bind groups derive from.
 
-use super::{arena_end, pool_chunks, segment_count, Arg, Kernel, STEP_WORDS};
+use super::{
+    arena_end, input_grad_partial_rows, pool_chunks, segment_count, Arg, Kernel, STEP_WORDS,
+};
 
 impl Kernel {
     /// The kernel's buffers, in launch order: each one's name (its WGSL variable), access,
@@ -248,13 +250,22 @@ impl Kernel {
                 A::read("w", win.patch() * filters),
                 A::write("dx", win.input_len()),
             ],
-            Kernel::ConvInputGradAct { win, filters, .. } => vec![
-                A::read("dz", win.positions() * filters),
-                A::read("w", win.patch() * filters),
-                A::read("y", win.input_len()),
-                A::write("dx", win.input_len()),
-                step,
-            ],
+            Kernel::ConvInputGradAct {
+                win, filters, bias, ..
+            } => {
+                let mut args = vec![
+                    A::read("dz", win.positions() * filters),
+                    A::read("w", win.patch() * filters),
+                    A::read("y", win.input_len()),
+                    A::write("dx", win.input_len()),
+                ];
+                if bias {
+                    let rows = input_grad_partial_rows(&win);
+                    args.push(A::write("partials", rows * win.c));
+                }
+                args.push(step);
+                args
+            }
             Kernel::MaxPool { win } => vec![
                 A::read("x", win.input_len()),
                 A::write("y", win.pooled_len()),

@@ -8,6 +8,7 @@
 
 pub use super::activation::{ActKind, SELU_ALPHA, SELU_SCALE};
 pub use super::arena::{arena_end, chunk_count, segment_count, ArenaTensor, CHUNK, SEGMENT};
+pub use super::ops::conv_input_grad::input_grad_partial_rows;
 pub use super::ops::regularization::{DropoutMask, Penalized};
 pub use super::ops::window::{pool_chunks, POOL_CHUNK_CELLS, POOL_CHUNK_ROWS};
 pub use super::signature::{Access, Arg, Elem};
@@ -486,6 +487,9 @@ pub enum Kernel {
     },
     /// [`Kernel::ConvInputGrad`] with the [`Kernel::ActBackwardFromOutput`] after it: writes
     /// `dx·f'(y)`, y the convolution's input (the activation's output); 8-lane subgroups.
+    /// With `bias`, the [`Kernel::BiasActBackward`] of the layer that wrote y instead: also
+    /// the partial sums of that layer's bias gradient, one row of channels per workgroup
+    /// ([`input_grad_partial_rows`]).
     ConvInputGradAct {
         /// The window.
         win: Window,
@@ -497,6 +501,8 @@ pub enum Kernel {
         training: bool,
         /// Per-layer seed of RReLU's generator.
         seed: u32,
+        /// Also the bias gradient's partial sums.
+        bias: bool,
     },
     /// Max pooling over each window's values (the padding ignored), and the index in x of
     /// the value taken (the first in window order among equals) for the backward pass.

@@ -124,11 +124,11 @@ pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaun
 /// `NARROW` ([`narrow`]).
 fn subgroup_gpu<P: ShaderParams>(entry: Entry, win: &Window, filters: usize, p: P) -> GpuLaunch {
     let narrow = narrow(win);
+    let walk = input_grad_walk(win, walk_rows(win)) as u32;
     let grid = if narrow {
-        (1, input_grad_walk(win, 64) as u32, 1)
+        (1, walk, 1)
     } else {
-        let blocks = win.c.div_ceil(32) as u32;
-        (blocks, input_grad_walk(win, 32) as u32, 1)
+        (win.c.div_ceil(32) as u32, walk, 1)
     };
     let mut constants = constants(win);
     constants.push(("F4", (filters / 4) as f64));
@@ -144,34 +144,79 @@ pub fn input_grad_act_runs(win: &Window, filters: usize, subgroups8: bool) -> bo
 }
 
 /// GPU launch of [`Kernel::ConvInputGradAct`]: the subgroup kernel storing `dx·f'(y)`,
-/// the activation a pipeline constant. The `ActBackwardFromOutput` launch it replaces read
-/// and wrote every input value once more (`examples/cnn_bn.json`'s at batch 128: ~1.9 ms).
+/// the activation a pipeline constant, and with `bias` each workgroup's sums of what it
+/// stored. The `ActBackwardFromOutput` launch it replaces read and wrote every input value
+/// once more (`examples/cnn_bn.json`'s at batch 128: ~1.9 ms), as does the
+/// `BiasActBackward` (`tests/data/cnn/cnn_g.json`'s first convolution's at batch 128:
+/// 0.7–1.8 ms).
 pub fn input_grad_act_gpu(
     win: &Window,
     filters: usize,
     act: ActKind,
     training: bool,
     seed: u32,
+    bias: bool,
 ) -> GpuLaunch {
     let p = PoolActParams::for_act(win, act, training, seed);
-    let launch = subgroup_gpu(Entry::ConvInputGradAct, win, filters, p);
+    let entry = if bias {
+        Entry::ConvInputGradBiasAct
+    } else {
+        Entry::ConvInputGradAct
+    };
+    let launch = subgroup_gpu(entry, win, filters, p);
     let mut constants = launch.constants.clone();
     constants.push(("BACK_ACT", f64::from(p.code)));
     launch.with_constants(constants)
 }
 
+/// Rows of the bias gradient's partial sums [`Kernel::ConvInputGradAct`] writes with
+/// `bias` over `win`: one a workgroup of the subgroup kernel's walk.
+pub fn input_grad_partial_rows(win: &Window) -> usize {
+    input_grad_walk(win, walk_rows(win))
+}
+
+/// Input positions a workgroup of the subgroup kernel walks over `win`: 64 `NARROW`, else 32.
+fn walk_rows(win: &Window) -> usize {
+    if narrow(win) {
+        64
+    } else {
+        32
+    }
+}
+
+/// The input positions (flat: image, row, column) of workgroup `b` of the subgroup
+/// kernel's walk of `rows` positions a workgroup ([`input_grad_walk`]), as
+/// `block_start` and `position` in `window/conv_input_grad.wgsl` take them: the stride
+/// classes one after the other, each in whole workgroups, those past the input left out.
+fn walk_block(win: &Window, rows: usize, b: usize) -> Vec<usize> {
+    let (hc, wc) = (win.h.div_ceil(win.sh), win.w.div_ceil(win.sw));
+    let class_len = win.n * hc * wc;
+    let blocks = class_len.div_ceil(rows);
+    let (class, start) = (b / blocks, (b % blocks) * rows);
+    (start..(start + rows).min(class_len))
+        .filter_map(|l| {
+            let y = class / win.sw + win.sh * ((l / wc) % hc);
+            let x = class % win.sw + win.sw * (l % wc);
+            let img = l / (hc * wc);
+            (y < win.h && x < win.w).then_some((img * win.h + y) * win.w + x)
+        })
+        .collect()
+}
+
 /// CPU reference of [`Kernel::ConvInputGradAct`]: [`input_grad_cpu`], then the
-/// activation's derivative from its output y. Buffers: dz, w, y, dx, step.
+/// activation's derivative from its output y; with `bias`, each workgroup's sum of those
+/// values over its positions ([`walk_block`]). Buffers: dz, w, y, dx, (partials,) step.
 pub fn input_grad_act_cpu(
     win: &Window,
     filters: usize,
-    act: ActKind,
-    training: bool,
-    seed: u32,
+    (act, training, seed): (ActKind, bool, u32),
+    bias: bool,
     b: &mut [&mut [f32]],
 ) {
-    let [dz, w, y, dx, step] = b else {
-        panic!("ConvInputGradAct takes five buffers")
+    let (dz, w, y, dx, partials, step) = match b {
+        [dz, w, y, dx, step] if !bias => (dz, w, y, dx, None, step),
+        [dz, w, y, dx, partials, step] if bias => (dz, w, y, dx, Some(partials), step),
+        _ => panic!("ConvInputGradAct takes five buffers, six with the bias"),
     };
     let mut sums = vec![0.0; win.input_len()];
     input_grad_cpu(win, filters, &mut [dz, w, &mut sums]);
@@ -183,6 +228,16 @@ pub fn input_grad_act_cpu(
         seed,
         &mut [y, &mut sums, dx, step],
     );
+    if let Some(partials) = partials {
+        let (rows, c) = (walk_rows(win), win.c);
+        for r in 0..input_grad_partial_rows(win) {
+            for ch in 0..c {
+                partials[r * c + ch] = (walk_block(win, rows, r).iter())
+                    .map(|pos| dx[pos * c + ch])
+                    .sum();
+            }
+        }
+    }
 }
 
 /// CPU reference of [`Kernel::ConvInputGrad`]: each output position's gradient through

@@ -266,7 +266,8 @@ pub fn gpu_launch(kernel: &Kernel, matmul_variant: MatmulVariant) -> GpuLaunch {
             act,
             training,
             seed,
-        } => conv_input_grad::input_grad_act_gpu(win, filters, act, training, seed),
+            bias,
+        } => conv_input_grad::input_grad_act_gpu(win, filters, act, training, seed, bias),
         Kernel::Im2col { ref win } => window::gpu(Entry::Im2col, win),
         Kernel::Col2im { ref win } => window::gpu(Entry::Col2im, win),
         Kernel::MaxPool { ref win } => window::gpu(Entry::MaxPool, win),
@@ -469,7 +470,11 @@ pub fn run_cpu(kernel: &Kernel, b: &mut [&mut [f32]]) {
             act,
             training,
             seed,
-        } => conv_input_grad::input_grad_act_cpu(win, filters, act, training, seed, b),
+            bias,
+        } => {
+            let act = (act, training, seed);
+            conv_input_grad::input_grad_act_cpu(win, filters, act, bias, b)
+        }
         Kernel::Im2col { ref win } => window::im2col_cpu(win, b),
         Kernel::Col2im { ref win } => window::col2im_cpu(win, b),
         Kernel::MaxPool { ref win } => window::max_pool_cpu(win, b),

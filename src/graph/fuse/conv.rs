@@ -2,8 +2,11 @@
 //! its shape on the device.
 
 use super::splice;
-use crate::backend::ops::conv_input_grad::{input_grad_act_runs, input_grad_runs};
-use crate::backend::Kernel;
+use crate::backend::ops::conv_input_grad::{
+    input_grad_act_runs, input_grad_partial_rows, input_grad_runs,
+};
+use crate::backend::window::Window;
+use crate::backend::{ActKind, Kernel};
 use crate::graph::ir::{Graph, Node, TensorId};
 
 /// A convolution's input gradient as the product into im2col rows (`dz·wᵀ`, a
@@ -58,11 +61,13 @@ pub fn conv_input_grad(g: &mut Graph) -> bool {
 
 /// A convolution's input gradient ([`Kernel::ConvInputGrad`]) whose only reader is the
 /// backward of the activation before the convolution taken from that activation's output
-/// ([`Kernel::ActBackwardFromOutput`]: a batch norm, then an activation layer) becomes one
-/// launch, [`Kernel::ConvInputGradAct`], storing the activation's input gradient: where the
-/// subgroup kernel runs the shape ([`input_grad_act_runs`]), nothing else reads the
-/// convolution's input gradient (not in `keep`, not all-reduced). Returns whether it fused
-/// (one pair a call).
+/// becomes one launch, [`Kernel::ConvInputGradAct`], storing the activation's input
+/// gradient: a batch norm then an activation layer ([`Kernel::ActBackwardFromOutput`]), or
+/// a layer with its own bias and activation ([`Kernel::BiasActBackward`]: the launch also
+/// writes its bias gradient's partial sums, which the column sum after it reads, or one
+/// put in its place). Where the subgroup kernel runs the shape ([`input_grad_act_runs`]),
+/// nothing else reads the convolution's input gradient (not in `keep`, not all-reduced).
+/// Returns whether it fused (one pair a call).
 pub fn conv_input_grad_act(g: &mut Graph, keep: &[TensorId]) -> bool {
     for i in 0..g.nodes.len() {
         let Kernel::ConvInputGrad { win, filters } = g.nodes[i].kernel else {
@@ -79,42 +84,89 @@ pub fn conv_input_grad_act(g: &mut Graph, keep: &[TensorId]) -> bool {
         let [j] = readers[..] else {
             continue;
         };
-        let Kernel::ActBackwardFromOutput {
-            act,
-            n,
-            training,
-            seed,
-        } = g.nodes[j].kernel
-        else {
-            continue;
-        };
-        let [y, dy, du, step] = g.nodes[j].args[..] else {
-            continue;
-        };
         let synced = g.syncs.iter().any(|s| s.tensor == dx);
         if j < i
-            || dy != dx
-            || n != win.input_len()
             || !input_grad_act_runs(&win, filters, g.subgroups8)
             || keep.contains(&dx)
             || synced
         {
             continue;
         }
-        splice(g, j, 1, Vec::new());
-        g.nodes[i] = Node {
-            kernel: Kernel::ConvInputGradAct {
-                win,
-                filters,
-                act,
-                training,
-                seed,
-            },
-            args: vec![dz, w, y, du, step],
-        };
-        return true;
+        let n = win.input_len();
+        match (&g.nodes[j].kernel, &g.nodes[j].args[..]) {
+            (
+                &Kernel::ActBackwardFromOutput {
+                    act,
+                    n: len,
+                    training,
+                    seed,
+                },
+                &[y, dy, du, step],
+            ) if dy == dx && len == n => {
+                splice(g, j, 1, Vec::new());
+                g.nodes[i] = Node {
+                    kernel: act_kernel(win, filters, (act, training, seed), false),
+                    args: vec![dz, w, y, du, step],
+                };
+                return true;
+            }
+            (
+                &Kernel::BiasActBackward {
+                    rows,
+                    cols,
+                    stripes,
+                    act,
+                    training,
+                    seed,
+                },
+                &[y, dy, du, sums, step],
+            ) if dy == dx && (rows * cols, cols) == (n, win.c) => {
+                let prows = input_grad_partial_rows(&win);
+                let partials = g.temp(format!("{}/walk", g.tensors[sums.0].name), &[prows, cols]);
+                let column_sum = Kernel::ColumnSum { rows: prows, cols };
+                let summing = (g.nodes.iter()).position(|m| {
+                    matches!(m.kernel, Kernel::ColumnSum { .. }) && m.args[0] == sums
+                });
+                if let Some(k) = summing {
+                    // The stripes' column sum sums the workgroups' rows instead.
+                    g.nodes[k].kernel = column_sum;
+                    g.nodes[k].args[0] = partials;
+                    splice(g, j, 1, Vec::new());
+                } else if stripes == 1 {
+                    // `sums` is the bias gradient itself.
+                    let node = Node {
+                        kernel: column_sum,
+                        args: vec![partials, sums],
+                    };
+                    splice(g, j, 1, vec![node]);
+                } else {
+                    // Stripes nothing sums: no bias gradient wanted.
+                    splice(g, j, 1, Vec::new());
+                }
+                g.nodes[i] = Node {
+                    kernel: act_kernel(win, filters, (act, training, seed), true),
+                    args: vec![dz, w, y, du, partials, step],
+                };
+                return true;
+            }
+            _ => continue,
+        }
     }
     false
+}
+
+/// [`Kernel::ConvInputGradAct`] over `win` and `filters` through activation `act` (with
+/// RReLU's training flag and seed), with or without the bias partial sums.
+fn act_kernel(win: Window, filters: usize, act: (ActKind, bool, u32), bias: bool) -> Kernel {
+    let (act, training, seed) = act;
+    Kernel::ConvInputGradAct {
+        win,
+        filters,
+        act,
+        training,
+        seed,
+        bias,
+    }
 }
 
 #[cfg(test)]
@@ -271,13 +323,7 @@ mod tests {
         let (mut g, [dz, w, y, du, step]) = input_grad_then_act(conv_win(1), true);
         assert!(conv_input_grad_act(&mut g, &[]));
         assert_eq!(g.nodes.len(), 1);
-        let want = Kernel::ConvInputGradAct {
-            win: conv_win(1),
-            filters: 16,
-            act: ActKind::Relu,
-            training: true,
-            seed: 4,
-        };
+        let want = act_kernel(conv_win(1), 16, (ActKind::Relu, true, 4), false);
         assert_eq!(g.nodes[0].kernel, want);
         assert_eq!(g.nodes[0].args, vec![dz, w, y, du, step]);
         assert!(!conv_input_grad_act(&mut g, &[]), "nothing left to fuse");
@@ -298,6 +344,78 @@ mod tests {
         assert!(!conv_input_grad_act(&mut g, &[]));
         let few = Window::new(2, (9, 9, 6), (3, 3), (1, 1), (1, 1), Padding::Same).unwrap();
         let (mut g, _) = input_grad_then_act(few, true);
+        assert!(!conv_input_grad_act(&mut g, &[]));
+    }
+
+    /// The input gradient over `win` (16 filters) followed by the bias + activation backward
+    /// of the layer that wrote y over `stripes` stripes of positions, and (`summed`) their
+    /// column sum into the bias gradient.
+    fn input_grad_then_bias_act(win: Window, stripes: usize, summed: bool) -> Graph {
+        let mut g = Graph {
+            subgroups8: true,
+            ..Graph::default()
+        };
+        let (n, c) = (win.input_len(), win.c);
+        let dz = g.external("dz", &[win.positions(), 16]);
+        let w = g.external("w", &[win.patch(), 16]);
+        let y = g.external("y", &[n]);
+        let step = g.external("step", &[8]);
+        let (dx, du) = (g.temp("dx", &[n]), g.temp("du", &[n]));
+        let sums = g.temp("sums", &[stripes, c]);
+        g.push(Kernel::ConvInputGrad { win, filters: 16 }, vec![dz, w, dx]);
+        let back = Kernel::BiasActBackward {
+            rows: n / c,
+            cols: c,
+            stripes,
+            act: ActKind::Elu { alpha: 1.0 },
+            training: false,
+            seed: 2,
+        };
+        g.push(back, vec![y, dx, du, sums, step]);
+        if summed {
+            let db = g.temp("db", &[c]);
+            let cols = Kernel::ColumnSum {
+                rows: stripes,
+                cols: c,
+            };
+            g.push(cols, vec![sums, db]);
+        }
+        g
+    }
+
+    #[test]
+    fn the_input_gradient_takes_the_bias_and_activation_backward_after_it() {
+        let win = conv_win(1);
+        let rows = input_grad_partial_rows(&win);
+        let elu = (ActKind::Elu { alpha: 1.0 }, false, 2);
+        // Stripes summed after: the column sum reads the workgroups' sums instead.
+        let mut g = input_grad_then_bias_act(win, 3, true);
+        let (du, db) = (g.nodes[1].args[2], g.nodes[2].args[1]);
+        assert!(conv_input_grad_act(&mut g, &[]));
+        assert_eq!(g.nodes.len(), 2);
+        assert_eq!(g.nodes[0].kernel, act_kernel(win, 16, elu, true));
+        let (y, partials) = (g.nodes[0].args[2], g.nodes[0].args[4]);
+        assert_eq!(g.nodes[0].args[3], du);
+        assert_eq!(g.shape(partials), [rows, win.c]);
+        assert_eq!(g.shape(y), [win.input_len()]);
+        let sum = Kernel::ColumnSum { rows, cols: win.c };
+        assert_eq!(g.nodes[1].kernel, sum);
+        assert_eq!(g.nodes[1].args, vec![partials, db]);
+        // One stripe (the bias gradient itself): a column sum in the backward's place.
+        let mut g = input_grad_then_bias_act(win, 1, false);
+        let db = g.nodes[1].args[3];
+        assert!(conv_input_grad_act(&mut g, &[]));
+        assert_eq!(g.nodes[1].kernel, sum);
+        assert_eq!(g.nodes[1].args, vec![g.nodes[0].args[4], db]);
+        // Stripes nothing sums (no bias gradient wanted): the launch alone.
+        let mut g = input_grad_then_bias_act(win, 3, false);
+        assert!(conv_input_grad_act(&mut g, &[]));
+        assert_eq!(g.nodes.len(), 1);
+        // Not the activation's backward of this input (another shape of rows): no fusion.
+        let mut g = input_grad_then_bias_act(win, 3, true);
+        if let Kernel::BiasActBackward { rows, cols, .. } = &mut g.nodes[1].kernel {
+            (*rows, *cols) = (*rows * *cols / 4, 4);
+        }
         assert!(!conv_input_grad_act(&mut g, &[]));
     }
 }
