@@ -7,8 +7,8 @@
 // As the 8-lane subgroup matmul (matmul/subgroup.wgsl): a workgroup is one subgroup and
 // owns 32 positions × 32 filters, lane l the filters 4l..4l+3 of all 32 positions; each step
 // of four channels of a tap, lane j loads position j's four values in each group of 8
-// positions, and they reach every lane through lanes8 (over at most 16 filters, HALVES: two
-// blocks of 32 positions, `halves` below). Over more than 32 filters (WIDE) a workgroup owns
+// positions, and they reach every lane through lanes8 (over at most 16 filters, HALVES, the
+// roles turn: a lane owns eight positions with all their filters, `narrow` below). Over more than 32 filters (WIDE) a workgroup owns
 // 64, lane l also the filters 32 + 4l..: the positions' values it loads and broadcasts
 // then serve twice the multiply-adds (on llvmpipe the example convnet's 3×3 over 32
 // channels to 64 filters at batch 128: 10.9–15.1 → 9.5–10.2 ms). The taps' geometry is
@@ -24,7 +24,7 @@ fn conv_gemm(
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
     if (HALVES) {
-        halves(wid.x, wid.y, lane);
+        narrow(wid.y, lane);
         return;
     }
     let row0 = wid.y * 32u;
@@ -75,49 +75,79 @@ fn w_rows(k: u32, cq: u32) -> mat4x4<f32> {
     );
 }
 
-// At most 16 filters: lanes 0–3 take filters 4·(l & 3).. of the workgroup's first 32
-// positions, lanes 4–7 of the next 32, where the 32-filter block left half of the lanes idle
-// at 16 filters and five of eight at 12. Each step of four channels a lane loads its quad in
-// each group of 8 positions of both halves; lanes8 hands both to every lane, which keeps
-// its own half's.
-fn halves(wx: u32, wy: u32, lane: u32) {
-    let second = lane >= 4u;
-    let cq = wx * 4u + (lane & 3u);
-    let cqc = min(cq, F4 - 1u);
+// At most 16 filters: a lane owns eight of the workgroup's 64 positions (8j + lane) and all
+// the filters. Each step of four channels of a tap, lane l loads row k + (l & 3) of w at
+// filter quads l >> 2 and 2 + (l >> 2), and lanes8 hands all 16 to every lane: there are
+// more positions than filters, so broadcasting the weights rather than the positions' values
+// takes a quarter of the shuffles and no selects (as the input gradient's NARROW;
+// on llvmpipe `tests/data/cnn/cnn_g.json`'s 3×3/2 over 16 channels to 16 filters at batch
+// 128: 3.7–4.5 ms as two blocks of 32 positions a subgroup, their values broadcast, 3.2–3.3
+// this way; its 3×3 over 16 channels to 8 filters 2.4–3.8 → 1.5–2.6, no quad computed twice).
+fn narrow(wy: u32, lane: u32) {
     let base = wy * 64u;
     let last = p.n * OH * OW - 1u;
-    let f0 = out_position(min(base + lane, last));
-    let f1 = out_position(min(base + 8u + lane, last));
-    let f2 = out_position(min(base + 16u + lane, last));
-    let f3 = out_position(min(base + 24u + lane, last));
-    let s0 = out_position(min(base + 32u + lane, last));
-    let s1 = out_position(min(base + 40u + lane, last));
-    let s2 = out_position(min(base + 48u + lane, last));
-    let s3 = out_position(min(base + 56u + lane, last));
-    var tile = Tile32();
+    let i0 = out_position(min(base + lane, last));
+    let i1 = out_position(min(base + 8u + lane, last));
+    let i2 = out_position(min(base + 16u + lane, last));
+    let i3 = out_position(min(base + 24u + lane, last));
+    let i4 = out_position(min(base + 32u + lane, last));
+    let i5 = out_position(min(base + 40u + lane, last));
+    let i6 = out_position(min(base + 48u + lane, last));
+    let i7 = out_position(min(base + 56u + lane, last));
+    // This lane's weights to load: row r of the four, quads qa and qb (past the filters:
+    // the last quad, never stored).
+    let r = lane & 3u;
+    let qa = min(lane >> 2u, F4 - 1u);
+    let qb = min(2u + (lane >> 2u), F4 - 1u);
+    // Filter quad q of position j at acc.g<q>.r<j>.
+    var acc = Tile32();
     for (var t = 0u; t < KH * KW; t++) {
         let ky = t / KW;
         let kx = t % KW;
-        let bf0 = tap_base(f0, ky, kx, true);
-        let bf1 = tap_base(f1, ky, kx, true);
-        let bf2 = tap_base(f2, ky, kx, true);
-        let bf3 = tap_base(f3, ky, kx, true);
-        let bs0 = tap_base(s0, ky, kx, true);
-        let bs1 = tap_base(s1, ky, kx, true);
-        let bs2 = tap_base(s2, ky, kx, true);
-        let bs3 = tap_base(s3, ky, kx, true);
+        let b0 = tap_base(i0, ky, kx, true);
+        let b1 = tap_base(i1, ky, kx, true);
+        let b2 = tap_base(i2, ky, kx, true);
+        let b3 = tap_base(i3, ky, kx, true);
+        let b4 = tap_base(i4, ky, kx, true);
+        let b5 = tap_base(i5, ky, kx, true);
+        let b6 = tap_base(i6, ky, kx, true);
+        let b7 = tap_base(i7, ky, kx, true);
         for (var c4 = 0u; c4 < C4; c4++) {
             let k = 4u * (t * C4 + c4);
-            let bm = w_rows(k, cqc);
-            let a0 = half_of(lanes8(tap_quad(bf0, c4)), lanes8(tap_quad(bs0, c4)), second);
-            let a1 = half_of(lanes8(tap_quad(bf1, c4)), lanes8(tap_quad(bs1, c4)), second);
-            let a2 = half_of(lanes8(tap_quad(bf2, c4)), lanes8(tap_quad(bs2, c4)), second);
-            let a3 = half_of(lanes8(tap_quad(bf3, c4)), lanes8(tap_quad(bs3, c4)), second);
-            tile = fma32(tile, bm, a0, a1, a2, a3);
+            let a = array<vec4<f32>, 8>(
+                tap_quad(b0, c4), tap_quad(b1, c4), tap_quad(b2, c4), tap_quad(b3, c4),
+                tap_quad(b4, c4), tap_quad(b5, c4), tap_quad(b6, c4), tap_quad(b7, c4),
+            );
+            let wa = lanes8(read_w((k + r) * F4 + qa));
+            acc.g0 = fma8(acc.g0, mat4x4<f32>(wa[0], wa[1], wa[2], wa[3]), a);
+            if (F4 > 1u) {
+                acc.g1 = fma8(acc.g1, mat4x4<f32>(wa[4], wa[5], wa[6], wa[7]), a);
+            }
+            if (F4 > 2u) {
+                let wb = lanes8(read_w((k + r) * F4 + qb));
+                acc.g2 = fma8(acc.g2, mat4x4<f32>(wb[0], wb[1], wb[2], wb[3]), a);
+                if (F4 > 3u) {
+                    acc.g3 = fma8(acc.g3, mat4x4<f32>(wb[4], wb[5], wb[6], wb[7]), a);
+                }
+            }
         }
     }
-    if (cq >= F4) { return; }
-    store32(base + select(0u, 32u, second), cq, tile);
+    store_position(base + lane, acc.g0.r0, acc.g1.r0, acc.g2.r0, acc.g3.r0);
+    store_position(base + 8u + lane, acc.g0.r1, acc.g1.r1, acc.g2.r1, acc.g3.r1);
+    store_position(base + 16u + lane, acc.g0.r2, acc.g1.r2, acc.g2.r2, acc.g3.r2);
+    store_position(base + 24u + lane, acc.g0.r3, acc.g1.r3, acc.g2.r3, acc.g3.r3);
+    store_position(base + 32u + lane, acc.g0.r4, acc.g1.r4, acc.g2.r4, acc.g3.r4);
+    store_position(base + 40u + lane, acc.g0.r5, acc.g1.r5, acc.g2.r5, acc.g3.r5);
+    store_position(base + 48u + lane, acc.g0.r6, acc.g1.r6, acc.g2.r6, acc.g3.r6);
+    store_position(base + 56u + lane, acc.g0.r7, acc.g1.r7, acc.g2.r7, acc.g3.r7);
+}
+
+// Stores the filter quads z0..z3 of position r (those that exist).
+fn store_position(r: u32, z0: vec4<f32>, z1: vec4<f32>, z2: vec4<f32>, z3: vec4<f32>) {
+    store_row(r, 0u, z0);
+    if (F4 > 1u) { store_row(r, 1u, z1); }
+    if (F4 > 2u) { store_row(r, 2u, z2); }
+    if (F4 > 3u) { store_row(r, 3u, z3); }
 }
 
 // Stores filters 4·cq.. of position r (rows8.wgsl's store8 calls it), plus the bias,

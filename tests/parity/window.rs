@@ -524,7 +524,7 @@ fn input_grad_act_matches(
 /// The convolution over larger fields as the implicit matmul (8-lane subgroup adapters:
 /// fields past the direct kernel's, channels and filters in vec4s) and its kernel gradient
 /// in one stripe, against the CPU reference: strides 1 and 2, dilation 2, same and valid
-/// padding, 4 to 32 channels, 8 to 64 filters (partial blocks of 32), position counts
+/// padding, 4 to 32 channels, 4 to 64 filters (partial blocks of 32), position counts
 /// that are not multiples of 4 or 32, every activation kind of the epilogue.
 pub(super) fn gemm_convolutions_match_reference() {
     let Some(mut g) = gpu() else { return };
@@ -548,8 +548,12 @@ pub(super) fn gemm_convolutions_match_reference() {
         (33, (5, 5, 16), (3, 3), (1, 1), (2, 2), Padding::Same, 64),
         (1, (6, 5, 12), (2, 3), (1, 2), (1, 1), Padding::Same, 60),
         (2, (13, 13, 32), (3, 3), (1, 1), (1, 1), Padding::Valid, 64),
-        // Fewer filters than a subgroup's 32: lanes past them compute and store nothing.
+        // Fewer filters than a subgroup's 32: lanes past them compute and store nothing; at
+        // most 16, a lane's positions with all their filters (one to four quads).
         (3, (8, 7, 8), (3, 3), (1, 1), (1, 1), Padding::Same, 8),
+        (2, (9, 7, 8), (3, 3), (2, 2), (1, 1), Padding::Same, 16),
+        (1, (7, 9, 12), (3, 3), (1, 1), (1, 1), Padding::Valid, 12),
+        (3, (6, 6, 4), (5, 5), (1, 1), (1, 1), Padding::Same, 4),
     ]
     .into_iter()
     .enumerate()

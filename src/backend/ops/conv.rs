@@ -202,7 +202,7 @@ fn gemm_grid(rows: usize, filters: usize) -> (u32, u32) {
 
 /// The implicit matmul's launch for [`Kernel::ConvDirect`] or (`weight_grad`) its kernel
 /// gradient: a subgroup of 8 lanes per 32 positions (or field values) and 32 filters, or
-/// per 64 and 16 over at most [`GEMM_HALVES_FILTERS_MAX`] filters.
+/// per 64 and all the filters over at most [`GEMM_HALVES_FILTERS_MAX`].
 fn gemm_gpu(win: &Window, filters: usize, p: ConvParams, weight_grad: bool) -> GpuLaunch {
     let (entry, rows) = if weight_grad {
         (Entry::ConvGemmWeightGrad, win.patch())
@@ -225,12 +225,14 @@ fn gemm_gpu(win: &Window, filters: usize, p: ConvParams, weight_grad: bool) -> G
     GpuLaunch::new(entry, p, grid).with_constants(constants)
 }
 
-/// The most filters the implicit matmul and its kernel gradient compute as two blocks of
-/// 32 rows (positions, field values) and 16 filters a subgroup (`halves` in
-/// `window/conv_gemm.wgsl` and `conv_gemm_weight_grad.wgsl`) instead of one block of 32
-/// rows and 32 filters: on llvmpipe `tests/data/cnn/cnn_e.json`'s 3×3 convolution over 32
-/// channels to 12 filters at batch 128, forward 6.8–7.8 → 5.2–6.1 ms, kernel gradient
-/// 6.3–8.5 → 4.2–7.9 (median 6.7 → 5.6; the builds alternated on a noisy VM).
+/// The most filters the implicit matmul and its kernel gradient compute as 64 rows
+/// (positions, field values) and all the filters a subgroup (`HALVES`: the forward a
+/// lane's eight positions, `narrow` in `window/conv_gemm.wgsl`; the kernel gradient two
+/// blocks of 32 field values, `halves` in `conv_gemm_weight_grad.wgsl`) instead of one
+/// block of 32 rows and 32 filters: on llvmpipe `tests/data/cnn/cnn_e.json`'s 3×3
+/// convolution over 32 channels to 12 filters at batch 128, forward 6.8–7.8 → 5.2–6.1 ms
+/// as two blocks of 32 positions, kernel gradient 6.3–8.5 → 4.2–7.9 (median 6.7 → 5.6; the
+/// builds alternated on a noisy VM).
 pub const GEMM_HALVES_FILTERS_MAX: usize = 16;
 
 /// Whether some tap of `win` falls in the padding.
