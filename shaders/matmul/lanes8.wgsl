@@ -16,19 +16,3 @@ fn lanes8(a: vec4<f32>) -> array<vec4<f32>, 8> {
         subgroupBroadcast(a, 7u),
     );
 }
-
-// The eight rows of the first half's group, or (`second`) of the second's: where a subgroup
-// owns two blocks of 32 rows, lanes 0–3 the first's and lanes 4–7 the second's (HALVES in
-// window/conv_gemm_taps.wgsl).
-fn half_of(a: array<vec4<f32>, 8>, b: array<vec4<f32>, 8>, second: bool) -> array<vec4<f32>, 8> {
-    return array<vec4<f32>, 8>(
-        select(a[0], b[0], second),
-        select(a[1], b[1], second),
-        select(a[2], b[2], second),
-        select(a[3], b[3], second),
-        select(a[4], b[4], second),
-        select(a[5], b[5], second),
-        select(a[6], b[6], second),
-        select(a[7], b[7], second),
-    );
-}

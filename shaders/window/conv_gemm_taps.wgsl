@@ -7,10 +7,9 @@
 // Channels and filters in vec4s, fixed per pipeline.
 override C4: u32;
 override F4: u32;
-// At most 16 filters (F4 ≤ 4), fixed per pipeline: a workgroup owns 64 rows and 16 filters
-// instead of 32 rows and 32 filters — the forward a lane's eight positions with all their
-// filters (`narrow` in conv_gemm.wgsl), the kernel gradient two blocks of 32 field values,
-// lanes 0–3 the first block's and lanes 4–7 the second's (`half_of`).
+// At most 16 filters (F4 ≤ 4), fixed per pipeline: a workgroup owns 64 rows (positions, or
+// field values) and all the filters instead of 32 rows and 32 filters, a lane eight rows
+// (`narrow` in conv_gemm.wgsl and conv_gemm_weight_grad.wgsl).
 override HALVES: bool = false;
 // Over more than 32 filters, fixed per pipeline: a workgroup owns 64 filters (lane l the
 // quads l and l + 8) and 32 rows, so the rows' values it loads and broadcasts serve twice

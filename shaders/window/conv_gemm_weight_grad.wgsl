@@ -11,8 +11,8 @@
 // (and 32 + 4l..); each step of four positions,
 // lane 4h + t loads position t's four channels of one tap for each group of 8 field values
 // (the group's quad h), and after lanes8 a transpose gives every lane each value's four
-// positions (over at most 16 filters, HALVES: two blocks of 32 field values, `halves`
-// below). The walk over positions starts at the lane's own (t) and steps by 4, so its
+// positions (over at most 16 filters, HALVES, the roles turn: a lane owns eight field
+// values with all the filters, `narrow` below). The walk over positions starts at the lane's own (t) and steps by 4, so its
 // bound, read from `p`, is no count lavapipe inlines (docs/benchmarks.md, "Loops bounded
 // by a launch's parameters alone").
 //
@@ -54,7 +54,7 @@ fn conv_gemm_weight_grad(
     stripe_base = wid.z * KH * KW * C * F4;
     let range = stripe_positions(wid.z);
     if (HALVES) {
-        halves(wid.x, wid.y, lane, range);
+        narrow(wid.y, lane, range);
         return;
     }
     let row0 = wid.y * 32u;
@@ -104,43 +104,80 @@ fn dz_rows(base: u32, last: u32, cq: u32) -> mat4x4<f32> {
     );
 }
 
-// At most 16 filters: lanes 0–3 take filters 4·(l & 3).. of the workgroup's first 32
-// field values, lanes 4–7 of the next 32; each step a lane loads its quads of both blocks'
-// field values, and keeps its own block's after lanes8 (half_of).
-fn halves(wx: u32, wy: u32, lane: u32, range: vec2<u32>) {
-    let second = lane >= 4u;
-    let base_row = wy * 64u;
-    let cq = wx * 4u + (lane & 3u);
-    let cqc = min(cq, F4 - 1u);
+// At most 16 filters: a lane owns eight of the workgroup's 64 field values (its two field
+// quads) with all the filters. Each step of four positions a lane loads its two quads at
+// the four positions (a transpose gives each value its four positions), and lane l loads
+// dz at position l & 3 and filter quads l >> 2 and 2 + (l >> 2), which lanes8 hands to
+// every lane: broadcasting dz rather than the field values takes a quarter of the shuffles
+// and no selects (as the forward's `narrow`; on llvmpipe `tests/data/cnn/cnn_g.json`'s
+// 3×3/2 over 16 channels to 16 filters at batch 128: 4.2–6.3 ms as two blocks of 32 field
+// values, their values broadcast, 3.3–4.9 this way; its 3×3 to 8 filters 2.5–3.3 → 1.6–2.1).
+fn narrow(wy: u32, lane: u32, range: vec2<u32>) {
+    let fa = field_quad(wy * 16u + 2u * lane);
+    let fb = field_quad(wy * 16u + 2u * lane + 1u);
     let t = lane & 3u;
-    let h = lane >> 2u;
-    let q0 = base_row / 4u + h;
-    let f0 = field_quad(q0);
-    let f1 = field_quad(q0 + 2u);
-    let f2 = field_quad(q0 + 4u);
-    let f3 = field_quad(q0 + 6u);
-    let g0 = field_quad(q0 + 8u);
-    let g1 = field_quad(q0 + 10u);
-    let g2 = field_quad(q0 + 12u);
-    let g3 = field_quad(q0 + 14u);
+    let qa = min(lane >> 2u, F4 - 1u);
+    let qb = min(2u + (lane >> 2u), F4 - 1u);
     let last = p.n * OH * OW - 1u;
-    var tile = Tile32();
+    // Filter quad q of field value j at acc.g<q>.r<j>.
+    var acc = Tile32();
+    // Steps of four positions from base = pos - t (the lane's own start keeps the bound no
+    // count lavapipe inlines, as above).
     var pos = range.x + t;
     let end = range.y + t;
     while (pos < end) {
         let base = pos - t;
-        let bm = dz_rows(base, last, cqc);
-        let valid = pos < range.y;
-        let i = out_position(min(pos, last));
-        let a0 = half_of(values8(tap_quad(tap_base(i, f0.x, f0.y, valid), f0.z)), values8(tap_quad(tap_base(i, g0.x, g0.y, valid), g0.z)), second);
-        let a1 = half_of(values8(tap_quad(tap_base(i, f1.x, f1.y, valid), f1.z)), values8(tap_quad(tap_base(i, g1.x, g1.y, valid), g1.z)), second);
-        let a2 = half_of(values8(tap_quad(tap_base(i, f2.x, f2.y, valid), f2.z)), values8(tap_quad(tap_base(i, g2.x, g2.y, valid), g2.z)), second);
-        let a3 = half_of(values8(tap_quad(tap_base(i, f3.x, f3.y, valid), f3.z)), values8(tap_quad(tap_base(i, g3.x, g3.y, valid), g3.z)), second);
-        tile = fma32(tile, bm, a0, a1, a2, a3);
+        let xa = transpose(mat4x4<f32>(
+            field_values(base, fa, range.y, last),
+            field_values(base + 1u, fa, range.y, last),
+            field_values(base + 2u, fa, range.y, last),
+            field_values(base + 3u, fa, range.y, last),
+        ));
+        let xb = transpose(mat4x4<f32>(
+            field_values(base, fb, range.y, last),
+            field_values(base + 1u, fb, range.y, last),
+            field_values(base + 2u, fb, range.y, last),
+            field_values(base + 3u, fb, range.y, last),
+        ));
+        let x = array<vec4<f32>, 8>(xa[0], xa[1], xa[2], xa[3], xb[0], xb[1], xb[2], xb[3]);
+        let at = min(base + t, last) * F4;
+        let da = lanes8(read_dz(at + qa));
+        acc.g0 = fma8(acc.g0, mat4x4<f32>(da[0], da[1], da[2], da[3]), x);
+        if (F4 > 1u) {
+            acc.g1 = fma8(acc.g1, mat4x4<f32>(da[4], da[5], da[6], da[7]), x);
+        }
+        if (F4 > 2u) {
+            let db = lanes8(read_dz(at + qb));
+            acc.g2 = fma8(acc.g2, mat4x4<f32>(db[0], db[1], db[2], db[3]), x);
+            if (F4 > 3u) {
+                acc.g3 = fma8(acc.g3, mat4x4<f32>(db[4], db[5], db[6], db[7]), x);
+            }
+        }
         pos += 4u;
     }
-    if (cq >= F4) { return; }
-    store32(base_row + select(0u, 32u, second), cq, tile);
+    let k0 = wy * 64u + 8u * lane;
+    store_value(k0, acc.g0.r0, acc.g1.r0, acc.g2.r0, acc.g3.r0);
+    store_value(k0 + 1u, acc.g0.r1, acc.g1.r1, acc.g2.r1, acc.g3.r1);
+    store_value(k0 + 2u, acc.g0.r2, acc.g1.r2, acc.g2.r2, acc.g3.r2);
+    store_value(k0 + 3u, acc.g0.r3, acc.g1.r3, acc.g2.r3, acc.g3.r3);
+    store_value(k0 + 4u, acc.g0.r4, acc.g1.r4, acc.g2.r4, acc.g3.r4);
+    store_value(k0 + 5u, acc.g0.r5, acc.g1.r5, acc.g2.r5, acc.g3.r5);
+    store_value(k0 + 6u, acc.g0.r6, acc.g1.r6, acc.g2.r6, acc.g3.r6);
+    store_value(k0 + 7u, acc.g0.r7, acc.g1.r7, acc.g2.r7, acc.g3.r7);
+}
+
+// Field quad f's four values at position pos (zero past the stripe's end `stop`).
+fn field_values(pos: u32, f: vec3<u32>, stop: u32, last: u32) -> vec4<f32> {
+    let i = out_position(min(pos, last));
+    return tap_quad(tap_base(i, f.x, f.y, pos < stop), f.z);
+}
+
+// Stores the filter quads z0..z3 of field value k (those that exist).
+fn store_value(k: u32, z0: vec4<f32>, z1: vec4<f32>, z2: vec4<f32>, z3: vec4<f32>) {
+    store_row(k, 0u, z0);
+    if (F4 > 1u) { store_row(k, 1u, z1); }
+    if (F4 > 2u) { store_row(k, 2u, z2); }
+    if (F4 > 3u) { store_row(k, 3u, z3); }
 }
 
 // Stores filters 4·cq.. of field value k (rows8.wgsl's store8 calls it; values past the

@@ -226,13 +226,12 @@ fn gemm_gpu(win: &Window, filters: usize, p: ConvParams, weight_grad: bool) -> G
 }
 
 /// The most filters the implicit matmul and its kernel gradient compute as 64 rows
-/// (positions, field values) and all the filters a subgroup (`HALVES`: the forward a
-/// lane's eight positions, `narrow` in `window/conv_gemm.wgsl`; the kernel gradient two
-/// blocks of 32 field values, `halves` in `conv_gemm_weight_grad.wgsl`) instead of one
-/// block of 32 rows and 32 filters: on llvmpipe `tests/data/cnn/cnn_e.json`'s 3×3
+/// (positions, field values) and all the filters a subgroup, a lane's eight rows with all
+/// their filters (`HALVES`; `narrow` in `window/conv_gemm.wgsl` and
+/// `conv_gemm_weight_grad.wgsl`) instead of one block of 32 rows and 32 filters: on llvmpipe `tests/data/cnn/cnn_e.json`'s 3×3
 /// convolution over 32 channels to 12 filters at batch 128, forward 6.8–7.8 → 5.2–6.1 ms
-/// as two blocks of 32 positions, kernel gradient 6.3–8.5 → 4.2–7.9 (median 6.7 → 5.6; the
-/// builds alternated on a noisy VM).
+/// and kernel gradient 6.3–8.5 → 4.2–7.9 as two blocks of 32 rows a subgroup (their values
+/// broadcast), then 3.6–4.5 → 2.7–3.7 and 3.7–4.5 → 2.9–3.0 a lane's rows.
 pub const GEMM_HALVES_FILTERS_MAX: usize = 16;
 
 /// Whether some tap of `win` falls in the padding.
