@@ -21,7 +21,7 @@ use crate::backend::window::Window;
 /// in place of the product into im2col rows and col2im (on adapters with 8-lane subgroups):
 /// any stride (a workgroup's positions share their stride class and skip the taps that
 /// reach none of them), filters in whole vec4s (dz read a vec4 of filters at a time), at
-/// most a fifth of the channels computed thrown away ([`computed_channels`]: over 16 in
+/// most a fifth of the channels computed thrown away (in whole vec4s up to 16; over 16 in
 /// blocks of 32, as the example CNN's second convolution, half its work was thrown away and
 /// the launch took as long as the two it replaces on llvmpipe), dz and w within an operand
 /// texture, and a stride class's positions under 2²⁴ (`CLASS_SHIFT` in the shader).
@@ -205,7 +205,7 @@ fn walk_block(win: &Window, rows: usize, b: usize) -> Vec<usize> {
 
 /// CPU reference of [`Kernel::ConvInputGradAct`]: [`input_grad_cpu`], then the
 /// activation's derivative from its output y; with `bias`, each workgroup's sum of those
-/// values over its positions ([`walk_block`]). Buffers: dz, w, y, dx, (partials,) step.
+/// values over its positions (the walk's order). Buffers: dz, w, y, dx, (partials,) step.
 pub fn input_grad_act_cpu(
     win: &Window,
     filters: usize,
