@@ -6,9 +6,10 @@
 // read from dz where a tap has an output position (zero elsewhere) and B from w.
 //
 // As the 8-lane subgroup matmul (matmul/subgroup.wgsl): a workgroup is one subgroup and
-// owns 32 input positions × 32 channels, lane l the channels 4l..4l+3 of all 32 positions;
+// owns 64 input positions × 32 channels, lane l the channels 4l..4l+3 of all 64 positions;
 // each step of four filters of a tap, lane j loads position j's four values of each group
-// of 8 positions and the 32 positions' values reach every lane through lanes8. Over at most
+// of 8 positions and the 64 positions' values reach every lane through lanes8, while the
+// lane's four texels of weights serve all 64 (two blocks of 32: Tile32s). Over at most
 // 16 channels (NARROW, `narrow` below) the roles turn: a lane owns eight positions with all
 // their channels and the weights go round. The tap's geometry is the same for all lanes,
 // and every loop count is a pipeline constant.
@@ -140,17 +141,22 @@ fn conv_input_grad(
         narrow(wid.y, lane);
         return;
     }
-    let row0 = block_start(wid.y, 32u);
+    let row0 = block_start(wid.y, 64u);
     let c0 = (wid.x * 8u + lane) * 4u;
     // This lane's position in each group of 8 (past its class: its last, not stored).
     let i0 = position(row0 + lane).xyz;
     let i1 = position(row0 + 8u + lane).xyz;
     let i2 = position(row0 + 16u + lane).xyz;
     let i3 = position(row0 + 24u + lane).xyz;
+    let i4 = position(row0 + 32u + lane).xyz;
+    let i5 = position(row0 + 40u + lane).xyz;
+    let i6 = position(row0 + 48u + lane).xyz;
+    let i7 = position(row0 + 56u + lane).xyz;
     let sclass = row0 >> CLASS_SHIFT;
     // This lane's channels (past the last: the last, not stored).
     let cl = min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(C - 1u));
     var tile = Tile32();
+    var tile2 = Tile32();
     for (var t = 0u; t < KH * KW; t++) {
         let ky = t / KW;
         let kx = t % KW;
@@ -159,17 +165,29 @@ fn conv_input_grad(
         let b1 = dz_base(i1, ky, kx);
         let b2 = dz_base(i2, ky, kx);
         let b3 = dz_base(i3, ky, kx);
+        let b4 = dz_base(i4, ky, kx);
+        let b5 = dz_base(i5, ky, kx);
+        let b6 = dz_base(i6, ky, kx);
+        let b7 = dz_base(i7, ky, kx);
         for (var f4 = 0u; f4 < F4; f4++) {
+            // The weights' four texels serve both blocks of 32 positions.
             let bm = w_block(t, cl, f4);
             let a0 = lanes8(dz_quad(b0, f4));
             let a1 = lanes8(dz_quad(b1, f4));
             let a2 = lanes8(dz_quad(b2, f4));
             let a3 = lanes8(dz_quad(b3, f4));
             tile = fma32(tile, bm, a0, a1, a2, a3);
+            let a4 = lanes8(dz_quad(b4, f4));
+            let a5 = lanes8(dz_quad(b5, f4));
+            let a6 = lanes8(dz_quad(b6, f4));
+            let a7 = lanes8(dz_quad(b7, f4));
+            tile2 = fma32(tile2, bm, a4, a5, a6, a7);
         }
     }
     let sum = store8_summed(row0, c0, tile.g0) + store8_summed(row0 + 8u, c0, tile.g1)
-        + store8_summed(row0 + 16u, c0, tile.g2) + store8_summed(row0 + 24u, c0, tile.g3);
+        + store8_summed(row0 + 16u, c0, tile.g2) + store8_summed(row0 + 24u, c0, tile.g3)
+        + store8_summed(row0 + 32u, c0, tile2.g0) + store8_summed(row0 + 40u, c0, tile2.g1)
+        + store8_summed(row0 + 48u, c0, tile2.g2) + store8_summed(row0 + 56u, c0, tile2.g3);
     bias_partials(wid.y, c0, sum);
 }
 

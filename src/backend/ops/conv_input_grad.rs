@@ -29,7 +29,7 @@ pub fn input_grad_fits(win: &Window, filters: usize) -> bool {
     filters.is_multiple_of(4)
         && computed_channels(win) * 4 <= win.c * 5
         && !win.is_pointwise()
-        && input_grad_walk(win, 32) <= MAX_WORKGROUPS
+        && input_grad_walk(win, WALK_ROWS) <= MAX_WORKGROUPS
         && win.n * win.h.div_ceil(win.sh) * win.w.div_ceil(win.sw) < 1 << 24
         && matmul::fits_texture(win.positions() * filters)
         && matmul::fits_texture(win.patch() * filters)
@@ -46,7 +46,7 @@ pub fn input_grad_walk(win: &Window, rows: usize) -> usize {
 
 /// The most input channels over which [`Kernel::ConvInputGrad`]'s subgroup kernel gives a
 /// lane eight positions with all their channels (`NARROW` in `window/conv_input_grad.wgsl`),
-/// the weights broadcast through the subgroup, instead of 32 positions × 4 of 32 channels,
+/// the weights broadcast through the subgroup, instead of 64 positions × 4 of 32 channels,
 /// the positions' values broadcast.
 pub const INPUT_GRAD_NARROW_CHANNELS_MAX: usize = 16;
 
@@ -96,8 +96,8 @@ pub fn input_grad_runs(win: &Window, filters: usize, subgroups8: bool) -> bool {
 /// GPU launch of [`Kernel::ConvInputGrad`] on a device with (`subgroups8`) or without
 /// 8-lane subgroups: the direct kernel where [`direct_input_grad_fits`] (eight positions
 /// of a row an invocation; on subgroups, the weights shared through them), else a subgroup
-/// of 8 lanes per 32 input positions and 32 channels (per 64 positions and all their
-/// channels over at most [`INPUT_GRAD_NARROW_CHANNELS_MAX`]).
+/// of 8 lanes per 64 input positions and 32 channels (all their channels over at most
+/// [`INPUT_GRAD_NARROW_CHANNELS_MAX`]).
 pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaunch {
     let p = WindowParams {
         n: win.n as u32,
@@ -120,11 +120,11 @@ pub fn input_grad_gpu(win: &Window, filters: usize, subgroups8: bool) -> GpuLaun
 }
 
 /// The subgroup kernel's launch of `entry` over `win` with `filters` filters: a subgroup of
-/// 8 lanes per 32 input positions and 32 channels, per 64 positions and all their channels
-/// `NARROW` ([`narrow`]).
+/// 8 lanes per [`WALK_ROWS`] input positions and 32 channels (all of them `NARROW`,
+/// [`narrow`]).
 fn subgroup_gpu<P: ShaderParams>(entry: Entry, win: &Window, filters: usize, p: P) -> GpuLaunch {
     let narrow = narrow(win);
-    let walk = input_grad_walk(win, walk_rows(win)) as u32;
+    let walk = input_grad_walk(win, WALK_ROWS) as u32;
     let grid = if narrow {
         (1, walk, 1)
     } else {
@@ -172,17 +172,15 @@ pub fn input_grad_act_gpu(
 /// Rows of the bias gradient's partial sums [`Kernel::ConvInputGradAct`] writes with
 /// `bias` over `win`: one a workgroup of the subgroup kernel's walk.
 pub fn input_grad_partial_rows(win: &Window) -> usize {
-    input_grad_walk(win, walk_rows(win))
+    input_grad_walk(win, WALK_ROWS)
 }
 
-/// Input positions a workgroup of the subgroup kernel walks over `win`: 64 `NARROW`, else 32.
-fn walk_rows(win: &Window) -> usize {
-    if narrow(win) {
-        64
-    } else {
-        32
-    }
-}
+/// Input positions a workgroup of the subgroup kernel walks: a lane's eight with all their
+/// channels (`NARROW`), else two blocks of 32, each weight a lane loads serving both (on
+/// llvmpipe `examples/cnn_bn.json`'s 3×3 over 32 channels to 64 filters at batch 128:
+/// 16.5–18.8 ms with one block a workgroup, 15.3–16.4 with two; the convnet's same shape
+/// 13.7–17.3 → 13.2–13.6).
+const WALK_ROWS: usize = 64;
 
 /// The input positions (flat: image, row, column) of workgroup `b` of the subgroup
 /// kernel's walk of `rows` positions a workgroup ([`input_grad_walk`]), as
@@ -229,7 +227,7 @@ pub fn input_grad_act_cpu(
         &mut [y, &mut sums, dx, step],
     );
     if let Some(partials) = partials {
-        let (rows, c) = (walk_rows(win), win.c);
+        let (rows, c) = (WALK_ROWS, win.c);
         for r in 0..input_grad_partial_rows(win) {
             for ch in 0..c {
                 partials[r * c + ch] = (walk_block(win, rows, r).iter())
