@@ -95,6 +95,33 @@ fn dz_quad(b: vec2<u32>, f4: u32) -> vec4<f32> {
     return select(vec4<f32>(0.0), read_dz(b.x + f4), b.y != 0u);
 }
 
+// The walk's positions base + 8j + lane (j = 0..7), a lane's one in each group of 8 (past its
+// class: its last, not stored). Arrays here are indexed with constants only.
+fn lane_positions(base: u32, lane: u32) -> array<vec3<u32>, 8> {
+    return array<vec3<u32>, 8>(
+        position(base + lane).xyz, position(base + 8u + lane).xyz,
+        position(base + 16u + lane).xyz, position(base + 24u + lane).xyz,
+        position(base + 32u + lane).xyz, position(base + 40u + lane).xyz,
+        position(base + 48u + lane).xyz, position(base + 56u + lane).xyz,
+    );
+}
+
+// dz_base of each of the eight positions through tap (ky, kx).
+fn dz_bases(i: array<vec3<u32>, 8>, ky: u32, kx: u32) -> array<vec2<u32>, 8> {
+    return array<vec2<u32>, 8>(
+        dz_base(i[0], ky, kx), dz_base(i[1], ky, kx), dz_base(i[2], ky, kx), dz_base(i[3], ky, kx),
+        dz_base(i[4], ky, kx), dz_base(i[5], ky, kx), dz_base(i[6], ky, kx), dz_base(i[7], ky, kx),
+    );
+}
+
+// dz_quad of each of the eight positions at filters 4·f4.. .
+fn dz_quads(b: array<vec2<u32>, 8>, f4: u32) -> array<vec4<f32>, 8> {
+    return array<vec4<f32>, 8>(
+        dz_quad(b[0], f4), dz_quad(b[1], f4), dz_quad(b[2], f4), dz_quad(b[3], f4),
+        dz_quad(b[4], f4), dz_quad(b[5], f4), dz_quad(b[6], f4), dz_quad(b[7], f4),
+    );
+}
+
 // Four channels' values of w at tap t, filters 4·f4..: B's rows for those channels,
 // transposed so that column k is filter 4·f4 + k.
 fn w_block(t: u32, c: vec4<u32>, f4: u32) -> mat4x4<f32> {
@@ -143,15 +170,7 @@ fn conv_input_grad(
     }
     let row0 = block_start(wid.y, 64u);
     let c0 = (wid.x * 8u + lane) * 4u;
-    // This lane's position in each group of 8 (past its class: its last, not stored).
-    let i0 = position(row0 + lane).xyz;
-    let i1 = position(row0 + 8u + lane).xyz;
-    let i2 = position(row0 + 16u + lane).xyz;
-    let i3 = position(row0 + 24u + lane).xyz;
-    let i4 = position(row0 + 32u + lane).xyz;
-    let i5 = position(row0 + 40u + lane).xyz;
-    let i6 = position(row0 + 48u + lane).xyz;
-    let i7 = position(row0 + 56u + lane).xyz;
+    let i = lane_positions(row0, lane);
     let sclass = row0 >> CLASS_SHIFT;
     // This lane's channels (past the last: the last, not stored).
     let cl = min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(C - 1u));
@@ -161,27 +180,13 @@ fn conv_input_grad(
         let ky = t / KW;
         let kx = t % KW;
         if (!reaches(sclass, ky, kx)) { continue; }
-        let b0 = dz_base(i0, ky, kx);
-        let b1 = dz_base(i1, ky, kx);
-        let b2 = dz_base(i2, ky, kx);
-        let b3 = dz_base(i3, ky, kx);
-        let b4 = dz_base(i4, ky, kx);
-        let b5 = dz_base(i5, ky, kx);
-        let b6 = dz_base(i6, ky, kx);
-        let b7 = dz_base(i7, ky, kx);
+        let b = dz_bases(i, ky, kx);
         for (var f4 = 0u; f4 < F4; f4++) {
             // The weights' four texels serve both blocks of 32 positions.
             let bm = w_block(t, cl, f4);
-            let a0 = lanes8(dz_quad(b0, f4));
-            let a1 = lanes8(dz_quad(b1, f4));
-            let a2 = lanes8(dz_quad(b2, f4));
-            let a3 = lanes8(dz_quad(b3, f4));
-            tile = fma32(tile, bm, a0, a1, a2, a3);
-            let a4 = lanes8(dz_quad(b4, f4));
-            let a5 = lanes8(dz_quad(b5, f4));
-            let a6 = lanes8(dz_quad(b6, f4));
-            let a7 = lanes8(dz_quad(b7, f4));
-            tile2 = fma32(tile2, bm, a4, a5, a6, a7);
+            let a = dz_quads(b, f4);
+            tile = fma32(tile, bm, lanes8(a[0]), lanes8(a[1]), lanes8(a[2]), lanes8(a[3]));
+            tile2 = fma32(tile2, bm, lanes8(a[4]), lanes8(a[5]), lanes8(a[6]), lanes8(a[7]));
         }
     }
     let sum = store8_summed(row0, c0, tile.g0) + store8_summed(row0 + 8u, c0, tile.g1)
@@ -201,14 +206,7 @@ fn conv_input_grad(
 // beyond their quad.
 fn narrow(wy: u32, lane: u32) {
     let base = block_start(wy, 64u);
-    let i0 = position(base + lane).xyz;
-    let i1 = position(base + 8u + lane).xyz;
-    let i2 = position(base + 16u + lane).xyz;
-    let i3 = position(base + 24u + lane).xyz;
-    let i4 = position(base + 32u + lane).xyz;
-    let i5 = position(base + 40u + lane).xyz;
-    let i6 = position(base + 48u + lane).xyz;
-    let i7 = position(base + 56u + lane).xyz;
+    let i = lane_positions(base, lane);
     let sclass = base >> CLASS_SHIFT;
     // This lane's two channels to load (past the last: the last, not stored).
     let ca = min(lane, C - 1u);
@@ -219,19 +217,9 @@ fn narrow(wy: u32, lane: u32) {
         let ky = t / KW;
         let kx = t % KW;
         if (!reaches(sclass, ky, kx)) { continue; }
-        let b0 = dz_base(i0, ky, kx);
-        let b1 = dz_base(i1, ky, kx);
-        let b2 = dz_base(i2, ky, kx);
-        let b3 = dz_base(i3, ky, kx);
-        let b4 = dz_base(i4, ky, kx);
-        let b5 = dz_base(i5, ky, kx);
-        let b6 = dz_base(i6, ky, kx);
-        let b7 = dz_base(i7, ky, kx);
+        let b = dz_bases(i, ky, kx);
         for (var f4 = 0u; f4 < F4; f4++) {
-            let a = array<vec4<f32>, 8>(
-                dz_quad(b0, f4), dz_quad(b1, f4), dz_quad(b2, f4), dz_quad(b3, f4),
-                dz_quad(b4, f4), dz_quad(b5, f4), dz_quad(b6, f4), dz_quad(b7, f4),
-            );
+            let a = dz_quads(b, f4);
             let wa = lanes8(read_w((t * C + ca) * F4 + f4));
             acc.g0 = dot8(acc.g0, mat4x4<f32>(wa[0], wa[1], wa[2], wa[3]), a);
             if (C > 4u) {
