@@ -105,12 +105,8 @@ fn predictions_and_three_steps_match_keras() {
             )
             .unwrap();
             let opts = FitOptions {
-                epochs: 1,
-                batch_size: 32,
-                shuffle: false,
-                max_steps: Some(3),
                 metrics_every: Some(1),
-                ..Default::default()
+                ..three_steps()
             };
             let h = s.fit(&train, None, &opts, &mut []).unwrap();
             assert_eq!(s.steps_done(), 3);
@@ -175,6 +171,17 @@ fn the_example_cnn_learns_the_digits() {
     assert_eq!(h.counters.allocations_per_step, 0.0);
 }
 
+/// Three steps of 32 in order, as the golden cases were trained.
+fn three_steps() -> FitOptions {
+    FitOptions {
+        epochs: 1,
+        batch_size: 32,
+        shuffle: false,
+        max_steps: Some(3),
+        ..Default::default()
+    }
+}
+
 /// A strided convolution, channel batch norm and an activation layer before a convolution
 /// over 32 channels (`examples/cnn_bn.json`): on 8-lane subgroups the second convolution's
 /// input gradient takes the activation's backward (`Kernel::ConvInputGradAct`). Three
@@ -196,14 +203,7 @@ fn the_channel_batch_norm_cnn_trains_on_the_gpu_as_on_the_reference() {
         let opt = steadygrad::Sgd::new(0.01).momentum(0.9).nesterov(true);
         s.compile(Box::new(opt), LossName::SparseCategoricalCrossentropy)
             .unwrap();
-        let opts = FitOptions {
-            epochs: 1,
-            batch_size: 32,
-            shuffle: false,
-            max_steps: Some(3),
-            ..Default::default()
-        };
-        s.fit(&train, None, &opts, &mut []).unwrap();
+        s.fit(&train, None, &three_steps(), &mut []).unwrap();
         trained.push(s.model().unwrap().clone());
     }
     for (c, g) in trained[0].weights().iter().zip(trained[1].weights()) {
